@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The architecture, in build order:
+//   definitions (YAML) -> compiler -> registry/catalog
+//                                  -> offline engine (Parquet + point-in-time join)
+//                                  -> online store (SQLite) -> FeatureServer
+// C libraries sit behind thin Swift wrappers in targets of their own.
+let package = Package(
+    name: "FeatureStore",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        .executable(name: "featurectl", targets: ["featurectl"]),
+        .executable(name: "FeatureServer", targets: ["FeatureServer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // sqlite3 from the system (Debian: libsqlite3-dev).
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // A thin, safe Swift wrapper over the sqlite3 C API.
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        // The library: definitions, compiler, registry (catalog).
+        .target(
+            name: "FeatureStore",
+            dependencies: [
+                "SQLite",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The command-line tool.
+        .executableTarget(
+            name: "featurectl",
+            dependencies: [
+                "FeatureStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The serving process.
+        .executableTarget(
+            name: "FeatureServer",
+            dependencies: [
+                "FeatureStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore"]),
+        .testTarget(name: "featurectlTests", dependencies: ["featurectl"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,458 @@
+import Foundation
+import Yams
+
+/// Compiles the YAML files of a feature repository into one validated ``Registry``.
+///
+/// Every problem is reported, not just the first, each at its `file:line:column`, saying what is wrong and,
+/// where it can, what would be right (`unknown entity 'drivr'; did you mean 'driver'?`).
+public enum DefinitionCompiler {
+    /// The settings file at the root of every repository.
+    public static let configFileName = "feature_store.yaml"
+
+    /// A definition file's name (relative to the repository, used in messages) and its text.
+    public struct File: Sendable {
+        public var name: String
+        public var text: String
+        public init(name: String, text: String) {
+            self.name = name
+            self.text = text
+        }
+    }
+
+    /// Compiles the repository in `directory`: its `feature_store.yaml` and every other `*.yaml`/`*.yml` below it
+    /// (hidden folders and the offline data folder excluded).
+    public static func compile(repository directory: URL) throws(CompileError) -> Registry {
+        let fm = FileManager.default
+        let configURL = directory.appendingPathComponent(configFileName)
+        guard let configText = try? String(contentsOf: configURL, encoding: .utf8) else {
+            let exists = fm.fileExists(atPath: configURL.path)
+            throw CompileError(diagnostics: [Diagnostic(
+                SourceLocation(file: configFileName, line: 1, column: 1),
+                exists ? "cannot read \(configURL.path) as UTF-8 text"
+                    : "no \(configFileName) in \(directory.path): is this a feature repository? (`featurectl init NAME` makes one)")])
+        }
+        let files = definitionFiles(in: directory, offlineFolderHint: offlineFolder(in: configText))
+        var loaded: [File] = []
+        var unreadable: [Diagnostic] = []
+        for relative in files {
+            if let text = try? String(contentsOf: directory.appendingPathComponent(relative), encoding: .utf8) {
+                loaded.append(File(name: relative, text: text))
+            } else {
+                unreadable.append(Diagnostic(SourceLocation(file: relative, line: 1, column: 1), "cannot read the file as UTF-8 text"))
+            }
+        }
+        let result = Result { () throws(CompileError) in
+            try compile(config: File(name: configFileName, text: configText), definitions: loaded)
+        }
+        switch result {
+        case .success(let registry):
+            if !unreadable.isEmpty { throw CompileError(diagnostics: unreadable) }
+            return registry
+        case .failure(let error):
+            throw CompileError(diagnostics: error.diagnostics + unreadable)
+        }
+    }
+
+    /// Compiles in-memory files: the settings and the definition files.
+    public static func compile(config: File, definitions: [File]) throws(CompileError) -> Registry {
+        var compiler = Compilation()
+        let parsedConfig = compiler.readConfig(config)
+        for file in definitions {
+            compiler.readDefinitions(file)
+        }
+        let registry = compiler.link(config: parsedConfig)
+        if !compiler.diagnostics.isEmpty || registry == nil {
+            throw CompileError(diagnostics: compiler.diagnostics)
+        }
+        return registry!
+    }
+
+    /// The relative paths of definition files, sorted.
+    static func definitionFiles(in directory: URL, offlineFolderHint: String?) -> [String] {
+        let root = directory.standardizedFileURL.path
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        var out: [String] = []
+        let skipFolders = Set([offlineFolderHint, ".build", "node_modules"].compactMap { $0 })
+        while let relative = enumerator.nextObject() as? String {
+            let components = relative.split(separator: "/").map(String.init)
+            if components.contains(where: { $0.hasPrefix(".") }) || skipFolders.contains(components[0]) {
+                if (enumerator.fileAttributes?[.type] as? FileAttributeType) == .typeDirectory { enumerator.skipDescendants() }
+                continue
+            }
+            guard relative.hasSuffix(".yaml") || relative.hasSuffix(".yml"), relative != configFileName else { continue }
+            out.append(relative)
+        }
+        return out.sorted()
+    }
+
+    /// The offline folder named in the settings (best effort, before the settings are validated).
+    private static func offlineFolder(in configText: String) -> String? {
+        guard let node = try? Yams.compose(yaml: configText),
+              let path = node["offline_store"]?["path"]?.string else { return "data" }
+        return path.split(separator: "/").first.map(String.init)
+    }
+}
+
+/// The state of one compilation: what has been read, with locations, and the diagnostics so far.
+private struct Compilation {
+    var diagnostics: [Diagnostic] = []
+
+    struct Parsed<T> {
+        var value: T
+        var location: SourceLocation
+        /// Locations of references and fields that later checks point at.
+        var at: [String: SourceLocation] = [:]
+    }
+
+    var entities: [Parsed<Entity>] = []
+    var sources: [Parsed<DataSource>] = []
+    var views: [Parsed<FeatureView>] = []
+    var services: [Parsed<FeatureService>] = []
+
+    static let configKeys = ["project", "offline_store", "online_store", "registry", "kafka"]
+    static let topLevelKeys = ObjectKind.allCases.map(\.listKey)
+    static let entityKeys = ["name", "join_keys", "description", "owner", "tags"]
+    static let joinKeyKeys = ["name", "type"]
+    static let sourceKeys = ["name", "kind", "path", "topic", "format", "batch_source", "timestamp_field",
+                             "created_timestamp_field", "field_mapping", "description", "owner", "tags"]
+    static let viewKeys = ["name", "entities", "source", "ttl", "features", "online", "description", "owner", "tags"]
+    static let featureKeys = ["name", "type", "description"]
+    static let serviceKeys = ["name", "features", "description", "owner", "tags"]
+
+    // MARK: Settings
+
+    mutating func readConfig(_ file: DefinitionCompiler.File) -> RepositoryConfig? {
+        var reader = YAMLReader(file: file.name)
+        defer { diagnostics += reader.diagnostics }
+        guard let root = reader.parse(file.text) else {
+            if reader.diagnostics.isEmpty { reader.error(SourceLocation(file: file.name, line: 1, column: 1), "the file is empty: it needs at least 'project: NAME'") }
+            return nil
+        }
+        guard let top = reader.object(root, what: "the repository settings", allowed: Self.configKeys) else { return nil }
+        var config = RepositoryConfig(project: "")
+        if let project = reader.string(top, "project", required: true) {
+            if Identifier.isValid(project.value) {
+                config.project = project.value
+            } else {
+                reader.error(project.location, "project name '\(project.value)' is not an identifier: use letters, digits and '_', not starting with a digit")
+            }
+        }
+        if let node = reader.node(top, "offline_store"), let o = reader.object(node, what: "'offline_store'", allowed: ["path"]) {
+            if let path = reader.string(o, "path") { config.offlineStorePath = path.value }
+        }
+        if let node = reader.node(top, "online_store"), let o = reader.object(node, what: "'online_store'", allowed: ["kind", "path"]) {
+            if let kind = reader.string(o, "kind") {
+                if let k = OnlineStoreConfig.Kind(rawValue: kind.value) {
+                    config.onlineStore.kind = k
+                } else {
+                    reader.error(kind.location, "unknown online store kind '\(kind.value)'; supported: \(OnlineStoreConfig.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+            if let path = reader.string(o, "path") { config.onlineStore.path = path.value }
+        }
+        if let node = reader.node(top, "registry") {
+            if case .scalar = node, let path = reader.scalarString(node, describing: "'registry'") {
+                config.registryPath = path.value
+            } else if let o = reader.object(node, what: "'registry'", allowed: ["path"]), let path = reader.string(o, "path") {
+                config.registryPath = path.value
+            }
+        }
+        if let node = reader.node(top, "kafka"), let o = reader.object(node, what: "'kafka'", allowed: ["bootstrap_servers", "consumer_group"]) {
+            if let servers = reader.string(o, "bootstrap_servers", required: true) {
+                config.kafka = KafkaConfig(bootstrapServers: servers.value, consumerGroup: reader.string(o, "consumer_group")?.value)
+            }
+        }
+        return config
+    }
+
+    // MARK: Definition files
+
+    mutating func readDefinitions(_ file: DefinitionCompiler.File) {
+        var reader = YAMLReader(file: file.name)
+        defer { diagnostics += reader.diagnostics }
+        guard let root = reader.parse(file.text) else { return } // empty file: nothing defined
+        guard let top = reader.object(root, what: "a definition file", allowed: Self.topLevelKeys) else { return }
+        for node in reader.sequence(top, ObjectKind.entity.listKey) ?? [] {
+            if let e = readEntity(node, &reader) { entities.append(e) }
+        }
+        for node in reader.sequence(top, ObjectKind.source.listKey) ?? [] {
+            if let s = readSource(node, &reader) { sources.append(s) }
+        }
+        for node in reader.sequence(top, ObjectKind.featureView.listKey) ?? [] {
+            if let v = readView(node, &reader) { views.append(v) }
+        }
+        for node in reader.sequence(top, ObjectKind.featureService.listKey) ?? [] {
+            if let s = readService(node, &reader) { services.append(s) }
+        }
+    }
+
+    /// Reads `name` and checks it is an identifier; returns the object description for messages.
+    private func name(_ object: YAMLObject, _ reader: inout YAMLReader, kind: String) -> Located<String>? {
+        guard let name = reader.string(object, "name", required: true) else { return nil }
+        if !Identifier.isValid(name.value) {
+            reader.error(name.location, "\(kind) name '\(name.value)' is not an identifier: use letters, digits and '_', not starting with a digit")
+            return nil
+        }
+        return name
+    }
+
+    private func common(_ object: YAMLObject, _ reader: inout YAMLReader) -> (description: String, owner: String, tags: [String: String]) {
+        let description = reader.string(object, "description")?.value ?? ""
+        let owner = reader.string(object, "owner")?.value ?? ""
+        var tags: [String: String] = [:]
+        for (k, v) in reader.stringMap(object, "tags") ?? [] { tags[k.value] = v.value }
+        return (description, owner, tags)
+    }
+
+    private func readEntity(_ node: Node, _ reader: inout YAMLReader) -> Parsed<Entity>? {
+        guard var object = reader.object(node, what: "an entity", allowed: Self.entityKeys) else { return nil }
+        let name = name(object, &reader, kind: "entity")
+        object.what = name.map { "entity '\($0.value)'" } ?? object.what
+        var keys: [JoinKey] = []
+        var seen: Set<String> = []
+        let keyNodes = reader.sequence(object, "join_keys", required: true)
+        if keyNodes?.isEmpty == true {
+            reader.error(reader.keyLocation(object, "join_keys")!, "\(object.what) needs at least one join key")
+        }
+        for keyNode in keyNodes ?? [] {
+            guard let keyObject = reader.object(keyNode, what: "a join key of \(object.what)", allowed: Self.joinKeyKeys) else { continue }
+            guard let keyName = reader.string(keyObject, "name", required: true) else { continue }
+            guard Identifier.isValid(keyName.value) else {
+                reader.error(keyName.location, "join key name '\(keyName.value)' is not an identifier")
+                continue
+            }
+            if !seen.insert(keyName.value).inserted {
+                reader.error(keyName.location, "duplicate join key '\(keyName.value)' in \(object.what)")
+                continue
+            }
+            guard let typeText = reader.string(keyObject, "type", required: true) else { continue }
+            guard let type = ScalarType(rawValue: typeText.value), type.canBeJoinKey else {
+                let allowed = ScalarType.allCases.filter(\.canBeJoinKey).map(\.rawValue)
+                reader.error(typeText.location, "join key '\(keyName.value)' has type '\(typeText.value)', which cannot be a join key\(Suggestion.hint(for: typeText.value, in: allowed)); use one of: \(allowed.joined(separator: ", "))")
+                continue
+            }
+            keys.append(JoinKey(name: keyName.value, type: type))
+        }
+        let (description, owner, tags) = common(object, &reader)
+        guard let name, !keys.isEmpty else { return nil }
+        return Parsed(value: Entity(name: name.value, joinKeys: keys, description: description, owner: owner, tags: tags,
+                                    location: name.location),
+                      location: name.location)
+    }
+
+    private func readSource(_ node: Node, _ reader: inout YAMLReader) -> Parsed<DataSource>? {
+        guard var object = reader.object(node, what: "a source", allowed: Self.sourceKeys) else { return nil }
+        let name = name(object, &reader, kind: "source")
+        object.what = name.map { "source '\($0.value)'" } ?? object.what
+        var at: [String: SourceLocation] = [:]
+        var kind: SourceKind? = nil
+        if let kindText = reader.string(object, "kind", required: true) {
+            switch kindText.value {
+            case "parquet":
+                for key in ["topic", "format", "batch_source"] where reader.node(object, key) != nil {
+                    reader.error(reader.keyLocation(object, key)!, "'\(key)' is for kafka sources; \(object.what) is a parquet source")
+                }
+                if let path = reader.string(object, "path", required: true) {
+                    kind = .parquet(path: path.value)
+                }
+            case "kafka":
+                if reader.node(object, "path") != nil {
+                    reader.error(reader.keyLocation(object, "path")!, "'path' is for parquet sources; a kafka source names its offline copy with 'batch_source'")
+                }
+                let topic = reader.string(object, "topic", required: true)
+                var format = MessageFormat.json
+                if let f = reader.string(object, "format") {
+                    if let parsed = MessageFormat(rawValue: f.value) {
+                        format = parsed
+                    } else {
+                        reader.error(f.location, "unknown message format '\(f.value)'; supported: \(MessageFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                }
+                let batch = reader.string(object, "batch_source", required: true)
+                if let batch { at["batch_source"] = batch.location }
+                if let topic, let batch { kind = .kafka(topic: topic.value, format: format, batchSource: batch.value) }
+            default:
+                reader.error(kindText.location, "unknown source kind '\(kindText.value)'\(Suggestion.hint(for: kindText.value, in: ["parquet", "kafka"])); use parquet or kafka")
+            }
+        }
+        let timestamp = reader.string(object, "timestamp_field", required: true)
+        let created = reader.string(object, "created_timestamp_field")
+        var mapping: [String: String] = [:]
+        for (from, to) in reader.stringMap(object, "field_mapping") ?? [] {
+            if !Identifier.isValid(to.value) {
+                reader.error(to.location, "field_mapping maps '\(from.value)' to '\(to.value)', which is not an identifier")
+            }
+            mapping[from.value] = to.value
+        }
+        if let timestamp, let created, timestamp.value == created.value {
+            reader.error(created.location, "created_timestamp_field must differ from timestamp_field ('\(timestamp.value)')")
+        }
+        let (description, owner, tags) = common(object, &reader)
+        guard let name, let kind, let timestamp else { return nil }
+        return Parsed(value: DataSource(name: name.value, kind: kind, timestampField: timestamp.value,
+                                        createdTimestampField: created?.value, fieldMapping: mapping,
+                                        description: description, owner: owner, tags: tags, location: name.location),
+                      location: name.location, at: at)
+    }
+
+    private func readView(_ node: Node, _ reader: inout YAMLReader) -> Parsed<FeatureView>? {
+        guard var object = reader.object(node, what: "a feature view", allowed: Self.viewKeys) else { return nil }
+        let name = name(object, &reader, kind: "feature view")
+        object.what = name.map { "feature view '\($0.value)'" } ?? object.what
+        var at: [String: SourceLocation] = [:]
+        let entityRefs = reader.stringList(object, "entities", required: true) ?? []
+        if entityRefs.isEmpty, let loc = reader.keyLocation(object, "entities") {
+            reader.error(loc, "\(object.what) needs at least one entity")
+        }
+        for (i, ref) in entityRefs.enumerated() { at["entities.\(i)"] = ref.location }
+        let source = reader.string(object, "source", required: true)
+        if let source { at["source"] = source.location }
+        var ttl = TimeSpan.zero
+        if let ttlText = reader.string(object, "ttl") {
+            if let parsed = TimeSpan(parsing: ttlText.value) {
+                ttl = parsed
+            } else {
+                reader.error(ttlText.location, "bad duration '\(ttlText.value)' for 'ttl': write a number and a unit, like 90s, 15m, 2h, 7d, 1w or 1d12h; 0 means no limit")
+            }
+        }
+        var features: [Feature] = []
+        var seen: Set<String> = []
+        let featureNodes = reader.sequence(object, "features", required: true)
+        if featureNodes?.isEmpty == true {
+            reader.error(reader.keyLocation(object, "features")!, "\(object.what) needs at least one feature")
+        }
+        for featureNode in featureNodes ?? [] {
+            guard let f = reader.object(featureNode, what: "a feature of \(object.what)", allowed: Self.featureKeys),
+                  let fname = reader.string(f, "name", required: true) else { continue }
+            guard Identifier.isValid(fname.value) else {
+                reader.error(fname.location, "feature name '\(fname.value)' is not an identifier: use letters, digits and '_', not starting with a digit")
+                continue
+            }
+            if !seen.insert(fname.value).inserted {
+                reader.error(fname.location, "duplicate feature '\(fname.value)' in \(object.what)")
+                continue
+            }
+            at["feature.\(fname.value)"] = fname.location
+            guard let typeText = reader.string(f, "type", required: true) else { continue }
+            guard let type = ValueType(parsing: typeText.value) else {
+                reader.error(typeText.location, "unknown type '\(typeText.value)' for feature '\(fname.value)'\(Suggestion.hint(for: typeText.value, in: ValueType.allSpellings)); use one of: \(ScalarType.allCases.map(\.rawValue).joined(separator: ", ")), or list<TYPE>")
+                continue
+            }
+            features.append(Feature(name: fname.value, type: type, description: reader.string(f, "description")?.value ?? ""))
+        }
+        let online = reader.bool(object, "online")?.value ?? true
+        let (description, owner, tags) = common(object, &reader)
+        guard let name, let source, !entityRefs.isEmpty, !features.isEmpty else { return nil }
+        return Parsed(value: FeatureView(name: name.value, entities: entityRefs.map(\.value), source: source.value, ttl: ttl,
+                                         features: features, online: online, description: description, owner: owner,
+                                         tags: tags, location: name.location),
+                      location: name.location, at: at)
+    }
+
+    private func readService(_ node: Node, _ reader: inout YAMLReader) -> Parsed<FeatureService>? {
+        guard var object = reader.object(node, what: "a feature service", allowed: Self.serviceKeys) else { return nil }
+        let name = name(object, &reader, kind: "feature service")
+        object.what = name.map { "feature service '\($0.value)'" } ?? object.what
+        var at: [String: SourceLocation] = [:]
+        var refs: [FeatureReference] = []
+        let items = reader.stringList(object, "features", required: true) ?? []
+        if items.isEmpty, let loc = reader.keyLocation(object, "features") {
+            reader.error(loc, "\(object.what) needs at least one feature reference")
+        }
+        for item in items {
+            guard let ref = FeatureReference(parsing: item.value) else {
+                reader.error(item.location, "bad feature reference '\(item.value)': write 'view' for all its features or 'view:feature' for one")
+                continue
+            }
+            if refs.contains(ref) {
+                reader.error(item.location, "'\(item.value)' is listed twice in \(object.what)")
+                continue
+            }
+            at["ref.\(refs.count)"] = item.location
+            refs.append(ref)
+        }
+        let (description, owner, tags) = common(object, &reader)
+        guard let name, !refs.isEmpty else { return nil }
+        return Parsed(value: FeatureService(name: name.value, features: refs, description: description, owner: owner,
+                                            tags: tags, location: name.location),
+                      location: name.location, at: at)
+    }
+
+    // MARK: Linking: names are unique, references resolve, keys and features agree
+
+    /// Drops later duplicates of a name (reporting each) and returns the survivors by name.
+    private mutating func unique<T: Definition>(_ items: [Parsed<T>], kind: String) -> [String: Parsed<T>] {
+        var byName: [String: Parsed<T>] = [:]
+        for item in items.sorted(by: { $0.location < $1.location }) {
+            if let first = byName[item.value.name] {
+                diagnostics.append(Diagnostic(item.location, "duplicate \(kind) '\(item.value.name)': already defined at \(first.location)"))
+            } else {
+                byName[item.value.name] = item
+            }
+        }
+        return byName
+    }
+
+    mutating func link(config: RepositoryConfig?) -> Registry? {
+        let entities = unique(entities, kind: "entity")
+        let sources = unique(sources, kind: "source")
+        let views = unique(views, kind: "feature view")
+        let services = unique(services, kind: "feature service")
+
+        for source in sources.values {
+            guard case .kafka(_, _, let batchName) = source.value.kind, let at = source.at["batch_source"] else { continue }
+            guard let batch = sources[batchName] else {
+                diagnostics.append(Diagnostic(at, "unknown batch source '\(batchName)' in source '\(source.value.name)'\(Suggestion.hint(for: batchName, in: sources.keys))"))
+                continue
+            }
+            if case .kafka = batch.value.kind {
+                diagnostics.append(Diagnostic(at, "batch source '\(batchName)' of source '\(source.value.name)' is a kafka source; it must be a parquet source"))
+            }
+        }
+
+        for view in views.values {
+            var keyOwners: [String: String] = [:]
+            for (i, entityName) in view.value.entities.enumerated() {
+                let at = view.at["entities.\(i)"] ?? view.location
+                guard let entity = entities[entityName] else {
+                    diagnostics.append(Diagnostic(at, "unknown entity '\(entityName)' in feature view '\(view.value.name)'\(Suggestion.hint(for: entityName, in: entities.keys))"))
+                    continue
+                }
+                for key in entity.value.joinKeys {
+                    if let other = keyOwners[key.name] {
+                        diagnostics.append(Diagnostic(at, "entities '\(other)' and '\(entityName)' of feature view '\(view.value.name)' share the join key '\(key.name)'"))
+                    }
+                    keyOwners[key.name] = entityName
+                    if let featureAt = view.at["feature.\(key.name)"] {
+                        diagnostics.append(Diagnostic(featureAt, "feature '\(key.name)' of feature view '\(view.value.name)' has the name of a join key of entity '\(entityName)'"))
+                    }
+                }
+            }
+            let sourceAt = view.at["source"] ?? view.location
+            if sources[view.value.source] == nil {
+                diagnostics.append(Diagnostic(sourceAt, "unknown source '\(view.value.source)' in feature view '\(view.value.name)'\(Suggestion.hint(for: view.value.source, in: sources.keys))"))
+            }
+        }
+
+        for service in services.values {
+            for (i, ref) in service.value.features.enumerated() {
+                let at = service.at["ref.\(i)"] ?? service.location
+                guard let view = views[ref.view] else {
+                    diagnostics.append(Diagnostic(at, "unknown feature view '\(ref.view)' in feature service '\(service.value.name)'\(Suggestion.hint(for: ref.view, in: views.keys))"))
+                    continue
+                }
+                if let feature = ref.feature, view.value.feature(named: feature) == nil {
+                    let names = view.value.features.map(\.name)
+                    diagnostics.append(Diagnostic(at, "feature view '\(ref.view)' has no feature '\(feature)'\(Suggestion.hint(for: feature, in: names)); it has: \(names.joined(separator: ", "))"))
+                }
+            }
+        }
+
+        guard let config, diagnostics.isEmpty else { return nil }
+        return Registry(config: config,
+                        entities: entities.values.map(\.value),
+                        sources: sources.values.map(\.value),
+                        featureViews: views.values.map(\.value),
+                        featureServices: services.values.map(\.value))
+    }
+}

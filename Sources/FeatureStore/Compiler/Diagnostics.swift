@@ -1,0 +1,74 @@
+/// One problem found in a feature repository, at a place in a file.
+public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+    public var location: SourceLocation
+    /// What is wrong, and where possible what would be right.
+    public var message: String
+
+    public init(_ location: SourceLocation, _ message: String) {
+        self.location = location
+        self.message = message
+    }
+
+    /// `file:line:column: error: message`, the format editors and CI annotate.
+    public var description: String { "\(location): error: \(message)" }
+}
+
+/// The repository does not compile; `diagnostics` lists every problem found, in file order.
+public struct CompileError: Error, Sendable, CustomStringConvertible {
+    public var diagnostics: [Diagnostic]
+
+    public init(diagnostics: [Diagnostic]) {
+        self.diagnostics = diagnostics.sorted { $0.location < $1.location }
+    }
+
+    public var description: String {
+        let n = diagnostics.count
+        return diagnostics.map(\.description).joined(separator: "\n")
+            + "\n\(n) error\(n == 1 ? "" : "s") found"
+    }
+}
+
+/// "did you mean" hints: the closest candidate by edit distance, when it is close enough to be a typo.
+enum Suggestion {
+    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+        let limit = max(2, word.count / 3)
+        var best: (String, Int)? = nil
+        for candidate in candidates {
+            let d = distance(word.lowercased(), candidate.lowercased())
+            if d <= limit, d < (best?.1 ?? .max) { best = (candidate, d) }
+        }
+        return best?.0
+    }
+
+    /// `; did you mean 'x'?` or an empty string.
+    static func hint(for word: String, in candidates: some Sequence<String>) -> String {
+        closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
+    }
+
+    /// Levenshtein distance.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}
+
+/// Names of objects, features and keys: `[A-Za-z_][A-Za-z0-9_]*`.
+enum Identifier {
+    static func isValid(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first.isASCII, first == "_" || first.properties.isAlphabetic else {
+            return false
+        }
+        return s.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || $0.properties.isAlphabetic || ("0"..."9").contains($0)) }
+    }
+}

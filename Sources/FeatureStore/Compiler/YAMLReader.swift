@@ -1,0 +1,189 @@
+import Yams
+
+/// A value read from YAML with the place it was written.
+struct Located<Value> {
+    var value: Value
+    var location: SourceLocation
+}
+
+/// One YAML mapping of a definition, with its keys checked and each value reachable with its location.
+struct YAMLObject {
+    let location: SourceLocation
+    /// For messages: "entity 'driver'", "feature view 'driver_stats'".
+    var what: String
+    fileprivate let entries: [String: (keyLocation: SourceLocation, value: Node)]
+}
+
+/// Reads Yams node trees into located values, collecting a diagnostic for every problem instead of stopping at the first.
+struct YAMLReader {
+    let file: String
+    var diagnostics: [Diagnostic] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    mutating func error(_ location: SourceLocation, _ message: String) {
+        diagnostics.append(Diagnostic(location, message))
+    }
+
+    func location(of node: Node) -> SourceLocation {
+        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    }
+
+    /// Parses a whole file; a syntax error becomes a diagnostic at its line and column.
+    mutating func parse(_ text: String) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            let (line, column, message) = Self.describe(error)
+            self.error(SourceLocation(file: file, line: line, column: column), "invalid YAML: \(message)")
+        } catch {
+            self.error(SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)")
+        }
+        return nil
+    }
+
+    private static func describe(_ error: YamlError) -> (Int, Int, String) {
+        switch error {
+        case .scanner(let context, let problem, let mark, _):
+            return (mark.line, mark.column, [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": "))
+        case .parser(let context, let problem, let mark, _):
+            return (mark.line, mark.column, [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": "))
+        case .composer(let context, let problem, let mark, _):
+            return (mark.line, mark.column, [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": "))
+        default:
+            return (1, 1, "\(error)")
+        }
+    }
+
+    /// The node as a mapping whose keys are all in `allowed` (each unknown key is reported, with a hint).
+    mutating func object(_ node: Node, what: String, allowed: [String]) -> YAMLObject? {
+        guard case .mapping(let mapping) = node else {
+            error(location(of: node), "\(what) must be a mapping of keys to values, found \(Self.kindName(node))")
+            return nil
+        }
+        var entries: [String: (SourceLocation, Node)] = [:]
+        for (keyNode, value) in mapping {
+            let keyLocation = location(of: keyNode)
+            guard case .scalar(let scalar) = keyNode else {
+                error(keyLocation, "keys of \(what) must be plain names")
+                continue
+            }
+            let key = scalar.string
+            if let first = entries[key] {
+                error(keyLocation, "duplicate key '\(key)' in \(what): already given at line \(first.0.line)")
+                continue
+            }
+            if !allowed.contains(key) {
+                error(keyLocation, "unknown key '\(key)' in \(what)\(Suggestion.hint(for: key, in: allowed)); allowed keys: \(allowed.joined(separator: ", "))")
+                continue
+            }
+            entries[key] = (keyLocation, value)
+        }
+        return YAMLObject(location: location(of: node), what: what, entries: entries)
+    }
+
+    /// The raw node under `key`, or `nil` when absent or explicitly null.
+    func node(_ object: YAMLObject, _ key: String) -> Node? {
+        guard let value = object.entries[key]?.value else { return nil }
+        if case .scalar(let s) = value, value.null != nil || (s.string.isEmpty && s.style == .plain) { return nil }
+        return value
+    }
+
+    func keyLocation(_ object: YAMLObject, _ key: String) -> SourceLocation? {
+        object.entries[key]?.keyLocation
+    }
+
+    /// A scalar value as text (numbers and booleans are taken as written).
+    mutating func string(_ object: YAMLObject, _ key: String, required: Bool = false) -> Located<String>? {
+        guard let node = node(object, key) else {
+            if required { missing(object, key) }
+            return nil
+        }
+        return scalarString(node, describing: "'\(key)' of \(object.what)")
+    }
+
+    mutating func scalarString(_ node: Node, describing what: String) -> Located<String>? {
+        guard case .scalar(let scalar) = node else {
+            error(location(of: node), "\(what) must be a single value, found \(Self.kindName(node))")
+            return nil
+        }
+        return Located(value: scalar.string, location: location(of: node))
+    }
+
+    mutating func bool(_ object: YAMLObject, _ key: String) -> Located<Bool>? {
+        guard let node = node(object, key) else { return nil }
+        guard case .scalar(let scalar) = node, let value = Self.bool(scalar.string) else {
+            error(location(of: node), "'\(key)' of \(object.what) must be true or false, found \(Self.describeValue(node))")
+            return nil
+        }
+        return Located(value: value, location: location(of: node))
+    }
+
+    private static func bool(_ s: String) -> Bool? {
+        switch s {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return nil
+        }
+    }
+
+    /// A sequence under `key` (each element returned as a node); reports a non-sequence.
+    mutating func sequence(_ object: YAMLObject, _ key: String, required: Bool = false) -> [Node]? {
+        guard let node = node(object, key) else {
+            if required { missing(object, key) }
+            return nil
+        }
+        guard case .sequence(let seq) = node else {
+            error(location(of: node), "'\(key)' of \(object.what) must be a list, found \(Self.describeValue(node))")
+            return nil
+        }
+        return Array(seq)
+    }
+
+    /// A list of plain values under `key`.
+    mutating func stringList(_ object: YAMLObject, _ key: String, required: Bool = false) -> [Located<String>]? {
+        guard let nodes = sequence(object, key, required: required) else { return nil }
+        return nodes.compactMap { scalarString($0, describing: "each item of '\(key)' in \(object.what)") }
+    }
+
+    /// A mapping of plain keys to plain values under `key` (tags, field mappings).
+    mutating func stringMap(_ object: YAMLObject, _ key: String) -> [(key: Located<String>, value: Located<String>)]? {
+        guard let node = node(object, key) else { return nil }
+        guard case .mapping(let mapping) = node else {
+            error(location(of: node), "'\(key)' of \(object.what) must be a mapping of names to values, found \(Self.describeValue(node))")
+            return nil
+        }
+        var out: [(key: Located<String>, value: Located<String>)] = []
+        var seen: Set<String> = []
+        for (k, v) in mapping {
+            guard let keyText = scalarString(k, describing: "a key of '\(key)' in \(object.what)"),
+                  let valueText = scalarString(v, describing: "'\(key).\(k.string ?? "?")' of \(object.what)") else { continue }
+            if !seen.insert(keyText.value).inserted {
+                error(keyText.location, "duplicate key '\(keyText.value)' in '\(key)' of \(object.what)")
+                continue
+            }
+            out.append((keyText, valueText))
+        }
+        return out
+    }
+
+    mutating func missing(_ object: YAMLObject, _ key: String) {
+        error(object.location, "\(object.what) is missing required key '\(key)'")
+    }
+
+    static func kindName(_ node: Node) -> String {
+        switch node {
+        case .scalar: return "a single value"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    static func describeValue(_ node: Node) -> String {
+        if case .scalar(let s) = node { return "'\(s.string)'" }
+        return kindName(node)
+    }
+}

@@ -1,0 +1,318 @@
+import Foundation
+
+/// A place in a definition file: the file (relative to the repository) and a 1-based line and column.
+public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
+    public var file: String
+    public var line: Int
+    public var column: Int
+
+    public init(file: String, line: Int, column: Int) {
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+
+    public var description: String { "\(file):\(line):\(column)" }
+
+    public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
+        (a.file, a.line, a.column) < (b.file, b.line, b.column)
+    }
+}
+
+/// The four kinds of object a feature repository defines.
+public enum ObjectKind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
+    case entity
+    case source
+    case featureView = "feature_view"
+    case featureService = "feature_service"
+
+    public var description: String { rawValue }
+
+    /// The plural key under which objects of this kind are listed in a definition file.
+    public var listKey: String {
+        switch self {
+        case .entity: return "entities"
+        case .source: return "sources"
+        case .featureView: return "feature_views"
+        case .featureService: return "feature_services"
+        }
+    }
+
+    /// Parses the spellings people use on the command line (`view`, `feature_view`, `services`, ...).
+    public init?(userSpelling: String) {
+        switch userSpelling.lowercased() {
+        case "entity", "entities": self = .entity
+        case "source", "sources", "data_source": self = .source
+        case "view", "views", "feature_view", "feature_views", "featureview": self = .featureView
+        case "service", "services", "feature_service", "feature_services", "featureservice": self = .featureService
+        default: return nil
+        }
+    }
+}
+
+/// What every registered object has: a name, documentation, ownership, tags and where it was defined.
+public protocol Definition: Sendable, Codable, Hashable {
+    static var kind: ObjectKind { get }
+    var name: String { get }
+    var description: String { get }
+    var owner: String { get }
+    var tags: [String: String] { get }
+    /// Where the object is defined (not part of its content: moving it does not change it).
+    var location: SourceLocation? { get }
+}
+
+/// A join key of an entity: a column name and its type.
+public struct JoinKey: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: ScalarType
+
+    public init(name: String, type: ScalarType) {
+        self.name = name
+        self.type = type
+    }
+}
+
+/// Something features describe (a driver, a customer, a route); identified by one or more join keys.
+public struct Entity: Definition {
+    public static let kind = ObjectKind.entity
+    public var name: String
+    /// The keys that identify one instance; several keys make a composite entity.
+    public var joinKeys: [JoinKey]
+    public var description: String
+    public var owner: String
+    public var tags: [String: String]
+    public var location: SourceLocation?
+
+    public init(name: String, joinKeys: [JoinKey], description: String = "", owner: String = "",
+                tags: [String: String] = [:], location: SourceLocation? = nil) {
+        self.name = name
+        self.joinKeys = joinKeys
+        self.description = description
+        self.owner = owner
+        self.tags = tags
+        self.location = location
+    }
+
+    enum CodingKeys: String, CodingKey { case name, joinKeys = "join_keys", description, owner, tags }
+}
+
+/// The payload format of a stream source.
+public enum MessageFormat: String, Sendable, Hashable, Codable, CaseIterable {
+    case json
+}
+
+/// Where a source's rows live.
+public enum SourceKind: Sendable, Hashable {
+    /// Parquet data: a file, a folder of files (Hive partitions included) or a glob, relative to the repository.
+    case parquet(path: String)
+    /// A Kafka topic; `batchSource` names the Parquet source that holds the same events offline.
+    case kafka(topic: String, format: MessageFormat, batchSource: String)
+
+    /// `parquet` or `kafka`.
+    public var name: String {
+        switch self {
+        case .parquet: return "parquet"
+        case .kafka: return "kafka"
+        }
+    }
+}
+
+/// A source of feature rows: offline (Parquet) or a stream (Kafka) backed by an offline source.
+public struct DataSource: Definition {
+    public static let kind = ObjectKind.source
+    public var name: String
+    public var kind: SourceKind
+    /// The column (or message field) holding each row's event time.
+    public var timestampField: String
+    /// An optional column with the time a row was written: breaks ties between equal event times.
+    public var createdTimestampField: String?
+    /// Renames: source column name -> feature or join key name.
+    public var fieldMapping: [String: String]
+    public var description: String
+    public var owner: String
+    public var tags: [String: String]
+    public var location: SourceLocation?
+
+    public init(name: String, kind: SourceKind, timestampField: String, createdTimestampField: String? = nil,
+                fieldMapping: [String: String] = [:], description: String = "", owner: String = "",
+                tags: [String: String] = [:], location: SourceLocation? = nil) {
+        self.name = name
+        self.kind = kind
+        self.timestampField = timestampField
+        self.createdTimestampField = createdTimestampField
+        self.fieldMapping = fieldMapping
+        self.description = description
+        self.owner = owner
+        self.tags = tags
+        self.location = location
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, path, topic, format, batchSource = "batch_source"
+        case timestampField = "timestamp_field", createdTimestampField = "created_timestamp_field"
+        case fieldMapping = "field_mapping", description, owner, tags
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        switch try c.decode(String.self, forKey: .kind) {
+        case "kafka":
+            kind = .kafka(topic: try c.decode(String.self, forKey: .topic),
+                          format: try c.decode(MessageFormat.self, forKey: .format),
+                          batchSource: try c.decode(String.self, forKey: .batchSource))
+        default:
+            kind = .parquet(path: try c.decode(String.self, forKey: .path))
+        }
+        timestampField = try c.decode(String.self, forKey: .timestampField)
+        createdTimestampField = try c.decodeIfPresent(String.self, forKey: .createdTimestampField)
+        fieldMapping = try c.decodeIfPresent([String: String].self, forKey: .fieldMapping) ?? [:]
+        description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
+        owner = try c.decodeIfPresent(String.self, forKey: .owner) ?? ""
+        tags = try c.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]
+        location = nil
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(kind.name, forKey: .kind)
+        switch kind {
+        case .parquet(let path):
+            try c.encode(path, forKey: .path)
+        case .kafka(let topic, let format, let batchSource):
+            try c.encode(topic, forKey: .topic)
+            try c.encode(format, forKey: .format)
+            try c.encode(batchSource, forKey: .batchSource)
+        }
+        try c.encode(timestampField, forKey: .timestampField)
+        try c.encodeIfPresent(createdTimestampField, forKey: .createdTimestampField)
+        try c.encode(fieldMapping, forKey: .fieldMapping)
+        try c.encode(description, forKey: .description)
+        try c.encode(owner, forKey: .owner)
+        try c.encode(tags, forKey: .tags)
+    }
+
+    /// The Kafka topic, for a stream source.
+    public var topic: String? {
+        if case .kafka(let topic, _, _) = kind { return topic }
+        return nil
+    }
+
+    /// The name of the offline source that holds this source's data (itself for a Parquet source).
+    public var batchSourceName: String {
+        if case .kafka(_, _, let batch) = kind { return batch }
+        return name
+    }
+}
+
+/// One feature of a view: a name, a type and what it means.
+public struct Feature: Sendable, Hashable, Codable {
+    public var name: String
+    public var type: ValueType
+    public var description: String
+
+    public init(name: String, type: ValueType, description: String = "") {
+        self.name = name
+        self.type = type
+        self.description = description
+    }
+}
+
+/// A group of features computed from one source for one or more entities, valid for `ttl` after their event time.
+public struct FeatureView: Definition {
+    public static let kind = ObjectKind.featureView
+    public var name: String
+    /// The entities, by name; their join keys together identify a row.
+    public var entities: [String]
+    /// The source, by name.
+    public var source: String
+    /// How long a value stays valid after its event time; zero means forever.
+    public var ttl: TimeSpan
+    public var features: [Feature]
+    /// Whether the view is materialized into the online store.
+    public var online: Bool
+    public var description: String
+    public var owner: String
+    public var tags: [String: String]
+    public var location: SourceLocation?
+
+    public init(name: String, entities: [String], source: String, ttl: TimeSpan, features: [Feature], online: Bool = true,
+                description: String = "", owner: String = "", tags: [String: String] = [:], location: SourceLocation? = nil) {
+        self.name = name
+        self.entities = entities
+        self.source = source
+        self.ttl = ttl
+        self.features = features
+        self.online = online
+        self.description = description
+        self.owner = owner
+        self.tags = tags
+        self.location = location
+    }
+
+    enum CodingKeys: String, CodingKey { case name, entities, source, ttl, features, online, description, owner, tags }
+
+    /// The feature named `name`, if the view has one.
+    public func feature(named name: String) -> Feature? { features.first { $0.name == name } }
+}
+
+/// A reference to features of a view: `view` (all its features) or `view:feature`.
+public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var view: String
+    /// The feature, or `nil` for all features of the view.
+    public var feature: String?
+
+    public init(view: String, feature: String? = nil) {
+        self.view = view
+        self.feature = feature
+    }
+
+    /// Parses `view` or `view:feature`; `nil` for anything else (`a:b:c`, `:x`, `x:`).
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch parts.count {
+        case 1 where !parts[0].isEmpty: self.init(view: parts[0])
+        case 2 where !parts[0].isEmpty && !parts[1].isEmpty: self.init(view: parts[0], feature: parts[1])
+        default: return nil
+        }
+    }
+
+    public var description: String { feature.map { "\(view):\($0)" } ?? view }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let ref = FeatureReference(parsing: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad reference '\(text)'"))
+        }
+        self = ref
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(description)
+    }
+}
+
+/// A named set of features that a model consumes, served together.
+public struct FeatureService: Definition {
+    public static let kind = ObjectKind.featureService
+    public var name: String
+    public var features: [FeatureReference]
+    public var description: String
+    public var owner: String
+    public var tags: [String: String]
+    public var location: SourceLocation?
+
+    public init(name: String, features: [FeatureReference], description: String = "", owner: String = "",
+                tags: [String: String] = [:], location: SourceLocation? = nil) {
+        self.name = name
+        self.features = features
+        self.description = description
+        self.owner = owner
+        self.tags = tags
+        self.location = location
+    }
+
+    enum CodingKeys: String, CodingKey { case name, features, description, owner, tags }
+}

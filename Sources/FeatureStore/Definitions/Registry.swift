@@ -1,0 +1,67 @@
+/// The compiled, validated and immutable model of a feature repository: what the engines consume.
+///
+/// A `Registry` is only ever made by ``DefinitionCompiler`` (from YAML) or read back from a ``RegistryStore``,
+/// so every reference in it resolves: a view's entities and source exist, a service's features exist.
+public struct Registry: Sendable {
+    public let config: RepositoryConfig
+    public let entities: [Entity]
+    public let sources: [DataSource]
+    public let featureViews: [FeatureView]
+    public let featureServices: [FeatureService]
+
+    private let entityIndex: [String: Int]
+    private let sourceIndex: [String: Int]
+    private let viewIndex: [String: Int]
+    private let serviceIndex: [String: Int]
+
+    /// Builds the model; objects are kept sorted by name. Callers guarantee validity (the compiler does).
+    init(config: RepositoryConfig, entities: [Entity], sources: [DataSource],
+         featureViews: [FeatureView], featureServices: [FeatureService]) {
+        self.config = config
+        self.entities = entities.sorted { $0.name < $1.name }
+        self.sources = sources.sorted { $0.name < $1.name }
+        self.featureViews = featureViews.sorted { $0.name < $1.name }
+        self.featureServices = featureServices.sorted { $0.name < $1.name }
+        func index<T: Definition>(_ items: [T]) -> [String: Int] {
+            Dictionary(items.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        }
+        entityIndex = index(self.entities)
+        sourceIndex = index(self.sources)
+        viewIndex = index(self.featureViews)
+        serviceIndex = index(self.featureServices)
+    }
+
+    public func entity(named name: String) -> Entity? { entityIndex[name].map { entities[$0] } }
+    public func source(named name: String) -> DataSource? { sourceIndex[name].map { sources[$0] } }
+    public func featureView(named name: String) -> FeatureView? { viewIndex[name].map { featureViews[$0] } }
+    public func featureService(named name: String) -> FeatureService? { serviceIndex[name].map { featureServices[$0] } }
+
+    /// The join keys of a view: those of its entities, in order.
+    public func joinKeys(of view: FeatureView) -> [JoinKey] {
+        view.entities.flatMap { entity(named: $0)?.joinKeys ?? [] }
+    }
+
+    /// The offline (Parquet) source holding a view's data: its source, or the batch source of a stream source.
+    public func batchSource(of view: FeatureView) -> DataSource? {
+        guard let source = source(named: view.source) else { return nil }
+        return self.source(named: source.batchSourceName)
+    }
+
+    /// The services that use any feature of the view.
+    public func services(using view: String) -> [FeatureService] {
+        featureServices.filter { $0.features.contains { $0.view == view } }
+    }
+
+    /// The views reading from a source (directly, or through a stream source whose batch source it is).
+    public func views(readingFrom source: String) -> [FeatureView] {
+        featureViews.filter { $0.source == source || self.source(named: $0.source)?.batchSourceName == source }
+    }
+
+    /// Every object as a name/kind pair, in kind then name order.
+    public var allObjects: [(kind: ObjectKind, definition: any Definition)] {
+        entities.map { (ObjectKind.entity, $0 as any Definition) }
+            + sources.map { (ObjectKind.source, $0 as any Definition) }
+            + featureViews.map { (ObjectKind.featureView, $0 as any Definition) }
+            + featureServices.map { (ObjectKind.featureService, $0 as any Definition) }
+    }
+}

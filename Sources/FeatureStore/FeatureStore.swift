@@ -1,0 +1,51 @@
+import Foundation
+
+/// A feature repository opened for use: its compiled definitions and the paths of its stores.
+///
+/// ```swift
+/// import FeatureStore
+///
+/// let store = try FeatureStore(repository: URL(fileURLWithPath: "features"))
+/// let plan = try store.plan()      // what `apply` would change in the catalog
+/// try store.apply()                // register the definitions
+/// print(store.registry.featureViews.map(\.name))
+/// ```
+public struct FeatureStore: Sendable {
+    /// The repository folder.
+    public let repository: URL
+    /// The compiled, validated definitions.
+    public let registry: Registry
+
+    /// Compiles the repository's definitions; throws ``CompileError`` listing every problem.
+    public init(repository: URL) throws(CompileError) {
+        self.repository = repository.standardizedFileURL
+        self.registry = try DefinitionCompiler.compile(repository: self.repository)
+    }
+
+    /// The settings of the repository.
+    public var config: RepositoryConfig { registry.config }
+
+    /// A path from the definitions (relative to the repository, or absolute) as a URL.
+    public func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
+    }
+
+    /// The registry file named in the settings.
+    public var registryURL: URL { resolve(config.registryPath) }
+
+    /// Opens the catalog (registry) file.
+    public func openRegistry(create: Bool = true) throws(RegistryError) -> RegistryStore {
+        try RegistryStore(path: registryURL.path, create: create)
+    }
+
+    /// What `apply` would change: objects added, changed (with field-level differences) and removed.
+    public func plan() throws(RegistryError) -> Plan {
+        try openRegistry().plan(for: registry)
+    }
+
+    /// Registers the definitions in the catalog, and returns what changed.
+    @discardableResult
+    public func apply() throws(RegistryError) -> Plan {
+        try openRegistry().apply(registry)
+    }
+}

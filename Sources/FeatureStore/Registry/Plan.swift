@@ -1,0 +1,127 @@
+import Foundation
+
+/// What `apply` would change in the catalog: objects added, changed (field by field) and removed.
+public struct Plan: Sendable, Codable {
+    /// The kind of change to one object.
+    public enum Action: String, Sendable, Codable {
+        case add, change, remove
+    }
+
+    /// One field whose value changes: `ttl: 2h -> 1d`. A missing side is `nil`.
+    public struct FieldChange: Sendable, Codable, Hashable {
+        public var path: String
+        public var old: String?
+        public var new: String?
+    }
+
+    /// The change to one object.
+    public struct Change: Sendable, Codable {
+        public var kind: ObjectKind
+        public var name: String
+        public var action: Action
+        /// Field-level differences (empty for additions and removals).
+        public var fields: [FieldChange]
+        /// Why this change may break consumers (a feature's type changed, a used feature removed, ...).
+        public var breaking: [String]
+        /// The new canonical content (nil for a removal).
+        var spec: String?
+        /// The new content hash (nil for a removal).
+        public var hash: String?
+
+        enum CodingKeys: String, CodingKey { case kind, name, action, fields, breaking, hash }
+    }
+
+    public var project: String
+    public var changes: [Change]
+
+    /// Nothing to do: the catalog matches the definitions.
+    public var isEmpty: Bool { changes.isEmpty }
+    public var breakingCount: Int { changes.filter { !$0.breaking.isEmpty }.count }
+    public func count(_ action: Action) -> Int { changes.filter { $0.action == action }.count }
+}
+
+extension Plan {
+    /// Compares the compiled definitions with what the catalog holds.
+    static func make(from current: [ObjectKey: StoredObject], to registry: Registry) -> Plan {
+        var changes: [Change] = []
+        var wanted: Set<ObjectKey> = []
+        let oldServices = current.values.filter { $0.kind == .featureService }
+            .compactMap { try? CanonicalSpec.decode(FeatureService.self, from: $0.spec) }
+
+        for (kind, definition) in registry.allObjects {
+            let key = ObjectKey(kind: kind, name: definition.name)
+            wanted.insert(key)
+            let spec = CanonicalSpec.json(of: definition)
+            let hash = CanonicalSpec.hash(spec)
+            guard let old = current[key] else {
+                changes.append(Change(kind: kind, name: definition.name, action: .add, fields: [], breaking: [], spec: spec, hash: hash))
+                continue
+            }
+            guard old.hash != hash else { continue }
+            let fields = diff(old: old.spec, new: spec)
+            let breaking = breakingReasons(kind: kind, old: old.spec, new: spec, oldServices: oldServices)
+            changes.append(Change(kind: kind, name: definition.name, action: .change, fields: fields, breaking: breaking, spec: spec, hash: hash))
+        }
+        for (key, old) in current where !wanted.contains(key) {
+            var breaking: [String] = []
+            if key.kind == .featureView {
+                let users = oldServices.filter { s in s.features.contains { $0.view == key.name } }.map(\.name)
+                if !users.isEmpty { breaking.append("feature view removed; it was used by service \(users.sorted().joined(separator: ", "))") }
+            }
+            _ = old
+            changes.append(Change(kind: key.kind, name: key.name, action: .remove, fields: [], breaking: breaking, spec: nil, hash: nil))
+        }
+        let order = Dictionary(uniqueKeysWithValues: ObjectKind.allCases.enumerated().map { ($1, $0) })
+        changes.sort { (order[$0.kind]!, $0.name) < (order[$1.kind]!, $1.name) }
+        return Plan(project: registry.config.project, changes: changes)
+    }
+
+    static func diff(old: String, new: String) -> [FieldChange] {
+        let (a, aElements) = CanonicalSpec.leaves(old), (b, bElements) = CanonicalSpec.leaves(new)
+        // Elements present on one side only are reported whole, and their fields skipped.
+        let whole = Set(aElements.keys).symmetricDifference(bElements.keys)
+        var changes = whole.map { FieldChange(path: $0, old: aElements[$0], new: bElements[$0]) }
+        for path in Set(a.keys).union(b.keys) where a[path] != b[path] {
+            if whole.contains(where: { path.hasPrefix($0 + ".") }) { continue }
+            changes.append(FieldChange(path: path, old: a[path], new: b[path]))
+        }
+        return changes.sorted { $0.path < $1.path }
+    }
+
+    static func breakingReasons(kind: ObjectKind, old: String, new: String, oldServices: [FeatureService]) -> [String] {
+        switch kind {
+        case .entity:
+            guard let a = try? CanonicalSpec.decode(Entity.self, from: old),
+                  let b = try? CanonicalSpec.decode(Entity.self, from: new) else { return [] }
+            if a.joinKeys != b.joinKeys {
+                let show = { (keys: [JoinKey]) in keys.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ") }
+                return ["join keys changed: (\(show(a.joinKeys))) -> (\(show(b.joinKeys)))"]
+            }
+            return []
+        case .featureView:
+            guard let a = try? CanonicalSpec.decode(FeatureView.self, from: old),
+                  let b = try? CanonicalSpec.decode(FeatureView.self, from: new) else { return [] }
+            var reasons: [String] = []
+            for feature in a.features {
+                if let now = b.feature(named: feature.name) {
+                    if now.type != feature.type {
+                        reasons.append("feature '\(feature.name)' changed type: \(feature.type) -> \(now.type)")
+                    }
+                } else {
+                    let users = oldServices.filter { s in
+                        s.features.contains { $0.view == a.name && ($0.feature == nil || $0.feature == feature.name) }
+                    }.map(\.name)
+                    if !users.isEmpty {
+                        reasons.append("feature '\(feature.name)' removed; it was used by service \(users.sorted().joined(separator: ", "))")
+                    }
+                }
+            }
+            if a.entities != b.entities {
+                reasons.append("entities changed: [\(a.entities.joined(separator: ", "))] -> [\(b.entities.joined(separator: ", "))]")
+            }
+            return reasons
+        case .source, .featureService:
+            return []
+        }
+    }
+}

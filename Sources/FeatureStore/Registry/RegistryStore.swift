@@ -1,0 +1,221 @@
+import Foundation
+import SQLite
+
+/// Identifies a registered object: its kind and name.
+public struct ObjectKey: Sendable, Hashable, Codable {
+    public var kind: ObjectKind
+    public var name: String
+
+    public init(kind: ObjectKind, name: String) {
+        self.kind = kind
+        self.name = name
+    }
+}
+
+/// An object as the catalog holds it: its content and version.
+public struct StoredObject: Sendable {
+    public var kind: ObjectKind
+    public var name: String
+    /// 1 for the first version; grows by one with every change (and continues after a removal and re-adding).
+    public var version: Int
+    /// The content hash of this version.
+    public var hash: String
+    /// The canonical JSON content.
+    public var spec: String
+    /// When this version was applied.
+    public var changedAt: Date
+}
+
+/// One entry of an object's history: what happened in which version.
+public struct ObjectVersion: Sendable, Codable {
+    public var version: Int
+    /// `add`, `change` or `remove`.
+    public var action: Plan.Action
+    public var hash: String
+    public var changedAt: Date
+    /// The fields that changed from the previous version (empty for additions and removals).
+    public var fields: [Plan.FieldChange]
+}
+
+/// Errors of the registry file.
+public enum RegistryError: Error, CustomStringConvertible, Sendable {
+    case projectMismatch(path: String, registered: String, configured: String)
+    case storage(path: String, underlying: String)
+    case corrupt(path: String, detail: String)
+
+    public var description: String {
+        switch self {
+        case .projectMismatch(let path, let registered, let configured):
+            return "the registry \(path) belongs to project '\(registered)', not '\(configured)': point 'registry' in feature_store.yaml at another file"
+        case .storage(let path, let underlying):
+            return "registry \(path): \(underlying)"
+        case .corrupt(let path, let detail):
+            return "registry \(path) is damaged: \(detail)"
+        }
+    }
+}
+
+/// The catalog: applied definitions, each object with its versions and history, in one SQLite file.
+///
+/// `apply` is one transaction: a crash leaves the previous catalog intact.
+public final class RegistryStore {
+    /// The registry file.
+    public let path: String
+    private let db: Connection
+
+    private static let schema = """
+        PRAGMA journal_mode = WAL;
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS objects (
+            kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, hash TEXT NOT NULL,
+            spec TEXT NOT NULL, changed_at REAL NOT NULL, PRIMARY KEY (kind, name)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS history (
+            kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, action TEXT NOT NULL,
+            hash TEXT NOT NULL, spec TEXT NOT NULL, changed_at REAL NOT NULL, fields TEXT NOT NULL,
+            PRIMARY KEY (kind, name, version)) WITHOUT ROWID;
+        """
+
+    /// Opens the registry at `path`, creating the file (and its folder) when `create` is set.
+    public init(path: String, create: Bool = true) throws(RegistryError) {
+        self.path = path
+        do {
+            if create {
+                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+            } else if !FileManager.default.fileExists(atPath: path) {
+                throw RegistryError.storage(path: path, underlying: "no registry yet: run `featurectl apply` first")
+            }
+            db = try Connection(path: path, mode: create ? .readWriteCreate : .readWrite)
+            try db.execute(Self.schema)
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw RegistryError.storage(path: path, underlying: "\(error)")
+        }
+    }
+
+    private func wrap<T>(_ body: () throws -> T) throws(RegistryError) -> T {
+        do {
+            return try body()
+        } catch let error as RegistryError {
+            throw error
+        } catch {
+            throw RegistryError.storage(path: path, underlying: "\(error)")
+        }
+    }
+
+    /// The project this registry belongs to, once something was applied.
+    public func project() throws(RegistryError) -> String? {
+        try wrap { try db.prepare("SELECT value FROM meta WHERE key = 'project'").rows().first?.first?.stringValue }
+    }
+
+    /// The settings recorded at the last apply.
+    public func config() throws(RegistryError) -> RepositoryConfig? {
+        let json: String? = try wrap { try db.prepare("SELECT value FROM meta WHERE key = 'config'").rows().first?.first?.stringValue }
+        guard let json else { return nil }
+        return try wrap { try CanonicalSpec.decode(RepositoryConfig.self, from: json) }
+    }
+
+    /// When the last apply happened.
+    public func lastApplied() throws(RegistryError) -> Date? {
+        try wrap {
+            try db.prepare("SELECT value FROM meta WHERE key = 'applied_at'").rows().first?.first?.stringValue
+                .flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
+        }
+    }
+
+    /// Every object currently registered.
+    public func objects() throws(RegistryError) -> [ObjectKey: StoredObject] {
+        try wrap {
+            var out: [ObjectKey: StoredObject] = [:]
+            for row in try db.prepare("SELECT kind, name, version, hash, spec, changed_at FROM objects").rows() {
+                guard let kindText = row[0].stringValue, let kind = ObjectKind(rawValue: kindText),
+                      let name = row[1].stringValue, let version = row[2].intValue, let hash = row[3].stringValue,
+                      let spec = row[4].stringValue, let at = row[5].doubleValue else {
+                    throw RegistryError.corrupt(path: path, detail: "unreadable row in table objects")
+                }
+                out[ObjectKey(kind: kind, name: name)] = StoredObject(
+                    kind: kind, name: name, version: Int(version), hash: hash, spec: spec, changedAt: Date(timeIntervalSince1970: at))
+            }
+            return out
+        }
+    }
+
+    /// The history of one object, oldest first.
+    public func history(of key: ObjectKey) throws(RegistryError) -> [ObjectVersion] {
+        try wrap {
+            let rows = try db.prepare("SELECT version, action, hash, changed_at, fields FROM history WHERE kind = ? AND name = ? ORDER BY version")
+                .rows([.text(key.kind.rawValue), .text(key.name)])
+            return try rows.map { row in
+                guard let version = row[0].intValue, let action = row[1].stringValue.flatMap(Plan.Action.init(rawValue:)),
+                      let hash = row[2].stringValue, let at = row[3].doubleValue, let fields = row[4].stringValue else {
+                    throw RegistryError.corrupt(path: path, detail: "unreadable row in table history")
+                }
+                return ObjectVersion(version: Int(version), action: action, hash: hash, changedAt: Date(timeIntervalSince1970: at),
+                                     fields: (try? CanonicalSpec.decode([Plan.FieldChange].self, from: fields)) ?? [])
+            }
+        }
+    }
+
+    /// The registered objects as a ``Registry`` (the applied state, as the engines see it).
+    public func registry() throws(RegistryError) -> Registry? {
+        guard let config = try config() else { return nil }
+        let objects = try objects()
+        return try wrap {
+            func decode<T: Definition>(_ type: T.Type) throws -> [T] {
+                try objects.values.filter { $0.kind == T.kind }.map { try CanonicalSpec.decode(T.self, from: $0.spec) }
+            }
+            return Registry(config: config, entities: try decode(Entity.self), sources: try decode(DataSource.self),
+                            featureViews: try decode(FeatureView.self), featureServices: try decode(FeatureService.self))
+        }
+    }
+
+    /// What applying `registry` would change.
+    public func plan(for registry: Registry) throws(RegistryError) -> Plan {
+        try checkProject(registry.config.project)
+        return Plan.make(from: try objects(), to: registry)
+    }
+
+    private func checkProject(_ project: String) throws(RegistryError) {
+        if let registered = try self.project(), registered != project {
+            throw RegistryError.projectMismatch(path: path, registered: registered, configured: project)
+        }
+    }
+
+    /// Applies the definitions in one transaction and returns the plan that was applied.
+    @discardableResult
+    public func apply(_ registry: Registry, at now: Date = Date()) throws(RegistryError) -> Plan {
+        try wrap {
+            try db.transaction {
+                // Planned inside the transaction, so a concurrent apply cannot interleave.
+                let plan = try self.plan(for: registry)
+                let nextVersion = try db.prepare("SELECT COALESCE(MAX(version), 0) + 1 FROM history WHERE kind = ? AND name = ?")
+                let lastSpec = try db.prepare("SELECT spec FROM objects WHERE kind = ? AND name = ?")
+                let upsert = try db.prepare("INSERT OR REPLACE INTO objects (kind, name, version, hash, spec, changed_at) VALUES (?, ?, ?, ?, ?, ?)")
+                let delete = try db.prepare("DELETE FROM objects WHERE kind = ? AND name = ?")
+                let record = try db.prepare("INSERT INTO history (kind, name, version, action, hash, spec, changed_at, fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                let time = SQLiteValue.real(now.timeIntervalSince1970)
+                for change in plan.changes {
+                    let key: [SQLiteValue] = [.text(change.kind.rawValue), .text(change.name)]
+                    guard let version = try nextVersion.rows(key).first?.first?.intValue else { continue }
+                    let fields = SQLiteValue.text(CanonicalSpec.json(change.fields))
+                    switch change.action {
+                    case .add, .change:
+                        let spec = change.spec ?? "{}", hash = change.hash ?? ""
+                        try upsert.run(key + [.integer(version), .text(hash), .text(spec), time])
+                        try record.run(key + [.integer(version), .text(change.action.rawValue), .text(hash), .text(spec), time, fields])
+                    case .remove:
+                        let spec = try lastSpec.rows(key).first?.first?.stringValue ?? "{}"
+                        try delete.run(key)
+                        try record.run(key + [.integer(version), .text("remove"), .text(""), .text(spec), time, fields])
+                    }
+                }
+                let meta = try db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                try meta.run([.text("project"), .text(registry.config.project)])
+                try meta.run([.text("config"), .text(CanonicalSpec.json(registry.config))])
+                try meta.run([.text("applied_at"), .text(String(now.timeIntervalSince1970))])
+                return plan
+            }
+        }
+    }
+}

@@ -1,0 +1,271 @@
+import ArgumentParser
+import FeatureStore
+import Foundation
+
+struct CatalogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog",
+        abstract: "Browse the applied catalog: what exists, its schema, owner, source and history.",
+        subcommands: [List.self, Show.self])
+
+    /// Opens the applied catalog, or explains why there is none.
+    static func open(_ repository: RepositoryOptions) throws -> Catalog {
+        let store = try repository.load()
+        do {
+            if let catalog = try Catalog(store: store.openRegistry(create: false)) { return catalog }
+            Console.error("error: the catalog of '\(store.config.project)' is empty: run `featurectl apply` first")
+        } catch {
+            Console.error("error: \(error.description)")
+        }
+        throw ExitCode(1)
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List catalog objects, filtered by kind, tag or a search text.")
+
+        @OptionGroup var repository: RepositoryOptions
+        @OptionGroup var output: OutputOptions
+
+        @Option(help: "Only this kind: entity, source, view or service.")
+        var kind: String?
+
+        @Option(help: "Only objects with this tag (KEY=VALUE); repeat to require several.")
+        var tag: [String] = []
+
+        @Option(help: "Only objects whose name, description, owner, tags or features contain TEXT.")
+        var search: String?
+
+        func validate() throws {
+            if let kind, ObjectKind(userSpelling: kind) == nil {
+                throw ValidationError("unknown kind '\(kind)': use entity, source, view or service")
+            }
+            for t in tag where !t.contains("=") {
+                throw ValidationError("--tag '\(t)' must be KEY=VALUE")
+            }
+        }
+
+        func run() throws {
+            let catalog = try CatalogCommand.open(repository)
+            var tags: [String: String] = [:]
+            for t in tag {
+                let parts = t.split(separator: "=", maxSplits: 1).map(String.init)
+                tags[parts[0]] = parts.count > 1 ? parts[1] : ""
+            }
+            let entries = catalog.list(kind: kind.flatMap(ObjectKind.init(userSpelling:)), tags: tags, search: search)
+            if output.json {
+                try Console.printJSON(entries.map(ListedObject.init))
+                return
+            }
+            if entries.isEmpty {
+                Console.print("No objects match.")
+                return
+            }
+            var table = TextTable("KIND", "NAME", "VERSION", "OWNER", "DETAILS", "DESCRIPTION")
+            for entry in entries {
+                table.add(entry.kind.rawValue, entry.name, "\(entry.version)", entry.definition.owner,
+                          Summary.details(entry.definition, in: catalog.registry),
+                          Summary.firstLine(entry.definition.description, limit: 60))
+            }
+            Console.print(table.render())
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one object: its schema, source, ttl, owner, tags and version history.")
+
+        @OptionGroup var repository: RepositoryOptions
+        @OptionGroup var output: OutputOptions
+
+        @Argument(help: "The object's name.")
+        var name: String
+
+        @Option(help: "The kind, when several objects share the name: entity, source, view or service.")
+        var kind: String?
+
+        func run() throws {
+            let catalog = try CatalogCommand.open(repository)
+            let wantedKind = kind.flatMap(ObjectKind.init(userSpelling:))
+            let matches = catalog.entries(named: name).filter { wantedKind == nil || $0.kind == wantedKind }
+            guard !matches.isEmpty else {
+                let names = catalog.entries.map(\.name)
+                let close = names.min { Self.distance(name, $0) < Self.distance(name, $1) }
+                var message = "error: no object named '\(name)' in the catalog"
+                if let close, Self.distance(name, close) <= max(2, name.count / 3) { message += "; did you mean '\(close)'?" }
+                Console.error(message)
+                throw ExitCode(1)
+            }
+            let store = try repository.load()
+            let registryStore = try store.openRegistry(create: false)
+            var shown: [ShownObject] = []
+            for entry in matches {
+                let history = try registryStore.history(of: ObjectKey(kind: entry.kind, name: entry.name))
+                shown.append(ShownObject(entry: entry, history: history))
+            }
+            if output.json {
+                try Console.printJSON(shown.count == 1 ? AnyEncodable(shown[0]) : AnyEncodable(shown))
+                return
+            }
+            Console.print(shown.map { ObjectRenderer.render($0, registry: catalog.registry) }.joined(separator: "\n\n"))
+        }
+
+        static func distance(_ a: String, _ b: String) -> Int {
+            let a = Array(a.lowercased()), b = Array(b.lowercased())
+            var row = Array(0...b.count)
+            for i in 1...max(a.count, 1) where !a.isEmpty {
+                var prev = row[0]
+                row[0] = i
+                for j in stride(from: 1, through: b.count, by: 1) {
+                    let temp = row[j]
+                    row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                    prev = temp
+                }
+            }
+            return a.isEmpty ? b.count : row[b.count]
+        }
+    }
+}
+
+/// One line of `catalog list --json`.
+struct ListedObject: Encodable {
+    var kind: ObjectKind
+    var name: String
+    var version: Int
+    var changedAt: Date
+    var owner: String
+    var description: String
+    var tags: [String: String]
+
+    init(_ entry: CatalogEntry) {
+        kind = entry.kind
+        name = entry.name
+        version = entry.version
+        changedAt = entry.changedAt
+        owner = entry.definition.owner
+        description = entry.definition.description
+        tags = entry.definition.tags
+    }
+
+    enum CodingKeys: String, CodingKey { case kind, name, version, changedAt = "changed_at", owner, description, tags }
+}
+
+/// `catalog show --json`: the definition, its version and its history.
+struct ShownObject: Encodable {
+    var entry: CatalogEntry
+    var history: [ObjectVersion]
+
+    enum CodingKeys: String, CodingKey { case kind, name, version, changedAt = "changed_at", definition, history }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(entry.kind, forKey: .kind)
+        try c.encode(entry.name, forKey: .name)
+        try c.encode(entry.version, forKey: .version)
+        try c.encode(entry.changedAt, forKey: .changedAt)
+        try c.encode(AnyEncodable(entry.definition), forKey: .definition)
+        try c.encode(history, forKey: .history)
+    }
+}
+
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// Short descriptions of objects for tables.
+enum Summary {
+    static func firstLine(_ text: String, limit: Int) -> String {
+        let line = text.split(separator: "\n").first.map(String.init) ?? ""
+        return line.count > limit ? String(line.prefix(limit - 1)) + "…" : line
+    }
+
+    static func details(_ definition: any Definition, in registry: Registry) -> String {
+        switch definition {
+        case let e as Entity:
+            return "keys: " + e.joinKeys.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")
+        case let s as DataSource:
+            switch s.kind {
+            case .parquet(let path): return "parquet \(path)"
+            case .kafka(let topic, _, let batch): return "kafka \(topic) (offline: \(batch))"
+            }
+        case let v as FeatureView:
+            return "\(v.features.count) features, ttl \(v.ttl), source \(v.source)\(v.online ? "" : ", offline only")"
+        case let s as FeatureService:
+            return "\(s.features.count) refs: " + s.features.map(\.description).joined(separator: ", ")
+        default:
+            return ""
+        }
+    }
+}
+
+/// The human form of `catalog show`.
+enum ObjectRenderer {
+    static func render(_ shown: ShownObject, registry: Registry) -> String {
+        let entry = shown.entry
+        let d = entry.definition
+        var fields: [(String, String)] = []
+        if !d.description.isEmpty { fields.append(("description", d.description)) }
+        if !d.owner.isEmpty { fields.append(("owner", d.owner)) }
+        if !d.tags.isEmpty { fields.append(("tags", d.tags.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))) }
+        var sections: [String] = []
+        switch d {
+        case let e as Entity:
+            var keys = TextTable("JOIN KEY", "TYPE")
+            for k in e.joinKeys { keys.add(k.name, k.type.rawValue) }
+            sections.append(keys.render(indent: "  "))
+            let views = registry.featureViews.filter { $0.entities.contains(e.name) }.map(\.name)
+            fields.append(("feature views", views.isEmpty ? "(none)" : views.joined(separator: ", ")))
+        case let s as DataSource:
+            switch s.kind {
+            case .parquet(let path):
+                fields.append(("kind", "parquet"))
+                fields.append(("path", path))
+            case .kafka(let topic, let format, let batch):
+                fields.append(("kind", "kafka"))
+                fields.append(("topic", topic))
+                fields.append(("format", format.rawValue))
+                fields.append(("batch source", batch))
+            }
+            fields.append(("timestamp field", s.timestampField))
+            if let created = s.createdTimestampField { fields.append(("created field", created)) }
+            if !s.fieldMapping.isEmpty {
+                fields.append(("field mapping", s.fieldMapping.sorted { $0.key < $1.key }.map { "\($0.key) -> \($0.value)" }.joined(separator: ", ")))
+            }
+            let views = registry.views(readingFrom: s.name).map(\.name)
+            fields.append(("feature views", views.isEmpty ? "(none)" : views.joined(separator: ", ")))
+        case let v as FeatureView:
+            let keys = registry.joinKeys(of: v).map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")
+            fields.append(("entities", "\(v.entities.joined(separator: ", ")) (\(keys))"))
+            fields.append(("source", v.source))
+            fields.append(("ttl", v.ttl.seconds == 0 ? "0 (no limit)" : v.ttl.description))
+            fields.append(("online", v.online ? "yes" : "no"))
+            let users = registry.services(using: v.name).map(\.name)
+            fields.append(("used by", users.isEmpty ? "(no service)" : users.joined(separator: ", ")))
+            var schema = TextTable("FEATURE", "TYPE", "DESCRIPTION")
+            for f in v.features { schema.add(f.name, f.type.description, f.description) }
+            sections.append(schema.render(indent: "  "))
+        case let s as FeatureService:
+            var refs = TextTable("VIEW", "FEATURE", "TYPE")
+            for ref in s.features {
+                guard let view = registry.featureView(named: ref.view) else { continue }
+                let features = ref.feature.flatMap(view.feature(named:)).map { [$0] } ?? view.features
+                for f in features { refs.add(view.name, f.name, f.type.description) }
+            }
+            sections.append(refs.render(indent: "  "))
+        default:
+            break
+        }
+        let width = fields.map(\.0.count).max() ?? 0
+        var lines = ["\(entry.kind) \(entry.name)  (version \(entry.version), changed \(Console.timestamp(entry.changedAt)))"]
+        lines += fields.map { "  \($0.0.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.1)" }
+        for section in sections { lines += ["", section] }
+        var history = TextTable("VERSION", "ACTION", "WHEN", "CHANGES")
+        for v in shown.history {
+            let changes = v.fields.map { "\($0.path): \($0.old ?? "(none)") -> \($0.new ?? "(none)")" }
+            history.add("\(v.version)", v.action.rawValue, Console.timestamp(v.changedAt), changes.first ?? "")
+            for more in changes.dropFirst() { history.add("", "", "", more) }
+        }
+        lines += ["", "  HISTORY", history.render(indent: "  ")]
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import FeatureStore
+import Foundation
+
+/// Options every repository command shares.
+struct RepositoryOptions: ParsableArguments {
+    @Option(name: .long, help: "The feature repository folder.", completion: .directory)
+    var repo: String = "."
+
+    var url: URL { URL(fileURLWithPath: repo) }
+
+    /// Compiles the repository, printing every diagnostic and exiting 1 when it does not compile.
+    func load() throws -> FeatureStore {
+        do {
+            return try FeatureStore(repository: url)
+        } catch {
+            Console.error(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `--json` for machine-readable output.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of tables.")
+    var json = false
+}

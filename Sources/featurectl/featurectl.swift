@@ -1,0 +1,16 @@
+import ArgumentParser
+
+/// `featurectl`: manage a feature repository from the command line.
+@main
+struct FeatureCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "featurectl",
+        abstract: "Manage a feature store: definitions, catalog, offline joins and the online store.",
+        discussion: """
+            A feature repository is a folder with a feature_store.yaml and YAML definitions of entities, \
+            sources, feature views and feature services. Every command takes --repo (default: the current folder).
+            """,
+        version: "0.1.0",
+        subcommands: [Init.self, Validate.self, PlanCommand.self, Apply.self, CatalogCommand.self]
+    )
+}
