@@ -104,6 +104,9 @@ private struct Compilation {
         var at: [String: SourceLocation] = [:]
     }
 
+    /// Every name declared per kind, valid or not: a reference to an object that failed to compile
+    /// is not reported again as unknown (its own error says what is wrong).
+    var declared: [ObjectKind: Set<String>] = [:]
     var entities: [Parsed<Entity>] = []
     var sources: [Parsed<DataSource>] = []
     var views: [Parsed<FeatureView>] = []
@@ -172,6 +175,12 @@ private struct Compilation {
         defer { diagnostics += reader.diagnostics }
         guard let root = reader.parse(file.text) else { return } // empty file: nothing defined
         guard let top = reader.object(root, what: "a definition file", allowed: Self.topLevelKeys) else { return }
+        for kind in ObjectKind.allCases {
+            guard case .sequence(let items)? = reader.node(top, kind.listKey) else { continue }
+            for item in items {
+                if case .mapping(let m) = item, let name = m["name"]?.string { declared[kind, default: []].insert(name) }
+            }
+        }
         for node in reader.sequence(top, ObjectKind.entity.listKey) ?? [] {
             if let e = readEntity(node, &reader) { entities.append(e) }
         }
@@ -205,9 +214,8 @@ private struct Compilation {
     }
 
     private func readEntity(_ node: Node, _ reader: inout YAMLReader) -> Parsed<Entity>? {
-        guard var object = reader.object(node, what: "an entity", allowed: Self.entityKeys) else { return nil }
+        guard let object = reader.object(node, kind: "entity", allowed: Self.entityKeys) else { return nil }
         let name = name(object, &reader, kind: "entity")
-        object.what = name.map { "entity '\($0.value)'" } ?? object.what
         var keys: [JoinKey] = []
         var seen: Set<String> = []
         let keyNodes = reader.sequence(object, "join_keys", required: true)
@@ -241,9 +249,8 @@ private struct Compilation {
     }
 
     private func readSource(_ node: Node, _ reader: inout YAMLReader) -> Parsed<DataSource>? {
-        guard var object = reader.object(node, what: "a source", allowed: Self.sourceKeys) else { return nil }
+        guard let object = reader.object(node, kind: "source", allowed: Self.sourceKeys) else { return nil }
         let name = name(object, &reader, kind: "source")
-        object.what = name.map { "source '\($0.value)'" } ?? object.what
         var at: [String: SourceLocation] = [:]
         var kind: SourceKind? = nil
         if let kindText = reader.string(object, "kind", required: true) {
@@ -296,9 +303,8 @@ private struct Compilation {
     }
 
     private func readView(_ node: Node, _ reader: inout YAMLReader) -> Parsed<FeatureView>? {
-        guard var object = reader.object(node, what: "a feature view", allowed: Self.viewKeys) else { return nil }
+        guard let object = reader.object(node, kind: "feature view", allowed: Self.viewKeys) else { return nil }
         let name = name(object, &reader, kind: "feature view")
-        object.what = name.map { "feature view '\($0.value)'" } ?? object.what
         var at: [String: SourceLocation] = [:]
         let entityRefs = reader.stringList(object, "entities", required: true) ?? []
         if entityRefs.isEmpty, let loc = reader.keyLocation(object, "entities") {
@@ -350,9 +356,8 @@ private struct Compilation {
     }
 
     private func readService(_ node: Node, _ reader: inout YAMLReader) -> Parsed<FeatureService>? {
-        guard var object = reader.object(node, what: "a feature service", allowed: Self.serviceKeys) else { return nil }
+        guard let object = reader.object(node, kind: "feature service", allowed: Self.serviceKeys) else { return nil }
         let name = name(object, &reader, kind: "feature service")
-        object.what = name.map { "feature service '\($0.value)'" } ?? object.what
         var at: [String: SourceLocation] = [:]
         var refs: [FeatureReference] = []
         let items = reader.stringList(object, "features", required: true) ?? []
@@ -402,6 +407,7 @@ private struct Compilation {
         for source in sources.values {
             guard case .kafka(_, _, let batchName) = source.value.kind, let at = source.at["batch_source"] else { continue }
             guard let batch = sources[batchName] else {
+                if declared[.source]?.contains(batchName) == true { continue }
                 diagnostics.append(Diagnostic(at, "unknown batch source '\(batchName)' in source '\(source.value.name)'\(Suggestion.hint(for: batchName, in: sources.keys))"))
                 continue
             }
@@ -415,6 +421,7 @@ private struct Compilation {
             for (i, entityName) in view.value.entities.enumerated() {
                 let at = view.at["entities.\(i)"] ?? view.location
                 guard let entity = entities[entityName] else {
+                    if declared[.entity]?.contains(entityName) == true { continue }
                     diagnostics.append(Diagnostic(at, "unknown entity '\(entityName)' in feature view '\(view.value.name)'\(Suggestion.hint(for: entityName, in: entities.keys))"))
                     continue
                 }
@@ -429,7 +436,7 @@ private struct Compilation {
                 }
             }
             let sourceAt = view.at["source"] ?? view.location
-            if sources[view.value.source] == nil {
+            if sources[view.value.source] == nil, declared[.source]?.contains(view.value.source) != true {
                 diagnostics.append(Diagnostic(sourceAt, "unknown source '\(view.value.source)' in feature view '\(view.value.name)'\(Suggestion.hint(for: view.value.source, in: sources.keys))"))
             }
         }
@@ -438,6 +445,7 @@ private struct Compilation {
             for (i, ref) in service.value.features.enumerated() {
                 let at = service.at["ref.\(i)"] ?? service.location
                 guard let view = views[ref.view] else {
+                    if declared[.featureView]?.contains(ref.view) == true { continue }
                     diagnostics.append(Diagnostic(at, "unknown feature view '\(ref.view)' in feature service '\(service.value.name)'\(Suggestion.hint(for: ref.view, in: views.keys))"))
                     continue
                 }

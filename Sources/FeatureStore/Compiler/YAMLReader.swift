@@ -10,7 +10,7 @@ struct Located<Value> {
 struct YAMLObject {
     let location: SourceLocation
     /// For messages: "entity 'driver'", "feature view 'driver_stats'".
-    var what: String
+    let what: String
     fileprivate let entries: [String: (keyLocation: SourceLocation, value: Node)]
 }
 
@@ -52,13 +52,27 @@ struct YAMLReader {
             return (mark.line, mark.column, [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": "))
         case .composer(let context, let problem, let mark, _):
             return (mark.line, mark.column, [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": "))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            let keys = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return (context.mark.line, context.mark.column, "duplicate key \(keys) in one mapping: give each key once")
         default:
             return (1, 1, "\(error)")
         }
     }
 
     /// The node as a mapping whose keys are all in `allowed` (each unknown key is reported, with a hint).
+    ///
+    /// With `kind` ("feature view"), the object is described by its name in messages when it has one
+    /// ("feature view 'stats'"), else as "a feature view".
     mutating func object(_ node: Node, what: String, allowed: [String]) -> YAMLObject? {
+        object(node, kind: nil, what: what, allowed: allowed)
+    }
+
+    mutating func object(_ node: Node, kind: String?, what fallback: String? = nil, allowed: [String]) -> YAMLObject? {
+        var what = fallback ?? "a \(kind ?? "mapping")"
+        if let kind, case .mapping(let m) = node, case .scalar(let name)? = m["name"] {
+            what = "\(kind) '\(name.string)'"
+        }
         guard case .mapping(let mapping) = node else {
             error(location(of: node), "\(what) must be a mapping of keys to values, found \(Self.kindName(node))")
             return nil
@@ -70,11 +84,7 @@ struct YAMLReader {
                 error(keyLocation, "keys of \(what) must be plain names")
                 continue
             }
-            let key = scalar.string
-            if let first = entries[key] {
-                error(keyLocation, "duplicate key '\(key)' in \(what): already given at line \(first.0.line)")
-                continue
-            }
+            let key = scalar.string // unique: the YAML parser rejects duplicate keys
             if !allowed.contains(key) {
                 error(keyLocation, "unknown key '\(key)' in \(what)\(Suggestion.hint(for: key, in: allowed)); allowed keys: \(allowed.joined(separator: ", "))")
                 continue
@@ -156,14 +166,9 @@ struct YAMLReader {
             return nil
         }
         var out: [(key: Located<String>, value: Located<String>)] = []
-        var seen: Set<String> = []
         for (k, v) in mapping {
             guard let keyText = scalarString(k, describing: "a key of '\(key)' in \(object.what)"),
                   let valueText = scalarString(v, describing: "'\(key).\(k.string ?? "?")' of \(object.what)") else { continue }
-            if !seen.insert(keyText.value).inserted {
-                error(keyText.location, "duplicate key '\(keyText.value)' in '\(key)' of \(object.what)")
-                continue
-            }
             out.append((keyText, valueText))
         }
         return out

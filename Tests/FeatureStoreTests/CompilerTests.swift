@@ -1,0 +1,291 @@
+import Foundation
+import Testing
+@testable import FeatureStore
+
+/// Compiles in-memory files and returns the rendered diagnostics (empty when the repository compiles).
+func diagnostics(_ files: [String: String], config: String = "project: demo\n") -> [String] {
+    let defs = files.sorted { $0.key < $1.key }.map { DefinitionCompiler.File(name: $0.key, text: $0.value) }
+    do {
+        _ = try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: config), definitions: defs)
+        return []
+    } catch {
+        return error.diagnostics.map(\.description)
+    }
+}
+
+func diagnostics(_ text: String, file: String = "defs.yaml") -> [String] {
+    diagnostics([file: text])
+}
+
+/// A valid base: one entity, one source, one view, one service.
+let base = """
+    entities:
+      - name: driver
+        join_keys:
+          - name: driver_id
+            type: int64
+    sources:
+      - name: stats_source
+        kind: parquet
+        path: data/stats.parquet
+        timestamp_field: event_timestamp
+    feature_views:
+      - name: stats
+        entities: [driver]
+        source: stats_source
+        ttl: 2h
+        features:
+          - name: conv_rate
+            type: float32
+    feature_services:
+      - name: ranking
+        features: [stats]
+
+    """
+
+@Suite("Definition compiler")
+struct CompilerTests {
+    @Test("a valid repository compiles into a registry with resolved references")
+    func validRepositoryCompiles() throws {
+        let registry = try DefinitionCompiler.compile(
+            config: .init(name: "feature_store.yaml", text: "project: demo\n"),
+            definitions: [.init(name: "defs.yaml", text: base)])
+        #expect(registry.config.project == "demo")
+        #expect(registry.config.onlineStore == OnlineStoreConfig(kind: .sqlite, path: "data/online.db"))
+        let view = try #require(registry.featureView(named: "stats"))
+        #expect(view.ttl == TimeSpan(seconds: 7200))
+        #expect(view.online)
+        #expect(registry.joinKeys(of: view) == [JoinKey(name: "driver_id", type: .int64)])
+        #expect(view.location == SourceLocation(file: "defs.yaml", line: 12, column: 11))
+    }
+
+    @Test("the example repository in features/ compiles")
+    func exampleRepositoryCompiles() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let registry = try DefinitionCompiler.compile(repository: root.appendingPathComponent("features"))
+        #expect(registry.config.project == "ride_hailing")
+        #expect(registry.featureViews.count == 4)
+        #expect(registry.featureServices.map(\.name) == ["driver_ranking_v1", "trip_eta_v1"])
+        #expect(registry.joinKeys(of: registry.featureView(named: "route_stats")!).map(\.name) == ["origin_zone", "destination_zone"])
+        #expect(registry.batchSource(of: registry.featureView(named: "driver_activity")!)?.name == "driver_activity_source")
+    }
+
+    @Test("invalid YAML is reported at its line and column")
+    func yamlSyntaxError() {
+        #expect(diagnostics("entities:\n  - name: driver\n   join_keys: [\n") == [
+            "defs.yaml:3:4: error: invalid YAML: while parsing a block collection: did not find expected '-' indicator",
+        ])
+    }
+
+    @Test("an unknown top-level key is reported with the closest valid key")
+    func unknownTopLevelKey() {
+        #expect(diagnostics("feature_view:\n  - name: x\n") == [
+            "defs.yaml:1:1: error: unknown key 'feature_view' in a definition file; did you mean 'feature_views'?; allowed keys: entities, sources, feature_views, feature_services",
+        ])
+    }
+
+    @Test("an unknown key in an object is reported with the closest valid key")
+    func unknownObjectKey() {
+        let text = base.replacingOccurrences(of: "    ttl: 2h\n", with: "    tll: 2h\n")
+        #expect(diagnostics(text) == [
+            "defs.yaml:15:5: error: unknown key 'tll' in feature view 'stats'; did you mean 'ttl'?; allowed keys: name, entities, source, ttl, features, online, description, owner, tags",
+        ])
+    }
+
+    @Test("a missing required key is reported at the object, and references to the broken object are not reported again")
+    func missingRequiredKey() {
+        let text = base.replacingOccurrences(of: "    timestamp_field: event_timestamp\n", with: "")
+        #expect(diagnostics(text) == [
+            "defs.yaml:7:5: error: source 'stats_source' is missing required key 'timestamp_field'",
+        ])
+    }
+
+    @Test("a value of the wrong YAML type is reported with what was expected")
+    func wrongValueType() {
+        let text = base.replacingOccurrences(of: "    ttl: 2h\n", with: "    ttl: 2h\n    online: maybe\n")
+        #expect(diagnostics(text) == ["defs.yaml:16:13: error: 'online' of feature view 'stats' must be true or false, found 'maybe'"])
+        let list = base.replacingOccurrences(of: "source: stats_source\n    ttl", with: "source: [stats_source]\n    ttl")
+        #expect(diagnostics(list) == ["defs.yaml:14:13: error: 'source' of feature view 'stats' must be a single value, found a list"])
+    }
+
+    @Test("a name that is not an identifier is rejected")
+    func nameNotIdentifier() {
+        let text = base.replacingOccurrences(of: "  - name: stats\n", with: "  - name: driver-stats\n")
+        #expect(diagnostics(text) == [
+            "defs.yaml:12:11: error: feature view name 'driver-stats' is not an identifier: use letters, digits and '_', not starting with a digit",
+            "defs.yaml:21:16: error: unknown feature view 'stats' in feature service 'ranking'",
+        ])
+    }
+
+    @Test("a duplicate name across files points at both definitions")
+    func duplicateNameAcrossFiles() {
+        let other = "entities:\n  - name: driver\n    join_keys:\n      - {name: id, type: string}\n"
+        #expect(diagnostics(["a.yaml": base, "b.yaml": other]) == [
+            "b.yaml:2:11: error: duplicate entity 'driver': already defined at a.yaml:2:11",
+        ])
+    }
+
+    @Test("a misspelled entity reference names the file, line and the closest entity")
+    func unknownEntityReference() {
+        let text = base.replacingOccurrences(of: "entities: [driver]", with: "entities: [drivr]")
+        #expect(diagnostics(text) == ["defs.yaml:13:16: error: unknown entity 'drivr' in feature view 'stats'; did you mean 'driver'?"])
+    }
+
+    @Test("a misspelled source reference names the closest source")
+    func unknownSourceReference() {
+        let text = base.replacingOccurrences(of: "source: stats_source", with: "source: stats_sauce")
+        #expect(diagnostics(text) == ["defs.yaml:14:13: error: unknown source 'stats_sauce' in feature view 'stats'; did you mean 'stats_source'?"])
+    }
+
+    @Test("a kafka source needs an existing parquet batch source")
+    func kafkaBatchSource() {
+        let stream = """
+            sources:
+              - name: stream
+                kind: kafka
+                topic: events
+                timestamp_field: ts
+                batch_source: stats_sorce
+              - name: stream2
+                kind: kafka
+                topic: events
+                timestamp_field: ts
+                batch_source: stream
+
+            """
+        #expect(diagnostics(["a.yaml": base, "b.yaml": stream]) == [
+            "b.yaml:6:19: error: unknown batch source 'stats_sorce' in source 'stream'; did you mean 'stats_source'?",
+            "b.yaml:11:19: error: batch source 'stream' of source 'stream2' is a kafka source; it must be a parquet source",
+        ])
+    }
+
+    @Test("a service referencing an unknown view or feature names the closest one")
+    func unknownServiceReferences() {
+        let text = base.replacingOccurrences(of: "features: [stats]", with: "features: [stat, 'stats:conv_rat']")
+        #expect(diagnostics(text) == [
+            "defs.yaml:21:16: error: unknown feature view 'stat' in feature service 'ranking'; did you mean 'stats'?",
+            "defs.yaml:21:22: error: feature view 'stats' has no feature 'conv_rat'; did you mean 'conv_rate'?; it has: conv_rate",
+        ])
+    }
+
+    @Test("a malformed feature reference says how to write one")
+    func malformedReference() {
+        let text = base.replacingOccurrences(of: "features: [stats]", with: "features: ['stats:a:b']")
+        #expect(diagnostics(text) == [
+            "defs.yaml:21:16: error: bad feature reference 'stats:a:b': write 'view' for all its features or 'view:feature' for one",
+        ])
+    }
+
+    @Test("a bad duration says how to write one")
+    func badDuration() {
+        let text = base.replacingOccurrences(of: "ttl: 2h", with: "ttl: 2 hours")
+        #expect(diagnostics(text) == [
+            "defs.yaml:15:10: error: bad duration '2 hours' for 'ttl': write a number and a unit, like 90s, 15m, 2h, 7d, 1w or 1d12h; 0 means no limit",
+        ])
+    }
+
+    @Test("an unknown feature type names the closest type")
+    func unknownFeatureType() {
+        let text = base.replacingOccurrences(of: "type: float32", with: "type: flaot32")
+        #expect(diagnostics(text) == [
+            "defs.yaml:18:15: error: unknown type 'flaot32' for feature 'conv_rate'; did you mean 'float32'?; use one of: bool, int32, int64, float32, float64, string, bytes, timestamp, or list<TYPE>",
+        ])
+    }
+
+    @Test("a join key type that cannot be a key is rejected")
+    func joinKeyTypeNotAllowed() {
+        let text = base.replacingOccurrences(of: "type: int64", with: "type: float64")
+        #expect(diagnostics(text).first == "defs.yaml:5:15: error: join key 'driver_id' has type 'float64', which cannot be a join key; use one of: int32, int64, string, bytes")
+    }
+
+    @Test("duplicate features and features named like a join key are rejected")
+    func duplicateAndShadowingFeatures() {
+        let text = base.replacingOccurrences(
+            of: "      - name: conv_rate\n        type: float32\n",
+            with: "      - name: conv_rate\n        type: float32\n      - name: conv_rate\n        type: float64\n      - name: driver_id\n        type: int64\n")
+        #expect(diagnostics(text) == [
+            "defs.yaml:19:15: error: duplicate feature 'conv_rate' in feature view 'stats'",
+            "defs.yaml:21:15: error: feature 'driver_id' of feature view 'stats' has the name of a join key of entity 'driver'",
+        ])
+    }
+
+    @Test("an unknown source kind and keys of the other kind are rejected")
+    func sourceKindRules() {
+        let text = base.replacingOccurrences(of: "kind: parquet", with: "kind: parquett")
+        #expect(diagnostics(text).first == "defs.yaml:8:11: error: unknown source kind 'parquett'; did you mean 'parquet'?; use parquet or kafka")
+        let mixed = base.replacingOccurrences(of: "kind: parquet\n", with: "kind: parquet\n    topic: events\n")
+        #expect(diagnostics(mixed) == ["defs.yaml:9:5: error: 'topic' is for kafka sources; source 'stats_source' is a parquet source"])
+    }
+
+    @Test("a duplicate key in one mapping is reported")
+    func duplicateMappingKey() {
+        let text = base.replacingOccurrences(of: "    ttl: 2h\n", with: "    ttl: 2h\n    ttl: 3h\n")
+        #expect(diagnostics(text) == ["defs.yaml:15:5: error: invalid YAML: duplicate key 'ttl' in one mapping: give each key once"])
+    }
+
+    @Test("feature_store.yaml is validated: project, online store kind, unknown keys")
+    func configRules() {
+        #expect(diagnostics(["defs.yaml": base], config: "projct: demo\n") == [
+            "feature_store.yaml:1:1: error: unknown key 'projct' in the repository settings; did you mean 'project'?; allowed keys: project, offline_store, online_store, registry, kafka",
+            "feature_store.yaml:1:1: error: the repository settings is missing required key 'project'",
+        ])
+        #expect(diagnostics(["defs.yaml": base], config: "project: demo\nonline_store:\n  kind: redis\n") == [
+            "feature_store.yaml:3:9: error: unknown online store kind 'redis'; supported: sqlite",
+        ])
+        #expect(diagnostics(["defs.yaml": base], config: "project: my-project\n") == [
+            "feature_store.yaml:1:10: error: project name 'my-project' is not an identifier: use letters, digits and '_', not starting with a digit",
+        ])
+    }
+
+    @Test("every error in every file is reported at once, in file order")
+    func allErrorsAtOnce() {
+        let a = base.replacingOccurrences(of: "entities: [driver]", with: "entities: [drivr]")
+        let b = "entities:\n  - name: 9lives\n    join_keys: []\n"
+        #expect(diagnostics(["a.yaml": a, "b.yaml": b]) == [
+            "a.yaml:13:16: error: unknown entity 'drivr' in feature view 'stats'; did you mean 'driver'?",
+            "b.yaml:2:11: error: entity name '9lives' is not an identifier: use letters, digits and '_', not starting with a digit",
+            "b.yaml:3:5: error: entity '9lives' needs at least one join key",
+        ])
+    }
+
+    @Test("entities sharing a join key in one view are rejected")
+    func sharedJoinKeys() {
+        let text = base.replacingOccurrences(of: "entities:\n  - name: driver\n", with: """
+            entities:
+              - name: courier
+                join_keys:
+                  - {name: driver_id, type: int64}
+              - name: driver
+
+            """).replacingOccurrences(of: "entities: [driver]", with: "entities: [driver, courier]")
+        #expect(diagnostics(text) == [
+            "defs.yaml:16:24: error: entities 'driver' and 'courier' of feature view 'stats' share the join key 'driver_id'",
+        ])
+    }
+}
+
+@Suite("Durations and types")
+struct DurationAndTypeTests {
+    @Test("durations parse in every unit and combination, and print canonically", arguments: [
+        ("0", 0, "0"), ("90s", 90, "1m30s"), ("15m", 900, "15m"), ("2h", 7200, "2h"), ("7d", 604_800, "7d"),
+        ("1w", 604_800, "7d"), ("1d12h", 129_600, "1d12h"), ("30d", 2_592_000, "30d"),
+    ])
+    func durationsParse(text: String, seconds: Int64, canonical: String) throws {
+        let span = try #require(TimeSpan(parsing: text))
+        #expect(span.seconds == seconds)
+        #expect(span.description == canonical)
+    }
+
+    @Test("malformed durations are rejected", arguments: ["", "2", "h", "2x", "-1h", "2h1d", "1h1h", "2 hours", "99999999999999999999d"])
+    func badDurations(text: String) {
+        #expect(TimeSpan(parsing: text) == nil)
+    }
+
+    @Test("feature types parse scalars and lists")
+    func typesParse() {
+        #expect(ValueType(parsing: "int64") == .scalar(.int64))
+        #expect(ValueType(parsing: "list<float32>") == .list(.float32))
+        #expect(ValueType(parsing: "list<list<int64>>") == nil)
+        #expect(ValueType(parsing: "int") == nil)
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+
+/// The package root (three levels above this file).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// The built products folder: where the test bundle runs from, or the default debug build folder.
+let productsDirectory: URL = {
+    let candidates = [
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        Bundle.main.bundleURL,
+        Bundle.main.bundleURL.deletingLastPathComponent(),
+        packageRoot.appendingPathComponent(".build/debug"),
+    ]
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("featurectl").path) }
+        ?? packageRoot.appendingPathComponent(".build/debug")
+}()
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the built `featurectl` with `arguments` in `directory`.
+func featurectl(_ arguments: [String], in directory: URL? = nil) throws -> RunResult {
+    let process = Process()
+    process.executableURL = productsDirectory.appendingPathComponent("featurectl")
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    // Output goes to files, so a large output can never block the child on a full pipe.
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("featurectl-run-\(UUID().uuidString)")
+    let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    defer {
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+    }
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    try process.run()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus,
+                     stdout: try String(contentsOf: outURL, encoding: .utf8),
+                     stderr: try String(contentsOf: errURL, encoding: .utf8))
+}
+
+/// A copy of the example repository in a fresh temporary folder (without generated data).
+func copyOfExample() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("featurectl-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let example = packageRoot.appendingPathComponent("features")
+    for name in try FileManager.default.contentsOfDirectory(atPath: example.path) where name != "data" {
+        try FileManager.default.copyItem(at: example.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+    }
+    return dir
+}
+
+@Suite("featurectl end to end", .serialized)
+struct FeatureCtlTests {
+    @Test("validate, plan, apply, catalog list and show work on the example repository")
+    func exampleRepositoryWorkflow() throws {
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+
+        let validate = try featurectl(["validate", "--repo", repo.path])
+        #expect(validate.status == 0)
+        #expect(validate.stdout == "'ride_hailing' is valid: 3 entities, 5 sources, 4 feature views, 2 feature services.\n")
+
+        let plan = try featurectl(["plan", "--repo", repo.path])
+        #expect(plan.status == 0)
+        #expect(plan.stdout.contains("  + feature_view driver_stats\n"))
+        #expect(plan.stdout.hasSuffix("14 to add, 0 to change, 0 to remove.\n"))
+
+        #expect(try featurectl(["apply", "--repo", repo.path]).status == 0)
+        let again = try featurectl(["apply", "--repo", repo.path])
+        #expect(again.stdout == "Nothing to apply: the catalog of 'ride_hailing' matches the definitions.\n")
+
+        let list = try featurectl(["catalog", "list", "--kind", "view", "--repo", repo.path])
+        #expect(list.status == 0)
+        let names = list.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ")[1] }
+        #expect(names == ["customer_profile", "driver_activity", "driver_stats", "route_stats"])
+
+        let show = try featurectl(["catalog", "show", "driver_stats", "--repo", repo.path])
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("acc_rate         float32  Acceptance rate"))
+        #expect(show.stdout.contains("used by      driver_ranking_v1, trip_eta_v1"))
+        #expect(show.stdout.contains("HISTORY"))
+    }
+
+    @Test("read commands print JSON with --json")
+    func jsonOutput() throws {
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        let plan = try featurectl(["plan", "--json", "--repo", repo.path])
+        let planObject = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
+        #expect((planObject?["changes"] as? [Any])?.count == 14)
+        _ = try featurectl(["apply", "--repo", repo.path])
+
+        let list = try featurectl(["catalog", "list", "--json", "--search", "acceptance", "--repo", repo.path])
+        let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.map { $0["name"] as? String } == ["driver_stats"])
+
+        let show = try featurectl(["catalog", "show", "route", "--json", "--repo", repo.path])
+        let object = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]
+        #expect(object?["kind"] as? String == "entity")
+        #expect(((object?["definition"] as? [String: Any])?["join_keys"] as? [Any])?.count == 2)
+        #expect((object?["history"] as? [Any])?.count == 1)
+
+        let validate = try featurectl(["validate", "--json", "--repo", repo.path])
+        let report = try JSONSerialization.jsonObject(with: Data(validate.stdout.utf8)) as? [String: Any]
+        #expect(report?["valid"] as? Bool == true)
+    }
+
+    @Test("a misspelled reference is reported with its file and line, and every command exits 1")
+    func misspelledReference() throws {
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        let file = repo.appendingPathComponent("services.yaml")
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "- route_stats\n", with: "- route_stat\n")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        for command in [["validate"], ["plan"], ["apply"]] {
+            let result = try featurectl(command + ["--repo", repo.path])
+            #expect(result.status == 1)
+            #expect(result.stderr == """
+                services.yaml:17:9: error: unknown feature view 'route_stat' in feature service 'trip_eta_v1'; did you mean 'route_stats'?
+                1 error found
+
+                """)
+        }
+        let json = try featurectl(["validate", "--json", "--repo", repo.path])
+        let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let first = (report?["errors"] as? [[String: Any]])?.first
+        #expect(first?["file"] as? String == "services.yaml")
+        #expect(first?["line"] as? Int == 17)
+    }
+
+    @Test("init scaffolds a repository that validates, applies and lists")
+    func initScaffold() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("featurectl-init-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let created = try featurectl(["init", "churn"], in: dir)
+        #expect(created.status == 0)
+        let repo = dir.appendingPathComponent("churn")
+        #expect(try featurectl(["validate", "--repo", repo.path]).status == 0)
+        #expect(try featurectl(["apply", "--repo", repo.path]).status == 0)
+        let list = try featurectl(["catalog", "list", "--repo", repo.path])
+        #expect(list.stdout.contains("churn_model_v1"))
+
+        let again = try featurectl(["init", "churn"], in: dir)
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("already exists and is not empty"))
+        let bad = try featurectl(["init", "my-project"], in: dir)
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("'my-project' is not a valid project name"))
+    }
+
+    @Test("catalog commands before apply and on unknown names explain what to do")
+    func catalogErrors() throws {
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        let before = try featurectl(["catalog", "list", "--repo", repo.path])
+        #expect(before.status == 1)
+        #expect(before.stderr.contains("run `featurectl apply` first"))
+        _ = try featurectl(["apply", "--repo", repo.path])
+        let unknown = try featurectl(["catalog", "show", "driver_stat", "--repo", repo.path])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "error: no object named 'driver_stat' in the catalog; did you mean 'driver_stats'?\n")
+        let missingRepo = try featurectl(["validate", "--repo", "/nonexistent/repo"])
+        #expect(missingRepo.status == 1)
+        #expect(missingRepo.stderr.contains("no feature_store.yaml in /nonexistent/repo"))
+    }
+}
