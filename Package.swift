@@ -26,6 +26,18 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // Compression libraries from the system (Debian: libsnappy-dev, libzstd-dev, liblz4-dev, zlib1g-dev).
+        .systemLibrary(
+            name: "CCompression",
+            path: "Sources/CCompression",
+            providers: [.apt(["libsnappy-dev", "libzstd-dev", "liblz4-dev", "zlib1g-dev"])]
+        ),
+        // Block codecs (snappy, gzip, zstd, lz4_raw) behind one Swift enum.
+        .target(name: "Codecs", dependencies: ["CCompression"]),
+        // In-memory columnar data: typed contiguous buffers, validity bitmaps, tables.
+        .target(name: "Columnar"),
+        // Parquet files: reader and writer over Columnar tables. Knows nothing of features.
+        .target(name: "Parquet", dependencies: ["Columnar", "Codecs"]),
         // A thin, safe Swift wrapper over the sqlite3 C API.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         // The library: definitions, compiler, registry (catalog).
@@ -33,6 +45,7 @@ let package = Package(
             name: "FeatureStore",
             dependencies: [
                 "SQLite",
+                "Parquet",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -52,6 +65,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .testTarget(name: "ParquetTests", dependencies: ["Parquet"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore"]),
         .testTarget(name: "featurectlTests", dependencies: ["featurectl"]),
     ],

@@ -31,8 +31,8 @@ func featurectl(_ arguments: [String], in directory: URL? = nil) throws -> RunRe
     // Output goes to files, so a large output can never block the child on a full pipe.
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("featurectl-run-\(UUID().uuidString)")
     let outURL = scratch.appendingPathExtension("out"), errURL = scratch.appendingPathExtension("err")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     defer {
         try? FileManager.default.removeItem(at: outURL)
         try? FileManager.default.removeItem(at: errURL)

@@ -1,0 +1,58 @@
+/// Where in a file a problem was found: as precise as is known.
+public struct ParquetLocation: Sendable, Hashable, CustomStringConvertible {
+    public var file: String
+    public var rowGroup: Int?
+    public var column: String?
+    /// Byte offset in the file (of the page or structure being read).
+    public var offset: Int?
+
+    public init(file: String, rowGroup: Int? = nil, column: String? = nil, offset: Int? = nil) {
+        self.file = file
+        self.rowGroup = rowGroup
+        self.column = column
+        self.offset = offset
+    }
+
+    public var description: String {
+        var parts = [file]
+        if let rowGroup { parts.append("row group \(rowGroup)") }
+        if let column { parts.append("column '\(column)'") }
+        if let offset { parts.append("offset \(offset)") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// A Parquet file that cannot be read or written: what is wrong and where.
+public struct ParquetError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var location: ParquetLocation?
+
+    public init(_ message: String, at location: ParquetLocation? = nil) {
+        self.message = message
+        self.location = location
+    }
+
+    public var description: String {
+        location.map { "\($0): \(message)" } ?? message
+    }
+
+    /// The same error, placed at `location` unless it already has a place.
+    func located(_ location: ParquetLocation) -> ParquetError {
+        var copy = self
+        if copy.location == nil {
+            copy.location = location
+        } else {
+            // Keep the finer details already known, fill in the rest.
+            copy.location!.rowGroup = copy.location!.rowGroup ?? location.rowGroup
+            copy.location!.column = copy.location!.column ?? location.column
+            copy.location!.offset = copy.location!.offset ?? location.offset
+        }
+        return copy
+    }
+}
+
+/// Decoding problems below the file level (Thrift, encodings), placed by the caller.
+struct DecodeError: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}

@@ -1,0 +1,450 @@
+import Codecs
+import Columnar
+
+/// Limits that keep corrupt files from causing unbounded allocations.
+enum ReadLimits {
+    /// The largest page (uncompressed) accepted.
+    static let maxPageSize = 1 << 30
+    /// The largest ratio of uncompressed to compressed page size accepted (zstd reaches a few thousand on zeros).
+    static let maxCompressionRatio = 1 << 16
+}
+
+/// Decodes one column chunk (all its pages) into a ``Column``.
+struct ColumnChunkReader {
+    let descriptor: ColumnDescriptor
+    let file: UnsafeRawBufferPointer
+    let codec: Codec
+    let rowCount: Int
+
+    // Leaf values, in the buffer of the physical type (placeholders at null slots).
+    private var bools: [Bool] = []
+    private var ints32: [Int32] = []
+    private var ints64: [Int64] = []
+    private var floats: [Float] = []
+    private var doubles: [Double] = []
+    private var bytes = BytesBuffer()
+    private var leafValidity: Bitmap
+    private var leafCount = 0
+    private var leafHasNulls = false
+    // Lists: offsets and validity per row.
+    private var listOffsets: [Int] = []
+    private var listValidity: Bitmap
+    private var listHasNulls = false
+    private var rowsSeen = 0
+
+    private var dictionary: ColumnValues?
+
+    static func codec(_ raw: Int32) throws(DecodeError) -> Codec {
+        switch raw {
+        case 0: return .uncompressed
+        case 1: return .snappy
+        case 2: return .gzip
+        case 6: return .zstd
+        case 7: return .lz4Raw
+        case 3: throw DecodeError("LZO compression is not supported")
+        case 4: throw DecodeError("BROTLI compression is not supported")
+        case 5: throw DecodeError("LZ4 (Hadoop framing) compression is not supported; files written with LZ4_RAW are")
+        default: throw DecodeError("unknown compression codec \(raw)")
+        }
+    }
+
+    init(descriptor: ColumnDescriptor, file: UnsafeRawBufferPointer, codec: Codec, rowCount: Int) {
+        self.descriptor = descriptor
+        self.file = file
+        self.codec = codec
+        self.rowCount = rowCount
+        let isList = descriptor.maxRepetitionLevel > 0
+        leafValidity = Bitmap(count: isList ? 0 : rowCount, value: true)
+        listValidity = Bitmap(count: isList ? rowCount : 0, value: true)
+        if !isList {
+            switch descriptor.physicalType {
+            case .boolean: bools.reserveCapacity(rowCount)
+            case .int32: ints32.reserveCapacity(rowCount)
+            case .int64, .int96: ints64.reserveCapacity(rowCount)
+            case .float: floats.reserveCapacity(rowCount)
+            case .double: doubles.reserveCapacity(rowCount)
+            case .byteArray, .fixedLenByteArray: bytes.offsets.reserveCapacity(rowCount + 1)
+            }
+        } else {
+            listOffsets.reserveCapacity(rowCount + 1)
+        }
+    }
+
+    /// Reads every page of the chunk at `metadata` and returns the column. Errors carry the page offset.
+    mutating func read(_ metadata: ColumnMetaData) throws(ParquetError) -> Column {
+        var start = Int(metadata.dataPageOffset)
+        if let d = metadata.dictionaryPageOffset, d > 0, d < start { start = Int(d) }
+        let length = Int(metadata.totalCompressedSize)
+        guard start >= 4, length >= 0, start <= file.count, length <= file.count - start else {
+            throw ParquetError("column chunk at offset \(start) with \(length) bytes lies outside the file (\(file.count) bytes)", at: ParquetLocation(file: "", offset: start))
+        }
+        let end = start + length
+        var position = start
+        var valuesSeen = 0
+        let expected = Int(metadata.numValues)
+        while valuesSeen < expected {
+            guard position < end else {
+                throw ParquetError("column chunk ends after \(valuesSeen) of \(expected) values", at: ParquetLocation(file: "", offset: position))
+            }
+            do {
+                var reader = ThriftCompactReader(UnsafeRawBufferPointer(rebasing: file[position..<end]))
+                let header = try reader.pageHeader()
+                let bodyStart = position + reader.position
+                let compressed = Int(header.compressedPageSize)
+                guard compressed <= end - bodyStart else {
+                    throw DecodeError("page of \(compressed) bytes runs past the end of its column chunk")
+                }
+                let body = UnsafeRawBufferPointer(rebasing: file[bodyStart..<(bodyStart + compressed)])
+                let uncompressed = Int(header.uncompressedPageSize)
+                guard uncompressed <= ReadLimits.maxPageSize,
+                      uncompressed <= max(compressed, 64) * ReadLimits.maxCompressionRatio else {
+                    throw DecodeError("page claims \(uncompressed) uncompressed bytes from \(compressed) bytes: not a plausible size")
+                }
+                switch header.type {
+                case PageType.dictionaryPage.rawValue:
+                    guard let d = header.dictionaryPage else { throw DecodeError("dictionary page without its header") }
+                    try readDictionary(d, body: body, uncompressedSize: uncompressed)
+                case PageType.dataPage.rawValue:
+                    guard let d = header.dataPage else { throw DecodeError("data page without its header") }
+                    valuesSeen += try readDataPageV1(d, body: body, uncompressedSize: uncompressed)
+                case PageType.dataPageV2.rawValue:
+                    guard let d = header.dataPageV2 else { throw DecodeError("data page v2 without its header") }
+                    valuesSeen += try readDataPageV2(d, body: body, uncompressedSize: uncompressed)
+                case PageType.indexPage.rawValue:
+                    break
+                default:
+                    throw DecodeError("unknown page type \(header.type)")
+                }
+                position = bodyStart + compressed
+            } catch let error as DecodeError {
+                throw ParquetError(error.message, at: ParquetLocation(file: "", offset: position))
+            } catch let error as CodecError {
+                throw ParquetError("decompression failed: \(error)", at: ParquetLocation(file: "", offset: position))
+            } catch {
+                throw ParquetError("\(error)", at: ParquetLocation(file: "", offset: position))
+            }
+        }
+        return try finish()
+    }
+
+    private func decompress(_ body: UnsafeRawBufferPointer, uncompressedSize: Int, _ use: (UnsafeRawBufferPointer) throws -> Void) throws {
+        if codec == .uncompressed {
+            guard body.count == uncompressedSize else {
+                throw DecodeError("uncompressed page is \(body.count) bytes, its header says \(uncompressedSize)")
+            }
+            try use(body)
+        } else {
+            let data = try codec.decompress(body, uncompressedSize: uncompressedSize)
+            try data.withUnsafeBytes { try use($0) }
+        }
+    }
+
+    private mutating func readDictionary(_ header: DictionaryPageHeader, body: UnsafeRawBufferPointer, uncompressedSize: Int) throws {
+        guard header.encoding == Encoding.plain.rawValue || header.encoding == Encoding.plainDictionary.rawValue else {
+            throw DecodeError("dictionary page encoding \(header.encoding) is not PLAIN")
+        }
+        let count = Int(header.numValues)
+        guard count >= 0, count <= uncompressedSize * 8 + 1 else { throw DecodeError("dictionary page claims \(count) values") }
+        try decompress(body, uncompressedSize: uncompressedSize) { data in
+            dictionary = try decodePlain(data, count: count)
+        }
+    }
+
+    private mutating func readDataPageV1(_ header: DataPageHeader, body: UnsafeRawBufferPointer, uncompressedSize: Int) throws -> Int {
+        let count = Int(header.numValues)
+        guard count >= 0 else { throw DecodeError("negative value count") }
+        try decompress(body, uncompressedSize: uncompressedSize) { data in
+            var pos = 0
+            var rep: [UInt32] = []
+            var def: [UInt32] = []
+            func levels(_ maxLevel: Int, _ encoding: Int32) throws -> [UInt32] {
+                guard maxLevel > 0 else { return [] }
+                let width = RLEHybrid.bitWidth(for: UInt32(maxLevel))
+                var out = [UInt32](repeating: 0, count: count)
+                if encoding == Encoding.bitPacked.rawValue {
+                    let bytes = (count * width + 7) / 8
+                    guard pos + bytes <= data.count else { throw DecodeError("BIT_PACKED levels run past the end of the page") }
+                    out.withUnsafeMutableBufferPointer { o in
+                        RLEHybrid.unpackBigEndian(UnsafeRawBufferPointer(rebasing: data[pos..<(pos + bytes)]), bitWidth: width, count: count, into: o)
+                    }
+                    pos += bytes
+                    return out
+                }
+                guard pos + 4 <= data.count else { throw DecodeError("levels length runs past the end of the page") }
+                let length = Int(data.loadUnaligned(fromByteOffset: pos, as: UInt32.self).littleEndian)
+                pos += 4
+                guard length <= data.count - pos else { throw DecodeError("levels of \(length) bytes run past the end of the page") }
+                _ = try out.withUnsafeMutableBufferPointer { o in
+                    try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[pos..<(pos + length)]), bitWidth: width, count: count, into: o)
+                }
+                pos += length
+                return out
+            }
+            rep = try levels(descriptor.maxRepetitionLevel, header.repetitionLevelEncoding)
+            def = try levels(descriptor.maxDefinitionLevel, header.definitionLevelEncoding)
+            try appendPage(encoding: header.encoding, values: UnsafeRawBufferPointer(rebasing: data[pos...]), count: count, rep: rep, def: def)
+        }
+        return count
+    }
+
+    private mutating func readDataPageV2(_ header: DataPageHeaderV2, body: UnsafeRawBufferPointer, uncompressedSize: Int) throws -> Int {
+        let count = Int(header.numValues)
+        let repLength = Int(header.repetitionLevelsByteLength), defLength = Int(header.definitionLevelsByteLength)
+        guard count >= 0, repLength >= 0, defLength >= 0, repLength + defLength <= body.count,
+              repLength + defLength <= uncompressedSize else {
+            throw DecodeError("data page v2 level lengths (\(repLength) + \(defLength)) exceed the page (\(body.count) bytes)")
+        }
+        func levels(_ maxLevel: Int, _ slice: UnsafeRawBufferPointer) throws -> [UInt32] {
+            guard maxLevel > 0 else { return [] }
+            var out = [UInt32](repeating: 0, count: count)
+            _ = try out.withUnsafeMutableBufferPointer { o in
+                try RLEHybrid.decode(slice, bitWidth: RLEHybrid.bitWidth(for: UInt32(maxLevel)), count: count, into: o)
+            }
+            return out
+        }
+        let rep = try levels(descriptor.maxRepetitionLevel, UnsafeRawBufferPointer(rebasing: body[0..<repLength]))
+        let def = try levels(descriptor.maxDefinitionLevel, UnsafeRawBufferPointer(rebasing: body[repLength..<(repLength + defLength)]))
+        let valuesBody = UnsafeRawBufferPointer(rebasing: body[(repLength + defLength)...])
+        let valuesSize = uncompressedSize - repLength - defLength
+        if header.isCompressed && codec != .uncompressed {
+            let data = try codec.decompress(valuesBody, uncompressedSize: valuesSize)
+            try data.withUnsafeBytes { try appendPage(encoding: header.encoding, values: $0, count: count, rep: rep, def: def) }
+        } else {
+            try appendPage(encoding: header.encoding, values: valuesBody, count: count, rep: rep, def: def)
+        }
+        return count
+    }
+
+    /// Decodes a page's values and places them by their levels.
+    private mutating func appendPage(encoding: Int32, values: UnsafeRawBufferPointer, count: Int,
+                                     rep: [UInt32], def: [UInt32]) throws {
+        let maxDef = UInt32(descriptor.maxDefinitionLevel)
+        var present = count
+        if maxDef > 0 {
+            present = 0
+            for d in def {
+                guard d <= maxDef else { throw DecodeError("definition level \(d) above the maximum \(maxDef)") }
+                if d == maxDef { present += 1 }
+            }
+        }
+        let dense = try decodeValues(encoding: encoding, data: values, count: present)
+        if descriptor.maxRepetitionLevel == 0 {
+            guard leafCount + count <= rowCount else { throw DecodeError("column chunk holds more values than its row group's \(rowCount) rows") }
+            try place(dense, def: def, maxDef: maxDef, slots: count, rowBase: leafCount)
+            leafCount += count
+            return
+        }
+        // Lists: rep 0 starts a row; def decides null list, empty list, null element or element.
+        let listDef = UInt32(descriptor.listDefinitionLevel)
+        var elementDefs: [UInt32] = []
+        elementDefs.reserveCapacity(count)
+        for i in 0..<count {
+            let d = def.isEmpty ? maxDef : def[i]
+            if rep[i] == 0 {
+                listOffsets.append(leafCount + elementDefs.count)
+                guard rowsSeen < rowCount else { throw DecodeError("column chunk holds more lists than its row group's \(rowCount) rows") }
+                if d < listDef {
+                    listValidity.clear(rowsSeen)
+                    listHasNulls = true
+                }
+                rowsSeen += 1
+            } else if rowsSeen == 0 {
+                throw DecodeError("the first value of a column chunk continues a list (repetition level \(rep[i]))")
+            }
+            if d > listDef { elementDefs.append(d) }
+        }
+        let elements = elementDefs.count
+        leafValidity.appendOnes(elements)
+        try place(dense, def: elementDefs, maxDef: maxDef, slots: elements, rowBase: leafCount)
+        leafCount += elements
+    }
+
+    /// Appends `slots` values: dense values where the definition level is the maximum, placeholders elsewhere.
+    private mutating func place(_ dense: ColumnValues, def: [UInt32], maxDef: UInt32, slots: Int, rowBase: Int) throws {
+        let allPresent = maxDef == 0 || dense.count == slots
+        if !allPresent {
+            leafHasNulls = true
+            for i in 0..<slots where def[i] != maxDef { leafValidity.clear(rowBase + i) }
+        }
+        func scatter<T>(_ values: [T], zero: T, into out: inout [T]) {
+            if allPresent {
+                out.append(contentsOf: values)
+                return
+            }
+            var k = 0
+            for i in 0..<slots {
+                if def[i] == maxDef {
+                    out.append(values[k])
+                    k += 1
+                } else {
+                    out.append(zero)
+                }
+            }
+        }
+        switch dense {
+        case .bool(let v): scatter(v, zero: false, into: &bools)
+        case .int32(let v): scatter(v, zero: 0, into: &ints32)
+        case .int64(let v): scatter(v, zero: 0, into: &ints64)
+        case .float32(let v): scatter(v, zero: 0, into: &floats)
+        case .float64(let v): scatter(v, zero: 0, into: &doubles)
+        case .bytes(let b):
+            if allPresent && bytes.count == 0 && bytes.data.isEmpty {
+                bytes = b
+                return
+            }
+            var k = 0
+            for i in 0..<slots {
+                if allPresent || def[i] == maxDef {
+                    b.withBytes(at: k) { bytes.append($0) }
+                    k += 1
+                } else {
+                    bytes.appendEmpty()
+                }
+            }
+        case .list:
+            throw DecodeError("nested lists are not supported")
+        }
+    }
+
+    /// Decodes `count` present values of the page in `encoding`, in the buffer of the physical type.
+    private func decodeValues(encoding: Int32, data: UnsafeRawBufferPointer, count: Int) throws -> ColumnValues {
+        switch encoding {
+        case Encoding.plain.rawValue:
+            return try decodePlain(data, count: count)
+        case Encoding.plainDictionary.rawValue, Encoding.rleDictionary.rawValue:
+            guard let dictionary else { throw DecodeError("dictionary-encoded page without a dictionary page") }
+            if count == 0 { return try decodePlain(UnsafeRawBufferPointer(start: nil, count: 0), count: 0) }
+            guard data.count >= 1 else { throw DecodeError("dictionary-encoded page without its bit width") }
+            let width = Int(data[0])
+            guard width <= 32 else { throw DecodeError("dictionary index bit width \(width) over 32") }
+            var indices = [UInt32](repeating: 0, count: count)
+            _ = try indices.withUnsafeMutableBufferPointer { o in
+                try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[1...]), bitWidth: width, count: count, into: o)
+            }
+            return try gather(dictionary, indices)
+        case Encoding.rle.rawValue:
+            guard descriptor.physicalType == .boolean else { throw DecodeError("RLE encoding for values of type \(descriptor.physicalType)") }
+            guard data.count >= 4 else { throw DecodeError("RLE boolean data without its length") }
+            let length = Int(data.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian)
+            guard length <= data.count - 4 else { throw DecodeError("RLE boolean data of \(length) bytes runs past the end of the page") }
+            var bits = [UInt32](repeating: 0, count: count)
+            _ = try bits.withUnsafeMutableBufferPointer { o in
+                try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[4..<(4 + length)]), bitWidth: 1, count: count, into: o)
+            }
+            return .bool(bits.map { $0 == 1 })
+        case Encoding.deltaBinaryPacked.rawValue:
+            let values = try Delta.decodeInts(data, count: count).values
+            switch descriptor.physicalType {
+            case .int32: return .int32(values.prefix(count).map { Int32(truncatingIfNeeded: $0) })
+            case .int64: return .int64(Array(values.prefix(count)))
+            default: throw DecodeError("DELTA_BINARY_PACKED encoding for values of type \(descriptor.physicalType)")
+            }
+        case Encoding.deltaLengthByteArray.rawValue:
+            guard descriptor.physicalType == .byteArray else { throw DecodeError("DELTA_LENGTH_BYTE_ARRAY for values of type \(descriptor.physicalType)") }
+            var out = BytesBuffer()
+            try Delta.decodeLengthByteArrays(data, count: count, into: &out)
+            return .bytes(out)
+        case Encoding.deltaByteArray.rawValue:
+            guard descriptor.physicalType == .byteArray || descriptor.physicalType == .fixedLenByteArray else {
+                throw DecodeError("DELTA_BYTE_ARRAY for values of type \(descriptor.physicalType)")
+            }
+            var out = BytesBuffer()
+            try Delta.decodeByteArrays(data, count: count, into: &out)
+            return .bytes(out)
+        case Encoding.byteStreamSplit.rawValue:
+            switch descriptor.physicalType {
+            case .float: var o: [Float] = []; try ByteStreamSplit.decode(data, count: count, into: &o); return .float32(o)
+            case .double: var o: [Double] = []; try ByteStreamSplit.decode(data, count: count, into: &o); return .float64(o)
+            case .int32: var o: [Int32] = []; try ByteStreamSplit.decode(data, count: count, into: &o); return .int32(o)
+            case .int64: var o: [Int64] = []; try ByteStreamSplit.decode(data, count: count, into: &o); return .int64(o)
+            case .fixedLenByteArray:
+                var out = BytesBuffer()
+                try ByteStreamSplit.decodeFixed(data, width: descriptor.typeLength, count: count, into: &out)
+                return .bytes(out)
+            default: throw DecodeError("BYTE_STREAM_SPLIT for values of type \(descriptor.physicalType)")
+            }
+        default:
+            throw DecodeError("unsupported value encoding \(encoding)")
+        }
+    }
+
+    private func decodePlain(_ data: UnsafeRawBufferPointer, count: Int) throws -> ColumnValues {
+        switch descriptor.physicalType {
+        case .boolean: var o: [Bool] = []; try Plain.decodeBools(data, count: count, into: &o); return .bool(o)
+        case .int32: var o: [Int32] = []; try Plain.decode(data, count: count, into: &o); return .int32(o)
+        case .int64: var o: [Int64] = []; try Plain.decode(data, count: count, into: &o); return .int64(o)
+        case .int96: var o: [Int64] = []; try Plain.decodeInt96(data, count: count, into: &o); return .int64(o)
+        case .float: var o: [Float] = []; try Plain.decode(data, count: count, into: &o); return .float32(o)
+        case .double: var o: [Double] = []; try Plain.decode(data, count: count, into: &o); return .float64(o)
+        case .byteArray:
+            var o = BytesBuffer()
+            o.offsets.reserveCapacity(count + 1)
+            o.data.reserveCapacity(max(0, data.count - 4 * count))
+            try Plain.decodeByteArrays(data, count: count, into: &o)
+            return .bytes(o)
+        case .fixedLenByteArray:
+            var o = BytesBuffer()
+            try Plain.decodeFixedByteArrays(data, width: descriptor.typeLength, count: count, into: &o)
+            return .bytes(o)
+        }
+    }
+
+    private func gather(_ dictionary: ColumnValues, _ indices: [UInt32]) throws -> ColumnValues {
+        let size = dictionary.count
+        if let bad = indices.first(where: { Int($0) >= size }) {
+            throw DecodeError("dictionary index \(bad) out of range (the dictionary has \(size) values)")
+        }
+        func take<T>(_ d: [T]) -> [T] {
+            d.withUnsafeBufferPointer { dict in indices.map { dict[Int($0)] } }
+        }
+        switch dictionary {
+        case .bool(let d): return .bool(take(d))
+        case .int32(let d): return .int32(take(d))
+        case .int64(let d): return .int64(take(d))
+        case .float32(let d): return .float32(take(d))
+        case .float64(let d): return .float64(take(d))
+        case .bytes(let d):
+            var out = BytesBuffer()
+            out.offsets.reserveCapacity(indices.count + 1)
+            var total = 0
+            for i in indices { total += d.offsets[Int(i) + 1] - d.offsets[Int(i)] }
+            out.data.reserveCapacity(total)
+            d.data.withUnsafeBufferPointer { src in
+                for i in indices {
+                    out.data.append(contentsOf: UnsafeBufferPointer(rebasing: src[d.offsets[Int(i)]..<d.offsets[Int(i) + 1]]))
+                    out.offsets.append(out.data.count)
+                }
+            }
+            return .bytes(out)
+        case .list:
+            throw DecodeError("dictionary of lists")
+        }
+    }
+
+    /// The column, with the physical buffer converted to the logical type where they differ.
+    private mutating func finish() throws(ParquetError) -> Column {
+        let isList = descriptor.maxRepetitionLevel > 0
+        if !isList, leafCount != rowCount {
+            throw ParquetError("column chunk holds \(leafCount) values for \(rowCount) rows")
+        }
+        if isList {
+            guard rowsSeen == rowCount else { throw ParquetError("column chunk holds \(rowsSeen) lists for \(rowCount) rows") }
+            listOffsets.append(leafCount)
+        }
+        let leafType = descriptor.leafType
+        var values: ColumnValues
+        switch descriptor.physicalType {
+        case .boolean: values = .bool(bools)
+        case .int32:
+            // uint32 does not fit Int32: widen.
+            values = leafType == .uint32 ? .int64(ints32.map { Int64(UInt32(bitPattern: $0)) }) : .int32(ints32)
+        case .int64, .int96: values = .int64(ints64)
+        case .float: values = .float32(floats)
+        case .double: values = .float64(doubles)
+        case .byteArray, .fixedLenByteArray: values = .bytes(bytes)
+        }
+        let leaf = Column(type: leafType, values: values, validity: leafHasNulls ? leafValidity : nil)
+        if !isList { return leaf }
+        return Column(type: descriptor.type, values: .list(offsets: listOffsets, values: leaf), validity: listHasNulls ? listValidity : nil)
+    }
+}
