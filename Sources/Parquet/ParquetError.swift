@@ -43,6 +43,7 @@ public struct ParquetError: Error, Sendable, CustomStringConvertible {
             copy.location = location
         } else {
             // Keep the finer details already known, fill in the rest.
+            if copy.location!.file.isEmpty { copy.location!.file = location.file }
             copy.location!.rowGroup = copy.location!.rowGroup ?? location.rowGroup
             copy.location!.column = copy.location!.column ?? location.column
             copy.location!.offset = copy.location!.offset ?? location.offset

@@ -18,10 +18,11 @@ enum Plain {
         guard !overflow, bytes <= data.count else {
             throw DecodeError("PLAIN data holds \(data.count / size) values of \(size) bytes, \(count) expected")
         }
+        guard bytes > 0, let source = data.baseAddress else { return 0 }
         let start = out.count
         out.append(contentsOf: repeatElement(T.zero, count: count))
         out.withUnsafeMutableBytes { dst in
-            dst.baseAddress!.advanced(by: start * size).copyMemory(from: data.baseAddress!, byteCount: bytes)
+            dst.baseAddress!.advanced(by: start * size).copyMemory(from: source, byteCount: bytes)
         }
         return bytes
     }
@@ -106,7 +107,7 @@ enum Delta {
         let blockSize = Int(clamping: try varint())
         let miniblocks = Int(clamping: try varint())
         let total = Int(clamping: try varint())
-        guard blockSize > 0, blockSize % 128 == 0, miniblocks > 0, blockSize % miniblocks == 0,
+        guard blockSize > 0, blockSize <= 1 << 16, blockSize % 128 == 0, miniblocks > 0, blockSize % miniblocks == 0,
               (blockSize / miniblocks) % 32 == 0 else {
             throw DecodeError("DELTA_BINARY_PACKED header is invalid (block size \(blockSize), \(miniblocks) miniblocks)")
         }
@@ -185,9 +186,13 @@ enum Delta {
         var suffixes = BytesBuffer()
         let used = try decodeLengthByteArrays(UnsafeRawBufferPointer(rebasing: data[consumed...]), count: count, into: &suffixes)
         var previous: [UInt8] = []
+        var total = 0
         for i in 0..<count {
             let p = prefixes[i]
             guard p >= 0, Int(p) <= previous.count else { throw DecodeError("DELTA_BYTE_ARRAY value \(i) has prefix \(p) longer than the previous value") }
+            // Shared prefixes let a small page expand without bound: cap what one page may decode to.
+            total += Int(p) + suffixes.bytes(at: i).count
+            guard total <= ReadLimits.maxPageSize else { throw DecodeError("DELTA_BYTE_ARRAY page decodes to more than \(ReadLimits.maxPageSize) bytes") }
             var value = Array(previous[0..<Int(p)])
             value.append(contentsOf: suffixes.bytes(at: i))
             out.append(value)
@@ -202,6 +207,7 @@ enum ByteStreamSplit {
     static func decode<T: FixedWidthValue>(_ data: UnsafeRawBufferPointer, count: Int, into out: inout [T]) throws(DecodeError) {
         let size = MemoryLayout<T>.size
         guard count * size <= data.count else { throw DecodeError("BYTE_STREAM_SPLIT data holds fewer than \(count) values") }
+        guard count > 0 else { return }
         let start = out.count
         out.append(contentsOf: repeatElement(T.zero, count: count))
         out.withUnsafeMutableBytes { dst in

@@ -7,6 +7,12 @@ enum ReadLimits {
     static let maxPageSize = 1 << 30
     /// The largest ratio of uncompressed to compressed page size accepted (zstd reaches a few thousand on zeros).
     static let maxCompressionRatio = 1 << 16
+    /// The most values (levels) in one page: writers use 20k-1M; RLE lets a few bytes claim billions.
+    static let maxPageValues = 1 << 24
+    /// The most rows in one row group (pyarrow's maximum is 64M).
+    static let maxRowGroupRows = 1 << 28
+    /// Buffers are reserved up to this many rows ahead; past it they grow with the data actually decoded.
+    static let maxReservation = 1 << 20
 }
 
 /// Decodes one column chunk (all its pages) into a ``Column``.
@@ -54,19 +60,21 @@ struct ColumnChunkReader {
         self.codec = codec
         self.rowCount = rowCount
         let isList = descriptor.maxRepetitionLevel > 0
-        leafValidity = Bitmap(count: isList ? 0 : rowCount, value: true)
-        listValidity = Bitmap(count: isList ? rowCount : 0, value: true)
+        // Validity grows page by page: nothing is allocated on the footer's word alone.
+        leafValidity = Bitmap(count: 0, value: true)
+        listValidity = Bitmap(count: 0, value: true)
+        let reserve = min(rowCount, ReadLimits.maxReservation)
         if !isList {
             switch descriptor.physicalType {
-            case .boolean: bools.reserveCapacity(rowCount)
-            case .int32: ints32.reserveCapacity(rowCount)
-            case .int64, .int96: ints64.reserveCapacity(rowCount)
-            case .float: floats.reserveCapacity(rowCount)
-            case .double: doubles.reserveCapacity(rowCount)
-            case .byteArray, .fixedLenByteArray: bytes.offsets.reserveCapacity(rowCount + 1)
+            case .boolean: bools.reserveCapacity(reserve)
+            case .int32: ints32.reserveCapacity(reserve)
+            case .int64, .int96: ints64.reserveCapacity(reserve)
+            case .float: floats.reserveCapacity(reserve)
+            case .double: doubles.reserveCapacity(reserve)
+            case .byteArray, .fixedLenByteArray: bytes.offsets.reserveCapacity(reserve + 1)
             }
         } else {
-            listOffsets.reserveCapacity(rowCount + 1)
+            listOffsets.reserveCapacity(reserve + 1)
         }
     }
 
@@ -151,8 +159,7 @@ struct ColumnChunkReader {
     }
 
     private mutating func readDataPageV1(_ header: DataPageHeader, body: UnsafeRawBufferPointer, uncompressedSize: Int) throws -> Int {
-        let count = Int(header.numValues)
-        guard count >= 0 else { throw DecodeError("negative value count") }
+        let count = try checkedValueCount(header.numValues)
         try decompress(body, uncompressedSize: uncompressedSize) { data in
             var pos = 0
             var rep: [UInt32] = []
@@ -188,7 +195,7 @@ struct ColumnChunkReader {
     }
 
     private mutating func readDataPageV2(_ header: DataPageHeaderV2, body: UnsafeRawBufferPointer, uncompressedSize: Int) throws -> Int {
-        let count = Int(header.numValues)
+        let count = try checkedValueCount(header.numValues)
         let repLength = Int(header.repetitionLevelsByteLength), defLength = Int(header.definitionLevelsByteLength)
         guard count >= 0, repLength >= 0, defLength >= 0, repLength + defLength <= body.count,
               repLength + defLength <= uncompressedSize else {
@@ -215,6 +222,16 @@ struct ColumnChunkReader {
         return count
     }
 
+    /// A page's value count, checked: not negative, not absurd, and (flat columns) within the rows left.
+    private func checkedValueCount(_ raw: Int32) throws -> Int {
+        let count = Int(raw)
+        guard count >= 0, count <= ReadLimits.maxPageValues else { throw DecodeError("page claims \(raw) values") }
+        if descriptor.maxRepetitionLevel == 0, count > rowCount - leafCount {
+            throw DecodeError("page of \(count) values overflows its row group (\(rowCount - leafCount) rows left)")
+        }
+        return count
+    }
+
     /// Decodes a page's values and places them by their levels.
     private mutating func appendPage(encoding: Int32, values: UnsafeRawBufferPointer, count: Int,
                                      rep: [UInt32], def: [UInt32]) throws {
@@ -229,7 +246,7 @@ struct ColumnChunkReader {
         }
         let dense = try decodeValues(encoding: encoding, data: values, count: present)
         if descriptor.maxRepetitionLevel == 0 {
-            guard leafCount + count <= rowCount else { throw DecodeError("column chunk holds more values than its row group's \(rowCount) rows") }
+            leafValidity.appendOnes(count)
             try place(dense, def: def, maxDef: maxDef, slots: count, rowBase: leafCount)
             leafCount += count
             return
@@ -243,6 +260,7 @@ struct ColumnChunkReader {
             if rep[i] == 0 {
                 listOffsets.append(leafCount + elementDefs.count)
                 guard rowsSeen < rowCount else { throw DecodeError("column chunk holds more lists than its row group's \(rowCount) rows") }
+                listValidity.appendOnes(1)
                 if d < listDef {
                     listValidity.clear(rowsSeen)
                     listHasNulls = true

@@ -89,7 +89,7 @@ public final class ParquetFile: Sendable {
             guard group.columns.count == mapping.leafCount else {
                 throw ParquetError("row group has \(group.columns.count) column chunks, the schema has \(mapping.leafCount) columns", at: at)
             }
-            guard group.numRows >= 0, group.numRows <= Int64(Int32.max) * 64 else { throw ParquetError("row group claims \(group.numRows) rows", at: at) }
+            guard group.numRows >= 0, group.numRows <= Int64(ReadLimits.maxRowGroupRows) else { throw ParquetError("row group claims \(group.numRows) rows", at: at) }
             for chunk in group.columns {
                 guard chunk.metaData != nil else { throw ParquetError("column chunk metadata is stored outside the footer (not supported)", at: at) }
                 if chunk.filePath != nil { throw ParquetError("column chunk stored in another file (\(chunk.filePath!)) is not supported", at: at) }
