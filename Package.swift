@@ -54,6 +54,8 @@ let package = Package(
             name: "featurectl",
             dependencies: [
                 "FeatureStore",
+                "Parquet",
+                "Columnar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

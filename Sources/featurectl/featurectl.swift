@@ -11,6 +11,6 @@ struct FeatureCtl: ParsableCommand {
             sources, feature views and feature services. Every command takes --repo (default: the current folder).
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Validate.self, PlanCommand.self, Apply.self, CatalogCommand.self]
+        subcommands: [Init.self, Validate.self, PlanCommand.self, Apply.self, CatalogCommand.self, SampleDataCommand.self, ParquetCommand.self]
     )
 }

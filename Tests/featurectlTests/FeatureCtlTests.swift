@@ -173,3 +173,33 @@ struct FeatureCtlTests {
         #expect(missingRepo.stderr.contains("no feature_store.yaml in /nonexistent/repo"))
     }
 }
+
+@Suite("featurectl sample data and parquet views", .serialized)
+struct SampleDataTests {
+    @Test("sample-data writes the example's files deterministically, and parquet schema/head show them")
+    func sampleDataAndParquetViews() throws {
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        let run = try featurectl(["sample-data", "--repo", repo.path, "--end", "2025-01-31T00:00:00Z"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("data/driver_activity/date=2025-01-24/part-0.parquet  7200 rows"))
+        let stats = repo.appendingPathComponent("data/driver_stats.parquet")
+        let first = try Data(contentsOf: stats)
+        _ = try featurectl(["sample-data", "--repo", repo.path, "--end", "2025-01-31T00:00:00Z"])
+        #expect(try Data(contentsOf: stats) == first, "the same --end must give the same bytes")
+
+        let schema = try featurectl(["parquet", "schema", repo.appendingPathComponent("data/driver_activity").path])
+        #expect(schema.stdout.contains("50400 rows in 7 row groups across 7 files"))
+        #expect(schema.stdout.contains("date                  string              yes       partition folder"))
+
+        let head = try featurectl(["parquet", "head", stats.path, "-n", "2", "--json"])
+        let rows = try JSONSerialization.jsonObject(with: Data(head.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.count == 2)
+        #expect(rows?.first?["event_timestamp"] as? String == "2025-01-24T00:00:00Z")
+        #expect(rows?.first?["driver_id"] as? Int == 1001)
+
+        let missing = try featurectl(["parquet", "head", "/nonexistent.parquet"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "error: /nonexistent.parquet: no such file or folder\n")
+    }
+}

@@ -3,8 +3,22 @@ import Columnar
 // The Parquet format's Thrift structures (parquet.thrift), limited to the fields this library reads or writes.
 // Field ids follow the format specification.
 
-enum PhysicalType: Int32, Sendable {
+enum PhysicalType: Int32, Sendable, CustomStringConvertible {
     case boolean = 0, int32 = 1, int64 = 2, int96 = 3, float = 4, double = 5, byteArray = 6, fixedLenByteArray = 7
+
+    /// The format specification's name.
+    var description: String {
+        switch self {
+        case .boolean: return "BOOLEAN"
+        case .int32: return "INT32"
+        case .int64: return "INT64"
+        case .int96: return "INT96"
+        case .float: return "FLOAT"
+        case .double: return "DOUBLE"
+        case .byteArray: return "BYTE_ARRAY"
+        case .fixedLenByteArray: return "FIXED_LEN_BYTE_ARRAY"
+        }
+    }
 }
 
 enum Repetition: Int32, Sendable {

@@ -113,7 +113,7 @@ public final class ParquetFile: Sendable {
     public func physicalDescription(of column: String) -> String? {
         guard let d = mapping.columns.first(where: { $0.name == column }) else { return nil }
         let codec = metadata.rowGroups.first?.columns[d.leafIndex].metaData.map { (try? ColumnChunkReader.codec($0.codec))?.rawValue ?? "codec \($0.codec)" }
-        var text = "\(d.physicalType)".uppercased()
+        var text = d.physicalType.description
         if d.physicalType == .fixedLenByteArray { text += "(\(d.typeLength))" }
         return text + (codec.map { ", \($0)" } ?? "")
     }

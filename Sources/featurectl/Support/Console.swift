@@ -35,6 +35,10 @@ struct TextTable {
         self.headers = headers
     }
 
+    init(headers: [String]) {
+        self.headers = headers
+    }
+
     mutating func add(_ cells: String...) {
         rows.append(cells)
     }

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Columnar
+import FeatureStore
+import Foundation
+import Parquet
+
+struct SampleDataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sample-data",
+        abstract: "Write deterministic Parquet data for the ride-hailing example repository.",
+        discussion: """
+            Writes the files the example's parquet sources name (driver stats, driver activity by day, \
+            customer profiles, route stats). For the same --size and --end the files are identical.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: "small (thousands of rows, the default) or large (millions, for benchmarks).")
+    var size: String = "small"
+
+    @Option(help: "The end of the data (exclusive), ISO-8601 (2025-01-31T00:00:00Z); default: the current hour.")
+    var end: String?
+
+    func validate() throws {
+        guard RideHailingData.Size(rawValue: size) != nil else { throw ValidationError("--size must be small or large") }
+        if let end, Self.parseTime(end) == nil { throw ValidationError("--end '\(end)' is not an ISO-8601 time like 2025-01-31T00:00:00Z") }
+    }
+
+    static func parseTime(_ text: String) -> Int64? {
+        let formatter = ISO8601DateFormatter()
+        guard let date = formatter.date(from: text) ?? ISO8601DateFormatter.dateOnly(text) else { return nil }
+        return Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+    }
+
+    func run() throws {
+        let store = try repository.load()
+        let endMicros = end.flatMap(Self.parseTime) ?? {
+            let now = Int64(Date().timeIntervalSince1970) * 1_000_000
+            return now - now % RideHailingData.hour
+        }()
+        let data = RideHailingData(size: RideHailingData.Size(rawValue: size)!, end: endMicros)
+        func path(of sourceName: String) throws -> URL {
+            guard let source = store.registry.source(named: sourceName), case .parquet(let path) = source.kind else {
+                Console.error("error: sample-data writes the ride-hailing example's data; this repository has no parquet source '\(sourceName)'")
+                throw ExitCode(1)
+            }
+            return store.resolve(path)
+        }
+        let started = Date()
+        var total = 0
+        func write(_ table: Table, to url: URL) throws {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            let t0 = Date()
+            do {
+                try ParquetFileWriter.write(table, to: url.path)
+            } catch {
+                Console.error("error: \(error)")
+                throw ExitCode(1)
+            }
+            total += table.rowCount
+            Console.print(String(format: "  %@  %d rows  %.2fs", url.path.replacingOccurrences(of: store.repository.path + "/", with: ""),
+                                 table.rowCount, Date().timeIntervalSince(t0)))
+        }
+        Console.print("Writing \(size) sample data ending \(Column.isoTimestamp(endMicros, unit: .microseconds, utc: true)):")
+        try write(data.driverStats(), to: path(of: "driver_stats_source"))
+        let activity = try path(of: "driver_activity_source")
+        // Replace the activity folder: its days depend on --end.
+        try? FileManager.default.removeItem(at: activity)
+        for day in 0..<data.size.days {
+            let date = Column.isoDate(days: (data.start + Int64(day) * RideHailingData.day) / RideHailingData.day)
+            try write(data.driverActivity(day: day), to: activity.appendingPathComponent("date=\(date)/part-0.parquet"))
+        }
+        try write(data.customerProfile(), to: path(of: "customer_profile_source"))
+        try write(data.routeStats(), to: path(of: "route_stats_source"))
+        Console.print(String(format: "Wrote %d rows in %.1fs.", total, Date().timeIntervalSince(started)))
+    }
+}
+
+extension ISO8601DateFormatter {
+    /// `2025-01-31` as midnight UTC.
+    static func dateOnly(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withFullDate]
+        return f.date(from: text)
+    }
+}
