@@ -68,7 +68,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"]),
         .testTarget(name: "featurectlTests", dependencies: ["featurectl"]),
     ],
     swiftLanguageModes: [.v6]

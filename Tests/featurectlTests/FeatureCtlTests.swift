@@ -66,7 +66,11 @@ struct FeatureCtlTests {
 
         let validate = try featurectl(["validate", "--repo", repo.path])
         #expect(validate.status == 0)
-        #expect(validate.stdout == "'ride_hailing' is valid: 3 entities, 5 sources, 4 feature views, 2 feature services.\n")
+        #expect(validate.stdout == """
+            'ride_hailing' is valid: 3 entities, 5 sources, 4 feature views, 2 feature services.
+            Not checked against data (none yet): customer_profile_source, driver_activity_source, driver_stats_source, route_stats_source.
+
+            """)
 
         let plan = try featurectl(["plan", "--repo", repo.path])
         #expect(plan.status == 0)

@@ -47,10 +47,18 @@ public enum DefinitionCompiler {
         switch result {
         case .success(let registry):
             if !unreadable.isEmpty { throw CompileError(diagnostics: unreadable) }
+            // Definitions that compile are checked against the data their sources hold.
+            let check = DataSchemaCheck.diagnostics(for: registry, repository: directory)
+            if !check.problems.isEmpty { throw CompileError(diagnostics: check.problems) }
             return registry
         case .failure(let error):
             throw CompileError(diagnostics: error.diagnostics + unreadable)
         }
+    }
+
+    /// The Parquet sources whose data does not exist yet (so their schema was not checked against the definitions).
+    public static func sourcesWithoutData(_ registry: Registry, repository: URL) -> [String] {
+        DataSchemaCheck.diagnostics(for: registry, repository: repository).unchecked
     }
 
     /// Compiles in-memory files: the settings and the definition files.
@@ -284,6 +292,8 @@ private struct Compilation {
         }
         let timestamp = reader.string(object, "timestamp_field", required: true)
         let created = reader.string(object, "created_timestamp_field")
+        if let timestamp { at["timestamp_field"] = timestamp.location }
+        if let created { at["created_timestamp_field"] = created.location }
         var mapping: [String: String] = [:]
         for (from, to) in reader.stringMap(object, "field_mapping") ?? [] {
             if !Identifier.isValid(to.value) {
@@ -457,10 +467,19 @@ private struct Compilation {
         }
 
         guard let config, diagnostics.isEmpty else { return nil }
+        var locations: [String: SourceLocation] = [:]
+        func keep<T: Definition>(_ items: [String: Parsed<T>]) {
+            for item in items.values {
+                for (key, location) in item.at { locations[Registry.locationKey(T.kind, item.value.name, key)] = location }
+            }
+        }
+        keep(sources)
+        keep(views)
         return Registry(config: config,
                         entities: entities.values.map(\.value),
                         sources: sources.values.map(\.value),
                         featureViews: views.values.map(\.value),
-                        featureServices: services.values.map(\.value))
+                        featureServices: services.values.map(\.value),
+                        fieldLocations: locations)
     }
 }

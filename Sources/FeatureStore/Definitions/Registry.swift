@@ -13,10 +13,13 @@ public struct Registry: Sendable {
     private let sourceIndex: [String: Int]
     private let viewIndex: [String: Int]
     private let serviceIndex: [String: Int]
+    /// Where fields of objects were written (`source:name:timestamp_field`), for checks after compilation.
+    let fieldLocations: [String: SourceLocation]
 
     /// Builds the model; objects are kept sorted by name. Callers guarantee validity (the compiler does).
     init(config: RepositoryConfig, entities: [Entity], sources: [DataSource],
-         featureViews: [FeatureView], featureServices: [FeatureService]) {
+         featureViews: [FeatureView], featureServices: [FeatureService], fieldLocations: [String: SourceLocation] = [:]) {
+        self.fieldLocations = fieldLocations
         self.config = config
         self.entities = entities.sorted { $0.name < $1.name }
         self.sources = sources.sorted { $0.name < $1.name }
@@ -29,6 +32,18 @@ public struct Registry: Sendable {
         sourceIndex = index(self.sources)
         viewIndex = index(self.featureViews)
         serviceIndex = index(self.featureServices)
+    }
+
+    static func locationKey(_ kind: ObjectKind, _ name: String, _ field: String) -> String {
+        "\(kind.rawValue):\(name):\(field)"
+    }
+
+    /// Where a field of an object was written, else where the object was.
+    func location(of kind: ObjectKind, _ name: String, field: String) -> SourceLocation {
+        if let at = fieldLocations[Self.locationKey(kind, name, field)] { return at }
+        let objects: [any Definition] = entities + sources + featureViews + featureServices
+        return objects.first { type(of: $0).kind == kind && $0.name == name }?.location
+            ?? SourceLocation(file: "?", line: 1, column: 1)
     }
 
     public func entity(named name: String) -> Entity? { entityIndex[name].map { entities[$0] } }

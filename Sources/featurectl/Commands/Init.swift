@@ -43,6 +43,10 @@ struct Validate: ParsableCommand {
                 try Console.printJSON(ValidationReport(valid: true, project: registry.config.project, errors: [], counts: c))
             } else {
                 Console.print("'\(registry.config.project)' is valid: \(c.entities) entities, \(c.sources) sources, \(c.featureViews) feature views, \(c.featureServices) feature services.")
+                let unchecked = DefinitionCompiler.sourcesWithoutData(registry, repository: repository.url)
+                if !unchecked.isEmpty {
+                    Console.print("Not checked against data (none yet): \(unchecked.joined(separator: ", ")).")
+                }
             }
         case .failure(let error):
             if output.json {

@@ -1,0 +1,103 @@
+import Columnar
+import Foundation
+import Parquet
+
+/// Checks definitions against the data their Parquet sources hold: the timestamp columns, the join keys and the
+/// features must exist (after the source's field mapping) with compatible types.
+///
+/// Only footers are read. A source whose data does not exist yet is not checked (data often comes after the
+/// definitions); `featurectl validate` says so.
+enum DataSchemaCheck {
+    static func diagnostics(for registry: Registry, repository: URL) -> (problems: [Diagnostic], unchecked: [String]) {
+        var problems: [Diagnostic] = []
+        var unchecked: [String] = []
+        for source in registry.sources {
+            guard case .parquet(let path) = source.kind else { continue }
+            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
+            let isGlob = path.contains { "*?[".contains($0) }
+            if !isGlob && !FileManager.default.fileExists(atPath: url.path) {
+                unchecked.append(source.name)
+                continue
+            }
+            let schema: Schema
+            do {
+                schema = try ParquetDataset(path: url.path).schema
+            } catch {
+                problems.append(Diagnostic(registry.location(of: .source, source.name, field: "name"),
+                                           "cannot read the data of source '\(source.name)': \(error)"))
+                continue
+            }
+            let columns = schema.fields.map(\.name).joined(separator: ", ")
+            func timestampCheck(_ field: String, key: String) {
+                let at = registry.location(of: .source, source.name, field: key)
+                guard let column = schema.field(named: field) else {
+                    problems.append(Diagnostic(at, "source '\(source.name)' has no column '\(field)' in \(path)\(Suggestion.hint(for: field, in: schema.fields.map(\.name))); its columns: \(columns)"))
+                    return
+                }
+                switch column.type {
+                case .timestamp, .date32: break
+                default: problems.append(Diagnostic(at, "column '\(field)' of source '\(source.name)' is \(column.type), not a timestamp"))
+                }
+            }
+            timestampCheck(source.timestampField, key: "timestamp_field")
+            if let created = source.createdTimestampField { timestampCheck(created, key: "created_timestamp_field") }
+
+            // Feature name -> source column (the field mapping renames source columns to features).
+            var columnFor: [String: String] = [:]
+            for (from, to) in source.fieldMapping { columnFor[to] = from }
+            for view in registry.views(readingFrom: source.name) {
+                for key in registry.joinKeys(of: view) {
+                    let name = columnFor[key.name] ?? key.name
+                    let at = registry.location(of: .featureView, view.name, field: "source")
+                    guard let column = schema.field(named: name) else {
+                        problems.append(Diagnostic(at, "join key '\(key.name)' of feature view '\(view.name)' is not a column of source '\(source.name)' (\(path))\(Suggestion.hint(for: name, in: schema.fields.map(\.name))); its columns: \(columns)"))
+                        continue
+                    }
+                    if !compatible(column.type, .scalar(key.type)) {
+                        problems.append(Diagnostic(at, "join key '\(key.name)' of feature view '\(view.name)' is \(key.type.rawValue), but column '\(name)' of source '\(source.name)' is \(column.type)"))
+                    }
+                }
+                for feature in view.features {
+                    let name = columnFor[feature.name] ?? feature.name
+                    let at = registry.location(of: .featureView, view.name, field: "feature.\(feature.name)")
+                    guard let column = schema.field(named: name) else {
+                        problems.append(Diagnostic(at, "feature '\(feature.name)' of feature view '\(view.name)' is not a column of source '\(source.name)' (\(path))\(Suggestion.hint(for: name, in: schema.fields.map(\.name))); its columns: \(columns)"))
+                        continue
+                    }
+                    if !compatible(column.type, feature.type) {
+                        problems.append(Diagnostic(at, "feature '\(feature.name)' of feature view '\(view.name)' is declared \(feature.type), but column '\(name)' of source '\(source.name)' is \(column.type)"))
+                    }
+                }
+            }
+        }
+        return (problems, unchecked)
+    }
+
+    /// Whether data of type `data` can be read as `declared` without loss.
+    static func compatible(_ data: DataType, _ declared: ValueType) -> Bool {
+        switch declared {
+        case .scalar(let s):
+            return compatible(data, s)
+        case .list(let s):
+            if case .list(let inner) = data { return compatible(inner, s) }
+            return false
+        }
+    }
+
+    static func compatible(_ data: DataType, _ declared: ScalarType) -> Bool {
+        switch declared {
+        case .bool: return data == .bool
+        case .int32: return [.int8, .int16, .int32, .uint8, .uint16].contains(data)
+        case .int64: return [.int8, .int16, .int32, .int64, .uint8, .uint16, .uint32].contains(data)
+        case .float32: return data == .float32
+        case .float64: return [.float32, .float64].contains(data)
+        case .string: return data == .string
+        case .bytes:
+            if case .fixedBinary = data { return true }
+            return data == .binary || data == .string
+        case .timestamp:
+            if case .timestamp = data { return true }
+            return data == .date32
+        }
+    }
+}
