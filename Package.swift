@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
         .executable(name: "featurectl", targets: ["featurectl"]),
         .executable(name: "FeatureServer", targets: ["FeatureServer"]),
+        .executable(name: "parquet-bench", targets: ["ParquetBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,6 +68,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
+        .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"]),
         .testTarget(name: "featurectlTests", dependencies: ["featurectl"]),

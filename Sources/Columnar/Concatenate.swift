@@ -14,11 +14,11 @@ extension Column {
         }
         let values: ColumnValues
         switch first.values {
-        case .bool: values = .bool(parts.flatMap { p -> [Bool] in if case .bool(let v) = p.values { return v }; return [] })
-        case .int32: values = .int32(parts.flatMap { p -> [Int32] in if case .int32(let v) = p.values { return v }; return [] })
-        case .int64: values = .int64(parts.flatMap { p -> [Int64] in if case .int64(let v) = p.values { return v }; return [] })
-        case .float32: values = .float32(parts.flatMap { p -> [Float] in if case .float32(let v) = p.values { return v }; return [] })
-        case .float64: values = .float64(parts.flatMap { p -> [Double] in if case .float64(let v) = p.values { return v }; return [] })
+        case .bool: values = .bool(join(parts) { if case .bool(let v) = $0 { v } else { nil } })
+        case .int32: values = .int32(join(parts) { if case .int32(let v) = $0 { v } else { nil } })
+        case .int64: values = .int64(join(parts) { if case .int64(let v) = $0 { v } else { nil } })
+        case .float32: values = .float32(join(parts) { if case .float32(let v) = $0 { v } else { nil } })
+        case .float64: values = .float64(join(parts) { if case .float64(let v) = $0 { v } else { nil } })
         case .bytes:
             var out = BytesBuffer()
             out.data.reserveCapacity(parts.reduce(0) { total, p in if case .bytes(let b) = p.values { return total + b.data.count }; return total })
@@ -42,5 +42,13 @@ extension Column {
             values = .list(offsets: offsets, values: try concatenate(children))
         }
         return Column(type: first.type, values: values, validity: validity)
+    }
+
+    /// The buffers of `parts`, one after the other, in one allocation.
+    private static func join<T>(_ parts: [Column], _ buffer: (ColumnValues) -> [T]?) -> [T] {
+        var out: [T] = []
+        out.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { if let b = buffer(part.values) { out.append(contentsOf: b) } }
+        return out
     }
 }

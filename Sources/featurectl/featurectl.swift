@@ -1,4 +1,5 @@
 import ArgumentParser
+import Columnar
 
 /// `featurectl`: manage a feature repository from the command line.
 @main
@@ -13,4 +14,15 @@ struct FeatureCtl: ParsableCommand {
         version: "0.1.0",
         subcommands: [Init.self, Validate.self, PlanCommand.self, Apply.self, CatalogCommand.self, SampleDataCommand.self, ParquetCommand.self]
     )
+
+    /// Sets the process up for columnar work (see ``MemoryPolicy``), then runs the command line.
+    static func main() {
+        MemoryPolicy.retainFreedMemory()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -39,6 +39,22 @@ struct ColumnChunkReader {
     private var rowsSeen = 0
 
     private var dictionary: ColumnValues?
+    /// When set, a flat fixed-width column's values are written here (row `i` at `sink + i * stride`)
+    /// instead of into the arrays: the final buffer, so values are copied once.
+    private let sink: UnsafeMutableRawPointer?
+    private let stride: Int
+    /// Reused for dictionary indices and levels across pages.
+    private var indexScratch: [UInt32] = []
+
+    /// Whether a column can be decoded straight into a final buffer of `DirectValue`s.
+    static func supportsSink(_ d: ColumnDescriptor) -> Bool {
+        guard d.maxRepetitionLevel == 0 else { return false }
+        switch d.physicalType {
+        case .boolean, .int64, .float, .double: return true
+        case .int32: return d.leafType != .uint32
+        default: return false
+        }
+    }
 
     static func codec(_ raw: Int32) throws(DecodeError) -> Codec {
         switch raw {
@@ -54,16 +70,22 @@ struct ColumnChunkReader {
         }
     }
 
-    init(descriptor: ColumnDescriptor, file: UnsafeRawBufferPointer, codec: Codec, rowCount: Int) {
+    init(descriptor: ColumnDescriptor, file: UnsafeRawBufferPointer, codec: Codec, rowCount: Int, sink: UnsafeMutableRawPointer? = nil) {
         self.descriptor = descriptor
         self.file = file
         self.codec = codec
         self.rowCount = rowCount
+        self.sink = sink
+        switch descriptor.physicalType {
+        case .boolean: stride = MemoryLayout<Bool>.stride
+        case .int32, .float: stride = 4
+        default: stride = 8
+        }
         let isList = descriptor.maxRepetitionLevel > 0
         // Validity grows page by page: nothing is allocated on the footer's word alone.
         leafValidity = Bitmap(count: 0, value: true)
         listValidity = Bitmap(count: 0, value: true)
-        let reserve = min(rowCount, ReadLimits.maxReservation)
+        let reserve = sink == nil ? min(rowCount, ReadLimits.maxReservation) : 0
         if !isList {
             switch descriptor.physicalType {
             case .boolean: bools.reserveCapacity(reserve)
@@ -76,6 +98,16 @@ struct ColumnChunkReader {
         } else {
             listOffsets.reserveCapacity(reserve + 1)
         }
+    }
+
+    /// Reads the chunk appending its byte-array values to `buffer` (values of earlier row groups); the returned
+    /// column carries only the validity. The buffer is moved in and out, never shared, so it is never copied.
+    mutating func read(_ metadata: ColumnMetaData, appendingTo buffer: inout BytesBuffer) throws(ParquetError) -> Column {
+        swap(&bytes, &buffer)
+        defer { swap(&bytes, &buffer) }
+        var column = try read(metadata)
+        column.values = .bytes(BytesBuffer())
+        return column
     }
 
     /// Reads every page of the chunk at `metadata` and returns the column. Errors carry the page offset.
@@ -135,7 +167,10 @@ struct ColumnChunkReader {
         return try finish()
     }
 
-    private func decompress(_ body: UnsafeRawBufferPointer, uncompressedSize: Int, _ use: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// Static on purpose: an instance method would hold a copy of `self` (and of its buffers) while `use` mutates
+    /// them, making every append copy the whole buffer.
+    private static func decompress(_ codec: Codec, _ body: UnsafeRawBufferPointer, uncompressedSize: Int,
+                                   _ use: (UnsafeRawBufferPointer) throws -> Void) throws {
         if codec == .uncompressed {
             guard body.count == uncompressedSize else {
                 throw DecodeError("uncompressed page is \(body.count) bytes, its header says \(uncompressedSize)")
@@ -153,14 +188,14 @@ struct ColumnChunkReader {
         }
         let count = Int(header.numValues)
         guard count >= 0, count <= uncompressedSize * 8 + 1 else { throw DecodeError("dictionary page claims \(count) values") }
-        try decompress(body, uncompressedSize: uncompressedSize) { data in
+        try Self.decompress(codec, body, uncompressedSize: uncompressedSize) { data in
             dictionary = try decodePlain(data, count: count)
         }
     }
 
     private mutating func readDataPageV1(_ header: DataPageHeader, body: UnsafeRawBufferPointer, uncompressedSize: Int) throws -> Int {
         let count = try checkedValueCount(header.numValues)
-        try decompress(body, uncompressedSize: uncompressedSize) { data in
+        try Self.decompress(codec, body, uncompressedSize: uncompressedSize) { data in
             var pos = 0
             var rep: [UInt32] = []
             var def: [UInt32] = []
@@ -244,6 +279,19 @@ struct ColumnChunkReader {
                 if d == maxDef { present += 1 }
             }
         }
+        if descriptor.maxRepetitionLevel == 0, let sink {
+            leafValidity.appendOnes(count)
+            try decodeIntoSink(sink + leafCount * stride, encoding: encoding, data: values, count: count, present: present, def: def, maxDef: maxDef)
+            leafCount += count
+            return
+        }
+        if descriptor.maxRepetitionLevel == 0, descriptor.physicalType == .byteArray || descriptor.physicalType == .fixedLenByteArray,
+           encoding == Encoding.plainDictionary.rawValue || encoding == Encoding.rleDictionary.rawValue {
+            leafValidity.appendOnes(count)
+            try gatherBytes(encoding: encoding, data: values, count: count, present: present, def: def, maxDef: maxDef)
+            leafCount += count
+            return
+        }
         let dense = try decodeValues(encoding: encoding, data: values, count: present)
         if descriptor.maxRepetitionLevel == 0 {
             leafValidity.appendOnes(count)
@@ -275,6 +323,154 @@ struct ColumnChunkReader {
         leafValidity.appendOnes(elements)
         try place(dense, def: elementDefs, maxDef: maxDef, slots: elements, rowBase: leafCount)
         leafCount += elements
+    }
+
+    /// Gathers a dictionary-encoded page of byte arrays straight into the column's buffer.
+    private mutating func gatherBytes(encoding: Int32, data: UnsafeRawBufferPointer, count: Int, present: Int,
+                                      def: [UInt32], maxDef: UInt32) throws {
+        guard case .bytes(let dict)? = dictionary else { throw DecodeError("dictionary-encoded page without a dictionary page") }
+        let allPresent = present == count
+        if !allPresent {
+            leafHasNulls = true
+            let base = leafCount
+            for i in 0..<count where def[i] != maxDef { leafValidity.clear(base + i) }
+        }
+        if indexScratch.count < present { indexScratch = [UInt32](repeating: 0, count: present) }
+        if present > 0 {
+            guard data.count >= 1 else { throw DecodeError("dictionary-encoded page without its bit width") }
+            let width = Int(data[0])
+            guard width <= 32 else { throw DecodeError("dictionary index bit width \(width) over 32") }
+            _ = try indexScratch.withUnsafeMutableBufferPointer { o in
+                try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[1...]), bitWidth: width, count: present, into: o)
+            }
+        }
+        let size = dict.count
+        var total = 0
+        for j in 0..<present {
+            let k = Int(indexScratch[j])
+            guard k < size else { throw DecodeError("dictionary index \(k) out of range (the dictionary has \(size) values)") }
+            total += dict.offsets[k + 1] - dict.offsets[k]
+        }
+        // Work on local buffers (moved out of self, so nothing is shared or copied), then move them back.
+        var data: [UInt8] = []
+        var offsets: [Int] = []
+        swap(&data, &bytes.data)
+        swap(&offsets, &bytes.offsets)
+        defer {
+            swap(&data, &bytes.data)
+            swap(&offsets, &bytes.offsets)
+        }
+        // No reserveCapacity here: it reallocates to the exact size, which repeated per page is quadratic.
+        let start = data.count
+        if data.capacity < start + total { data.reserveCapacity(max(start + total, data.capacity * 2)) }
+        if offsets.capacity < offsets.count + count { offsets.reserveCapacity(max(offsets.count + count, offsets.capacity * 2)) }
+        data.append(contentsOf: repeatElement(0, count: total))
+        var position = start
+        data.withUnsafeMutableBufferPointer { out in
+            dict.data.withUnsafeBufferPointer { src in
+                dict.offsets.withUnsafeBufferPointer { offs in
+                    indexScratch.withUnsafeBufferPointer { idx in
+                        var j = 0
+                        for i in 0..<count {
+                            if allPresent || def[i] == maxDef {
+                                let k = Int(idx[j])
+                                j += 1
+                                let a = offs[k], n = offs[k + 1] - a
+                                if n > 0 { (out.baseAddress! + position).update(from: src.baseAddress! + a, count: n) }
+                                position += n
+                            }
+                            offsets.append(position)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes a flat page straight into the final buffer: PLAIN pages without nulls are one copy, dictionary pages
+    /// one gather; other encodings decode to a scratch array first.
+    private mutating func decodeIntoSink(_ out: UnsafeMutableRawPointer, encoding: Int32, data: UnsafeRawBufferPointer,
+                                         count: Int, present: Int, def: [UInt32], maxDef: UInt32) throws {
+        let allPresent = present == count
+        if !allPresent {
+            leafHasNulls = true
+            let base = leafCount
+            for i in 0..<count where def[i] != maxDef { leafValidity.clear(base + i) }
+        }
+        if encoding == Encoding.plain.rawValue, allPresent, descriptor.physicalType != .boolean {
+            let bytes = count * stride
+            guard bytes <= data.count else { throw DecodeError("PLAIN data holds \(data.count / stride) values of \(stride) bytes, \(count) expected") }
+            if bytes > 0, let source = data.baseAddress { out.copyMemory(from: source, byteCount: bytes) }
+            return
+        }
+        if (encoding == Encoding.plainDictionary.rawValue || encoding == Encoding.rleDictionary.rawValue), let dictionary {
+            if indexScratch.count < present { indexScratch = [UInt32](repeating: 0, count: present) }
+            if present > 0 {
+                guard data.count >= 1 else { throw DecodeError("dictionary-encoded page without its bit width") }
+                let width = Int(data[0])
+                guard width <= 32 else { throw DecodeError("dictionary index bit width \(width) over 32") }
+                _ = try indexScratch.withUnsafeMutableBufferPointer { o in
+                    try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[1...]), bitWidth: width, count: present, into: o)
+                }
+            }
+            func gather<T>(_ dict: [T], _ zero: T) throws {
+                let typed = out.assumingMemoryBound(to: T.self)
+                try dict.withUnsafeBufferPointer { d in
+                    try indexScratch.withUnsafeBufferPointer { idx in
+                        var bad = false
+                        if allPresent {
+                            for i in 0..<count {
+                                let k = Int(idx[i])
+                                if k >= d.count { bad = true; break }
+                                typed[i] = d[k]
+                            }
+                        } else {
+                            var j = 0
+                            for i in 0..<count where def[i] == maxDef {
+                                let k = Int(idx[j])
+                                if k >= d.count { bad = true; break }
+                                typed[i] = d[k]
+                                j += 1
+                            }
+                        }
+                        if bad {
+                            let first = idx[0..<present].first { Int($0) >= d.count } ?? 0
+                            throw DecodeError("dictionary index \(first) out of range (the dictionary has \(d.count) values)")
+                        }
+                    }
+                }
+                if !allPresent { for i in 0..<count where def[i] != maxDef { typed[i] = zero } }
+            }
+            switch dictionary {
+            case .int32(let d): try gather(d, 0)
+            case .int64(let d): try gather(d, 0)
+            case .float32(let d): try gather(d, 0)
+            case .float64(let d): try gather(d, 0)
+            case .bool(let d): try gather(d, false)
+            default: throw DecodeError("dictionary of another type than its column")
+            }
+            return
+        }
+        let dense = try decodeValues(encoding: encoding, data: data, count: present)
+        func scatter<T>(_ values: [T], zero: T) {
+            let typed = out.assumingMemoryBound(to: T.self)
+            if allPresent {
+                values.withUnsafeBufferPointer { typed.update(from: $0.baseAddress!, count: count) }
+                return
+            }
+            var k = 0
+            for i in 0..<count {
+                if def[i] == maxDef { typed[i] = values[k]; k += 1 } else { typed[i] = zero }
+            }
+        }
+        switch dense {
+        case .bool(let v): scatter(v, zero: false)
+        case .int32(let v): scatter(v, zero: 0)
+        case .int64(let v): scatter(v, zero: 0)
+        case .float32(let v): scatter(v, zero: 0)
+        case .float64(let v): scatter(v, zero: 0)
+        default: throw DecodeError("values of another type than their column")
+        }
     }
 
     /// Appends `slots` values: dense values where the definition level is the maximum, placeholders elsewhere.
@@ -310,13 +506,15 @@ struct ColumnChunkReader {
                 bytes = b
                 return
             }
-            var k = 0
-            for i in 0..<slots {
-                if allPresent || def[i] == maxDef {
-                    b.withBytes(at: k) { bytes.append($0) }
-                    k += 1
-                } else {
-                    bytes.appendEmpty()
+            let base = bytes.data.count
+            bytes.data.append(contentsOf: b.data)
+            if allPresent {
+                for k in 1..<b.offsets.count { bytes.offsets.append(b.offsets[k] + base) }
+            } else {
+                var k = 0
+                for i in 0..<slots {
+                    if def[i] == maxDef { k += 1 }
+                    bytes.offsets.append(b.offsets[k] + base)
                 }
             }
         case .list:

@@ -79,39 +79,25 @@ public struct ParquetDataset: Sendable {
             let groups = predicate.map { file.rowGroups(matching: $0) } ?? Array(0..<file.rowGroupCount)
             fragments += groups.map { (i, $0) }
         }
-        let descriptors = try fileColumns.map { name throws(ParquetError) -> ColumnDescriptor in
-            guard let d = files[0].mapping.columns.first(where: { $0.name == name }) else {
-                throw ParquetError("column '\(name)' cannot be read", at: ParquetLocation(file: files[0].path, column: name))
+        let decoded: [Column]
+        if fragments.isEmpty {
+            decoded = try fileColumns.map { name throws(ParquetError) -> Column in
+                guard let d = files[0].mapping.columns.first(where: { $0.name == name }) else {
+                    throw ParquetError("column '\(name)' cannot be read", at: ParquetLocation(file: files[0].path, column: name))
+                }
+                return try ParquetFile.emptyColumn(d)
             }
-            return d
-        }
-        // Decode every (fragment, column) chunk in parallel, then assemble in order.
-        let tasks = fragments.count * descriptors.count
-        let results = ResultSlots<Column>(count: tasks)
-        let fragmentList = fragments
-        DispatchQueue.concurrentPerform(iterations: tasks) { t in
-            let (f, g) = fragmentList[t / descriptors.count]
-            let name = descriptors[t % descriptors.count].name
-            // Each file has its own leaf indices: look the column up in that file.
-            guard let d = files[f].mapping.columns.first(where: { $0.name == name }) else {
-                results.set(t, .failure(ParquetError("column '\(name)' missing", at: ParquetLocation(file: files[f].path))))
-                return
-            }
-            results.set(t, Result { () throws(ParquetError) in try files[f].readChunk(rowGroup: g, descriptor: d) })
+        } else {
+            decoded = try ChunkAssembler.read(columns: fileColumns, fragments: fragments.map { Fragment(file: files[$0.file], rowGroup: $0.group) },
+                                              parallel: true)
         }
         var out: [Column] = []
         var fields: [Field] = []
         for name in names {
             let field = schema.field(named: name)!
             fields.append(field)
-            if let c = descriptors.firstIndex(where: { $0.name == name }) {
-                var parts: [Column] = []
-                for k in 0..<fragments.count { parts.append(try results.get(k * descriptors.count + c).get()) }
-                if parts.isEmpty {
-                    out.append(try ParquetFile.emptyColumn(descriptors[c]))
-                } else {
-                    do { out.append(try Column.concatenate(parts)) } catch { throw ParquetError("\(error)", at: ParquetLocation(file: path, column: name)) }
-                }
+            if let c = fileColumns.firstIndex(of: name) {
+                out.append(decoded[c])
             } else {
                 // A partition key: its value repeated over each fragment's rows.
                 var values: [String?] = []

@@ -141,33 +141,17 @@ public final class ParquetFile: Sendable {
         for g in groups where g < 0 || g >= rowGroupCount {
             throw ParquetError("row group \(g) does not exist (the file has \(rowGroupCount))", at: ParquetLocation(file: path))
         }
-        let tasks = groups.count * wanted.count
-        let results = ResultSlots<Column>(count: tasks)
-        let work = { @Sendable (task: Int) in
-            let g = groups[task / wanted.count], d = wanted[task % wanted.count]
-            results.set(task, Result { () throws(ParquetError) in try self.readChunk(rowGroup: g, descriptor: d) })
+        if groups.isEmpty {
+            var empty: [Column] = []
+            for d in wanted { empty.append(try Self.emptyColumn(d)) }
+            return try Self.table(wanted, empty, path)
         }
-        if parallel && tasks > 1 {
-            DispatchQueue.concurrentPerform(iterations: tasks, execute: work)
-        } else {
-            for t in 0..<tasks { work(t) }
-        }
-        var columns: [Column] = []
-        for (c, d) in wanted.enumerated() {
-            var parts: [Column] = []
-            for gi in 0..<groups.count {
-                parts.append(try results.get(gi * wanted.count + c).get())
-            }
-            if parts.isEmpty {
-                columns.append(try Self.emptyColumn(d))
-                continue
-            }
-            do {
-                columns.append(try Column.concatenate(parts))
-            } catch {
-                throw ParquetError("\(error)", at: ParquetLocation(file: path, column: d.name))
-            }
-        }
+        let columns = try ChunkAssembler.read(columns: wanted.map(\.name), fragments: groups.map { Fragment(file: self, rowGroup: $0) },
+                                              parallel: parallel)
+        return try Self.table(wanted, columns, path)
+    }
+
+    private static func table(_ wanted: [ColumnDescriptor], _ columns: [Column], _ path: String) throws(ParquetError) -> Table {
         do {
             return try Table(schema: Schema(wanted.map { Field($0.name, $0.type, nullable: $0.nullable) }), columns: columns)
         } catch {
@@ -193,7 +177,21 @@ public final class ParquetFile: Sendable {
         return Column(type: d.type, values: values)
     }
 
-    func readChunk(rowGroup: Int, descriptor: ColumnDescriptor) throws(ParquetError) -> Column {
+    /// Reads one column chunk. With a `sink`, a flat fixed-width column's values are written there and the
+    /// returned column carries only the validity.
+    func readChunk(rowGroup: Int, descriptor: ColumnDescriptor, sink: UnsafeMutableRawPointer? = nil) throws(ParquetError) -> Column {
+        var unused = BytesBuffer()
+        return try readChunk(rowGroup: rowGroup, descriptor: descriptor, sink: sink, bytes: &unused, appending: false)
+    }
+
+    /// Reads a byte-array column chunk, appending its values to `bytes` (a column over many row groups is built in
+    /// one buffer); the returned column carries only the validity.
+    func readChunk(rowGroup: Int, descriptor: ColumnDescriptor, appendingTo bytes: inout BytesBuffer) throws(ParquetError) -> Column {
+        try readChunk(rowGroup: rowGroup, descriptor: descriptor, sink: nil, bytes: &bytes, appending: true)
+    }
+
+    private func readChunk(rowGroup: Int, descriptor: ColumnDescriptor, sink: UnsafeMutableRawPointer?,
+                           bytes: inout BytesBuffer, appending: Bool) throws(ParquetError) -> Column {
         let at = ParquetLocation(file: path, rowGroup: rowGroup, column: descriptor.name)
         let group = metadata.rowGroups[rowGroup]
         guard let meta = group.columns[descriptor.leafIndex].metaData else { throw ParquetError("missing column metadata", at: at) }
@@ -206,9 +204,9 @@ public final class ParquetFile: Sendable {
         } catch {
             throw ParquetError(error.message, at: at)
         }
-        var reader = ColumnChunkReader(descriptor: descriptor, file: mapped.bytes, codec: codec, rowCount: Int(group.numRows))
+        var reader = ColumnChunkReader(descriptor: descriptor, file: mapped.bytes, codec: codec, rowCount: Int(group.numRows), sink: sink)
         do {
-            return try reader.read(meta)
+            return appending ? try reader.read(meta, appendingTo: &bytes) : try reader.read(meta)
         } catch {
             throw error.located(at)
         }
