@@ -21,6 +21,9 @@ enum Console {
     /// Whether standard output is a terminal (progress displays and colours only then).
     static var isTerminal: Bool { isatty(STDOUT_FILENO) != 0 }
 
+    /// Whether standard error is a terminal (where progress is drawn).
+    static var isTerminalError: Bool { isatty(STDERR_FILENO) != 0 }
+
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601)
     }

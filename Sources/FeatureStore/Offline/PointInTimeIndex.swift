@@ -1,0 +1,126 @@
+import Columnar
+import Dispatch
+
+/// The rows of one feature view's source, indexed for point-in-time lookups.
+///
+/// Rows are grouped by join key (a hash table of key codes) and sorted within each group by
+/// (event time, created time, row order). For an entity row at time `t`, the winner is the last row of its
+/// group with event time `<= t` (binary search): it has the greatest event time, and among equal event times
+/// the greatest created time, then the latest row in the source. It wins if it is not older than `t - ttl`.
+///
+/// Memory: 8 bytes of key code per source row while building, then per row 8 bytes of time and 4 of row index,
+/// plus one hash table entry per distinct key.
+struct PointInTimeIndex {
+    private(set) var encoder: KeyEncoder
+    private let groups: Int64Table
+    private let groupStart: [Int32]
+    private let sortedTimes: [Int64]
+    private let sortedRows: [Int32]
+
+    /// Source rows with a null key part or a null event time are left out: they never match.
+    init(keys: [Column], times: [Int64], timesValid: Bitmap?, created: [Int64]?, createdValid: Bitmap?) {
+        var encoder = KeyEncoder(parts: keys.count)
+        let codes = encoder.encode(keys, insert: true)
+        let rows = times.count
+        var table = Int64Table(capacity: 1024)
+        var groupOf = [Int32](repeating: -1, count: rows)
+        var next: Int32 = 0
+        for r in 0..<rows {
+            let code = codes[r]
+            if code == KeyCode.null || code == KeyCode.absent { continue }
+            if let valid = timesValid, !valid[r] { continue }
+            groupOf[r] = table.insert(code) {
+                defer { next += 1 }
+                return next
+            }
+        }
+        let groupCount = Int(next)
+        // Counting sort by group (stable: row order within a group is kept).
+        var start = [Int32](repeating: 0, count: groupCount + 1)
+        for g in groupOf where g >= 0 { start[Int(g) + 1] += 1 }
+        for g in 0..<groupCount { start[g + 1] += start[g] }
+        let kept = Int(start[groupCount])
+        var fill = start
+        var order = [Int32](repeating: 0, count: kept)
+        for r in 0..<rows {
+            let g = Int(groupOf[r])
+            if g < 0 { continue }
+            order[Int(fill[g])] = Int32(r)
+            fill[g] += 1
+        }
+        // Within each group: by event time, then created time (null first), then row.
+        let createdOf: (Int) -> Int64 = { r in
+            guard let created else { return Int64.min }
+            if let v = createdValid, !v[r] { return Int64.min }
+            return created[r]
+        }
+        times.withUnsafeBufferPointer { t in
+            order.withUnsafeMutableBufferPointer { o in
+                for g in 0..<groupCount {
+                    let lo = Int(start[g]), hi = Int(start[g + 1])
+                    guard hi - lo > 1 else { continue }
+                    var sorted = true
+                    for i in (lo + 1)..<hi {
+                        let a = Int(o[i - 1]), b = Int(o[i])
+                        if t[a] > t[b] || (t[a] == t[b] && createdOf(a) > createdOf(b)) { sorted = false; break }
+                    }
+                    if sorted { continue }
+                    var slice = UnsafeMutableBufferPointer(rebasing: o[lo..<hi])
+                    slice.sort { x, y in
+                        let a = Int(x), b = Int(y)
+                        if t[a] != t[b] { return t[a] < t[b] }
+                        let ca = createdOf(a), cb = createdOf(b)
+                        if ca != cb { return ca < cb }
+                        return a < b
+                    }
+                }
+            }
+        }
+        self.encoder = encoder
+        self.groups = table
+        self.groupStart = start
+        self.sortedRows = order
+        self.sortedTimes = order.map { times[Int($0)] }
+    }
+
+    var distinctKeys: Int { groups.count }
+
+    /// The winning source row for each entity row, or -1; entity rows are split across all cores.
+    func winners(codes: [Int64], times: [Int64], timesValid: Bitmap?, ttlNanoseconds: Int64) -> [Int32] {
+        let n = codes.count
+        return [Int32](unsafeUninitializedCapacity: n) { out, initialized in
+            let base = out.baseAddress!
+            let address = Int(bitPattern: base)
+            let chunks = n < 65_536 ? 1 : 8
+            let size = (n + chunks - 1) / max(chunks, 1)
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let out = UnsafeMutablePointer<Int32>(bitPattern: address)!
+                let lo = c * size, hi = min(n, lo + size)
+                guard lo < hi else { return }
+                sortedTimes.withUnsafeBufferPointer { st in
+                    for r in lo..<hi {
+                        out[r] = probe(code: codes[r], time: times[r], valid: timesValid.map { $0[r] } ?? true,
+                                       ttl: ttlNanoseconds, sortedTimes: st)
+                    }
+                }
+            }
+            initialized = n
+        }
+    }
+
+    @inline(__always)
+    private func probe(code: Int64, time t: Int64, valid: Bool, ttl: Int64, sortedTimes st: UnsafeBufferPointer<Int64>) -> Int32 {
+        guard valid, code != KeyCode.null, code != KeyCode.absent, let g = groups.find(code) else { return -1 }
+        var lo = Int(groupStart[Int(g)]), hi = Int(groupStart[Int(g) + 1])
+        let first = lo
+        // First index with time > t.
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if st[mid] <= t { lo = mid + 1 } else { hi = mid }
+        }
+        let i = lo - 1
+        guard i >= first else { return -1 }
+        if ttl > 0, st[i] < t &- ttl { return -1 }
+        return sortedRows[i]
+    }
+}

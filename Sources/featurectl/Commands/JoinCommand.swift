@@ -1,0 +1,107 @@
+import ArgumentParser
+import Columnar
+import FeatureStore
+import Foundation
+import Parquet
+import Synchronization
+
+struct JoinCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "join",
+        abstract: "Build a training set: attach point-in-time-correct feature values to entity rows.",
+        discussion: """
+            Each entity row (join keys, an event time, any labels) gets, per feature view, the values of the latest \
+            source row at or before its time and not older than the view's ttl (ties: the latest created time). \
+            Rows are kept in input order; rows without a match get nulls.
+            """)
+
+    @OptionGroup var repository: RepositoryOptions
+
+    @Option(help: "The entity rows: a Parquet file, folder or glob.", completion: .file())
+    var entities: String
+
+    @Option(help: "A feature service to join.")
+    var service: String?
+
+    @Option(help: "Features to join: view:feature or view (all its features), comma-separated.")
+    var features: String?
+
+    @Option(help: "Where to write the result (Parquet).", completion: .file())
+    var out: String
+
+    @Flag(help: "Name output columns view__feature.")
+    var fullFeatureNames = false
+
+    @Option(help: "The entity rows' event time column.")
+    var timestampColumn = "event_timestamp"
+
+    func validate() throws {
+        guard (service == nil) != (features == nil) else { throw ValidationError("give exactly one of --service or --features") }
+        if let features, FeatureSelection(parsing: features) == nil {
+            throw ValidationError("--features '\(features)' must be a comma-separated list of view or view:feature")
+        }
+    }
+
+    func run() throws {
+        let store = try repository.load()
+        let selection = service.map(FeatureSelection.service) ?? FeatureSelection(parsing: features!)!
+        let display = ProgressDisplay(enabled: Console.isTerminalError)
+        let started = Date()
+        var options = JoinOptions(fullFeatureNames: fullFeatureNames, timestampColumn: timestampColumn)
+        options.progress = { display.update($0) }
+        let table: Table
+        do {
+            table = try store.joinFeatures(entities: .parquet(entities), features: selection, options: options)
+        } catch {
+            display.finish()
+            Console.error("error: \(error)")
+            throw ExitCode(1)
+        }
+        display.finish()
+        do {
+            try ParquetFileWriter.write(table, to: out)
+        } catch {
+            Console.error("error: cannot write the result: \(error)")
+            throw ExitCode(1)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let added = table.schema.fields.count
+        Console.print(String(format: "Joined %d entity rows in %.2fs (%.0f rows/s): %d columns written to %@.",
+                             table.rowCount, seconds, Double(table.rowCount) / max(seconds, 1e-9), added, out))
+    }
+}
+
+/// A one-line progress display on standard error (rows done, rows/s, ETA), shown only on a terminal.
+final class ProgressDisplay: Sendable {
+    private let enabled: Bool
+    private let state = Mutex<(last: Double, started: Double, shown: Bool)>((0, 0, false))
+
+    init(enabled: Bool) {
+        self.enabled = enabled
+    }
+
+    func update(_ p: JoinProgress) {
+        guard enabled, p.stage != .done else { return }
+        let now = Date().timeIntervalSince1970
+        let line: String? = state.withLock { s in
+            if s.started == 0 { s.started = now }
+            guard now - s.last > 0.1 || p.rows == p.totalRows else { return nil }
+            s.last = now
+            s.shown = true
+            let elapsed = now - s.started
+            var text = "[\(p.viewIndex + 1)/\(p.viewCount)] \(p.view): \(p.stage.rawValue)"
+            if p.totalRows > 0 {
+                let rate = Double(p.rows) / max(elapsed, 1e-3)
+                let eta = rate > 0 ? Double(p.totalRows - p.rows) / rate : 0
+                text += String(format: " %d/%d rows, %.0f rows/s, ETA %.0fs", p.rows, p.totalRows, rate, eta)
+            }
+            return text
+        }
+        if let line { FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8)) }
+    }
+
+    func finish() {
+        let shown = state.withLock { $0.shown }
+        if enabled && shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

@@ -1,0 +1,234 @@
+import Columnar
+import Foundation
+import Parquet
+import Testing
+@testable import FeatureStore
+
+/// A repository for join tests: drivers (int64 key), routes (two string keys), users (string key);
+/// `stats` (ttl 1h, created timestamps), `daily` (ttl 0, a field mapping), `route_stats` (ttl 2h), `profile` (ttl 1d).
+struct JoinFixture {
+    let dir = TemporaryDirectory()
+
+    static let definitions = """
+        entities:
+          - name: driver
+            join_keys: [{name: driver_id, type: int64}]
+          - name: route
+            join_keys: [{name: origin, type: string}, {name: dest, type: string}]
+          - name: user
+            join_keys: [{name: user_id, type: string}]
+        sources:
+          - {name: stats_src, kind: parquet, path: data/stats.parquet, timestamp_field: event_ts, created_timestamp_field: created_ts}
+          - {name: daily_src, kind: parquet, path: data/daily.parquet, timestamp_field: day_ts, field_mapping: {trips_raw: trips}}
+          - {name: route_src, kind: parquet, path: data/route.parquet, timestamp_field: event_ts}
+          - {name: profile_src, kind: parquet, path: data/profile.parquet, timestamp_field: event_ts}
+        feature_views:
+          - name: stats
+            entities: [driver]
+            source: stats_src
+            ttl: 1h
+            features: [{name: conv, type: float64}, {name: acc, type: float32}]
+          - name: daily
+            entities: [driver]
+            source: daily_src
+            ttl: 0
+            features: [{name: trips, type: int64}, {name: conv, type: float64}]
+          - name: route_stats
+            entities: [route]
+            source: route_src
+            ttl: 2h
+            features: [{name: minutes, type: float64}]
+          - name: profile
+            entities: [user]
+            source: profile_src
+            ttl: 1d
+            features: [{name: tier, type: string}]
+
+        """
+
+    /// Writes the definitions and the given source tables (file name -> table).
+    init(_ data: [String: Table]) throws {
+        try dir.write("feature_store.yaml", "project: join_test\n")
+        try dir.write("defs.yaml", Self.definitions)
+        try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("data"), withIntermediateDirectories: true)
+        for (name, table) in data {
+            try ParquetFileWriter.write(table, to: dir.url.appendingPathComponent("data/\(name).parquet").path)
+        }
+    }
+
+    var store: FeatureStore { get throws { try FeatureStore(repository: dir.url) } }
+
+    func join(_ entities: Table, _ features: String, fullNames: Bool = false) throws -> Table {
+        try store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: features)!,
+                               options: JoinOptions(fullFeatureNames: fullNames))
+    }
+}
+
+/// Seconds to microseconds.
+func s(_ seconds: Int64) -> Int64 { seconds * 1_000_000 }
+
+func statsTable(_ rows: [(id: Int64?, ts: Int64?, created: Int64?, conv: Double)]) throws -> Table {
+    try Table([
+        ("driver_id", Column(int64: rows.map(\.id))),
+        ("event_ts", Column(timestamps: rows.map { $0.ts.map(s) })),
+        ("created_ts", Column(timestamps: rows.map { $0.created.map(s) })),
+        ("conv", Column(float64: rows.map(\.conv))),
+        ("acc", Column(float32: rows.map { Float($0.conv / 2) })),
+    ])
+}
+
+func entityTable(ids: [Int64?], times: [Int64?], extra: [(String, Column)] = []) throws -> Table {
+    try Table([("driver_id", Column(int64: ids)), ("event_timestamp", Column(timestamps: times.map { $0.map(s) }))] + extra)
+}
+
+func doubles(_ table: Table, _ name: String) -> [Double?] {
+    guard let c = table.column(named: name), case .float64(let v) = c.values else { return [] }
+    return v.indices.map { c.isNull($0) ? nil : v[$0] }
+}
+
+@Suite("Point-in-time join")
+struct JoinTests {
+    @Test("the upper bound is inclusive: a row at exactly the entity's time matches")
+    func inclusiveUpperBound() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5), (1, 1001, 1001, 0.9)])])
+        let out = try f.join(try entityTable(ids: [1], times: [1000]), "stats:conv")
+        #expect(doubles(out, "conv") == [0.5])
+    }
+
+    @Test("the ttl edge is inclusive: a row exactly ttl old matches, one second older does not")
+    func ttlEdge() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5)])])
+        let out = try f.join(try entityTable(ids: [1, 1], times: [1000 + 3600, 1000 + 3601]), "stats:conv")
+        #expect(doubles(out, "conv") == [0.5, nil])
+    }
+
+    @Test("equal event times are broken by the greatest created time, whatever the file order")
+    func createdTieBreak() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1300, 0.3), (1, 1000, 1200, 0.2), (1, 1000, 1100, 0.1)])])
+        let out = try f.join(try entityTable(ids: [1], times: [2000]), "stats:conv")
+        #expect(doubles(out, "conv") == [0.3])
+        let reversed = try JoinFixture(["stats": try statsTable([(1, 1000, 1100, 0.1), (1, 1000, 1300, 0.3), (1, 1000, 1200, 0.2)])])
+        #expect(doubles(try reversed.join(try entityTable(ids: [1], times: [2000]), "stats:conv"), "conv") == [0.3])
+    }
+
+    @Test("without created times, equal event times are broken by the later row in the source")
+    func fileOrderTieBreak() throws {
+        let daily = try Table([("driver_id", Column(int64: [1, 1])), ("day_ts", Column(timestamps: [s(100), s(100)])),
+                               ("trips_raw", Column(int64: [5, 7])), ("conv", Column(float64: [0.1, 0.2]))])
+        let f = try JoinFixture(["daily": daily])
+        #expect(doubles(try f.join(try entityTable(ids: [1], times: [200]), "daily:conv"), "conv") == [0.2])
+    }
+
+    @Test("no candidate, an entity time before all data, and an unknown key give nulls")
+    func noCandidate() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5), (2, 5000, 5000, 0.7)])])
+        let out = try f.join(try entityTable(ids: [1, 2, 3], times: [10_000, 4999, 5000]), "stats:conv")
+        #expect(doubles(out, "conv") == [nil, nil, nil])
+    }
+
+    @Test("every entity row appears once, in input order, duplicates kept, with its columns unchanged")
+    func rowsKeptInOrder() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5), (2, 1000, 1000, 0.7), (1, 2000, 2000, 0.6)])])
+        let labels = Column(strings: ["a", "b", "c", "d"])
+        let entities = try entityTable(ids: [2, 1, 1, 2], times: [1500, 2500, 1500, 1500], extra: [("label", labels)])
+        let out = try f.join(entities, "stats:conv")
+        #expect(out.schema.fields.map(\.name) == ["driver_id", "event_timestamp", "label", "conv"])
+        #expect(doubles(out, "conv") == [0.7, 0.6, 0.5, 0.7])
+        guard case .bytes(let b) = out.column(named: "label")!.values else { Issue.record("labels"); return }
+        #expect((0..<4).map { b.string(at: $0) } == ["a", "b", "c", "d"])
+    }
+
+    @Test("composite keys match on every part")
+    func compositeKeys() throws {
+        let route = try Table([("origin", Column(strings: ["A", "A", "B"])), ("dest", Column(strings: ["B", "C", "A"])),
+                               ("event_ts", Column(timestamps: [s(100), s(100), s(100)])), ("minutes", Column(float64: [1, 2, 3]))])
+        let f = try JoinFixture(["route": route])
+        let entities = try Table([("origin", Column(strings: ["A", "B", "A", "C"])), ("dest", Column(strings: ["C", "A", "A", "A"])),
+                                  ("event_timestamp", Column(timestamps: [s(200), s(200), s(200), s(200)]))])
+        #expect(doubles(try f.join(entities, "route_stats"), "minutes") == [2, 3, nil, nil])
+    }
+
+    @Test("string keys match by their bytes")
+    func stringKeys() throws {
+        let profile = try Table([("user_id", Column(strings: ["ann", "bob", "ann"])), ("event_ts", Column(timestamps: [s(1), s(1), s(5)])),
+                                 ("tier", Column(strings: ["basic", "plus", "premium"]))])
+        let f = try JoinFixture(["profile": profile])
+        let entities = try Table([("user_id", Column(strings: ["bob", "ann", "ann", "zed"])),
+                                  ("event_timestamp", Column(timestamps: [s(10), s(3), s(10), s(10)]))])
+        let out = try f.join(entities, "profile")
+        guard let c = out.column(named: "tier"), case .bytes(let b) = c.values else { Issue.record("tier"); return }
+        #expect((0..<4).map { c.isNull($0) ? nil : b.string(at: $0) } == ["plus", "basic", "premium", nil])
+    }
+
+    @Test("ttl 0 means no lower bound, and a field mapping renames source columns")
+    func unboundedTTLAndFieldMapping() throws {
+        let daily = try Table([("driver_id", Column(int64: [1])), ("day_ts", Column(timestamps: [s(0)])),
+                               ("trips_raw", Column(int64: [42])), ("conv", Column(float64: [0.4]))])
+        let f = try JoinFixture(["daily": daily])
+        let out = try f.join(try entityTable(ids: [1], times: [100_000_000]), "daily:trips")
+        guard let c = out.column(named: "trips"), case .int64(let v) = c.values else { Issue.record("trips"); return }
+        #expect(v == [42] && c.validity == nil)
+    }
+
+    @Test("several views with different ttls each apply their own window")
+    func severalViews() throws {
+        let daily = try Table([("driver_id", Column(int64: [1])), ("day_ts", Column(timestamps: [s(0)])),
+                               ("trips_raw", Column(int64: [9])), ("conv", Column(float64: [0.4]))])
+        let f = try JoinFixture(["stats": try statsTable([(1, 0, 0, 0.5)]), "daily": daily])
+        let out = try f.join(try entityTable(ids: [1, 1], times: [3600, 7200]), "stats:conv,daily:trips", fullNames: true)
+        #expect(doubles(out, "stats__conv") == [0.5, nil])
+        guard case .int64(let trips) = out.column(named: "daily__trips")!.values else { Issue.record("trips"); return }
+        #expect(trips == [9, 9])
+    }
+
+    @Test("null keys and null event times never match, on either side")
+    func nullsNeverMatch() throws {
+        let f = try JoinFixture(["stats": try statsTable([(nil, 100, 100, 0.1), (2, nil, 100, 0.2), (3, 100, 100, 0.3)])])
+        let out = try f.join(try entityTable(ids: [nil, 2, 3], times: [200, 200, nil]), "stats:conv")
+        #expect(doubles(out, "conv") == [nil, nil, nil])
+    }
+
+    @Test("a feature name clash without full names is an error that says so")
+    func nameClash() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
+        #expect {
+            try f.join(try entityTable(ids: [1], times: [2]), "stats:conv,daily:conv")
+        } throws: { error in
+            "\(error)" == "output column 'conv' would appear twice (feature 'conv' of feature view 'daily' clashes with another column); use full feature names (view__feature) to tell them apart"
+        }
+    }
+
+    @Test("an entity key of the wrong type is an error naming the column")
+    func keyTypeMismatch() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
+        let entities = try Table([("driver_id", Column(strings: ["1"])), ("event_timestamp", Column(timestamps: [s(2)]))])
+        #expect {
+            try f.join(entities, "stats:conv")
+        } throws: { error in
+            "\(error)" == "entity column 'driver_id' is string, but its join key is declared int64 (feature view 'stats')"
+        }
+    }
+
+    @Test("unknown services, views and features are errors with the closest name")
+    func unknownNames() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
+        let entities = try entityTable(ids: [1], times: [2])
+        #expect { try f.join(entities, "stat:conv") } throws: { "\($0)".hasPrefix("no feature view 'stat'; did you mean 'stats'?") }
+        #expect { try f.join(entities, "stats:conf") } throws: { "\($0)".hasPrefix("feature view 'stats' has no feature 'conf'; did you mean 'conv'?") }
+        #expect {
+            try f.store.joinFeatures(entities: .table(entities), features: .service("ranking"))
+        } throws: { "\($0)".hasPrefix("no feature service 'ranking'") }
+    }
+
+    @Test("a missing entity time column is an error naming it")
+    func missingTimestamp() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
+        let entities = try Table([("driver_id", Column(int64: [1])), ("ts", Column(timestamps: [s(2)]))])
+        #expect { try f.join(entities, "stats:conv") } throws: {
+            "\($0)" == "the entity rows have no column 'event_timestamp' (their event time); columns: driver_id, ts"
+        }
+        let out = try f.store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: "stats:conv")!,
+                                           options: JoinOptions(timestampColumn: "ts"))
+        #expect(doubles(out, "conv") == [0.1])
+    }
+}
