@@ -72,6 +72,8 @@ struct SampleDataCommand: ParsableCommand {
         }
         try write(data.customerProfile(), to: path(of: "customer_profile_source"))
         try write(data.routeStats(), to: path(of: "route_stats_source"))
+        // Entity rows for a training set (not a source: what `featurectl join --entities` takes).
+        try write(data.tripRequests(), to: store.resolve(store.config.offlineStorePath).appendingPathComponent("entities.parquet"))
         Console.print(String(format: "Wrote %d rows in %.1fs.", total, Date().timeIntervalSince(started)))
     }
 }

@@ -140,6 +140,28 @@ struct RideHailingData {
     }
 }
 
+extension RideHailingData {
+    /// Labelled trip requests (the entity rows of a training set): a driver, a customer, the request time, and
+    /// whether the driver accepted. Times fall in the data's range, some before it, so joins see misses too.
+    func tripRequests(count: Int = 1_000) throws -> Table {
+        var drivers: [Int64?] = [], customers: [Int64?] = [], times: [Int64?] = [], accepted: [Bool?] = []
+        var rng = SplitMix64(seed: 20_250_131)
+        for _ in 0..<count {
+            drivers.append(1001 + Int64(rng.next() % UInt64(size.drivers + 5)))
+            customers.append(5001 + Int64(rng.next() % UInt64(size.customers)))
+            let span = UInt64(size.days + 1) * UInt64(Self.day)
+            times.append(start - Self.day + Int64(rng.next() % span))
+            accepted.append(rng.next() % 3 != 0)
+        }
+        return try Table([
+            ("driver_id", Column(int64: drivers)),
+            ("customer_id", Column(int64: customers)),
+            ("event_timestamp", Column(timestamps: times)),
+            ("accepted", Column(bool: accepted)),
+        ])
+    }
+}
+
 /// SplitMix64: a small, fast, seedable generator.
 struct SplitMix64 {
     var state: UInt64
