@@ -1,0 +1,160 @@
+import Foundation
+
+/// A feature or key value as the online store holds it.
+public enum OnlineValue: Sendable, Hashable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case float(Float)
+    case double(Double)
+    case string(String)
+    case bytes([UInt8])
+    /// Microseconds since the epoch, UTC.
+    case timestamp(Int64)
+    case list([OnlineValue])
+
+    public var description: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return "\(b)"
+        case .int(let i): return "\(i)"
+        case .float(let f): return "\(f)"
+        case .double(let d): return "\(d)"
+        case .string(let s): return s
+        case .bytes(let b): return b.map { String(format: "%02x", $0) }.joined()
+        case .timestamp(let t): return "\(t)us"
+        case .list(let l): return "[" + l.map(\.description).joined(separator: ", ") + "]"
+        }
+    }
+}
+
+/// The compact, stable binary encodings of the online store.
+///
+/// - Entity key: for each join key in order, its value: int keys as 8 bytes big-endian with the sign bit flipped
+///   (so byte order is numeric order), strings and bytes as a varint length and the bytes. The same key always
+///   encodes to the same bytes, in any process, on any machine.
+/// - Feature row: for each feature of the view in order, a tag byte (0 null, else the value's kind) and the value.
+enum OnlineEncoding {
+    static func encodeKey(_ values: [OnlineValue]) throws(OnlineStoreError) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(values.count * 9)
+        for v in values {
+            switch v {
+            case .int(let i):
+                var be = (UInt64(bitPattern: i) ^ (1 << 63)).bigEndian
+                withUnsafeBytes(of: &be) { out.append(contentsOf: $0) }
+            case .string(let s):
+                varint(UInt64(s.utf8.count), &out)
+                out.append(contentsOf: s.utf8)
+            case .bytes(let b):
+                varint(UInt64(b.count), &out)
+                out.append(contentsOf: b)
+            default:
+                throw OnlineStoreError("a join key value must be an integer, a string or bytes, not \(v)")
+            }
+        }
+        return out
+    }
+
+    static func varint(_ value: UInt64, _ out: inout [UInt8]) {
+        var v = value
+        while v >= 0x80 { out.append(UInt8(v & 0x7f) | 0x80); v >>= 7 }
+        out.append(UInt8(v))
+    }
+
+    private enum Tag: UInt8 { case null = 0, bool = 1, int = 2, float = 3, double = 4, string = 5, bytes = 6, timestamp = 7, list = 8 }
+
+    static func encodeRow(_ values: [OnlineValue]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(values.count * 9)
+        for v in values { encode(v, &out) }
+        return out
+    }
+
+    private static func encode(_ v: OnlineValue, _ out: inout [UInt8]) {
+        func raw<T>(_ x: T) { withUnsafeBytes(of: x) { out.append(contentsOf: $0) } }
+        switch v {
+        case .null: out.append(Tag.null.rawValue)
+        case .bool(let b): out.append(Tag.bool.rawValue); out.append(b ? 1 : 0)
+        case .int(let i): out.append(Tag.int.rawValue); raw(i.littleEndian)
+        case .float(let f): out.append(Tag.float.rawValue); raw(f.bitPattern.littleEndian)
+        case .double(let d): out.append(Tag.double.rawValue); raw(d.bitPattern.littleEndian)
+        case .string(let s): out.append(Tag.string.rawValue); varint(UInt64(s.utf8.count), &out); out.append(contentsOf: s.utf8)
+        case .bytes(let b): out.append(Tag.bytes.rawValue); varint(UInt64(b.count), &out); out.append(contentsOf: b)
+        case .timestamp(let t): out.append(Tag.timestamp.rawValue); raw(t.littleEndian)
+        case .list(let l):
+            out.append(Tag.list.rawValue)
+            varint(UInt64(l.count), &out)
+            for e in l { encode(e, &out) }
+        }
+    }
+
+    /// Decodes `count` values; throws on bytes that are not a row of this encoding.
+    static func decodeRow(_ bytes: [UInt8], count: Int) throws(OnlineStoreError) -> [OnlineValue] {
+        var pos = 0
+        var out: [OnlineValue] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count { out.append(try decode(bytes, &pos, depth: 0)) }
+        guard pos == bytes.count else { throw OnlineStoreError("stored row has \(bytes.count - pos) bytes left over: the view's schema changed without migration") }
+        return out
+    }
+
+    private static func decode(_ b: [UInt8], _ pos: inout Int, depth: Int) throws(OnlineStoreError) -> OnlineValue {
+        func need(_ n: Int) throws(OnlineStoreError) {
+            guard n >= 0, pos + n <= b.count else { throw OnlineStoreError("stored row is truncated") }
+        }
+        func load<T: FixedWidthInteger>(_ type: T.Type) throws(OnlineStoreError) -> T {
+            try need(MemoryLayout<T>.size)
+            var v: T = 0
+            for i in 0..<MemoryLayout<T>.size { v |= T(b[pos + i]) << (8 * i) }
+            pos += MemoryLayout<T>.size
+            return v
+        }
+        func length() throws(OnlineStoreError) -> Int {
+            var v: UInt64 = 0, shift: UInt64 = 0
+            while true {
+                try need(1)
+                let byte = b[pos]; pos += 1
+                v |= UInt64(byte & 0x7f) << shift
+                if byte & 0x80 == 0 { break }
+                shift += 7
+                guard shift < 64 else { throw OnlineStoreError("stored row has a bad length") }
+            }
+            guard v <= UInt64(b.count) else { throw OnlineStoreError("stored row has a bad length") }
+            return Int(v)
+        }
+        try need(1)
+        let tag = b[pos]
+        pos += 1
+        switch Tag(rawValue: tag) {
+        case .null: return .null
+        case .bool: try need(1); defer { pos += 1 }; return .bool(b[pos] != 0)
+        case .int: return .int(Int64(bitPattern: try load(UInt64.self)))
+        case .float: return .float(Float(bitPattern: try load(UInt32.self)))
+        case .double: return .double(Double(bitPattern: try load(UInt64.self)))
+        case .string:
+            let n = try length(); try need(n)
+            defer { pos += n }
+            return .string(String(decoding: b[pos..<(pos + n)], as: UTF8.self))
+        case .bytes:
+            let n = try length(); try need(n)
+            defer { pos += n }
+            return .bytes(Array(b[pos..<(pos + n)]))
+        case .timestamp: return .timestamp(Int64(bitPattern: try load(UInt64.self)))
+        case .list:
+            guard depth < 4 else { throw OnlineStoreError("stored row nests lists too deeply") }
+            let n = try length()
+            var items: [OnlineValue] = []
+            for _ in 0..<n { items.append(try decode(b, &pos, depth: depth + 1)) }
+            return .list(items)
+        case nil: throw OnlineStoreError("stored row has an unknown value tag \(tag)")
+        }
+    }
+}
+
+/// An online store failure: what went wrong, naming the view or key where known.
+public struct OnlineStoreError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
