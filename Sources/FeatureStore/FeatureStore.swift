@@ -15,6 +15,8 @@ public struct FeatureStore: Sendable {
     public let repository: URL
     /// The compiled, validated definitions.
     public let registry: Registry
+    /// The online store, opened on first use.
+    let onlineHandle = OnlineStoreHandle()
 
     /// Compiles the repository's definitions; throws ``CompileError`` listing every problem.
     public init(repository: URL) throws(CompileError) {
@@ -44,8 +46,20 @@ public struct FeatureStore: Sendable {
     }
 
     /// Registers the definitions in the catalog, and returns what changed.
+    ///
+    /// Online rows of views that were removed, or whose stored schema (join keys, features, types) changed, are
+    /// dropped: they could not be served correctly. Their names are in `droppedOnlineTables` of the result.
     @discardableResult
-    public func apply() throws(RegistryError) -> Plan {
-        try openRegistry().apply(registry)
+    public func apply() throws(RegistryError) -> (plan: Plan, droppedOnlineTables: [String]) {
+        let plan = try openRegistry().apply(registry)
+        var dropped: [String] = []
+        if FileManager.default.fileExists(atPath: resolve(config.onlineStore.path).path) {
+            do {
+                dropped = try onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
+            } catch {
+                throw RegistryError.storage(path: config.onlineStore.path, underlying: "applied, but stale online tables could not be dropped: \(error)")
+            }
+        }
+        return (plan, dropped)
     }
 }

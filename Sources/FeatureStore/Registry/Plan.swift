@@ -23,12 +23,14 @@ public struct Plan: Sendable, Codable {
         public var fields: [FieldChange]
         /// Why this change may break consumers (a feature's type changed, a used feature removed, ...).
         public var breaking: [String]
+        /// What happens to the view's online data (dropped at apply when its stored schema changes or it is removed).
+        public var online: String? = nil
         /// The new canonical content (nil for a removal).
         var spec: String?
         /// The new content hash (nil for a removal).
         public var hash: String?
 
-        enum CodingKeys: String, CodingKey { case kind, name, action, fields, breaking, hash }
+        enum CodingKeys: String, CodingKey { case kind, name, action, fields, breaking, online, hash }
     }
 
     public var project: String
@@ -60,7 +62,12 @@ extension Plan {
             guard old.hash != hash else { continue }
             let fields = diff(old: old.spec, new: spec)
             let breaking = breakingReasons(kind: kind, old: old.spec, new: spec, oldServices: oldServices)
-            changes.append(Change(kind: kind, name: definition.name, action: .change, fields: fields, breaking: breaking, spec: spec, hash: hash))
+            var change = Change(kind: kind, name: definition.name, action: .change, fields: fields, breaking: breaking, spec: spec, hash: hash)
+            if kind == .featureView, let a = try? CanonicalSpec.decode(FeatureView.self, from: old.spec), let b = definition as? FeatureView,
+               a.features != b.features || a.entities != b.entities {
+                change.online = "its online rows have another schema: they are dropped at apply; materialize again"
+            }
+            changes.append(change)
         }
         for (key, old) in current where !wanted.contains(key) {
             var breaking: [String] = []
@@ -69,7 +76,9 @@ extension Plan {
                 if !users.isEmpty { breaking.append("feature view removed; it was used by service \(users.sorted().joined(separator: ", "))") }
             }
             _ = old
-            changes.append(Change(kind: key.kind, name: key.name, action: .remove, fields: [], breaking: breaking, spec: nil, hash: nil))
+            var change = Change(kind: key.kind, name: key.name, action: .remove, fields: [], breaking: breaking, spec: nil, hash: nil)
+            if key.kind == .featureView { change.online = "its online rows are dropped at apply" }
+            changes.append(change)
         }
         let order = Dictionary(uniqueKeysWithValues: ObjectKind.allCases.enumerated().map { ($1, $0) })
         changes.sort { (order[$0.kind]!, $0.name) < (order[$1.kind]!, $1.name) }

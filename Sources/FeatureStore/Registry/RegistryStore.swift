@@ -73,6 +73,11 @@ public final class RegistryStore {
             kind TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL, action TEXT NOT NULL,
             hash TEXT NOT NULL, spec TEXT NOT NULL, changed_at REAL NOT NULL, fields TEXT NOT NULL,
             PRIMARY KEY (kind, name, version)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS watermarks (
+            view TEXT PRIMARY KEY, watermark INTEGER NOT NULL, updated_at REAL NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS materializations (
+            view TEXT NOT NULL, run_at REAL NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,
+            rows_read INTEGER NOT NULL, rows_written INTEGER NOT NULL, report TEXT NOT NULL);
         """
 
     /// Opens the registry at `path`, creating the file (and its folder) when `create` is set.
@@ -216,6 +221,39 @@ public final class RegistryStore {
                 try meta.run([.text("applied_at"), .text(String(now.timeIntervalSince1970))])
                 return plan
             }
+        }
+    }
+
+    // MARK: Materialization records
+
+    /// The end of the last incremental materialization of a view (microseconds), if any.
+    public func watermark(of view: String) throws(RegistryError) -> Int64? {
+        try wrap { try db.prepare("SELECT watermark FROM watermarks WHERE view = ?").rows([.text(view)]).first?.first?.intValue }
+    }
+
+    /// Moves a view's watermark (after its rows were written).
+    public func setWatermark(_ value: Int64, of view: String) throws(RegistryError) {
+        try wrap {
+            try db.prepare("INSERT OR REPLACE INTO watermarks (view, watermark, updated_at) VALUES (?, ?, ?)")
+                .run([.text(view), .integer(value), .real(Date().timeIntervalSince1970)])
+        }
+    }
+
+    /// Records one materialization run of a view.
+    public func recordMaterialization(_ report: MaterializationReport) throws(RegistryError) {
+        try wrap {
+            try db.prepare("INSERT INTO materializations (view, run_at, start_us, end_us, rows_read, rows_written, report) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                .run([.text(report.view), .real(Date().timeIntervalSince1970), .integer(report.start), .integer(report.end),
+                      .integer(Int64(report.rowsRead)), .integer(Int64(report.rowsWritten)), .text(CanonicalSpec.json(report))])
+        }
+    }
+
+    /// The last materialization run of a view, and when it ran.
+    public func lastMaterialization(of view: String) throws(RegistryError) -> (report: MaterializationReport, at: Date)? {
+        try wrap {
+            guard let row = try db.prepare("SELECT report, run_at FROM materializations WHERE view = ? ORDER BY run_at DESC LIMIT 1")
+                .rows([.text(view)]).first, let json = row[0].stringValue, let at = row[1].doubleValue else { return nil }
+            return (try CanonicalSpec.decode(MaterializationReport.self, from: json), Date(timeIntervalSince1970: at))
         }
     }
 }

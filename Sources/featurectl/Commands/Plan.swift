@@ -38,8 +38,9 @@ struct Apply: ParsableCommand {
     func run() throws {
         let store = try repository.load()
         let plan: Plan
+        let dropped: [String]
         do {
-            plan = try store.apply()
+            (plan, dropped) = try store.apply()
         } catch {
             Console.error("error: \(error.description)")
             throw ExitCode(1)
@@ -53,6 +54,9 @@ struct Apply: ParsableCommand {
         } else {
             Console.print(PlanRenderer.render(plan, registryPath: store.config.registryPath))
             Console.print("Applied to \(store.config.registryPath).")
+        }
+        if !dropped.isEmpty {
+            Console.print("Dropped online tables of changed or removed views: \(dropped.joined(separator: ", ")); materialize again to serve them.")
         }
     }
 }
@@ -77,6 +81,9 @@ enum PlanRenderer {
             }
             for reason in change.breaking {
                 lines.append("      BREAKING: \(reason)")
+            }
+            if let online = change.online {
+                lines.append("      online store: \(online)")
             }
         }
         var summary = "\(plan.count(.add)) to add, \(plan.count(.change)) to change, \(plan.count(.remove)) to remove"

@@ -1,0 +1,233 @@
+import Columnar
+import Foundation
+import Parquet
+
+/// Simple statistics of one feature over the rows a materialization wrote.
+public struct FeatureStatistics: Sendable, Codable, Hashable {
+    public var nullCount: Int
+    public var min: Double?
+    public var max: Double?
+    public var mean: Double?
+}
+
+/// What one materialization of one view did.
+public struct MaterializationReport: Sendable, Codable {
+    public var view: String
+    /// The window, in microseconds since the epoch: `start <= event_ts < end`.
+    public var start: Int64
+    public var end: Int64
+    /// Source rows in the window.
+    public var rowsRead: Int
+    /// Entities whose latest row was written (older than what was stored: not counted).
+    public var rowsWritten: Int
+    public var entities: Int
+    public var seconds: Double
+    public var features: [String: FeatureStatistics]
+}
+
+/// How far a materialization is.
+public struct MaterializationProgress: Sendable {
+    public var view: String
+    public var stage: String
+    public var rows: Int
+    public var totalRows: Int
+}
+
+extension FeatureStore {
+    /// Rows per write transaction: a crash loses at most one batch, which a rerun writes again.
+    static let materializationBatch = 10_000
+
+    /// Loads the latest row per entity of each online view (or of `views`) with `start <= event_ts < end` into the
+    /// online store: the same meaning as `joinFeatures` at time `end` (ties: the greatest created time, then the
+    /// later row). Writes are event-time ordered, so rerunning, or racing a stream, never makes data older.
+    public func materialize(start: Int64, end: Int64, views names: [String]? = nil,
+                            progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
+        let views = try onlineViews(names)
+        let registryStore: RegistryStore
+        do { registryStore = try openRegistry() } catch { throw OnlineStoreError("\(error)") }
+        var reports: [MaterializationReport] = []
+        for view in views {
+            let report = try materialize(view, start: start, end: end, progress: progress)
+            do {
+                try registryStore.recordMaterialization(report)
+            } catch {
+                throw OnlineStoreError("materialized '\(view.name)' but could not record it in the registry: \(error)")
+            }
+            reports.append(report)
+        }
+        return reports
+    }
+
+    /// Materializes each online view from its watermark (first run: `end - ttl`, or everything for ttl 0) to `end`,
+    /// and moves the watermark to `end` once the rows are written.
+    public func materializeIncremental(end: Int64, views names: [String]? = nil,
+                                       progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
+        let views = try onlineViews(names)
+        let registryStore: RegistryStore
+        do { registryStore = try openRegistry() } catch { throw OnlineStoreError("\(error)") }
+        var reports: [MaterializationReport] = []
+        for view in views {
+            let watermark: Int64?
+            do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError("\(error)") }
+            let start = watermark ?? (view.ttl.seconds > 0 ? end - view.ttl.seconds * 1_000_000 : Int64.min)
+            guard start < end else { continue }
+            let report = try materialize(view, start: start, end: end, progress: progress)
+            do {
+                // Recorded only now: the rows are committed, so the watermark never runs ahead of the data.
+                try registryStore.recordMaterialization(report)
+                try registryStore.setWatermark(end, of: view.name)
+            } catch {
+                throw OnlineStoreError("materialized '\(view.name)' but could not record it in the registry: \(error)")
+            }
+            reports.append(report)
+        }
+        return reports
+    }
+
+    private func onlineViews(_ names: [String]?) throws(OnlineStoreError) -> [FeatureView] {
+        guard let names else { return registry.featureViews.filter(\.online) }
+        var out: [FeatureView] = []
+        for name in names {
+            guard let view = registry.featureView(named: name) else {
+                throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))")
+            }
+            guard view.online else { throw OnlineStoreError("feature view '\(name)' is not online (online: false)") }
+            out.append(view)
+        }
+        return out
+    }
+
+    private func materialize(_ view: FeatureView, start: Int64, end: Int64,
+                             progress: (@Sendable (MaterializationProgress) -> Void)?) throws(OnlineStoreError) -> MaterializationReport {
+        let began = Date()
+        guard let source = registry.batchSource(of: view), case .parquet(let path) = source.kind else {
+            throw OnlineStoreError("feature view '\(view.name)' has no offline (parquet) source")
+        }
+        let keys = registry.joinKeys(of: view)
+        var sourceColumn: [String: String] = [:]
+        for (from, to) in source.fieldMapping { sourceColumn[to] = from }
+        let keyColumns = keys.map { sourceColumn[$0.name] ?? $0.name }
+        let featureColumns = view.features.map { sourceColumn[$0.name] ?? $0.name }
+        var needed = keyColumns + [source.timestampField] + featureColumns
+        if let created = source.createdTimestampField { needed.append(created) }
+        var unique: [String] = []
+        for c in needed where !unique.contains(c) { unique.append(c) }
+
+        progress?(MaterializationProgress(view: view.name, stage: "reading", rows: 0, totalRows: 0))
+        let data: Table
+        let url = resolve(path)
+        if !Self.pathExists(path, url) {
+            throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
+        }
+        do {
+            let dataset = try ParquetDataset(path: url.path)
+            let predicate = Self.timePredicate(dataset.schema.field(named: source.timestampField)?.type, column: source.timestampField,
+                                               from: start == Int64.min ? nil : start &* 1000, to: end &* 1000)
+            data = try dataset.read(columns: unique, where: predicate)
+        } catch {
+            throw OnlineStoreError("cannot read the source of feature view '\(view.name)': \(error)")
+        }
+        guard let timeColumn = data.column(named: source.timestampField), let times = timeColumn.timestampNanoseconds() else {
+            throw OnlineStoreError("column '\(source.timestampField)' of source '\(source.name)' is not a timestamp")
+        }
+        var created: [Int64]? = nil
+        var createdColumn: Column? = nil
+        if let name = source.createdTimestampField, let column = data.column(named: name) {
+            created = column.timestampNanoseconds()
+            createdColumn = column
+        }
+        // The latest row per entity in [start, end): by event time, then created time, then row order.
+        var encoder = KeyEncoder(parts: keyColumns.count)
+        let codes = encoder.encode(keyColumns.map { data.column(named: $0)! }, insert: true)
+        var groups = Int64Table(capacity: 1024)
+        var best: [Int32] = []
+        let startNs = start == Int64.min ? Int64.min : start &* 1000, endNs = end &* 1000
+        var rowsRead = 0
+        for r in 0..<data.rowCount {
+            if timeColumn.isNull(r) { continue }
+            let t = times[r]
+            guard t >= startNs, t < endNs else { continue }
+            rowsRead += 1
+            let code = codes[r]
+            if code == KeyCode.null || code == KeyCode.absent { continue }
+            let g = Int(groups.insert(code) {
+                best.append(-1)
+                return Int32(best.count - 1)
+            })
+            let current = Int(best[g])
+            if current < 0 {
+                best[g] = Int32(r)
+                continue
+            }
+            let tc = times[current]
+            let newer: Bool
+            if t != tc {
+                newer = t > tc
+            } else {
+                let c1 = createdColumn.map { $0.isNull(r) ? Int64.min : created![r] } ?? Int64.min
+                let c0 = createdColumn.map { $0.isNull(current) ? Int64.min : created![current] } ?? Int64.min
+                newer = c1 >= c0  // equal: the later row wins
+            }
+            if newer { best[g] = Int32(r) }
+        }
+        progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
+        let store = try onlineStore()
+        let keyData = keyColumns.map { data.column(named: $0)! }
+        let featureData = featureColumns.map { data.column(named: $0) }
+        var written = 0
+        var stats = view.features.map { _ in RunningStatistics() }
+        var batch: [OnlineRow] = []
+        batch.reserveCapacity(Self.materializationBatch)
+        for (n, row) in best.enumerated() {
+            let r = Int(row)
+            let key = zip(keys, keyData).map { key, column in column.onlineValue(at: r, as: .scalar(key.type)) }
+            var values: [OnlineValue] = []
+            for (k, feature) in view.features.enumerated() {
+                let v = featureData[k]?.onlineValue(at: r, as: feature.type) ?? .null
+                values.append(v)
+                switch v {
+                case .null: stats[k].nulls += 1
+                case .int(let i): stats[k].add(Double(i))
+                case .float(let f): stats[k].add(Double(f))
+                case .double(let d): stats[k].add(d)
+                default: break
+                }
+            }
+            let createdMicros = created.map { createdColumn!.isNull(r) ? 0 : $0[r] / 1000 } ?? 0
+            batch.append(OnlineRow(key: key, eventTimestamp: times[r] / 1000, createdTimestamp: createdMicros, values: values))
+            if batch.count == Self.materializationBatch || n == best.count - 1 {
+                written += try store.write(batch, to: view, keys: keys)
+                batch.removeAll(keepingCapacity: true)
+                progress?(MaterializationProgress(view: view.name, stage: "writing", rows: n + 1, totalRows: best.count))
+            }
+        }
+        var featureStats: [String: FeatureStatistics] = [:]
+        for (k, feature) in view.features.enumerated() { featureStats[feature.name] = stats[k].result }
+        return MaterializationReport(view: view.name, start: start, end: end, rowsRead: rowsRead, rowsWritten: written,
+                                     entities: best.count, seconds: Date().timeIntervalSince(began), features: featureStats)
+    }
+
+    private static func pathExists(_ path: String, _ url: URL) -> Bool {
+        path.contains { "*?[".contains($0) } || FileManager.default.fileExists(atPath: url.path)
+    }
+}
+
+/// Null count, min, max and mean of numeric values, accumulated one value at a time.
+struct RunningStatistics {
+    var nulls = 0
+    var min = Double.infinity
+    var max = -Double.infinity
+    var sum = 0.0
+    var count = 0
+
+    mutating func add(_ v: Double) {
+        min = Swift.min(min, v)
+        max = Swift.max(max, v)
+        sum += v
+        count += 1
+    }
+
+    var result: FeatureStatistics {
+        FeatureStatistics(nullCount: nulls, min: count > 0 ? min : nil, max: count > 0 ? max : nil, mean: count > 0 ? sum / Double(count) : nil)
+    }
+}

@@ -1,0 +1,162 @@
+import Columnar
+import Foundation
+import Synchronization
+
+/// The status of one served value.
+public enum FeatureStatus: String, Sendable, Codable {
+    /// A value is stored and fresh.
+    case present = "PRESENT"
+    /// A row is stored and fresh, but this feature is null in it.
+    case nullValue = "NULL_VALUE"
+    /// No row is stored for the entity.
+    case notFound = "NOT_FOUND"
+    /// The stored row is older than the view's ttl, measured from now: the value is withheld (null).
+    case outsideMaxAge = "OUTSIDE_MAX_AGE"
+}
+
+/// One served feature over all requested entities: values, statuses and event times, column-wise.
+public struct OnlineFeatureColumn: Sendable {
+    /// The output name (`feature`, or `view__feature`).
+    public var name: String
+    public var view: String
+    public var feature: String
+    public var type: ValueType
+    public var values: [OnlineValue]
+    public var statuses: [FeatureStatus]
+    /// Event times in microseconds since the epoch (nil when nothing was found).
+    public var eventTimestamps: [Int64?]
+}
+
+/// The answer to an online lookup: one column per feature, one row per requested entity.
+public struct OnlineFeatures: Sendable {
+    public var entityCount: Int
+    public var columns: [OnlineFeatureColumn]
+}
+
+/// Opens the online store on first use and keeps it open.
+final class OnlineStoreHandle: Sendable {
+    private let state = Mutex<(any OnlineStore)?>(nil)
+
+    func get(_ open: () throws(OnlineStoreError) -> any OnlineStore) throws(OnlineStoreError) -> any OnlineStore {
+        let result: Result<any OnlineStore, OnlineStoreError> = state.withLock { current in
+            if let current { return .success(current) }
+            do {
+                let store = try open()
+                current = store
+                return .success(store)
+            } catch {
+                return .failure(error as! OnlineStoreError)
+            }
+        }
+        return try result.get()
+    }
+}
+
+extension FeatureStore {
+    /// The online store named in the settings (opened once).
+    public func onlineStore() throws(OnlineStoreError) -> any OnlineStore {
+        try onlineHandle.get { () throws(OnlineStoreError) -> any OnlineStore in
+            switch config.onlineStore.kind {
+            case .sqlite: return try SQLiteOnlineStore(path: resolve(config.onlineStore.path).path)
+            }
+        }
+    }
+
+    /// Serves the latest values of `features` for a batch of entities.
+    ///
+    /// `entities` is column-wise: each join key name maps to one value per entity row (all of equal length).
+    /// A value older than its view's ttl (from `now`) comes back null with ``FeatureStatus/outsideMaxAge``.
+    public func getOnlineFeatures(entities: [String: [OnlineValue]], features: FeatureSelection,
+                                  fullFeatureNames: Bool = false, now: Date = Date()) throws(OnlineStoreError) -> OnlineFeatures {
+        let requests: [ViewRequest]
+        do {
+            requests = try resolve(features, fullNames: fullFeatureNames)
+        } catch {
+            throw OnlineStoreError(error.message)
+        }
+        let counts = Set(entities.values.map(\.count))
+        guard counts.count <= 1 else {
+            throw OnlineStoreError("entity key columns have different lengths: \(entities.map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ", "))")
+        }
+        let n = counts.first ?? 0
+        var names = Set<String>()
+        for r in requests {
+            for name in r.outputNames where !names.insert(name).inserted {
+                throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)")
+            }
+        }
+        let store = try onlineStore()
+        let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
+        var columns: [OnlineFeatureColumn] = []
+        for request in requests {
+            let view = request.view
+            guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)") }
+            let keys = registry.joinKeys(of: view)
+            var rows = [[OnlineValue]](repeating: [], count: n)
+            for key in keys {
+                guard let values = entities[key.name] else {
+                    throw OnlineStoreError("missing join key '\(key.name)' (needed by feature view '\(view.name)'); given: \(entities.keys.sorted().joined(separator: ", "))")
+                }
+                for (i, v) in values.enumerated() {
+                    guard Self.keyValueMatches(v, key.type) else {
+                        throw OnlineStoreError("join key '\(key.name)' value \(i) is \(v), expected \(key.type.rawValue)")
+                    }
+                    rows[i].append(v)
+                }
+            }
+            let stored = try store.read(rows, from: view, joinKeys: keys)
+            let ttl = view.ttl.seconds * 1_000_000
+            let positions = request.features.map { f in view.features.firstIndex { $0.name == f.name }! }
+            for (feature, (name, position)) in zip(request.features, zip(request.outputNames, positions)) {
+                var values = [OnlineValue](repeating: .null, count: n)
+                var statuses = [FeatureStatus](repeating: .notFound, count: n)
+                var times = [Int64?](repeating: nil, count: n)
+                for i in 0..<n {
+                    guard let row = stored[i] else { continue }
+                    times[i] = row.eventTimestamp
+                    if ttl > 0 && row.eventTimestamp < nowMicros - ttl {
+                        statuses[i] = .outsideMaxAge
+                        continue
+                    }
+                    let v = row.values[position]
+                    values[i] = v
+                    statuses[i] = v == .null ? .nullValue : .present
+                }
+                columns.append(OnlineFeatureColumn(name: name, view: view.name, feature: feature.name, type: feature.type,
+                                                   values: values, statuses: statuses, eventTimestamps: times))
+            }
+        }
+        return OnlineFeatures(entityCount: n, columns: columns)
+    }
+
+    static func keyValueMatches(_ v: OnlineValue, _ type: ScalarType) -> Bool {
+        switch (v, type) {
+        case (.int(let i), .int32): return Int64(Int32.min)...Int64(Int32.max) ~= i
+        case (.int, .int64), (.string, .string), (.bytes, .bytes): return true
+        default: return false
+        }
+    }
+}
+
+extension Column {
+    /// Row `i` as an online value of the declared feature type (timestamps in microseconds).
+    func onlineValue(at i: Int, as type: ValueType) -> OnlineValue {
+        if isNull(i) { return .null }
+        switch (type, values) {
+        case (.list(let inner), .list(let offsets, let child)):
+            return .list((offsets[i]..<offsets[i + 1]).map { child.onlineValue(at: $0, as: .scalar(inner)) })
+        case (.scalar(.timestamp), _):
+            guard let ns = slice(i..<(i + 1)).timestampNanoseconds()?.first else { return .null }
+            return .timestamp(ns >= 0 ? ns / 1000 : (ns - 999) / 1000)
+        case (.scalar(.bool), .bool(let v)): return .bool(v[i])
+        case (.scalar(.float32), .float32(let v)): return .float(v[i])
+        case (.scalar(.float64), .float64(let v)): return .double(v[i])
+        case (.scalar(.float64), .float32(let v)): return .double(Double(v[i]))
+        case (.scalar(.string), .bytes(let b)): return .string(b.string(at: i))
+        case (.scalar(.bytes), .bytes(let b)): return .bytes(Array(b.bytes(at: i)))
+        case (_, .int32(let v)): return .int(Int64(v[i]))
+        case (_, .int64(let v)): return .int(v[i])
+        default: return .null
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// One row to write to a view's online table.
+public struct OnlineRow: Sendable {
+    /// The join key values, in the view's join key order.
+    public var key: [OnlineValue]
+    /// Microseconds since the epoch.
+    public var eventTimestamp: Int64
+    /// Microseconds since the epoch; breaks ties between equal event times (0 when the source has none).
+    public var createdTimestamp: Int64
+    /// The feature values, in the view's feature order.
+    public var values: [OnlineValue]
+
+    public init(key: [OnlineValue], eventTimestamp: Int64, createdTimestamp: Int64 = 0, values: [OnlineValue]) {
+        self.key = key
+        self.eventTimestamp = eventTimestamp
+        self.createdTimestamp = createdTimestamp
+        self.values = values
+    }
+}
+
+/// What a stored entity holds for a view.
+public struct StoredOnlineRow: Sendable, Hashable {
+    public var eventTimestamp: Int64
+    public var createdTimestamp: Int64
+    public var values: [OnlineValue]
+}
+
+/// Per-view statistics of the online store.
+public struct OnlineViewStatistics: Sendable, Hashable, Codable {
+    public var rows: Int
+    /// The newest event time stored (microseconds), if any row is.
+    public var newestEventTimestamp: Int64?
+}
+
+/// The key-value store that serves features: the latest row per entity and view.
+///
+/// Writes are event-time ordered: a row replaces what is stored only when its `(event_ts, created_ts)` is newer,
+/// so batch materialization and streams can race on the same keys in any order.
+public protocol OnlineStore: Sendable {
+    /// Writes rows of `view`; returns how many replaced or added a stored row (older rows are ignored).
+    @discardableResult
+    func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> Int
+    /// Reads the stored rows of many entities (encoded keys in the view's join key order); nil where none is stored.
+    func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) throws(OnlineStoreError) -> [StoredOnlineRow?]
+    /// Deletes every row of a view.
+    func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError)
+    /// Row count and newest event time of a view.
+    func statistics(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> OnlineViewStatistics
+    /// Drops stored data of views that no longer exist or whose schema changed; returns the dropped tables.
+    @discardableResult
+    func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String]
+}
+
+extension FeatureView {
+    /// Identifies the shape of stored rows: join keys and features with their types. A change gives a new table,
+    /// so values are never decoded with another schema.
+    func schemaVersion(keys: [JoinKey]) -> String {
+        let text = keys.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",") + "|"
+            + features.map { "\($0.name):\($0.type)" }.joined(separator: ",")
+        return String(CanonicalSpec.hash(text).prefix(12))
+    }
+
+    /// The SQL table of the view's online rows: its (validated) name and schema version.
+    func onlineTableName(keys: [JoinKey]) -> String {
+        "fv_\(name)_\(schemaVersion(keys: keys))"
+    }
+}

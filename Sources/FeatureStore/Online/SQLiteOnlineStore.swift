@@ -1,0 +1,205 @@
+import Foundation
+import SQLite
+import Synchronization
+
+/// A connection used by one task at a time: the pool hands it out and takes it back.
+final class PooledConnection: @unchecked Sendable {
+    // Only used while checked out of its pool (exclusive), never concurrently.
+    let connection: Connection
+    private var statements: [String: Statement] = [:]
+
+    init(_ connection: Connection) {
+        self.connection = connection
+    }
+
+    /// A prepared statement, cached for reuse.
+    func statement(_ sql: String) throws(SQLiteError) -> Statement {
+        if let s = statements[sql] { return s }
+        let s = try connection.prepare(sql)
+        statements[sql] = s
+        return s
+    }
+
+    func forget() {
+        statements.removeAll()
+    }
+}
+
+/// The embedded online store: SQLite in WAL mode, one table per feature view and schema version, one row per entity
+/// holding the whole feature row in a compact binary encoding, with `event_ts` and `created_ts`.
+///
+/// One writer connection (writes are serialised), a pool of reader connections (reads run in parallel with
+/// each other and with the writer, as WAL allows). Prepared statements are reused.
+public final class SQLiteOnlineStore: OnlineStore {
+    public let path: String
+    private let writer: Mutex<PooledConnection>
+    private let readers: Mutex<[PooledConnection]>
+    private let readerCount: Int
+
+    public init(path: String, readers: Int = 4) throws(OnlineStoreError) {
+        self.path = path
+        self.readerCount = readers
+        do {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let w = try Connection(path: path)
+            try w.execute("""
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = NORMAL;
+                CREATE TABLE IF NOT EXISTS online_tables (
+                    table_name TEXT PRIMARY KEY, view TEXT NOT NULL, schema_version TEXT NOT NULL, created_at REAL NOT NULL
+                ) WITHOUT ROWID;
+                """)
+            writer = Mutex(PooledConnection(w))
+            self.readers = Mutex([])
+        } catch {
+            throw OnlineStoreError("cannot open the online store \(path): \(error)")
+        }
+    }
+
+    private func withReader<T>(_ body: (PooledConnection) throws -> T) throws(OnlineStoreError) -> T {
+        let pooled: PooledConnection
+        do {
+            if let c = readers.withLock({ $0.popLast() }) {
+                pooled = c
+            } else {
+                let c = try Connection(path: path, mode: .readWrite)
+                try c.execute("PRAGMA query_only = ON;")
+                pooled = PooledConnection(c)
+            }
+        } catch {
+            throw OnlineStoreError("cannot open a reader on \(path): \(error)")
+        }
+        defer {
+            readers.withLock { pool in if pool.count < readerCount { pool.append(pooled) } }
+        }
+        do {
+            return try body(pooled)
+        } catch let e as OnlineStoreError {
+            throw e
+        } catch {
+            throw OnlineStoreError("\(error)")
+        }
+    }
+
+    private func withWriter<T>(_ body: (PooledConnection) throws -> T) throws(OnlineStoreError) -> T {
+        do {
+            return try writer.withLock { try body($0) }
+        } catch let e as OnlineStoreError {
+            throw e
+        } catch {
+            throw OnlineStoreError("\(error)")
+        }
+    }
+
+    private static func quoted(_ name: String) -> String { "\"\(name)\"" }
+
+    /// Creates the view's table if needed (the writer only).
+    private func ensureTable(_ view: FeatureView, _ keys: [JoinKey], on c: PooledConnection) throws {
+        let table = view.onlineTableName(keys: keys)
+        let exists = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
+        if !exists.isEmpty { return }
+        try c.connection.execute("""
+            CREATE TABLE IF NOT EXISTS \(Self.quoted(table)) (
+                entity_key BLOB PRIMARY KEY, event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL, value BLOB NOT NULL
+            ) WITHOUT ROWID;
+            """)
+        try c.statement("INSERT OR IGNORE INTO online_tables (table_name, view, schema_version, created_at) VALUES (?, ?, ?, ?)")
+            .run([.text(table), .text(view.name), .text(view.schemaVersion(keys: keys)), .real(Date().timeIntervalSince1970)])
+    }
+
+    @discardableResult
+    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> Int {
+        guard !rows.isEmpty else { return 0 }
+        for (i, row) in rows.enumerated() {
+            guard row.key.count == keys.count else {
+                throw OnlineStoreError("row \(i) for view '\(view.name)' has \(row.key.count) key values, the view has \(keys.count) join keys")
+            }
+            guard row.values.count == view.features.count else {
+                throw OnlineStoreError("row \(i) for view '\(view.name)' has \(row.values.count) values, the view has \(view.features.count) features")
+            }
+        }
+        let table = Self.quoted(view.onlineTableName(keys: keys))
+        return try withWriter { c in
+            try ensureTable(view, keys, on: c)
+            let upsert = try c.statement("""
+                INSERT INTO \(table) (entity_key, event_ts, created_ts, value) VALUES (?, ?, ?, ?)
+                ON CONFLICT (entity_key) DO UPDATE SET
+                    event_ts = excluded.event_ts, created_ts = excluded.created_ts, value = excluded.value
+                WHERE (excluded.event_ts, excluded.created_ts) > (event_ts, created_ts)
+                """)
+            return try c.connection.transaction {
+                var changed = 0
+                for row in rows {
+                    let key = try OnlineEncoding.encodeKey(row.key)
+                    try upsert.run([.blob(key), .integer(row.eventTimestamp), .integer(row.createdTimestamp),
+                                    .blob(OnlineEncoding.encodeRow(row.values))])
+                    changed += c.connection.changes
+                }
+                return changed
+            }
+        }
+    }
+
+    public func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) throws(OnlineStoreError) -> [StoredOnlineRow?] {
+        let tableName = view.onlineTableName(keys: joinKeys)
+        let encoded = try keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
+        return try withReader { c in
+            let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
+            if known.isEmpty { return Array(repeating: nil, count: keys.count) }
+            let select = try c.statement("SELECT event_ts, created_ts, value FROM \(Self.quoted(tableName)) WHERE entity_key = ?")
+            var out: [StoredOnlineRow?] = []
+            out.reserveCapacity(keys.count)
+            for key in encoded {
+                try select.bind([.blob(key)])
+                defer { select.reset() }
+                if try select.step() {
+                    let values = try OnlineEncoding.decodeRow(select.blob(at: 2), count: view.features.count)
+                    out.append(StoredOnlineRow(eventTimestamp: select.int64(at: 0), createdTimestamp: select.int64(at: 1), values: values))
+                } else {
+                    out.append(nil)
+                }
+            }
+            return out
+        }
+    }
+
+    public func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) {
+        let table = view.onlineTableName(keys: keys)
+        try withWriter { c in
+            try ensureTable(view, keys, on: c)
+            try c.connection.execute("DELETE FROM \(Self.quoted(table))")
+        }
+    }
+
+    public func statistics(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> OnlineViewStatistics {
+        let table = view.onlineTableName(keys: keys)
+        return try withReader { c in
+            let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
+            if known.isEmpty { return OnlineViewStatistics(rows: 0, newestEventTimestamp: nil) }
+            let row = try c.connection.prepare("SELECT count(*), max(event_ts) FROM \(Self.quoted(table))").rows().first
+            return OnlineViewStatistics(rows: Int(row?[0].intValue ?? 0), newestEventTimestamp: row?[1].intValue)
+        }
+    }
+
+    @discardableResult
+    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String] {
+        let keep = Set(views.map { $0.0.onlineTableName(keys: $0.1) })
+        let dropped: [String] = try withWriter { c in
+            let all = try c.statement("SELECT table_name FROM online_tables").rows().compactMap { $0.first?.stringValue }
+            let stale = all.filter { !keep.contains($0) }
+            try c.connection.transaction {
+                for table in stale {
+                    try c.connection.execute("DROP TABLE IF EXISTS \(Self.quoted(table))")
+                    try c.statement("DELETE FROM online_tables WHERE table_name = ?").run([.text(table)])
+                }
+            }
+            c.forget()
+            return stale
+        }
+        if !dropped.isEmpty {
+            // Readers may hold statements on dropped tables.
+            readers.withLock { pool in pool.forEach { $0.forget() } }
+        }
+        return dropped
+    }
+}

@@ -1,0 +1,140 @@
+import Columnar
+import Foundation
+import Parquet
+import Testing
+@testable import FeatureStore
+
+/// Microseconds of a time `seconds` after a fixed origin.
+private let origin: Int64 = 1_750_000_000_000_000
+private func at(_ seconds: Int64) -> Int64 { origin + seconds * 1_000_000 }
+private func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
+
+@Suite("Online store")
+struct OnlineStoreTests {
+    /// The fixture must stay alive while its store is used: it owns the temporary folder.
+    func fixture(_ data: [String: Table] = [:]) throws -> (JoinFixture, FeatureStore, FeatureView, [JoinKey]) {
+        let f = try JoinFixture(data)
+        let store = try f.store
+        let view = store.registry.featureView(named: "stats")!
+        return (f, store, view, store.registry.joinKeys(of: view))
+    }
+
+    func conv(_ store: FeatureStore, _ ids: [Int64], now: Int64) throws -> OnlineFeatureColumn {
+        try store.getOnlineFeatures(entities: ["driver_id": ids.map { .int($0) }], features: FeatureSelection(parsing: "stats:conv")!,
+                                    now: date(now)).columns[0]
+    }
+
+    @Test("an older write after a newer one is ignored; equal event times are resolved by created time")
+    func eventTimeOrdering() throws {
+        let (fixture, store, view, keys) = try fixture()
+        defer { withExtendedLifetime(fixture) {} }
+        let online = try store.onlineStore()
+        try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(100), values: [.double(0.9), .float(1)])], to: view, keys: keys)
+        let ignored = try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(50), createdTimestamp: at(500), values: [.double(0.1), .float(1)])], to: view, keys: keys)
+        #expect(ignored == 0)
+        #expect(try conv(store, [1], now: at(200)).values == [.double(0.9)])
+        try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.7), .float(1)])], to: view, keys: keys)
+        #expect(try conv(store, [1], now: at(200)).values == [.double(0.7)])
+        let same = try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.5), .float(1)])], to: view, keys: keys)
+        #expect(same == 0, "a replay of the same (event, created) time is not a change")
+        #expect(try conv(store, [1], now: at(200)).values == [.double(0.7)])
+    }
+
+    @Test("statuses: PRESENT, NULL_VALUE, NOT_FOUND, and OUTSIDE_MAX_AGE one second past the ttl")
+    func statusesAtTheEdge() throws {
+        let (fixture, store, view, keys) = try fixture()
+        defer { withExtendedLifetime(fixture) {} }
+        try store.onlineStore().write([
+            OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)]),
+            OnlineRow(key: [.int(2)], eventTimestamp: at(0), values: [.null, .float(1)]),
+        ], to: view, keys: keys)
+        let edge = try conv(store, [1, 2, 3], now: at(3600))
+        #expect(edge.statuses == [.present, .nullValue, .notFound])
+        #expect(edge.values == [.double(0.5), .null, .null])
+        #expect(edge.eventTimestamps == [at(0), at(0), nil])
+        let past = try conv(store, [1, 2], now: at(3601))
+        #expect(past.statuses == [.outsideMaxAge, .outsideMaxAge])
+        #expect(past.values == [.null, .null])
+    }
+
+    @Test("composite and string keys, several views in one lookup, with full feature names")
+    func compositeKeysAndManyViews() throws {
+        let (fixture, store, _, _) = try fixture()
+        defer { withExtendedLifetime(fixture) {} }
+        let online = try store.onlineStore()
+        let route = store.registry.featureView(named: "route_stats")!
+        let profile = store.registry.featureView(named: "profile")!
+        try online.write([OnlineRow(key: [.string("A"), .string("B")], eventTimestamp: at(0), values: [.double(12)])],
+                         to: route, keys: store.registry.joinKeys(of: route))
+        try online.write([OnlineRow(key: [.string("ann")], eventTimestamp: at(0), values: [.string("plus")])],
+                         to: profile, keys: store.registry.joinKeys(of: profile))
+        let result = try store.getOnlineFeatures(
+            entities: ["origin": [.string("A"), .string("B")], "dest": [.string("B"), .string("A")], "user_id": [.string("ann"), .string("bob")]],
+            features: FeatureSelection(parsing: "route_stats,profile:tier")!, fullFeatureNames: true, now: date(at(60)))
+        #expect(result.columns.map(\.name) == ["route_stats__minutes", "profile__tier"])
+        #expect(result.columns[0].values == [.double(12), .null])
+        #expect(result.columns[0].statuses == [.present, .notFound])
+        #expect(result.columns[1].values == [.string("plus"), .null])
+    }
+
+    @Test("a missing join key or a value of the wrong type is an error naming the key")
+    func badLookups() throws {
+        let (fixture, store, _, _) = try fixture()
+        defer { withExtendedLifetime(fixture) {} }
+        #expect { try store.getOnlineFeatures(entities: ["driver": [.int(1)]], features: .references([FeatureReference(view: "stats")])) }
+            throws: { "\($0)" == "missing join key 'driver_id' (needed by feature view 'stats'); given: driver" }
+        #expect { try store.getOnlineFeatures(entities: ["driver_id": [.string("1")]], features: .references([FeatureReference(view: "stats")])) }
+            throws: { "\($0)" == "join key 'driver_id' value 0 is 1, expected int64" }
+    }
+
+    @Test("a schema change never serves values decoded with the old schema: the new schema has its own table")
+    func schemaChange() throws {
+        let (f, store, view, keys) = try fixture()
+        try store.onlineStore().write([OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)])], to: view, keys: keys)
+        try f.dir.write("defs.yaml", JoinFixture.definitions.replacingOccurrences(of: "{name: acc, type: float32}", with: "{name: acc, type: string}"))
+        let changed = try f.store
+        let result = try changed.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: FeatureSelection(parsing: "stats")!, now: date(at(10)))
+        #expect(result.columns.map(\.statuses) == [[.notFound], [.notFound]])
+        let views = changed.registry.featureViews.map { ($0, changed.registry.joinKeys(of: $0)) }
+        let dropped = try changed.onlineStore().dropStale(keeping: views)
+        #expect(dropped == [view.onlineTableName(keys: keys)])
+    }
+
+    @Test("incremental materialization moves the watermark run by run and never loses or repeats a window")
+    func incrementalWatermarks() throws {
+        let stats = try statsTable([(1, 1000, 1000, 0.1), (1, 5000, 5000, 0.2), (2, 9000, 9000, 0.3)])
+        let (fixture, store, _, _) = try fixture(["stats": stats])
+        defer { withExtendedLifetime(fixture) {} }
+        let first = try store.materializeIncremental(end: s(3000), views: ["stats"])
+        #expect(first.map { [$0.start, $0.end, Int64($0.rowsRead)] } == [[s(3000) - s(3600), s(3000), 1]])
+        let second = try store.materializeIncremental(end: s(8000), views: ["stats"])
+        #expect(second.map { [$0.start, $0.end, Int64($0.rowsRead), Int64($0.rowsWritten)] } == [[s(3000), s(8000), 1, 1]])
+        #expect(try store.materializeIncremental(end: s(8000), views: ["stats"]).isEmpty, "nothing new up to the same end")
+        _ = try store.materializeIncremental(end: s(10_000), views: ["stats"])
+        #expect(try store.openRegistry().watermark(of: "stats") == s(10_000))
+        let online = try conv(store, [1, 2], now: s(9500))
+        #expect(online.values == [.null, .double(0.3)])
+        #expect(online.statuses == [.outsideMaxAge, .present])
+        let record = try #require(try store.openRegistry().lastMaterialization(of: "stats"))
+        #expect(record.report.features["conv"] == FeatureStatistics(nullCount: 0, min: 0.3, max: 0.3, mean: 0.3))
+    }
+
+    @Test("after materializing, online values equal joinFeatures at the end time for the same entities")
+    func onlineMatchesOffline() throws {
+        var rows: [(id: Int64?, ts: Int64?, created: Int64?, conv: Double)] = []
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<2000 {
+            let ts = Int64.random(in: 0..<10_000, using: &rng)
+            rows.append((Int64(i % 97), ts, ts + Int64.random(in: 0..<5, using: &rng), Double(i) / 7))
+        }
+        let (fixture, store, _, _) = try fixture(["stats": try statsTable(rows)])
+        defer { withExtendedLifetime(fixture) {} }
+        let end: Int64 = 10_000
+        _ = try store.materialize(start: 0, end: s(end), views: ["stats"])
+        let ids = (0..<100).map { Int64($0) }
+        let online = try conv(store, ids, now: s(end - 1))
+        let offline = try store.joinFeatures(entities: .table(try entityTable(ids: ids, times: ids.map { _ in end - 1 })),
+                                             features: FeatureSelection(parsing: "stats:conv")!)
+        #expect(online.values.map { v -> Double? in if case .double(let d) = v { return d } else { return nil } } == doubles(offline, "conv"))
+    }
+}
