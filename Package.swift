@@ -72,7 +72,7 @@ let package = Package(
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"], exclude: ["Differential"]),
-        .testTarget(name: "featurectlTests", dependencies: ["featurectl"]),
+        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "Parquet", "Columnar"]),
     ],
     swiftLanguageModes: [.v6]
 )

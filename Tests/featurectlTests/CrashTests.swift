@@ -1,0 +1,68 @@
+import Columnar
+import FeatureStore
+import Foundation
+import Parquet
+import Testing
+
+@Suite("materialize survives kill -9", .serialized)
+struct CrashTests {
+    @Test("a materialize killed mid-way leaves a store that opens, and a rerun completes with the right values")
+    func killAndRerun() throws {
+        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("data"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: repo) }
+        try "project: crash\n".write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        try """
+            entities:
+              - {name: user, join_keys: [{name: user_id, type: int64}]}
+            sources:
+              - {name: events, kind: parquet, path: data/events.parquet, timestamp_field: ts}
+            feature_views:
+              - {name: scores, entities: [user], source: events, ttl: 0, features: [{name: score, type: int64}]}
+
+            """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        let rows = 300_000
+        let ids = (0..<rows).map { Int64($0) }
+        try ParquetFileWriter.write(try Table([
+            ("user_id", Column(int64: ids)),
+            ("ts", Column(timestamps: ids.map { 1_000_000 + $0 })),
+            ("score", Column(int64: ids.map { $0 * 3 + 1 })),
+        ]), to: repo.appendingPathComponent("data/events.parquet").path)
+
+        let store = try FeatureStore(repository: repo)
+        let view = store.registry.featureView(named: "scores")!
+        let keys = store.registry.joinKeys(of: view)
+
+        // Start a materialize and kill it as soon as some batches are committed.
+        let process = Process()
+        process.executableURL = productsDirectory.appendingPathComponent("featurectl")
+        process.arguments = ["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var before = 0
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, process.isRunning {
+            before = (try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0
+            if before > 0 { break }
+            usleep(20_000)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "the materialize should still have been running when killed")
+
+        // The store opens; it holds whole batches only (transactions of 10,000 rows).
+        let reopened = try FeatureStore(repository: repo)
+        let partial = try reopened.onlineStore().statistics(of: view, keys: keys).rows
+        #expect(partial % 10_000 == 0 && partial < rows, "after the kill: \(partial) rows")
+
+        // A rerun completes, and every value is right.
+        let rerun = try featurectl(["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let done = try FeatureStore(repository: repo)
+        #expect(try done.onlineStore().statistics(of: view, keys: keys).rows == rows)
+        let sample = stride(from: 0, to: rows, by: 997).map { Int64($0) }
+        let got = try done.getOnlineFeatures(entities: ["user_id": sample.map { .int($0) }], features: .references([FeatureReference(view: "scores")]))
+        #expect(got.columns[0].values == sample.map { .int($0 * 3 + 1) })
+    }
+}
