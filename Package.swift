@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "featurectl", targets: ["featurectl"]),
         .executable(name: "FeatureServer", targets: ["FeatureServer"]),
         .executable(name: "parquet-bench", targets: ["ParquetBench"]),
+        .executable(name: "online-bench", targets: ["OnlineBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -70,6 +71,8 @@ let package = Package(
         ),
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
+        // In-process online lookup latency (bench/online.sh).
+        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "Columnar"], path: "bench/OnlineBench"),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "Parquet", "Columnar"]),

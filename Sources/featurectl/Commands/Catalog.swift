@@ -1,4 +1,5 @@
 import ArgumentParser
+import Columnar
 import FeatureStore
 import Foundation
 
@@ -99,7 +100,16 @@ struct CatalogCommand: ParsableCommand {
             var shown: [ShownObject] = []
             for entry in matches {
                 let history = try registryStore.history(of: ObjectKey(kind: entry.kind, name: entry.name))
-                shown.append(ShownObject(entry: entry, history: history))
+                var object = ShownObject(entry: entry, history: history)
+                if let view = entry.definition as? FeatureView {
+                    object.lastMaterialization = try registryStore.lastMaterialization(of: view.name).map {
+                        ShownObject.Materialization(at: $0.at, report: $0.report)
+                    }
+                    if view.online, FileManager.default.fileExists(atPath: store.resolve(store.config.onlineStore.path).path) {
+                        object.online = try? store.onlineStore().statistics(of: view, keys: catalog.registry.joinKeys(of: view))
+                    }
+                }
+                shown.append(object)
             }
             if output.json {
                 try Console.printJSON(shown.count == 1 ? AnyEncodable(shown[0]) : AnyEncodable(shown))
@@ -148,12 +158,21 @@ struct ListedObject: Encodable {
     enum CodingKeys: String, CodingKey { case kind, name, version, changedAt = "changed_at", owner, description, tags }
 }
 
-/// `catalog show --json`: the definition, its version and its history.
+/// `catalog show --json`: the definition, its version and its history (and, for views, the online state).
 struct ShownObject: Encodable {
+    struct Materialization: Encodable {
+        var at: Date
+        var report: MaterializationReport
+    }
+
     var entry: CatalogEntry
     var history: [ObjectVersion]
+    var online: OnlineViewStatistics? = nil
+    var lastMaterialization: Materialization? = nil
 
-    enum CodingKeys: String, CodingKey { case kind, name, version, changedAt = "changed_at", definition, history }
+    enum CodingKeys: String, CodingKey {
+        case kind, name, version, changedAt = "changed_at", definition, history, online, lastMaterialization = "last_materialization"
+    }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -163,6 +182,8 @@ struct ShownObject: Encodable {
         try c.encode(entry.changedAt, forKey: .changedAt)
         try c.encode(AnyEncodable(entry.definition), forKey: .definition)
         try c.encode(history, forKey: .history)
+        try c.encodeIfPresent(online, forKey: .online)
+        try c.encodeIfPresent(lastMaterialization, forKey: .lastMaterialization)
     }
 }
 
@@ -241,8 +262,25 @@ enum ObjectRenderer {
             fields.append(("online", v.online ? "yes" : "no"))
             let users = registry.services(using: v.name).map(\.name)
             fields.append(("used by", users.isEmpty ? "(no service)" : users.joined(separator: ", ")))
-            var schema = TextTable("FEATURE", "TYPE", "DESCRIPTION")
-            for f in v.features { schema.add(f.name, f.type.description, f.description) }
+            if let online = shown.online {
+                let newest = online.newestEventTimestamp.map { Column.isoTimestamp($0, unit: .microseconds, utc: true) } ?? "-"
+                fields.append(("online rows", "\(online.rows), newest event \(newest)"))
+            }
+            let stats = shown.lastMaterialization?.report.features ?? [:]
+            if let m = shown.lastMaterialization {
+                fields.append(("materialized", "\(Console.timestamp(m.at)): \(m.report.rowsWritten) rows written of \(m.report.entities) entities (\(m.report.rowsRead) rows read)"))
+            }
+            var schema = stats.isEmpty ? TextTable("FEATURE", "TYPE", "DESCRIPTION") : TextTable("FEATURE", "TYPE", "NULLS", "MIN", "MAX", "MEAN", "DESCRIPTION")
+            func number(_ d: Double?) -> String { d.map { String(format: "%.4g", $0) } ?? "" }
+            for f in v.features {
+                if let st = stats[f.name] {
+                    schema.add(f.name, f.type.description, "\(st.nullCount)", number(st.min), number(st.max), number(st.mean), f.description)
+                } else if stats.isEmpty {
+                    schema.add(f.name, f.type.description, f.description)
+                } else {
+                    schema.add(f.name, f.type.description, "", "", "", "", f.description)
+                }
+            }
             sections.append(schema.render(indent: "  "))
         case let s as FeatureService:
             var refs = TextTable("VIEW", "FEATURE", "TYPE")
