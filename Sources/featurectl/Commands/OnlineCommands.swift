@@ -2,6 +2,7 @@ import ArgumentParser
 import Columnar
 import FeatureStore
 import Foundation
+import Synchronization
 
 /// Parses `2025-01-31T00:00:00Z`, `2025-01-31` or `now` into microseconds since the epoch.
 func parseTimeArgument(_ text: String) -> Int64? {
@@ -35,9 +36,20 @@ enum MaterializeOutput {
     /// Progress on standard error, when it is a terminal.
     static func progress() -> (@Sendable (MaterializationProgress) -> Void)? {
         guard Console.isTerminalError else { return nil }
+        let started = Mutex<[String: Date]>([:])
         return { p in
+            let now = Date()
+            let since = started.withLock { starts -> Date in
+                if let s = starts[p.view + p.stage] { return s }
+                starts[p.view + p.stage] = now
+                return now
+            }
             var line = "\(p.view): \(p.stage)"
-            if p.totalRows > 0 { line += " \(p.rows)/\(p.totalRows)" }
+            if p.totalRows > 0 {
+                let rate = Double(p.rows) / max(now.timeIntervalSince(since), 1e-3)
+                let eta = rate > 0 ? Double(p.totalRows - p.rows) / rate : 0
+                line += String(format: " %d/%d rows, %.0f rows/s, ETA %.0fs", p.rows, p.totalRows, rate, eta)
+            }
             FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
         }
     }
