@@ -62,6 +62,26 @@ public struct JoinError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
+/// The source columns a view needs, after the source's field mapping: join keys, event time, features, created time.
+struct SourceColumns {
+    let keys: [String]
+    let features: [String]
+    /// Every needed column once, in order.
+    let all: [String]
+
+    init(source: DataSource, keys: [JoinKey], features: [Feature]) {
+        var column: [String: String] = [:]
+        for (from, to) in source.fieldMapping { column[to] = from }
+        self.keys = keys.map { column[$0.name] ?? $0.name }
+        self.features = features.map { column[$0.name] ?? $0.name }
+        var all: [String] = []
+        for c in self.keys + [source.timestampField] + self.features + [source.createdTimestampField].compactMap({ $0 }) where !all.contains(c) {
+            all.append(c)
+        }
+        self.all = all
+    }
+}
+
 /// One view's part of a join: the features wanted and their output names.
 struct ViewRequest {
     var view: FeatureView
@@ -220,16 +240,8 @@ extension FeatureStore {
             }
             entityKeys.append(column)
         }
-        // Source columns: renamed through the field mapping.
-        var sourceColumn: [String: String] = [:]
-        for (from, to) in source.fieldMapping { sourceColumn[to] = from }
-        let keyColumns = keys.map { sourceColumn[$0.name] ?? $0.name }
-        let featureColumns = request.features.map { sourceColumn[$0.name] ?? $0.name }
-        var needed = keyColumns + [source.timestampField] + featureColumns
-        if let created = source.createdTimestampField { needed.append(created) }
-        var unique: [String] = []
-        for c in needed where !unique.contains(c) { unique.append(c) }
-
+        let columns = SourceColumns(source: source, keys: keys, features: request.features)
+        let keyColumns = columns.keys, featureColumns = columns.features
         report(.reading, 0, 0)
         let data: Table
         do {
@@ -237,7 +249,7 @@ extension FeatureStore {
             let ttl = view.ttl.seconds > 0 ? view.ttl.seconds * 1_000_000_000 : nil
             let predicate = Self.timePredicate(dataset.schema.field(named: source.timestampField)?.type, column: source.timestampField,
                                                from: ttl.map { minTime &- $0 }, to: maxTime)
-            data = try dataset.read(columns: unique, where: predicate)
+            data = try dataset.read(columns: columns.all, where: predicate)
         } catch {
             throw JoinError("cannot read the source of feature view '\(view.name)': \(error)")
         }

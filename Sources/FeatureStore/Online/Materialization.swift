@@ -42,9 +42,7 @@ extension FeatureStore {
     /// later row). Writes are event-time ordered, so rerunning, or racing a stream, never makes data older.
     public func materialize(start: Int64, end: Int64, views names: [String]? = nil,
                             progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
-        let views = try onlineViews(names)
-        let registryStore: RegistryStore
-        do { registryStore = try openRegistry() } catch { throw OnlineStoreError("\(error)") }
+        let (views, registryStore) = try materializationSetup(names)
         var reports: [MaterializationReport] = []
         for view in views {
             let report = try materialize(view, start: start, end: end, progress: progress)
@@ -62,9 +60,7 @@ extension FeatureStore {
     /// and moves the watermark to `end` once the rows are written.
     public func materializeIncremental(end: Int64, views names: [String]? = nil,
                                        progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
-        let views = try onlineViews(names)
-        let registryStore: RegistryStore
-        do { registryStore = try openRegistry() } catch { throw OnlineStoreError("\(error)") }
+        let (views, registryStore) = try materializationSetup(names)
         var reports: [MaterializationReport] = []
         for view in views {
             let watermark: Int64?
@@ -82,6 +78,16 @@ extension FeatureStore {
             reports.append(report)
         }
         return reports
+    }
+
+    /// The views to materialize and the registry that records the runs.
+    private func materializationSetup(_ names: [String]?) throws(OnlineStoreError) -> ([FeatureView], RegistryStore) {
+        let views = try onlineViews(names)
+        do {
+            return (views, try openRegistry())
+        } catch {
+            throw OnlineStoreError("\(error)")
+        }
     }
 
     private func onlineViews(_ names: [String]?) throws(OnlineStoreError) -> [FeatureView] {
@@ -104,15 +110,8 @@ extension FeatureStore {
             throw OnlineStoreError("feature view '\(view.name)' has no offline (parquet) source")
         }
         let keys = registry.joinKeys(of: view)
-        var sourceColumn: [String: String] = [:]
-        for (from, to) in source.fieldMapping { sourceColumn[to] = from }
-        let keyColumns = keys.map { sourceColumn[$0.name] ?? $0.name }
-        let featureColumns = view.features.map { sourceColumn[$0.name] ?? $0.name }
-        var needed = keyColumns + [source.timestampField] + featureColumns
-        if let created = source.createdTimestampField { needed.append(created) }
-        var unique: [String] = []
-        for c in needed where !unique.contains(c) { unique.append(c) }
-
+        let columns = SourceColumns(source: source, keys: keys, features: view.features)
+        let keyColumns = columns.keys, featureColumns = columns.features
         progress?(MaterializationProgress(view: view.name, stage: "reading", rows: 0, totalRows: 0))
         let data: Table
         let url = resolve(path)
@@ -123,7 +122,7 @@ extension FeatureStore {
             let dataset = try ParquetDataset(path: url.path)
             let predicate = Self.timePredicate(dataset.schema.field(named: source.timestampField)?.type, column: source.timestampField,
                                                from: start == Int64.min ? nil : start &* 1000, to: end &* 1000)
-            data = try dataset.read(columns: unique, where: predicate)
+            data = try dataset.read(columns: columns.all, where: predicate)
         } catch {
             throw OnlineStoreError("cannot read the source of feature view '\(view.name)': \(error)")
         }

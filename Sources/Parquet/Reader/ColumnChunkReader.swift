@@ -325,6 +325,18 @@ struct ColumnChunkReader {
         leafCount += elements
     }
 
+    /// Decodes a dictionary-encoded page's indices (a bit-width byte, then RLE/bit-packed) into `indexScratch`.
+    private mutating func decodeIndices(_ data: UnsafeRawBufferPointer, count: Int) throws {
+        if indexScratch.count < count { indexScratch = [UInt32](repeating: 0, count: count) }
+        guard count > 0 else { return }
+        guard data.count >= 1 else { throw DecodeError("dictionary-encoded page without its bit width") }
+        let width = Int(data[0])
+        guard width <= 32 else { throw DecodeError("dictionary index bit width \(width) over 32") }
+        _ = try indexScratch.withUnsafeMutableBufferPointer { o in
+            try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[1...]), bitWidth: width, count: count, into: o)
+        }
+    }
+
     /// Gathers a dictionary-encoded page of byte arrays straight into the column's buffer.
     private mutating func gatherBytes(encoding: Int32, data: UnsafeRawBufferPointer, count: Int, present: Int,
                                       def: [UInt32], maxDef: UInt32) throws {
@@ -335,15 +347,7 @@ struct ColumnChunkReader {
             let base = leafCount
             for i in 0..<count where def[i] != maxDef { leafValidity.clear(base + i) }
         }
-        if indexScratch.count < present { indexScratch = [UInt32](repeating: 0, count: present) }
-        if present > 0 {
-            guard data.count >= 1 else { throw DecodeError("dictionary-encoded page without its bit width") }
-            let width = Int(data[0])
-            guard width <= 32 else { throw DecodeError("dictionary index bit width \(width) over 32") }
-            _ = try indexScratch.withUnsafeMutableBufferPointer { o in
-                try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[1...]), bitWidth: width, count: present, into: o)
-            }
-        }
+        try decodeIndices(data, count: present)
         let size = dict.count
         var total = 0
         for j in 0..<present {
@@ -404,15 +408,7 @@ struct ColumnChunkReader {
             return
         }
         if (encoding == Encoding.plainDictionary.rawValue || encoding == Encoding.rleDictionary.rawValue), let dictionary {
-            if indexScratch.count < present { indexScratch = [UInt32](repeating: 0, count: present) }
-            if present > 0 {
-                guard data.count >= 1 else { throw DecodeError("dictionary-encoded page without its bit width") }
-                let width = Int(data[0])
-                guard width <= 32 else { throw DecodeError("dictionary index bit width \(width) over 32") }
-                _ = try indexScratch.withUnsafeMutableBufferPointer { o in
-                    try RLEHybrid.decode(UnsafeRawBufferPointer(rebasing: data[1...]), bitWidth: width, count: present, into: o)
-                }
-            }
+            try decodeIndices(data, count: present)
             func gather<T>(_ dict: [T], _ zero: T) throws {
                 let typed = out.assumingMemoryBound(to: T.self)
                 try dict.withUnsafeBufferPointer { d in

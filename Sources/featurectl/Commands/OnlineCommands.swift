@@ -54,6 +54,20 @@ enum MaterializeOutput {
         }
     }
 
+    /// Runs a materialization with progress on a terminal, then prints its reports (or the error, exiting 1).
+    static func run(json: Bool, _ body: ((@Sendable (MaterializationProgress) -> Void)?) throws(OnlineStoreError) -> [MaterializationReport]) throws {
+        let began = Date()
+        do {
+            let reports = try body(progress())
+            clearProgress()
+            try print(reports, json: json, seconds: Date().timeIntervalSince(began))
+        } catch let error as OnlineStoreError {
+            clearProgress()
+            Console.error("error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
     static func clearProgress() {
         if Console.isTerminalError { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
@@ -84,16 +98,9 @@ struct MaterializeCommand: ParsableCommand {
 
     func run() throws {
         let store = try repository.load()
-        let began = Date()
-        do {
-            let reports = try store.materialize(start: parseTimeArgument(start)!, end: parseTimeArgument(end)!,
-                                                views: views?.split(separator: ",").map(String.init), progress: MaterializeOutput.progress())
-            MaterializeOutput.clearProgress()
-            try MaterializeOutput.print(reports, json: output.json, seconds: Date().timeIntervalSince(began))
-        } catch let error as OnlineStoreError {
-            MaterializeOutput.clearProgress()
-            Console.error("error: \(error)")
-            throw ExitCode(1)
+        try MaterializeOutput.run(json: output.json) { progress throws(OnlineStoreError) in
+            try store.materialize(start: parseTimeArgument(start)!, end: parseTimeArgument(end)!,
+                                  views: views?.split(separator: ",").map(String.init), progress: progress)
         }
     }
 }
@@ -118,16 +125,8 @@ struct MaterializeIncrementalCommand: ParsableCommand {
 
     func run() throws {
         let store = try repository.load()
-        let began = Date()
-        do {
-            let reports = try store.materializeIncremental(end: parseTimeArgument(end)!, views: views?.split(separator: ",").map(String.init),
-                                                           progress: MaterializeOutput.progress())
-            MaterializeOutput.clearProgress()
-            try MaterializeOutput.print(reports, json: output.json, seconds: Date().timeIntervalSince(began))
-        } catch let error as OnlineStoreError {
-            MaterializeOutput.clearProgress()
-            Console.error("error: \(error)")
-            throw ExitCode(1)
+        try MaterializeOutput.run(json: output.json) { progress throws(OnlineStoreError) in
+            try store.materializeIncremental(end: parseTimeArgument(end)!, views: views?.split(separator: ",").map(String.init), progress: progress)
         }
     }
 }
