@@ -87,7 +87,8 @@ extension FeatureStore {
         }
         let store = try onlineStore()
         let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
-        var columns: [OnlineFeatureColumn] = []
+        // Every view's keys first, then one read for all views.
+        var reads: [OnlineReadRequest] = []
         for request in requests {
             let view = request.view
             guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)") }
@@ -104,7 +105,12 @@ extension FeatureStore {
                     rows[i].append(v)
                 }
             }
-            let stored = try store.read(rows, from: view, joinKeys: keys)
+            reads.append(OnlineReadRequest(view: view, joinKeys: keys, keys: rows))
+        }
+        let allStored = try store.read(reads)
+        var columns: [OnlineFeatureColumn] = []
+        for (request, stored) in zip(requests, allStored) {
+            let view = request.view
             let ttl = view.ttl.seconds * 1_000_000
             let positions = request.features.map { f in view.features.firstIndex { $0.name == f.name }! }
             for (feature, (name, position)) in zip(request.features, zip(request.outputNames, positions)) {

@@ -19,6 +19,19 @@ public struct OnlineRow: Sendable {
     }
 }
 
+/// Entities to read from one view: key values in the view's join key order.
+public struct OnlineReadRequest: Sendable {
+    public var view: FeatureView
+    public var joinKeys: [JoinKey]
+    public var keys: [[OnlineValue]]
+
+    public init(view: FeatureView, joinKeys: [JoinKey], keys: [[OnlineValue]]) {
+        self.view = view
+        self.joinKeys = joinKeys
+        self.keys = keys
+    }
+}
+
 /// What a stored entity holds for a view.
 public struct StoredOnlineRow: Sendable, Hashable {
     public var eventTimestamp: Int64
@@ -41,8 +54,8 @@ public protocol OnlineStore: Sendable {
     /// Writes rows of `view`; returns how many replaced or added a stored row (older rows are ignored).
     @discardableResult
     func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> Int
-    /// Reads the stored rows of many entities (encoded keys in the view's join key order); nil where none is stored.
-    func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) throws(OnlineStoreError) -> [StoredOnlineRow?]
+    /// Reads many entities of many views in one call: for each request, the stored row per key (nil where none).
+    func read(_ requests: [OnlineReadRequest]) throws(OnlineStoreError) -> [[StoredOnlineRow?]]
     /// Deletes every row of a view.
     func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError)
     /// Row count and newest event time of a view.
@@ -50,6 +63,13 @@ public protocol OnlineStore: Sendable {
     /// Drops stored data of views that no longer exist or whose schema changed; returns the dropped tables.
     @discardableResult
     func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String]
+}
+
+extension OnlineStore {
+    /// Reads many entities of one view.
+    public func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) throws(OnlineStoreError) -> [StoredOnlineRow?] {
+        try read([OnlineReadRequest(view: view, joinKeys: joinKeys, keys: keys)])[0]
+    }
 }
 
 extension FeatureView {

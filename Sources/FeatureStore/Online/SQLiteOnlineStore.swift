@@ -140,24 +140,35 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
-    public func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) throws(OnlineStoreError) -> [StoredOnlineRow?] {
-        let tableName = view.onlineTableName(keys: joinKeys)
-        let encoded = try keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
+    public func read(_ requests: [OnlineReadRequest]) throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
+        var encoded: [[[UInt8]]] = []
+        for request in requests {
+            encoded.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) })
+        }
+        // One reader for the whole lookup.
         return try withReader { c in
-            let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
-            if known.isEmpty { return Array(repeating: nil, count: keys.count) }
-            let select = try c.statement("SELECT event_ts, created_ts, value FROM \(Self.quoted(tableName)) WHERE entity_key = ?")
-            var out: [StoredOnlineRow?] = []
-            out.reserveCapacity(keys.count)
-            for key in encoded {
-                try select.bind([.blob(key)])
-                defer { select.reset() }
-                if try select.step() {
-                    let values = try OnlineEncoding.decodeRow(select.blob(at: 2), count: view.features.count)
-                    out.append(StoredOnlineRow(eventTimestamp: select.int64(at: 0), createdTimestamp: select.int64(at: 1), values: values))
-                } else {
-                    out.append(nil)
+            var out: [[StoredOnlineRow?]] = []
+            for (request, keys) in zip(requests, encoded) {
+                let tableName = request.view.onlineTableName(keys: request.joinKeys)
+                let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
+                if known.isEmpty {
+                    out.append(Array(repeating: nil, count: keys.count))
+                    continue
                 }
+                let select = try c.statement("SELECT event_ts, created_ts, value FROM \(Self.quoted(tableName)) WHERE entity_key = ?")
+                var rows: [StoredOnlineRow?] = []
+                rows.reserveCapacity(keys.count)
+                for key in keys {
+                    try select.bind([.blob(key)])
+                    defer { select.reset() }
+                    if try select.step() {
+                        let values = try OnlineEncoding.decodeRow(select.blob(at: 2), count: request.view.features.count)
+                        rows.append(StoredOnlineRow(eventTimestamp: select.int64(at: 0), createdTimestamp: select.int64(at: 1), values: values))
+                    } else {
+                        rows.append(nil)
+                    }
+                }
+                out.append(rows)
             }
             return out
         }
