@@ -155,6 +155,11 @@ enum OnlineEncoding {
 /// An online store failure: what went wrong, naming the view or key where known.
 public struct OnlineStoreError: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// The request itself is wrong (an unknown feature, a missing key, a wrong type), not the store.
+    public var invalidRequest: Bool
+    public init(_ message: String, invalidRequest: Bool = false) {
+        self.message = message
+        self.invalidRequest = invalidRequest
+    }
     public var description: String { message }
 }

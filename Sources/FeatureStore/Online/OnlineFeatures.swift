@@ -72,17 +72,17 @@ extension FeatureStore {
         do {
             requests = try resolve(features, fullNames: fullFeatureNames)
         } catch {
-            throw OnlineStoreError(error.message)
+            throw OnlineStoreError(error.message, invalidRequest: true)
         }
         let counts = Set(entities.values.map(\.count))
         guard counts.count <= 1 else {
-            throw OnlineStoreError("entity key columns have different lengths: \(entities.map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ", "))")
+            throw OnlineStoreError("entity key columns have different lengths: \(entities.map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ", "))", invalidRequest: true)
         }
         let n = counts.first ?? 0
         var names = Set<String>()
         for r in requests {
             for name in r.outputNames where !names.insert(name).inserted {
-                throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)")
+                throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)", invalidRequest: true)
             }
         }
         let store = try onlineStore()
@@ -91,16 +91,16 @@ extension FeatureStore {
         var reads: [OnlineReadRequest] = []
         for request in requests {
             let view = request.view
-            guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)") }
+            guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)", invalidRequest: true) }
             let keys = registry.joinKeys(of: view)
             var rows = [[OnlineValue]](repeating: [], count: n)
             for key in keys {
                 guard let values = entities[key.name] else {
-                    throw OnlineStoreError("missing join key '\(key.name)' (needed by feature view '\(view.name)'); given: \(entities.keys.sorted().joined(separator: ", "))")
+                    throw OnlineStoreError("missing join key '\(key.name)' (needed by feature view '\(view.name)'); given: \(entities.keys.sorted().joined(separator: ", "))", invalidRequest: true)
                 }
                 for (i, v) in values.enumerated() {
                     guard Self.keyValueMatches(v, key.type) else {
-                        throw OnlineStoreError("join key '\(key.name)' value \(i) is \(v), expected \(key.type.rawValue)")
+                        throw OnlineStoreError("join key '\(key.name)' value \(i) is \(v), expected \(key.type.rawValue)", invalidRequest: true)
                     }
                     rows[i].append(v)
                 }

@@ -1,0 +1,263 @@
+import FeatureServing
+import FeatureServingAPI
+import FeatureStore
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Testing
+
+/// A repository with drivers (int64 key) and routes (two string keys), served on a free loopback port.
+final class ServerFixture: Sendable {
+    let dir: URL
+    let server: GRPCFeatureServer
+    let port: Int
+    let task: Task<Void, any Error>
+
+    static let definitions = """
+        entities:
+          - {name: driver, join_keys: [{name: driver_id, type: int64}]}
+          - {name: route, join_keys: [{name: origin, type: string}, {name: dest, type: string}]}
+        sources:
+          - {name: stats_src, kind: parquet, path: data/stats.parquet, timestamp_field: ts}
+          - {name: route_src, kind: parquet, path: data/route.parquet, timestamp_field: ts}
+        feature_views:
+          - name: stats
+            entities: [driver]
+            source: stats_src
+            ttl: 1h
+            features: [{name: conv, type: float64}, {name: trips, type: int64}, {name: tags, type: list<string>}]
+          - {name: route_stats, entities: [route], source: route_src, ttl: 0, features: [{name: minutes, type: float64}]}
+        feature_services:
+          - {name: ranking, features: [stats, route_stats]}
+
+        """
+
+    init(maxBatch: Int = 10_000) async throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "project: serving\n".write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        try Self.definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        let repository = try ServedRepository(url: dir)
+        server = GRPCFeatureServer(repository: repository, port: 0, limits: ServingLimits(maxBatch: maxBatch), reloadInterval: .milliseconds(100))
+        let server = self.server
+        task = Task { try await server.run() }
+        var found: Int? = nil
+        for _ in 0..<200 where found == nil {
+            found = try await server.listeningPort
+            if found == nil { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        port = try #require(found)
+    }
+
+    /// Runs `body` with a client of the serving API on a fresh connection.
+    func withClient<T: Sendable>(_ body: @Sendable (Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.Posix>) async throws -> T) async throws -> T {
+        try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: port), transportSecurity: .plaintext)) { client in
+            try await body(Featurestore_V1_FeatureServing.Client(wrapping: client))
+        }
+    }
+
+    func stop() async throws {
+        server.shutdown()
+        try await task.value
+        try? FileManager.default.removeItem(at: dir)
+    }
+}
+
+func ints(_ values: [Int64]) -> Featurestore_V1_KeyColumn { .with { $0.int64Values = .with { $0.values = values } } }
+func strings(_ values: [String]) -> Featurestore_V1_KeyColumn { .with { $0.stringValues = .with { $0.values = values } } }
+func doubleValue(_ d: Double) -> Featurestore_V1_Value { .with { $0.doubleValue = d } }
+
+/// Pushes driver rows (id, event time in seconds from now, conv) to `stats`.
+func push(_ client: Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.Posix>, ids: [Int64], agesSeconds: [Int64], conv: [Double?]) async throws -> Featurestore_V1_PushFeaturesResponse {
+    let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+    return try await client.pushFeatures(.with {
+        $0.featureView = "stats"
+        $0.entities = ["driver_id": ints(ids)]
+        $0.eventTimestampsMicros = agesSeconds.map { now - $0 * 1_000_000 }
+        $0.features = ["conv": .with { $0.values = conv.map { $0.map(doubleValue) ?? Featurestore_V1_Value() } }]
+    })
+}
+
+@Suite("FeatureServer over gRPC", .serialized)
+struct GRPCServerTests {
+    @Test("push then read by refs and by service: values, statuses and event times, with composite keys")
+    func pushThenRead() async throws {
+        let f = try await ServerFixture()
+        defer { Task { try? await f.stop() } }
+        try await f.withClient { client in
+            let pushed = try await push(client, ids: [1, 2, 3], agesSeconds: [10, 10, 7200], conv: [0.5, nil, 0.9])
+            #expect(pushed.rowsReceived == 3 && pushed.rowsWritten == 3)
+            _ = try await client.pushFeatures(.with {
+                $0.featureView = "route_stats"
+                $0.entities = ["origin": strings(["A"]), "dest": strings(["B"])]
+                $0.eventTimestampsMicros = [1_000]
+                $0.features = ["minutes": .with { $0.values = [doubleValue(12.5)] }]
+            })
+            let byRefs = try await client.getOnlineFeatures(.with {
+                $0.entities = ["driver_id": ints([1, 2, 3, 4])]
+                $0.featureRefs = .with { $0.refs = ["stats:conv"] }
+            })
+            #expect(byRefs.featureNames == ["conv"])
+            #expect(byRefs.features[0].statuses == [.present, .nullValue, .outsideMaxAge, .notFound])
+            #expect(byRefs.features[0].values.map(\.doubleValue) == [0.5, 0, 0, 0])
+            #expect(byRefs.features[0].eventTimestampsMicros[3] == 0 && byRefs.features[0].eventTimestampsMicros[0] > 0)
+
+            let byService = try await client.getOnlineFeatures(.with {
+                $0.entities = ["driver_id": ints([1]), "origin": strings(["A"]), "dest": strings(["B"])]
+                $0.featureService = "ranking"
+                $0.fullFeatureNames = true
+            })
+            #expect(byService.featureNames == ["stats__conv", "stats__trips", "stats__tags", "route_stats__minutes"])
+            #expect(byService.features[3].values[0].doubleValue == 12.5)
+            #expect(byService.features[3].statuses == [.present])
+        }
+        try await f.stop()
+    }
+
+    @Test("a late push never overwrites a newer value")
+    func latePush() async throws {
+        let f = try await ServerFixture()
+        try await f.withClient { client in
+            _ = try await push(client, ids: [7], agesSeconds: [10], conv: [0.8])
+            let late = try await push(client, ids: [7], agesSeconds: [100], conv: [0.1])
+            #expect(late.rowsWritten == 0)
+            let read = try await client.getOnlineFeatures(.with {
+                $0.entities = ["driver_id": ints([7])]
+                $0.featureRefs = .with { $0.refs = ["stats:conv"] }
+            })
+            #expect(read.features[0].values[0].doubleValue == 0.8)
+        }
+        try await f.stop()
+    }
+
+    @Test("bad requests are INVALID_ARGUMENT naming the field", arguments: [
+        ("unknown view", "no feature view 'stat'"),
+        ("unknown feature", "feature view 'stats' has no feature 'conf'"),
+        ("unknown service", "no feature service 'rank'"),
+        ("missing key", "missing join key 'driver_id'"),
+        ("wrong type", "join key 'driver_id' value 0 is x, expected int64"),
+        ("empty batch", "entities: empty batch"),
+        ("over limit", "entities: 6 rows, over the limit of 5"),
+        ("bad ref", "feature_refs.refs[0]: 'a:b:c' is not 'view' or 'view:feature'"),
+        ("push wrong type", "features[conv][0]: a string value for a feature of type float64"),
+        ("push unknown feature", "features[speed]: feature view 'stats' has no feature 'speed'"),
+    ])
+    func badRequests(label: String, message: String) async throws {
+        let f = try await ServerFixture(maxBatch: 5)
+        let error: RPCError? = try await f.withClient { client in
+            do {
+                switch label {
+                case "unknown view", "unknown feature", "missing key", "wrong type", "empty batch", "over limit", "bad ref", "unknown service":
+                    _ = try await client.getOnlineFeatures(.with {
+                        switch label {
+                        case "missing key": $0.entities = ["driver": ints([1])]
+                        case "wrong type": $0.entities = ["driver_id": strings(["x"])]
+                        case "empty batch": $0.entities = ["driver_id": ints([])]
+                        case "over limit": $0.entities = ["driver_id": ints([1, 2, 3, 4, 5, 6])]
+                        default: $0.entities = ["driver_id": ints([1])]
+                        }
+                        switch label {
+                        case "unknown view": $0.featureRefs = .with { $0.refs = ["stat:conv"] }
+                        case "unknown feature": $0.featureRefs = .with { $0.refs = ["stats:conf"] }
+                        case "unknown service": $0.featureService = "rank"
+                        case "bad ref": $0.featureRefs = .with { $0.refs = ["a:b:c"] }
+                        default: $0.featureRefs = .with { $0.refs = ["stats:conv"] }
+                        }
+                    })
+                default:
+                    _ = try await client.pushFeatures(.with {
+                        $0.featureView = "stats"
+                        $0.entities = ["driver_id": ints([1])]
+                        $0.eventTimestampsMicros = [1]
+                        $0.features = [label == "push wrong type" ? "conv" : "speed": .with { $0.values = [.with { $0.stringValue = "fast" }] }]
+                    })
+                }
+                return nil
+            } catch let error as RPCError {
+                return error
+            }
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.message.contains(message) == true, "\(String(describing: error?.message))")
+        try await f.stop()
+    }
+
+    @Test("health checking answers SERVING, NOT_FOUND for unknown services, and NOT_SERVING after shutdown begins")
+    func health() async throws {
+        let f = try await ServerFixture()
+        try await withGRPCClient(transport: .http2NIOPosix(target: .ipv4(address: "127.0.0.1", port: f.port), transportSecurity: .plaintext)) { client in
+            let health = Grpc_Health_V1_Health.Client(wrapping: client)
+            let whole = try await health.check(.with { $0.service = "" }).status
+            let serving = try await health.check(.with { $0.service = "featurestore.v1.FeatureServing" }).status
+            #expect(whole == .serving && serving == .serving)
+            await #expect(throws: RPCError.self) { _ = try await health.check(.with { $0.service = "nope" }) }
+            f.server.health.markNotServing()
+            let after = try await health.check(.with { $0.service = "" }).status
+            #expect(after == .notServing)
+        }
+        try await f.stop()
+    }
+
+    @Test("catalog calls list views and services and get one view")
+    func catalog() async throws {
+        let f = try await ServerFixture()
+        try await f.withClient { client in
+            let views = try await client.listFeatureViews(.init())
+            #expect(views.featureViews.map(\.name) == ["route_stats", "stats"])
+            let stats = try await client.getFeatureView(.with { $0.name = "stats" })
+            #expect(stats.ttlSeconds == 3600 && stats.joinKeys.map(\.name) == ["driver_id"])
+            #expect(stats.features.map(\.type) == ["float64", "int64", "list<string>"])
+            let services = try await client.listFeatureServices(.init())
+            #expect(services.featureServices.map(\.features) == [["stats", "route_stats"]])
+            await #expect(throws: RPCError.self) { _ = try await client.getFeatureView(.with { $0.name = "nope" }) }
+        }
+        try await f.stop()
+    }
+
+    @Test("graceful shutdown lets calls in flight finish, then the server stops")
+    func gracefulShutdown() async throws {
+        let f = try await ServerFixture()
+        let completed = try await f.withClient { client in
+            // Warm the connection, so the calls below are sent at once and are in flight when shutdown begins.
+            _ = try await push(client, ids: [1], agesSeconds: [1], conv: [0.5])
+            return try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let r = try await client.getOnlineFeatures(.with {
+                            $0.entities = ["driver_id": ints(Array(1...2_000))]
+                            $0.featureRefs = .with { $0.refs = ["stats"] }
+                        })
+                        return r.entityCount == 2_000 && r.features[0].statuses[0] == .present
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(20))
+                f.server.shutdown()
+                var ok = 0
+                for try await result in group where result { ok += 1 }
+                return ok
+            }
+        }
+        #expect(completed == 8)
+        try await f.task.value  // run() returns once the calls are done
+        await #expect(throws: (any Error).self) {
+            try await f.withClient { client in _ = try await client.listFeatureViews(.init()) }
+        }
+        try? FileManager.default.removeItem(at: f.dir)
+    }
+
+    @Test("the repository reloads after apply without a restart")
+    func reloadAfterApply() async throws {
+        let f = try await ServerFixture()
+        let changed = ServerFixture.definitions.replacingOccurrences(of: "{name: minutes, type: float64}", with: "{name: minutes, type: float64}, {name: surge, type: float32}")
+        try changed.write(to: f.dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        try FeatureStore(repository: f.dir).apply()
+        var seen: [String] = []
+        for _ in 0..<50 {
+            seen = try await f.withClient { client in try await client.getFeatureView(.with { $0.name = "route_stats" }).features.map(\.name) }
+            if seen.contains("surge") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(seen == ["minutes", "surge"])
+        try await f.stop()
+    }
+}
