@@ -12,6 +12,8 @@ import ServiceLifecycle
 public final class GRPCFeatureServer: Service, Sendable {
     public let repository: ServedRepository
     public let health = HealthService()
+    /// Calls in flight and handled.
+    public let counters = ServingCounters()
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let logger: Logger
     private let reloadInterval: Duration
@@ -23,7 +25,7 @@ public final class GRPCFeatureServer: Service, Sendable {
         self.reloadInterval = reloadInterval
         server = GRPCServer(
             transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext),
-            services: [ServingService(repository: repository, limits: limits), health])
+            services: [ServingService(repository: repository, limits: limits, counters: counters), health])
     }
 
     /// The bound address, once listening (port 0 picks a free port).

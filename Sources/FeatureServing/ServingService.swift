@@ -46,6 +46,26 @@ public final class ServedRepository: Sendable {
     }
 }
 
+/// Counts of calls, shared by the services of one server (for shutdown, tests and metrics).
+public final class ServingCounters: Sendable {
+    private let inFlightCount = Atomic<Int>(0)
+    private let totalCount = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Calls being handled now.
+    public var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
+    /// Calls handled since start.
+    public var total: Int { totalCount.load(ordering: .relaxed) }
+
+    func track<T>(_ body: () async throws -> T) async rethrows -> T {
+        inFlightCount.add(1, ordering: .relaxed)
+        totalCount.add(1, ordering: .relaxed)
+        defer { inFlightCount.subtract(1, ordering: .relaxed) }
+        return try await body()
+    }
+}
+
 /// Limits on requests.
 public struct ServingLimits: Sendable {
     /// The most entity rows (or pushed rows) in one request.
@@ -57,14 +77,20 @@ public struct ServingLimits: Sendable {
 public struct ServingService: Featurestore_V1_FeatureServing.SimpleServiceProtocol {
     let repository: ServedRepository
     let limits: ServingLimits
+    let counters: ServingCounters
 
-    public init(repository: ServedRepository, limits: ServingLimits = ServingLimits()) {
+    public init(repository: ServedRepository, limits: ServingLimits = ServingLimits(), counters: ServingCounters = ServingCounters()) {
         self.repository = repository
         self.limits = limits
+        self.counters = counters
     }
 
     public func getOnlineFeatures(request: Featurestore_V1_GetOnlineFeaturesRequest,
                                   context: ServerContext) async throws -> Featurestore_V1_GetOnlineFeaturesResponse {
+        try await counters.track { try lookup(request) }
+    }
+
+    private func lookup(_ request: Featurestore_V1_GetOnlineFeaturesRequest) throws -> Featurestore_V1_GetOnlineFeaturesResponse {
         var entities: [String: [OnlineValue]] = [:]
         for (name, column) in request.entities {
             entities[name] = try column.onlineValues(field: "entities[\(name)]")
@@ -112,6 +138,10 @@ public struct ServingService: Featurestore_V1_FeatureServing.SimpleServiceProtoc
 
     public func pushFeatures(request: Featurestore_V1_PushFeaturesRequest,
                              context: ServerContext) async throws -> Featurestore_V1_PushFeaturesResponse {
+        try await counters.track { try push(request) }
+    }
+
+    private func push(_ request: Featurestore_V1_PushFeaturesRequest) throws -> Featurestore_V1_PushFeaturesResponse {
         let store = repository.store
         guard let view = store.registry.featureView(named: request.featureView) else {
             throw invalidArgument("feature_view: no feature view '\(request.featureView)'")
