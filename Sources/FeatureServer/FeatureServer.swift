@@ -12,7 +12,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "FeatureServer",
         abstract: "Serve a feature repository's online features over gRPC.",
-        discussion: "Stops gracefully on SIGTERM or SIGINT: health turns NOT_SERVING, calls in flight finish.")
+        discussion: "Stops gracefully on SIGTERM or SIGINT: health turns NOT_SERVING and no new calls are taken.")
 
     @Option(help: "The feature repository folder.")
     var repo: String = "."

@@ -8,7 +8,7 @@ import ServiceLifecycle
 
 /// The gRPC face of the feature store as a swift-service-lifecycle `Service`: serves `featurestore.v1.FeatureServing`
 /// and `grpc.health.v1.Health`, reloads the repository after `apply`, and on graceful shutdown marks itself
-/// NOT_SERVING, stops accepting calls and lets the ones in flight finish.
+/// NOT_SERVING and stops accepting calls (streams in flight are left to the transport's quiescing).
 public final class GRPCFeatureServer: Service, Sendable {
     public let repository: ServedRepository
     public let health = HealthService()
@@ -55,7 +55,7 @@ public final class GRPCFeatureServer: Service, Sendable {
                 try await group.next()
             }
         } onGracefulShutdown: {
-            self.logger.info("graceful shutdown: no new calls; calls in flight finish")
+            self.logger.info("graceful shutdown: no new calls")
             self.health.markNotServing()
             self.server.beginGracefulShutdown()
         }

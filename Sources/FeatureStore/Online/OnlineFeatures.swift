@@ -40,13 +40,9 @@ final class OnlineStoreHandle: Sendable {
     func get(_ open: () throws(OnlineStoreError) -> any OnlineStore) throws(OnlineStoreError) -> any OnlineStore {
         let result: Result<any OnlineStore, OnlineStoreError> = state.withLock { current in
             if let current { return .success(current) }
-            do {
-                let store = try open()
-                current = store
-                return .success(store)
-            } catch {
-                return .failure(error as! OnlineStoreError)
-            }
+            let opened = Result { () throws(OnlineStoreError) in try open() }
+            if case .success(let store) = opened { current = store }
+            return opened
         }
         return try result.get()
     }
