@@ -137,4 +137,16 @@ struct OnlineStoreTests {
                                              features: FeatureSelection(parsing: "stats:conv")!)
         #expect(online.values.map { v -> Double? in if case .double(let d) = v { return d } else { return nil } } == doubles(offline, "conv"))
     }
+
+    @Test("timestamp features are served in microseconds from any unit, rounding down, and dates at midnight")
+    func timestampValues() {
+        let ms = Column(timestamps: [1_500, -1_500], unit: .milliseconds)
+        let ns = Column(timestamps: [1_999, -1], unit: .nanoseconds)
+        let us = Column(timestamps: [42], unit: .microseconds)
+        let day = Column(.date32, int32: [1])
+        #expect((0..<2).map { ms.onlineValue(at: $0, as: .scalar(.timestamp)) } == [.timestamp(1_500_000), .timestamp(-1_500_000)])
+        #expect((0..<2).map { ns.onlineValue(at: $0, as: .scalar(.timestamp)) } == [.timestamp(1), .timestamp(-1)])
+        #expect(us.onlineValue(at: 0, as: .scalar(.timestamp)) == .timestamp(42))
+        #expect(day.onlineValue(at: 0, as: .scalar(.timestamp)) == .timestamp(86_400_000_000))
+    }
 }

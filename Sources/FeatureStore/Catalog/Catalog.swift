@@ -51,6 +51,11 @@ public struct Catalog: Sendable {
         entries.filter { $0.name == name }
     }
 
+    /// The name of an object closest to `name`, when close enough to be a typo (for "did you mean" hints).
+    public func closestName(to name: String) -> String? {
+        Suggestion.closest(to: name, in: entries.map(\.name))
+    }
+
     static func searchableText(_ definition: any Definition) -> String {
         var parts = [definition.name, definition.description, definition.owner]
         for (k, v) in definition.tags { parts += [k, v] }

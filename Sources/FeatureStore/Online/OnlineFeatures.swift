@@ -147,9 +147,14 @@ extension Column {
         switch (type, values) {
         case (.list(let inner), .list(let offsets, let child)):
             return .list((offsets[i]..<offsets[i + 1]).map { child.onlineValue(at: $0, as: .scalar(inner)) })
-        case (.scalar(.timestamp), _):
-            guard let ns = slice(i..<(i + 1)).timestampNanoseconds()?.first else { return .null }
-            return .timestamp(ns >= 0 ? ns / 1000 : (ns - 999) / 1000)
+        case (.scalar(.timestamp), .int64(let v)):
+            guard case .timestamp(let unit, _) = self.type else { return .null }
+            // To microseconds, rounding down (no per-row allocation: this runs for every materialized row).
+            let ticks = v[i], perMicro = unit.perSecond / 1_000_000
+            if unit.perSecond >= 1_000_000 { return .timestamp(ticks >= 0 ? ticks / perMicro : (ticks - perMicro + 1) / perMicro) }
+            return .timestamp(ticks &* (1_000_000 / unit.perSecond))
+        case (.scalar(.timestamp), .int32(let v)) where self.type == .date32:
+            return .timestamp(Int64(v[i]) &* 86_400_000_000)
         case (.scalar(.bool), .bool(let v)): return .bool(v[i])
         case (.scalar(.float32), .float32(let v)): return .float(v[i])
         case (.scalar(.float64), .float64(let v)): return .double(v[i])

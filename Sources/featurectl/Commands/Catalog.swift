@@ -88,10 +88,8 @@ struct CatalogCommand: ParsableCommand {
             let wantedKind = kind.flatMap(ObjectKind.init(userSpelling:))
             let matches = catalog.entries(named: name).filter { wantedKind == nil || $0.kind == wantedKind }
             guard !matches.isEmpty else {
-                let names = catalog.entries.map(\.name)
-                let close = names.min { Self.distance(name, $0) < Self.distance(name, $1) }
                 var message = "error: no object named '\(name)' in the catalog"
-                if let close, Self.distance(name, close) <= max(2, name.count / 3) { message += "; did you mean '\(close)'?" }
+                if let close = catalog.closestName(to: name) { message += "; did you mean '\(close)'?" }
                 Console.error(message)
                 throw ExitCode(1)
             }
@@ -116,21 +114,6 @@ struct CatalogCommand: ParsableCommand {
                 return
             }
             Console.print(shown.map { ObjectRenderer.render($0, registry: catalog.registry) }.joined(separator: "\n\n"))
-        }
-
-        static func distance(_ a: String, _ b: String) -> Int {
-            let a = Array(a.lowercased()), b = Array(b.lowercased())
-            var row = Array(0...b.count)
-            for i in 1...max(a.count, 1) where !a.isEmpty {
-                var prev = row[0]
-                row[0] = i
-                for j in stride(from: 1, through: b.count, by: 1) {
-                    let temp = row[j]
-                    row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                    prev = temp
-                }
-            }
-            return a.isEmpty ? b.count : row[b.count]
         }
     }
 }

@@ -3,7 +3,6 @@ import Columnar
 import FeatureStore
 import Foundation
 import Parquet
-import Synchronization
 
 struct JoinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,10 +44,13 @@ struct JoinCommand: ParsableCommand {
     func run() throws {
         let store = try repository.load()
         let selection = service.map(FeatureSelection.service) ?? FeatureSelection(parsing: features!)!
-        let display = ProgressDisplay(enabled: Console.isTerminalError)
+        let display = ProgressDisplay()
         let started = Date()
         var options = JoinOptions(fullFeatureNames: fullFeatureNames, timestampColumn: timestampColumn)
-        options.progress = { display.update($0) }
+        options.progress = { p in
+            guard p.stage != .done else { return }
+            display.update("[\(p.viewIndex + 1)/\(p.viewCount)] \(p.view): \(p.stage.rawValue)", rows: p.rows, total: p.totalRows)
+        }
         let table: Table
         do {
             table = try store.joinFeatures(entities: .parquet(entities), features: selection, options: options)
@@ -68,40 +70,5 @@ struct JoinCommand: ParsableCommand {
         let added = table.schema.fields.count
         Console.print(String(format: "Joined %d entity rows in %.2fs (%.0f rows/s): %d columns written to %@.",
                              table.rowCount, seconds, Double(table.rowCount) / max(seconds, 1e-9), added, out))
-    }
-}
-
-/// A one-line progress display on standard error (rows done, rows/s, ETA), shown only on a terminal.
-final class ProgressDisplay: Sendable {
-    private let enabled: Bool
-    private let state = Mutex<(last: Double, started: Double, shown: Bool)>((0, 0, false))
-
-    init(enabled: Bool) {
-        self.enabled = enabled
-    }
-
-    func update(_ p: JoinProgress) {
-        guard enabled, p.stage != .done else { return }
-        let now = Date().timeIntervalSince1970
-        let line: String? = state.withLock { s in
-            if s.started == 0 { s.started = now }
-            guard now - s.last > 0.1 || p.rows == p.totalRows else { return nil }
-            s.last = now
-            s.shown = true
-            let elapsed = now - s.started
-            var text = "[\(p.viewIndex + 1)/\(p.viewCount)] \(p.view): \(p.stage.rawValue)"
-            if p.totalRows > 0 {
-                let rate = Double(p.rows) / max(elapsed, 1e-3)
-                let eta = rate > 0 ? Double(p.totalRows - p.rows) / rate : 0
-                text += String(format: " %d/%d rows, %.0f rows/s, ETA %.0fs", p.rows, p.totalRows, rate, eta)
-            }
-            return text
-        }
-        if let line { FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8)) }
-    }
-
-    func finish() {
-        let shown = state.withLock { $0.shown }
-        if enabled && shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }

@@ -2,7 +2,6 @@ import ArgumentParser
 import Columnar
 import FeatureStore
 import Foundation
-import Synchronization
 
 /// Parses `2025-01-31T00:00:00Z`, `2025-01-31` or `now` into microseconds since the epoch.
 func parseTimeArgument(_ text: String) -> Int64? {
@@ -33,43 +32,19 @@ enum MaterializeOutput {
                              reports.count, rows, seconds, Double(rows) / max(seconds, 1e-9)))
     }
 
-    /// Progress on standard error, when it is a terminal.
-    static func progress() -> (@Sendable (MaterializationProgress) -> Void)? {
-        guard Console.isTerminalError else { return nil }
-        let started = Mutex<[String: Date]>([:])
-        return { p in
-            let now = Date()
-            let since = started.withLock { starts -> Date in
-                if let s = starts[p.view + p.stage] { return s }
-                starts[p.view + p.stage] = now
-                return now
-            }
-            var line = "\(p.view): \(p.stage)"
-            if p.totalRows > 0 {
-                let rate = Double(p.rows) / max(now.timeIntervalSince(since), 1e-3)
-                let eta = rate > 0 ? Double(p.totalRows - p.rows) / rate : 0
-                line += String(format: " %d/%d rows, %.0f rows/s, ETA %.0fs", p.rows, p.totalRows, rate, eta)
-            }
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
-        }
-    }
-
     /// Runs a materialization with progress on a terminal, then prints its reports (or the error, exiting 1).
     static func run(json: Bool, _ body: ((@Sendable (MaterializationProgress) -> Void)?) throws(OnlineStoreError) -> [MaterializationReport]) throws {
         let began = Date()
+        let display = ProgressDisplay()
         do {
-            let reports = try body(progress())
-            clearProgress()
+            let reports = try body { p in display.update("\(p.view): \(p.stage)", rows: p.rows, total: p.totalRows) }
+            display.finish()
             try print(reports, json: json, seconds: Date().timeIntervalSince(began))
         } catch let error as OnlineStoreError {
-            clearProgress()
+            display.finish()
             Console.error("error: \(error)")
             throw ExitCode(1)
         }
-    }
-
-    static func clearProgress() {
-        if Console.isTerminalError { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 
