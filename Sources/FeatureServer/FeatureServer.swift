@@ -4,15 +4,21 @@ import FeatureServing
 import FeatureStore
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
-/// The serving process: gRPC lookups and pushes over the repository's online store.
+/// The serving process: gRPC and HTTP/JSON lookups and pushes over the repository's online store.
 @main
 struct FeatureServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "FeatureServer",
-        abstract: "Serve a feature repository's online features over gRPC.",
-        discussion: "Stops gracefully on SIGTERM or SIGINT: health turns NOT_SERVING and no new calls are taken.")
+        abstract: "Serve a feature repository's online features over gRPC and HTTP/JSON.",
+        discussion: """
+            gRPC: featurestore.v1.FeatureServing and grpc.health.v1.Health. HTTP: POST /v1/online-features, \
+            POST /v1/push, GET /healthz, GET /metrics (Prometheus). Bearer tokens are required when feature_store.yaml \
+            has an 'auth' section. Stops gracefully on SIGTERM or SIGINT: health turns NOT_SERVING and no new calls are taken.
+            """)
 
     @Option(help: "The feature repository folder.")
     var repo: String = "."
@@ -23,8 +29,15 @@ struct FeatureServerCommand: AsyncParsableCommand {
     @Option(help: "The gRPC port (0: any free port).")
     var grpcPort: Int = 6570
 
+    @Option(help: "The HTTP/JSON port (0: any free port).")
+    var httpPort: Int = 6566
+
     @Option(help: "The most entity rows in one request.")
     var maxBatch: Int = 10_000
+
+    func validate() throws {
+        guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
+    }
 
     func run() async throws {
         MemoryPolicy.retainFreedMemory()
@@ -34,16 +47,30 @@ struct FeatureServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "featurestore.server")
+        let url = URL(fileURLWithPath: repo)
         let repository: ServedRepository
+        let access: AccessPolicy
         do {
-            repository = try ServedRepository(url: URL(fileURLWithPath: repo), logger: logger)
+            repository = try ServedRepository(url: url, logger: logger)
+            access = try AccessPolicy(config: repository.store.config.auth, repository: url)
         } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
         }
-        let server = GRPCFeatureServer(repository: repository, host: host, port: grpcPort,
-                                       limits: ServingLimits(maxBatch: maxBatch), logger: logger)
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        if access.isEnabled {
+            logger.info("bearer tokens required", metadata: ["tokens": "\(repository.store.config.auth?.tokens.map(\.name) ?? [])"])
+        }
+        let registry = PrometheusCollectorRegistry()
+        let factory = ServingMetrics.prometheusFactory(registry: registry)
+        MetricsSystem.bootstrap(factory)
+        let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch), access: access,
+                               metrics: ServingMetrics(factory: factory))
+        let services: [any Service] = [
+            GRPCFeatureServer(core: core, host: host, port: grpcPort, logger: logger),
+            HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry, logger: logger),
+            RepositoryReloader(repository: repository),
+        ]
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -226,7 +226,7 @@ struct CompilerTests {
     @Test("feature_store.yaml is validated: project, online store kind, unknown keys")
     func configRules() {
         #expect(diagnostics(["defs.yaml": base], config: "projct: demo\n") == [
-            "feature_store.yaml:1:1: error: unknown key 'projct' in the repository settings; did you mean 'project'?; allowed keys: project, offline_store, online_store, registry, kafka",
+            "feature_store.yaml:1:1: error: unknown key 'projct' in the repository settings; did you mean 'project'?; allowed keys: project, offline_store, online_store, registry, kafka, auth",
             "feature_store.yaml:1:1: error: the repository settings is missing required key 'project'",
         ])
         #expect(diagnostics(["defs.yaml": base], config: "project: demo\nonline_store:\n  kind: redis\n") == [
@@ -234,6 +234,51 @@ struct CompilerTests {
         ])
         #expect(diagnostics(["defs.yaml": base], config: "project: my-project\n") == [
             "feature_store.yaml:1:10: error: project name 'my-project' is not an identifier: use letters, digits and '_', not starting with a digit",
+        ])
+    }
+
+    @Test("auth tokens compile with their scopes and secret sources; secrets are never read from the YAML")
+    func authConfigCompiles() throws {
+        let config = """
+            project: demo
+            auth:
+              catalog: public
+              tokens:
+                - {name: model, scopes: ["read:*"], env: MODEL_TOKEN}
+                - {name: writer, scopes: ["write:stats", "read:stats"], file: secrets/writer.token}
+
+            """
+        let registry = try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: config),
+                                                      definitions: [.init(name: "defs.yaml", text: base)])
+        let auth = try #require(registry.config.auth)
+        #expect(auth.catalog == .public)
+        #expect(auth.tokens.map(\.name) == ["model", "writer"])
+        #expect(auth.tokens[0].scopes == [AccessScope(.read, view: nil)] && auth.tokens[0].secret == .environment("MODEL_TOKEN"))
+        #expect(auth.tokens[1].scopes.map(\.description) == ["write:stats", "read:stats"] && auth.tokens[1].secret == .file("secrets/writer.token"))
+    }
+
+    @Test("auth mistakes are reported where they are: bad scopes, unknown views, secret sources, catalog access")
+    func authConfigRules() {
+        let config = """
+            project: demo
+            auth:
+              catalog: everyone
+              tokens:
+                - {name: a, scopes: ["read"], env: A}
+                - {name: b, scopes: ["write:stat"], env: B}
+                - {name: c, scopes: ["read:*"], env: C, file: c.token}
+                - {name: d, scopes: ["read:*"], token: hunter2}
+                - {name: a, scopes: ["read:*"], env: E}
+
+            """
+        #expect(diagnostics(["defs.yaml": base], config: config) == [
+            "feature_store.yaml:3:12: error: unknown catalog access 'everyone'; use public (no token) or read (a token with a read scope)",
+            "feature_store.yaml:5:26: error: scope 'read' of token 'a' is not read:<view or *> or write:<view or *>",
+            "feature_store.yaml:6:26: error: unknown feature view 'stat' in an auth scope; did you mean 'stats'?",
+            "feature_store.yaml:7:51: error: token 'c' has both 'env' and 'file'; give one",
+            "feature_store.yaml:8:14: error: token 'd' needs 'env' (an environment variable) or 'file' (a file) holding its secret; secrets are never written in the YAML",
+            "feature_store.yaml:8:37: error: unknown key 'token' in a token of 'auth'; allowed keys: name, scopes, env, file",
+            "feature_store.yaml:9:14: error: duplicate token name 'a'",
         ])
     }
 

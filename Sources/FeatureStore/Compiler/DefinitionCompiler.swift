@@ -120,7 +120,10 @@ private struct Compilation {
     var views: [Parsed<FeatureView>] = []
     var services: [Parsed<FeatureService>] = []
 
-    static let configKeys = ["project", "offline_store", "online_store", "registry", "kafka"]
+    static let configKeys = ["project", "offline_store", "online_store", "registry", "kafka", "auth"]
+    static let tokenKeys = ["name", "scopes", "env", "file"]
+    /// Views named by auth scopes, checked once views are known.
+    var scopeViews: [Located<String>] = []
     static let topLevelKeys = ObjectKind.allCases.map(\.listKey)
     static let entityKeys = ["name", "join_keys", "description", "owner", "tags"]
     static let joinKeyKeys = ["name", "type"]
@@ -173,7 +176,65 @@ private struct Compilation {
                 config.kafka = KafkaConfig(bootstrapServers: servers.value, consumerGroup: reader.string(o, "consumer_group")?.value)
             }
         }
+        if let node = reader.node(top, "auth"), let o = reader.object(node, what: "'auth'", allowed: ["tokens", "catalog"]) {
+            config.auth = readAuth(o, &reader)
+        }
         return config
+    }
+
+    private mutating func readAuth(_ object: YAMLObject, _ reader: inout YAMLReader) -> AuthConfig? {
+        var auth = AuthConfig(tokens: [])
+        if let catalog = reader.string(object, "catalog") {
+            if let access = AuthConfig.CatalogAccess(rawValue: catalog.value) {
+                auth.catalog = access
+            } else {
+                reader.error(catalog.location, "unknown catalog access '\(catalog.value)'; use public (no token) or read (a token with a read scope)")
+            }
+        }
+        let nodes = reader.sequence(object, "tokens", required: true) ?? []
+        if nodes.isEmpty, let at = reader.keyLocation(object, "tokens") {
+            reader.error(at, "'auth' needs at least one token (remove 'auth' to serve without authentication)")
+        }
+        var names: Set<String> = []
+        for node in nodes {
+            guard let token = reader.object(node, what: "a token of 'auth'", allowed: Self.tokenKeys) else { continue }
+            guard let name = reader.string(token, "name", required: true) else { continue }
+            guard Identifier.isValid(name.value) else {
+                reader.error(name.location, "token name '\(name.value)' is not an identifier")
+                continue
+            }
+            guard names.insert(name.value).inserted else {
+                reader.error(name.location, "duplicate token name '\(name.value)'")
+                continue
+            }
+            var scopes: [AccessScope] = []
+            let scopeTexts = reader.stringList(token, "scopes", required: true) ?? []
+            if scopeTexts.isEmpty, let at = reader.keyLocation(token, "scopes") {
+                reader.error(at, "token '\(name.value)' needs at least one scope (read:<view or *>, write:<view or *>)")
+            }
+            for text in scopeTexts {
+                guard let scope = AccessScope(parsing: text.value) else {
+                    reader.error(text.location, "scope '\(text.value)' of token '\(name.value)' is not read:<view or *> or write:<view or *>")
+                    continue
+                }
+                if let view = scope.view { scopeViews.append(Located(value: view, location: text.location)) }
+                scopes.append(scope)
+            }
+            let env = reader.string(token, "env"), file = reader.string(token, "file")
+            let secret: TokenConfig.Secret
+            switch (env, file) {
+            case (let env?, nil): secret = .environment(env.value)
+            case (nil, let file?): secret = .file(file.value)
+            case (_?, let file?):
+                reader.error(file.location, "token '\(name.value)' has both 'env' and 'file'; give one")
+                continue
+            case (nil, nil):
+                reader.error(name.location, "token '\(name.value)' needs 'env' (an environment variable) or 'file' (a file) holding its secret; secrets are never written in the YAML")
+                continue
+            }
+            auth.tokens.append(TokenConfig(name: name.value, scopes: scopes, secret: secret))
+        }
+        return auth
     }
 
     // MARK: Definition files
@@ -464,6 +525,10 @@ private struct Compilation {
                     diagnostics.append(Diagnostic(at, "feature view '\(ref.view)' has no feature '\(feature)'\(Suggestion.hint(for: feature, in: names)); it has: \(names.joined(separator: ", "))"))
                 }
             }
+        }
+
+        for ref in scopeViews where views[ref.value] == nil && declared[.featureView]?.contains(ref.value) != true {
+            diagnostics.append(Diagnostic(ref.location, "unknown feature view '\(ref.value)' in an auth scope\(Suggestion.hint(for: ref.value, in: views.keys))"))
         }
 
         guard let config, diagnostics.isEmpty else { return nil }

@@ -32,8 +32,10 @@ public struct CompileError: Error, Sendable, CustomStringConvertible {
 }
 
 /// "did you mean" hints: the closest candidate by edit distance, when it is close enough to be a typo.
-enum Suggestion {
-    static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
+/// "Did you mean" suggestions: the closest name by edit distance, for every message that names an unknown thing.
+public enum Suggestion {
+    /// The candidate closest to `word` (case-insensitive edit distance within a third of its length), if any.
+    public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
         let limit = max(2, word.count / 3)
         var best: (String, Int)? = nil
         for candidate in candidates {
@@ -44,7 +46,7 @@ enum Suggestion {
     }
 
     /// `; did you mean 'x'?` or an empty string.
-    static func hint(for word: String, in candidates: some Sequence<String>) -> String {
+    public static func hint(for word: String, in candidates: some Sequence<String>) -> String {
         closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 

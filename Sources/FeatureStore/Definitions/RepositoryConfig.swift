@@ -11,6 +11,14 @@
 ///   path: data/registry.db
 /// kafka:                    # optional
 ///   bootstrap_servers: localhost:9092
+/// auth:                     # optional: bearer tokens for FeatureServer
+///   tokens:
+///     - name: ranking_model
+///       scopes: ["read:*"]
+///       env: RANKING_MODEL_TOKEN     # the secret comes from the environment...
+///     - name: trip_events
+///       scopes: ["write:driver_hourly_stats"]
+///       file: secrets/trip_events.token   # ...or from a file, never from this YAML
 /// ```
 public struct RepositoryConfig: Sendable, Hashable, Codable {
     /// The project name: an identifier; the registry belongs to one project.
@@ -23,14 +31,17 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     public var registryPath: String
     /// Kafka settings, when the repository has stream sources.
     public var kafka: KafkaConfig?
+    /// Who may call the server; `nil`: no authentication (anyone who reaches the port).
+    public var auth: AuthConfig?
 
     public init(project: String, offlineStorePath: String = "data", onlineStore: OnlineStoreConfig = .init(),
-                registryPath: String = "data/registry.db", kafka: KafkaConfig? = nil) {
+                registryPath: String = "data/registry.db", kafka: KafkaConfig? = nil, auth: AuthConfig? = nil) {
         self.project = project
         self.offlineStorePath = offlineStorePath
         self.onlineStore = onlineStore
         self.registryPath = registryPath
         self.kafka = kafka
+        self.auth = auth
     }
 }
 
@@ -63,4 +74,76 @@ public struct KafkaConfig: Sendable, Hashable, Codable {
         self.bootstrapServers = bootstrapServers
         self.consumerGroup = consumerGroup
     }
+}
+
+/// Bearer-token authentication for the server. Each token has a name (for logs), scopes, and a secret read at
+/// start-up from an environment variable or a file: secrets never live in the repository's YAML.
+public struct AuthConfig: Sendable, Hashable, Codable {
+    /// Who may read the catalog (feature view and service metadata).
+    public enum CatalogAccess: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Anyone, without a token.
+        case `public`
+        /// A token with at least one `read:` scope (the default).
+        case read
+    }
+
+    public var tokens: [TokenConfig]
+    public var catalog: CatalogAccess
+
+    public init(tokens: [TokenConfig], catalog: CatalogAccess = .read) {
+        self.tokens = tokens
+        self.catalog = catalog
+    }
+}
+
+/// One bearer token: its name, what it may do, and where its secret comes from.
+public struct TokenConfig: Sendable, Hashable, Codable {
+    /// Where a token's secret value is read from.
+    public enum Secret: Sendable, Hashable, Codable {
+        /// The value of an environment variable.
+        case environment(String)
+        /// The contents of a file (path relative to the repository; surrounding whitespace trimmed).
+        case file(String)
+    }
+
+    public var name: String
+    public var scopes: [AccessScope]
+    public var secret: Secret
+
+    public init(name: String, scopes: [AccessScope], secret: Secret) {
+        self.name = name
+        self.scopes = scopes
+        self.secret = secret
+    }
+}
+
+/// A permission: `read:<view>` / `read:*` (lookups of a view, or of all) and `write:<view>` / `write:*` (pushes).
+public struct AccessScope: Sendable, Hashable, Codable, CustomStringConvertible {
+    public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
+        case read, write
+    }
+
+    public var action: Action
+    /// The feature view, or `nil` for every view (`*`).
+    public var view: String?
+
+    public init(_ action: Action, view: String?) {
+        self.action = action
+        self.view = view
+    }
+
+    /// Parses `read:<view>`, `read:*`, `write:<view>`, `write:*`; `nil` for anything else.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let action = Action(rawValue: String(parts[0])), !parts[1].isEmpty else { return nil }
+        self.action = action
+        view = parts[1] == "*" ? nil : String(parts[1])
+    }
+
+    /// Whether this scope allows `action` on `view`.
+    public func allows(_ action: Action, view: String) -> Bool {
+        self.action == action && (self.view == nil || self.view == view)
+    }
+
+    public var description: String { "\(action.rawValue):\(view ?? "*")" }
 }

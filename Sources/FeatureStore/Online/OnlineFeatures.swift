@@ -58,6 +58,15 @@ extension FeatureStore {
         }
     }
 
+    /// The names of the feature views a selection reads (for access checks), with the errors a lookup would give.
+    public func featureViewNames(for selection: FeatureSelection) throws(OnlineStoreError) -> [String] {
+        do {
+            return try resolve(selection, fullNames: true).map(\.view.name)
+        } catch {
+            throw OnlineStoreError(error.message, invalidRequest: true)
+        }
+    }
+
     /// Serves the latest values of `features` for a batch of entities.
     ///
     /// `entities` is column-wise: each join key name maps to one value per entity row (all of equal length).

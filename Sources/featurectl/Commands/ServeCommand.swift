@@ -14,6 +14,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The gRPC port.")
     var grpcPort: Int = 6570
 
+    @Option(help: "The HTTP/JSON port (lookups, pushes, health, metrics).")
+    var httpPort: Int = 6566
+
+    @Option(help: "The most entity rows in one request.")
+    var maxBatch: Int = 10_000
+
     func run() throws {
         // featurectl stays free of the server's dependencies: the server is its own executable, run in place of this one.
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
@@ -22,7 +28,8 @@ struct ServeCommand: ParsableCommand {
             Console.error("error: no FeatureServer beside featurectl (\(server)); build it with `swift build --product FeatureServer`")
             throw ExitCode(1)
         }
-        let args = [server, "--repo", repository.repo, "--host", host, "--grpc-port", String(grpcPort)]
+        let args = [server, "--repo", repository.repo, "--host", host, "--grpc-port", String(grpcPort),
+                    "--http-port", String(httpPort), "--max-batch", String(maxBatch)]
         var cArgs = args.map { strdup($0) } + [nil]
         execv(server, &cArgs)
         Console.error("error: cannot start \(server): \(String(cString: strerror(errno)))")

@@ -1,25 +1,21 @@
 import FeatureServingAPI
 import GRPCCore
-import Synchronization
 
 /// The standard `grpc.health.v1.Health` service: SERVING while the server runs, NOT_SERVING once it shuts down.
 /// Known service names: "" (the whole server) and `featurestore.v1.FeatureServing`.
-public final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol, Sendable {
+public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     public static let servingServiceName = "featurestore.v1.FeatureServing"
-    private let serving = Mutex(true)
+    let health: ServingHealth
 
-    public init() {}
-
-    /// Marks the server NOT_SERVING (at the start of a graceful shutdown, so load balancers stop sending).
-    public func markNotServing() {
-        serving.withLock { $0 = false }
+    public init(health: ServingHealth) {
+        self.health = health
     }
 
     private func status(of service: String) throws(RPCError) -> Grpc_Health_V1_HealthCheckResponse.ServingStatus {
         guard service.isEmpty || service == Self.servingServiceName else {
             throw RPCError(code: .notFound, message: "service: unknown service '\(service)'")
         }
-        return serving.withLock { $0 } ? .serving : .notServing
+        return health.isServing ? .serving : .notServing
     }
 
     public func check(request: Grpc_Health_V1_HealthCheckRequest, context: ServerContext) async throws -> Grpc_Health_V1_HealthCheckResponse {

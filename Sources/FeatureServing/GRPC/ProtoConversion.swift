@@ -2,11 +2,20 @@ import FeatureServingAPI
 import FeatureStore
 import GRPCCore
 
-typealias V1 = Featurestore_V1_Value
-
-/// A request that cannot be served: INVALID_ARGUMENT naming the offending field.
-func invalidArgument(_ message: String) -> RPCError {
-    RPCError(code: .invalidArgument, message: message)
+extension ServingError {
+    /// The gRPC status of the error.
+    var rpcError: RPCError {
+        let code: RPCError.Code
+        switch self.code {
+        case .ok, .internal: code = .internalError
+        case .invalidArgument: code = .invalidArgument
+        case .unauthenticated: code = .unauthenticated
+        case .permissionDenied: code = .permissionDenied
+        case .notFound: code = .notFound
+        case .unavailable: code = .unavailable
+        }
+        return RPCError(code: code, message: message)
+    }
 }
 
 extension OnlineValue {
@@ -28,7 +37,7 @@ extension OnlineValue {
     }
 
     /// A pushed value, checked against the feature's declared type; `field` names it in errors.
-    init(_ value: Featurestore_V1_Value, as type: ValueType, field: String) throws(RPCError) {
+    init(_ value: Featurestore_V1_Value, as type: ValueType, field: String) throws(ServingError) {
         guard let kind = value.kind else {
             self = .null
             return
@@ -36,7 +45,7 @@ extension OnlineValue {
         switch (type, kind) {
         case (.scalar(.bool), .boolValue(let b)): self = .bool(b)
         case (.scalar(.int32), .int64Value(let i)):
-            guard Int64(Int32.min)...Int64(Int32.max) ~= i else { throw invalidArgument("\(field): \(i) does not fit int32") }
+            guard Int64(Int32.min)...Int64(Int32.max) ~= i else { throw .invalid("\(field): \(i) does not fit int32") }
             self = .int(i)
         case (.scalar(.int64), .int64Value(let i)): self = .int(i)
         case (.scalar(.float32), .floatValue(let f)): self = .float(f)
@@ -52,7 +61,7 @@ extension OnlineValue {
             }
             self = .list(items)
         default:
-            throw invalidArgument("\(field): a \(Self.kindName(kind)) value for a feature of type \(type)")
+            throw .invalid("\(field): a \(Self.kindName(kind)) value for a feature of type \(type)")
         }
     }
 
@@ -70,15 +79,39 @@ extension OnlineValue {
     }
 }
 
-extension Featurestore_V1_KeyColumn {
-    /// The column's values as online key values (type checks happen where the key's declared type is known).
-    func onlineValues(field: String) throws(RPCError) -> [OnlineValue] {
+extension Featurestore_V1_KeyColumn: WireColumn {
+    public var count: Int {
         switch values {
-        case .int64Values(let a): return a.values.map { .int($0) }
-        case .stringValues(let a): return a.values.map { .string($0) }
-        case .bytesValues(let a): return a.values.map { .bytes(Array($0)) }
-        case nil: throw invalidArgument("\(field): no values (set int64_values, string_values or bytes_values)")
+        case .int64Values(let a): return a.values.count
+        case .stringValues(let a): return a.values.count
+        case .bytesValues(let a): return a.values.count
+        case nil: return 0
         }
+    }
+
+    /// Value `i` as the join key's declared type.
+    public func value(at i: Int, as type: ValueType, field: String) throws(ServingError) -> OnlineValue {
+        switch (values, type) {
+        case (.int64Values(let a), .scalar(.int64)): return .int(a.values[i])
+        case (.int64Values(let a), .scalar(.int32)):
+            let v = a.values[i]
+            guard Int64(Int32.min)...Int64(Int32.max) ~= v else { throw .invalid("\(field): \(v) does not fit int32") }
+            return .int(v)
+        case (.stringValues(let a), .scalar(.string)): return .string(a.values[i])
+        case (.bytesValues(let a), .scalar(.bytes)): return .bytes(Array(a.values[i]))
+        case (nil, _): throw .invalid("\(field): no values (set int64_values, string_values or bytes_values)")
+        case (.int64Values, _): throw .invalid("\(field): int64 values for a join key of type \(type)")
+        case (.stringValues, _): throw .invalid("\(field): string values for a join key of type \(type)")
+        case (.bytesValues, _): throw .invalid("\(field): bytes values for a join key of type \(type)")
+        }
+    }
+}
+
+extension Featurestore_V1_ValueList: WireColumn {
+    public var count: Int { values.count }
+
+    public func value(at i: Int, as type: ValueType, field: String) throws(ServingError) -> OnlineValue {
+        try OnlineValue(values[i], as: type, field: field)
     }
 }
 

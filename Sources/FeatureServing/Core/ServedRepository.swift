@@ -1,0 +1,64 @@
+import FeatureStore
+import Foundation
+import Logging
+import Synchronization
+
+/// The repository being served. After `featurectl apply` (the registry's apply time changes) the definitions are
+/// compiled again and swapped in: no restart needed. A reload that fails keeps serving the previous definitions.
+public final class ServedRepository: Sendable {
+    /// The compiled definitions served at one moment, with what lookups derive from them.
+    public struct Snapshot: Sendable {
+        public let store: FeatureStore
+        /// The declared type of every join key, by name (the compiler keeps one type per name).
+        public let joinKeyTypes: [String: ScalarType]
+
+        init(_ store: FeatureStore) {
+            self.store = store
+            var types: [String: ScalarType] = [:]
+            for entity in store.registry.entities {
+                for key in entity.joinKeys { types[key.name] = key.type }
+            }
+            joinKeyTypes = types
+        }
+    }
+
+    public let url: URL
+    private let state: Mutex<(snapshot: Snapshot, appliedAt: Date?)>
+    private let logger: Logger
+
+    public init(url: URL, logger: Logger = Logger(label: "featurestore.server")) throws(CompileError) {
+        self.url = url
+        self.logger = logger
+        let store = try FeatureStore(repository: url)
+        state = Mutex((Snapshot(store), Self.appliedAt(store)))
+    }
+
+    /// The definitions being served now.
+    public var snapshot: Snapshot { state.withLock { $0.snapshot } }
+
+    /// The feature store being served now.
+    public var store: FeatureStore { snapshot.store }
+
+    private static func appliedAt(_ store: FeatureStore) -> Date? {
+        guard FileManager.default.fileExists(atPath: store.registryURL.path) else { return nil }
+        return try? store.openRegistry(create: false).lastApplied()
+    }
+
+    /// Reloads when the registry was applied since the last load; returns whether it did.
+    @discardableResult
+    public func reloadIfApplied() -> Bool {
+        let current = store
+        let applied = Self.appliedAt(current)
+        guard applied != nil, applied != state.withLock({ $0.appliedAt }) else { return false }
+        do {
+            let fresh = try FeatureStore(repository: url)
+            state.withLock { $0 = (Snapshot(fresh), applied) }
+            logger.info("reloaded the repository after apply", metadata: ["views": "\(fresh.registry.featureViews.count)"])
+            return true
+        } catch {
+            logger.error("the repository changed but does not compile; still serving the previous definitions", metadata: ["error": "\(error)"])
+            state.withLock { $0.appliedAt = applied }
+            return false
+        }
+    }
+}

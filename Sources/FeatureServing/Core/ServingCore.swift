@@ -1,0 +1,247 @@
+import FeatureStore
+import Foundation
+import Synchronization
+
+/// Limits on requests.
+public struct ServingLimits: Sendable {
+    /// The most entity rows (or pushed rows) in one request.
+    public var maxBatch: Int = 10_000
+    /// The largest HTTP request body, in bytes.
+    public var maxBodyBytes: Int = 16 << 20
+    public init(maxBatch: Int = 10_000, maxBodyBytes: Int = 16 << 20) {
+        self.maxBatch = maxBatch
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// Counts of calls, shared by both faces of one server (for shutdown, tests and metrics).
+public final class ServingCounters: Sendable {
+    private let inFlightCount = Atomic<Int>(0)
+    private let totalCount = Atomic<Int>(0)
+
+    public init() {}
+
+    /// Calls being handled now.
+    public var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
+    /// Calls handled since start.
+    public var total: Int { totalCount.load(ordering: .relaxed) }
+
+    fileprivate func begin() {
+        inFlightCount.add(1, ordering: .relaxed)
+        totalCount.add(1, ordering: .relaxed)
+    }
+
+    fileprivate func end() {
+        inFlightCount.subtract(1, ordering: .relaxed)
+    }
+}
+
+/// Whether the server takes calls: SERVING until a graceful shutdown begins (both health endpoints read it).
+public final class ServingHealth: Sendable {
+    private let serving = Atomic<Bool>(true)
+    public init() {}
+    public var isServing: Bool { serving.load(ordering: .relaxed) }
+    /// Marks the server NOT_SERVING (at the start of a graceful shutdown, so load balancers stop sending).
+    public func markNotServing() { serving.store(false, ordering: .relaxed) }
+}
+
+/// A column of values as a client sent them (protobuf or JSON), converted to a declared type on demand.
+public protocol WireColumn {
+    /// The number of values.
+    var count: Int { get }
+    /// Value `i` as `type`; `field` names it in errors (`entities[driver_id][3]`).
+    func value(at i: Int, as type: ValueType, field: String) throws(ServingError) -> OnlineValue
+}
+
+/// What both faces of the server (gRPC and HTTP/JSON) do, in one place: the same checks, access control, metrics
+/// and store calls, so a lookup or a push means the same whichever protocol carries it.
+public final class ServingCore: Sendable {
+    public let repository: ServedRepository
+    public let limits: ServingLimits
+    public let access: AccessPolicy
+    public let metrics: ServingMetrics
+    public let counters = ServingCounters()
+    public let health = ServingHealth()
+
+    public init(repository: ServedRepository, limits: ServingLimits = ServingLimits(), access: AccessPolicy = .open,
+                metrics: ServingMetrics = .discarding()) {
+        self.repository = repository
+        self.limits = limits
+        self.access = access
+        self.metrics = metrics
+    }
+
+    /// Runs one call: counts it, times it and records its outcome by code.
+    public func call<T>(_ method: ServingMetrics.Method, _ transport: ServingMetrics.Transport,
+                        _ body: () throws(ServingError) -> T) throws(ServingError) -> T {
+        counters.begin()
+        metrics.started()
+        let start = ContinuousClock.now
+        var code = ServingError.Code.ok
+        defer {
+            let elapsed = ContinuousClock.now - start
+            metrics.finished(method, transport, code: code, nanoseconds: elapsed.nanoseconds)
+            counters.end()
+        }
+        do {
+            return try body()
+        } catch {
+            code = error.code
+            throw error
+        }
+    }
+
+    // MARK: Lookups
+
+    /// The latest values of `selection` for the entity rows in `entities` (join key name -> one value per row).
+    public func lookup<Column: WireColumn>(entities: [String: Column], selection: FeatureSelection?, fullFeatureNames: Bool,
+                                           authorization: String?, fields: LookupFields = .protobuf) throws(ServingError) -> OnlineFeatures {
+        let principal = try access.authenticate(authorization)
+        let snapshot = repository.snapshot
+        guard let selection else { throw .invalid("\(fields.features): give a feature service or feature references") }
+        if access.isEnabled {
+            let views = try storeCall { () throws(OnlineStoreError) in try snapshot.store.featureViewNames(for: selection) }
+            try access.authorize(principal, .read, views: views)
+        }
+        var rows: Int? = nil
+        var converted: [String: [OnlineValue]] = [:]
+        for (name, column) in entities {
+            guard let type = snapshot.joinKeyTypes[name] else {
+                throw .invalid("\(fields.entities)[\(name)]: no entity has the join key '\(name)'\(Self.hint(name, snapshot.joinKeyTypes.keys))")
+            }
+            if let rows, rows != column.count {
+                throw .invalid("\(fields.entities)[\(name)]: \(column.count) values, but other join keys have \(rows)")
+            }
+            rows = column.count
+            var values: [OnlineValue] = []
+            values.reserveCapacity(column.count)
+            for i in 0..<column.count {
+                let v = try column.value(at: i, as: .scalar(type), field: "\(fields.entities)[\(name)][\(i)]")
+                if v == .null { throw .invalid("\(fields.entities)[\(name)][\(i)]: a join key cannot be null") }
+                values.append(v)
+            }
+            converted[name] = values
+        }
+        guard let rows, rows > 0 else { throw .invalid("\(fields.entities): empty batch (give at least one entity row)") }
+        guard rows <= limits.maxBatch else { throw .invalid("\(fields.entities): \(rows) rows, over the limit of \(limits.maxBatch)") }
+        let start = ContinuousClock.now
+        let result = try storeCall { () throws(OnlineStoreError) in
+            try snapshot.store.getOnlineFeatures(entities: converted, features: selection, fullFeatureNames: fullFeatureNames)
+        }
+        metrics.storeRead(nanoseconds: (ContinuousClock.now - start).nanoseconds)
+        metrics.entityRows(.getOnlineFeatures, rows)
+        return result
+    }
+
+    // MARK: Pushes
+
+    /// Writes rows to a view's online table through the event-time-ordered upsert; returns rows written
+    /// (rows older than what is stored are received but not written).
+    public func push<Keys: WireColumn, Features: WireColumn>(
+        view name: String, entities: [String: Keys], eventTimestamps: [Int64], createdTimestamps: [Int64],
+        features: [String: Features], authorization: String?, fields: PushFields = .protobuf
+    ) throws(ServingError) -> (received: Int, written: Int) {
+        let principal = try access.authenticate(authorization)
+        let store = repository.store
+        let registry = store.registry
+        guard let view = registry.featureView(named: name) else {
+            throw .invalid("\(fields.featureView): no feature view '\(name)'\(Self.hint(name, registry.featureViews.map(\.name)))")
+        }
+        try access.authorize(principal, .write, views: [view.name])
+        guard view.online else { throw .invalid("\(fields.featureView): '\(view.name)' is not online (online: false)") }
+        let n = eventTimestamps.count
+        guard n > 0 else { throw .invalid("\(fields.eventTimestamps): empty batch (one time per row)") }
+        guard n <= limits.maxBatch else { throw .invalid("\(fields.eventTimestamps): \(n) rows, over the limit of \(limits.maxBatch)") }
+        guard createdTimestamps.isEmpty || createdTimestamps.count == n else {
+            throw .invalid("\(fields.createdTimestamps): \(createdTimestamps.count) values for \(n) rows")
+        }
+        let keys = registry.joinKeys(of: view)
+        for given in entities.keys where !keys.contains(where: { $0.name == given }) {
+            throw .invalid("\(fields.entities)[\(given)]: feature view '\(view.name)' has no join key '\(given)'; its keys: \(keys.map(\.name).joined(separator: ", "))")
+        }
+        var keyColumns: [[OnlineValue]] = []
+        for key in keys {
+            guard let column = entities[key.name] else { throw .invalid("\(fields.entities): missing join key '\(key.name)'") }
+            guard column.count == n else { throw .invalid("\(fields.entities)[\(key.name)]: \(column.count) values for \(n) rows") }
+            var values: [OnlineValue] = []
+            for i in 0..<n {
+                let v = try column.value(at: i, as: .scalar(key.type), field: "\(fields.entities)[\(key.name)][\(i)]")
+                if v == .null { throw .invalid("\(fields.entities)[\(key.name)][\(i)]: a join key cannot be null") }
+                values.append(v)
+            }
+            keyColumns.append(values)
+        }
+        for given in features.keys where view.feature(named: given) == nil {
+            throw .invalid("\(fields.features)[\(given)]: feature view '\(view.name)' has no feature '\(given)'\(Self.hint(given, view.features.map(\.name)))")
+        }
+        var featureColumns: [[OnlineValue]] = []
+        for feature in view.features {
+            guard let column = features[feature.name] else {
+                featureColumns.append(Array(repeating: .null, count: n))
+                continue
+            }
+            guard column.count == n else { throw .invalid("\(fields.features)[\(feature.name)]: \(column.count) values for \(n) rows") }
+            var values: [OnlineValue] = []
+            for i in 0..<n {
+                values.append(try column.value(at: i, as: feature.type, field: "\(fields.features)[\(feature.name)][\(i)]"))
+            }
+            featureColumns.append(values)
+        }
+        let rows = (0..<n).map { i in
+            OnlineRow(key: keyColumns.map { $0[i] }, eventTimestamp: eventTimestamps[i],
+                      createdTimestamp: createdTimestamps.isEmpty ? 0 : createdTimestamps[i],
+                      values: featureColumns.map { $0[i] })
+        }
+        let written = try storeCall { () throws(OnlineStoreError) in try store.onlineStore().write(rows, to: view, keys: keys) }
+        metrics.entityRows(.pushFeatures, n)
+        return (n, written)
+    }
+
+    // MARK: Catalog
+
+    /// The registry, for catalog calls (after the catalog access check).
+    public func catalog(authorization: String?) throws(ServingError) -> Registry {
+        try access.authorizeCatalog(authorization)
+        return repository.store.registry
+    }
+
+    // MARK: Helpers
+
+    private func storeCall<T>(_ body: () throws(OnlineStoreError) -> T) throws(ServingError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw ServingError(error.invalidRequest ? .invalidArgument : .internal, error.message)
+        }
+    }
+
+    static func hint(_ name: String, _ candidates: some Sequence<String>) -> String {
+        Suggestion.hint(for: name, in: candidates)
+    }
+}
+
+/// The request field names used in messages, which differ slightly between the protobuf and JSON forms.
+public struct LookupFields: Sendable {
+    public var entities: String
+    public var features: String
+    public static let protobuf = LookupFields(entities: "entities", features: "features")
+    public static let json = LookupFields(entities: "entities", features: "feature_service or features")
+}
+
+/// The push request field names used in messages.
+public struct PushFields: Sendable {
+    public var featureView = "feature_view"
+    public var entities = "entities"
+    public var eventTimestamps: String
+    public var createdTimestamps: String
+    public var features = "features"
+    public static let protobuf = PushFields(eventTimestamps: "event_timestamps_micros", createdTimestamps: "created_timestamps_micros")
+    public static let json = PushFields(eventTimestamps: "event_timestamps", createdTimestamps: "created_timestamps")
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

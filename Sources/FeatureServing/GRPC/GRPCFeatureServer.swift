@@ -1,0 +1,52 @@
+import FeatureServingAPI
+import FeatureStore
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Logging
+import ServiceLifecycle
+
+/// The gRPC face of the feature store as a swift-service-lifecycle `Service`: serves `featurestore.v1.FeatureServing`
+/// and `grpc.health.v1.Health` over HTTP/2 (plaintext); on graceful shutdown marks itself NOT_SERVING and stops
+/// accepting calls (streams in flight are left to the transport's quiescing).
+public final class GRPCFeatureServer: Service, Sendable {
+    public let core: ServingCore
+    private let server: GRPCServer<HTTP2ServerTransport.Posix>
+    private let logger: Logger
+
+    public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6570, logger: Logger = Logger(label: "featurestore.grpc")) {
+        self.core = core
+        self.logger = logger
+        server = GRPCServer(
+            transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext),
+            services: [ServingService(core: core), HealthService(health: core.health)])
+    }
+
+    /// The bound port, once listening (port 0 picks a free port).
+    public var listeningPort: Int? {
+        get async throws { try await server.listeningAddress?.ipv4?.port }
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await self.server.serve() }
+                group.addTask {
+                    if let port = try await self.listeningPort {
+                        self.logger.info("gRPC listening", metadata: ["port": "\(port)", "repository": "\(self.core.repository.url.path)"])
+                    }
+                }
+                try await group.waitForAll()
+            }
+        } onGracefulShutdown: {
+            self.logger.info("graceful shutdown: no new gRPC calls")
+            self.shutdown()
+        }
+    }
+
+    /// Stops the server (as a graceful shutdown does); for embedding and tests.
+    public func shutdown() {
+        core.health.markNotServing()
+        server.beginGracefulShutdown()
+    }
+}

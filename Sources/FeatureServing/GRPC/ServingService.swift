@@ -1,0 +1,132 @@
+import FeatureServingAPI
+import FeatureStore
+import GRPCCore
+
+/// The `featurestore.v1.FeatureServing` gRPC service: protobuf in and out around the shared ``ServingCore``.
+public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
+    let core: ServingCore
+
+    public init(core: ServingCore) {
+        self.core = core
+    }
+
+    /// The `authorization` metadata value (`Bearer <token>`), if sent.
+    private static func authorization(_ metadata: Metadata) -> String? {
+        for value in metadata[stringValues: "authorization"] { return value }
+        return nil
+    }
+
+    private func serve<T>(_ method: ServingMetrics.Method, _ body: () throws(ServingError) -> T) throws(RPCError) -> T {
+        do {
+            return try core.call(method, .grpc, body)
+        } catch {
+            throw error.rpcError
+        }
+    }
+
+    public func getOnlineFeatures(request: ServerRequest<Featurestore_V1_GetOnlineFeaturesRequest>,
+                                  context: ServerContext) async throws -> ServerResponse<Featurestore_V1_GetOnlineFeaturesResponse> {
+        let authorization = Self.authorization(request.metadata)
+        let message = request.message
+        let response = try serve(.getOnlineFeatures) { () throws(ServingError) in
+            let selection: FeatureSelection?
+            switch message.features {
+            case .featureService(let name):
+                selection = .service(name)
+            case .featureRefs(let refs):
+                var parsed: [FeatureReference] = []
+                for (i, text) in refs.refs.enumerated() {
+                    guard let ref = FeatureReference(parsing: text) else {
+                        throw .invalid("feature_refs.refs[\(i)]: '\(text)' is not 'view' or 'view:feature'")
+                    }
+                    parsed.append(ref)
+                }
+                guard !parsed.isEmpty else { throw .invalid("feature_refs: empty (name at least one feature)") }
+                selection = .references(parsed)
+            case nil:
+                throw .invalid("features: set feature_service or feature_refs")
+            }
+            let result = try core.lookup(entities: message.entities, selection: selection,
+                                         fullFeatureNames: message.fullFeatureNames, authorization: authorization)
+            return Featurestore_V1_GetOnlineFeaturesResponse(result)
+        }
+        return ServerResponse(message: response)
+    }
+
+    public func pushFeatures(request: ServerRequest<Featurestore_V1_PushFeaturesRequest>,
+                             context: ServerContext) async throws -> ServerResponse<Featurestore_V1_PushFeaturesResponse> {
+        let authorization = Self.authorization(request.metadata)
+        let message = request.message
+        let result = try serve(.pushFeatures) { () throws(ServingError) in
+            try core.push(view: message.featureView, entities: message.entities, eventTimestamps: message.eventTimestampsMicros,
+                          createdTimestamps: message.createdTimestampsMicros, features: message.features, authorization: authorization)
+        }
+        return ServerResponse(message: .with {
+            $0.rowsReceived = Int32(result.received)
+            $0.rowsWritten = Int32(result.written)
+        })
+    }
+
+    public func listFeatureViews(request: ServerRequest<Featurestore_V1_ListFeatureViewsRequest>,
+                                 context: ServerContext) async throws -> ServerResponse<Featurestore_V1_ListFeatureViewsResponse> {
+        let authorization = Self.authorization(request.metadata)
+        let response = try serve(.listFeatureViews) { () throws(ServingError) in
+            let registry = try core.catalog(authorization: authorization)
+            return Featurestore_V1_ListFeatureViewsResponse.with {
+                $0.featureViews = registry.featureViews.map { Featurestore_V1_FeatureViewSpec($0, registry: registry) }
+            }
+        }
+        return ServerResponse(message: response)
+    }
+
+    public func getFeatureView(request: ServerRequest<Featurestore_V1_GetFeatureViewRequest>,
+                               context: ServerContext) async throws -> ServerResponse<Featurestore_V1_FeatureViewSpec> {
+        let authorization = Self.authorization(request.metadata)
+        let name = request.message.name
+        let response = try serve(.getFeatureView) { () throws(ServingError) in
+            let registry = try core.catalog(authorization: authorization)
+            guard let view = registry.featureView(named: name) else {
+                throw ServingError(.notFound, "name: no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))")
+            }
+            return Featurestore_V1_FeatureViewSpec(view, registry: registry)
+        }
+        return ServerResponse(message: response)
+    }
+
+    public func listFeatureServices(request: ServerRequest<Featurestore_V1_ListFeatureServicesRequest>,
+                                    context: ServerContext) async throws -> ServerResponse<Featurestore_V1_ListFeatureServicesResponse> {
+        let authorization = Self.authorization(request.metadata)
+        let response = try serve(.listFeatureServices) { () throws(ServingError) in
+            let registry = try core.catalog(authorization: authorization)
+            return Featurestore_V1_ListFeatureServicesResponse.with {
+                $0.featureServices = registry.featureServices.map { service in
+                    .with {
+                        $0.name = service.name
+                        $0.features = service.features.map(\.description)
+                        $0.description_p = service.description
+                        $0.owner = service.owner
+                        $0.tags = service.tags
+                    }
+                }
+            }
+        }
+        return ServerResponse(message: response)
+    }
+}
+
+extension Featurestore_V1_GetOnlineFeaturesResponse {
+    /// The column-wise protobuf form of a lookup's result.
+    init(_ result: OnlineFeatures) {
+        self.init()
+        entityCount = Int32(result.entityCount)
+        featureNames = result.columns.map(\.name)
+        features = result.columns.map { column in
+            var out = Featurestore_V1_FeatureColumn()
+            out.name = column.name
+            out.values = column.values.map(\.proto)
+            out.statuses = column.statuses.map(\.proto)
+            out.eventTimestampsMicros = column.eventTimestamps.map { $0 ?? 0 }
+            return out
+        }
+    }
+}

@@ -1,0 +1,226 @@
+import FeatureStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import Prometheus
+import ServiceLifecycle
+import Synchronization
+
+/// The HTTP/JSON face of the feature store (Hummingbird), for tools, browsers and languages without gRPC:
+///
+/// - `POST /v1/online-features`: a lookup, with the meaning of gRPC `GetOnlineFeatures`.
+/// - `POST /v1/push`: rows to a view's online table, with the meaning of gRPC `PushFeatures`.
+/// - `GET /healthz`: 200 while serving, 503 once a graceful shutdown has begun.
+/// - `GET /metrics`: Prometheus text exposition of the server's metrics.
+///
+/// Errors are JSON `{"error": {"code": "INVALID_ARGUMENT", "message": "entities[driver_id][2]: ..."}}` with the
+/// HTTP status of the code (400, 401, 403, 404, 413, 500).
+public final class HTTPFeatureServer: Service, Sendable {
+    public let core: ServingCore
+    private let metricsRegistry: PrometheusCollectorRegistry?
+    private let host: String
+    private let port: Int
+    private let logger: Logger
+    private let boundPort = Mutex<Int?>(nil)
+
+    public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6566, metricsRegistry: PrometheusCollectorRegistry?,
+                logger: Logger = Logger(label: "featurestore.http")) {
+        self.core = core
+        self.host = host
+        self.port = port
+        self.metricsRegistry = metricsRegistry
+        self.logger = logger
+    }
+
+    /// The bound port, once listening (port 0 picks a free port).
+    public var listeningPort: Int? { boundPort.withLock { $0 } }
+
+    public func run() async throws {
+        let router = Router()
+        let routes = HTTPRoutes(core: core, metricsRegistry: metricsRegistry)
+        routes.register(on: router)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "FeatureServer"),
+            onServerRunning: { [self] channel in
+                let port = channel.localAddress?.port
+                boundPort.withLock { $0 = port }
+                logger.info("HTTP listening", metadata: ["port": "\(port ?? -1)", "repository": "\(core.repository.url.path)"])
+            },
+            logger: logger)
+        try await withGracefulShutdownHandler {
+            try await app.run()
+        } onGracefulShutdown: { [core] in
+            core.health.markNotServing()
+        }
+    }
+}
+
+/// The HTTP routes, over the shared core.
+struct HTTPRoutes: Sendable {
+    let core: ServingCore
+    let metricsRegistry: PrometheusCollectorRegistry?
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/healthz") { _, _ -> Response in
+            let serving = core.health.isServing
+            return Self.json(serving ? .ok : .serviceUnavailable, Array("{\"status\":\"\(serving ? "SERVING" : "NOT_SERVING")\"}".utf8))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            guard let metricsRegistry else {
+                return Self.error(ServingError(.notFound, "metrics are not collected by this server"))
+            }
+            var buffer = ByteBuffer()
+            buffer.writeBytes(metricsRegistry.emitToBuffer())
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: buffer))
+        }
+        router.post("/v1/online-features") { request, _ -> Response in
+            await handle(request, .getOnlineFeatures) { body, authorization throws(ServingError) in
+                try lookup(body, authorization: authorization)
+            }
+        }
+        router.post("/v1/push") { request, _ -> Response in
+            await handle(request, .pushFeatures) { body, authorization throws(ServingError) in
+                try push(body, authorization: authorization)
+            }
+        }
+    }
+
+    /// Reads the body, runs the call through the core (counted and timed), and renders the result or the error.
+    private func handle(_ request: Request, _ method: ServingMetrics.Method,
+                        _ body: ([UInt8], String?) throws(ServingError) -> [UInt8]) async -> Response {
+        let authorization = request.headers[.authorization]
+        let bytes: [UInt8]
+        do {
+            var buffer = try await request.body.collect(upTo: core.limits.maxBodyBytes)
+            bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        } catch is NIOTooManyBytesError {
+            return Self.json(.contentTooLarge, Self.errorBody(code: "INVALID_ARGUMENT", message: "body: over the limit of \(core.limits.maxBodyBytes) bytes"))
+        } catch {
+            return Self.error(ServingError(.invalidArgument, "body: could not be read (\(error))"))
+        }
+        do {
+            let out = try core.call(method, .http) { () throws(ServingError) in try body(bytes, authorization) }
+            return Self.json(.ok, out)
+        } catch {
+            return Self.error(error)
+        }
+    }
+
+    // MARK: Lookups
+
+    static let lookupFields = ["feature_service", "features", "entities", "full_feature_names"]
+
+    private func lookup(_ bytes: [UInt8], authorization: String?) throws(ServingError) -> [UInt8] {
+        let body = try JSONObject(JSONValue.parse(bytes), path: "", allowed: Self.lookupFields)
+        let service = try body.string("feature_service")
+        let refs = try body.array("features")
+        var selection: FeatureSelection? = nil
+        switch (service, refs) {
+        case (_?, _?):
+            throw .invalid("feature_service, features: give one, not both")
+        case (let name?, nil):
+            selection = .service(name)
+        case (nil, let refs?):
+            guard !refs.isEmpty else { throw .invalid("features: empty (name at least one feature)") }
+            var parsed: [FeatureReference] = []
+            for (i, item) in refs.enumerated() {
+                guard case .string(let text) = item, let ref = FeatureReference(parsing: text) else {
+                    throw .invalid("features[\(i)]: expected 'view' or 'view:feature', found \(item.kindName)")
+                }
+                parsed.append(ref)
+            }
+            selection = .references(parsed)
+        case (nil, nil):
+            selection = nil
+        }
+        guard let entities = try body.columns("entities") else { throw .invalid("entities: missing (join key name -> array of values)") }
+        let result = try core.lookup(entities: entities, selection: selection, fullFeatureNames: try body.bool("full_feature_names") ?? false,
+                                     authorization: authorization, fields: .json)
+        return Self.render(result)
+    }
+
+    /// `{"metadata": {"feature_names": [...]}, "entity_count": n, "results": [{"values", "statuses", "event_timestamps"}]}`,
+    /// one result per feature, in the order of `feature_names` (Feast's response shape).
+    static func render(_ result: OnlineFeatures) -> [UInt8] {
+        var w = JSONWriter(capacity: 128 + result.columns.count * result.entityCount * 40)
+        w.raw("{\"metadata\":{\"feature_names\":")
+        w.array(result.columns) { w, c in w.string(c.name) }
+        w.raw("},\"entity_count\":\(result.entityCount),\"results\":")
+        w.array(result.columns) { w, column in
+            w.raw("{\"values\":")
+            w.array(column.values) { w, v in w.value(v) }
+            w.raw(",\"statuses\":")
+            w.array(column.statuses) { w, s in w.string(s.protoName) }
+            w.raw(",\"event_timestamps\":")
+            w.array(column.eventTimestamps) { w, t in
+                if let t { w.timestamp(micros: t) } else { w.raw("null") }
+            }
+            w.raw("}")
+        }
+        w.raw("}")
+        return w.bytes
+    }
+
+    // MARK: Pushes
+
+    static let pushFields = ["feature_view", "entities", "event_timestamps", "created_timestamps", "features"]
+
+    private func push(_ bytes: [UInt8], authorization: String?) throws(ServingError) -> [UInt8] {
+        let body = try JSONObject(JSONValue.parse(bytes), path: "", allowed: Self.pushFields)
+        guard let view = try body.string("feature_view") else { throw .invalid("feature_view: missing") }
+        let events = try Self.timestamps(body.array("event_timestamps") ?? [], field: "event_timestamps")
+        let created = try Self.timestamps(body.array("created_timestamps") ?? [], field: "created_timestamps")
+        let result = try core.push(view: view, entities: body.columns("entities") ?? [:], eventTimestamps: events,
+                                   createdTimestamps: created, features: body.columns("features") ?? [:],
+                                   authorization: authorization, fields: .json)
+        return Array("{\"rows_received\":\(result.received),\"rows_written\":\(result.written)}".utf8)
+    }
+
+    private static func timestamps(_ values: [JSONValue], field: String) throws(ServingError) -> [Int64] {
+        var out: [Int64] = []
+        out.reserveCapacity(values.count)
+        for (i, v) in values.enumerated() {
+            guard case .timestamp(let micros) = try JSONColumn.convert(v, as: .scalar(.timestamp), field: "\(field)[\(i)]") else {
+                throw .invalid("\(field)[\(i)]: a time is required (ISO-8601 or epoch microseconds)")
+            }
+            out.append(micros)
+        }
+        return out
+    }
+
+    // MARK: Responses
+
+    static func json(_ status: HTTPResponse.Status, _ bytes: [UInt8]) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(bytes)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: buffer))
+    }
+
+    static func errorBody(code: String, message: String) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"error\":{\"code\":")
+        w.string(code)
+        w.raw(",\"message\":")
+        w.string(message)
+        w.raw("}}")
+        return w.bytes
+    }
+
+    static func error(_ error: ServingError) -> Response {
+        json(HTTPResponse.Status(code: error.code.httpStatus), errorBody(code: error.code.rawValue, message: error.message))
+    }
+}
+
+extension FeatureStatus {
+    /// The status's name in the API (as in the protobuf enum).
+    var protoName: String {
+        switch self {
+        case .present: return "PRESENT"
+        case .nullValue: return "NULL_VALUE"
+        case .notFound: return "NOT_FOUND"
+        case .outsideMaxAge: return "OUTSIDE_MAX_AGE"
+        }
+    }
+}

@@ -1,0 +1,247 @@
+import Columnar
+import FeatureStore
+import Foundation
+
+/// A JSON document as decoded from an HTTP request body. Numbers keep their exact form: integers as `Int64`,
+/// others as the nearest `Double` (Foundation's decoder rounds correctly).
+public enum JSONValue: Sendable, Equatable, Decodable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case array([JSONValue])
+    case object([String: JSONValue])
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            self = .null
+        } else if let b = try? c.decode(Bool.self) {
+            self = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            self = .int(i)
+        } else if let d = try? c.decode(Double.self) {
+            self = .double(d)
+        } else if let s = try? c.decode(String.self) {
+            self = .string(s)
+        } else if let a = try? c.decode([JSONValue].self) {
+            self = .array(a)
+        } else {
+            self = .object(try c.decode([String: JSONValue].self))
+        }
+    }
+
+    /// Parses a request body; the error says where the JSON is malformed.
+    static func parse(_ bytes: some Collection<UInt8>) throws(ServingError) -> JSONValue {
+        guard !bytes.isEmpty else { throw .invalid("body: empty; send a JSON object") }
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch let DecodingError.dataCorrupted(context) {
+            let detail = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+            throw .invalid("body: not valid JSON (\(detail))")
+        } catch {
+            throw .invalid("body: not valid JSON (\(error))")
+        }
+    }
+
+    /// The kind of value, for messages.
+    var kindName: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .int: return "an integer"
+        case .double: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+}
+
+/// The fields of a JSON object, read one by one with errors that name the field; unknown fields are rejected.
+struct JSONObject {
+    let fields: [String: JSONValue]
+    let path: String
+
+    init(_ value: JSONValue, path: String, allowed: [String]) throws(ServingError) {
+        guard case .object(let fields) = value else {
+            throw .invalid("\(path.isEmpty ? "body" : path): expected a JSON object, found \(value.kindName)")
+        }
+        for key in fields.keys.sorted() where !allowed.contains(key) {
+            throw .invalid("\(path.isEmpty ? "" : path + ".")\(key): unknown field\(Suggestion.hint(for: key, in: allowed)); fields: \(allowed.joined(separator: ", "))")
+        }
+        self.fields = fields
+        self.path = path
+    }
+
+    func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func value(_ key: String) -> JSONValue? {
+        guard let v = fields[key], v != .null else { return nil }
+        return v
+    }
+
+    func string(_ key: String) throws(ServingError) -> String? {
+        guard let v = value(key) else { return nil }
+        guard case .string(let s) = v else { throw .invalid("\(name(key)): expected a string, found \(v.kindName)") }
+        return s
+    }
+
+    func bool(_ key: String) throws(ServingError) -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard case .bool(let b) = v else { throw .invalid("\(name(key)): expected true or false, found \(v.kindName)") }
+        return b
+    }
+
+    func array(_ key: String) throws(ServingError) -> [JSONValue]? {
+        guard let v = value(key) else { return nil }
+        guard case .array(let a) = v else { throw .invalid("\(name(key)): expected an array, found \(v.kindName)") }
+        return a
+    }
+
+    /// An object of arrays (`{"driver_id": [1, 2]}`): column-wise values.
+    func columns(_ key: String) throws(ServingError) -> [String: JSONColumn]? {
+        guard let v = value(key) else { return nil }
+        guard case .object(let o) = v else { throw .invalid("\(name(key)): expected an object of arrays, found \(v.kindName)") }
+        var out: [String: JSONColumn] = [:]
+        for (column, values) in o {
+            guard case .array(let a) = values else { throw .invalid("\(name(key))[\(column)]: expected an array, found \(values.kindName)") }
+            out[column] = JSONColumn(values: a)
+        }
+        return out
+    }
+}
+
+/// A JSON array of values for one column, converted to the declared type on demand.
+///
+/// Integers for `int32`/`int64`; numbers (or "NaN", "Infinity", "-Infinity") for floats; strings; base64 strings for
+/// `bytes`; ISO-8601 strings or integer epoch microseconds for timestamps; arrays for lists; null for a missing value.
+public struct JSONColumn: WireColumn, Sendable {
+    public var values: [JSONValue]
+
+    public var count: Int { values.count }
+
+    public func value(at i: Int, as type: ValueType, field: String) throws(ServingError) -> OnlineValue {
+        try Self.convert(values[i], as: type, field: field)
+    }
+
+    static func convert(_ value: JSONValue, as type: ValueType, field: String) throws(ServingError) -> OnlineValue {
+        if value == .null { return .null }
+        switch (type, value) {
+        case (.scalar(.bool), .bool(let b)): return .bool(b)
+        case (.scalar(.int64), .int(let i)): return .int(i)
+        case (.scalar(.int32), .int(let i)):
+            guard Int64(Int32.min)...Int64(Int32.max) ~= i else { throw .invalid("\(field): \(i) does not fit int32") }
+            return .int(i)
+        case (.scalar(.float32), _), (.scalar(.float64), _):
+            guard let d = number(value) else { break }
+            return type == .scalar(.float32) ? .float(Float(d)) : .double(d)
+        case (.scalar(.string), .string(let s)): return .string(s)
+        case (.scalar(.bytes), .string(let s)):
+            guard let data = Data(base64Encoded: s) else { throw .invalid("\(field): not base64 (bytes are sent as base64 strings)") }
+            return .bytes(Array(data))
+        case (.scalar(.timestamp), .int(let micros)): return .timestamp(micros)
+        case (.scalar(.timestamp), .string(let s)):
+            guard let micros = TimeParsing.iso8601Micros(s) else {
+                throw .invalid("\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
+            }
+            return .timestamp(micros)
+        case (.list(let inner), .array(let items)):
+            var out: [OnlineValue] = []
+            for (k, item) in items.enumerated() {
+                out.append(try convert(item, as: .scalar(inner), field: "\(field)[\(k)]"))
+            }
+            return .list(out)
+        default:
+            break
+        }
+        throw .invalid("\(field): \(value.kindName) for type \(type)")
+    }
+
+    private static func number(_ value: JSONValue) -> Double? {
+        switch value {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        case .string("NaN"): return .nan
+        case .string("Infinity"): return .infinity
+        case .string("-Infinity"): return -.infinity
+        default: return nil
+        }
+    }
+}
+
+/// Writes JSON text into a byte buffer, exactly: integers as written, floats in their shortest round-trip form.
+struct JSONWriter {
+    var bytes: [UInt8] = []
+
+    init(capacity: Int = 256) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func raw(_ text: String) {
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    mutating func string(_ s: String) {
+        bytes.append(34)
+        for b in s.utf8 {
+            switch b {
+            case 34: bytes.append(contentsOf: [92, 34])
+            case 92: bytes.append(contentsOf: [92, 92])
+            case 10: bytes.append(contentsOf: [92, 110])
+            case 13: bytes.append(contentsOf: [92, 114])
+            case 9: bytes.append(contentsOf: [92, 116])
+            case 0..<32:
+                let hex = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [92, 117, 48, 48, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: bytes.append(b)
+            }
+        }
+        bytes.append(34)
+    }
+
+    mutating func double(_ d: Double) {
+        if d.isNaN { raw("\"NaN\"") } else if d.isInfinite { raw(d > 0 ? "\"Infinity\"" : "\"-Infinity\"") } else { raw(d.description) }
+    }
+
+    mutating func float(_ f: Float) {
+        if f.isNaN || f.isInfinite { double(Double(f)) } else { raw(f.description) }
+    }
+
+    mutating func timestamp(micros: Int64) {
+        string(Column.isoTimestamp(micros, unit: .microseconds, utc: true))
+    }
+
+    mutating func value(_ v: OnlineValue) {
+        switch v {
+        case .null: raw("null")
+        case .bool(let b): raw(b ? "true" : "false")
+        case .int(let i): raw(String(i))
+        case .float(let f): float(f)
+        case .double(let d): double(d)
+        case .string(let s): string(s)
+        case .bytes(let b): string(Data(b).base64EncodedString())
+        case .timestamp(let t): timestamp(micros: t)
+        case .list(let items):
+            bytes.append(91)
+            for (i, item) in items.enumerated() {
+                if i > 0 { bytes.append(44) }
+                value(item)
+            }
+            bytes.append(93)
+        }
+    }
+
+    /// `[a,b,c]` with `element` writing each item.
+    mutating func array<S: Sequence>(_ items: S, _ element: (inout JSONWriter, S.Element) -> Void) {
+        bytes.append(91)
+        var first = true
+        for item in items {
+            if !first { bytes.append(44) }
+            first = false
+            element(&self, item)
+        }
+        bytes.append(93)
+    }
+}
