@@ -1,0 +1,171 @@
+import FeatureServing
+import FeatureServingAPI
+import FeatureStore
+import Foundation
+import Testing
+
+@Suite("FeatureServer over HTTP/JSON", .serialized)
+struct HTTPServerTests {
+    @Test("push then read by refs and by service: Feast-shaped JSON with values, statuses and event times")
+    func pushThenRead() async throws {
+        let f = try await ServerFixture()
+        let pushed = try await f.http("POST", "/v1/push", json: """
+            {"feature_view": "stats", "entities": {"driver_id": [1, 2, 3]},
+             "event_timestamps": ["\(iso(secondsAgo: 10))", "\(iso(secondsAgo: 10))", "\(iso(secondsAgo: 7200))"],
+             "features": {"conv": [0.1, null, 0.9], "trips": [9007199254740993, 2, 3], "tags": [["a", "b\\"c"], [], null]}}
+            """)
+        #expect(pushed.status == 200 && pushed.contentType == "application/json")
+        #expect(pushed.body == #"{"rows_received":3,"rows_written":3}"#)
+        _ = try await f.http("POST", "/v1/push", json: """
+            {"feature_view": "route_stats", "entities": {"origin": ["A"], "dest": ["B"]},
+             "event_timestamps": [1000], "features": {"minutes": [12.5]}}
+            """)
+        let byRefs = try await f.http("POST", "/v1/online-features", json: """
+            {"features": ["stats:conv", "stats:trips", "stats:tags"], "entities": {"driver_id": [1, 2, 3, 4]}}
+            """)
+        #expect(byRefs.status == 200)
+        let json = byRefs.json
+        #expect((json["metadata"] as? [String: Any])?["feature_names"] as? [String] == ["conv", "trips", "tags"])
+        #expect(json["entity_count"] as? Int == 4)
+        let results = try #require(json["results"] as? [[String: Any]])
+        #expect(results[0]["statuses"] as? [String] == ["PRESENT", "NULL_VALUE", "OUTSIDE_MAX_AGE", "NOT_FOUND"])
+        // Exact numbers: shortest round-trip doubles and 64-bit integers as written.
+        #expect(byRefs.body.contains(#""values":[0.1,null,null,null]"#))
+        #expect(byRefs.body.contains(#""values":[9007199254740993,2,null,null]"#))
+        #expect(byRefs.body.contains(#""values":[["a","b\"c"],[],null,null]"#))
+        let times = try #require(results[0]["event_timestamps"] as? [Any])
+        #expect((times[0] as? String)?.hasSuffix("Z") == true && times[3] is NSNull)
+
+        let byService = try await f.http("POST", "/v1/online-features", json: """
+            {"feature_service": "ranking", "full_feature_names": true,
+             "entities": {"driver_id": [1], "origin": ["A"], "dest": ["B"]}}
+            """)
+        #expect((byService.json["metadata"] as? [String: Any])?["feature_names"] as? [String]
+                == ["stats__conv", "stats__trips", "stats__tags", "route_stats__minutes"])
+        #expect(byService.body.contains(#"{"values":[12.5],"statuses":["PRESENT"],"event_timestamps":["1970-01-01T00:00:00.001Z"]}"#))
+        try await f.stop()
+    }
+
+    @Test("HTTP and gRPC answer the same lookup with the same values and statuses")
+    func sameAnswerAsGRPC() async throws {
+        let f = try await ServerFixture()
+        _ = try await f.withClient { client in try await push(client, ids: [5, 6], agesSeconds: [1, 7200], conv: [0.25, 0.75]) }
+        let grpc = try await f.withClient { client in
+            try await client.getOnlineFeatures(.with {
+                $0.entities = ["driver_id": ints([5, 6, 7])]
+                $0.featureService = "ranking"
+                $0.entities["origin"] = strings(["x", "y", "z"])
+                $0.entities["dest"] = strings(["x", "y", "z"])
+            })
+        }
+        let http = try await f.http("POST", "/v1/online-features", json: """
+            {"feature_service": "ranking", "entities": {"driver_id": [5, 6, 7], "origin": ["x", "y", "z"], "dest": ["x", "y", "z"]}}
+            """)
+        let results = try #require(http.json["results"] as? [[String: Any]])
+        #expect((http.json["metadata"] as? [String: Any])?["feature_names"] as? [String] == grpc.featureNames)
+        for (column, result) in zip(grpc.features, results) {
+            #expect(column.statuses.map { "\($0)".uppercased() } == (result["statuses"] as? [String])?.map { $0.replacingOccurrences(of: "_", with: "") })
+        }
+        #expect(grpc.features[0].values[0].doubleValue == 0.25 && http.body.contains(#""values":[0.25,null,null]"#))
+        try await f.stop()
+    }
+
+    @Test("bad requests are 400 with a JSON error naming the field", arguments: [
+        ("not json", "{\"features\": [", "body: not valid JSON"),
+        ("not an object", "[1, 2]", "body: expected a JSON object, found an array"),
+        ("empty body", "", "body: empty"),
+        ("unknown field", #"{"feature": ["stats:conv"], "entities": {"driver_id": [1]}}"#, "feature: unknown field; did you mean 'features'?"),
+        ("no features", #"{"entities": {"driver_id": [1]}}"#, "feature_service or features: give a feature service or feature references"),
+        ("both", #"{"feature_service": "ranking", "features": ["stats"], "entities": {"driver_id": [1]}}"#, "feature_service, features: give one, not both"),
+        ("unknown feature", #"{"features": ["stats:conf"], "entities": {"driver_id": [1]}}"#, "feature view 'stats' has no feature 'conf'"),
+        ("unknown service", #"{"feature_service": "rank", "entities": {"driver_id": [1]}}"#, "no feature service 'rank'"),
+        ("missing key", #"{"features": ["stats"], "entities": {"origin": ["A"]}}"#, "missing join key 'driver_id'"),
+        ("wrong key type", #"{"features": ["stats"], "entities": {"driver_id": ["x"]}}"#, "entities[driver_id][0]: a string for type int64"),
+        ("entities not columns", #"{"features": ["stats"], "entities": {"driver_id": 1}}"#, "entities[driver_id]: expected an array, found an integer"),
+        ("empty batch", #"{"features": ["stats"], "entities": {"driver_id": []}}"#, "entities: empty batch"),
+        ("over limit", #"{"features": ["stats"], "entities": {"driver_id": [1, 2, 3, 4, 5, 6]}}"#, "entities: 6 rows, over the limit of 5"),
+        ("push wrong type", #"{"feature_view": "stats", "entities": {"driver_id": [1]}, "event_timestamps": [1], "features": {"conv": ["fast"]}}"#, "features[conv][0]: a string for type float64"),
+        ("push bad time", #"{"feature_view": "stats", "entities": {"driver_id": [1]}, "event_timestamps": ["yesterday"]}"#, "event_timestamps[0]: 'yesterday' is not an ISO-8601 time"),
+        ("push unknown view", #"{"feature_view": "stat", "entities": {"driver_id": [1]}, "event_timestamps": [1]}"#, "feature_view: no feature view 'stat'; did you mean 'stats'?"),
+        ("push length", #"{"feature_view": "stats", "entities": {"driver_id": [1, 2]}, "event_timestamps": [1]}"#, "entities[driver_id]: 2 values for 1 rows"),
+    ])
+    func badRequests(label: String, body: String, message: String) async throws {
+        let f = try await ServerFixture(maxBatch: 5)
+        let path = label.hasPrefix("push") ? "/v1/push" : "/v1/online-features"
+        let response = try await f.http("POST", path, json: body)
+        #expect(response.status == 400, "\(label): \(response.body)")
+        let error = response.json["error"] as? [String: Any]
+        #expect(error?["code"] as? String == "INVALID_ARGUMENT")
+        #expect((error?["message"] as? String)?.contains(message) == true, "\(label): \(response.body)")
+        try await f.stop()
+    }
+
+    @Test("a body over the size limit is refused with 413")
+    func bodyTooLarge() async throws {
+        let f = try await ServerFixture()
+        let ids = (0..<200_000).map(String.init).joined(separator: ",")
+        let response = try await f.http("POST", "/v1/online-features", json: #"{"features": ["stats"], "entities": {"driver_id": [\#(ids)]}}"#)
+        #expect(response.status == 413)
+        #expect(response.body.contains("over the limit of 1048576 bytes"))
+        try await f.stop()
+    }
+
+    @Test("/healthz is 200 while serving and 503 once shutdown begins")
+    func healthz() async throws {
+        let f = try await ServerFixture()
+        let serving = try await f.http("GET", "/healthz")
+        #expect(serving.status == 200 && serving.body == #"{"status":"SERVING"}"#)
+        f.core.health.markNotServing()
+        let draining = try await f.http("GET", "/healthz")
+        #expect(draining.status == 503 && draining.body == #"{"status":"NOT_SERVING"}"#)
+        try await f.stop()
+    }
+
+    @Test("/metrics exposes request counts and latency per method and protocol, store read latency and errors by code")
+    func metrics() async throws {
+        let f = try await ServerFixture()
+        _ = try await f.withClient { client in try await push(client, ids: [1], agesSeconds: [1], conv: [0.5]) }
+        _ = try await f.http("POST", "/v1/online-features", json: #"{"features": ["stats"], "entities": {"driver_id": [1, 2]}}"#)
+        _ = try await f.http("POST", "/v1/online-features", json: #"{"features": ["nope"], "entities": {"driver_id": [1]}}"#)
+        let metrics = try await f.http("GET", "/metrics")
+        #expect(metrics.status == 200 && metrics.contentType.hasPrefix("text/plain"))
+        let text = metrics.body
+        #expect(text.contains(#"featurestore_requests_total{method="PushFeatures",protocol="grpc",code="OK"} 1"#), "\(text)")
+        #expect(text.contains(#"featurestore_requests_total{method="GetOnlineFeatures",protocol="http",code="OK"} 1"#))
+        #expect(text.contains(#"featurestore_request_errors_total{method="GetOnlineFeatures",protocol="http",code="INVALID_ARGUMENT"} 1"#))
+        #expect(text.contains(#"featurestore_request_duration_seconds_count{method="GetOnlineFeatures",protocol="http"} 2"#))
+        #expect(text.contains(#"featurestore_request_duration_seconds_bucket{method="GetOnlineFeatures",protocol="http",le="0.001"}"#))
+        #expect(text.contains("featurestore_online_store_read_duration_seconds_count 1"))
+        #expect(text.contains(#"featurestore_entity_rows_total{method="GetOnlineFeatures"} 2"#))
+        try await f.stop()
+    }
+
+    @Test("graceful shutdown lets HTTP requests in flight finish with their result")
+    func gracefulShutdown() async throws {
+        let f = try await ServerFixture()
+        _ = try await f.withClient { client in try await push(client, ids: [1], agesSeconds: [1], conv: [0.5]) }
+        let ids = (1...10_000).map(String.init).joined(separator: ",")
+        let body = #"{"features": ["stats"], "entities": {"driver_id": [\#(ids)]}}"#
+        let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<4 {
+                group.addTask { try await f.http("POST", "/v1/online-features", json: body).status }
+            }
+            for _ in 0..<100_000 where f.core.counters.inFlight == 0 {
+                try await Task.sleep(for: .microseconds(50))
+            }
+            await f.group.triggerGracefulShutdown()
+            var out: [Int] = []
+            for try await status in group { out.append(status) }
+            return out
+        }
+        #expect(statuses.count == 4)
+        #expect(statuses.filter { $0 == 200 }.count == f.core.counters.total - 1, "every request received came back 200: \(statuses)")
+        try await f.task.value
+    }
+}
+
+/// An ISO-8601 time `seconds` before now.
+func iso(secondsAgo seconds: Int) -> String {
+    let f = ISO8601DateFormatter()
+    return f.string(from: Date().addingTimeInterval(TimeInterval(-seconds)))
+}
