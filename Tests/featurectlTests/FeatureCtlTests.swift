@@ -24,8 +24,13 @@ struct RunResult {
 
 /// Runs the built `featurectl` with `arguments` in `directory`.
 func featurectl(_ arguments: [String], in directory: URL? = nil) throws -> RunResult {
+    try runProcess(productsDirectory.appendingPathComponent("featurectl"), arguments, in: directory)
+}
+
+/// Runs `executable` with `arguments` in `directory` and collects its exit status and output.
+func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> RunResult {
     let process = Process()
-    process.executableURL = productsDirectory.appendingPathComponent("featurectl")
+    process.executableURL = executable
     process.arguments = arguments
     if let directory { process.currentDirectoryURL = directory }
     // Output goes to files, so a large output can never block the child on a full pipe.

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// The built FeatureServer, run as a child process on free ports (read from its log), stopped with SIGTERM.
+final class ServerProcess {
+    let process = Process()
+    let logURL: URL
+    private(set) var grpcPort = 0
+    private(set) var httpPort = 0
+
+    init(repository: URL, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
+        logURL = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        process.executableURL = productsDirectory.appendingPathComponent("FeatureServer")
+        process.arguments = ["--repo", repository.path, "--grpc-port", "0", "--http-port", "0"] + extraArguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardError = try FileHandle(forWritingTo: logURL)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while grpcPort == 0 || httpPort == 0 {
+            guard process.isRunning, Date() < deadline else { throw ServerProcessError(log: log) }
+            grpcPort = Self.port(in: log, of: "gRPC listening") ?? 0
+            httpPort = Self.port(in: log, of: "HTTP listening") ?? 0
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    var log: String { (try? String(contentsOf: logURL, encoding: .utf8)) ?? "" }
+
+    /// The port of a `port=N ... <message>` log line.
+    private static func port(in log: String, of message: String) -> Int? {
+        for line in log.split(separator: "\n") where line.hasSuffix(message) {
+            if let range = line.range(of: "port=") {
+                return Int(line[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        return nil
+    }
+
+    /// Sends SIGTERM and waits; returns the exit status.
+    func terminate() -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: logURL)
+        return process.terminationStatus
+    }
+}
+
+struct ServerProcessError: Error, CustomStringConvertible {
+    var log: String
+    var description: String { "FeatureServer did not start listening:\n\(log)" }
+}
+
+/// Runs the test venv's Python (made by scripts/setup) with `arguments`.
+func runPython(_ arguments: [String]) throws -> RunResult {
+    let python = ProcessInfo.processInfo.environment["FEATURESTORE_PYTHON"] ?? packageRoot.appendingPathComponent(".venv/bin/python").path
+    guard FileManager.default.isExecutableFile(atPath: python) else {
+        throw ServerProcessError(log: "no Python at \(python): run `bash scripts/setup` (it makes .venv with grpcio and grpcio-tools)")
+    }
+    return try runProcess(URL(fileURLWithPath: python), arguments)
+}
+
+@Suite("Python client example", .serialized)
+struct PythonClientTests {
+    @Test("the Python example fetches a model's features from a running FeatureServer, which stops cleanly on SIGTERM")
+    func pythonClientFetchesFeatures() throws {
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
+            let result = try featurectl(step)
+            try #require(result.status == 0, "\(step): \(result.stderr)")
+        }
+        let server = try ServerProcess(repository: repo)
+        let client = try runPython([packageRoot.appendingPathComponent("examples/python/client.py").path,
+                                    "--target", "127.0.0.1:\(server.grpcPort)", "--customer", "5001",
+                                    "--drivers", "1001,1002,999999", "--json"])
+        let status = server.terminate()
+        #expect(client.status == 0, "\(client.stderr)")
+        let rows = client.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(rows.count == 3, "\(client.stdout)")
+        let byDriver = Dictionary(uniqueKeysWithValues: rows.map { (($0["driver_id"] as? Int) ?? 0, $0) })
+        let known = try #require(byDriver[1001]?["features"] as? [String: Any])
+        #expect(known["driver_stats__conv_rate"] is Double, "\(known)")
+        #expect(known["customer_profile__tier"] is String, "\(known)")
+        let unknown = try #require(byDriver[999999]?["missing"] as? [String])
+        #expect(unknown.contains("driver_stats__conv_rate=NOT_FOUND"), "\(unknown)")
+        #expect(status == 0, "FeatureServer exits 0 after SIGTERM")
+    }
+}
