@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "FeatureServer", targets: ["FeatureServer"]),
         .executable(name: "parquet-bench", targets: ["ParquetBench"]),
         .executable(name: "online-bench", targets: ["OnlineBench"]),
+        .executable(name: "serving-bench", targets: ["ServingBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -116,6 +117,13 @@ let package = Package(
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
         .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "Columnar"], path: "bench/OnlineBench"),
+        // Load generator for FeatureServer over gRPC (bench/serving.sh).
+        .executableTarget(name: "ServingBench", dependencies: [
+            "FeatureServingAPI",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+        ], path: "bench/ServingBench"),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [

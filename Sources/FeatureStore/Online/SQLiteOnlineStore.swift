@@ -63,7 +63,8 @@ public final class SQLiteOnlineStore: OnlineStore {
                 pooled = c
             } else {
                 let c = try Connection(path: path, mode: .readWrite)
-                try c.execute("PRAGMA query_only = ON;")
+                // Pages are read through a memory map (no read() call per page) and kept in a larger cache.
+                try c.execute("PRAGMA query_only = ON; PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;")
                 pooled = PooledConnection(c)
             }
         } catch {
@@ -145,8 +146,16 @@ public final class SQLiteOnlineStore: OnlineStore {
         for request in requests {
             encoded.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) })
         }
-        // One reader for the whole lookup.
+        // One reader and one read transaction for the whole lookup: every view is read from the same snapshot, and
+        // the file locks SQLite takes per transaction are taken once, not once per key.
         return try withReader { c in
+            let begin = try c.statement("BEGIN"), commit = try c.statement("COMMIT")
+            _ = try begin.step()
+            begin.reset()
+            defer {
+                if (try? commit.step()) == nil { try? c.connection.execute("ROLLBACK") }
+                commit.reset()
+            }
             var out: [[StoredOnlineRow?]] = []
             for (request, keys) in zip(requests, encoded) {
                 let tableName = request.view.onlineTableName(keys: request.joinKeys)

@@ -1,0 +1,157 @@
+import ArgumentParser
+import FeatureServingAPI
+import Foundation
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Synchronization
+
+/// A load generator for FeatureServer: N concurrent callers issue GetOnlineFeatures for a bounded time over a few
+/// HTTP/2 connections with the generated client, and the run reports throughput and latency percentiles.
+@main
+struct ServingBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serving-bench",
+        abstract: "Load-test FeatureServer's GetOnlineFeatures over gRPC.")
+
+    enum Scenario: String, ExpressibleByArgument, CaseIterable {
+        /// One driver, one view (driver_stats: all its features).
+        case oneByView = "1x1"
+        /// One driver and one customer, the example's feature service (3 views).
+        case oneByService = "1xservice"
+        /// 100 drivers (and customers), the example's feature service.
+        case hundredByService = "100xservice"
+    }
+
+    @Option(help: "FeatureServer's gRPC host.") var host = "127.0.0.1"
+    @Option(help: "FeatureServer's gRPC port.") var port = 6570
+    @Option(help: "1x1, 1xservice or 100xservice.") var scenario: Scenario = .oneByView
+    @Option(help: "Concurrent callers.") var concurrency = 8
+    @Option(help: "HTTP/2 connections the callers share.") var connections = 2
+    @Option(help: "Seconds to measure.") var duration = 10.0
+    @Option(help: "Seconds of warm-up before measuring.") var warmup = 2.0
+    @Option(help: "Driver ids are drawn from 1001 ..< 1001 + drivers.") var drivers = 10_000
+    @Option(help: "Customer ids are drawn from 5001 ..< 5001 + customers.") var customers = 100_000
+    @Option(help: "The feature service of the service scenarios.") var service = "driver_ranking_v1"
+    @Option(help: "The view of the 1x1 scenario.") var view = "driver_stats"
+    @Flag(help: "Print one JSON object instead of text.") var json = false
+
+    var entitiesPerCall: Int { scenario == .hundredByService ? 100 : 1 }
+
+    /// 4,096 requests with random keys, built before the clock starts.
+    func requests() -> [Featurestore_V1_GetOnlineFeaturesRequest] {
+        var rng = SystemRandomNumberGenerator()
+        return (0..<4096).map { _ in
+            var request = Featurestore_V1_GetOnlineFeaturesRequest()
+            let ids = (0..<entitiesPerCall).map { _ in Int64(1001 + Int.random(in: 0..<drivers, using: &rng)) }
+            request.entities["driver_id"] = .with { $0.int64Values = .with { $0.values = ids } }
+            switch scenario {
+            case .oneByView:
+                request.featureRefs = .with { $0.refs = [view] }
+            case .oneByService, .hundredByService:
+                let customerIDs = (0..<entitiesPerCall).map { _ in Int64(5001 + Int.random(in: 0..<customers, using: &rng)) }
+                request.entities["customer_id"] = .with { $0.int64Values = .with { $0.values = customerIDs } }
+                request.featureService = service
+            }
+            return request
+        }
+    }
+
+    func run() async throws {
+        let requests = requests()
+        let clients = try (0..<max(1, connections)).map { _ in
+            GRPCClient(transport: try .http2NIOPosix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext))
+        }
+        let result = try await withThrowingTaskGroup(of: Void.self, returning: Measurement.self) { group in
+            for client in clients {
+                group.addTask { try await client.runConnections() }
+            }
+            defer {
+                for client in clients { client.beginGracefulShutdown() }
+            }
+            return try await measure(clients.map { Featurestore_V1_FeatureServing.Client(wrapping: $0) }, requests)
+        }
+        report(result)
+    }
+
+    struct Measurement: Sendable {
+        var latencies: [Int64]  // nanoseconds, sorted
+        var seconds: Double
+        var errors: Int
+        var present: Int
+        var values: Int
+    }
+
+    func measure(_ clients: [Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.Posix>],
+                 _ requests: [Featurestore_V1_GetOnlineFeaturesRequest]) async throws -> Measurement {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let measureFrom = start + .milliseconds(Int(warmup * 1000))
+        let end = measureFrom + .milliseconds(Int(duration * 1000))
+        let perWorker = try await withThrowingTaskGroup(of: Measurement.self) { group in
+            for worker in 0..<concurrency {
+                let client = clients[worker % clients.count]
+                group.addTask {
+                    var m = Measurement(latencies: [], seconds: 0, errors: 0, present: 0, values: 0)
+                    m.latencies.reserveCapacity(200_000)
+                    var i = worker * 97
+                    while true {
+                        let t0 = clock.now
+                        if t0 >= end { break }
+                        let request = requests[i % requests.count]
+                        i += 1
+                        do {
+                            let response = try await client.getOnlineFeatures(request)
+                            let t1 = clock.now
+                            if t0 >= measureFrom {
+                                m.latencies.append((t1 - t0).nanoseconds)
+                                for column in response.features {
+                                    m.values += column.statuses.count
+                                    m.present += column.statuses.lazy.filter { $0 == .present }.count
+                                }
+                            }
+                        } catch {
+                            if t0 >= measureFrom { m.errors += 1 }
+                        }
+                    }
+                    return m
+                }
+            }
+            var all: [Measurement] = []
+            for try await m in group { all.append(m) }
+            return all
+        }
+        var merged = Measurement(latencies: perWorker.flatMap(\.latencies), seconds: duration,
+                                 errors: perWorker.reduce(0) { $0 + $1.errors },
+                                 present: perWorker.reduce(0) { $0 + $1.present }, values: perWorker.reduce(0) { $0 + $1.values })
+        merged.latencies.sort()
+        return merged
+    }
+
+    func report(_ m: Measurement) {
+        func percentile(_ p: Double) -> Double {
+            guard !m.latencies.isEmpty else { return .nan }
+            let index = min(m.latencies.count - 1, Int((Double(m.latencies.count) * p).rounded(.up)) - 1)
+            return Double(m.latencies[max(0, index)]) / 1e6
+        }
+        let calls = Double(m.latencies.count) / m.seconds
+        let fields: [(String, String)] = [
+            ("scenario", scenario.rawValue), ("concurrency", "\(concurrency)"), ("connections", "\(connections)"),
+            ("calls_per_s", String(format: "%.0f", calls)), ("entities_per_s", String(format: "%.0f", calls * Double(entitiesPerCall))),
+            ("p50_ms", String(format: "%.3f", percentile(0.50))), ("p99_ms", String(format: "%.3f", percentile(0.99))),
+            ("p999_ms", String(format: "%.3f", percentile(0.999))), ("calls", "\(m.latencies.count)"), ("errors", "\(m.errors)"),
+            ("present_fraction", String(format: "%.3f", m.values == 0 ? 0 : Double(m.present) / Double(m.values))),
+        ]
+        if json {
+            print("{" + fields.map { "\"\($0.0)\": " + (Double($0.1) != nil ? $0.1 : "\"\($0.1)\"") }.joined(separator: ", ") + "}")
+        } else {
+            print(fields.map { "\($0.0)=\($0.1)" }.joined(separator: " "))
+        }
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

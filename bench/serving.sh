@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# FeatureServer load benchmark: the example repository with the large sample data (10,000 drivers, 100,000
+# customers) materialized into SQLite, FeatureServer built in release, and bench/ServingBench (the generated Swift
+# gRPC client) driving GetOnlineFeatures from the same machine for each scenario and concurrency.
+# Usage: bash bench/serving.sh [seconds per run, default 10]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECONDS_PER_RUN="${1:-10}"
+DATA="bench/data/serving"
+for product in FeatureServer featurectl serving-bench; do swift build -c release --product "$product" >/dev/null; done
+BIN=.build/release
+
+if [ ! -f "$DATA/repo/data/online.db" ]; then
+  rm -rf "$DATA" && mkdir -p "$DATA/repo"
+  cp features/*.yaml "$DATA/repo/"
+  "$BIN/featurectl" sample-data --size large --repo "$DATA/repo" >/dev/null
+  "$BIN/featurectl" apply --repo "$DATA/repo" >/dev/null
+  "$BIN/featurectl" materialize-incremental now --repo "$DATA/repo" >/dev/null
+fi
+
+"$BIN/FeatureServer" --repo "$DATA/repo" --grpc-port 6580 --http-port 6581 2>"$DATA/server.log" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 100); do grep -q "gRPC listening" "$DATA/server.log" && break; sleep 0.1; done
+
+run() { "$BIN/serving-bench" --port 6580 --duration "$SECONDS_PER_RUN" "$@"; }
+echo "FeatureServer (release) and the load generator share this machine's $(nproc) cores; ${SECONDS_PER_RUN}s per run after 2s warm-up."
+for c in 1 4 16 64; do run --scenario 1x1 --concurrency "$c"; done
+for c in 1 16 64; do run --scenario 1xservice --concurrency "$c"; done
+for c in 1 4 16; do run --scenario 100xservice --concurrency "$c"; done
