@@ -113,7 +113,7 @@ struct HTTPRoutes: Sendable {
     static let lookupFields = ["feature_service", "features", "entities", "full_feature_names"]
 
     private func lookup(_ bytes: [UInt8], authorization: String?) throws(ServingError) -> [UInt8] {
-        let body = try JSONObject(JSONValue.parse(bytes), path: "", allowed: Self.lookupFields)
+        let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.lookupFields)
         let service = try body.string("feature_service")
         let refs = try body.array("features")
         var selection: FeatureSelection? = nil
@@ -168,7 +168,7 @@ struct HTTPRoutes: Sendable {
     static let pushFields = ["feature_view", "entities", "event_timestamps", "created_timestamps", "features"]
 
     private func push(_ bytes: [UInt8], authorization: String?) throws(ServingError) -> [UInt8] {
-        let body = try JSONObject(JSONValue.parse(bytes), path: "", allowed: Self.pushFields)
+        let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.pushFields)
         guard let view = try body.string("feature_view") else { throw .invalid("feature_view: missing") }
         let events = try Self.timestamps(body.array("event_timestamps") ?? [], field: "event_timestamps")
         let created = try Self.timestamps(body.array("created_timestamps") ?? [], field: "created_timestamps")

@@ -2,59 +2,13 @@ import Columnar
 import FeatureStore
 import Foundation
 
-/// A JSON document as decoded from an HTTP request body. Numbers keep their exact form: integers as `Int64`,
-/// others as the nearest `Double` (Foundation's decoder rounds correctly).
-public enum JSONValue: Sendable, Equatable, Decodable {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            self = .null
-        } else if let b = try? c.decode(Bool.self) {
-            self = .bool(b)
-        } else if let i = try? c.decode(Int64.self) {
-            self = .int(i)
-        } else if let d = try? c.decode(Double.self) {
-            self = .double(d)
-        } else if let s = try? c.decode(String.self) {
-            self = .string(s)
-        } else if let a = try? c.decode([JSONValue].self) {
-            self = .array(a)
-        } else {
-            self = .object(try c.decode([String: JSONValue].self))
-        }
-    }
-
-    /// Parses a request body; the error says where the JSON is malformed.
-    static func parse(_ bytes: some Collection<UInt8>) throws(ServingError) -> JSONValue {
-        guard !bytes.isEmpty else { throw .invalid("body: empty; send a JSON object") }
+extension JSONValue {
+    /// Parses a request body.
+    static func parseBody(_ bytes: some Collection<UInt8>) throws(ServingError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let DecodingError.dataCorrupted(context) {
-            let detail = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
-            throw .invalid("body: not valid JSON (\(detail))")
+            return try JSONValue.parse(bytes)
         } catch {
-            throw .invalid("body: not valid JSON (\(error))")
-        }
-    }
-
-    /// The kind of value, for messages.
-    var kindName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "a boolean"
-        case .int: return "an integer"
-        case .double: return "a number"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
+            throw .invalid("body: \(error.message)")
         }
     }
 }
@@ -127,46 +81,10 @@ public struct JSONColumn: WireColumn, Sendable {
     }
 
     static func convert(_ value: JSONValue, as type: ValueType, field: String) throws(ServingError) -> OnlineValue {
-        if value == .null { return .null }
-        switch (type, value) {
-        case (.scalar(.bool), .bool(let b)): return .bool(b)
-        case (.scalar(.int64), .int(let i)): return .int(i)
-        case (.scalar(.int32), .int(let i)):
-            guard Int64(Int32.min)...Int64(Int32.max) ~= i else { throw .invalid("\(field): \(i) does not fit int32") }
-            return .int(i)
-        case (.scalar(.float32), _), (.scalar(.float64), _):
-            guard let d = number(value) else { break }
-            return type == .scalar(.float32) ? .float(Float(d)) : .double(d)
-        case (.scalar(.string), .string(let s)): return .string(s)
-        case (.scalar(.bytes), .string(let s)):
-            guard let data = Data(base64Encoded: s) else { throw .invalid("\(field): not base64 (bytes are sent as base64 strings)") }
-            return .bytes(Array(data))
-        case (.scalar(.timestamp), .int(let micros)): return .timestamp(micros)
-        case (.scalar(.timestamp), .string(let s)):
-            guard let micros = TimeParsing.iso8601Micros(s) else {
-                throw .invalid("\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
-            }
-            return .timestamp(micros)
-        case (.list(let inner), .array(let items)):
-            var out: [OnlineValue] = []
-            for (k, item) in items.enumerated() {
-                out.append(try convert(item, as: .scalar(inner), field: "\(field)[\(k)]"))
-            }
-            return .list(out)
-        default:
-            break
-        }
-        throw .invalid("\(field): \(value.kindName) for type \(type)")
-    }
-
-    private static func number(_ value: JSONValue) -> Double? {
-        switch value {
-        case .int(let i): return Double(i)
-        case .double(let d): return d
-        case .string("NaN"): return .nan
-        case .string("Infinity"): return .infinity
-        case .string("-Infinity"): return -.infinity
-        default: return nil
+        do {
+            return try value.onlineValue(as: type, field: field)
+        } catch {
+            throw .invalid(error.message)
         }
     }
 }

@@ -171,9 +171,13 @@ private struct Compilation {
                 config.registryPath = path.value
             }
         }
-        if let node = reader.node(top, "kafka"), let o = reader.object(node, what: "'kafka'", allowed: ["bootstrap_servers", "consumer_group"]) {
+        if let node = reader.node(top, "kafka"),
+           let o = reader.object(node, what: "'kafka'", allowed: ["bootstrap_servers", "consumer_group", "dead_letter_topic", "properties"]) {
             if let servers = reader.string(o, "bootstrap_servers", required: true) {
-                config.kafka = KafkaConfig(bootstrapServers: servers.value, consumerGroup: reader.string(o, "consumer_group")?.value)
+                var properties: [String: String] = [:]
+                for (k, v) in reader.stringMap(o, "properties") ?? [] { properties[k.value] = v.value }
+                config.kafka = KafkaConfig(bootstrapServers: servers.value, consumerGroup: reader.string(o, "consumer_group")?.value,
+                                           deadLetterTopic: reader.string(o, "dead_letter_topic")?.value, properties: properties)
             }
         }
         if let node = reader.node(top, "auth"), let o = reader.object(node, what: "'auth'", allowed: ["tokens", "catalog"]) {

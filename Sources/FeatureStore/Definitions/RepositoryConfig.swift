@@ -69,11 +69,21 @@ public struct KafkaConfig: Sendable, Hashable, Codable {
     public var bootstrapServers: String
     /// The consumer group; by default `featurestore-<project>`.
     public var consumerGroup: String?
+    /// Where messages that cannot be ingested go (with the reason in a header); none when nil.
+    public var deadLetterTopic: String?
+    /// Extra librdkafka properties (`security.protocol`, `sasl.mechanisms`, ...), passed as they are.
+    public var properties: [String: String]
 
-    public init(bootstrapServers: String, consumerGroup: String? = nil) {
+    public init(bootstrapServers: String, consumerGroup: String? = nil, deadLetterTopic: String? = nil,
+                properties: [String: String] = [:]) {
         self.bootstrapServers = bootstrapServers
         self.consumerGroup = consumerGroup
+        self.deadLetterTopic = deadLetterTopic
+        self.properties = properties
     }
+
+    /// The consumer group of `project`.
+    public func group(project: String) -> String { consumerGroup ?? "featurestore-\(project)" }
 }
 
 /// Bearer-token authentication for the server. Each token has a name (for logs), scopes, and a secret read at

@@ -37,14 +37,14 @@ enum CanonicalSpec {
     /// `elements` holds each named list element (`features[conv_rate]`) rendered whole, so that an element
     /// added or removed is one change rather than one per field.
     static func leaves(_ json: String) -> (leaves: [String: String], elements: [String: String]) {
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) else { return ([:], [:]) }
+        guard let value = try? JSONDecoder().decode(CanonicalJSON.self, from: Data(json.utf8)) else { return ([:], [:]) }
         var out: [String: String] = [:]
         var elements: [String: String] = [:]
         flatten(value, path: "", into: &out, elements: &elements)
         return (out, elements)
     }
 
-    private static func flatten(_ value: JSONValue, path: String, into out: inout [String: String], elements: inout [String: String]) {
+    private static func flatten(_ value: CanonicalJSON, path: String, into out: inout [String: String], elements: inout [String: String]) {
         switch value {
         case .object(let dict):
             if dict.isEmpty { out[path] = "{}" }
@@ -75,8 +75,8 @@ enum CanonicalSpec {
 }
 
 /// A JSON document as a value, for diffs of canonical specs.
-enum JSONValue: Decodable, Equatable {
-    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+enum CanonicalJSON: Decodable, Equatable {
+    case null, bool(Bool), number(Double), string(String), array([CanonicalJSON]), object([String: CanonicalJSON])
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -84,8 +84,8 @@ enum JSONValue: Decodable, Equatable {
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        else if let a = try? c.decode([CanonicalJSON].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: CanonicalJSON].self)) }
     }
 
     var rendered: String {

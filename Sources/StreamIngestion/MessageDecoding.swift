@@ -1,0 +1,133 @@
+import Columnar
+import FeatureStore
+
+/// Why a message could not be ingested; each reason is counted separately.
+public enum BadMessageReason: String, Sendable, CaseIterable, Hashable {
+    /// The payload is not in the source's format (for `json`: not JSON, or not an object).
+    case malformed
+    /// A join key is missing or null.
+    case missingKey = "missing_key"
+    /// The event time is missing or null.
+    case missingTimestamp = "missing_timestamp"
+    /// The event time is not ISO-8601 or epoch milliseconds/microseconds.
+    case badTimestamp = "bad_timestamp"
+    /// A key or feature has a value of the wrong type.
+    case wrongType = "wrong_type"
+    /// No feature view reads the message's topic (the definitions changed under a running consumer).
+    case unknownView = "unknown_view"
+}
+
+/// A message that cannot be ingested: the reason (for counting) and a message naming the field.
+public struct BadMessage: Error, Sendable, CustomStringConvertible {
+    public var reason: BadMessageReason
+    public var message: String
+    public init(_ reason: BadMessageReason, _ message: String) {
+        self.reason = reason
+        self.message = message
+    }
+    public var description: String { "\(reason.rawValue): \(message)" }
+}
+
+/// Turns a message payload into named fields. One implementation per `MessageFormat`; Avro or protobuf payloads
+/// plug in here without touching the ingestor.
+public protocol MessageDecoder: Sendable {
+    /// The fields of one message, by the names the producer used.
+    func fields(of payload: [UInt8]) throws(BadMessage) -> [String: JSONValue]
+}
+
+/// `format: json`: one JSON object per message.
+public struct JSONMessageDecoder: MessageDecoder {
+    public init() {}
+
+    public func fields(of payload: [UInt8]) throws(BadMessage) -> [String: JSONValue] {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(payload)
+        } catch {
+            throw BadMessage(.malformed, "payload: \(error.message)")
+        }
+        guard case .object(let fields) = value else { throw BadMessage(.malformed, "payload: expected a JSON object, found \(value.kindName)") }
+        return fields
+    }
+}
+
+extension MessageFormat {
+    /// The decoder of the format.
+    public var decoder: any MessageDecoder {
+        switch self {
+        case .json: return JSONMessageDecoder()
+        }
+    }
+}
+
+/// Maps the fields of a decoded event to one feature view's online row, through the source's field mapping.
+/// The message key is not used: keys come from the payload.
+public struct EventMapper: Sendable {
+    public let view: FeatureView
+    public let joinKeys: [JoinKey]
+    let keyFields: [String]
+    let featureFields: [String]
+    let timestampField: String
+    let createdField: String?
+
+    public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey]) {
+        self.view = view
+        self.joinKeys = joinKeys
+        var fieldOf: [String: String] = [:]  // feature or key name -> message field
+        for (from, to) in source.fieldMapping { fieldOf[to] = from }
+        keyFields = joinKeys.map { fieldOf[$0.name] ?? $0.name }
+        featureFields = view.features.map { fieldOf[$0.name] ?? $0.name }
+        timestampField = source.timestampField
+        createdField = source.createdTimestampField
+    }
+
+    /// The online row of an event.
+    public func row(_ fields: [String: JSONValue]) throws(BadMessage) -> OnlineRow {
+        var key: [OnlineValue] = []
+        key.reserveCapacity(joinKeys.count)
+        for (joinKey, field) in zip(joinKeys, keyFields) {
+            guard let raw = fields[field], raw != .null else { throw BadMessage(.missingKey, "\(field): missing (join key \(joinKey.name))") }
+            key.append(try convert(raw, as: .scalar(joinKey.type), field: field))
+        }
+        guard let rawTime = fields[timestampField], rawTime != .null else {
+            throw BadMessage(.missingTimestamp, "\(timestampField): missing (the event time)")
+        }
+        let eventTime = try Self.time(rawTime, field: timestampField)
+        var created: Int64 = 0
+        if let createdField, let raw = fields[createdField], raw != .null { created = try Self.time(raw, field: createdField) }
+        var values: [OnlineValue] = []
+        values.reserveCapacity(featureFields.count)
+        for (feature, field) in zip(view.features, featureFields) {
+            values.append(try convert(fields[field] ?? .null, as: feature.type, field: field))
+        }
+        return OnlineRow(key: key, eventTimestamp: eventTime, createdTimestamp: created, values: values)
+    }
+
+    private func convert(_ value: JSONValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {
+        do {
+            return try value.onlineValue(as: type, field: field)
+        } catch {
+            throw BadMessage(.wrongType, error.message)
+        }
+    }
+
+    /// Numbers below 10^14 are epoch milliseconds (10^14 ms is the year 5138); larger ones epoch microseconds.
+    static let millisecondsBelow: Double = 1e14
+
+    /// Microseconds since the epoch of an event time: an ISO-8601 string, or epoch milliseconds or microseconds.
+    static func time(_ value: JSONValue, field: String) throws(BadMessage) -> Int64 {
+        switch value {
+        case .string(let s):
+            guard let micros = TimeParsing.iso8601Micros(s) else {
+                throw BadMessage(.badTimestamp, "\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
+            }
+            return micros
+        case .int(let n):
+            return abs(Double(n)) < millisecondsBelow ? n &* 1000 : n
+        case .double(let d) where d.isFinite && abs(d) < 9e15:
+            return abs(d) < millisecondsBelow ? Int64((d * 1000).rounded(.down)) : Int64(d)
+        default:
+            throw BadMessage(.badTimestamp, "\(field): \(value.kindName) is not a time (ISO-8601 or epoch milliseconds/microseconds)")
+        }
+    }
+}

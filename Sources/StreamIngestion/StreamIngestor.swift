@@ -1,0 +1,258 @@
+import FeatureStore
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// The ingestion cannot start (no Kafka settings, no stream views, an unknown view, a client that cannot be made).
+public struct IngestionError: Error, Sendable, CustomStringConvertible, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Counts of what ingestion did, shared with whoever reports it (logs, metrics, tests).
+public final class IngestionStatistics: Sendable {
+    public struct Snapshot: Sendable {
+        public var messages = 0
+        public var rowsReceived: [String: Int] = [:]
+        public var rowsWritten: [String: Int] = [:]
+        public var bad: [BadMessageReason: Int] = [:]
+        public var deadLettered = 0
+        /// Committed next offset per partition.
+        public var committed: [TopicPartition: Int64] = [:]
+        /// Newest event time written online per view (microseconds).
+        public var newestEvent: [String: Int64] = [:]
+        /// Freshness samples (time written online - event time, microseconds) of the last batches, per view.
+        public var freshness: [String: [Int64]] = [:]
+        public var batches = 0
+        public var writeRetries = 0
+    }
+
+    private let state = Mutex(Snapshot())
+    public init() {}
+    public var snapshot: Snapshot { state.withLock { $0 } }
+    func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+}
+
+/// Feeds the online store from the Kafka topics of a repository's stream sources.
+///
+/// One consumer in the project's consumer group, subscribed to every topic read by the chosen views (partitions are
+/// shared with the other members, so running more instances scales out). Each poll of up to `batchSize` messages is
+/// decoded, mapped per view through the source's field mapping, written through the online store's event-time-ordered
+/// upsert (late events never overwrite newer values), and only then are its offsets committed: at-least-once, and the
+/// idempotent upsert makes a replay after a crash or a rebalance harmless. A message that cannot be ingested is
+/// counted by reason, logged with topic/partition/offset, sent to the dead-letter topic when one is configured (with
+/// `x-featurestore-error` and `x-featurestore-reason` headers), and skipped: it never blocks its partition.
+public final class StreamIngestor: @unchecked Sendable {
+    struct Route {
+        var mappers: [EventMapper]
+        var decoder: any MessageDecoder
+    }
+
+    public let store: FeatureStore
+    public let statistics = IngestionStatistics()
+    /// The topics consumed.
+    public let topics: [String]
+    private let routes: [String: Route]
+    private let consumer: KafkaConsumer
+    private let deadLetters: KafkaProducer?
+    private let deadLetterTopic: String?
+    private let logger: Logger
+    private let batchSize: Int
+    private let pollTimeout: Duration
+    // Used only by the thread that runs the ingestor.
+    private var lastLoggedConsumerError = ContinuousClock.now - .seconds(60)
+
+    /// - Parameters:
+    ///   - views: the views to feed (names); nil: every online view with a Kafka source.
+    ///   - bootstrapServers: overrides `kafka.bootstrap_servers` (tests, the embedded mock).
+    public init(store: FeatureStore, views: [String]? = nil, bootstrapServers: String? = nil, batchSize: Int = 5_000,
+                pollTimeout: Duration = .milliseconds(100), logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
+        self.store = store
+        self.logger = logger
+        self.batchSize = batchSize
+        self.pollTimeout = pollTimeout
+        let registry = store.registry
+        guard let kafka = store.config.kafka else {
+            throw IngestionError("feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
+        }
+        var chosen: [FeatureView] = []
+        if let views {
+            for name in views {
+                guard let view = registry.featureView(named: name) else {
+                    throw IngestionError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))")
+                }
+                guard let source = registry.source(named: view.source), case .kafka = source.kind else {
+                    throw IngestionError("feature view '\(name)' does not read a kafka source (its source is '\(view.source)')")
+                }
+                chosen.append(view)
+            }
+        } else {
+            chosen = registry.featureViews.filter { view in
+                guard view.online, let source = registry.source(named: view.source), case .kafka = source.kind else { return false }
+                return true
+            }
+        }
+        guard !chosen.isEmpty else { throw IngestionError("no online feature view reads a kafka source: nothing to ingest") }
+        var routes: [String: Route] = [:]
+        for view in chosen {
+            guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }
+            let mapper = EventMapper(view: view, source: source, joinKeys: registry.joinKeys(of: view))
+            routes[topic, default: Route(mappers: [], decoder: format.decoder)].mappers.append(mapper)
+        }
+        self.routes = routes
+        topics = routes.keys.sorted()
+        var properties = kafka.properties
+        properties["bootstrap.servers"] = bootstrapServers ?? kafka.bootstrapServers
+        properties["group.id"] = kafka.group(project: store.config.project)
+        properties["client.id"] = properties["client.id"] ?? "featurestore-ingest"
+        do {
+            consumer = try KafkaConsumer(properties: properties)
+            try consumer.subscribe(topics)
+            deadLetterTopic = kafka.deadLetterTopic
+            if kafka.deadLetterTopic != nil {
+                var producerProperties = kafka.properties
+                producerProperties["bootstrap.servers"] = properties["bootstrap.servers"]
+                deadLetters = try KafkaProducer(properties: producerProperties)
+            } else {
+                deadLetters = nil
+            }
+        } catch {
+            throw IngestionError("kafka: \(error.message)")
+        }
+    }
+
+    /// The partitions this instance consumes now (empty until the group has assigned them).
+    public var assignment: [TopicPartition] { consumer.assignment() }
+
+    /// What one batch did.
+    public struct BatchReport: Sendable {
+        public var messages = 0
+        public var written = 0
+        public var bad = 0
+    }
+
+    /// Polls one batch, writes it and commits its offsets. Returns what it did (zero messages when the topics are idle).
+    /// Only returns before committing when `shouldContinue` turns false while a write is being retried.
+    @discardableResult
+    public func runOnce(shouldContinue: () -> Bool = { true }) -> BatchReport {
+        let (messages, errors) = consumer.poll(max: batchSize, timeout: pollTimeout)
+        if let first = errors.first, ContinuousClock.now - lastLoggedConsumerError > .seconds(10) {
+            lastLoggedConsumerError = .now
+            logger.warning("kafka consumer error (retrying)", metadata: ["error": "\(first)", "count": "\(errors.count)"])
+        }
+        var report = BatchReport(messages: messages.count)
+        guard !messages.isEmpty else { return report }
+        var rows: [String: [OnlineRow]] = [:]
+        var mappersByView: [String: EventMapper] = [:]
+        var next: [TopicPartition: Int64] = [:]
+        var bad: [(KafkaMessage, BadMessage)] = []
+        for message in messages {
+            next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+            do throws(BadMessage) {
+                guard let route = routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
+                let fields = try route.decoder.fields(of: message.value)
+                for mapper in route.mappers {
+                    rows[mapper.view.name, default: []].append(try mapper.row(fields))
+                    mappersByView[mapper.view.name] = mapper
+                }
+            } catch {
+                bad.append((message, error))
+            }
+        }
+        // Durable first: the online rows, then the dead letters; offsets last.
+        var attempt = 0
+        var written: [String: Int] = [:]
+        while true {
+            do throws(OnlineStoreError) {
+                let online = try store.onlineStore()
+                for (name, viewRows) in rows where written[name] == nil {
+                    let mapper = mappersByView[name]!
+                    written[name] = try online.write(viewRows, to: mapper.view, keys: mapper.joinKeys)
+                }
+                break
+            } catch {
+                attempt += 1
+                statistics.update { $0.writeRetries += 1 }
+                logger.error("online write failed; retrying the batch (its offsets are not committed)",
+                             metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                guard shouldContinue() else { return report }
+                Thread.sleep(forTimeInterval: min(5, 0.1 * Double(1 << min(attempt, 6))))
+            }
+        }
+        let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        for (message, problem) in bad {
+            logger.warning("bad message skipped", metadata: [
+                "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
+                "reason": "\(problem.reason.rawValue)", "error": "\(problem.message)",
+            ])
+            if let deadLetters, let deadLetterTopic {
+                do {
+                    try deadLetters.produce(topic: deadLetterTopic, key: message.key, value: message.value, headers: [
+                        ("x-featurestore-reason", Array(problem.reason.rawValue.utf8)),
+                        ("x-featurestore-error", Array(problem.message.utf8)),
+                        ("x-featurestore-source", Array("\(message.topic)/\(message.partition)/\(message.offset)".utf8)),
+                    ])
+                } catch {
+                    logger.error("cannot produce to the dead-letter topic", metadata: ["topic": "\(deadLetterTopic)", "error": "\(error)"])
+                }
+            }
+        }
+        if deadLetters != nil && !bad.isEmpty {
+            do { try deadLetters?.flush() } catch { logger.error("dead letters not confirmed", metadata: ["error": "\(error)"]) }
+        }
+        var committed = true
+        do {
+            try consumer.commit(next)
+        } catch {
+            // The rows are written; the next commit (or a replay, which the upsert makes harmless) covers these offsets.
+            committed = false
+            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
+        }
+        report.written = written.values.reduce(0, +)
+        report.bad = bad.count
+        statistics.update { s in
+            s.messages += messages.count
+            s.batches += 1
+            s.deadLettered += deadLetters == nil ? 0 : bad.count
+            for (_, problem) in bad { s.bad[problem.reason, default: 0] += 1 }
+            for (name, viewRows) in rows {
+                s.rowsReceived[name, default: 0] += viewRows.count
+                s.rowsWritten[name, default: 0] += written[name] ?? 0
+                var samples = s.freshness[name] ?? []
+                for row in viewRows {
+                    s.newestEvent[name] = max(s.newestEvent[name] ?? .min, row.eventTimestamp)
+                    samples.append(writtenAt - row.eventTimestamp)
+                }
+                s.freshness[name] = Array(samples.suffix(10_000))
+            }
+            if committed { for (tp, offset) in next { s.committed[tp] = offset } }
+        }
+        return report
+    }
+
+    /// Runs batches until `shouldContinue` returns false (checked between batches, at least every poll timeout).
+    public func run(while shouldContinue: () -> Bool) {
+        logger.info("ingesting", metadata: ["topics": "\(topics.joined(separator: ","))", "views": "\(routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
+        while shouldContinue() {
+            runOnce(shouldContinue: shouldContinue)
+        }
+    }
+
+    /// Leaves the consumer group (partitions move to the other instances at once); the ingestor cannot be used after.
+    public func close() {
+        consumer.close()
+    }
+
+    /// Consumer lag per assigned partition: the high watermark minus the group's committed offset (from the broker).
+    public func lag() -> [TopicPartition: Int64] {
+        let partitions = assignment
+        let committed = (try? consumer.committed(partitions)) ?? statistics.snapshot.committed
+        var out: [TopicPartition: Int64] = [:]
+        for tp in partitions {
+            if let high = try? consumer.highWatermark(tp) { out[tp] = max(0, high - (committed[tp] ?? 0)) }
+        }
+        return out
+    }
+}

@@ -1,0 +1,195 @@
+import FeatureStore
+import Foundation
+import Kafka
+import StreamIngestion
+import Testing
+
+/// A repository with one stream view (`activity`, fed by topic `driver_events`) on librdkafka's mock cluster.
+final class StreamFixture: @unchecked Sendable {
+    let dir: URL
+    let cluster: KafkaMockCluster
+    let store: FeatureStore
+    let producer: KafkaProducer
+    static let topic = "driver_events"
+    static let deadLetters = "driver_events_dead"
+
+    // librdkafka 2.0.2's mock ignores LeaveGroup: a member that closed is dropped only after its session timeout,
+    // so the tests use 6 s instead of Kafka's default 45 s before a restarted consumer gets partitions.
+    static let definitions = """
+        entities:
+          - {name: driver, join_keys: [{name: driver_id, type: int64}]}
+        sources:
+          - {name: activity_batch, kind: parquet, path: data/activity, timestamp_field: ts}
+          - name: activity_stream
+            kind: kafka
+            topic: driver_events
+            format: json
+            batch_source: activity_batch
+            timestamp_field: ts
+            field_mapping: {trips: trips_last_hour}
+        feature_views:
+          - name: activity
+            entities: [driver]
+            source: activity_stream
+            ttl: 0
+            features:
+              - {name: trips_last_hour, type: int32}
+              - {name: is_online, type: bool}
+              - {name: speed, type: float64}
+
+        """
+
+    init(partitions: Int = 3, deadLetterTopic: Bool = true) throws {
+        cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic(Self.topic, partitions: partitions)
+        try cluster.createTopic(Self.deadLetters, partitions: 1)
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("stream-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let kafka = "kafka: {properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}, bootstrap_servers: \"\(cluster.bootstrapServers)\"\(deadLetterTopic ? ", dead_letter_topic: \(Self.deadLetters)" : "")}\n"
+        try ("project: streaming\n" + kafka).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        try Self.definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        store = try FeatureStore(repository: dir)
+        producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
+    }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
+
+    /// Produces JSON events (keyed by driver, so a driver's events share a partition) and waits for delivery.
+    func send(_ events: [String], key: (String) -> String? = { _ in nil }) throws {
+        for event in events {
+            try producer.produce(topic: Self.topic, key: key(event).map { Array($0.utf8) }, value: Array(event.utf8))
+        }
+        try producer.flush()
+    }
+
+    /// Runs `ingestor` until it has consumed `count` messages in all (the first batches wait for the group join).
+    func ingest(_ ingestor: StreamIngestor, until count: Int, timeout: Duration = .seconds(30)) throws {
+        let deadline = ContinuousClock.now + timeout
+        while ingestor.statistics.snapshot.messages < count {
+            guard ContinuousClock.now < deadline else {
+                throw IngestionError("consumed \(ingestor.statistics.snapshot.messages) of \(count) messages in \(timeout)")
+            }
+            ingestor.runOnce()
+        }
+    }
+
+    func lookup(_ ids: [Int64]) throws -> OnlineFeatures {
+        try store.getOnlineFeatures(entities: ["driver_id": ids.map { .int($0) }], features: .references([FeatureReference(view: "activity")]))
+    }
+}
+
+func event(_ driver: Int64, trips: Int, ts: String, online: Bool = true, speed: Double = 1.5) -> String {
+    #"{"driver_id": \#(driver), "trips": \#(trips), "is_online": \#(online), "speed": \#(speed), "ts": "\#(ts)"}"#
+}
+
+@Suite("Stream ingestion from Kafka (librdkafka mock cluster)", .serialized)
+struct StreamIngestionTests {
+    @Test("events reach online lookups, mapped through the source's field mapping, latest per driver")
+    func eventsReachLookups() throws {
+        let f = try StreamFixture()
+        var events: [String] = []
+        for i in 0..<300 {
+            let driver = Int64(1000 + i % 30)
+            events.append(event(driver, trips: i, ts: "2025-01-01T00:\(String(format: "%02d", i / 30)):00Z", speed: Double(i) / 4))
+        }
+        try f.send(events)
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 300)
+        let online = try f.lookup([1000, 1029, 5])
+        #expect(online.columns.map(\.name) == ["trips_last_hour", "is_online", "speed"])
+        #expect(online.columns[0].values == [.int(270), .int(299), .null])
+        #expect(online.columns[2].values == [.double(67.5), .double(74.75), .null])
+        #expect(online.columns[0].statuses == [.present, .present, .notFound])
+        #expect(online.columns[0].eventTimestamps[0] == isoMicros("2025-01-01T00:09:00Z"))
+        #expect(ingestor.statistics.snapshot.rowsReceived["activity"] == 300)
+        // Within a batch, a driver's events from different partitions arrive in any order: older ones are not written.
+        #expect((30...300).contains(ingestor.statistics.snapshot.rowsWritten["activity"] ?? 0))
+        #expect(ingestor.statistics.snapshot.committed.values.reduce(0, +) == 300, "offsets committed after the write")
+    }
+
+    @Test("a late event never overwrites a newer value")
+    func lateEvent() throws {
+        let f = try StreamFixture(partitions: 1)
+        try f.send([event(7, trips: 9, ts: "2025-01-01T10:00:00Z"), event(7, trips: 1, ts: "2025-01-01T09:00:00Z")])
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 2)
+        try f.send([event(7, trips: 2, ts: "2025-01-01T09:30:00Z")])
+        try f.ingest(ingestor, until: 3)
+        #expect(try f.lookup([7]).columns[0].values == [.int(9)])
+        #expect(ingestor.statistics.snapshot.rowsWritten["activity"] == 1)
+    }
+
+    @Test("bad messages are counted by reason and dead-lettered with the reason, and the good ones around them are written")
+    func badMessages() throws {
+        let f = try StreamFixture(partitions: 1)
+        try f.send([
+            event(1, trips: 1, ts: "2025-01-01T00:00:00Z"),
+            "not json",
+            "[1, 2]",
+            #"{"trips": 3, "ts": "2025-01-01T00:00:00Z"}"#,
+            #"{"driver_id": 2, "trips": 3}"#,
+            #"{"driver_id": 2, "trips": 3, "ts": "yesterday"}"#,
+            #"{"driver_id": 2, "trips": "three", "ts": "2025-01-01T00:00:00Z"}"#,
+            event(3, trips: 3, ts: "2025-01-01T00:00:00Z"),
+        ])
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 8)
+        let stats = ingestor.statistics.snapshot
+        #expect(stats.bad == [.malformed: 2, .missingKey: 1, .missingTimestamp: 1, .badTimestamp: 1, .wrongType: 1])
+        #expect(stats.deadLettered == 6)
+        #expect(try f.lookup([1, 2, 3]).columns[0].values == [.int(1), .null, .int(3)])
+        #expect(stats.committed[TopicPartition(StreamFixture.topic, 0)] == 8, "bad messages never block the partition")
+
+        let reader = try KafkaConsumer(properties: ["bootstrap.servers": f.cluster.bootstrapServers, "group.id": "dlq-reader"])
+        try reader.subscribe([StreamFixture.deadLetters])
+        var dead: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + .seconds(30)
+        while dead.count < 6 && ContinuousClock.now < deadline { dead += reader.poll(max: 100, timeout: .milliseconds(200)).messages }
+        #expect(dead.map { String(decoding: $0.value, as: UTF8.self) }[1] == "[1, 2]")
+        #expect(dead.compactMap { $0.header("x-featurestore-reason") } == ["malformed", "malformed", "missing_key", "missing_timestamp", "bad_timestamp", "wrong_type"])
+        #expect(dead[5].header("x-featurestore-error") == "trips: a string for type int32")
+        #expect(dead[0].header("x-featurestore-source") == "driver_events/0/1")
+    }
+
+    @Test("a restarted consumer resumes from the committed offsets: nothing is read twice after a clean stop")
+    func resumesFromCommittedOffsets() throws {
+        let f = try StreamFixture(partitions: 2)
+        try f.send((0..<20).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") })
+        do {
+            let first = try StreamIngestor(store: f.store)
+            try f.ingest(first, until: 20)
+            first.close()
+        }
+        try f.send((20..<25).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") })
+        let second = try StreamIngestor(store: f.store)
+        try f.ingest(second, until: 5)
+        for _ in 0..<5 { second.runOnce() }
+        #expect(second.statistics.snapshot.messages == 5)
+        #expect(second.lag().values.allSatisfy { $0 == 0 }, "\(second.lag())")
+        #expect(try f.lookup([0, 19, 24]).columns[0].values == [.int(0), .int(19), .int(24)])
+    }
+
+    @Test("event times are ISO-8601, epoch milliseconds or epoch microseconds")
+    func eventTimeForms() throws {
+        let f = try StreamFixture(partitions: 1)
+        try f.send([
+            #"{"driver_id": 1, "trips": 1, "ts": "2025-01-01T00:00:00.5+01:00"}"#,
+            #"{"driver_id": 2, "trips": 1, "ts": 1735689600000}"#,
+            #"{"driver_id": 3, "trips": 1, "ts": 1735689600000123}"#,
+        ])
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 3)
+        #expect(try f.lookup([1, 2, 3]).columns[0].eventTimestamps == [1_735_686_000_500_000, 1_735_689_600_000_000, 1_735_689_600_000_123])
+    }
+
+    @Test("ingestion refuses to start without kafka settings or stream views, naming what is missing")
+    func startErrors() throws {
+        let f = try StreamFixture()
+        #expect(throws: IngestionError("no feature view 'activty'; did you mean 'activity'?")) { _ = try StreamIngestor(store: f.store, views: ["activty"]) }
+    }
+}
+
+func isoMicros(_ text: String) -> Int64? {
+    let f = ISO8601DateFormatter()
+    return f.date(from: text).map { Int64($0.timeIntervalSince1970) * 1_000_000 }
+}

@@ -1,0 +1,77 @@
+import FeatureStore
+import Foundation
+import Kafka
+import Testing
+
+@Suite("featurectl ingest survives kill -9", .serialized)
+struct IngestCrashTests {
+    @Test("an ingester killed mid-stream and restarted leaves every event online, exactly as without the kill")
+    func killAndRestart() throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("events", partitions: 2)
+        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: repo) }
+        // A short session timeout: the killed member's partitions move to the restarted one after 6 s, not 45 s.
+        try """
+            project: crash
+            kafka:
+              bootstrap_servers: "\(cluster.bootstrapServers)"
+              properties: {session.timeout.ms: "6000", heartbeat.interval.ms: "500"}
+
+            """.write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        try """
+            entities:
+              - {name: user, join_keys: [{name: user_id, type: int64}]}
+            sources:
+              - {name: batch, kind: parquet, path: data/events, timestamp_field: ts}
+              - {name: stream, kind: kafka, topic: events, batch_source: batch, timestamp_field: ts}
+            feature_views:
+              - {name: scores, entities: [user], source: stream, ttl: 0, features: [{name: score, type: int64}]}
+
+            """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
+        let users = 2_000, rounds = 10
+        func produce(round: Int) throws {
+            for u in 0..<users {
+                let event = #"{"user_id": \#(u), "score": \#(round * 100_000 + u), "ts": \#(1_700_000_000_000 + Int64(round) * 1000)}"#
+                try producer.produce(topic: "events", key: Array("\(u)".utf8), value: Array(event.utf8))
+            }
+            try producer.flush()
+        }
+
+        let store = try FeatureStore(repository: repo)
+        let view = store.registry.featureView(named: "scores")!
+        let keys = store.registry.joinKeys(of: view)
+        let first = Process()
+        first.executableURL = productsDirectory.appendingPathComponent("featurectl")
+        first.arguments = ["ingest", "--repo", repo.path, "--batch-size", "500"]
+        first.standardOutput = FileHandle.nullDevice
+        first.standardError = FileHandle.nullDevice
+        try first.run()
+        // Stream rounds while it ingests; kill it as soon as some rows are online, mid-stream.
+        var killedAt = 0
+        for round in 0..<rounds {
+            try produce(round: round)
+            if killedAt == 0 {
+                let deadline = Date().addingTimeInterval(30)
+                while Date() < deadline, (try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0 == 0 { usleep(20_000) }
+                kill(first.processIdentifier, SIGKILL)
+                first.waitUntilExit()
+                killedAt = round + 1
+            }
+        }
+        #expect(first.terminationReason == .uncaughtSignal)
+
+        // Restart; it resumes from the committed offsets (replaying what the killed one had written but not committed).
+        let rerun = try featurectl(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let online = try FeatureStore(repository: repo).getOnlineFeatures(
+            entities: ["user_id": (0..<users).map { .int(Int64($0)) }], features: .references([FeatureReference(view: "scores")]))
+        let expected = (0..<users).map { OnlineValue.int(Int64((rounds - 1) * 100_000 + $0)) }
+        let wrong = zip(online.columns[0].values, expected).filter { $0 != $1 }.count
+        #expect(wrong == 0, "every user's newest event is online (\(wrong) of \(users) are not; killed after round \(killedAt))")
+        let newest = (1_700_000_000_000 + Int64(rounds - 1) * 1000) * 1000
+        #expect(online.columns[0].eventTimestamps.filter { $0 != newest }.count == 0)
+    }
+}
