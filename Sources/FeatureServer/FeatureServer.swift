@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import StreamIngestion
 
 /// The serving process: gRPC and HTTP/JSON lookups and pushes over the repository's online store.
 @main
@@ -34,6 +35,9 @@ struct FeatureServerCommand: AsyncParsableCommand {
 
     @Option(help: "The most entity rows in one request.")
     var maxBatch: Int = 10_000
+
+    @Flag(inversion: .prefixedNo, help: "Ingest the Kafka topics of stream sources (when feature_store.yaml has a kafka section).")
+    var ingest = true
 
     func validate() throws {
         guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
@@ -65,11 +69,22 @@ struct FeatureServerCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(factory)
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch), access: access,
                                metrics: ServingMetrics(factory: factory))
-        let services: [any Service] = [
+        var services: [any Service] = [
             GRPCFeatureServer(core: core, host: host, port: grpcPort, logger: logger),
             HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry, logger: logger),
             RepositoryReloader(repository: repository),
         ]
+        let hasStreams = repository.store.registry.sources.contains { if case .kafka = $0.kind { return true } else { return false } }
+        if ingest, hasStreams, repository.store.config.kafka != nil {
+            do {
+                services.append(IngestionService(ingestor: try StreamIngestor(store: repository.store, logger: logger), logger: logger))
+            } catch {
+                FileHandle.standardError.write(Data("error: stream ingestion: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        } else if hasStreams {
+            logger.info("stream sources are not ingested here", metadata: ["reason": "\(ingest ? "no kafka section in feature_store.yaml" : "--no-ingest")"])
+        }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }

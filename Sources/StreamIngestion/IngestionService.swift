@@ -1,0 +1,37 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs a ``StreamIngestor`` as a swift-service-lifecycle `Service` (inside FeatureServer): batches run on a thread
+/// of their own (librdkafka's poll blocks), and on graceful shutdown the current batch is finished and committed,
+/// then the consumer leaves the group so its partitions move to the other instances.
+public final class IngestionService: Service, Sendable {
+    public let ingestor: StreamIngestor
+    private let stopping = Atomic<Bool>(false)
+    private let logger: Logger
+
+    public init(ingestor: StreamIngestor, logger: Logger = Logger(label: "featurestore.ingest")) {
+        self.ingestor = ingestor
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let done: Void = await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let thread = Thread { [self] in
+                ingestor.run { !stopping.load(ordering: .relaxed) }
+                ingestor.close()
+                continuation.resume()
+            }
+            thread.name = "featurestore-ingest"
+            thread.start()
+            Task { [self] in
+                // Wait for graceful shutdown (or cancellation), then let the batch in progress finish.
+                try? await gracefulShutdown()
+                stopping.store(true, ordering: .relaxed)
+            }
+        }
+        _ = done
+        logger.info("ingestion stopped", metadata: ["messages": "\(ingestor.statistics.snapshot.messages)"])
+    }
+}
