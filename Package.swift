@@ -156,7 +156,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore"]),
+        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore"], exclude: ["Interop"]),
         .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "Parquet", "Columnar", "Kafka"]),
     ],
     swiftLanguageModes: [.v6]

@@ -182,6 +182,30 @@ struct StreamIngestionTests {
         #expect(try f.lookup([1, 2, 3]).columns[0].eventTimestamps == [1_735_686_000_500_000, 1_735_689_600_000_000, 1_735_689_600_000_123])
     }
 
+    @Test("events produced by an external client (Python confluent-kafka) are ingested")
+    func externalProducer() throws {
+        let f = try StreamFixture(partitions: 3)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        let python = ProcessInfo.processInfo.environment["FEATURESTORE_PYTHON"]
+            ?? root.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".venv/bin/python").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [root.appendingPathComponent("Interop/produce.py").path, f.cluster.bootstrapServers, StreamFixture.topic, "200"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "produce.py failed: \(stderr)")
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 200)
+        let online = try f.lookup([500, 699])
+        #expect(online.columns[0].values == [.int(0), .int(199)])
+        #expect(online.columns[1].values == [.bool(true), .bool(false)])
+        #expect(ingestor.statistics.snapshot.bad.isEmpty)
+    }
+
     @Test("ingestion refuses to start without kafka settings or stream views, naming what is missing")
     func startErrors() throws {
         let f = try StreamFixture()
