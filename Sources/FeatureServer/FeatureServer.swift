@@ -77,7 +77,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let hasStreams = repository.store.registry.sources.contains { if case .kafka = $0.kind { return true } else { return false } }
         if ingest, hasStreams, repository.store.config.kafka != nil {
             do {
-                services.append(IngestionService(ingestor: try StreamIngestor(store: repository.store, logger: logger), logger: logger))
+                services.append(IngestionService(ingestor: try StreamIngestor(store: repository.store, metrics: factory, logger: logger), logger: logger))
             } catch {
                 FileHandle.standardError.write(Data("error: stream ingestion: \(error)\n".utf8))
                 throw ExitCode(1)

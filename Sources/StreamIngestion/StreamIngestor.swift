@@ -1,6 +1,7 @@
 import FeatureStore
 import Foundation
 import Kafka
+import CoreMetrics
 import Logging
 import Synchronization
 
@@ -61,15 +62,20 @@ public final class StreamIngestor: @unchecked Sendable {
     private let logger: Logger
     private let batchSize: Int
     private let pollTimeout: Duration
+    private let metrics: IngestionMetrics?
     // Used only by the thread that runs the ingestor.
     private var lastLoggedConsumerError = ContinuousClock.now - .seconds(60)
+    private var lastLagUpdate = ContinuousClock.now - .seconds(60)
 
     /// - Parameters:
     ///   - views: the views to feed (names); nil: every online view with a Kafka source.
     ///   - bootstrapServers: overrides `kafka.bootstrap_servers` (tests, the embedded mock).
+    ///   - metrics: where to record ingestion metrics (FeatureServer's Prometheus registry); none when nil.
     public init(store: FeatureStore, views: [String]? = nil, bootstrapServers: String? = nil, batchSize: Int = 5_000,
-                pollTimeout: Duration = .milliseconds(100), logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
+                pollTimeout: Duration = .milliseconds(100), metrics: (any MetricsFactory)? = nil,
+                logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
         self.store = store
+        self.metrics = metrics.map(IngestionMetrics.init)
         self.logger = logger
         self.batchSize = batchSize
         self.pollTimeout = pollTimeout
@@ -210,6 +216,9 @@ public final class StreamIngestor: @unchecked Sendable {
             committed = false
             logger.warning("offset commit failed", metadata: ["error": "\(error)"])
         }
+        if let metrics {
+            metrics.record(messages: messages, bad: bad.map(\.1.reason), rows: rows, written: written, writtenAt: writtenAt)
+        }
         report.written = written.values.reduce(0, +)
         report.bad = bad.count
         statistics.update { s in
@@ -237,6 +246,10 @@ public final class StreamIngestor: @unchecked Sendable {
         logger.info("ingesting", metadata: ["topics": "\(topics.joined(separator: ","))", "views": "\(routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
         while shouldContinue() {
             runOnce(shouldContinue: shouldContinue)
+            if let metrics, ContinuousClock.now - lastLagUpdate >= .seconds(5) {
+                lastLagUpdate = .now
+                metrics.lag(lag())
+            }
         }
     }
 
@@ -254,5 +267,55 @@ public final class StreamIngestor: @unchecked Sendable {
             if let high = try? consumer.highWatermark(tp) { out[tp] = max(0, high - (committed[tp] ?? 0)) }
         }
         return out
+    }
+}
+
+/// Ingestion metrics through swift-metrics:
+/// `featurestore_stream_messages_total{topic}`, `featurestore_stream_bad_messages_total{reason}`,
+/// `featurestore_stream_rows_written_total{view}`, `featurestore_stream_freshness_seconds{view}` (time written online
+/// minus event time, a histogram) and `featurestore_stream_consumer_lag{topic,partition}` (every 5 s).
+final class IngestionMetrics: @unchecked Sendable {
+    // Used only from the ingesting thread.
+    private let factory: any MetricsFactory
+    private var messages: [String: CoreMetrics.Counter] = [:]
+    private var bad: [BadMessageReason: CoreMetrics.Counter] = [:]
+    private var written: [String: CoreMetrics.Counter] = [:]
+    private var freshness: [String: CoreMetrics.Timer] = [:]
+    private var lags: [TopicPartition: CoreMetrics.Gauge] = [:]
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+    }
+
+    func record(messages batch: [KafkaMessage], bad reasons: [BadMessageReason], rows: [String: [OnlineRow]],
+                written counts: [String: Int], writtenAt: Int64) {
+        var perTopic: [String: Int] = [:]
+        for m in batch { perTopic[m.topic, default: 0] += 1 }
+        for (topic, n) in perTopic {
+            let counter = messages[topic] ?? CoreMetrics.Counter(label: "featurestore_stream_messages_total", dimensions: [("topic", topic)], factory: factory)
+            messages[topic] = counter
+            counter.increment(by: n)
+        }
+        for reason in reasons {
+            let counter = bad[reason] ?? CoreMetrics.Counter(label: "featurestore_stream_bad_messages_total", dimensions: [("reason", reason.rawValue)], factory: factory)
+            bad[reason] = counter
+            counter.increment()
+        }
+        for (view, viewRows) in rows {
+            let counter = written[view] ?? CoreMetrics.Counter(label: "featurestore_stream_rows_written_total", dimensions: [("view", view)], factory: factory)
+            written[view] = counter
+            counter.increment(by: counts[view] ?? 0)
+            let timer = freshness[view] ?? CoreMetrics.Timer(label: "featurestore_stream_freshness_seconds", dimensions: [("view", view)], factory: factory)
+            freshness[view] = timer
+            for row in viewRows { timer.recordMicroseconds(max(0, writtenAt - row.eventTimestamp)) }
+        }
+    }
+
+    func lag(_ lag: [TopicPartition: Int64]) {
+        for (tp, value) in lag {
+            let gauge = lags[tp] ?? CoreMetrics.Gauge(label: "featurestore_stream_consumer_lag", dimensions: [("topic", tp.topic), ("partition", "\(tp.partition)")], factory: factory)
+            lags[tp] = gauge
+            gauge.record(value)
+        }
     }
 }

@@ -7,7 +7,7 @@ import FoundationNetworking
 
 @Suite("FeatureServer ingests streams", .serialized)
 struct ServerIngestionTests {
-    @Test("FeatureServer ingests a stream view's topic: produced events show up in HTTP lookups; SIGTERM stops it cleanly")
+    @Test("FeatureServer ingests a stream view's topic: events show up in HTTP lookups and in /metrics; SIGTERM stops it cleanly")
     func serverIngestsStream() async throws {
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("events", partitions: 2)
@@ -46,6 +46,11 @@ struct ServerIngestionTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(body.contains(#""values":[0.0,24.5],"statuses":["PRESENT","PRESENT"]"#), "\(body)\n\(server.log)")
+        let (metricsData, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/metrics")!)
+        let metrics = String(decoding: metricsData, as: UTF8.self)
+        #expect(metrics.contains(#"featurestore_stream_messages_total{topic="events"} 50"#), "\(metrics)")
+        #expect(metrics.contains(#"featurestore_stream_rows_written_total{view="scores"} 50"#))
+        #expect(metrics.contains(#"featurestore_stream_freshness_seconds_count{view="scores"} 50"#))
         #expect(server.terminate() == 0, "FeatureServer exits 0 after SIGTERM while ingesting")
     }
 }
