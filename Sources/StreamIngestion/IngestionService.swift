@@ -17,21 +17,27 @@ public final class IngestionService: Service, Sendable {
     }
 
     public func run() async throws {
-        let done: Void = await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let thread = Thread { [self] in
-                ingestor.run { !stopping.load(ordering: .relaxed) }
-                ingestor.close()
-                continuation.resume()
+        await withTaskCancellationHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [self] in
+                    // Graceful shutdown: let the batch in progress finish and commit, then stop.
+                    try? await gracefulShutdown()
+                    stopping.store(true, ordering: .relaxed)
+                }
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let thread = Thread { [self] in
+                        ingestor.run { !stopping.load(ordering: .relaxed) }
+                        ingestor.close()
+                        continuation.resume()
+                    }
+                    thread.name = "featurestore-ingest"
+                    thread.start()
+                }
+                group.cancelAll()
             }
-            thread.name = "featurestore-ingest"
-            thread.start()
-            Task { [self] in
-                // Wait for graceful shutdown (or cancellation), then let the batch in progress finish.
-                try? await gracefulShutdown()
-                stopping.store(true, ordering: .relaxed)
-            }
+        } onCancel: {
+            stopping.store(true, ordering: .relaxed)
         }
-        _ = done
         logger.info("ingestion stopped", metadata: ["messages": "\(ingestor.statistics.snapshot.messages)"])
     }
 }

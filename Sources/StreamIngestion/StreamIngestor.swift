@@ -159,8 +159,10 @@ public final class StreamIngestor: @unchecked Sendable {
             do throws(BadMessage) {
                 guard let route = routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
                 let fields = try route.decoder.fields(of: message.value)
-                for mapper in route.mappers {
-                    rows[mapper.view.name, default: []].append(try mapper.row(fields))
+                // All of the message's views, or none: a message bad for one view is not half ingested.
+                let mapped = try route.mappers.map { mapper throws(BadMessage) in (mapper, try mapper.row(fields)) }
+                for (mapper, row) in mapped {
+                    rows[mapper.view.name, default: []].append(row)
                     mappersByView[mapper.view.name] = mapper
                 }
             } catch {
