@@ -71,12 +71,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        // Stream ingestion: Kafka topics of stream sources into the online store (at-least-once, event-time ordered).
+        // Stream ingestion: Kafka topics of stream sources into the online store (at-least-once, event-time ordered) and
+        // into Parquet files under their batch sources (the offline copy).
         .target(
             name: "StreamIngestion",
             dependencies: [
                 "FeatureStore",
                 "Columnar",
+                "Parquet",
                 "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

@@ -22,6 +22,13 @@ public final class IngestionStatistics: Sendable {
         public var deadLettered = 0
         /// Committed next offset per partition.
         public var committed: [TopicPartition: Int64] = [:]
+        /// Consumed (written online) next offset per partition.
+        public var consumed: [TopicPartition: Int64] = [:]
+        /// Events appended to the offline copy, per batch source, and the files written.
+        public var offlineRows: [String: Int] = [:]
+        public var offlineFiles = 0
+        /// Failed offline writes (retried with the offsets uncommitted).
+        public var offlineRetries = 0
         /// Newest event time written online per view (microseconds).
         public var newestEvent: [String: Int64] = [:]
         /// Freshness samples (time written online - event time, microseconds) of the last batches, per view.
@@ -40,9 +47,11 @@ public final class IngestionStatistics: Sendable {
 ///
 /// One consumer in the project's consumer group, subscribed to every topic read by the chosen views (partitions are
 /// shared with the other members, so running more instances scales out). Each poll of up to `batchSize` messages is
-/// decoded, mapped per view through the source's field mapping, written through the online store's event-time-ordered
-/// upsert (late events never overwrite newer values), and only then are its offsets committed: at-least-once, and the
-/// idempotent upsert makes a replay after a crash or a rebalance harmless. A message that cannot be ingested is
+/// decoded, mapped per view through the source's field mapping and written through the online store's
+/// event-time-ordered upsert (late events never overwrite newer values); the same events are buffered for the
+/// offline copy (``OfflineEventLog``: Parquet files under the batch source, rolled by time or size). Offsets are
+/// committed only once both sides hold the events (online at once, offline when the log rolls): at-least-once, and
+/// a replay after a crash or a rebalance is harmless (the upsert is idempotent; offline duplicates are identical rows). A message that cannot be ingested is
 /// counted by reason, logged with topic/partition/offset, sent to the dead-letter topic when one is configured (with
 /// `x-featurestore-error` and `x-featurestore-reason` headers), and skipped: it never blocks its partition.
 public final class StreamIngestor: @unchecked Sendable {
@@ -63,6 +72,9 @@ public final class StreamIngestor: @unchecked Sendable {
     private let batchSize: Int
     private let pollTimeout: Duration
     private let metrics: IngestionMetrics?
+    private let offline: OfflineEventLog
+    /// Next offsets consumed and written online but not yet committed (waiting for the offline roll).
+    private var pending: [TopicPartition: Int64] = [:]
     // Used only by the thread that runs the ingestor.
     private var lastLoggedConsumerError = ContinuousClock.now - .seconds(60)
     private var lastLagUpdate = ContinuousClock.now - .seconds(60)
@@ -109,6 +121,8 @@ public final class StreamIngestor: @unchecked Sendable {
         }
         self.routes = routes
         topics = routes.keys.sorted()
+        offline = try OfflineEventLog(store: store, routes: routes.mapValues(\.mappers),
+                                      rollInterval: kafka.offlineRollInterval, rollBytes: kafka.offlineRollBytes)
         var properties = kafka.properties
         properties["bootstrap.servers"] = bootstrapServers ?? kafka.bootstrapServers
         properties["group.id"] = kafka.group(project: store.config.project)
@@ -149,11 +163,16 @@ public final class StreamIngestor: @unchecked Sendable {
             logger.warning("kafka consumer error (retrying)", metadata: ["error": "\(first)", "count": "\(errors.count)"])
         }
         var report = BatchReport(messages: messages.count)
-        guard !messages.isEmpty else { return report }
+        guard !messages.isEmpty else {
+            settle(force: false, shouldContinue: shouldContinue)
+            return report
+        }
         var rows: [String: [OnlineRow]] = [:]
         var mappersByView: [String: EventMapper] = [:]
         var next: [TopicPartition: Int64] = [:]
         var bad: [(KafkaMessage, BadMessage)] = []
+        var events: [(topic: String, rows: [OnlineRow])] = []
+        events.reserveCapacity(messages.count)
         for message in messages {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
             do throws(BadMessage) {
@@ -165,6 +184,7 @@ public final class StreamIngestor: @unchecked Sendable {
                     rows[mapper.view.name, default: []].append(row)
                     mappersByView[mapper.view.name] = mapper
                 }
+                events.append((message.topic, mapped.map(\.1)))
             } catch {
                 bad.append((message, error))
             }
@@ -190,6 +210,7 @@ public final class StreamIngestor: @unchecked Sendable {
             }
         }
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        for event in events { offline.append(topic: event.topic, rows: event.rows) }
         for (message, problem) in bad {
             logger.warning("bad message skipped", metadata: [
                 "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
@@ -210,14 +231,7 @@ public final class StreamIngestor: @unchecked Sendable {
         if deadLetters != nil && !bad.isEmpty {
             do { try deadLetters?.flush() } catch { logger.error("dead letters not confirmed", metadata: ["error": "\(error)"]) }
         }
-        var committed = true
-        do {
-            try consumer.commit(next)
-        } catch {
-            // The rows are written; the next commit (or a replay, which the upsert makes harmless) covers these offsets.
-            committed = false
-            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
-        }
+        for (tp, offset) in next { pending[tp] = max(pending[tp] ?? 0, offset) }
         if let metrics {
             metrics.record(messages: messages, bad: bad.map(\.1.reason), rows: rows, written: written, writtenAt: writtenAt)
         }
@@ -238,9 +252,49 @@ public final class StreamIngestor: @unchecked Sendable {
                 }
                 s.freshness[name] = Array(samples.suffix(10_000))
             }
-            if committed { for (tp, offset) in next { s.committed[tp] = offset } }
+            for (tp, offset) in next { s.consumed[tp] = max(s.consumed[tp] ?? 0, offset) }
         }
+        settle(force: false, shouldContinue: shouldContinue)
         return report
+    }
+
+    /// Writes the offline files when they are due (or when `force`), then commits every offset whose events are
+    /// now held on both sides. A failed offline write is retried with the offsets uncommitted (consumption waits:
+    /// back-pressure rather than loss) until it succeeds or `shouldContinue` turns false.
+    private func settle(force: Bool, shouldContinue: () -> Bool) {
+        guard !pending.isEmpty || !offline.isEmpty else { return }
+        if !offline.isEmpty {
+            guard force || offline.shouldRoll() else { return }
+            var attempt = 0
+            while true {
+                do throws(IngestionError) {
+                    let files = try offline.roll()
+                    metrics?.offline(files)
+                    statistics.update { s in
+                        s.offlineFiles += files.count
+                        for file in files { s.offlineRows[file.source, default: 0] += file.rows }
+                    }
+                    break
+                } catch {
+                    attempt += 1
+                    statistics.update { $0.offlineRetries += 1 }
+                    logger.error("offline write failed; retrying (the events' offsets are not committed)",
+                                 metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                    guard shouldContinue() else { return }
+                    Thread.sleep(forTimeInterval: min(5, 0.1 * Double(1 << min(attempt, 6))))
+                }
+            }
+        }
+        guard !pending.isEmpty else { return }
+        do {
+            try consumer.commit(pending)
+            let done = pending
+            pending = [:]
+            statistics.update { s in for (tp, offset) in done { s.committed[tp] = offset } }
+        } catch {
+            // The events are held on both sides; the next commit (or a replay, which is harmless) covers these offsets.
+            logger.warning("offset commit failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Runs batches until `shouldContinue` returns false (checked between batches, at least every poll timeout).
@@ -255,18 +309,24 @@ public final class StreamIngestor: @unchecked Sendable {
         }
     }
 
-    /// Leaves the consumer group (partitions move to the other instances at once); the ingestor cannot be used after.
+    /// Writes the buffered offline events, commits, and leaves the consumer group (partitions move to the other
+    /// instances); the ingestor cannot be used after.
     public func close() {
+        settle(force: true, shouldContinue: { false })
         consumer.close()
     }
 
-    /// Consumer lag per assigned partition: the high watermark minus the group's committed offset (from the broker).
+    /// Consumer lag per assigned partition: the high watermark minus what this instance has written online (or, when
+    /// more, the group's committed offset).
     public func lag() -> [TopicPartition: Int64] {
         let partitions = assignment
-        let committed = (try? consumer.committed(partitions)) ?? statistics.snapshot.committed
+        let snapshot = statistics.snapshot
+        let committed = (try? consumer.committed(partitions)) ?? snapshot.committed
         var out: [TopicPartition: Int64] = [:]
         for tp in partitions {
-            if let high = try? consumer.highWatermark(tp) { out[tp] = max(0, high - (committed[tp] ?? 0)) }
+            // Events written online count as consumed even while their offsets wait for the offline roll.
+            let position = max(committed[tp] ?? 0, snapshot.consumed[tp] ?? 0)
+            if let high = try? consumer.highWatermark(tp) { out[tp] = max(0, high - position) }
         }
         return out
     }
@@ -275,7 +335,8 @@ public final class StreamIngestor: @unchecked Sendable {
 /// Ingestion metrics through swift-metrics:
 /// `featurestore_stream_messages_total{topic}`, `featurestore_stream_bad_messages_total{reason}`,
 /// `featurestore_stream_rows_written_total{view}`, `featurestore_stream_freshness_seconds{view}` (time written online
-/// minus event time, a histogram) and `featurestore_stream_consumer_lag{topic,partition}` (every 5 s).
+/// minus event time, a histogram), `featurestore_stream_consumer_lag{topic,partition}` (every 5 s), and the offline
+/// copy's `featurestore_stream_offline_rows_total{source}` and `featurestore_stream_offline_files_total{source}`.
 final class IngestionMetrics: @unchecked Sendable {
     // Used only from the ingesting thread.
     private let factory: any MetricsFactory
@@ -284,6 +345,8 @@ final class IngestionMetrics: @unchecked Sendable {
     private var written: [String: CoreMetrics.Counter] = [:]
     private var freshness: [String: CoreMetrics.Timer] = [:]
     private var lags: [TopicPartition: CoreMetrics.Gauge] = [:]
+    private var offlineRows: [String: CoreMetrics.Counter] = [:]
+    private var offlineFiles: [String: CoreMetrics.Counter] = [:]
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -310,6 +373,17 @@ final class IngestionMetrics: @unchecked Sendable {
             let timer = freshness[view] ?? CoreMetrics.Timer(label: "featurestore_stream_freshness_seconds", dimensions: [("view", view)], factory: factory)
             freshness[view] = timer
             for row in viewRows { timer.recordMicroseconds(max(0, writtenAt - row.eventTimestamp)) }
+        }
+    }
+
+    func offline(_ files: [OfflineEventLog.WrittenFile]) {
+        for file in files {
+            let rows = offlineRows[file.source] ?? CoreMetrics.Counter(label: "featurestore_stream_offline_rows_total", dimensions: [("source", file.source)], factory: factory)
+            offlineRows[file.source] = rows
+            rows.increment(by: file.rows)
+            let count = offlineFiles[file.source] ?? CoreMetrics.Counter(label: "featurestore_stream_offline_files_total", dimensions: [("source", file.source)], factory: factory)
+            offlineFiles[file.source] = count
+            count.increment()
         }
     }
 

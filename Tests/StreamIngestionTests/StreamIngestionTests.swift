@@ -1,6 +1,8 @@
+import Columnar
 import FeatureStore
 import Foundation
 import Kafka
+import Parquet
 import StreamIngestion
 import Testing
 
@@ -39,13 +41,13 @@ final class StreamFixture: @unchecked Sendable {
 
         """
 
-    init(partitions: Int = 3, deadLetterTopic: Bool = true) throws {
+    init(partitions: Int = 3, deadLetterTopic: Bool = true, offlineRollInterval: String = "0") throws {
         cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic(Self.topic, partitions: partitions)
         try cluster.createTopic(Self.deadLetters, partitions: 1)
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("stream-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let kafka = "kafka: {properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}, bootstrap_servers: \"\(cluster.bootstrapServers)\"\(deadLetterTopic ? ", dead_letter_topic: \(Self.deadLetters)" : "")}\n"
+        let kafka = "kafka: {offline_roll_interval: \(offlineRollInterval), properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}, bootstrap_servers: \"\(cluster.bootstrapServers)\"\(deadLetterTopic ? ", dead_letter_topic: \(Self.deadLetters)" : "")}\n"
         try ("project: streaming\n" + kafka).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         try Self.definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
         store = try FeatureStore(repository: dir)
@@ -206,6 +208,105 @@ struct StreamIngestionTests {
         #expect(ingestor.statistics.snapshot.bad.isEmpty)
     }
 
+    @Test("ingested events land offline as day-partitioned Parquet files, and the join reads what was served")
+    func offlineCopy() throws {
+        let f = try StreamFixture(partitions: 2)
+        var events: [String] = []
+        for i in 0..<100 {
+            let day = i < 60 ? "2025-01-01" : "2025-01-02"
+            events.append(event(Int64(i % 10), trips: i, ts: "\(day)T\(String(format: "%02d", i % 24)):00:00Z", online: i % 3 == 0, speed: Double(i) / 8))
+        }
+        try f.send(events, key: { String($0.dropFirst(14).prefix(2)) })
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 100)
+        let root = f.dir.appendingPathComponent("data/activity")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
+        #expect(folders == ["date=2025-01-01", "date=2025-01-02"])
+        let names = try folders.flatMap { try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent($0).path) }
+        #expect(names.allSatisfy { $0.hasPrefix("part-") && $0.hasSuffix(".parquet") }, "no temporary files left: \(names)")
+        let dataset = try ParquetDataset(path: root.path)
+        #expect(dataset.files[0].schema.fields.map(\.name) == ["driver_id", "ts", "trips_last_hour", "is_online", "speed"])
+        let table = try dataset.read()
+        #expect(table.rowCount == 100)
+        #expect(ingestor.statistics.snapshot.offlineRows == ["activity_batch": 100])
+
+        // Training sees what serving saw: the join at a time after the last event returns the online values.
+        let drivers = (0..<10).map { Int64($0) }
+        let entities = try Table([("driver_id", Column(int64: drivers)),
+                                  ("event_timestamp", Column(timestamps: drivers.map { _ in isoMicros("2025-01-03T00:00:00Z")! }))])
+        let joined = try f.store.joinFeatures(entities: .table(entities), features: .references([FeatureReference(view: "activity")]))
+        let online = try f.lookup(drivers)
+        #expect(integers(joined.column(named: "trips_last_hour")!) == online.columns[0].values.map { if case .int(let n) = $0 { n } else { nil } })
+        #expect(online.columns[0].values.first == .int(70), "driver 0's latest event is i = 70 (day 2, 22:00)")
+    }
+
+    @Test("offsets wait for the offline roll: nothing is committed before the events' file is written")
+    func offsetsWaitForOfflineRoll() throws {
+        let f = try StreamFixture(partitions: 1, offlineRollInterval: "2s")
+        try f.send((0..<10).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") })
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 10)
+        #expect(try f.lookup([9]).columns[0].values == [.int(9)], "online at once")
+        #expect(ingestor.statistics.snapshot.committed.isEmpty)
+        #expect(ingestor.statistics.snapshot.offlineFiles == 0)
+        #expect(ingestor.lag().values.reduce(0, +) == 0, "lag counts what is online")
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ingestor.statistics.snapshot.offlineFiles == 0 && ContinuousClock.now < deadline { ingestor.runOnce() }
+        #expect(ingestor.statistics.snapshot.offlineFiles == 1)
+        #expect(ingestor.statistics.snapshot.committed[TopicPartition(StreamFixture.topic, 0)] == 10)
+    }
+
+    @Test("stream files follow the schema of the batch source's existing files")
+    func offlineFollowsExistingSchema() throws {
+        let f = try StreamFixture(partitions: 1)
+        // An existing day written elsewhere: millisecond times, float32 speed, and a column the stream does not have.
+        let folder = f.dir.appendingPathComponent("data/activity/date=2024-12-31")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let existing = try Table([
+            ("driver_id", Column(int64: [1])),
+            ("ts", Column(timestamps: [1_735_603_200_000], unit: .milliseconds)),
+            ("trips_last_hour", Column(int32: [5])),
+            ("is_online", Column(bool: [true])),
+            ("speed", Column(float64: [2.5])),
+            ("note", Column(strings: ["backfill"])),
+        ])
+        try ParquetFileWriter.write(existing, to: folder.appendingPathComponent("part-0.parquet").path)
+        try f.send([event(1, trips: 7, ts: "2025-01-01T00:00:00.123456Z")])
+        let ingestor = try StreamIngestor(store: f.store)
+        try f.ingest(ingestor, until: 1)
+        let table = try ParquetDataset(path: f.dir.appendingPathComponent("data/activity").path).read()
+        #expect(table.rowCount == 2)
+        #expect(table.column(named: "ts")!.type == .timestamp(.milliseconds, utc: true))
+        #expect(table.column(named: "ts")!.timestampNanoseconds()!.last == 1_735_689_600_123_000_000)
+        #expect(table.column(named: "note")!.nullCount == 1)
+    }
+
+    @Test("two consumers in one group split the partitions and together ingest every event once")
+    func twoConsumersSplitPartitions() throws {
+        let f = try StreamFixture(partitions: 4)
+        let a = try StreamIngestor(store: f.store)
+        let b = try StreamIngestor(store: f.store)
+        // Both join the group before any event is produced, so neither takes all partitions for itself.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while (a.assignment.isEmpty || b.assignment.isEmpty || a.assignment.count + b.assignment.count != 4) && ContinuousClock.now < deadline {
+            a.runOnce()
+            b.runOnce()
+        }
+        #expect(a.assignment.count == 2 && b.assignment.count == 2, "\(a.assignment) \(b.assignment)")
+        #expect(Set(a.assignment).isDisjoint(with: Set(b.assignment)))
+        try f.send((0..<400).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") }, key: { String($0.dropFirst(14).prefix(3)) })
+        while a.statistics.snapshot.messages + b.statistics.snapshot.messages < 400 && ContinuousClock.now < deadline + .seconds(30) {
+            a.runOnce()
+            b.runOnce()
+        }
+        let (na, nb) = (a.statistics.snapshot.messages, b.statistics.snapshot.messages)
+        #expect(na + nb == 400)
+        #expect(na > 0 && nb > 0, "both consumed: \(na) + \(nb)")
+        #expect(try f.lookup([0, 123, 399]).columns[0].values == [.int(0), .int(123), .int(399)])
+        a.close()
+        b.close()
+    }
+
     @Test("ingestion refuses to start without kafka settings or stream views, naming what is missing")
     func startErrors() throws {
         let f = try StreamFixture()
@@ -216,4 +317,13 @@ struct StreamIngestionTests {
 func isoMicros(_ text: String) -> Int64? {
     let f = ISO8601DateFormatter()
     return f.date(from: text).map { Int64($0.timeIntervalSince1970) * 1_000_000 }
+}
+
+/// The values of an integer column (nil for nulls).
+func integers(_ column: Column) -> [Int64?] {
+    switch column.values {
+    case .int32(let v): return v.indices.map { column.isNull($0) ? nil : Int64(v[$0]) }
+    case .int64(let v): return v.indices.map { column.isNull($0) ? nil : v[$0] }
+    default: return []
+    }
 }

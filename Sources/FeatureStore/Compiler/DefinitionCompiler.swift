@@ -172,12 +172,28 @@ private struct Compilation {
             }
         }
         if let node = reader.node(top, "kafka"),
-           let o = reader.object(node, what: "'kafka'", allowed: ["bootstrap_servers", "consumer_group", "dead_letter_topic", "properties"]) {
+           let o = reader.object(node, what: "'kafka'", allowed: ["bootstrap_servers", "consumer_group", "dead_letter_topic", "properties",
+                                                                   "offline_roll_interval", "offline_roll_size_mb"]) {
             if let servers = reader.string(o, "bootstrap_servers", required: true) {
                 var properties: [String: String] = [:]
                 for (k, v) in reader.stringMap(o, "properties") ?? [] { properties[k.value] = v.value }
-                config.kafka = KafkaConfig(bootstrapServers: servers.value, consumerGroup: reader.string(o, "consumer_group")?.value,
-                                           deadLetterTopic: reader.string(o, "dead_letter_topic")?.value, properties: properties)
+                var kafka = KafkaConfig(bootstrapServers: servers.value, consumerGroup: reader.string(o, "consumer_group")?.value,
+                                        deadLetterTopic: reader.string(o, "dead_letter_topic")?.value, properties: properties)
+                if let text = reader.string(o, "offline_roll_interval") {
+                    if let span = TimeSpan(parsing: text.value) {
+                        kafka.offlineRollInterval = span
+                    } else {
+                        reader.error(text.location, "'offline_roll_interval' must be a time span like 30s, 5m or 0 (after every batch), found '\(text.value)'")
+                    }
+                }
+                if let text = reader.string(o, "offline_roll_size_mb") {
+                    if let mb = Int(text.value), mb > 0, mb <= 4096 {
+                        kafka.offlineRollBytes = mb << 20
+                    } else {
+                        reader.error(text.location, "'offline_roll_size_mb' must be a whole number of megabytes from 1 to 4096, found '\(text.value)'")
+                    }
+                }
+                config.kafka = kafka
             }
         }
         if let node = reader.node(top, "auth"), let o = reader.object(node, what: "'auth'", allowed: ["tokens", "catalog"]) {

@@ -73,13 +73,21 @@ public struct KafkaConfig: Sendable, Hashable, Codable {
     public var deadLetterTopic: String?
     /// Extra librdkafka properties (`security.protocol`, `sasl.mechanisms`, ...), passed as they are.
     public var properties: [String: String]
+    /// The offline copy of the stream: a Parquet file is closed (and its events' offsets committed) at least this
+    /// often (`offline_roll_interval`, default 60s; 0: after every batch).
+    public var offlineRollInterval: TimeSpan
+    /// ... or once this many bytes of events are buffered (`offline_roll_size_mb`, default 64).
+    public var offlineRollBytes: Int
 
     public init(bootstrapServers: String, consumerGroup: String? = nil, deadLetterTopic: String? = nil,
-                properties: [String: String] = [:]) {
+                properties: [String: String] = [:], offlineRollInterval: TimeSpan = TimeSpan(seconds: 60),
+                offlineRollBytes: Int = 64 << 20) {
         self.bootstrapServers = bootstrapServers
         self.consumerGroup = consumerGroup
         self.deadLetterTopic = deadLetterTopic
         self.properties = properties
+        self.offlineRollInterval = offlineRollInterval
+        self.offlineRollBytes = offlineRollBytes
     }
 
     /// The consumer group of `project`.

@@ -1,0 +1,391 @@
+import Columnar
+import FeatureStore
+import Foundation
+import Parquet
+
+/// The offline side of a stream: ingested events appended to the batch source of their stream source as Parquet
+/// files, so `joinFeatures` and `materialize` see exactly what was served.
+///
+/// Layout: `<batch source path>/date=YYYY-MM-DD/part-<UTC time>-<writer>-<sequence>.parquet`, the date being the
+/// event time's UTC day (the same Hive partitioning the reader understands). Events are buffered in memory and
+/// written when the log *rolls*: every `rollInterval` (0: after every batch) or once `rollBytes` are buffered.
+/// A file is written under a temporary name, synced and renamed (the dataset reader skips temporary names), so a
+/// reader never sees half a file. The ingestor commits a batch's offsets only after the roll that holds its events,
+/// so a crash loses nothing: the events after the last commit are consumed again. Duplicates can appear only when
+/// a crash falls between a file's rename and the commit (or after a rebalance moved a partition away while its
+/// events were buffered); they are identical rows (same keys, event time, created time and values), so the
+/// point-in-time join's tie-break picks one of two equal rows and the join's result is unchanged.
+final class OfflineEventLog {
+    /// One batch source receiving events.
+    struct Target {
+        var source: DataSource
+        var directory: URL
+        /// The files' schema: the existing files' when the dataset has any, else from the declarations.
+        var schema: Schema
+    }
+
+    /// Where each column of a target comes from in a message's mapped rows (one row per view reading the topic).
+    struct Projection {
+        enum Slot {
+            case key(row: Int, index: Int)
+            case eventTime(row: Int)
+            case created(row: Int)
+            case feature(row: Int, index: Int)
+            case absent
+        }
+        var target: Int
+        var slots: [Slot]
+    }
+
+    private struct Buffer {
+        var columns: [[OnlineValue]]
+        var rows = 0
+        init(width: Int) { columns = Array(repeating: [], count: width) }
+    }
+
+    let targets: [Target]
+    /// Per topic, the projections of its messages onto the targets.
+    let projections: [String: [Projection]]
+    let rollInterval: Duration
+    let rollBytes: Int
+    /// Buffered events per target and day.
+    private var buffers: [Int: [String: Buffer]] = [:]
+    private var bufferedBytes = 0
+    private var oldest: ContinuousClock.Instant?
+    private let writerID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    private var sequence = 0
+
+    /// Plans the offline side of `routes` (topic -> mappers, in message-row order).
+    init(store: FeatureStore, routes: [String: [EventMapper]], rollInterval: TimeSpan, rollBytes: Int) throws(IngestionError) {
+        let registry = store.registry
+        var targets: [Target] = []
+        var targetIndex: [String: Int] = [:]
+        var projections: [String: [Projection]] = [:]
+        for (topic, mappers) in routes.sorted(by: { $0.key < $1.key }) {
+            // Group the topic's views by the batch source that keeps their events.
+            var groups: [String: [Int]] = [:]
+            for (i, mapper) in mappers.enumerated() {
+                guard let batch = registry.batchSource(of: mapper.view), case .parquet = batch.kind else {
+                    throw IngestionError("feature view '\(mapper.view.name)': its stream source has no parquet batch_source to keep events offline")
+                }
+                groups[batch.name, default: []].append(i)
+            }
+            for (batchName, rows) in groups.sorted(by: { $0.key < $1.key }) {
+                let batch = registry.source(named: batchName)!
+                // The columns the views need, named as the batch source names them (its field mapping inverted).
+                var columnOf: [String: String] = [:]
+                for (from, to) in batch.fieldMapping { columnOf[to] = from }
+                var declared: [(name: String, type: DataType, slot: Projection.Slot)] = []
+                func add(_ name: String, _ type: DataType, _ slot: Projection.Slot) {
+                    if !declared.contains(where: { $0.name == name }) { declared.append((name, type, slot)) }
+                }
+                for row in rows {
+                    for (k, key) in mappers[row].joinKeys.enumerated() {
+                        add(columnOf[key.name] ?? key.name, ValueType.scalar(key.type).columnType, .key(row: row, index: k))
+                    }
+                }
+                add(batch.timestampField, .timestamp(.microseconds, utc: true), .eventTime(row: rows[0]))
+                for row in rows {
+                    for (k, feature) in mappers[row].view.features.enumerated() {
+                        add(columnOf[feature.name] ?? feature.name, feature.type.columnType, .feature(row: row, index: k))
+                    }
+                }
+                if let created = batch.createdTimestampField { add(created, .timestamp(.microseconds, utc: true), .created(row: rows[0])) }
+
+                let index: Int
+                if let known = targetIndex[batchName] {
+                    index = known
+                } else {
+                    guard case .parquet(let path) = batch.kind else { continue }
+                    let directory = store.resolve(path)
+                    let schema = try Self.schema(of: directory, source: batch, declared: declared.map { Field($0.name, $0.type) })
+                    index = targets.count
+                    targets.append(Target(source: batch, directory: directory, schema: schema))
+                    targetIndex[batchName] = index
+                }
+                let schema = targets[index].schema
+                var slots: [Projection.Slot] = []
+                for field in schema.fields {
+                    guard let wanted = declared.first(where: { $0.name == field.name }) else {
+                        slots.append(.absent)
+                        continue
+                    }
+                    guard Self.canHold(field.type, wanted.type) else {
+                        throw IngestionError("column '\(field.name)' of batch source '\(batchName)' (\(targets[index].directory.path)) is \(field.type) in the existing files, but the stream writes \(wanted.type)")
+                    }
+                    slots.append(wanted.slot)
+                }
+                for wanted in declared where schema.field(named: wanted.name) == nil {
+                    throw IngestionError("the existing files of batch source '\(batchName)' (\(targets[index].directory.path)) have no column '\(wanted.name)', which the stream writes")
+                }
+                projections[topic, default: []].append(Projection(target: index, slots: slots))
+            }
+        }
+        self.targets = targets
+        self.projections = projections
+        self.rollInterval = .seconds(rollInterval.seconds)
+        self.rollBytes = rollBytes
+    }
+
+    /// The schema new files get: the existing files' (so the dataset stays readable as one), or the declared one.
+    private static func schema(of directory: URL, source: DataSource, declared: [Field]) throws(IngestionError) -> Schema {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else {
+                throw IngestionError("batch source '\(source.name)': \(directory.path) is a file; stream events are appended as files, so its path must be a folder")
+            }
+            if let dataset = try? ParquetDataset(path: directory.path), let first = dataset.files.first {
+                return first.schema
+            }
+        }
+        return Schema(declared)
+    }
+
+    /// Whether a column of type `column` can store values of the declared type `declared`.
+    static func canHold(_ column: DataType, _ declared: DataType) -> Bool {
+        switch (column, declared) {
+        case (.int32, .int32), (.int64, .int32), (.int64, .int64),
+             (.float32, .float32), (.float64, .float32), (.float64, .float64),
+             (.bool, .bool), (.string, .string), (.binary, .binary), (.binary, .string), (.timestamp, .timestamp):
+            return true
+        case (.list(let a), .list(let b)):
+            return canHold(a, b)
+        default:
+            return false
+        }
+    }
+
+    var isEmpty: Bool { bufferedBytes == 0 && buffers.isEmpty }
+
+    /// Whether the buffered events are due to be written.
+    func shouldRoll(now: ContinuousClock.Instant = .now) -> Bool {
+        guard let oldest else { return false }
+        return bufferedBytes >= rollBytes || now - oldest >= rollInterval
+    }
+
+    /// Buffers one message's events (`rows`: its mapped row per view, in the route's order).
+    func append(topic: String, rows: [OnlineRow]) {
+        guard let projections = projections[topic] else { return }
+        if oldest == nil { oldest = .now }
+        for projection in projections {
+            let eventTime: Int64 = {
+                for slot in projection.slots { if case .eventTime(let r) = slot { return rows[r].eventTimestamp } }
+                return rows[0].eventTimestamp
+            }()
+            let day = Self.day(eventTime)
+            var buffer = buffers[projection.target]?[day] ?? Buffer(width: projection.slots.count)
+            for (c, slot) in projection.slots.enumerated() {
+                let value: OnlineValue
+                switch slot {
+                case .key(let r, let i): value = rows[r].key[i]
+                case .eventTime(let r): value = .timestamp(rows[r].eventTimestamp)
+                case .created(let r): value = rows[r].createdTimestamp == 0 ? .null : .timestamp(rows[r].createdTimestamp)
+                case .feature(let r, let i): value = rows[r].values[i]
+                case .absent: value = .null
+                }
+                bufferedBytes += value.approximateSize
+                buffer.columns[c].append(value)
+            }
+            buffer.rows += 1
+            buffers[projection.target, default: [:]][day] = buffer
+        }
+    }
+
+    /// A written file.
+    struct WrittenFile {
+        var source: String
+        var path: String
+        var rows: Int
+    }
+
+    /// Writes every buffered day of every target as one file each. A failure keeps what was not written buffered
+    /// (files already written stay written and leave the buffer), so a retry writes each event once.
+    func roll() throws(IngestionError) -> [WrittenFile] {
+        var written: [WrittenFile] = []
+        for target in buffers.keys.sorted() {
+            for day in (buffers[target] ?? [:]).keys.sorted() {
+                guard let buffer = buffers[target]?[day] else { continue }
+                let file = try write(buffer, to: targets[target], day: day)
+                written.append(file)
+                buffers[target]?[day] = nil
+                if buffers[target]?.isEmpty == true { buffers[target] = nil }
+            }
+        }
+        bufferedBytes = 0
+        oldest = nil
+        return written
+    }
+
+    private func write(_ buffer: Buffer, to target: Target, day: String) throws(IngestionError) -> WrittenFile {
+        let folder = target.directory.appendingPathComponent("date=\(day)")
+        sequence += 1
+        let name = "part-\(Self.stamp(Date()))-\(writerID)-\(String(format: "%06d", sequence)).parquet"
+        let path = folder.appendingPathComponent(name).path
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            var columns: [Column] = []
+            for (field, values) in zip(target.schema.fields, buffer.columns) {
+                columns.append(try OfflineColumns.column(values, as: field.type))
+            }
+            let table = try Table(schema: target.schema, columns: columns)
+            try ParquetFileWriter.write(table, to: path)
+            // The rename is durable once the folder is synced.
+            let fd = open(folder.path, O_RDONLY | O_DIRECTORY)
+            if fd >= 0 {
+                fsync(fd)
+                close(fd)
+            }
+        } catch {
+            throw IngestionError("cannot write stream events of batch source '\(target.source.name)' to \(path): \(error)")
+        }
+        return WrittenFile(source: target.source.name, path: path, rows: buffer.rows)
+    }
+
+    /// `YYYY-MM-DD` of a time in microseconds since the epoch (UTC).
+    static func day(_ micros: Int64) -> String {
+        let days = micros >= 0 ? micros / 86_400_000_000 : (micros + 1) / 86_400_000_000 - 1
+        let (y, m, d) = civil(days)
+        return String(format: "%04d-%02d-%02d", y, m, d)
+    }
+
+    /// The Gregorian date of a day count since 1970-01-01 (Howard Hinnant's days-to-civil algorithm).
+    static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    private static func stamp(_ date: Date) -> String {
+        let micros = Int64(date.timeIntervalSince1970 * 1_000_000)
+        let secondOfDay = (micros / 1_000_000) % 86_400
+        return day(micros).replacingOccurrences(of: "-", with: "")
+            + String(format: "T%02lld%02lld%02lld", secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
+    }
+}
+
+extension OnlineValue {
+    /// Bytes a buffered value costs, roughly (for the roll size).
+    var approximateSize: Int {
+        switch self {
+        case .string(let s): return 16 + s.utf8.count
+        case .bytes(let b): return 16 + b.count
+        case .list(let l): return 16 + l.reduce(0) { $0 + $1.approximateSize }
+        default: return 9
+        }
+    }
+}
+
+extension ValueType {
+    /// The Parquet column type of a declared feature or key type.
+    var columnType: DataType {
+        switch self {
+        case .scalar(let s): return s.columnType
+        case .list(let s): return .list(s.columnType)
+        }
+    }
+}
+
+extension ScalarType {
+    var columnType: DataType {
+        switch self {
+        case .bool: return .bool
+        case .int32: return .int32
+        case .int64: return .int64
+        case .float32: return .float32
+        case .float64: return .float64
+        case .string: return .string
+        case .bytes: return .binary
+        case .timestamp: return .timestamp(.microseconds, utc: true)
+        }
+    }
+}
+
+/// Builds columns of a given type from online values (the inverse of reading a source row into the online store).
+enum OfflineColumns {
+    struct Unsupported: Error, CustomStringConvertible {
+        var type: DataType
+        var description: String { "cannot write stream values to a column of type \(type)" }
+    }
+
+    static func column(_ values: [OnlineValue], as type: DataType) throws(Unsupported) -> Column {
+        var valid = Bitmap(count: values.count, value: true)
+        var hasNull = false
+        func null(_ i: Int) {
+            valid.clear(i)
+            hasNull = true
+        }
+        let buffer: ColumnValues
+        switch type {
+        case .bool:
+            var out = [Bool](repeating: false, count: values.count)
+            for (i, v) in values.enumerated() {
+                if case .bool(let b) = v { out[i] = b } else { null(i) }
+            }
+            buffer = .bool(out)
+        case .int32:
+            var out = [Int32](repeating: 0, count: values.count)
+            for (i, v) in values.enumerated() {
+                if case .int(let n) = v, let x = Int32(exactly: n) { out[i] = x } else { null(i) }
+            }
+            buffer = .int32(out)
+        case .int64:
+            var out = [Int64](repeating: 0, count: values.count)
+            for (i, v) in values.enumerated() {
+                if case .int(let n) = v { out[i] = n } else { null(i) }
+            }
+            buffer = .int64(out)
+        case .float32, .float64:
+            var out = [Double](repeating: 0, count: values.count)
+            for (i, v) in values.enumerated() {
+                switch v {
+                case .double(let d): out[i] = d
+                case .float(let f): out[i] = Double(f)
+                case .int(let n): out[i] = Double(n)
+                default: null(i)
+                }
+            }
+            buffer = type == .float32 ? .float32(out.map { Float($0) }) : .float64(out)
+        case .string, .binary:
+            var bytes = BytesBuffer()
+            for (i, v) in values.enumerated() {
+                switch v {
+                case .string(let s): bytes.append(s)
+                case .bytes(let b): bytes.append(b)
+                default:
+                    bytes.appendEmpty()
+                    null(i)
+                }
+            }
+            buffer = .bytes(bytes)
+        case .timestamp(let unit, _):
+            var out = [Int64](repeating: 0, count: values.count)
+            for (i, v) in values.enumerated() {
+                guard case .timestamp(let micros) = v else { null(i); continue }
+                switch unit {
+                case .microseconds: out[i] = micros
+                case .milliseconds: out[i] = micros >= 0 ? micros / 1000 : (micros - 999) / 1000
+                case .nanoseconds: out[i] = micros &* 1000
+                }
+            }
+            buffer = .int64(out)
+        case .list(let inner):
+            var offsets = [0]
+            offsets.reserveCapacity(values.count + 1)
+            var items: [OnlineValue] = []
+            for (i, v) in values.enumerated() {
+                if case .list(let l) = v { items += l } else { null(i) }
+                offsets.append(items.count)
+            }
+            buffer = .list(offsets: offsets, values: try column(items, as: inner))
+        default:
+            throw Unsupported(type: type)
+        }
+        return Column(type: type, values: buffer, validity: hasNull ? valid : nil)
+    }
+}
