@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "parquet-bench", targets: ["ParquetBench"]),
         .executable(name: "online-bench", targets: ["OnlineBench"]),
         .executable(name: "serving-bench", targets: ["ServingBench"]),
+        .executable(name: "ingest-bench", targets: ["IngestBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -100,6 +101,7 @@ let package = Package(
             dependencies: [
                 "FeatureStore",
                 "StreamIngestion",
+                "Kafka",
                 "Parquet",
                 "Columnar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -149,6 +151,11 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         ], path: "bench/ServingBench"),
+        // Stream ingestion rate and freshness on the mock cluster (bench/ingest.sh).
+        .executableTarget(name: "IngestBench", dependencies: [
+            "FeatureStore", "StreamIngestion", "Kafka",
+            .product(name: "Metrics", package: "swift-metrics"),
+        ], path: "bench/IngestBench"),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [

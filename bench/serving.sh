@@ -18,7 +18,7 @@ if [ ! -f "$DATA/repo/data/online.db" ]; then
   "$BIN/featurectl" materialize-incremental now --repo "$DATA/repo" >/dev/null
 fi
 
-"$BIN/FeatureServer" --repo "$DATA/repo" --grpc-port 6580 --http-port 6581 2>"$DATA/server.log" &
+"$BIN/FeatureServer" --repo "$DATA/repo" --no-ingest --grpc-port 6580 --http-port 6581 2>"$DATA/server.log" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 100); do grep -q "gRPC listening" "$DATA/server.log" && break; sleep 0.1; done

@@ -173,22 +173,26 @@ final class OfflineEventLog {
                 return rows[0].eventTimestamp
             }()
             let day = Self.day(eventTime)
-            var buffer = buffers[projection.target]?[day] ?? Buffer(width: projection.slots.count)
-            for (c, slot) in projection.slots.enumerated() {
-                let value: OnlineValue
-                switch slot {
-                case .key(let r, let i): value = rows[r].key[i]
-                case .eventTime(let r): value = .timestamp(rows[r].eventTimestamp)
-                case .created(let r): value = rows[r].createdTimestamp == 0 ? .null : .timestamp(rows[r].createdTimestamp)
-                case .feature(let r, let i): value = rows[r].values[i]
-                case .absent: value = .null
-                }
-                bufferedBytes += value.approximateSize
-                buffer.columns[c].append(value)
-            }
-            buffer.rows += 1
-            buffers[projection.target, default: [:]][day] = buffer
+            // Appended in place (a copy of the buffer per event would make a batch quadratic).
+            Self.fill(&buffers[projection.target, default: [:]][day, default: Buffer(width: projection.slots.count)],
+                      slots: projection.slots, rows: rows, bytes: &bufferedBytes)
         }
+    }
+
+    private static func fill(_ buffer: inout Buffer, slots: [Projection.Slot], rows: [OnlineRow], bytes: inout Int) {
+        for (c, slot) in slots.enumerated() {
+            let value: OnlineValue
+            switch slot {
+            case .key(let r, let i): value = rows[r].key[i]
+            case .eventTime(let r): value = .timestamp(rows[r].eventTimestamp)
+            case .created(let r): value = rows[r].createdTimestamp == 0 ? .null : .timestamp(rows[r].createdTimestamp)
+            case .feature(let r, let i): value = rows[r].values[i]
+            case .absent: value = .null
+            }
+            bytes += value.approximateSize
+            buffer.columns[c].append(value)
+        }
+        buffer.rows += 1
     }
 
     /// A written file.

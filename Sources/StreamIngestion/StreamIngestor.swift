@@ -66,6 +66,8 @@ public final class StreamIngestor: @unchecked Sendable {
     public let topics: [String]
     private let routes: [String: Route]
     private let consumer: KafkaConsumer
+    /// With `bootstrap_servers: embedded`: librdkafka's mock cluster, in this process, holding the topics.
+    public let embeddedCluster: KafkaMockCluster?
     private let deadLetters: KafkaProducer?
     private let deadLetterTopic: String?
     private let logger: Logger
@@ -124,7 +126,24 @@ public final class StreamIngestor: @unchecked Sendable {
         offline = try OfflineEventLog(store: store, routes: routes.mapValues(\.mappers),
                                       rollInterval: kafka.offlineRollInterval, rollBytes: kafka.offlineRollBytes)
         var properties = kafka.properties
-        properties["bootstrap.servers"] = bootstrapServers ?? kafka.bootstrapServers
+        let servers = bootstrapServers ?? kafka.bootstrapServers
+        if servers == KafkaConfig.embedded {
+            // The embedded default: a mock cluster on loopback speaking the real protocol (in memory, gone at exit).
+            do {
+                let cluster = try KafkaMockCluster(brokers: 1)
+                for topic in routes.keys.sorted() { try cluster.createTopic(topic, partitions: 3) }
+                if let dead = kafka.deadLetterTopic { try cluster.createTopic(dead, partitions: 1) }
+                embeddedCluster = cluster
+                properties["bootstrap.servers"] = cluster.bootstrapServers
+                logger.notice("embedded Kafka (librdkafka mock cluster) listening", metadata: [
+                    "bootstrap_servers": "\(cluster.bootstrapServers)", "topics": "\(routes.keys.sorted().joined(separator: ","))"])
+            } catch {
+                throw IngestionError("cannot start the embedded Kafka cluster: \(error.message)")
+            }
+        } else {
+            embeddedCluster = nil
+            properties["bootstrap.servers"] = servers
+        }
         properties["group.id"] = kafka.group(project: store.config.project)
         properties["client.id"] = properties["client.id"] ?? "featurestore-ingest"
         do {

@@ -65,7 +65,7 @@ public struct OnlineStoreConfig: Sendable, Hashable, Codable {
 
 /// How to reach Kafka for stream sources.
 public struct KafkaConfig: Sendable, Hashable, Codable {
-    /// Comma-separated `host:port` list.
+    /// Comma-separated `host:port` list, or `embedded` (an in-process mock cluster, for demos).
     public var bootstrapServers: String
     /// The consumer group; by default `featurestore-<project>`.
     public var consumerGroup: String?
@@ -89,6 +89,9 @@ public struct KafkaConfig: Sendable, Hashable, Codable {
         self.offlineRollInterval = offlineRollInterval
         self.offlineRollBytes = offlineRollBytes
     }
+
+    /// `bootstrap_servers: embedded` runs librdkafka's mock cluster inside the ingesting process (demos, tests).
+    public static let embedded = "embedded"
 
     /// The consumer group of `project`.
     public func group(project: String) -> String { consumerGroup ?? "featurestore-\(project)" }

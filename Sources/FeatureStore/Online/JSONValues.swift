@@ -2,7 +2,7 @@ import Columnar
 import Foundation
 
 /// A JSON document as a client or a producer sent it (HTTP request bodies, stream messages). Numbers keep their exact
-/// form: integers as `Int64`, others as the nearest `Double` (Foundation's decoder rounds correctly).
+/// form: integers as `Int64`, others as the nearest `Double`.
 public enum JSONValue: Sendable, Equatable, Decodable {
     case null
     case bool(Bool)
@@ -31,17 +31,14 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         }
     }
 
-    /// Parses JSON text; the error says where it is malformed.
+    /// Parses JSON text (``JSONParser``); the error says where it is malformed.
     public static func parse(_ bytes: some Collection<UInt8>) throws(ValueConversionError) -> JSONValue {
         guard !bytes.isEmpty else { throw ValueConversionError("empty; expected a JSON object") }
-        do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch let DecodingError.dataCorrupted(context) {
-            let detail = (context.underlyingError as? NSError)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
-            throw ValueConversionError("not valid JSON (\(detail))")
-        } catch {
-            throw ValueConversionError("not valid JSON (\(error))")
+        let result: Result<JSONValue, ValueConversionError>? = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(ValueConversionError) in try JSONParser.parse(buffer) }
         }
+        if let result { return try result.get() }
+        return try Array(bytes).withUnsafeBufferPointer { buffer throws(ValueConversionError) in try JSONParser.parse(buffer) }
     }
 
     /// The kind of value, for messages.
@@ -109,7 +106,7 @@ public enum JSONValue: Sendable, Equatable, Decodable {
 }
 
 /// A value that does not fit its declared type, or malformed JSON; the message names the field.
-public struct ValueConversionError: Error, Sendable, CustomStringConvertible {
+public struct ValueConversionError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
