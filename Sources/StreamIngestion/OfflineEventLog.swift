@@ -54,6 +54,14 @@ final class OfflineEventLog {
     private var oldest: ContinuousClock.Instant?
     private let writerID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
     private var sequence = 0
+    /// The last day named (events of a batch mostly share their day).
+    private var lastDay: (number: Int64, name: String) = (.min, "")
+
+    private func dayName(_ micros: Int64) -> String {
+        let number = micros >= 0 ? micros / 86_400_000_000 : (micros + 1) / 86_400_000_000 - 1
+        if number != lastDay.number { lastDay = (number, Self.day(micros)) }
+        return lastDay.name
+    }
 
     /// Plans the offline side of `routes` (topic -> mappers, in message-row order).
     init(store: FeatureStore, routes: [String: [EventMapper]], rollInterval: TimeSpan, rollBytes: Int) throws(IngestionError) {
@@ -172,7 +180,7 @@ final class OfflineEventLog {
                 for slot in projection.slots { if case .eventTime(let r) = slot { return rows[r].eventTimestamp } }
                 return rows[0].eventTimestamp
             }()
-            let day = Self.day(eventTime)
+            let day = dayName(eventTime)
             // Appended in place (a copy of the buffer per event would make a batch quadratic).
             Self.fill(&buffers[projection.target, default: [:]][day, default: Buffer(width: projection.slots.count)],
                       slots: projection.slots, rows: rows, bytes: &bufferedBytes)

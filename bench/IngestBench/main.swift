@@ -145,10 +145,6 @@ if options.mode == "throughput" || options.mode == "both" {
     }
     try producer.flush(timeout: .seconds(120))
     FileHandle.standardError.write(Data("produced \(options.events) events\n".utf8))
-    if let path = options.exportTo {
-        // For the Python peer: the same cluster's address, while this process keeps it alive.
-        try cluster.bootstrapServers.write(toFile: path, atomically: true, encoding: .utf8)
-    }
     let repo = try makeRepository(kafka: cluster.bootstrapServers)
     defer { try? FileManager.default.removeItem(at: repo) }
     let store = try FeatureStore(repository: repo)
@@ -170,8 +166,11 @@ if options.mode == "throughput" || options.mode == "both" {
                  options.events, options.partitions, seconds, rate, s.rowsWritten.values.reduce(0, +), s.rowsReceived.values.reduce(0, +),
                  s.offlineRows.values.reduce(0, +), s.offlineFiles))
     print("RESULT throughput_events_per_s \(Int(rate))")
+    fflush(nil)
     if let path = options.exportTo {
-        // Keep the cluster up until the peer has read the topic (it deletes the file when done).
+        // For the peer, after our run: the same cluster's address, kept up until it has read the topic (the
+        // script deletes the file when done).
+        try cluster.bootstrapServers.write(toFile: path, atomically: true, encoding: .utf8)
         while FileManager.default.fileExists(atPath: path) { usleep(100_000) }
     }
 }
