@@ -146,6 +146,8 @@ public final class StreamIngestor: @unchecked Sendable {
         }
         properties["group.id"] = kafka.group(project: store.config.project)
         properties["client.id"] = properties["client.id"] ?? "featurestore-ingest"
+        // Freshness first: a fetch returns after at most 50 ms when a partition is quiet (librdkafka waits 500 ms).
+        properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? "50"
         do {
             consumer = try KafkaConsumer(properties: properties)
             try consumer.subscribe(topics)
