@@ -69,15 +69,11 @@ struct FeatureServerCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(factory)
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch), access: access,
                                metrics: ServingMetrics(factory: factory))
-        var services: [any Service] = [
-            GRPCFeatureServer(core: core, host: host, port: grpcPort, logger: logger),
-            HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry, logger: logger),
-            RepositoryReloader(repository: repository),
-        ]
+        var ingestion: IngestionService? = nil
         let hasStreams = repository.store.registry.sources.contains { if case .kafka = $0.kind { return true } else { return false } }
         if ingest, hasStreams, repository.store.config.kafka != nil {
             do {
-                services.append(IngestionService(ingestor: try StreamIngestor(store: repository.store, metrics: factory, logger: logger), logger: logger))
+                ingestion = IngestionService(ingestor: try StreamIngestor(store: repository.store, metrics: factory, logger: logger), logger: logger)
             } catch {
                 FileHandle.standardError.write(Data("error: stream ingestion: \(error)\n".utf8))
                 throw ExitCode(1)
@@ -85,7 +81,30 @@ struct FeatureServerCommand: AsyncParsableCommand {
         } else if hasStreams {
             logger.info("stream sources are not ingested here", metadata: ["reason": "\(ingest ? "no kafka section in feature_store.yaml" : "--no-ingest")"])
         }
+        var services: [any Service] = [
+            GRPCFeatureServer(core: core, host: host, port: grpcPort, logger: logger),
+            HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry,
+                              streamStatus: ingestion.map { Self.streamStatus($0.ingestor) }, logger: logger),
+            RepositoryReloader(repository: repository),
+        ]
+        if let ingestion { services.append(ingestion) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+
+    /// The catalog's view of the ingestion running in this server.
+    static func streamStatus(_ ingestor: StreamIngestor) -> StreamStatusProvider {
+        { [ingestor] view in
+            guard let topic = ingestor.topicOfView[view] else { return nil }
+            let s = ingestor.statistics.snapshot
+            let samples = (s.freshness[view] ?? []).sorted()
+            func percentile(_ p: Double) -> Double? {
+                samples.isEmpty ? nil : Double(samples[min(samples.count - 1, Int(Double(samples.count) * p))]) / 1000
+            }
+            var lag: [Int32: Int64] = [:]
+            for (tp, value) in s.lag where tp.topic == topic { lag[tp.partition] = value }
+            return StreamViewStatus(topic: topic, newestEvent: s.newestEvent[view], freshnessP50Millis: percentile(0.5),
+                                    freshnessP99Millis: percentile(0.99), lag: lag)
+        }
     }
 }

@@ -29,6 +29,8 @@ public final class IngestionStatistics: Sendable {
         public var offlineFiles = 0
         /// Failed offline writes (retried with the offsets uncommitted).
         public var offlineRetries = 0
+        /// Consumer lag per partition, as last measured by `run` (every 5 s).
+        public var lag: [TopicPartition: Int64] = [:]
         /// Newest event time written online per view (microseconds).
         public var newestEvent: [String: Int64] = [:]
         /// Freshness samples (time written online - event time, microseconds) of the last batches, per view.
@@ -64,6 +66,8 @@ public final class StreamIngestor: @unchecked Sendable {
     public let statistics = IngestionStatistics()
     /// The topics consumed.
     public let topics: [String]
+    /// The topic of each view fed.
+    public let topicOfView: [String: String]
     private let routes: [String: Route]
     private let consumer: KafkaConsumer
     /// With `bootstrap_servers: embedded`: librdkafka's mock cluster, in this process, holding the topics.
@@ -123,6 +127,9 @@ public final class StreamIngestor: @unchecked Sendable {
         }
         self.routes = routes
         topics = routes.keys.sorted()
+        var topicOfView: [String: String] = [:]
+        for (topic, route) in routes { for mapper in route.mappers { topicOfView[mapper.view.name] = topic } }
+        self.topicOfView = topicOfView
         offline = try OfflineEventLog(store: store, routes: routes.mapValues(\.mappers),
                                       rollInterval: kafka.offlineRollInterval, rollBytes: kafka.offlineRollBytes)
         var properties = kafka.properties
@@ -323,9 +330,11 @@ public final class StreamIngestor: @unchecked Sendable {
         logger.info("ingesting", metadata: ["topics": "\(topics.joined(separator: ","))", "views": "\(routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
         while shouldContinue() {
             runOnce(shouldContinue: shouldContinue)
-            if let metrics, ContinuousClock.now - lastLagUpdate >= .seconds(5) {
+            if ContinuousClock.now - lastLagUpdate >= .seconds(5) {
                 lastLagUpdate = .now
-                metrics.lag(lag())
+                let current = lag()
+                statistics.update { $0.lag = current }
+                metrics?.lag(current)
             }
         }
     }

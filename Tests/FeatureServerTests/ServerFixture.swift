@@ -34,10 +34,16 @@ final class ServerFixture: Sendable {
           - {name: route_src, kind: parquet, path: data/route.parquet, timestamp_field: ts}
         feature_views:
           - name: stats
+            description: "Driver stats <script>document.title='pwned'</script> & more"
+            owner: mobility@example.com
+            tags: {team: "<b>supply</b>"}
             entities: [driver]
             source: stats_src
             ttl: 1h
-            features: [{name: conv, type: float64}, {name: trips, type: int64}, {name: tags, type: list<string>}]
+            features:
+              - {name: conv, type: float64, description: Share of offers converted into trips}
+              - {name: trips, type: int64}
+              - {name: tags, type: list<string>}
           - {name: route_stats, entities: [route], source: route_src, ttl: 0, features: [{name: minutes, type: float64}]}
         feature_services:
           - {name: ranking, features: [stats, route_stats]}

@@ -13,6 +13,7 @@ import Synchronization
 /// - `POST /v1/push`: rows to a view's online table, with the meaning of gRPC `PushFeatures`.
 /// - `GET /healthz`: 200 while serving, 503 once a graceful shutdown has begun.
 /// - `GET /metrics`: Prometheus text exposition of the server's metrics.
+/// - The feature catalog: pages at `/` and JSON at `/api/v1/catalog` (``CatalogRoutes``).
 ///
 /// Errors are JSON `{"error": {"code": "INVALID_ARGUMENT", "message": "entities[driver_id][2]: ..."}}` with the
 /// HTTP status of the code (400, 401, 403, 404, 413, 500).
@@ -23,10 +24,13 @@ public final class HTTPFeatureServer: Service, Sendable {
     private let port: Int
     private let logger: Logger
     private let boundPort = Mutex<Int?>(nil)
+    private let streamStatus: StreamStatusProvider?
 
+    /// - Parameter streamStatus: the live state of stream views, for the catalog (from the ingestion in this server).
     public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6566, metricsRegistry: PrometheusCollectorRegistry?,
-                logger: Logger = Logger(label: "featurestore.http")) {
+                streamStatus: StreamStatusProvider? = nil, logger: Logger = Logger(label: "featurestore.http")) {
         self.core = core
+        self.streamStatus = streamStatus
         self.host = host
         self.port = port
         self.metricsRegistry = metricsRegistry
@@ -40,6 +44,7 @@ public final class HTTPFeatureServer: Service, Sendable {
         let router = Router()
         let routes = HTTPRoutes(core: core, metricsRegistry: metricsRegistry)
         routes.register(on: router)
+        CatalogRoutes(core: core, streamStatus: streamStatus).register(on: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(host, port: port), serverName: "FeatureServer"),

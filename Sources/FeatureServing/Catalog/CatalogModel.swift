@@ -1,0 +1,322 @@
+import Columnar
+import FeatureStore
+import Foundation
+
+/// Live stream state of one view, for the catalog (supplied by the ingestion running in the same server).
+public struct StreamViewStatus: Sendable {
+    public var topic: String
+    /// Newest event time written online by the stream (microseconds).
+    public var newestEvent: Int64?
+    /// Freshness (time written online - event time) of the recent rows, in milliseconds.
+    public var freshnessP50Millis: Double?
+    public var freshnessP99Millis: Double?
+    /// Consumer lag per partition of the topic.
+    public var lag: [Int32: Int64]
+
+    public init(topic: String, newestEvent: Int64?, freshnessP50Millis: Double?, freshnessP99Millis: Double?, lag: [Int32: Int64]) {
+        self.topic = topic
+        self.newestEvent = newestEvent
+        self.freshnessP50Millis = freshnessP50Millis
+        self.freshnessP99Millis = freshnessP99Millis
+        self.lag = lag
+    }
+}
+
+/// Looks up the stream state of a view by name (nil: not ingested here).
+public typealias StreamStatusProvider = @Sendable (String) -> StreamViewStatus?
+
+/// The content of the catalog pages and of `/api/v1/catalog`, as plain JSON-shaped values (dictionaries, arrays,
+/// strings, numbers, booleans), built per request from the served definitions, the registry (versions, history,
+/// materializations) and the online store (rows, newest event). The HTML pages render exactly these values, so the
+/// page and the API cannot disagree.
+struct CatalogModel {
+    typealias Object = [String: Any]
+
+    let store: FeatureStore
+    let registry: Registry
+    let entries: [ObjectKey: CatalogEntry]
+    let registryStore: RegistryStore?
+    let streamStatus: StreamStatusProvider?
+    let now: Date
+
+    init(store: FeatureStore, streamStatus: StreamStatusProvider?, now: Date = Date()) {
+        self.store = store
+        registry = store.registry
+        self.streamStatus = streamStatus
+        self.now = now
+        let registryStore = FileManager.default.fileExists(atPath: store.registryURL.path) ? try? store.openRegistry(create: false) : nil
+        self.registryStore = registryStore
+        var entries: [ObjectKey: CatalogEntry] = [:]
+        if let registryStore, let catalog = try? Catalog(store: registryStore) {
+            for entry in catalog.entries { entries[ObjectKey(kind: entry.kind, name: entry.name)] = entry }
+        }
+        self.entries = entries
+    }
+
+    // MARK: Shared pieces
+
+    static func iso(_ date: Date) -> String { iso(micros: Int64(date.timeIntervalSince1970 * 1_000_000)) }
+    static func iso(micros: Int64) -> String { Column.isoTimestamp(micros, unit: .microseconds, utc: true) }
+
+    /// "3 min ago", "2 h ago", "5 d ago".
+    static func age(seconds: Double) -> String {
+        switch seconds {
+        case ..<0: return "in the future"
+        case ..<90: return "\(Int(seconds)) s ago"
+        case ..<5400: return "\(Int(seconds / 60)) min ago"
+        case ..<172_800: return "\(Int(seconds / 3600)) h ago"
+        default: return "\(Int(seconds / 86400)) d ago"
+        }
+    }
+
+    static func path(_ kind: ObjectKind, _ name: String) -> String {
+        "/\(segment(kind))/\(name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/"))) ?? name)"
+    }
+
+    /// The URL segment of a kind: views, entities, sources, services.
+    static func segment(_ kind: ObjectKind) -> String {
+        switch kind {
+        case .entity: return "entities"
+        case .source: return "sources"
+        case .featureView: return "views"
+        case .featureService: return "services"
+        }
+    }
+
+    static func kindLabel(_ kind: ObjectKind) -> String {
+        switch kind {
+        case .entity: return "entity"
+        case .source: return "source"
+        case .featureView: return "feature view"
+        case .featureService: return "feature service"
+        }
+    }
+
+    private func common(_ d: any Definition, kind: ObjectKind) -> Object {
+        var o: Object = [
+            "kind": Self.kindLabel(kind), "name": d.name, "description": d.description, "owner": d.owner,
+            "tags": d.tags.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] as Object },
+            "url": Self.path(kind, d.name),
+        ]
+        if let entry = entries[ObjectKey(kind: kind, name: d.name)] {
+            o["version"] = entry.version
+            o["changed_at"] = Self.iso(entry.changedAt)
+        }
+        if let at = d.location { o["defined_at"] = "\(at)" }
+        return o
+    }
+
+    private func link(_ kind: ObjectKind, _ name: String) -> Object { ["name": name, "url": Self.path(kind, name)] }
+
+    /// Online state of a view: rows, newest event, and whether that is older than its ttl.
+    func freshness(of view: FeatureView) -> Object? {
+        guard view.online, FileManager.default.fileExists(atPath: store.resolve(store.config.onlineStore.path).path),
+              let stats = try? store.onlineStore().statistics(of: view, keys: registry.joinKeys(of: view)) else { return nil }
+        var o: Object = ["rows": stats.rows]
+        var newest = stats.newestEventTimestamp
+        if let stream = streamStatus?(view.name), let streamed = stream.newestEvent { newest = max(newest ?? .min, streamed) }
+        if let newest {
+            let ageSeconds = now.timeIntervalSince1970 - Double(newest) / 1e6
+            o["newest_event"] = Self.iso(micros: newest)
+            o["age_seconds"] = Int(ageSeconds)
+            o["age"] = Self.age(seconds: ageSeconds)
+            o["stale"] = view.ttl.seconds > 0 && ageSeconds > Double(view.ttl.seconds)
+        } else {
+            o["stale"] = false
+        }
+        return o
+    }
+
+    // MARK: Pages
+
+    func summary() -> Object {
+        let recent = entries.values.sorted { ($0.changedAt, $0.name) > ($1.changedAt, $1.name) }.prefix(8).map { e -> Object in
+            ["kind": Self.kindLabel(e.kind), "name": e.name, "url": Self.path(e.kind, e.name), "version": e.version,
+             "changed_at": Self.iso(e.changedAt)]
+        }
+        var stale: [Object] = []
+        for view in registry.featureViews {
+            guard let f = freshness(of: view), f["stale"] as? Bool == true else { continue }
+            stale.append(["name": view.name, "url": Self.path(.featureView, view.name), "ttl": view.ttl.description,
+                          "newest_event": f["newest_event"] ?? "-", "age": f["age"] ?? "never"])
+        }
+        return [
+            "project": store.config.project,
+            "counts": ["entities": registry.entities.count, "sources": registry.sources.count,
+                       "feature_views": registry.featureViews.count, "feature_services": registry.featureServices.count,
+                       "features": registry.featureViews.reduce(0) { $0 + $1.features.count }] as Object,
+            "recently_changed": Array(recent),
+            "stale_views": stale,
+            "has_stale_views": !stale.isEmpty,
+            "applied_at": (try? registryStore?.lastApplied()).flatMap { $0 }.map(Self.iso) ?? "",
+        ]
+    }
+
+    func viewRow(_ view: FeatureView) -> Object {
+        var o = common(view, kind: .featureView)
+        o["entities"] = view.entities.map { link(.entity, $0) }
+        o["source"] = link(.source, view.source)
+        o["ttl"] = view.ttl.seconds == 0 ? "0 (no limit)" : view.ttl.description
+        o["ttl_seconds"] = Int(view.ttl.seconds)
+        o["feature_count"] = view.features.count
+        o["online"] = view.online
+        if let f = freshness(of: view) { o["freshness"] = f }
+        return o
+    }
+
+    func views() -> [Object] { registry.featureViews.map(viewRow) }
+
+    func view(_ name: String) -> Object? {
+        guard let view = registry.featureView(named: name) else { return nil }
+        var o = viewRow(view)
+        let materialization = (try? registryStore?.lastMaterialization(of: view.name)).flatMap { $0 }
+        let stats = materialization?.report.features ?? [:]
+        func number(_ d: Double?) -> Any { d.map { String(format: "%.4g", $0) } ?? "" }
+        o["features"] = view.features.map { f -> Object in
+            var row: Object = ["name": f.name, "type": f.type.description, "description": f.description]
+            if let s = stats[f.name] {
+                row["null_count"] = s.nullCount
+                row["min"] = number(s.min)
+                row["max"] = number(s.max)
+                row["mean"] = number(s.mean)
+            }
+            return row
+        }
+        o["join_keys"] = registry.joinKeys(of: view).map { ["name": $0.name, "type": $0.type.rawValue] as Object }
+        o["services"] = registry.services(using: view.name).map { link(.featureService, $0.name) }
+        if let m = materialization {
+            o["last_materialization"] = [
+                "at": Self.iso(m.at), "rows_read": m.report.rowsRead, "rows_written": m.report.rowsWritten,
+                "entities": m.report.entities, "seconds": String(format: "%.2f", m.report.seconds),
+                "window": "\(Self.iso(micros: m.report.start)) .. \(Self.iso(micros: m.report.end))",
+            ] as Object
+        }
+        if let source = registry.source(named: view.source), case .kafka(let topic, _, let batch) = source.kind {
+            var stream: Object = ["topic": topic, "batch_source": link(.source, batch), "ingested_here": false]
+            if let status = streamStatus?(view.name) {
+                stream["ingested_here"] = true
+                if let newest = status.newestEvent { stream["newest_event"] = Self.iso(micros: newest) }
+                if let p50 = status.freshnessP50Millis { stream["freshness_p50_ms"] = String(format: "%.1f", p50) }
+                if let p99 = status.freshnessP99Millis { stream["freshness_p99_ms"] = String(format: "%.1f", p99) }
+                stream["lag"] = status.lag.sorted { $0.key < $1.key }.map { ["partition": Int($0.key), "lag": Int($0.value)] as Object }
+                stream["total_lag"] = Int(status.lag.values.reduce(0, +))
+            }
+            o["stream"] = stream
+        }
+        o["history"] = history(.featureView, view.name)
+        o["lineage_svg"] = LineageGraph.svg(for: ObjectKey(kind: .featureView, name: view.name), registry: registry)
+        return o
+    }
+
+    func history(_ kind: ObjectKind, _ name: String) -> [Object] {
+        let versions = (try? registryStore?.history(of: ObjectKey(kind: kind, name: name))).flatMap { $0 } ?? []
+        return versions.reversed().map { v -> Object in
+            ["version": v.version, "action": v.action.rawValue, "at": Self.iso(v.changedAt),
+             "changes": v.fields.map { ["field": $0.path, "old": $0.old ?? "(none)", "new": $0.new ?? "(none)"] as Object }]
+        }
+    }
+
+    func entities() -> [Object] {
+        registry.entities.map { e -> Object in
+            var o = common(e, kind: .entity)
+            o["join_keys"] = e.joinKeys.map { ["name": $0.name, "type": $0.type.rawValue] as Object }
+            o["views"] = registry.featureViews.filter { $0.entities.contains(e.name) }.map { link(.featureView, $0.name) }
+            return o
+        }
+    }
+
+    func entity(_ name: String) -> Object? {
+        guard var o = entities().first(where: { $0["name"] as? String == name }) else { return nil }
+        o["history"] = history(.entity, name)
+        o["lineage_svg"] = LineageGraph.svg(for: ObjectKey(kind: .entity, name: name), registry: registry)
+        return o
+    }
+
+    func sources() -> [Object] {
+        registry.sources.map { s -> Object in
+            var o = common(s, kind: .source)
+            o["source_kind"] = s.kind.name
+            switch s.kind {
+            case .parquet(let path): o["path"] = path
+            case .kafka(let topic, let format, let batch):
+                o["topic"] = topic
+                o["format"] = format.rawValue
+                o["batch_source"] = link(.source, batch)
+            }
+            o["timestamp_field"] = s.timestampField
+            if let created = s.createdTimestampField { o["created_timestamp_field"] = created }
+            o["has_field_mapping"] = !s.fieldMapping.isEmpty
+            o["field_mapping"] = s.fieldMapping.sorted { $0.key < $1.key }.map { ["from": $0.key, "to": $0.value] as Object }
+            o["views"] = registry.views(readingFrom: s.name).map { link(.featureView, $0.name) }
+            return o
+        }
+    }
+
+    func source(_ name: String) -> Object? {
+        guard var o = sources().first(where: { $0["name"] as? String == name }) else { return nil }
+        o["history"] = history(.source, name)
+        o["lineage_svg"] = LineageGraph.svg(for: ObjectKey(kind: .source, name: name), registry: registry)
+        return o
+    }
+
+    func services() -> [Object] {
+        registry.featureServices.map { s -> Object in
+            var o = common(s, kind: .featureService)
+            var features: [Object] = []
+            for ref in s.features {
+                guard let view = registry.featureView(named: ref.view) else { continue }
+                let chosen = ref.feature.flatMap(view.feature(named:)).map { [$0] } ?? view.features
+                for f in chosen {
+                    features.append(["view": link(.featureView, view.name), "name": f.name, "type": f.type.description, "description": f.description])
+                }
+            }
+            o["features"] = features
+            o["feature_count"] = features.count
+            var views: [String] = []
+            for ref in s.features where !views.contains(ref.view) { views.append(ref.view) }
+            o["views"] = views.map { link(.featureView, $0) }
+            return o
+        }
+    }
+
+    func service(_ name: String) -> Object? {
+        guard var o = services().first(where: { $0["name"] as? String == name }) else { return nil }
+        o["history"] = history(.featureService, name)
+        o["lineage_svg"] = LineageGraph.svg(for: ObjectKey(kind: .featureService, name: name), registry: registry)
+        return o
+    }
+
+    // MARK: Search
+
+    /// Objects and features whose name, description, owner or tags contain every word of `query` (case-insensitive),
+    /// grouped by kind; features are found through their view.
+    func search(_ query: String) -> Object {
+        let words = query.lowercased().split(whereSeparator: \.isWhitespace).map(String.init)
+        func matches(_ texts: [String]) -> Bool {
+            let haystack = texts.joined(separator: "\n").lowercased()
+            return !words.isEmpty && words.allSatisfy { haystack.contains($0) }
+        }
+        func texts(_ d: any Definition) -> [String] {
+            [d.name, d.description, d.owner] + d.tags.flatMap { [$0.key, $0.value, "\($0.key)=\($0.value)"] }
+        }
+        func hit(_ kind: ObjectKind, _ d: any Definition) -> Object {
+            ["name": d.name, "url": Self.path(kind, d.name), "description": d.description, "owner": d.owner]
+        }
+        var features: [Object] = []
+        for view in registry.featureViews {
+            for f in view.features where matches([f.name, f.description, view.owner] + view.tags.flatMap { [$0.key, $0.value] }) {
+                features.append(["name": f.name, "type": f.type.description, "description": f.description, "owner": view.owner,
+                                 "view": link(.featureView, view.name), "url": Self.path(.featureView, view.name) + "#feature-\(f.name)"])
+            }
+        }
+        let groups: [Object] = [
+            ["kind": "feature views", "key": "feature_views", "items": registry.featureViews.filter { matches(texts($0)) }.map { hit(.featureView, $0) }],
+            ["kind": "features", "key": "features", "items": features],
+            ["kind": "entities", "key": "entities", "items": registry.entities.filter { matches(texts($0)) }.map { hit(.entity, $0) }],
+            ["kind": "sources", "key": "sources", "items": registry.sources.filter { matches(texts($0)) }.map { hit(.source, $0) }],
+            ["kind": "feature services", "key": "feature_services", "items": registry.featureServices.filter { matches(texts($0)) }.map { hit(.featureService, $0) }],
+        ]
+        let total = groups.reduce(0) { $0 + (($1["items"] as? [Object])?.count ?? 0) }
+        return ["query": query, "total": total, "groups": groups.filter { !(($0["items"] as? [Object]) ?? []).isEmpty }]
+    }
+}
