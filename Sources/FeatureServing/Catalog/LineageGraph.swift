@@ -51,10 +51,12 @@ enum LineageGraph {
         var columns: [[ObjectKey]] = []
         // Sources feeding other sources (batch -> stream) get a column of their own before the stream sources.
         let batchSources = Set(edges.filter { $0.0.kind == .source && $0.1.kind == .source }.map(\.0))
-        for kind in order {
+        for kind in order where kind != .entity {
             let nodes = keep.filter { $0.kind == kind }.sorted { $0.name < $1.name }
             if kind == .source {
-                let first = nodes.filter { batchSources.contains($0) }, rest = nodes.filter { !batchSources.contains($0) }
+                // Entities feed views as sources do: they share the column just before the views.
+                let entities = keep.filter { $0.kind == .entity }.sorted { $0.name < $1.name }
+                let first = nodes.filter { batchSources.contains($0) }, rest = nodes.filter { !batchSources.contains($0) } + entities
                 if !first.isEmpty { columns.append(first) }
                 if !rest.isEmpty { columns.append(rest) }
             } else if !nodes.isEmpty {

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// The catalog in a real browser: Debian's chromium, headless, against a running FeatureServer on the example
+/// repository (plus a view whose description is an XSS probe). `--dump-dom` prints the DOM after the page's
+/// scripts ran, so an injected script that executed would show (it would set the title to "pwned").
+/// Screenshots of the home page and a view page are kept in test-artifacts/.
+@Suite("Feature catalog in a real browser (chromium headless)", .serialized)
+struct BrowserTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    static func browse(_ url: String, screenshot: URL? = nil) throws -> String {
+        guard let chromium else { throw ServerProcessError(log: "no chromium: run `bash scripts/setup` (apt install chromium)") }
+        var arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
+                         "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path)",
+                         "--virtual-time-budget=3000"]
+        if let screenshot {
+            arguments += ["--window-size=1280,1000", "--screenshot=\(screenshot.path)"]
+        } else {
+            arguments += ["--dump-dom"]
+        }
+        let result = try runProcess(URL(fileURLWithPath: chromium), arguments + [url])
+        return result.stdout
+    }
+
+    @Test("a browser shows the example's views, finds a feature by a word of its description, draws a view's schema and lineage, and keeps an XSS probe as text")
+    func catalogInBrowser() throws {
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        try """
+            feature_views:
+              - name: xss_probe
+                description: "Probe <script>document.title='pwned'</script><img src=x onerror=\\"document.title='pwned'\\">"
+                owner: security@ridehail.example
+                entities: [driver]
+                source: driver_stats_source
+                ttl: 1d
+                features: [{name: conv_rate, type: float32, description: "<b>bold?</b>"}]
+
+            """.write(to: repo.appendingPathComponent("probe.yaml"), atomically: true, encoding: .utf8)
+        for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
+            let result = try featurectl(step)
+            try #require(result.status == 0, "\(step): \(result.stderr)")
+        }
+        let server = try ServerProcess(repository: repo, extraArguments: ["--no-ingest"])
+        defer { _ = server.terminate() }
+        let base = "http://127.0.0.1:\(server.httpPort)"
+
+        let home = try Self.browse(base + "/")
+        for view in ["driver_stats", "driver_activity", "customer_profile", "route_stats"] {
+            #expect(home.contains("href=\"/views/\(view)\""), "home lists \(view)")
+        }
+        #expect(home.contains("<title>Home · ride_hailing · feature catalog</title>"))
+
+        // "Which feature tells me a driver's acceptance rate?"
+        let search = try Self.browse(base + "/search?q=acceptance")
+        #expect(search.contains("href=\"/views/driver_stats#feature-acc_rate\""))
+        #expect(search.contains("mobility-ml@ridehail.example"))
+
+        let view = try Self.browse(base + "/views/driver_stats")
+        #expect(view.contains("<code>acc_rate</code>") && view.contains("Acceptance rate, the share of trip offers the driver accepted."))
+        #expect(view.contains("<svg") && view.contains("driver_stats_source") && view.contains("driver_ranking_v1"), "lineage source -> view -> services")
+
+        let probe = try Self.browse(base + "/views/xss_probe")
+        #expect(probe.contains("<title>xss_probe · ride_hailing · feature catalog</title>"), "no injected script ran")
+        #expect(probe.contains("Probe &lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=x"))
+        #expect(!probe.contains("<img src=\"x\""))
+        #expect(probe.contains("&lt;b&gt;bold?&lt;/b&gt;"))
+
+        // Screenshots, kept as test artifacts.
+        let artifacts = packageRoot.appendingPathComponent("test-artifacts")
+        try FileManager.default.createDirectory(at: artifacts, withIntermediateDirectories: true)
+        for (name, path) in [("catalog-home.png", "/"), ("catalog-view.png", "/views/driver_stats")] {
+            let file = artifacts.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: file)
+            _ = try Self.browse(base + path, screenshot: file)
+            let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+            #expect(size > 10_000, "\(name) is a real screenshot (\(size) bytes)")
+        }
+    }
+}
