@@ -14,7 +14,9 @@ struct ServerIngestionTests {
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("server-ingest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: repo) }
-        try "project: live\nkafka: {bootstrap_servers: \"\(cluster.bootstrapServers)\"}\n"
+        // A short session timeout, as in the other mock-cluster tests: under load a slow first join is retried, and
+        // the mock keeps the abandoned member (and the group waiting) until its session times out.
+        try "project: live\nkafka: {bootstrap_servers: \"\(cluster.bootstrapServers)\", properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}}\n"
             .write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         try """
             entities:
@@ -35,7 +37,7 @@ struct ServerIngestionTests {
         try producer.flush()
 
         var body = ""
-        let deadline = Date().addingTimeInterval(30)
+        let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.httpPort)/v1/online-features")!)
             request.httpMethod = "POST"
