@@ -33,6 +33,15 @@ public struct BadMessage: Error, Sendable, CustomStringConvertible {
 public protocol MessageDecoder: Sendable {
     /// The fields of one message, by the names the producer used.
     func fields(of payload: [UInt8]) throws(BadMessage) -> [String: JSONValue]
+
+    /// The fields named in `wanted` (a decoder may skip building the others); by default all of them.
+    func fields(of payload: [UInt8], keeping wanted: Set<String>) throws(BadMessage) -> [String: JSONValue]
+}
+
+extension MessageDecoder {
+    public func fields(of payload: [UInt8], keeping wanted: Set<String>) throws(BadMessage) -> [String: JSONValue] {
+        try fields(of: payload)
+    }
 }
 
 /// `format: json`: one JSON object per message.
@@ -47,6 +56,17 @@ public struct JSONMessageDecoder: MessageDecoder {
             throw BadMessage(.malformed, "payload: \(error.message)")
         }
         guard case .object(let fields) = value else { throw BadMessage(.malformed, "payload: expected a JSON object, found \(value.kindName)") }
+        return fields
+    }
+
+    public func fields(of payload: [UInt8], keeping wanted: Set<String>) throws(BadMessage) -> [String: JSONValue] {
+        let fields: [String: JSONValue]?
+        do {
+            fields = try JSONValue.parseObject(payload, keeping: wanted)
+        } catch {
+            throw BadMessage(.malformed, "payload: \(error.message)")
+        }
+        guard let fields else { return try self.fields(of: payload) }  // not an object: the full parse names what it is
         return fields
     }
 }
@@ -69,6 +89,9 @@ public struct EventMapper: Sendable {
     let featureFields: [String]
     let timestampField: String
     let createdField: String?
+
+    /// Every message field this mapper reads.
+    public var fieldsRead: Set<String> { Set(keyFields + featureFields + [timestampField] + (createdField.map { [$0] } ?? [])) }
 
     public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey]) {
         self.view = view

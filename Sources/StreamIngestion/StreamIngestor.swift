@@ -60,6 +60,8 @@ public final class StreamIngestor: @unchecked Sendable {
     struct Route {
         var mappers: [EventMapper]
         var decoder: any MessageDecoder
+        /// The message fields the mappers read (the decoder may skip the rest).
+        var wanted: Set<String> = []
     }
 
     public let store: FeatureStore
@@ -124,6 +126,7 @@ public final class StreamIngestor: @unchecked Sendable {
             guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }
             let mapper = EventMapper(view: view, source: source, joinKeys: registry.joinKeys(of: view))
             routes[topic, default: Route(mappers: [], decoder: format.decoder)].mappers.append(mapper)
+            routes[topic]?.wanted.formUnion(mapper.fieldsRead)
         }
         self.routes = routes
         topics = routes.keys.sorted()
@@ -205,7 +208,7 @@ public final class StreamIngestor: @unchecked Sendable {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
             do throws(BadMessage) {
                 guard let route = routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
-                let fields = try route.decoder.fields(of: message.value)
+                let fields = try route.decoder.fields(of: message.value, keeping: route.wanted)
                 // All of the message's views, or none: a message bad for one view is not half ingested.
                 let mapped = try route.mappers.map { mapper throws(BadMessage) in (mapper, try mapper.row(fields)) }
                 for (mapper, row) in mapped {

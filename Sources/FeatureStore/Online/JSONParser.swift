@@ -25,6 +25,76 @@ struct JSONParser {
         return value
     }
 
+    /// The fields named in `keeping` of a top-level object (nil when the document is not an object). The other
+    /// fields' values are checked for syntax and skipped without being built (stream events often carry more than
+    /// the features read).
+    static func parseObject(_ buffer: UnsafeBufferPointer<UInt8>, keeping: Set<String>) throws(ValueConversionError) -> [String: JSONValue]? {
+        var parser = JSONParser(buffer)
+        parser.skipSpace()
+        guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "{") else {
+            _ = try parse(buffer)  // a syntax error is reported as such
+            return nil
+        }
+        parser.i += 1
+        var fields: [String: JSONValue] = [:]
+        fields.reserveCapacity(keeping.count)
+        parser.skipSpace()
+        if parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "}") {
+            parser.i += 1
+        } else {
+            while true {
+                parser.skipSpace()
+                guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "\"") else {
+                    throw parser.error("expected a quoted key, found \(parser.describeHere())")
+                }
+                let key = try parser.string()
+                parser.skipSpace()
+                guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: ":") else {
+                    throw parser.error("expected ':' after a key, found \(parser.describeHere())")
+                }
+                parser.i += 1
+                parser.skipSpace()
+                if keeping.contains(key) {
+                    fields[key] = try parser.value(depth: 1)
+                } else {
+                    try parser.skipValue(depth: 1)
+                }
+                parser.skipSpace()
+                guard parser.i < buffer.count else { throw parser.error("unexpected end of input in an object") }
+                if buffer[parser.i] == UInt8(ascii: ",") { parser.i += 1; continue }
+                if buffer[parser.i] == UInt8(ascii: "}") { parser.i += 1; break }
+                throw parser.error("expected ',' or '}' in an object, found \(parser.describeHere())")
+            }
+        }
+        parser.skipSpace()
+        guard parser.i == buffer.count else { throw parser.error("unexpected \(parser.describeHere()) after the value") }
+        return fields
+    }
+
+    /// Checks the syntax of one value and moves past it, building nothing.
+    private mutating func skipValue(depth: Int) throws(ValueConversionError) {
+        guard i < bytes.count else { throw error("unexpected end of input") }
+        switch bytes[i] {
+        case UInt8(ascii: "\""):
+            i += 1
+            while i < bytes.count {
+                let b = bytes[i]
+                if b == UInt8(ascii: "\"") { i += 1; return }
+                if b < 0x20 { throw error("a control character in a string") }
+                i += b == UInt8(ascii: "\\") ? 2 : 1
+            }
+            throw error("an unterminated string")
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            // Containers are rare in skipped fields: parse them fully (same checks, same depth limit).
+            _ = try value(depth: depth)
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): _ = try number()
+        default: throw error("unexpected \(describeHere())")
+        }
+    }
+
     private func error(_ message: String) -> ValueConversionError {
         ValueConversionError("not valid JSON (\(message) at byte \(i))")
     }
