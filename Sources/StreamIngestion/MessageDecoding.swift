@@ -34,13 +34,15 @@ public protocol MessageDecoder: Sendable {
     /// The fields of one message, by the names the producer used.
     func fields(of payload: [UInt8]) throws(BadMessage) -> [String: JSONValue]
 
-    /// The fields named in `wanted` (a decoder may skip building the others); by default all of them.
-    func fields(of payload: [UInt8], keeping wanted: Set<String>) throws(BadMessage) -> [String: JSONValue]
+    /// The values of the selected fields, in the selection's order (`.null` when absent). A decoder may skip
+    /// building the other fields; by default this picks them out of ``fields(of:)``.
+    func values(of payload: [UInt8], selecting selection: JSONFieldSelection) throws(BadMessage) -> [JSONValue]
 }
 
 extension MessageDecoder {
-    public func fields(of payload: [UInt8], keeping wanted: Set<String>) throws(BadMessage) -> [String: JSONValue] {
-        try fields(of: payload)
+    public func values(of payload: [UInt8], selecting selection: JSONFieldSelection) throws(BadMessage) -> [JSONValue] {
+        let fields = try fields(of: payload)
+        return selection.names.map { fields[$0] ?? .null }
     }
 }
 
@@ -59,15 +61,19 @@ public struct JSONMessageDecoder: MessageDecoder {
         return fields
     }
 
-    public func fields(of payload: [UInt8], keeping wanted: Set<String>) throws(BadMessage) -> [String: JSONValue] {
-        let fields: [String: JSONValue]?
+    public func values(of payload: [UInt8], selecting selection: JSONFieldSelection) throws(BadMessage) -> [JSONValue] {
+        let values: [JSONValue]?
         do {
-            fields = try JSONValue.parseObject(payload, keeping: wanted)
+            values = try JSONValue.parseObject(payload, selecting: selection)
         } catch {
             throw BadMessage(.malformed, "payload: \(error.message)")
         }
-        guard let fields else { return try self.fields(of: payload) }  // not an object: the full parse names what it is
-        return fields
+        guard let values else {
+            // Not an object: the full parse says what it is.
+            _ = try fields(of: payload)
+            throw BadMessage(.malformed, "payload: expected a JSON object")
+        }
+        return values
     }
 }
 
@@ -90,8 +96,22 @@ public struct EventMapper: Sendable {
     let timestampField: String
     let createdField: String?
 
-    /// Every message field this mapper reads.
-    public var fieldsRead: Set<String> { Set(keyFields + featureFields + [timestampField] + (createdField.map { [$0] } ?? [])) }
+    /// Every message field this mapper reads, in a fixed order.
+    public var fieldsRead: [String] { keyFields + [timestampField] + featureFields + (createdField.map { [$0] } ?? []) }
+
+    /// Where this mapper's fields are in the values of a ``JSONFieldSelection``.
+    public struct Slots: Sendable {
+        var keys: [Int]
+        var timestamp: Int
+        var features: [Int]
+        var created: Int?
+    }
+
+    /// The slots of this mapper's fields in `selection`, which must include ``fieldsRead``.
+    public func slots(in selection: JSONFieldSelection) -> Slots {
+        Slots(keys: keyFields.map { selection.index(of: $0)! }, timestamp: selection.index(of: timestampField)!,
+              features: featureFields.map { selection.index(of: $0)! }, created: createdField.map { selection.index(of: $0)! })
+    }
 
     public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey]) {
         self.view = view
@@ -104,26 +124,32 @@ public struct EventMapper: Sendable {
         createdField = source.createdTimestampField
     }
 
-    /// The online row of an event.
+    /// The online row of an event given as named fields.
     public func row(_ fields: [String: JSONValue]) throws(BadMessage) -> OnlineRow {
+        let selection = JSONFieldSelection(fieldsRead)
+        return try row(selection.names.map { fields[$0] ?? .null }, slots: slots(in: selection))
+    }
+
+    /// The online row of an event given as the values of a selection (`.null` for absent fields).
+    public func row(_ values: [JSONValue], slots: Slots) throws(BadMessage) -> OnlineRow {
         var key: [OnlineValue] = []
         key.reserveCapacity(joinKeys.count)
-        for (joinKey, field) in zip(joinKeys, keyFields) {
-            guard let raw = fields[field], raw != .null else { throw BadMessage(.missingKey, "\(field): missing (join key \(joinKey.name))") }
-            key.append(try convert(raw, as: .scalar(joinKey.type), field: field))
+        for (k, joinKey) in joinKeys.enumerated() {
+            let raw = values[slots.keys[k]]
+            guard raw != .null else { throw BadMessage(.missingKey, "\(keyFields[k]): missing (join key \(joinKey.name))") }
+            key.append(try convert(raw, as: .scalar(joinKey.type), field: keyFields[k]))
         }
-        guard let rawTime = fields[timestampField], rawTime != .null else {
-            throw BadMessage(.missingTimestamp, "\(timestampField): missing (the event time)")
-        }
+        let rawTime = values[slots.timestamp]
+        guard rawTime != .null else { throw BadMessage(.missingTimestamp, "\(timestampField): missing (the event time)") }
         let eventTime = try Self.time(rawTime, field: timestampField)
         var created: Int64 = 0
-        if let createdField, let raw = fields[createdField], raw != .null { created = try Self.time(raw, field: createdField) }
-        var values: [OnlineValue] = []
-        values.reserveCapacity(featureFields.count)
-        for (feature, field) in zip(view.features, featureFields) {
-            values.append(try convert(fields[field] ?? .null, as: feature.type, field: field))
+        if let createdField, let slot = slots.created, values[slot] != .null { created = try Self.time(values[slot], field: createdField) }
+        var out: [OnlineValue] = []
+        out.reserveCapacity(featureFields.count)
+        for (k, feature) in view.features.enumerated() {
+            out.append(try convert(values[slots.features[k]], as: feature.type, field: featureFields[k]))
         }
-        return OnlineRow(key: key, eventTimestamp: eventTime, createdTimestamp: created, values: values)
+        return OnlineRow(key: key, eventTimestamp: eventTime, createdTimestamp: created, values: out)
     }
 
     private func convert(_ value: JSONValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {

@@ -60,8 +60,9 @@ public final class StreamIngestor: @unchecked Sendable {
     struct Route {
         var mappers: [EventMapper]
         var decoder: any MessageDecoder
-        /// The message fields the mappers read (the decoder may skip the rest).
-        var wanted: Set<String> = []
+        /// The message fields the mappers read (the decoder may skip the rest), and where each mapper's are.
+        var selection = JSONFieldSelection([])
+        var slots: [EventMapper.Slots] = []
     }
 
     public let store: FeatureStore
@@ -126,7 +127,11 @@ public final class StreamIngestor: @unchecked Sendable {
             guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }
             let mapper = EventMapper(view: view, source: source, joinKeys: registry.joinKeys(of: view))
             routes[topic, default: Route(mappers: [], decoder: format.decoder)].mappers.append(mapper)
-            routes[topic]?.wanted.formUnion(mapper.fieldsRead)
+        }
+        for (topic, route) in routes {
+            let selection = JSONFieldSelection(route.mappers.flatMap(\.fieldsRead))
+            routes[topic]?.selection = selection
+            routes[topic]?.slots = route.mappers.map { $0.slots(in: selection) }
         }
         self.routes = routes
         topics = routes.keys.sorted()
@@ -208,9 +213,11 @@ public final class StreamIngestor: @unchecked Sendable {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
             do throws(BadMessage) {
                 guard let route = routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
-                let fields = try route.decoder.fields(of: message.value, keeping: route.wanted)
+                let values = try route.decoder.values(of: message.value, selecting: route.selection)
                 // All of the message's views, or none: a message bad for one view is not half ingested.
-                let mapped = try route.mappers.map { mapper throws(BadMessage) in (mapper, try mapper.row(fields)) }
+                var mapped: [(EventMapper, OnlineRow)] = []
+                mapped.reserveCapacity(route.mappers.count)
+                for (mapper, slots) in zip(route.mappers, route.slots) { mapped.append((mapper, try mapper.row(values, slots: slots))) }
                 for (mapper, row) in mapped {
                     rows[mapper.view.name, default: []].append(row)
                     mappersByView[mapper.view.name] = mapper

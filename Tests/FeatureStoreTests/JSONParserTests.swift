@@ -49,16 +49,18 @@ struct JSONParserTests {
         #expect(throws: ValueConversionError.self) { _ = try JSONValue.parse(Array(deep.utf8)) }
     }
 
-    @Test("an object's wanted fields are built and the others skipped, with syntax errors still found anywhere")
+    @Test("an object's selected fields are built in the selection's order and the others skipped, with syntax errors still found anywhere")
     func selectiveObject() throws {
-        let text = #"{"a": 1, "skip": {"deep": [1, "x\"y", {"z": null}]}, "b": "two", "pad": "xxxxxxxx", "n": -1.5e3, "c": [true]}"#
-        let fields = try JSONValue.parseObject(Array(text.utf8), keeping: ["a", "b", "c", "missing"])
-        #expect(fields == ["a": .int(1), "b": .string("two"), "c": .array([.bool(true)])])
-        #expect(try JSONValue.parseObject(Array("[1]".utf8), keeping: ["a"]) == nil, "not an object")
+        let text = #"{"a": 1, "skip": {"deep": [1, "x\"y", {"z": null}]}, "b": "two", "pad": "xxxxxxxx", "n": -1.5e3, "c": [true], "\u0064": 4}"#
+        let selection = JSONFieldSelection(["c", "a", "missing", "b", "d"])
+        let values = try JSONValue.parseObject(Array(text.utf8), selecting: selection)
+        #expect(values == [.array([.bool(true)]), .int(1), .null, .string("two"), .int(4)], "an escaped key is matched too")
+        #expect(try JSONValue.parseObject(Array("[1]".utf8), selecting: selection) == nil, "not an object")
         #expect(throws: ValueConversionError("not valid JSON (expected ',' or '}' in an object, found '\"' at byte 21)")) {
-            _ = try JSONValue.parseObject(Array(#"{"a": 1, "skip": "x" "b": 2}"#.utf8), keeping: ["a"])
+            _ = try JSONValue.parseObject(Array(#"{"a": 1, "skip": "x" "b": 2}"#.utf8), selecting: selection)
         }
-        #expect(throws: ValueConversionError.self) { _ = try JSONValue.parseObject(Array(#"{"a": 1, "skip": tru}"#.utf8), keeping: ["a"]) }
-        #expect(throws: ValueConversionError.self) { _ = try JSONValue.parseObject(Array(#"{"a": 1} x"#.utf8), keeping: ["a"]) }
+        #expect(throws: ValueConversionError.self) { _ = try JSONValue.parseObject(Array(#"{"a": 1, "skip": tru}"#.utf8), selecting: selection) }
+        #expect(throws: ValueConversionError.self) { _ = try JSONValue.parseObject(Array(#"{"a": 1} x"#.utf8), selecting: selection) }
+        #expect(throws: ValueConversionError.self) { _ = try JSONValue.parseObject(Array(#"{"a": 1, "unterminated"#.utf8), selecting: selection) }
     }
 }

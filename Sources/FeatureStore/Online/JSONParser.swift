@@ -25,10 +25,11 @@ struct JSONParser {
         return value
     }
 
-    /// The fields named in `keeping` of a top-level object (nil when the document is not an object). The other
-    /// fields' values are checked for syntax and skipped without being built (stream events often carry more than
-    /// the features read).
-    static func parseObject(_ buffer: UnsafeBufferPointer<UInt8>, keeping: Set<String>) throws(ValueConversionError) -> [String: JSONValue]? {
+    /// The values of the fields of `selection` in a top-level object, in the selection's order (`.null` when
+    /// absent; nil when the document is not an object). Keys are matched as bytes and the other fields' values are
+    /// checked for syntax and skipped without being built: stream events often carry more than the features read,
+    /// and this path makes no dictionary and no string for them.
+    static func parseObject(_ buffer: UnsafeBufferPointer<UInt8>, selecting selection: JSONFieldSelection) throws(ValueConversionError) -> [JSONValue]? {
         var parser = JSONParser(buffer)
         parser.skipSpace()
         guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "{") else {
@@ -36,8 +37,7 @@ struct JSONParser {
             return nil
         }
         parser.i += 1
-        var fields: [String: JSONValue] = [:]
-        fields.reserveCapacity(keeping.count)
+        var values = [JSONValue](repeating: .null, count: selection.names.count)
         parser.skipSpace()
         if parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "}") {
             parser.i += 1
@@ -47,15 +47,15 @@ struct JSONParser {
                 guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: "\"") else {
                     throw parser.error("expected a quoted key, found \(parser.describeHere())")
                 }
-                let key = try parser.string()
+                let slot = try parser.selectedKey(selection)
                 parser.skipSpace()
                 guard parser.i < buffer.count, buffer[parser.i] == UInt8(ascii: ":") else {
                     throw parser.error("expected ':' after a key, found \(parser.describeHere())")
                 }
                 parser.i += 1
                 parser.skipSpace()
-                if keeping.contains(key) {
-                    fields[key] = try parser.value(depth: 1)
+                if let slot {
+                    values[slot] = try parser.value(depth: 1)
                 } else {
                     try parser.skipValue(depth: 1)
                 }
@@ -68,7 +68,36 @@ struct JSONParser {
         }
         parser.skipSpace()
         guard parser.i == buffer.count else { throw parser.error("unexpected \(parser.describeHere()) after the value") }
-        return fields
+        return values
+    }
+
+    /// Reads a key and returns its index in `selection` (nil: not selected). Keys without escapes are compared as
+    /// bytes; a key with escapes is decoded first.
+    private mutating func selectedKey(_ selection: JSONFieldSelection) throws(ValueConversionError) -> Int? {
+        let start = i + 1
+        var end = start
+        while end < bytes.count {
+            let b = bytes[end]
+            if b == UInt8(ascii: "\"") { break }
+            if b == UInt8(ascii: "\\") {
+                let key = try string()
+                return selection.names.firstIndex(of: key)
+            }
+            if b < 0x20 { i = end; throw error("a control character in a string") }
+            end += 1
+        }
+        guard end < bytes.count else { i = end; throw error("an unterminated string") }
+        i = end + 1
+        let length = end - start
+        for (slot, name) in selection.utf8.enumerated() where name.count == length {
+            var same = true
+            for k in 0..<length where bytes[start + k] != name[k] {
+                same = false
+                break
+            }
+            if same { return slot }
+        }
+        return nil
     }
 
     /// Checks the syntax of one value and moves past it, building nothing.
@@ -311,4 +340,22 @@ struct JSONParser {
         for k in start..<i { text[k - start] = CChar(bitPattern: bytes[k]) }
         return .double(text.withUnsafeBufferPointer { strtod($0.baseAddress!, nil) })
     }
+}
+
+/// The names of the fields to pick out of JSON objects (``JSONValue/parseObject(_:selecting:)``), in order, prepared
+/// for matching keys as bytes.
+public struct JSONFieldSelection: Sendable, Hashable {
+    /// The names, each once, in the order given.
+    public let names: [String]
+    let utf8: [[UInt8]]
+
+    public init(_ names: [String]) {
+        var unique: [String] = []
+        for name in names where !unique.contains(name) { unique.append(name) }
+        self.names = unique
+        utf8 = unique.map { Array($0.utf8) }
+    }
+
+    /// The position of `name` in ``names``.
+    public func index(of name: String) -> Int? { names.firstIndex(of: name) }
 }

@@ -41,11 +41,11 @@ public enum JSONValue: Sendable, Equatable, Decodable {
         return try Array(bytes).withUnsafeBufferPointer { buffer throws(ValueConversionError) in try JSONParser.parse(buffer) }
     }
 
-    /// The fields named in `keeping` of a JSON object (nil when the text is JSON but not an object); the values of
-    /// other fields are checked for syntax but not built.
-    public static func parseObject(_ bytes: [UInt8], keeping: Set<String>) throws(ValueConversionError) -> [String: JSONValue]? {
+    /// The values of the selected fields of a JSON object, in the selection's order (`.null` when absent; nil when
+    /// the text is JSON but not an object); the values of other fields are checked for syntax but not built.
+    public static func parseObject(_ bytes: [UInt8], selecting selection: JSONFieldSelection) throws(ValueConversionError) -> [JSONValue]? {
         guard !bytes.isEmpty else { throw ValueConversionError("empty; expected a JSON object") }
-        return try bytes.withUnsafeBufferPointer { buffer throws(ValueConversionError) in try JSONParser.parseObject(buffer, keeping: keeping) }
+        return try bytes.withUnsafeBufferPointer { buffer throws(ValueConversionError) in try JSONParser.parseObject(buffer, selecting: selection) }
     }
 
     /// The kind of value, for messages.
