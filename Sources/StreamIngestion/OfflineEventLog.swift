@@ -293,31 +293,6 @@ extension OnlineValue {
     }
 }
 
-extension ValueType {
-    /// The Parquet column type of a declared feature or key type.
-    var columnType: DataType {
-        switch self {
-        case .scalar(let s): return s.columnType
-        case .list(let s): return .list(s.columnType)
-        }
-    }
-}
-
-extension ScalarType {
-    var columnType: DataType {
-        switch self {
-        case .bool: return .bool
-        case .int32: return .int32
-        case .int64: return .int64
-        case .float32: return .float32
-        case .float64: return .float64
-        case .string: return .string
-        case .bytes: return .binary
-        case .timestamp: return .timestamp(.microseconds, utc: true)
-        }
-    }
-}
-
 /// Builds columns of a given type from online values (the inverse of reading a source row into the online store).
 enum OfflineColumns {
     struct Unsupported: Error, CustomStringConvertible {

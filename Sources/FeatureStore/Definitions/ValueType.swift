@@ -1,3 +1,5 @@
+import Columnar
+
 /// The scalar value types a feature or a join key can have.
 public enum ScalarType: String, Sendable, Hashable, Codable, CaseIterable {
     case bool, int32, int64, float32, float64, string, bytes, timestamp
@@ -73,3 +75,29 @@ extension ValueType: Codable {
 }
 
 import Foundation
+
+extension ScalarType {
+    /// The columnar type of values of this type (timestamps: microseconds, UTC).
+    public var columnType: DataType {
+        switch self {
+        case .bool: return .bool
+        case .int32: return .int32
+        case .int64: return .int64
+        case .float32: return .float32
+        case .float64: return .float64
+        case .string: return .string
+        case .bytes: return .binary
+        case .timestamp: return .timestamp(.microseconds, utc: true)
+        }
+    }
+}
+
+extension ValueType {
+    /// The columnar type of values of this type (lists of the scalar's type).
+    public var columnType: DataType {
+        switch self {
+        case .scalar(let s): return s.columnType
+        case .list(let s): return .list(s.columnType)
+        }
+    }
+}

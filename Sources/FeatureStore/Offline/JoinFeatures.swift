@@ -197,19 +197,10 @@ extension FeatureStore {
 
     /// The columnar type a feature of `type` has in joined output.
     static func outputType(_ type: ValueType, data: DataType) -> DataType {
+        // Timestamps keep the source's unit and zone; other types are the declared type's column type.
         func scalar(_ s: ScalarType) -> DataType {
-            switch s {
-            case .bool: return .bool
-            case .int32: return .int32
-            case .int64: return .int64
-            case .float32: return .float32
-            case .float64: return .float64
-            case .string: return .string
-            case .bytes: return .binary
-            case .timestamp:
-                if case .timestamp = data { return data }
-                return .timestamp(.microseconds, utc: true)
-            }
+            if s == .timestamp, case .timestamp = data { return data }
+            return s.columnType
         }
         switch type {
         case .scalar(let s): return scalar(s)
