@@ -17,7 +17,8 @@ struct FeatureServerCommand: AsyncParsableCommand {
         abstract: "Serve a feature repository's online features over gRPC and HTTP/JSON.",
         discussion: """
             gRPC: featurestore.v1.FeatureServing and grpc.health.v1.Health. HTTP: POST /v1/online-features, \
-            POST /v1/push, GET /healthz, GET /metrics (Prometheus). Bearer tokens are required when feature_store.yaml \
+            POST /v1/push, GET /healthz, GET /metrics (Prometheus). The feature catalog (pages for browsers and \
+            /api/v1/catalog) on its own port, 8888 by default: browsers refuse to open 6566. Bearer tokens are required when feature_store.yaml \
             has an 'auth' section. Stops gracefully on SIGTERM or SIGINT: health turns NOT_SERVING and no new calls are taken.
             """)
 
@@ -32,6 +33,12 @@ struct FeatureServerCommand: AsyncParsableCommand {
 
     @Option(help: "The HTTP/JSON port (0: any free port).")
     var httpPort: Int = 6566
+
+    @Option(help: "The feature catalog's port (pages and /api/v1/catalog; 0: any free port).")
+    var catalogPort: Int = CatalogServer.defaultPort
+
+    @Flag(inversion: .prefixedNo, help: "Serve the feature catalog.")
+    var catalog = true
 
     @Option(help: "The most entity rows in one request.")
     var maxBatch: Int = 10_000
@@ -83,10 +90,13 @@ struct FeatureServerCommand: AsyncParsableCommand {
         }
         var services: [any Service] = [
             GRPCFeatureServer(core: core, host: host, port: grpcPort, logger: logger),
-            HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry,
-                              streamStatus: ingestion.map { Self.streamStatus($0.ingestor) }, logger: logger),
+            HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry, logger: logger),
             RepositoryReloader(repository: repository),
         ]
+        if catalog {
+            services.append(CatalogServer(core: core, host: host, port: catalogPort,
+                                          streamStatus: ingestion.map { Self.streamStatus($0.ingestor) }, logger: logger))
+        }
         if let ingestion { services.append(ingestion) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

@@ -25,38 +25,49 @@ struct CatalogTests {
             ("/search?q=offers+converted", ["1 results", "href=\"/views/stats#feature-conv\""]),
         ]
         for (path, needles) in cases {
-            let r = try await f.http("GET", path)
+            let r = try await f.catalogPage(path)
             #expect(r.status == 200, "\(path)")
             #expect(r.contentType == "text/html; charset=utf-8", "\(path)")
             for needle in needles { #expect(r.body.contains(needle), "\(path) shows \(needle)") }
         }
-        let missing = try await f.http("GET", "/views/stat")
+        let missing = try await f.catalogPage("/views/stat")
         #expect(missing.status == 404)
-        #expect(missing.body.contains("no feature view &#39;stat&#39;; did you mean &#39;stats&#39;?") || missing.body.contains("no feature view 'stat'"))
+        #expect(missing.body.contains("no feature view &#39;stat&#39;; did you mean &#39;stats&#39;?"), "the message, escaped")
         for path in ["/entities/nobody", "/sources/nothing", "/services/none"] {
-            #expect(try await f.http("GET", path).status == 404, "\(path)")
+            #expect(try await f.catalogPage(path).status == 404, "\(path)")
         }
+        try await f.stop()
+    }
+
+    @Test("the catalog has a port of its own: the HTTP API's port (which browsers refuse) does not serve its pages")
+    func catalogOnItsOwnPort() async throws {
+        let f = try await ServerFixture()
+        #expect(f.catalogPort != f.httpPort)
+        #expect(try await f.catalogPage("/").status == 200)
+        #expect(try await f.http("GET", "/").status == 404)
+        #expect(try await f.http("GET", "/api/v1/catalog").status == 404)
+        #expect(try await f.catalogPage("/healthz").status == 404, "the catalog port serves only the catalog")
         try await f.stop()
     }
 
     @Test("the JSON API carries the same content under /api/v1/catalog")
     func jsonAPI() async throws {
         let f = try await ServerFixture()
-        let home = try await f.http("GET", "/api/v1/catalog")
+        let home = try await f.catalogPage("/api/v1/catalog")
         #expect(home.status == 200 && home.contentType.hasPrefix("application/json"))
         #expect((home.json["counts"] as? [String: Any])?["feature_views"] as? Int == 2)
-        let views = try await f.http("GET", "/api/v1/catalog/views")
+        let views = try await f.catalogPage("/api/v1/catalog/views")
         #expect(((views.json["views"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String } == ["route_stats", "stats"])
-        let view = try await f.http("GET", "/api/v1/catalog/views/stats").json
+        let view = try await f.catalogPage("/api/v1/catalog/views/stats").json
         #expect(((view["features"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String } == ["conv", "trips", "tags"])
         #expect(view["description"] as? String == "Driver stats <script>document.title='pwned'</script> & more", "JSON keeps the text as written")
         #expect(view["lineage_svg"] == nil)
         for path in ["entities", "entities/driver", "sources", "sources/stats_src", "services", "services/ranking", "search?q=driver"] {
-            #expect(try await f.http("GET", "/api/v1/catalog/\(path)").status == 200, "\(path)")
+            #expect(try await f.catalogPage("/api/v1/catalog/\(path)").status == 200, "\(path)")
         }
-        let search = try await f.http("GET", "/api/v1/catalog/search?q=converted").json
+        let search = try await f.catalogPage("/api/v1/catalog/search?q=converted").json
         #expect(((search["groups"] as? [[String: Any]]) ?? []).compactMap { $0["key"] as? String } == ["features"])
-        let missing = try await f.http("GET", "/api/v1/catalog/views/nope")
+        let missing = try await f.catalogPage("/api/v1/catalog/views/nope")
         #expect(missing.status == 404)
         #expect(missing.body.contains("NOT_FOUND"))
         try await f.stop()
@@ -66,14 +77,14 @@ struct CatalogTests {
     func escapesUserText() async throws {
         let f = try await ServerFixture()
         for path in ["/", "/views", "/views/stats", "/search?q=pwned"] {
-            let body = try await f.http("GET", path).body
+            let body = try await f.catalogPage(path).body
             #expect(!body.contains("<script>document.title"), "\(path)")
             #expect(!body.contains("<b>supply</b>"), "\(path)")
         }
-        let page = try await f.http("GET", "/views/stats").body
+        let page = try await f.catalogPage("/views/stats").body
         #expect(page.contains("Driver stats &lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt; &amp; more"))
         #expect(page.contains("team=&lt;b&gt;supply&lt;/b&gt;"))
-        let search = try await f.http("GET", "/search?q=%3Cscript%3E").body
+        let search = try await f.catalogPage("/search?q=%3Cscript%3E").body
         #expect(!search.contains("value=\"<script>"), "the query echoed in the search box is escaped")
         try await f.stop()
     }
@@ -81,27 +92,27 @@ struct CatalogTests {
     @Test("with auth the catalog needs a read scope: 401 without a token, pages with a header or the /login cookie")
     func catalogAuth() async throws {
         let f = try await ServerFixture(auth: true)
-        let page = try await f.http("GET", "/views")
+        let page = try await f.catalogPage("/views")
         #expect(page.status == 401)
         #expect(page.body.contains("action=\"/login\""))
-        #expect(try await f.http("GET", "/api/v1/catalog").status == 401)
-        #expect(try await f.http("GET", "/views", token: ServerFixture.readerToken).status == 200)
-        #expect(try await f.http("GET", "/api/v1/catalog/views/stats", token: ServerFixture.routeReaderToken).status == 200, "any read scope opens the catalog")
-        #expect(try await f.http("GET", "/api/v1/catalog", token: ServerFixture.statsWriterToken).status == 403)
+        #expect(try await f.catalogPage("/api/v1/catalog").status == 401)
+        #expect(try await f.catalogPage("/views", token: ServerFixture.readerToken).status == 200)
+        #expect(try await f.catalogPage("/api/v1/catalog/views/stats", token: ServerFixture.routeReaderToken).status == 200, "any read scope opens the catalog")
+        #expect(try await f.catalogPage("/api/v1/catalog", token: ServerFixture.statsWriterToken).status == 403)
 
         // A browser signs in once: /login sets the cookie, which later pages use.
         let delegate = NoRedirects()
         let session = URLSession(configuration: .ephemeral, delegate: delegate, delegateQueue: nil)
-        let (_, response) = try await session.data(from: URL(string: "http://127.0.0.1:\(f.httpPort)/login?token=\(ServerFixture.readerToken)")!)
+        let (_, response) = try await session.data(from: URL(string: "http://127.0.0.1:\(f.catalogPort)/login?token=\(ServerFixture.readerToken)")!)
         let login = try #require(response as? HTTPURLResponse)
         #expect(login.statusCode == 303)
         let cookie = try #require(login.value(forHTTPHeaderField: "Set-Cookie"))
         #expect(cookie.contains("HttpOnly"))
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(f.httpPort)/views/stats")!)
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(f.catalogPort)/views/stats")!)
         request.setValue(String(cookie.split(separator: ";")[0]), forHTTPHeaderField: "Cookie")
         let (_, withCookie) = try await session.data(for: request)
         #expect((withCookie as? HTTPURLResponse)?.statusCode == 200)
-        let (_, bad) = try await session.data(from: URL(string: "http://127.0.0.1:\(f.httpPort)/login?token=wrong-token-0123456789")!)
+        let (_, bad) = try await session.data(from: URL(string: "http://127.0.0.1:\(f.catalogPort)/login?token=wrong-token-0123456789")!)
         #expect((bad as? HTTPURLResponse)?.statusCode == 401)
         try await f.stop()
     }

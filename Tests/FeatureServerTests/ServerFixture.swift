@@ -19,10 +19,12 @@ final class ServerFixture: Sendable {
     let core: ServingCore
     let grpc: GRPCFeatureServer
     let http: HTTPFeatureServer
+    let catalog: CatalogServer
     let metrics: PrometheusCollectorRegistry
     let group: ServiceGroup
     let port: Int
     let httpPort: Int
+    let catalogPort: Int
     let task: Task<Void, any Error>
 
     static let definitions = """
@@ -81,21 +83,23 @@ final class ServerFixture: Sendable {
                            metrics: ServingMetrics(factory: ServingMetrics.prometheusFactory(registry: metrics)))
         grpc = GRPCFeatureServer(core: core, port: 0)
         http = HTTPFeatureServer(core: core, port: 0, metricsRegistry: metrics)
+        catalog = CatalogServer(core: core, port: 0)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
         group = ServiceGroup(configuration: .init(services: [
-            .init(service: grpc), .init(service: http),
+            .init(service: grpc), .init(service: http), .init(service: catalog),
             .init(service: RepositoryReloader(repository: repository, interval: .milliseconds(100))),
         ], logger: logger))
         let group = self.group
         task = Task { try await group.run() }
-        var found: (Int?, Int?) = (nil, nil)
-        for _ in 0..<500 where found.0 == nil || found.1 == nil {
-            found = (try await grpc.listeningPort, http.listeningPort)
-            if found.0 == nil || found.1 == nil { try await Task.sleep(for: .milliseconds(10)) }
+        var found: (Int?, Int?, Int?) = (nil, nil, nil)
+        for _ in 0..<500 where found.0 == nil || found.1 == nil || found.2 == nil {
+            found = (try await grpc.listeningPort, http.listeningPort, catalog.listeningPort)
+            if found.0 == nil || found.1 == nil || found.2 == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
         port = try #require(found.0)
         httpPort = try #require(found.1)
+        catalogPort = try #require(found.2)
     }
 
     /// Runs `body` with a client of the serving API on a fresh connection.
@@ -105,9 +109,19 @@ final class ServerFixture: Sendable {
         }
     }
 
-    /// One HTTP request to the fixture's HTTP port.
+    /// One HTTP request to the fixture's HTTP API port.
     func http(_ method: String, _ path: String, json: String? = nil, token: String? = nil) async throws -> HTTPResult {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        try await request(port: httpPort, method, path, json: json, token: token)
+    }
+
+    /// One HTTP request to the fixture's catalog port.
+    func catalogPage(_ path: String, token: String? = nil, cookie: String? = nil) async throws -> HTTPResult {
+        try await request(port: catalogPort, "GET", path, token: token, cookie: cookie)
+    }
+
+    func request(port: Int, _ method: String, _ path: String, json: String? = nil, token: String? = nil, cookie: String? = nil) async throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        if let cookie { request.setValue(cookie, forHTTPHeaderField: "Cookie") }
         request.httpMethod = method
         if let json {
             request.httpBody = Data(json.utf8)

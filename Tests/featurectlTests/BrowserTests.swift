@@ -42,9 +42,12 @@ struct BrowserTests {
             let result = try featurectl(step)
             try #require(result.status == 0, "\(step): \(result.stderr)")
         }
-        let server = try ServerProcess(repository: repo, extraArguments: ["--no-ingest"])
+        // The catalog's default port, as a user opens it: browsers refuse the HTTP API's 6566.
+        let server = try ServerProcess(repository: repo, extraArguments: ["--no-ingest"], catalogPort: nil)
         defer { _ = server.terminate() }
-        let base = "http://127.0.0.1:\(server.httpPort)"
+        #expect(server.catalogPort == 8888)
+        #expect(server.log.contains("catalog listening at http://127.0.0.1:8888/"), "the server prints the catalog's address")
+        let base = "http://127.0.0.1:8888"
 
         let home = try Self.browse(base + "/")
         for view in ["driver_stats", "driver_activity", "customer_profile", "route_stats"] {

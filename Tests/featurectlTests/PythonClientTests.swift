@@ -7,21 +7,25 @@ final class ServerProcess {
     let logURL: URL
     private(set) var grpcPort = 0
     private(set) var httpPort = 0
+    private(set) var catalogPort = 0
 
-    init(repository: URL, extraArguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// - Parameter catalogPort: the `--catalog-port` to pass (nil: the server's default; 0: any free port).
+    init(repository: URL, extraArguments: [String] = [], environment: [String: String] = [:], catalogPort requestedCatalogPort: Int? = 0) throws {
         logURL = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         process.executableURL = productsDirectory.appendingPathComponent("FeatureServer")
-        process.arguments = ["--repo", repository.path, "--grpc-port", "0", "--http-port", "0"] + extraArguments
+        process.arguments = ["--repo", repository.path, "--grpc-port", "0", "--http-port", "0"]
+            + (requestedCatalogPort.map { ["--catalog-port", String($0)] } ?? []) + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = try FileHandle(forWritingTo: logURL)
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(30)
-        while grpcPort == 0 || httpPort == 0 {
+        while grpcPort == 0 || httpPort == 0 || catalogPort == 0 {
             guard process.isRunning, Date() < deadline else { throw ServerProcessError(log: log) }
             grpcPort = Self.port(in: log, of: "gRPC listening") ?? 0
             httpPort = Self.port(in: log, of: "HTTP listening") ?? 0
+            catalogPort = Self.port(in: log, of: "catalog listening at") ?? 0
             Thread.sleep(forTimeInterval: 0.05)
         }
     }
@@ -30,7 +34,7 @@ final class ServerProcess {
 
     /// The port of a `port=N ... <message>` log line.
     private static func port(in log: String, of message: String) -> Int? {
-        for line in log.split(separator: "\n") where line.hasSuffix(message) {
+        for line in log.split(separator: "\n") where line.contains(message) {
             if let range = line.range(of: "port=") {
                 return Int(line[range.upperBound...].prefix { $0.isNumber })
             }

@@ -5,7 +5,7 @@ import Hummingbird
 import Mustache
 import NIOCore
 
-/// The feature catalog on FeatureServer's HTTP port: server-rendered pages for people and the same content as JSON
+/// The feature catalog on its own port (``CatalogServer``): server-rendered pages for people and the same content as JSON
 /// under `/api/v1/catalog` for tools. Read-only.
 ///
 /// | page | JSON |

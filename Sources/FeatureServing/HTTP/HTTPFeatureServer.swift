@@ -13,7 +13,8 @@ import Synchronization
 /// - `POST /v1/push`: rows to a view's online table, with the meaning of gRPC `PushFeatures`.
 /// - `GET /healthz`: 200 while serving, 503 once a graceful shutdown has begun.
 /// - `GET /metrics`: Prometheus text exposition of the server's metrics.
-/// - The feature catalog: pages at `/` and JSON at `/api/v1/catalog` (``CatalogRoutes``).
+///
+/// The feature catalog has a server of its own (``CatalogServer``), on a port browsers open.
 ///
 /// Errors are JSON `{"error": {"code": "INVALID_ARGUMENT", "message": "entities[driver_id][2]: ..."}}` with the
 /// HTTP status of the code (400, 401, 403, 404, 413, 500).
@@ -24,13 +25,16 @@ public final class HTTPFeatureServer: Service, Sendable {
     private let port: Int
     private let logger: Logger
     private let boundPort = Mutex<Int?>(nil)
-    private let streamStatus: StreamStatusProvider?
 
-    /// - Parameter streamStatus: the live state of stream views, for the catalog (from the ingestion in this server).
+    /// - Parameters:
+    ///   - core: the serving core the routes call.
+    ///   - host: the address to listen on.
+    ///   - port: the port (0: any free port; see ``listeningPort``).
+    ///   - metricsRegistry: the registry `GET /metrics` exposes (nil: 404).
+    ///   - logger: where start-up and errors are logged.
     public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6566, metricsRegistry: PrometheusCollectorRegistry?,
-                streamStatus: StreamStatusProvider? = nil, logger: Logger = Logger(label: "featurestore.http")) {
+                logger: Logger = Logger(label: "featurestore.http")) {
         self.core = core
-        self.streamStatus = streamStatus
         self.host = host
         self.port = port
         self.metricsRegistry = metricsRegistry
@@ -44,21 +48,29 @@ public final class HTTPFeatureServer: Service, Sendable {
         let router = Router()
         let routes = HTTPRoutes(core: core, metricsRegistry: metricsRegistry)
         routes.register(on: router)
-        CatalogRoutes(core: core, streamStatus: streamStatus).register(on: router)
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "FeatureServer"),
-            onServerRunning: { [self] channel in
-                let port = channel.localAddress?.port
-                boundPort.withLock { $0 = port }
-                logger.info("HTTP listening", metadata: ["port": "\(port ?? -1)", "repository": "\(core.repository.url.path)"])
-            },
-            logger: logger)
-        try await withGracefulShutdownHandler {
-            try await app.run()
-        } onGracefulShutdown: { [core] in
-            core.health.markNotServing()
+        try await runHTTPApplication(router: router, host: host, port: port, core: core, logger: logger, message: { _ in "HTTP listening" }) { [self] port in
+            boundPort.withLock { $0 = port }
         }
+    }
+}
+
+/// Runs a Hummingbird application on `host:port` until a graceful shutdown, which turns the core's health to
+/// NOT_SERVING first. Once listening it logs `message(port)` with the port and calls `bound(port)`.
+func runHTTPApplication(router: Router<BasicRequestContext>, host: String, port: Int, core: ServingCore, logger: Logger,
+                        message: @escaping @Sendable (Int) -> Logger.Message, bound: @escaping @Sendable (Int) -> Void) async throws {
+    let app = Application(
+        router: router,
+        configuration: .init(address: .hostname(host, port: port), serverName: "FeatureServer"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? -1
+            bound(port)
+            logger.info(message(port), metadata: ["port": "\(port)", "repository": "\(core.repository.url.path)"])
+        },
+        logger: logger)
+    try await withGracefulShutdownHandler {
+        try await app.run()
+    } onGracefulShutdown: {
+        core.health.markNotServing()
     }
 }
 

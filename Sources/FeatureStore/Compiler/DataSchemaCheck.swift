@@ -5,8 +5,9 @@ import Parquet
 /// Checks definitions against the data their Parquet sources hold: the timestamp columns, the join keys and the
 /// features must exist (after the source's field mapping) with compatible types.
 ///
-/// Only footers are read. A source whose data does not exist yet is not checked (data often comes after the
-/// definitions); `featurectl validate` says so.
+/// Only footers are read. A source whose data does not exist yet (no such path, a folder without Parquet files, a glob
+/// that matches nothing) is not checked: data often comes after the definitions, and a stream's offline folder stays
+/// empty until its ingester rolls the first file. `featurectl validate` says so.
 enum DataSchemaCheck {
     static func diagnostics(for registry: Registry, repository: URL) -> (problems: [Diagnostic], unchecked: [String]) {
         var problems: [Diagnostic] = []
@@ -14,8 +15,7 @@ enum DataSchemaCheck {
         for source in registry.sources {
             guard case .parquet(let path) = source.kind else { continue }
             let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
-            let isGlob = path.contains { "*?[".contains($0) }
-            if !isGlob && !FileManager.default.fileExists(atPath: url.path) {
+            if !hasData(path: path, url: url) {
                 unchecked.append(source.name)
                 continue
             }
@@ -71,6 +71,15 @@ enum DataSchemaCheck {
             }
         }
         return (problems, unchecked)
+    }
+
+    /// Whether a source path holds data yet: an existing file, or a folder or glob with at least one data file. A path
+    /// that exists but cannot be listed counts as data, so that reading it reports the real problem.
+    static func hasData(path: String, url: URL) -> Bool {
+        let isGlob = path.contains { "*?[".contains($0) }
+        if !isGlob && !FileManager.default.fileExists(atPath: url.path) { return false }
+        guard let files = try? ParquetDataset.dataFiles(at: url.path) else { return true }
+        return !files.isEmpty
     }
 
     /// Whether data of type `data` can be read as `declared` without loss.

@@ -115,7 +115,7 @@ extension FeatureStore {
         progress?(MaterializationProgress(view: view.name, stage: "reading", rows: 0, totalRows: 0))
         let data: Table
         let url = resolve(path)
-        if !Self.pathExists(path, url) {
+        if !DataSchemaCheck.hasData(path: path, url: url) {
             throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
         }
         do {
@@ -204,10 +204,6 @@ extension FeatureStore {
         for (k, feature) in view.features.enumerated() { featureStats[feature.name] = stats[k].result }
         return MaterializationReport(view: view.name, start: start, end: end, rowsRead: rowsRead, rowsWritten: written,
                                      entities: best.count, seconds: Date().timeIntervalSince(began), features: featureStats)
-    }
-
-    private static func pathExists(_ path: String, _ url: URL) -> Bool {
-        path.contains { "*?[".contains($0) } || FileManager.default.fileExists(atPath: url.path)
     }
 }
 

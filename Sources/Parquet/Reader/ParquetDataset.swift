@@ -25,7 +25,7 @@ public struct ParquetDataset: Sendable {
     /// Opens every file of the dataset at `path` and checks their schemas agree.
     public init(path: String) throws(ParquetError) {
         self.path = path
-        let paths = try Self.expand(path)
+        let paths = try Self.dataFiles(at: path)
         guard !paths.isEmpty else { throw ParquetError("no Parquet files found", at: ParquetLocation(file: path)) }
         var files: [ParquetFile] = []
         for p in paths { files.append(try ParquetFile(path: p)) }
@@ -119,8 +119,10 @@ public struct ParquetDataset: Sendable {
 
     static func isGlob(_ path: String) -> Bool { path.contains { "*?[".contains($0) } }
 
-    /// The Parquet files a path names, sorted.
-    static func expand(_ path: String) throws(ParquetError) -> [String] {
+    /// The Parquet files a path names, sorted: the file itself, the data files below a folder (hidden `.x` and
+    /// temporary `_x` names skipped), or the files a glob matches. An existing folder without data files, or a glob
+    /// that matches nothing, gives an empty list; a path that does not exist is an error.
+    public static func dataFiles(at path: String) throws(ParquetError) -> [String] {
         if isGlob(path) {
             var g = glob_t()
             defer { globfree(&g) }

@@ -3,11 +3,6 @@ import Columnar
 import FeatureStore
 import Foundation
 
-/// Parses `2025-01-31T00:00:00Z`, `2025-01-31` or `now` into microseconds since the epoch.
-func parseTimeArgument(_ text: String) -> Int64? {
-    if text == "now" { return Int64(Date().timeIntervalSince1970 * 1_000_000) }
-    return SampleDataCommand.parseTime(text)
-}
 
 /// Shared rendering of materialization reports.
 enum MaterializeOutput {
@@ -56,25 +51,25 @@ struct MaterializeCommand: ParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: "The start of the window (ISO-8601, e.g. 2025-01-01T00:00:00Z).")
-    var start: String
+    @Argument(help: ArgumentHelp("The start of the window: \(TimeArgument.accepted).", valueName: "start"), transform: parseTime)
+    var start: Int64
 
-    @Argument(help: "The end of the window (exclusive; ISO-8601 or now).")
-    var end: String
+    @Argument(help: ArgumentHelp("The end of the window (exclusive), in the same forms.", valueName: "end"), transform: parseTime)
+    var end: Int64
 
     @Option(help: "Only these views, comma-separated.")
     var views: String?
 
     func validate() throws {
-        guard let s = parseTimeArgument(start) else { throw ValidationError("START '\(start)' is not an ISO-8601 time") }
-        guard let e = parseTimeArgument(end) else { throw ValidationError("END '\(end)' is not an ISO-8601 time") }
-        guard s < e else { throw ValidationError("START must be before END") }
+        guard start < end else {
+            throw ValidationError("START (\(Column.isoTimestamp(start, unit: .microseconds, utc: true))) must be before END (\(Column.isoTimestamp(end, unit: .microseconds, utc: true)))")
+        }
     }
 
     func run() throws {
         let store = try repository.load()
         try MaterializeOutput.run(json: output.json) { progress throws(OnlineStoreError) in
-            try store.materialize(start: parseTimeArgument(start)!, end: parseTimeArgument(end)!,
+            try store.materialize(start: start, end: end,
                                   views: views?.split(separator: ",").map(String.init), progress: progress)
         }
     }
@@ -88,20 +83,16 @@ struct MaterializeIncrementalCommand: ParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    @Argument(help: "The end of the window (exclusive; ISO-8601 or now).")
-    var end: String
+    @Argument(help: ArgumentHelp("The end of the window (exclusive): \(TimeArgument.accepted).", valueName: "end"), transform: parseTime)
+    var end: Int64
 
     @Option(help: "Only these views, comma-separated.")
     var views: String?
 
-    func validate() throws {
-        guard parseTimeArgument(end) != nil else { throw ValidationError("END '\(end)' is not an ISO-8601 time") }
-    }
-
     func run() throws {
         let store = try repository.load()
         try MaterializeOutput.run(json: output.json) { progress throws(OnlineStoreError) in
-            try store.materializeIncremental(end: parseTimeArgument(end)!, views: views?.split(separator: ",").map(String.init), progress: progress)
+            try store.materializeIncremental(end: end, views: views?.split(separator: ",").map(String.init), progress: progress)
         }
     }
 }
@@ -174,23 +165,35 @@ struct GetCommand: ParsableCommand {
             throw ExitCode(1)
         }
         if output.json {
-            struct Row: Encodable {
-                var entity: [String: String]
-                var features: [String: Value]
-                struct Value: Encodable { var value: String?; var status: String; var event_timestamp: String? }
-            }
-            var rows: [Row] = []
+            // Values are written as the HTTP API writes them: numbers, booleans, arrays and null as such (64-bit
+            // integers exact), bytes as base64, times as ISO-8601.
+            let keys = columns.keys.sorted()
+            var w = JSONWriter(capacity: 256 * max(result.entityCount, 1))
+            w.raw("[")
             for i in 0..<result.entityCount {
-                var entityValues: [String: String] = [:]
-                for (k, v) in columns { entityValues[k] = v[i].description }
-                var values: [String: Row.Value] = [:]
-                for c in result.columns {
-                    values[c.name] = Row.Value(value: c.values[i] == .null ? nil : c.values[i].description, status: c.statuses[i].rawValue,
-                                               event_timestamp: c.eventTimestamps[i].map { Column.isoTimestamp($0, unit: .microseconds, utc: true) })
+                w.raw(i == 0 ? "\n  {\"entity\":{" : ",\n  {\"entity\":{")
+                for (k, key) in keys.enumerated() {
+                    if k > 0 { w.raw(",") }
+                    w.string(key)
+                    w.raw(":")
+                    w.value(columns[key]![i])
                 }
-                rows.append(Row(entity: entityValues, features: values))
+                w.raw("},\"features\":{")
+                for (c, column) in result.columns.enumerated() {
+                    if c > 0 { w.raw(",") }
+                    w.string(column.name)
+                    w.raw(":{\"value\":")
+                    w.value(column.values[i])
+                    w.raw(",\"status\":")
+                    w.string(column.statuses[i].rawValue)
+                    w.raw(",\"event_timestamp\":")
+                    if let t = column.eventTimestamps[i] { w.timestamp(micros: t) } else { w.raw("null") }
+                    w.raw("}")
+                }
+                w.raw("}}")
             }
-            try Console.printJSON(rows)
+            w.raw(result.entityCount == 0 ? "]" : "\n]")
+            Console.print(String(decoding: w.bytes, as: UTF8.self))
             return
         }
         for i in 0..<result.entityCount {

@@ -18,25 +18,21 @@ struct SampleDataCommand: ParsableCommand {
     @Option(help: "small (thousands of rows, the default) or large (millions, for benchmarks).")
     var size: String = "small"
 
-    @Option(help: "The end of the data (exclusive), ISO-8601 (2025-01-31T00:00:00Z); default: the current hour.")
-    var end: String?
+    @Option(help: ArgumentHelp("The end of the data (exclusive): \(TimeArgument.accepted); default: now.", valueName: "time"),
+            transform: parseTime)
+    var end: Int64?
 
     func validate() throws {
         guard RideHailingData.Size(rawValue: size) != nil else { throw ValidationError("--size must be small or large") }
-        if let end, Self.parseTime(end) == nil { throw ValidationError("--end '\(end)' is not an ISO-8601 time like 2025-01-31T00:00:00Z") }
-    }
-
-    static func parseTime(_ text: String) -> Int64? {
-        let formatter = ISO8601DateFormatter()
-        guard let date = formatter.date(from: text) ?? ISO8601DateFormatter.dateOnly(text) else { return nil }
-        return Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
 
     func run() throws {
         let store = try repository.load()
-        let endMicros = end.flatMap(Self.parseTime) ?? {
-            let now = Int64(Date().timeIntervalSince1970) * 1_000_000
-            return now - now % RideHailingData.hour
+        // Default: the current minute, so every view's newest rows are within its ttl when the demo materializes
+        // right after (route_stats has a 1h ttl and a row every 15 minutes).
+        let endMicros = end ?? {
+            let now = TimeArgument.currentMicros()
+            return now - RideHailingData.floorMod(now, RideHailingData.minute)
         }()
         let data = RideHailingData(size: RideHailingData.Size(rawValue: size)!, end: endMicros)
         func path(of sourceName: String) throws -> URL {
@@ -66,23 +62,13 @@ struct SampleDataCommand: ParsableCommand {
         let activity = try path(of: "driver_activity_source")
         // Replace the activity folder: its days depend on --end.
         try? FileManager.default.removeItem(at: activity)
-        for day in 0..<data.size.days {
-            let date = Column.isoDate(days: (data.start + Int64(day) * RideHailingData.day) / RideHailingData.day)
-            try write(data.driverActivity(day: day), to: activity.appendingPathComponent("date=\(date)/part-0.parquet"))
+        for (date, table) in try data.driverActivity() {
+            try write(table, to: activity.appendingPathComponent("date=\(date)/part-0.parquet"))
         }
         try write(data.customerProfile(), to: path(of: "customer_profile_source"))
         try write(data.routeStats(), to: path(of: "route_stats_source"))
         // Entity rows for a training set (not a source: what `featurectl join --entities` takes).
         try write(data.tripRequests(), to: store.resolve(store.config.offlineStorePath).appendingPathComponent("entities.parquet"))
         Console.print(String(format: "Wrote %d rows in %.1fs.", total, Date().timeIntervalSince(started)))
-    }
-}
-
-extension ISO8601DateFormatter {
-    /// `2025-01-31` as midnight UTC.
-    static func dateOnly(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withFullDate]
-        return f.date(from: text)
     }
 }

@@ -17,6 +17,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "The HTTP/JSON port (lookups, pushes, health, metrics).")
     var httpPort: Int = 6566
 
+    @Option(help: "The feature catalog's port (pages for browsers and /api/v1/catalog).")
+    var catalogPort: Int = 8888
+
     @Option(help: "The most entity rows in one request.")
     var maxBatch: Int = 10_000
 
@@ -29,7 +32,7 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let args = [server, "--repo", repository.repo, "--host", host, "--grpc-port", String(grpcPort),
-                    "--http-port", String(httpPort), "--max-batch", String(maxBatch)]
+                    "--http-port", String(httpPort), "--catalog-port", String(catalogPort), "--max-batch", String(maxBatch)]
         var cArgs = args.map { strdup($0) } + [nil]
         execv(server, &cArgs)
         Console.error("error: cannot start \(server): \(String(cString: strerror(errno)))")

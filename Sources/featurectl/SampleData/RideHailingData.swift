@@ -19,7 +19,7 @@ struct RideHailingData {
     }
 
     let size: Size
-    /// The end of the data (exclusive), in microseconds since the epoch, on a whole hour.
+    /// The end of the data (exclusive), in microseconds since the epoch.
     let end: Int64
 
     static let hour: Int64 = 3_600_000_000
@@ -60,31 +60,49 @@ struct RideHailingData {
         ])
     }
 
-    /// Driver activity events for one day (the offline copy of the stream), every `activityEvery` minutes.
-    func driverActivity(day: Int) throws -> Table {
+    /// Driver activity events (the offline copy of the stream) every `activityEvery` minutes from `start` to `end`,
+    /// one table per UTC day they fall in (the `date=` folders the stream's ingester writes too).
+    func driverActivity() throws -> [(date: String, table: Table)] {
+        var days: [(date: String, table: Table)] = []
         var ids: [Int64?] = [], ts: [Int64?] = [], trips: [Int32?] = [], online: [Bool?] = [], minutes: [Double?] = []
-        let dayStart = start + Int64(day) * Self.day
-        let steps = 24 * 60 / size.activityEvery
-        for s in 0..<steps {
-            let t = dayStart + Int64(s * size.activityEvery) * Self.minute
+        func flush(day: Int64) throws {
+            guard !ids.isEmpty else { return }
+            days.append((Column.isoDate(days: day), try Table([
+                ("driver_id", Column(int64: ids)),
+                ("event_time", Column(timestamps: ts)),
+                ("trips_last_hour", Column(.int32, int32: trips)),
+                ("is_online", Column(bool: online)),
+                ("minutes_online_today", Column(float64: minutes)),
+            ])))
+            ids = []; ts = []; trips = []; online = []; minutes = []
+        }
+        let every = Int64(size.activityEvery) * Self.minute
+        let steps = (end - start) / every
+        var currentDay = Self.floorDiv(start, Self.day)
+        for step in 0..<steps {
+            let t = start + step * every
             for d in 0..<size.drivers {
-                var rng = SplitMix64(seed: UInt64(d) &* 7_919 &+ UInt64(day * steps + s) &* 31)
+                var rng = SplitMix64(seed: UInt64(d) &* 7_919 &+ UInt64(step) &* 31)
+                let event = t + Int64(rng.next() % 60) * 1_000_000
+                let day = Self.floorDiv(event, Self.day)
+                if day != currentDay {
+                    try flush(day: currentDay)
+                    currentDay = day
+                }
                 ids.append(1001 + Int64(d))
-                ts.append(t + Int64(rng.next() % 60) * 1_000_000)
+                ts.append(event)
                 let isOnline = rng.next() % 4 != 0
                 online.append(isOnline)
                 trips.append(isOnline ? Int32(rng.next() % 4) : 0)
-                minutes.append(Double(s * size.activityEvery) * (isOnline ? 0.8 : 0.3))
+                minutes.append(Double(Self.floorMod(t, Self.day) / Self.minute) * (isOnline ? 0.8 : 0.3))
             }
         }
-        return try Table([
-            ("driver_id", Column(int64: ids)),
-            ("event_time", Column(timestamps: ts)),
-            ("trips_last_hour", Column(.int32, int32: trips)),
-            ("is_online", Column(bool: online)),
-            ("minutes_online_today", Column(float64: minutes)),
-        ])
+        try flush(day: currentDay)
+        return days
     }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
+    static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
 
     /// A daily snapshot of customer profiles; the tier column is `membership` (renamed by the source's field mapping).
     func customerProfile() throws -> Table {

@@ -25,3 +25,13 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .long, help: "Print JSON instead of tables.")
     var json = false
 }
+
+/// Reads a time typed on the command line through the library's one strict parser (``TimeArgument``); anything it
+/// cannot read in full is an error that quotes the argument and lists the accepted forms.
+func parseTime(_ text: String) throws -> Int64 {
+    do {
+        return try TimeArgument.parse(text)
+    } catch {
+        throw ValidationError(error.description)
+    }
+}
