@@ -48,16 +48,16 @@ public struct FeatureStore: Sendable {
     /// Registers the definitions in the catalog, and returns what changed.
     ///
     /// Online rows of views that were removed, or whose stored schema (join keys, features, types) changed, are
-    /// dropped: they could not be served correctly. Their names are in `droppedOnlineTables` of the result.
+    /// dropped: they could not be served correctly. Their names are in `droppedOnlineViews` of the result.
     @discardableResult
-    public func apply() throws(RegistryError) -> (plan: Plan, droppedOnlineTables: [String]) {
+    public func apply() throws(RegistryError) -> (plan: Plan, droppedOnlineViews: [String]) {
         let plan = try openRegistry().apply(registry)
         var dropped: [String] = []
         if FileManager.default.fileExists(atPath: resolve(config.onlineStore.path).path) {
             do {
                 dropped = try onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
             } catch {
-                throw RegistryError.storage(path: config.onlineStore.path, underlying: "applied, but stale online tables could not be dropped: \(error)")
+                throw RegistryError.storage(path: config.onlineStore.path, underlying: "applied, but the stale online rows could not be dropped: \(error)")
             }
         }
         return (plan, dropped)

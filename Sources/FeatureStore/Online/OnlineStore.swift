@@ -60,7 +60,7 @@ public protocol OnlineStore: Sendable {
     func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError)
     /// Row count and newest event time of a view.
     func statistics(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> OnlineViewStatistics
-    /// Drops stored data of views that no longer exist or whose schema changed; returns the dropped tables.
+    /// Drops stored data of views that no longer exist or whose schema changed; returns the names of those views, sorted.
     @discardableResult
     func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String]
 }

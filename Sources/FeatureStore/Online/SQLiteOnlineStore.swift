@@ -204,22 +204,25 @@ public final class SQLiteOnlineStore: OnlineStore {
     @discardableResult
     public func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String] {
         let keep = Set(views.map { $0.0.onlineTableName(keys: $0.1) })
-        let dropped: [String] = try withWriter { c in
-            let all = try c.statement("SELECT table_name FROM online_tables").rows().compactMap { $0.first?.stringValue }
-            let stale = all.filter { !keep.contains($0) }
+        let dropped: [(table: String, view: String)] = try withWriter { c in
+            let all = try c.statement("SELECT table_name, view FROM online_tables").rows().compactMap { row -> (String, String)? in
+                guard let table = row.first?.stringValue else { return nil }
+                return (table, row.count > 1 ? row[1].stringValue ?? table : table)
+            }
+            let stale = all.filter { !keep.contains($0.0) }
             try c.connection.transaction {
-                for table in stale {
+                for (table, _) in stale {
                     try c.connection.execute("DROP TABLE IF EXISTS \(Self.quoted(table))")
                     try c.statement("DELETE FROM online_tables WHERE table_name = ?").run([.text(table)])
                 }
             }
             c.forget()
-            return stale
+            return stale.map { (table: $0.0, view: $0.1) }
         }
         if !dropped.isEmpty {
             // Readers may hold statements on dropped tables.
             readers.withLock { pool in pool.forEach { $0.forget() } }
         }
-        return dropped
+        return Array(Set(dropped.map(\.view))).sorted()
     }
 }

@@ -56,7 +56,7 @@ struct Apply: ParsableCommand {
             Console.print("Applied to \(store.config.registryPath).")
         }
         if !dropped.isEmpty {
-            Console.print("Dropped online tables of changed or removed views: \(dropped.joined(separator: ", ")); materialize again to serve them.")
+            Console.print("Dropped the online rows of changed or removed views: \(dropped.joined(separator: ", ")); materialize again to serve them.")
         }
     }
 }
