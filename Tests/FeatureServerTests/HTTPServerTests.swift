@@ -63,8 +63,17 @@ struct HTTPServerTests {
             """)
         let results = try #require(http.json["results"] as? [[String: Any]])
         #expect((http.json["metadata"] as? [String: Any])?["feature_names"] as? [String] == grpc.featureNames)
-        for (column, result) in zip(grpc.features, results) {
-            #expect(column.statuses.map { "\($0)".uppercased() } == (result["statuses"] as? [String])?.map { $0.replacingOccurrences(of: "_", with: "") })
+        try #require(grpc.features.count == 4 && results.count == 4, "one result per feature of the service on both faces")
+        // Driver 5 is fresh, driver 6 is 2 h old (ttl 1 h), driver 7 is unknown; no route has a row.
+        let expected: [[String]] = [
+            ["PRESENT", "OUTSIDE_MAX_AGE", "NOT_FOUND"], ["NULL_VALUE", "OUTSIDE_MAX_AGE", "NOT_FOUND"],
+            ["NULL_VALUE", "OUTSIDE_MAX_AGE", "NOT_FOUND"], ["NOT_FOUND", "NOT_FOUND", "NOT_FOUND"],
+        ]
+        for (k, column) in grpc.features.enumerated() {
+            let grpcStatuses = column.statuses.map { "\($0)".uppercased() }
+            let httpStatuses = try #require(results[k]["statuses"] as? [String])
+            #expect(httpStatuses == expected[k], "HTTP statuses of \(grpc.featureNames[k])")
+            #expect(grpcStatuses == expected[k].map { $0.replacingOccurrences(of: "_", with: "") }, "gRPC statuses of \(grpc.featureNames[k])")
         }
         #expect(grpc.features[0].values[0].doubleValue == 0.25 && http.body.contains(#""values":[0.25,null,null]"#))
         try await f.stop()

@@ -64,19 +64,34 @@ indirect enum Canonical: Equatable, CustomStringConvertible {
         }
     }
 
-    /// A JSON value (from JSONSerialization) read as a value of `type`.
-    init(json: Any, type: DataType) {
+    /// A JSON value (from JSONSerialization) read as a value of `type`; nil when the JSON does not have the shape the
+    /// type's dump has (so an unexpected dump is a difference, never a silent 0, false or placeholder).
+    init?(json: Any, type: DataType) {
         if json is NSNull { self = .null; return }
         switch type {
-        case .bool: self = .bool((json as? NSNumber)?.boolValue ?? false)
-        case .uint64: self = .uint((json as? NSNumber)?.uint64Value ?? 0)
+        case .bool:
+            guard let b = json as? Bool else { return nil }
+            self = .bool(b)
+        case .uint64:
+            guard let n = json as? NSNumber else { return nil }
+            self = .uint(n.uint64Value)
         case .int8, .int16, .int32, .int64, .uint8, .uint16, .uint32, .date32, .timestamp:
-            self = .int((json as? NSNumber)?.int64Value ?? 0)
+            guard let n = json as? NSNumber else { return nil }
+            self = .int(n.int64Value)
         case .float32, .float64:
             // Floats are dumped as exact repr strings (Foundation's JSON number parsing is not exact on Linux).
-            self = .double((json as? String).flatMap(Double.init) ?? (json as? NSNumber)?.doubleValue ?? .nan)
-        case .string, .binary, .fixedBinary, .decimal: self = .string(json as? String ?? "?")
-        case .list(let inner): self = .list((json as? [Any] ?? []).map { Canonical(json: $0, type: inner) })
+            if let text = json as? String, let d = Double(text) { self = .double(d) } else { return nil }
+        case .string, .binary, .fixedBinary, .decimal:
+            guard let text = json as? String else { return nil }
+            self = .string(text)
+        case .list(let inner):
+            guard let items = json as? [Any] else { return nil }
+            var out: [Canonical] = []
+            for item in items {
+                guard let value = Canonical(json: item, type: inner) else { return nil }
+                out.append(value)
+            }
+            self = .list(out)
         }
     }
 
@@ -117,6 +132,9 @@ indirect enum Canonical: Equatable, CustomStringConvertible {
 /// Compares a table with a JSON dump `{"columns": {name: [values]}}`; returns the differences (at most a few per column).
 func differences(_ table: Table, _ dump: [String: Any], label: String) -> [String] {
     var out: [String] = []
+    if Set(dump.keys) != Set(table.schema.fields.map(\.name)) {
+        out.append("\(label): the dump has columns \(dump.keys.sorted()), the table \(table.schema.fields.map(\.name).sorted())")
+    }
     for (field, column) in zip(table.schema.fields, table.columns) {
         guard let expected = dump[field.name] as? [Any] else {
             out.append("\(label): column \(field.name) missing from the dump")
@@ -128,7 +146,11 @@ func differences(_ table: Table, _ dump: [String: Any], label: String) -> [Strin
         }
         var shown = 0
         for i in 0..<column.count {
-            let want = Canonical(json: expected[i], type: field.type)
+            guard let want = Canonical(json: expected[i], type: field.type) else {
+                out.append("\(label): \(field.name)[\(i)]: the dump's value \(expected[i]) is not a \(field.type) value")
+                shown += 1
+                continue
+            }
             let got = Canonical(column: column, row: i)
             if want != got {
                 shown += 1

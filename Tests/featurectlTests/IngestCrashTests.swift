@@ -53,19 +53,30 @@ struct IngestCrashTests {
         first.standardOutput = FileHandle.nullDevice
         first.standardError = FileHandle.nullDevice
         try first.run()
-        // Stream rounds while it ingests; kill it as soon as some rows are online, mid-stream.
+        let folder = repo.appendingPathComponent("data/events")
+        func rolledFiles() -> Int { (try? ParquetDataset.dataFiles(at: folder.path).count) ?? 0 }
+        // Stream rounds while it ingests; kill it mid-stream, once rows are online and offline files have rolled.
         var killedAt = 0
+        var atKill = (online: 0, files: 0)
         for round in 0..<rounds {
             try produce(round: round)
             if killedAt == 0 {
                 let deadline = Date().addingTimeInterval(30)
-                while Date() < deadline, (try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0 == 0 { usleep(20_000) }
+                while Date() < deadline {
+                    atKill = ((try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0, rolledFiles())
+                    if atKill.online > 0 && atKill.files > 0 { break }
+                    usleep(20_000)
+                }
                 kill(first.processIdentifier, SIGKILL)
                 first.waitUntilExit()
                 killedAt = round + 1
             }
         }
-        #expect(first.terminationReason == .uncaughtSignal)
+        // The kill fell in the middle: the process was running, some events were online and some files rolled, and
+        // rounds were still to come.
+        try #require(first.terminationReason == .uncaughtSignal, "the ingester was still running when killed")
+        try #require(atKill.online > 0 && atKill.files > 0, "killed after rows were online and files rolled: \(atKill)")
+        try #require(killedAt < rounds, "events were produced after the kill")
 
         // Restart; it resumes from the committed offsets (replaying what the killed one had written but not committed).
         let rerun = try featurectl(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
@@ -73,6 +84,7 @@ struct IngestCrashTests {
         let online = try FeatureStore(repository: repo).getOnlineFeatures(
             entities: ["user_id": (0..<users).map { .int(Int64($0)) }], features: .references([FeatureReference(view: "scores")]))
         let expected = (0..<users).map { OnlineValue.int(Int64((rounds - 1) * 100_000 + $0)) }
+        try #require(online.columns[0].values.count == users)
         let wrong = zip(online.columns[0].values, expected).filter { $0 != $1 }.count
         #expect(wrong == 0, "every user's newest event is online (\(wrong) of \(users) are not; killed after round \(killedAt))")
         let newest = (1_700_000_000_000 + Int64(rounds - 1) * 1000) * 1000
@@ -80,7 +92,7 @@ struct IngestCrashTests {
 
         // Offline: every event of every round is in the files. A duplicate (written by the killed process before
         // its commit, then replayed) is the identical row, so the join's tie-break makes it harmless.
-        let table = try ParquetDataset(path: repo.appendingPathComponent("data/events").path).read()
+        let table = try ParquetDataset(path: folder.path).read()
         let ids = table.column(named: "user_id")!, scores = table.column(named: "score")!, times = table.column(named: "ts")!.timestampNanoseconds()!
         guard case .int64(let idValues) = ids.values, case .int64(let scoreValues) = scores.values else {
             Issue.record("unexpected column types \(ids.type) \(scores.type)")
@@ -100,7 +112,10 @@ struct IngestCrashTests {
             entities: .table(try Table([("user_id", Column(int64: (0..<users).map { Int64($0) })),
                                         ("event_timestamp", Column(timestamps: Array(repeating: newest, count: users)))])),
             features: .references([FeatureReference(view: "scores")]))
-        guard case .int64(let trained) = training.column(named: "score")!.values else { return }
+        guard case .int64(let trained) = training.column(named: "score")!.values else {
+            Issue.record("score is not int64 in the training set")
+            return
+        }
         #expect(trained.map { OnlineValue.int($0) } == expected, "training sees what serving serves")
     }
 }
