@@ -10,33 +10,60 @@ struct DifferentialJoinTests {
         entities:
           - name: driver
             join_keys: [{name: driver_id, type: int64}]
+          - name: zone_driver
+            join_keys: [{name: region, type: string}, {name: driver_id, type: int64}]
         sources:
           - {name: feat, kind: parquet, path: data/feat.parquet, timestamp_field: event_ts, created_timestamp_field: created_ts}
+          - name: feat2
+            kind: parquet
+            path: data/feat2.parquet
+            timestamp_field: event_ts
+            created_timestamp_field: created_ts
+            field_mapping: {val_raw: value}
         feature_views:
           - {name: windowed, entities: [driver], source: feat, ttl: 10m, features: [{name: value, type: float64}]}
           - {name: unbounded, entities: [driver], source: feat, ttl: 0, features: [{name: value, type: float64}]}
+          - {name: zone_windowed, entities: [zone_driver], source: feat2, ttl: 10m, features: [{name: value, type: float64}]}
+          - {name: zone_unbounded, entities: [zone_driver], source: feat2, ttl: 0, features: [{name: value, type: float64}]}
 
         """
 
     @Test("random tables with ties, ttl edges and nulls join exactly as DuckDB's ASOF join with the tie-break", arguments: [1, 2, 3, 4, 5])
     func matchesDuckDB(seed: Int) throws {
+        try compare(seed: seed, shape: "simple", views: ("windowed", "unbounded"))
+    }
+
+    @Test("composite string+int keys, a field mapping, microsecond times, (event, created) ties broken by file order, and 80,000 entity rows (the multi-threaded path) join as DuckDB does", arguments: [11, 12])
+    func compositeKeysMatchDuckDB(seed: Int) throws {
+        try compare(seed: seed, shape: "composite", views: ("zone_windowed", "zone_unbounded"))
+    }
+
+    func compare(seed: Int, shape: String, views: (windowed: String, unbounded: String)) throws {
         let dir = TemporaryDirectory()
         try dir.write("feature_store.yaml", "project: differential\n")
         try dir.write("defs.yaml", Self.definitions)
         let data = dir.url.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        try runScript("Differential/asof_expected.py", [data.path, String(seed)])
-
+        try runScript("Differential/asof_expected.py", [data.path, String(seed), shape])
+        // The other shape's file is absent: only the views read here need data.
         let store = try FeatureStore(repository: dir.url)
         let out = try store.joinFeatures(entities: .parquet(data.appendingPathComponent("entities.parquet").path),
-                                         features: .references([FeatureReference(view: "windowed"), FeatureReference(view: "unbounded")]),
+                                         features: .references([FeatureReference(view: views.windowed), FeatureReference(view: views.unbounded)]),
                                          options: JoinOptions(fullFeatureNames: true))
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("expected.json"))) as? [String: [Any]] ?? [:]
-        guard case .int64(let rids) = out.column(named: "rid")!.values else { Issue.record("rid"); return }
-        for (column, key) in [("windowed__value", "ttl600"), ("unbounded__value", "ttl0")] {
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("expected.json"))) as? [String: [Any]])
+        guard case .int64(let rids) = try #require(out.column(named: "rid")).values else {
+            Issue.record("rid is not int64")
+            return
+        }
+        for (column, key) in [("\(views.windowed)__value", "ttl600"), ("\(views.unbounded)__value", "ttl0")] {
             let got = doubles(out, column)
-            let want = (expected[key] ?? []).map { ($0 as? String).flatMap(Double.init) }
-            #expect(got.count == want.count)
+            let wantColumn = try #require(expected[key])
+            var want: [Double?] = []
+            for item in wantColumn {
+                if item is NSNull { want.append(nil); continue }
+                want.append(try #require((item as? String).flatMap(Double.init), "DuckDB's value \(item) is a float's repr"))
+            }
+            try #require(got.count == want.count && got.count == rids.count)
             var mismatches: [String] = []
             for (i, rid) in rids.enumerated() where got[i] != want[Int(rid)] {
                 mismatches.append("rid \(rid): \(String(describing: got[i])) vs DuckDB \(String(describing: want[Int(rid)]))")

@@ -119,23 +119,49 @@ struct OnlineStoreTests {
         #expect(record.report.features["conv"] == FeatureStatistics(nullCount: 0, min: 0.3, max: 0.3, mean: 0.3))
     }
 
-    @Test("after materializing, online values equal joinFeatures at the end time for the same entities")
-    func onlineMatchesOffline() throws {
+    @Test("after materializing, online values and statuses equal those computed from the rows, and joinFeatures at the same time agrees", arguments: [7, 8, 9])
+    func onlineMatchesOffline(seed: UInt64) throws {
+        var rng = SeededGenerator(seed: seed)
         var rows: [(id: Int64?, ts: Int64?, created: Int64?, conv: Double)] = []
-        var rng = SystemRandomNumberGenerator()
         for i in 0..<2000 {
-            let ts = Int64.random(in: 0..<10_000, using: &rng)
-            rows.append((Int64(i % 97), ts, ts + Int64.random(in: 0..<5, using: &rng), Double(i) / 7))
+            // Few distinct times and created times: equal (event, created) pairs are common, and the later row wins.
+            // Every fifth driver stops reporting at 5,000 s: its newest row is past the ttl at the end.
+            let id = Int64(i % 97)
+            let ts = Int64.random(in: 0..<(id % 5 == 0 ? 5_000 : 10_000), using: &rng) / 50 * 50
+            rows.append((id, ts, ts + Int64.random(in: 0..<3, using: &rng), Double(i) / 7))
         }
         let (fixture, store, _, _) = try fixture(["stats": try statsTable(rows)])
         defer { withExtendedLifetime(fixture) {} }
         let end: Int64 = 10_000
         _ = try store.materialize(start: 0, end: s(end), views: ["stats"])
         let ids = (0..<100).map { Int64($0) }
-        let online = try conv(store, ids, now: s(end - 1))
-        let offline = try store.joinFeatures(entities: .table(try entityTable(ids: ids, times: ids.map { _ in end - 1 })),
+        let now = end - 1
+        let online = try conv(store, ids, now: s(now))
+
+        // The oracle, from the rows themselves: per id the greatest (event, created, row index) with event < end;
+        // present when within the view's ttl (1h) of now, else withheld; ids 97-99 have no rows.
+        var expectedValues: [OnlineValue] = [], expectedStatuses: [FeatureStatus] = [], expectedTimes: [Int64?] = []
+        for id in ids {
+            let best = rows.indices.filter { rows[$0].id == id && rows[$0].ts! < end }
+                .max { (rows[$0].ts!, rows[$0].created!, $0) < (rows[$1].ts!, rows[$1].created!, $1) }
+            guard let best else {
+                expectedValues.append(.null); expectedStatuses.append(.notFound); expectedTimes.append(nil)
+                continue
+            }
+            let fresh = rows[best].ts! >= now - 3600
+            expectedValues.append(fresh ? .double(rows[best].conv) : .null)
+            expectedStatuses.append(fresh ? .present : .outsideMaxAge)
+            expectedTimes.append(s(rows[best].ts!))
+        }
+        #expect(expectedStatuses.contains(.present) && expectedStatuses.contains(.outsideMaxAge) && expectedStatuses.contains(.notFound))
+        #expect(online.values == expectedValues)
+        #expect(online.statuses == expectedStatuses)
+        #expect(online.eventTimestamps == expectedTimes)
+
+        // Training at the same time sees the same values (withheld and missing ones as nulls).
+        let offline = try store.joinFeatures(entities: .table(try entityTable(ids: ids, times: ids.map { _ in now })),
                                              features: FeatureSelection(parsing: "stats:conv")!)
-        #expect(online.values.map { v -> Double? in if case .double(let d) = v { return d } else { return nil } } == doubles(offline, "conv"))
+        #expect(doubles(offline, "conv") == expectedValues.map { v -> Double? in if case .double(let d) = v { return d } else { return nil } })
     }
 
     @Test("timestamp features are served in microseconds from any unit, rounding down, and dates at midnight")
@@ -148,5 +174,18 @@ struct OnlineStoreTests {
         #expect((0..<2).map { ns.onlineValue(at: $0, as: .scalar(.timestamp)) } == [.timestamp(1), .timestamp(-1)])
         #expect(us.onlineValue(at: 0, as: .scalar(.timestamp)) == .timestamp(42))
         #expect(day.onlineValue(at: 0, as: .scalar(.timestamp)) == .timestamp(86_400_000_000))
+    }
+}
+
+/// A seeded SplitMix64 generator: the same cases on every run.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

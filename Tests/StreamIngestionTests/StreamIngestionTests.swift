@@ -228,9 +228,12 @@ struct StreamIngestionTests {
     func offlineCopy() throws {
         let f = try StreamFixture(partitions: 2)
         var events: [String] = []
+        var newest: [Int64: (ts: String, trips: Int)] = [:]  // the oracle: each driver's newest event as sent
         for i in 0..<100 {
             let day = i < 60 ? "2025-01-01" : "2025-01-02"
-            events.append(event(Int64(i % 10), trips: i, ts: "\(day)T\(String(format: "%02d", i % 24)):00:00Z", online: i % 3 == 0, speed: Double(i) / 8))
+            let ts = "\(day)T\(String(format: "%02d", i % 24)):00:00Z"
+            events.append(event(Int64(i % 10), trips: i, ts: ts, online: i % 3 == 0, speed: Double(i) / 8))
+            if ts > newest[Int64(i % 10)]?.ts ?? "" { newest[Int64(i % 10)] = (ts, i) }
         }
         try f.send(events, key: { String($0.dropFirst(14).prefix(2)) })
         let ingestor = try StreamIngestor(store: f.store)
@@ -252,8 +255,10 @@ struct StreamIngestionTests {
                                   ("event_timestamp", Column(timestamps: drivers.map { _ in isoMicros("2025-01-03T00:00:00Z")! }))])
         let joined = try f.store.joinFeatures(entities: .table(entities), features: .references([FeatureReference(view: "activity")]))
         let online = try f.lookup(drivers)
-        #expect(integers(joined.column(named: "trips_last_hour")!) == online.columns[0].values.map { if case .int(let n) = $0 { n } else { nil } })
-        #expect(online.columns[0].values.first == .int(70), "driver 0's latest event is i = 70 (day 2, 22:00)")
+        let expected = drivers.map { Int64(newest[$0]!.trips) }
+        #expect(online.columns[0].values == expected.map { .int($0) }, "serving has each driver's newest event as sent")
+        #expect(integers(try #require(joined.column(named: "trips_last_hour"))) == expected, "training has the same")
+        #expect(expected.first == 70, "driver 0's latest event is i = 70 (day 2, 22:00)")
     }
 
     @Test("offsets wait for the offline roll: nothing is committed before the events' file is written")
