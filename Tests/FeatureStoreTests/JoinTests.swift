@@ -119,6 +119,60 @@ struct JoinTests {
         #expect(doubles(try f.join(try entityTable(ids: [1], times: [200]), "daily:conv"), "conv") == [0.2])
     }
 
+    @Test("equal event and created times are broken by the later row in the source")
+    func fullTieLaterRowWins() throws {
+        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1200, 0.1), (1, 1000, 1200, 0.2), (2, 1000, 1200, 0.4), (2, 1000, 1200, 0.3)])])
+        #expect(doubles(try f.join(try entityTable(ids: [1, 2], times: [2000, 2000]), "stats:conv"), "conv") == [0.2, 0.3])
+    }
+
+    @Test("timestamps without a time zone are read as UTC, on both sides")
+    func naiveTimestampsAreUTC() throws {
+        let naive = try Table([
+            ("driver_id", Column(int64: [1, 1])),
+            ("event_ts", Column(timestamps: [s(1000), s(5000)], utc: false)),
+            ("created_ts", Column(timestamps: [s(1000), s(5000)], utc: false)),
+            ("conv", Column(float64: [0.1, 0.5])),
+            ("acc", Column(float32: [0, 0])),
+        ])
+        let f = try JoinFixture(["stats": naive])
+        // At 4,600 s the 1,000 s row is exactly the ttl (1 h) old; at 4,601 s it is past it.
+        let utcEntities = try entityTable(ids: [1, 1, 1], times: [4600, 5000, 4601])
+        let naiveEntities = try Table([("driver_id", Column(int64: [1, 1, 1])),
+                                       ("event_timestamp", Column(timestamps: [s(4600), s(5000), s(4601)], utc: false))])
+        #expect(doubles(try f.join(utcEntities, "stats:conv"), "conv") == [0.1, 0.5, nil])
+        #expect(doubles(try f.join(naiveEntities, "stats:conv"), "conv") == [0.1, 0.5, nil])
+        // Milliseconds without a zone, as pandas often writes them, mean the same instants.
+        let millis = try Table([("driver_id", Column(int64: [1])), ("event_timestamp", Column(timestamps: [5_000_000], unit: .milliseconds, utc: false))])
+        #expect(doubles(try f.join(millis, "stats:conv"), "conv") == [0.5])
+    }
+
+    @Test("row groups outside [min(t) - ttl, max(t)] are never read: a damaged old row group does not stop the join")
+    func rowGroupPruningSkipsOldGroups() throws {
+        // Time-sorted: row group 0 holds times 0-999 s, the last ones 9,000-9,999 s.
+        let n = 10_000
+        let ids = (0..<n).map { Int64($0 % 10) }, times = (0..<n).map { Int64($0) }
+        let f = try JoinFixture([:])
+        let path = f.dir.url.appendingPathComponent("data/stats.parquet").path
+        try ParquetFileWriter.write(try Table([
+            ("driver_id", Column(int64: ids)),
+            ("event_ts", Column(timestamps: times.map(s))),
+            ("created_ts", Column(timestamps: times.map(s))),
+            ("conv", Column(float64: times.map { Double($0) })),
+            ("acc", Column(float32: times.map { Float($0) })),
+        ]), to: path, options: ParquetWriteOptions(codec: .uncompressed, rowGroupSize: 1_000, dictionary: false))
+        #expect(try ParquetFile(path: path).rowGroupCount == 10)
+        // Damage the start of row group 0 (its first page header follows the 4-byte magic).
+        var bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+        for i in 4..<40 { bytes[i] = 0xFF }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        // The view's ttl is 1 h: entity times 9,500-9,999 s need rows from 5,900 s on, never row group 0.
+        let late = try f.join(try entityTable(ids: [1, 2], times: [9_991, 9_500]), "stats:conv")
+        #expect(doubles(late, "conv") == [9_991, 9_492])
+        // A time whose window reaches row group 0 must read it, and the damage is reported, not skipped.
+        #expect(throws: JoinError.self) { try f.join(try entityTable(ids: [1], times: [500]), "stats:conv") }
+    }
+
     @Test("no candidate, an entity time before all data, and an unknown key give nulls")
     func noCandidate() throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5), (2, 5000, 5000, 0.7)])])

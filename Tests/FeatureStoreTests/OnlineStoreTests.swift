@@ -40,6 +40,17 @@ struct OnlineStoreTests {
         #expect(try conv(store, [1], now: at(200)).values == [.double(0.7)])
     }
 
+    @Test("materialize breaks equal event and created times as the join does: the later row in the source wins")
+    func materializeFullTieLaterRowWins() throws {
+        let stats = try statsTable([(1, 1000, 1200, 0.1), (1, 1000, 1200, 0.2), (2, 1000, 1200, 0.4), (2, 1000, 1200, 0.3)])
+        let (fixture, store, _, _) = try fixture(["stats": stats])
+        defer { withExtendedLifetime(fixture) {} }
+        _ = try store.materialize(start: 0, end: s(2000), views: ["stats"])
+        #expect(try conv(store, [1, 2], now: s(2000)).values == [.double(0.2), .double(0.3)])
+        let offline = try store.joinFeatures(entities: .table(try entityTable(ids: [1, 2], times: [2000, 2000])), features: FeatureSelection(parsing: "stats:conv")!)
+        #expect(doubles(offline, "conv") == [0.2, 0.3])
+    }
+
     @Test("statuses: PRESENT, NULL_VALUE, NOT_FOUND, and OUTSIDE_MAX_AGE one second past the ttl")
     func statusesAtTheEdge() throws {
         let (fixture, store, view, keys) = try fixture()
