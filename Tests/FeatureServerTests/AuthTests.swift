@@ -63,6 +63,29 @@ struct AuthTests {
         try await f.stop()
     }
 
+    @Test("write:* lets a token push to every view, and writing never implies reading")
+    func writeAnyView() async throws {
+        let f = try await ServerFixture(auth: true)
+        #expect(try await Self.grpcCode(f, push: true, view: "stats", token: ServerFixture.writerAllToken) == nil)
+        #expect(try await Self.grpcCode(f, push: true, view: "route_stats", token: ServerFixture.writerAllToken) == nil)
+        #expect(try await Self.grpcCode(f, push: false, view: "stats", token: ServerFixture.writerAllToken) == .permissionDenied)
+        let push = #"{"feature_view": "route_stats", "entities": {"origin": ["A"], "dest": ["B"]}, "event_timestamps": [1]}"#
+        #expect(try await f.http("POST", "/v1/push", json: push, token: ServerFixture.writerAllToken).status == 200)
+        try await f.stop()
+    }
+
+    @Test("HTTP: a service lookup needs read on every view of the service, and the error names the missing scope")
+    func httpServiceNeedsEveryView() async throws {
+        let f = try await ServerFixture(auth: true)
+        let lookup = #"{"feature_service": "ranking", "entities": {"driver_id": [1], "origin": ["A"], "dest": ["B"]}}"#
+        let denied = try await f.http("POST", "/v1/online-features", json: lookup, token: ServerFixture.routeReaderToken)
+        #expect(denied.status == 403)
+        #expect((denied.json["error"] as? [String: Any])?["code"] as? String == "PERMISSION_DENIED")
+        #expect((denied.json["error"] as? [String: Any])?["message"] as? String == "token 'route_reader' has no scope read:stats (its scopes: read:route_stats)")
+        #expect(try await f.http("POST", "/v1/online-features", json: lookup, token: ServerFixture.readerToken).status == 200)
+        try await f.stop()
+    }
+
     @Test("gRPC: the catalog needs a read scope; health checking stays open")
     func grpcCatalogAndHealth() async throws {
         let f = try await ServerFixture(auth: true)

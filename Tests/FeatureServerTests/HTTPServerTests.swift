@@ -46,6 +46,80 @@ struct HTTPServerTests {
         try await f.stop()
     }
 
+    static let kinds = """
+        sources:
+          - {name: kinds_src, kind: parquet, path: data/kinds.parquet, timestamp_field: ts}
+        feature_views:
+          - name: kinds
+            entities: [driver]
+            source: kinds_src
+            ttl: 0
+            features:
+              - {name: f64, type: float64}
+              - {name: f32, type: float32}
+              - {name: raw, type: bytes}
+              - {name: seen, type: timestamp}
+
+        """
+
+    @Test("NaN, infinities, bytes and timestamps travel through JSON pushes and lookups, and gRPC reads the same values")
+    func specialValuesInJSON() async throws {
+        let f = try await ServerFixture(extraDefinitions: Self.kinds)
+        let pushed = try await f.http("POST", "/v1/push", json: """
+            {"feature_view": "kinds", "entities": {"driver_id": [1, 2, 3]}, "event_timestamps": [1, 1, 1],
+             "features": {"f64": ["NaN", "Infinity", "-Infinity"], "f32": ["NaN", 1.5, "-Infinity"],
+                          "raw": ["AP8H", "", null], "seen": ["2025-01-01T00:00:00.5Z", 1735689600000001, "2025-01-01 01:00:00+01:00"]}}
+            """)
+        #expect(pushed.status == 200, "\(pushed.body)")
+        let lookup = try await f.http("POST", "/v1/online-features", json: #"{"features": ["kinds"], "entities": {"driver_id": [1, 2, 3]}}"#)
+        #expect(lookup.status == 200)
+        #expect(lookup.body.contains(#""values":["NaN","Infinity","-Infinity"]"#), "\(lookup.body)")
+        #expect(lookup.body.contains(#""values":["NaN",1.5,"-Infinity"]"#))
+        #expect(lookup.body.contains(#""values":["AP8H","",null]"#))
+        #expect(lookup.body.contains(#""values":["2025-01-01T00:00:00.5Z","2025-01-01T00:00:00.000001Z","2025-01-01T00:00:00Z"]"#))
+        let grpc = try await f.withClient { client in
+            try await client.getOnlineFeatures(.with {
+                $0.entities = ["driver_id": ints([1, 2, 3])]
+                $0.featureRefs = .with { $0.refs = ["kinds"] }
+            })
+        }
+        try #require(grpc.features.count == 4)
+        let f64 = grpc.features[0].values.map(\.doubleValue)
+        #expect(f64[0].isNaN && f64[1] == .infinity && f64[2] == -.infinity)
+        #expect(grpc.features[2].values[0].bytesValue == Data([0, 255, 7]))
+        #expect(grpc.features[3].values.map(\.timestampMicros) == [1_735_689_600_500_000, 1_735_689_600_000_001, 1_735_689_600_000_000])
+        let bad = try await f.http("POST", "/v1/push", json: """
+            {"feature_view": "kinds", "entities": {"driver_id": [1]}, "event_timestamps": [1], "features": {"raw": ["not base64!"]}}
+            """)
+        #expect(bad.status == 400 && bad.body.contains("features[raw][0]"), "\(bad.body)")
+        try await f.stop()
+    }
+
+    @Test("created_timestamps in a push break equal event times: an older created time is not written, a newer one is")
+    func createdTimestampsInPushes() async throws {
+        let f = try await ServerFixture()
+        let event = iso(secondsAgo: 10)
+        func push(created: Int64, conv: Double) async throws -> String {
+            try await f.http("POST", "/v1/push", json: """
+                {"feature_view": "stats", "entities": {"driver_id": [1]}, "event_timestamps": ["\(event)"],
+                 "created_timestamps": [\(created)], "features": {"conv": [\(conv)]}}
+                """).body
+        }
+        func conv() async throws -> String {
+            try await f.http("POST", "/v1/online-features", json: #"{"features": ["stats:conv"], "entities": {"driver_id": [1]}}"#).body
+        }
+        #expect(try await push(created: 2_000, conv: 0.2) == #"{"rows_received":1,"rows_written":1}"#)
+        #expect(try await push(created: 1_000, conv: 0.1) == #"{"rows_received":1,"rows_written":0}"#)
+        #expect(try await conv().contains(#""values":[0.2]"#))
+        #expect(try await push(created: 3_000, conv: 0.3) == #"{"rows_received":1,"rows_written":1}"#)
+        #expect(try await conv().contains(#""values":[0.3]"#))
+        let mismatched = try await f.http("POST", "/v1/push", json: """
+            {"feature_view": "stats", "entities": {"driver_id": [1, 2]}, "event_timestamps": [1, 2], "created_timestamps": [1]}
+            """)
+        #expect(mismatched.status == 400 && mismatched.body.contains("created_timestamps"), "\(mismatched.body)")
+        try await f.stop()
+    }
+
     @Test("HTTP and gRPC answer the same lookup with the same values and statuses")
     func sameAnswerAsGRPC() async throws {
         let f = try await ServerFixture()

@@ -56,25 +56,32 @@ final class ServerFixture: Sendable {
     static let readerToken = "reader-0123456789abcdef"
     static let statsWriterToken = "stats-writer-0123456789"
     static let routeReaderToken = "route-reader-0123456789"
+    static let writerAllToken = "writer-all-0123456789ab"
 
     /// The `auth` section used when `auth` is on: a reader of everything (secret from the environment), a writer of
-    /// `stats` (secret from a file) and a reader of `route_stats` only.
+    /// `stats` (secret from a file), a reader of `route_stats` only and a writer of every view.
     static let authSection = """
         auth:
           tokens:
             - {name: reader, scopes: ["read:*"], env: FIXTURE_READER_TOKEN}
             - {name: stats_writer, scopes: ["write:stats"], file: secrets/stats_writer.token}
             - {name: route_reader, scopes: ["read:route_stats"], file: secrets/route_reader.token}
+            - {name: writer_all, scopes: ["write:*"], file: secrets/writer_all.token}
 
         """
 
-    init(maxBatch: Int = 10_000, auth: Bool = false) async throws {
+    /// - Parameter extraDefinitions: more YAML objects appended to ``definitions`` (list items under their own keys).
+    init(maxBatch: Int = 10_000, auth: Bool = false, extraDefinitions: String = "") async throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("secrets"), withIntermediateDirectories: true)
         try ("project: serving\n" + (auth ? Self.authSection : "")).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         try Self.definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        if !extraDefinitions.isEmpty {
+            try extraDefinitions.write(to: dir.appendingPathComponent("extra.yaml"), atomically: true, encoding: .utf8)
+        }
         try (Self.statsWriterToken + "\n").write(to: dir.appendingPathComponent("secrets/stats_writer.token"), atomically: true, encoding: .utf8)
         try Self.routeReaderToken.write(to: dir.appendingPathComponent("secrets/route_reader.token"), atomically: true, encoding: .utf8)
+        try Self.writerAllToken.write(to: dir.appendingPathComponent("secrets/writer_all.token"), atomically: true, encoding: .utf8)
         let repository = try ServedRepository(url: dir)
         let access = try AccessPolicy(config: repository.store.config.auth, repository: dir,
                                       environment: ["FIXTURE_READER_TOKEN": Self.readerToken])
