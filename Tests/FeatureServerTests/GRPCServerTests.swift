@@ -205,4 +205,26 @@ struct GRPCServerTests {
         #expect(seen == ["minutes", "surge"])
         try await f.stop()
     }
+
+    @Test("a reload whose definitions do not compile keeps serving the previous ones, and the next good apply loads")
+    func failedReloadKeepsDefinitions() async throws {
+        let f = try await ServerFixture()
+        let repository = try ServedRepository(url: f.dir)
+        let defs = f.dir.appendingPathComponent("defs.yaml")
+        let surge = ServerFixture.definitions.replacingOccurrences(of: "{name: minutes, type: float64}", with: "{name: minutes, type: float64}, {name: surge, type: float32}")
+        try surge.write(to: defs, atomically: true, encoding: .utf8)
+        try FeatureStore(repository: f.dir).apply()
+        // Between the apply and the reload, the files are broken (a typo in a reference).
+        try surge.replacingOccurrences(of: "source: route_src", with: "source: route_srcc").write(to: defs, atomically: true, encoding: .utf8)
+        #expect(repository.reloadIfApplied() == false)
+        #expect(repository.store.registry.featureView(named: "route_stats")?.features.map(\.name) == ["minutes"], "the previous definitions")
+        #expect(repository.reloadIfApplied() == false, "the same apply is not retried")
+        // Fixed and applied again: the reload takes it.
+        try surge.write(to: defs, atomically: true, encoding: .utf8)
+        try await Task.sleep(for: .milliseconds(5)) // a distinct apply time
+        try FeatureStore(repository: f.dir).apply()
+        #expect(repository.reloadIfApplied() == true)
+        #expect(repository.store.registry.featureView(named: "route_stats")?.features.map(\.name) == ["minutes", "surge"])
+        try await f.stop()
+    }
 }
