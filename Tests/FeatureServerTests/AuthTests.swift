@@ -5,7 +5,7 @@ import Foundation
 import GRPCCore
 import Testing
 
-@Suite("Bearer-token auth", .serialized)
+@Suite("Bearer-token auth", .serialized, .timeLimit(.minutes(5)))
 struct AuthTests {
     /// A lookup of `view` (or a push to it) over gRPC with `token`; the status code that came back.
     static func grpcCode(_ f: ServerFixture, push: Bool, view: String, token: String?) async throws -> RPCError.Code? {
@@ -124,7 +124,7 @@ struct AuthTests {
     }
 }
 
-@Suite("Access policy")
+@Suite("Access policy", .timeLimit(.minutes(5)))
 struct AccessPolicyTests {
     let dir = FileManager.default.temporaryDirectory
 

@@ -6,7 +6,7 @@ import Testing
 import FoundationNetworking
 #endif
 
-@Suite("Feature catalog pages and JSON API", .serialized)
+@Suite("Feature catalog pages and JSON API", .serialized, .timeLimit(.minutes(5)))
 struct CatalogTests {
     @Test("every catalog page answers with HTML naming what it shows, and unknown names are 404 with a suggestion")
     func pages() async throws {

@@ -6,7 +6,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import Testing
 
-@Suite("FeatureServer over gRPC", .serialized)
+@Suite("FeatureServer over gRPC", .serialized, .timeLimit(.minutes(5)))
 struct GRPCServerTests {
     @Test("push then read by refs and by service: values, statuses and event times, with composite keys")
     func pushThenRead() async throws {
@@ -168,7 +168,7 @@ struct GRPCServerTests {
                     }
                 }
                 // Shut down (as SIGTERM does) as soon as the server has received a call, while the others are in flight.
-                while f.core.counters.total < 2 { try await Task.sleep(for: .milliseconds(1)) }
+                try await waitUntil("the server to receive a call") { f.core.counters.total >= 2 }
                 let finished = f.core.counters.total - f.core.counters.inFlight - 1
                 await f.group.triggerGracefulShutdown()
                 var ok = 0, refused = 0

@@ -4,7 +4,7 @@ import FeatureStore
 import Foundation
 import Testing
 
-@Suite("FeatureServer over HTTP/JSON", .serialized)
+@Suite("FeatureServer over HTTP/JSON", .serialized, .timeLimit(.minutes(5)))
 struct HTTPServerTests {
     @Test("push then read by refs and by service: Feast-shaped JSON with values, statuses and event times")
     func pushThenRead() async throws {
@@ -242,7 +242,7 @@ struct HTTPServerTests {
                     }
                 }
                 // Shut down as soon as the server has received a request (the push was call 1).
-                while f.core.counters.total < 2 { try await Task.sleep(for: .milliseconds(1)) }
+                try await waitUntil("the server to receive a call") { f.core.counters.total >= 2 }
                 let finished = f.core.counters.total - f.core.counters.inFlight - 1
                 await f.group.triggerGracefulShutdown()
                 var out: [Int?] = []

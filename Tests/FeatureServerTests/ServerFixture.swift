@@ -179,3 +179,19 @@ func push(_ client: Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.P
     })
 }
 
+
+/// Polls `condition` every millisecond until it holds; throws after `timeout`, so a wait that never ends fails
+/// the test instead of hanging the suite.
+func waitUntil(_ what: String, timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw WaitTimeout(what: what, timeout: timeout) }
+        try await Task.sleep(for: .milliseconds(1))
+    }
+}
+
+struct WaitTimeout: Error, CustomStringConvertible {
+    var what: String
+    var timeout: Duration
+    var description: String { "waited \(timeout) for \(what)" }
+}

@@ -43,7 +43,7 @@ let base = """
 
     """
 
-@Suite("Definition compiler")
+@Suite("Definition compiler", .timeLimit(.minutes(5)))
 struct CompilerTests {
     @Test("a valid repository compiles into a registry with resolved references")
     func validRepositoryCompiles() throws {
@@ -309,7 +309,7 @@ struct CompilerTests {
     }
 }
 
-@Suite("Durations and types")
+@Suite("Durations and types", .timeLimit(.minutes(5)))
 struct DurationAndTypeTests {
     @Test("durations parse in every unit and combination, and print canonically", arguments: [
         ("0", 0, "0"), ("90s", 90, "1m30s"), ("15m", 900, "15m"), ("2h", 7200, "2h"), ("7d", 604_800, "7d"),

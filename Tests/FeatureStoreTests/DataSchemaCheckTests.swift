@@ -4,7 +4,7 @@ import Parquet
 import Testing
 @testable import FeatureStore
 
-@Suite("Definitions checked against their data")
+@Suite("Definitions checked against their data", .timeLimit(.minutes(5)))
 struct DataSchemaCheckTests {
     /// A repository with `base` definitions and, when given, a data file for `stats_source`.
     func repository(data: Table?) throws -> TemporaryDirectory {

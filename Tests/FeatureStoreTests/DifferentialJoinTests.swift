@@ -4,7 +4,7 @@ import Parquet
 import Testing
 @testable import FeatureStore
 
-@Suite("Point-in-time join against DuckDB")
+@Suite("Point-in-time join against DuckDB", .timeLimit(.minutes(5)))
 struct DifferentialJoinTests {
     static let definitions = """
         entities:

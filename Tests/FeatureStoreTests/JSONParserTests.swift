@@ -2,7 +2,7 @@ import FeatureStore
 import Foundation
 import Testing
 
-@Suite("JSON parsing (HTTP bodies, stream messages)")
+@Suite("JSON parsing (HTTP bodies, stream messages)", .timeLimit(.minutes(5)))
 struct JSONParserTests {
     @Test("objects, arrays, escapes and Unicode parse to the values written")
     func parsesDocuments() throws {

@@ -86,7 +86,7 @@ func doubles(_ table: Table, _ name: String) -> [Double?] {
     return v.indices.map { c.isNull($0) ? nil : v[$0] }
 }
 
-@Suite("Point-in-time join")
+@Suite("Point-in-time join", .timeLimit(.minutes(5)))
 struct JoinTests {
     @Test("the upper bound is inclusive: a row at exactly the entity's time matches")
     func inclusiveUpperBound() throws {

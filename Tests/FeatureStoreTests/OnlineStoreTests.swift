@@ -9,7 +9,7 @@ private let origin: Int64 = 1_750_000_000_000_000
 private func at(_ seconds: Int64) -> Int64 { origin + seconds * 1_000_000 }
 private func date(_ micros: Int64) -> Date { Date(timeIntervalSince1970: Double(micros) / 1_000_000) }
 
-@Suite("Online store")
+@Suite("Online store", .timeLimit(.minutes(5)))
 struct OnlineStoreTests {
     /// The fixture must stay alive while its store is used: it owns the temporary folder.
     func fixture(_ data: [String: Table] = [:]) throws -> (JoinFixture, FeatureStore, FeatureView, [JoinKey]) {

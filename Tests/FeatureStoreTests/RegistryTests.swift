@@ -22,7 +22,7 @@ final class TemporaryDirectory {
     }
 }
 
-@Suite("Registry (catalog)")
+@Suite("Registry (catalog)", .timeLimit(.minutes(5)))
 struct RegistryTests {
     func compile(_ text: String, project: String = "demo") throws -> Registry {
         try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: "project: \(project)\n"),

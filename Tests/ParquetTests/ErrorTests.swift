@@ -68,7 +68,7 @@ func readError(_ path: String) -> ParquetError? {
     }
 }
 
-@Suite("Parquet bad input")
+@Suite("Parquet bad input", .timeLimit(.minutes(5)))
 struct ErrorTests {
     let scratch = Scratch()
 

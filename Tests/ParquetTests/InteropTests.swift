@@ -4,7 +4,7 @@ import Foundation
 import Parquet
 import Testing
 
-@Suite("Parquet interoperability")
+@Suite("Parquet interoperability", .timeLimit(.minutes(5)))
 struct InteropTests {
     @Test("every file written by pyarrow, DuckDB and polars reads back with every value equal")
     func readsFilesOfOtherWriters() throws {

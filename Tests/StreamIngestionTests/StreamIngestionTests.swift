@@ -84,7 +84,7 @@ func event(_ driver: Int64, trips: Int, ts: String, online: Bool = true, speed: 
     #"{"driver_id": \#(driver), "trips": \#(trips), "is_online": \#(online), "speed": \#(speed), "ts": "\#(ts)"}"#
 }
 
-@Suite("Stream ingestion from Kafka (librdkafka mock cluster)", .serialized)
+@Suite("Stream ingestion from Kafka (librdkafka mock cluster)", .serialized, .timeLimit(.minutes(10)))
 struct StreamIngestionTests {
     @Test("events reach online lookups, mapped through the source's field mapping, latest per driver")
     func eventsReachLookups() throws {

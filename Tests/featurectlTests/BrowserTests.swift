@@ -5,7 +5,7 @@ import Testing
 /// repository (plus a view whose description is an XSS probe). `--dump-dom` prints the DOM after the page's
 /// scripts ran, so an injected script that executed would show (it would set the title to "pwned").
 /// Screenshots of the home page and a view page are kept in test-artifacts/.
-@Suite("Feature catalog in a real browser (chromium headless)", .serialized)
+@Suite("Feature catalog in a real browser (chromium headless)", .serialized, .timeLimit(.minutes(10)))
 struct BrowserTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 

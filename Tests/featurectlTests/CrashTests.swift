@@ -4,7 +4,7 @@ import Foundation
 import Parquet
 import Testing
 
-@Suite("materialize survives kill -9", .serialized)
+@Suite("materialize survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct CrashTests {
     @Test("a materialize killed mid-way leaves a store that opens, and a rerun completes with the right values")
     func killAndRerun() throws {

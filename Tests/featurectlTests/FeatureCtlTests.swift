@@ -27,8 +27,9 @@ func featurectl(_ arguments: [String], in directory: URL? = nil) throws -> RunRe
     try runProcess(productsDirectory.appendingPathComponent("featurectl"), arguments, in: directory)
 }
 
-/// Runs `executable` with `arguments` in `directory` and collects its exit status and output.
-func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> RunResult {
+/// Runs `executable` with `arguments` in `directory` and collects its exit status and output. A process still running
+/// after `timeout` seconds is killed and reported as an error (a hung command fails its test; it never hangs the suite).
+func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 300) throws -> RunResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
@@ -45,10 +46,23 @@ func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = n
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        throw ProcessTimeout(command: ([executable.lastPathComponent] + arguments).joined(separator: " "), seconds: timeout)
+    }
     process.waitUntilExit()
     return RunResult(status: process.terminationStatus,
                      stdout: try String(contentsOf: outURL, encoding: .utf8),
                      stderr: try String(contentsOf: errURL, encoding: .utf8))
+}
+
+struct ProcessTimeout: Error, CustomStringConvertible {
+    var command: String
+    var seconds: TimeInterval
+    var description: String { "`\(command)` did not finish within \(Int(seconds)) s and was killed" }
 }
 
 /// A copy of the example repository in a fresh temporary folder (without generated data).
@@ -62,7 +76,7 @@ func copyOfExample() throws -> URL {
     return dir
 }
 
-@Suite("featurectl end to end", .serialized)
+@Suite("featurectl end to end", .serialized, .timeLimit(.minutes(10)))
 struct FeatureCtlTests {
     @Test("validate, plan, apply, catalog list and show work on the example repository")
     func exampleRepositoryWorkflow() throws {
@@ -183,7 +197,7 @@ struct FeatureCtlTests {
     }
 }
 
-@Suite("featurectl sample data and parquet views", .serialized)
+@Suite("featurectl sample data and parquet views", .serialized, .timeLimit(.minutes(10)))
 struct SampleDataTests {
     @Test("sample-data writes the example's files deterministically, and parquet schema/head show them")
     func sampleDataAndParquetViews() throws {

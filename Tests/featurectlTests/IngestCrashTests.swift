@@ -5,7 +5,7 @@ import Kafka
 import Parquet
 import Testing
 
-@Suite("featurectl ingest survives kill -9", .serialized)
+@Suite("featurectl ingest survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct IngestCrashTests {
     @Test("an ingester killed mid-stream and restarted leaves every event online and offline, as without the kill")
     func killAndRestart() throws {

@@ -4,7 +4,7 @@ import Parquet
 import Testing
 
 /// The online commands (`materialize --views`, `get`, `join`) and `apply`'s data checks, through the real executable.
-@Suite("featurectl online commands", .serialized)
+@Suite("featurectl online commands", .serialized, .timeLimit(.minutes(10)))
 struct OnlineCommandTests {
     /// A repository with one view of every value shape JSON has: numbers (an int64 beyond 2^53), floats, booleans,
     /// strings, lists, nulls, bytes and times.

@@ -65,7 +65,7 @@ func runPython(_ arguments: [String]) throws -> RunResult {
     return try runProcess(URL(fileURLWithPath: python), arguments)
 }
 
-@Suite("Python client example", .serialized)
+@Suite("Python client example", .serialized, .timeLimit(.minutes(10)))
 struct PythonClientTests {
     @Test("the Python example fetches a model's features from a running FeatureServer, which stops cleanly on SIGTERM")
     func pythonClientFetchesFeatures() throws {

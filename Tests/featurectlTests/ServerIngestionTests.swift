@@ -5,7 +5,7 @@ import Testing
 import FoundationNetworking
 #endif
 
-@Suite("FeatureServer ingests streams", .serialized)
+@Suite("FeatureServer ingests streams", .serialized, .timeLimit(.minutes(10)))
 struct ServerIngestionTests {
     @Test("FeatureServer ingests a stream view's topic: events show up in HTTP lookups and in /metrics; SIGTERM stops it cleanly")
     func serverIngestsStream() async throws {

@@ -3,7 +3,7 @@ import Testing
 
 /// Command-line times through the real executable: every accepted form gives exactly the time it writes, and every
 /// form that cannot be read in full is an error quoting the argument (never a silent truncation to midnight).
-@Suite("featurectl time arguments", .serialized)
+@Suite("featurectl time arguments", .serialized, .timeLimit(.minutes(10)))
 struct TimeArgumentTests {
     /// A copy of the example with its sample data, shared by the tests of this suite.
     static let repo: URL = {
