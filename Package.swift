@@ -65,10 +65,14 @@ let package = Package(
         .target(name: "Parquet", dependencies: ["Columnar", "Codecs"]),
         // A thin, safe Swift wrapper over the sqlite3 C API.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
+        // The computations training and serving share, pure code over Columnar: the one rule for which row is an
+        // entity's value at a time (used by the point-in-time join and by materialization), key encoding.
+        .target(name: "FeatureComputation", dependencies: ["Columnar"]),
         // The library: definitions, compiler, registry (catalog).
         .target(
             name: "FeatureStore",
             dependencies: [
+                "FeatureComputation",
                 "SQLite",
                 "Parquet",
                 .product(name: "Yams", package: "Yams"),
@@ -160,6 +164,7 @@ let package = Package(
             "FeatureStore", "StreamIngestion", "Kafka",
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "bench/IngestBench"),
+        .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [

@@ -1,4 +1,5 @@
 import Columnar
+import FeatureComputation
 import Foundation
 import Parquet
 
@@ -264,8 +265,8 @@ extension FeatureStore {
         }
         // The index lives only while the winners are found.
         let winners: [Int32] = {
-            let index = PointInTimeIndex(keys: keyColumns.map { data.column(named: $0)! }, times: sourceTimes,
-                                         timesValid: timeColumn.validity, created: created, createdValid: createdValid)
+            let index = LatestRowIndex(keys: keyColumns.map { data.column(named: $0)! }, times: sourceTimes,
+                                       timesValid: timeColumn.validity, created: created, createdValid: createdValid)
             report(.joining, 0, entities.rowCount)
             var encoder = index.encoder
             let codes = encoder.encode(entityKeys, insert: false)

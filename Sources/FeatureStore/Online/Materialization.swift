@@ -1,4 +1,5 @@
 import Columnar
+import FeatureComputation
 import Foundation
 import Parquet
 
@@ -106,6 +107,9 @@ extension FeatureStore {
     private func materialize(_ view: FeatureView, start: Int64, end: Int64,
                              progress: (@Sendable (MaterializationProgress) -> Void)?) throws(OnlineStoreError) -> MaterializationReport {
         let began = Date()
+        guard start < end else {
+            throw OnlineStoreError("the window of '\(view.name)' is empty: start (\(start) us) is not before end (\(end) us)")
+        }
         guard let source = registry.batchSource(of: view), case .parquet(let path) = source.kind else {
             throw OnlineStoreError("feature view '\(view.name)' has no offline (parquet) source")
         }
@@ -135,40 +139,12 @@ extension FeatureStore {
             created = column.timestampNanoseconds()
             createdColumn = column
         }
-        // The latest row per entity in [start, end): by event time, then created time, then row order.
-        var encoder = KeyEncoder(parts: keyColumns.count)
-        let codes = encoder.encode(keyColumns.map { data.column(named: $0)! }, insert: true)
-        var groups = Int64Table(capacity: 1024)
-        var best: [Int32] = []
+        // Each entity's latest row in [start, end), by the rule the join uses (the same code).
         let startNs = start == Int64.min ? Int64.min : start &* 1000, endNs = end &* 1000
-        var rowsRead = 0
-        for r in 0..<data.rowCount {
-            if timeColumn.isNull(r) { continue }
-            let t = times[r]
-            guard t >= startNs, t < endNs else { continue }
-            rowsRead += 1
-            let code = codes[r]
-            if code == KeyCode.null || code == KeyCode.absent { continue }
-            let g = Int(groups.insert(code) {
-                best.append(-1)
-                return Int32(best.count - 1)
-            })
-            let current = Int(best[g])
-            if current < 0 {
-                best[g] = Int32(r)
-                continue
-            }
-            let tc = times[current]
-            let newer: Bool
-            if t != tc {
-                newer = t > tc
-            } else {
-                let c1 = createdColumn.map { $0.isNull(r) ? Int64.min : created![r] } ?? Int64.min
-                let c0 = createdColumn.map { $0.isNull(current) ? Int64.min : created![current] } ?? Int64.min
-                newer = c1 >= c0  // equal: the later row wins
-            }
-            if newer { best[g] = Int32(r) }
-        }
+        let index = LatestRowIndex(keys: keyColumns.map { data.column(named: $0)! }, times: times, timesValid: timeColumn.validity,
+                                   created: created, createdValid: createdColumn?.validity, window: startNs..<endNs)
+        let best = index.latestRows()
+        let rowsRead = index.rowsInWindow
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
         let store = try onlineStore()
         let keyData = keyColumns.map { data.column(named: $0)! }

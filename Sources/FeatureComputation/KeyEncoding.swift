@@ -2,15 +2,15 @@ import Columnar
 
 /// Codes of join keys: the feature side builds them, the entity side looks them up, so equal keys get equal codes
 /// and there are no false matches (strings are compared byte for byte, never by hash alone).
-enum KeyCode {
+public enum KeyCode {
     /// A row whose key has a null part: it never matches.
-    static let null = Int64.min
+    public static let null = Int64.min
     /// An entity key the feature side never saw: it never matches.
-    static let absent = Int64.min + 1
+    public static let absent = Int64.min + 1
 }
 
 /// An open-addressing hash table from Int64 to Int32 (no deletions), for key codes and groups.
-struct Int64Table {
+struct Int64Table: Sendable {
     private var keys: [Int64]
     private var values: [Int32]
     private var mask: Int
@@ -74,7 +74,7 @@ struct Int64Table {
 }
 
 /// Interns byte strings (string and binary keys) to dense ids, comparing bytes exactly.
-struct BytesInterner {
+struct BytesInterner: Sendable {
     private var store = BytesBuffer()
     private var slots: [Int32]
     private var hashes: [UInt64] = []
@@ -130,19 +130,28 @@ struct BytesInterner {
 }
 
 /// Builds key codes for the rows of one side, column by column; composite keys pair the codes of their parts.
-struct KeyEncoder {
+///
+/// Integer keys are their own codes; string and binary keys are interned byte for byte; a composite key's code pairs
+/// the codes of its parts. A key with a null part gets ``KeyCode/null``.
+public struct KeyEncoder: Sendable {
     private var interners: [BytesInterner]
     /// One table per extra key part: (code so far, next part) -> combined code.
     private var pairs: [[PairKey: Int64]]
 
-    init(parts: Int) {
+    /// An encoder for keys of `parts` columns.
+    public init(parts: Int) {
         interners = Array(repeating: BytesInterner(), count: parts)
         pairs = Array(repeating: [:], count: max(0, parts - 1))
     }
 
     /// Codes for the rows of `columns` (one per key part). With `insert` (the feature side) new keys get codes;
     /// without (the entity side), unseen keys get ``KeyCode/absent``.
-    mutating func encode(_ columns: [Column], insert: Bool) -> [Int64] {
+    ///
+    /// - Parameters:
+    ///   - columns: one column per key part, in the join keys' order (int32, int64, string or binary).
+    ///   - insert: whether keys not seen before get new codes.
+    /// - Returns: one code per row.
+    public mutating func encode(_ columns: [Column], insert: Bool) -> [Int64] {
         let rows = columns.first?.count ?? 0
         var codes = [Int64](repeating: 0, count: rows)
         for (part, column) in columns.enumerated() {
@@ -195,7 +204,7 @@ struct KeyEncoder {
 }
 
 /// Two key codes as one dictionary key.
-struct PairKey: Hashable {
+struct PairKey: Hashable, Sendable {
     let a: Int64, b: Int64
     init(_ a: Int64, _ b: Int64) { self.a = a; self.b = b }
 }

@@ -1,34 +1,53 @@
 import Columnar
 import Dispatch
 
-/// The rows of one feature view's source, indexed for point-in-time lookups.
+/// The rows of one feature view's source, grouped by entity and ordered by the one rule that decides which row is
+/// an entity's value at a time. Training (the point-in-time join) and serving (materialization into the online
+/// store) both use it, so the two cannot disagree on which row wins.
 ///
-/// Rows are grouped by join key (a hash table of key codes) and sorted within each group by
-/// (event time, created time, row order). For an entity row at time `t`, the winner is the last row of its
-/// group with event time `<= t` (binary search): it has the greatest event time, and among equal event times
-/// the greatest created time, then the latest row in the source. It wins if it is not older than `t - ttl`.
+/// **The rule.** Among an entity's rows, the later of two rows is the one with the greater event time; for equal
+/// event times, the greater created time (a null created time is the lowest); for equal event and created times,
+/// the later row of the source. Rows with a null key part or a null event time never count.
 ///
+/// - ``winners(codes:times:timesValid:ttlNanoseconds:)``: for an entity row at time `t`, the latest row with event
+///   time `<= t`, if it is not older than `t - ttl` (the join).
+/// - ``latestRows()``: each entity's latest row of the whole index (materialization, over the rows of a window).
+///
+/// Rows are grouped by key code (a hash table) and sorted within each group by the rule; a lookup is a binary search.
 /// Memory: 8 bytes of key code per source row while building, then per row 8 bytes of time and 4 of row index,
 /// plus one hash table entry per distinct key.
-struct PointInTimeIndex {
-    private(set) var encoder: KeyEncoder
+public struct LatestRowIndex: Sendable {
+    /// The encoder that coded the source's keys: encode entity keys with it (`insert: false`) to look them up.
+    public private(set) var encoder: KeyEncoder
     private let groups: Int64Table
     private let groupStart: [Int32]
     private let sortedTimes: [Int64]
     private let sortedRows: [Int32]
 
-    /// Source rows with a null key part or a null event time are left out: they never match.
-    init(keys: [Column], times: [Int64], timesValid: Bitmap?, created: [Int64]?, createdValid: Bitmap?) {
+    /// Indexes the rows of a source.
+    ///
+    /// - Parameters:
+    ///   - keys: the join key columns, in the view's join key order.
+    ///   - times: event times (any one unit, the same as the lookups'), one per row.
+    ///   - timesValid: which event times are not null (nil: all).
+    ///   - created: created times in any unit, or nil when the source has none.
+    ///   - createdValid: which created times are not null (nil: all).
+    ///   - window: when given, only rows with `window.lowerBound <= time < window.upperBound` are indexed.
+    public init(keys: [Column], times: [Int64], timesValid: Bitmap?, created: [Int64]?, createdValid: Bitmap?,
+                window: Range<Int64>? = nil) {
         var encoder = KeyEncoder(parts: keys.count)
         let codes = encoder.encode(keys, insert: true)
         let rows = times.count
         var table = Int64Table(capacity: 1024)
         var groupOf = [Int32](repeating: -1, count: rows)
         var next: Int32 = 0
+        var inWindow = 0
         for r in 0..<rows {
+            if let valid = timesValid, !valid[r] { continue }
+            if let window, !window.contains(times[r]) { continue }
+            inWindow += 1
             let code = codes[r]
             if code == KeyCode.null || code == KeyCode.absent { continue }
-            if let valid = timesValid, !valid[r] { continue }
             groupOf[r] = table.insert(code) {
                 defer { next += 1 }
                 return next
@@ -77,16 +96,32 @@ struct PointInTimeIndex {
             }
         }
         self.encoder = encoder
+        self.rowsInWindow = inWindow
         self.groups = table
         self.groupStart = start
         self.sortedRows = order
         self.sortedTimes = order.map { times[Int($0)] }
     }
 
-    var distinctKeys: Int { groups.count }
+    /// Rows with a valid event time (inside the window, when one was given), null keys included.
+    public let rowsInWindow: Int
 
-    /// The winning source row for each entity row, or -1; entity rows are split across all cores.
-    func winners(codes: [Int64], times: [Int64], timesValid: Bitmap?, ttlNanoseconds: Int64) -> [Int32] {
+    /// The number of distinct entity keys indexed.
+    public var distinctKeys: Int { groups.count }
+
+    /// Each entity's latest row by the rule, one per distinct key, in the order the keys first appear in the source.
+    public func latestRows() -> [Int32] {
+        (0..<groups.count).map { sortedRows[Int(groupStart[$0 + 1]) - 1] }
+    }
+
+    /// The winning source row for each entity row, or -1 when none; entity rows are split across all cores.
+    ///
+    /// - Parameters:
+    ///   - codes: the entity rows' key codes, from ``encoder`` with `insert: false`.
+    ///   - times: the entity rows' times, in the unit of the indexed times.
+    ///   - timesValid: which entity times are not null (nil: all); a null time matches nothing.
+    ///   - ttlNanoseconds: the longest age of a winner, in the same unit (0: no limit).
+    public func winners(codes: [Int64], times: [Int64], timesValid: Bitmap?, ttlNanoseconds: Int64) -> [Int32] {
         let n = codes.count
         return [Int32](unsafeUninitializedCapacity: n) { out, initialized in
             let base = out.baseAddress!
