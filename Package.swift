@@ -78,12 +78,16 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // JSON text in and out, for the HTTP face and stream decoding: a strict one-pass parser, an exact writer, and
+        // feature values to and from JSON.
+        .target(name: "JSONCoding", dependencies: ["FeatureStore", "Columnar"]),
         // Stream ingestion: Kafka topics of stream sources into the online store (at-least-once, event-time ordered) and
         // into Parquet files under their batch sources (the offline copy).
         .target(
             name: "StreamIngestion",
             dependencies: [
                 "FeatureStore",
+                "JSONCoding",
                 "Columnar",
                 "Parquet",
                 "Kafka",
@@ -106,6 +110,7 @@ let package = Package(
             name: "featurectl",
             dependencies: [
                 "FeatureStore",
+                "JSONCoding",
                 "StreamIngestion",
                 "Kafka",
                 "Parquet",
@@ -119,6 +124,7 @@ let package = Package(
             name: "FeatureServing",
             dependencies: [
                 "FeatureStore",
+                "JSONCoding",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -164,6 +170,7 @@ let package = Package(
             "FeatureStore", "StreamIngestion", "Kafka",
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "bench/IngestBench"),
+        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"], exclude: ["Differential"]),

@@ -1,5 +1,6 @@
 import Columnar
 import FeatureStore
+import JSONCoding
 
 /// Why a message could not be ingested; each reason is counted separately.
 public enum BadMessageReason: String, Sendable, CaseIterable, Hashable {

@@ -1,5 +1,6 @@
 import FeatureStore
 import Foundation
+import JSONCoding
 import Kafka
 import CoreMetrics
 import Logging

@@ -1,6 +1,7 @@
 import FeatureStore
 import Foundation
 import Hummingbird
+import JSONCoding
 import Logging
 import NIOCore
 import Prometheus

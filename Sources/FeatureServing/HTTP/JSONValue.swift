@@ -1,6 +1,7 @@
 import Columnar
 import FeatureStore
 import Foundation
+import JSONCoding
 
 extension JSONValue {
     /// Parses a request body.

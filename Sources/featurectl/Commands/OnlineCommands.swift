@@ -2,6 +2,7 @@ import ArgumentParser
 import Columnar
 import FeatureStore
 import Foundation
+import JSONCoding
 
 
 /// Shared rendering of materialization reports.

@@ -1,4 +1,5 @@
 import FeatureStore
+import JSONCoding
 import Foundation
 import Testing
 
