@@ -154,6 +154,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What every implementation must do, as checks their tests run: the online store conformance suite.
+        .target(name: "FeatureStoreTesting", dependencies: ["FeatureStore"]),
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
@@ -173,7 +175,7 @@ let package = Package(
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "Parquet", "Columnar"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "Parquet", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [
             "FeatureServing", "FeatureServingAPI", "FeatureStore", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -1,0 +1,188 @@
+import FeatureStore
+import Foundation
+
+/// The behaviour every ``OnlineStore`` must have, as checks that any store's tests run: the embedded SQLite store's
+/// today, a networked store's when it arrives, so stores cannot drift apart in meaning.
+///
+/// Each check gets a fresh, empty store from the factory and throws ``ConformanceFailure`` naming what differed.
+/// The suite needs no test framework: a test target runs every check as a parameterised test.
+///
+/// ```swift
+/// @Test(arguments: OnlineStoreConformance.checks)
+/// func conforms(_ check: OnlineStoreConformance.Check) throws {
+///     try check.run { try SQLiteOnlineStore(path: temporaryPath()) }
+/// }
+/// ```
+public enum OnlineStoreConformance {
+    /// One named behaviour.
+    public struct Check: Sendable, CustomStringConvertible {
+        /// What the check proves, in a sentence.
+        public let name: String
+        let body: @Sendable (() throws -> any OnlineStore) throws -> Void
+
+        /// Runs the check against fresh stores made by `makeStore`.
+        ///
+        /// - Throws: ``ConformanceFailure`` when the store behaves otherwise; the store's own errors as they come.
+        public func run(_ makeStore: () throws -> any OnlineStore) throws {
+            try withoutActuallyEscaping(makeStore) { make in try body(make) }
+        }
+
+        public var description: String { name }
+    }
+
+    /// Every check of the suite.
+    public static let checks: [Check] = [
+        Check(name: "a newer event replaces the stored row; an older one is ignored and not counted", body: newerEventWins),
+        Check(name: "equal event times are broken by created time; a replay of the same times changes nothing", body: createdTimeBreaksTies),
+        Check(name: "composite keys match on every part; string keys byte for byte (empty, case, non-ASCII)", body: compositeAndStringKeys),
+        Check(name: "every value type round-trips: nulls, booleans, Int64 bounds, NaN and infinities, strings, bytes, times, lists", body: valuesRoundTrip),
+        Check(name: "one read serves many views and keys, nil where nothing is stored", body: manyViewsInOneRead),
+        Check(name: "statistics count rows and give the newest event time", body: statistics),
+        Check(name: "a view whose schema changed never reads rows of the old schema, and dropStale removes them by view name", body: schemaVersions),
+        Check(name: "deleteAll empties one view and leaves the others", body: deleteAll),
+        Check(name: "a batch with a bad row is refused whole: nothing of it is written", body: batchesAreWhole),
+    ]
+
+    // MARK: Fixtures
+
+    static let driver = [JoinKey(name: "driver_id", type: .int64)]
+    static let route = [JoinKey(name: "origin", type: .string), JoinKey(name: "zone", type: .int32)]
+    static let stats = FeatureView(name: "stats", entities: ["driver"], source: "s", ttl: .zero,
+                                   features: [Feature(name: "conv", type: .scalar(.float64)), Feature(name: "trips", type: .scalar(.int64))])
+    static let routes = FeatureView(name: "routes", entities: ["route"], source: "r", ttl: .zero,
+                                    features: [Feature(name: "minutes", type: .scalar(.float64))])
+
+    static func row(_ id: Int64, _ event: Int64, created: Int64 = 0, conv: Double) -> OnlineRow {
+        OnlineRow(key: [.int(id)], eventTimestamp: event, createdTimestamp: created, values: [.double(conv), .int(id)])
+    }
+
+    static func expect<T: Equatable>(_ got: T, _ want: T, _ what: String) throws {
+        guard got == want else { throw ConformanceFailure("\(what): got \(got), expected \(want)") }
+    }
+
+    // MARK: Checks
+
+    static func newerEventWins(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        try expect(try store.write([row(1, 100, conv: 0.1)], to: stats, keys: driver), 1, "first write")
+        try expect(try store.write([row(1, 200, conv: 0.2)], to: stats, keys: driver), 1, "newer write")
+        try expect(try store.write([row(1, 150, conv: 0.15)], to: stats, keys: driver), 0, "older write")
+        let got = try store.read([[.int(1)]], from: stats, joinKeys: driver)
+        try expect(got.first??.values, [.double(0.2), .int(1)], "stored values")
+        try expect(got.first??.eventTimestamp, 200, "stored event time")
+        // Within one batch too: the newest of a key's rows wins whatever their order.
+        try store.write([row(2, 30, conv: 3), row(2, 10, conv: 1), row(2, 20, conv: 2)], to: stats, keys: driver)
+        try expect(try store.read([[.int(2)]], from: stats, joinKeys: driver).first??.values.first, .double(3), "newest of a batch")
+    }
+
+    static func createdTimeBreaksTies(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        try store.write([row(1, 100, created: 5, conv: 0.5)], to: stats, keys: driver)
+        try expect(try store.write([row(1, 100, created: 4, conv: 0.4)], to: stats, keys: driver), 0, "an older created time")
+        try expect(try store.write([row(1, 100, created: 6, conv: 0.6)], to: stats, keys: driver), 1, "a newer created time")
+        try expect(try store.write([row(1, 100, created: 6, conv: 0.7)], to: stats, keys: driver), 0, "the same event and created time")
+        let got = try store.read([[.int(1)]], from: stats, joinKeys: driver).first ?? nil
+        try expect(got?.values.first, .double(0.6), "value after ties")
+        try expect(got?.createdTimestamp, 6, "stored created time")
+    }
+
+    static func compositeAndStringKeys(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        let keys: [[OnlineValue]] = [[.string("a"), .int(1)], [.string("a"), .int(2)], [.string("A"), .int(1)], [.string(""), .int(1)],
+                                     [.string("zürich"), .int(1)], [.string("zu\u{308}rich"), .int(1)], [.string("a\u{0}b"), .int(1)]]
+        let rows = keys.enumerated().map { i, key in OnlineRow(key: key, eventTimestamp: 1, values: [.double(Double(i))]) }
+        try expect(try store.write(rows, to: routes, keys: route), keys.count, "distinct keys written")
+        let got = try store.read(keys + [[.string("b"), .int(1)], [.string("a"), .int(3)]], from: routes, joinKeys: route)
+        try expect(got.map { $0?.values.first }, keys.indices.map { OnlineValue.double(Double($0)) } + [nil, nil], "values by key")
+    }
+
+    static func valuesRoundTrip(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        let kinds = FeatureView(name: "kinds", entities: ["driver"], source: "s", ttl: .zero, features: [
+            Feature(name: "b", type: .scalar(.bool)), Feature(name: "i", type: .scalar(.int64)), Feature(name: "i32", type: .scalar(.int32)),
+            Feature(name: "f", type: .scalar(.float32)), Feature(name: "d", type: .scalar(.float64)), Feature(name: "s", type: .scalar(.string)),
+            Feature(name: "y", type: .scalar(.bytes)), Feature(name: "t", type: .scalar(.timestamp)), Feature(name: "l", type: .list(.string)),
+        ])
+        let rows: [[OnlineValue]] = [
+            [.bool(true), .int(.max), .int(Int64(Int32.min)), .float(.infinity), .double(-0.0), .string("é\"\\\n"), .bytes([0, 255]), .timestamp(-1), .list([.string("x"), .null])],
+            [.bool(false), .int(.min), .int(0), .float(-.infinity), .double(.leastNonzeroMagnitude), .string(""), .bytes([]), .timestamp(.max), .list([])],
+            Array(repeating: .null, count: 9),
+        ]
+        try store.write(rows.enumerated().map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: $1) }, to: kinds, keys: driver)
+        let got = try store.read([[.int(0)], [.int(1)], [.int(2)]], from: kinds, joinKeys: driver)
+        for (i, want) in rows.enumerated() {
+            try expect(got[i]?.values, want, "row \(i)")
+        }
+        // NaN is not equal to itself: checked by its bits.
+        try store.write([OnlineRow(key: [.int(9)], eventTimestamp: 1, values: [.null, .null, .null, .float(.nan), .double(.nan), .null, .null, .null, .null])], to: kinds, keys: driver)
+        let nan = try store.read([[.int(9)]], from: kinds, joinKeys: driver).first ?? nil
+        guard case .float(let f)? = nan?.values[3], f.isNaN, case .double(let d)? = nan?.values[4], d.isNaN else {
+            throw ConformanceFailure("NaN did not round-trip: \(String(describing: nan?.values))")
+        }
+    }
+
+    static func manyViewsInOneRead(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        try store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2)], to: stats, keys: driver)
+        try store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
+        let got = try store.read([
+            OnlineReadRequest(view: stats, joinKeys: driver, keys: [[.int(2)], [.int(3)], [.int(1)]]),
+            OnlineReadRequest(view: routes, joinKeys: route, keys: [[.string("a"), .int(1)]]),
+        ])
+        try expect(got.map { $0.map { $0?.values.first } }, [[.double(0.2), nil, .double(0.1)], [.double(9)]], "values per request")
+    }
+
+    static func statistics(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        let empty = try store.statistics(of: stats, keys: driver)
+        try expect(empty.rows, 0, "rows of an empty view")
+        try expect(empty.newestEventTimestamp, nil, "newest event of an empty view")
+        try store.write([row(1, 50, conv: 0), row(2, 70, conv: 0), row(3, 60, conv: 0), row(2, 10, conv: 0)], to: stats, keys: driver)
+        let three = try store.statistics(of: stats, keys: driver)
+        try expect(three.rows, 3, "rows of three entities")
+        try expect(three.newestEventTimestamp, 70, "newest event time")
+    }
+
+    static func schemaVersions(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        try store.write([row(1, 1, conv: 0.5)], to: stats, keys: driver)
+        var changed = stats
+        changed.features[1] = Feature(name: "trips", type: .scalar(.string))
+        try expect(try store.read([[.int(1)]], from: changed, joinKeys: driver), [nil], "the new schema does not see old rows")
+        try store.write([OnlineRow(key: [.int(1)], eventTimestamp: 1, values: [.double(0.7), .string("x")])], to: changed, keys: driver)
+        try store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
+        try expect(try store.dropStale(keeping: [(changed, driver), (routes, route)]), ["stats"], "dropped views")
+        try expect(try store.read([[.int(1)]], from: changed, joinKeys: driver).first??.values, [.double(0.7), .string("x")], "the new schema's row")
+        try expect(try store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "old rows gone")
+        try expect(try store.dropStale(keeping: [(changed, driver)]), ["routes"], "a removed view")
+    }
+
+    static func deleteAll(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        try store.write([row(1, 1, conv: 0.1)], to: stats, keys: driver)
+        try store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
+        try store.deleteAll(of: stats, keys: driver)
+        try expect(try store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "deleted view")
+        try expect(try store.statistics(of: routes, keys: route).rows, 1, "other view")
+    }
+
+    static func batchesAreWhole(_ make: () throws -> any OnlineStore) throws {
+        let store = try make()
+        let bad = OnlineRow(key: [.int(3)], eventTimestamp: 1, values: [.double(1)])  // one value for two features
+        do {
+            try store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2), bad], to: stats, keys: driver)
+            throw ConformanceFailure("a row with the wrong number of values was accepted")
+        } catch is OnlineStoreError {
+            // refused, as it must be
+        }
+        try expect(try store.read([[.int(1)], [.int(2)]], from: stats, joinKeys: driver), [nil, nil], "nothing of the batch")
+    }
+}
+
+/// A store that does not behave as the ``OnlineStoreConformance`` suite requires.
+public struct ConformanceFailure: Error, Sendable, CustomStringConvertible {
+    /// What differed.
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
