@@ -67,32 +67,20 @@ public struct LatestRowIndex: Sendable {
             order[Int(fill[g])] = Int32(r)
             fill[g] += 1
         }
-        // Within each group: by event time, then created time (null first), then row.
-        let createdOf: (Int) -> Int64 = { r in
-            guard let created else { return Int64.min }
-            if let v = createdValid, !v[r] { return Int64.min }
-            return created[r]
-        }
-        times.withUnsafeBufferPointer { t in
-            order.withUnsafeMutableBufferPointer { o in
-                for g in 0..<groupCount {
-                    let lo = Int(start[g]), hi = Int(start[g + 1])
-                    guard hi - lo > 1 else { continue }
-                    var sorted = true
-                    for i in (lo + 1)..<hi {
-                        let a = Int(o[i - 1]), b = Int(o[i])
-                        if t[a] > t[b] || (t[a] == t[b] && createdOf(a) > createdOf(b)) { sorted = false; break }
-                    }
-                    if sorted { continue }
-                    var slice = UnsafeMutableBufferPointer(rebasing: o[lo..<hi])
-                    slice.sort { x, y in
-                        let a = Int(x), b = Int(y)
-                        if t[a] != t[b] { return t[a] < t[b] }
-                        let ca = createdOf(a), cb = createdOf(b)
-                        if ca != cb { return ca < cb }
-                        return a < b
-                    }
+        // Within each group: ordered by the rule (event time, created time, row).
+        let rule = RowOrder(times: times, created: created, createdValid: createdValid)
+        order.withUnsafeMutableBufferPointer { o in
+            for g in 0..<groupCount {
+                let lo = Int(start[g]), hi = Int(start[g + 1])
+                guard hi - lo > 1 else { continue }
+                var sorted = true
+                for i in (lo + 1)..<hi where !rule.precedes(Int(o[i - 1]), Int(o[i])) {
+                    sorted = false
+                    break
                 }
+                if sorted { continue }
+                var slice = UnsafeMutableBufferPointer(rebasing: o[lo..<hi])
+                slice.sort { x, y in rule.precedes(Int(x), Int(y)) }
             }
         }
         self.encoder = encoder
@@ -157,5 +145,73 @@ public struct LatestRowIndex: Sendable {
         guard i >= first else { return -1 }
         if ttl > 0, st[i] < t &- ttl { return -1 }
         return sortedRows[i]
+    }
+}
+
+/// The rule for which of two rows of one entity is the later: the greater event time; for equal event times, the
+/// greater created time (a null created time is the lowest); for equal event and created times, the later row of the
+/// source. Written once: ``LatestRowIndex`` sorts by it and ``LatestRows`` reduces by it.
+struct RowOrder {
+    let times: [Int64]
+    let created: [Int64]?
+    let createdValid: Bitmap?
+
+    @inline(__always)
+    func createdTime(_ r: Int) -> Int64 {
+        guard let created else { return Int64.min }
+        if let createdValid, !createdValid[r] { return Int64.min }
+        return created[r]
+    }
+
+    /// Whether row `a` comes before row `b` (so `b` wins over `a`).
+    @inline(__always)
+    func precedes(_ a: Int, _ b: Int) -> Bool {
+        let ta = times[a], tb = times[b]
+        if ta != tb { return ta < tb }
+        let ca = createdTime(a), cb = createdTime(b)
+        if ca != cb { return ca < cb }
+        return a < b
+    }
+}
+
+/// Each entity's latest row among the rows of a window, by the rule of ``LatestRowIndex`` (the same comparison), in
+/// one pass over the rows: what materialization loads into the online store.
+public struct LatestRows: Sendable {
+    /// Each entity's latest row, one per distinct key, in the order the keys first appear in the source.
+    public let rows: [Int32]
+    /// Rows with a valid event time inside the window, null keys included.
+    public let rowsInWindow: Int
+
+    /// Finds each entity's latest row with `window.lowerBound <= time < window.upperBound`.
+    ///
+    /// - Parameters:
+    ///   - keys: the join key columns, in the view's join key order.
+    ///   - times: event times, one per row (any one unit, the window's).
+    ///   - timesValid: which event times are not null (nil: all).
+    ///   - created: created times in any unit, or nil when the source has none.
+    ///   - createdValid: which created times are not null (nil: all).
+    ///   - window: the rows that count.
+    public init(keys: [Column], times: [Int64], timesValid: Bitmap?, created: [Int64]?, createdValid: Bitmap?, window: Range<Int64>) {
+        var encoder = KeyEncoder(parts: keys.count)
+        let codes = encoder.encode(keys, insert: true)
+        let rule = RowOrder(times: times, created: created, createdValid: createdValid)
+        var groups = Int64Table(capacity: 1024)
+        var best: [Int32] = []
+        var inWindow = 0
+        for r in 0..<times.count {
+            if let timesValid, !timesValid[r] { continue }
+            guard window.contains(times[r]) else { continue }
+            inWindow += 1
+            let code = codes[r]
+            if code == KeyCode.null || code == KeyCode.absent { continue }
+            let g = Int(groups.insert(code) {
+                best.append(Int32(r))
+                return Int32(best.count - 1)
+            })
+            let current = Int(best[g])
+            if current != r, rule.precedes(current, r) { best[g] = Int32(r) }
+        }
+        self.rows = best
+        self.rowsInWindow = inWindow
     }
 }

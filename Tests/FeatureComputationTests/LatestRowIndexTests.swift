@@ -52,13 +52,18 @@ struct LatestRowIndexTests {
 
     @Test("a window keeps rows with start <= time < end: the latest in it is each entity's latest row")
     func window() {
-        let index = Self.index([(1, 10, 0), (1, 20, 0), (1, 30, 0), (2, 30, 0), (3, 9, 0)], window: 10..<30)
+        let rows: [(key: Int64?, time: Int64?, created: Int64?)] = [(1, 10, 0), (1, 20, 0), (1, 30, 0), (2, 30, 0), (3, 9, 0), (nil, 15, 0)]
+        let index = Self.index(rows, window: 10..<30)
         #expect(index.latestRows() == [1])
-        #expect(index.rowsInWindow == 2)
+        #expect(index.rowsInWindow == 3)
         #expect(index.distinctKeys == 1)
+        let times = Column(int64: rows.map(\.time))
+        guard case .int64(let t) = times.values else { return }
+        let latest = LatestRows(keys: [Column(int64: rows.map(\.key))], times: t, timesValid: nil, created: nil, createdValid: nil, window: 10..<30)
+        #expect(latest.rows == [1] && latest.rowsInWindow == 3)
     }
 
-    @Test("the join and materialization agree: latestRows equals winners at a time after every row, for random rows", arguments: [1, 2, 3])
+    @Test("the join and materialization agree: LatestRows, latestRows and winners after every row pick the same rows, for random rows", arguments: [1, 2, 3])
     func latestRowsEqualWinners(seed: UInt64) {
         var state = seed
         func next(_ n: Int64) -> Int64 {
@@ -70,6 +75,11 @@ struct LatestRowIndexTests {
         }
         let index = Self.index(rows)
         let latest = index.latestRows()
+        let times = Column(int64: rows.map(\.time)), created = Column(int64: rows.map(\.created))
+        guard case .int64(let t) = times.values, case .int64(let c) = created.values else { return }
+        let reduced = LatestRows(keys: [Column(int64: rows.map(\.key))], times: t, timesValid: times.validity, created: c,
+                                 createdValid: created.validity, window: Int64.min..<Int64.max)
+        #expect(reduced.rows == latest, "the one-pass reduction (materialize) and the sorted index (join) pick the same rows")
         var keys: [Int64] = []
         for r in latest { keys.append(rows[Int(r)].key!) }
         #expect(Self.winners(index, keys.map { ($0, 1_000_000) }) == latest)

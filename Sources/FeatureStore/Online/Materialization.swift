@@ -141,10 +141,10 @@ extension FeatureStore {
         }
         // Each entity's latest row in [start, end), by the rule the join uses (the same code).
         let startNs = start == Int64.min ? Int64.min : start &* 1000, endNs = end &* 1000
-        let index = LatestRowIndex(keys: keyColumns.map { data.column(named: $0)! }, times: times, timesValid: timeColumn.validity,
-                                   created: created, createdValid: createdColumn?.validity, window: startNs..<endNs)
-        let best = index.latestRows()
-        let rowsRead = index.rowsInWindow
+        let latest = LatestRows(keys: keyColumns.map { data.column(named: $0)! }, times: times, timesValid: timeColumn.validity,
+                                created: created, createdValid: createdColumn?.validity, window: startNs..<endNs)
+        let best = latest.rows
+        let rowsRead = latest.rowsInWindow
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
         let store = try onlineStore()
         let keyData = keyColumns.map { data.column(named: $0)! }
