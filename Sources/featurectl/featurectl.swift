@@ -12,7 +12,7 @@ struct FeatureCtl: ParsableCommand {
             sources, feature views and feature services. Every command takes --repo (default: the current folder).
             """,
         version: "0.1.0",
-        subcommands: [Init.self, Validate.self, PlanCommand.self, Apply.self, CatalogCommand.self, SampleDataCommand.self, JoinCommand.self, MaterializeCommand.self, MaterializeIncrementalCommand.self, GetCommand.self, ServeCommand.self, IngestCommand.self, DemoEventsCommand.self, ParquetCommand.self]
+        subcommands: [InitCommand.self, ValidateCommand.self, PlanCommand.self, ApplyCommand.self, CatalogCommand.self, SampleDataCommand.self, JoinCommand.self, MaterializeCommand.self, MaterializeIncrementalCommand.self, GetCommand.self, ServeCommand.self, IngestCommand.self, DemoEventsCommand.self, ParquetCommand.self]
     )
 
     /// Sets the process up for columnar work (see ``MemoryPolicy``), then runs the command line.

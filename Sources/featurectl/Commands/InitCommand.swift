@@ -2,8 +2,9 @@ import ArgumentParser
 import FeatureStore
 import Foundation
 
-struct Init: ParsableCommand {
+struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "init",
         abstract: "Create a new feature repository that validates.",
         discussion: "Writes feature_store.yaml and example definitions into a new folder NAME (or --path).")
 
@@ -27,8 +28,9 @@ struct Init: ParsableCommand {
     }
 }
 
-struct Validate: ParsableCommand {
+struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Compile the definitions and report every error (exit 1 on any).")
 
     @OptionGroup var repository: RepositoryOptions

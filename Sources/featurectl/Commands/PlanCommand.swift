@@ -28,8 +28,9 @@ struct PlanCommand: ParsableCommand {
     }
 }
 
-struct Apply: ParsableCommand {
+struct ApplyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "apply",
         abstract: "Register the definitions in the catalog (objects removed from the files are removed from the catalog).")
 
     @OptionGroup var repository: RepositoryOptions
