@@ -78,6 +78,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The embedded online store (the default kind, `sqlite`): SQLite in WAL mode, a table per view and schema.
+        .target(name: "SQLiteOnlineStore", dependencies: ["FeatureStore", "SQLite"]),
         // JSON text in and out, for the HTTP face and stream decoding: a strict one-pass parser, an exact writer, and
         // feature values to and from JSON.
         .target(name: "JSONCoding", dependencies: ["FeatureStore", "Columnar"]),
@@ -109,6 +111,7 @@ let package = Package(
         .executableTarget(
             name: "featurectl",
             dependencies: [
+                "SQLiteOnlineStore",
                 "FeatureStore",
                 "JSONCoding",
                 "StreamIngestion",
@@ -143,6 +146,7 @@ let package = Package(
         .executableTarget(
             name: "FeatureServer",
             dependencies: [
+                "SQLiteOnlineStore",
                 "FeatureServing",
                 "StreamIngestion",
                 "FeatureStore",
@@ -159,7 +163,7 @@ let package = Package(
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
-        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "Columnar"], path: "bench/OnlineBench"),
+        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "Columnar"], path: "bench/OnlineBench"),
         // Load generator for FeatureServer over gRPC (bench/serving.sh).
         .executableTarget(name: "ServingBench", dependencies: [
             "FeatureServingAPI",
@@ -169,23 +173,23 @@ let package = Package(
         ], path: "bench/ServingBench"),
         // Stream ingestion rate and freshness on the mock cluster (bench/ingest.sh).
         .executableTarget(name: "IngestBench", dependencies: [
-            "FeatureStore", "StreamIngestion", "Kafka",
+            "FeatureStore", "SQLiteOnlineStore", "StreamIngestion", "Kafka",
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "bench/IngestBench"),
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "Parquet", "Columnar"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "Parquet", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [
-            "FeatureServing", "FeatureServingAPI", "FeatureStore", "Parquet", "Columnar",
+            "FeatureServing", "FeatureServingAPI", "FeatureStore", "SQLiteOnlineStore", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore"], exclude: ["Interop"]),
-        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "Parquet", "Columnar", "Kafka"]),
+        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore"], exclude: ["Interop"]),
+        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "Parquet", "Columnar", "Kafka"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import SQLiteOnlineStore
 import ServiceLifecycle
 import StreamIngestion
 
@@ -52,6 +53,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryPolicy.retainFreedMemory()
+        SQLiteOnlineStoreKind.register()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info

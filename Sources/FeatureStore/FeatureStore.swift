@@ -53,11 +53,11 @@ public struct FeatureStore: Sendable {
     public func apply() throws(RegistryError) -> (plan: Plan, droppedOnlineViews: [String]) {
         let plan = try openRegistry().apply(registry)
         var dropped: [String] = []
-        if FileManager.default.fileExists(atPath: resolve(config.onlineStore.path).path) {
+        if onlineStoreExists {
             do {
                 dropped = try onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
             } catch {
-                throw RegistryError.storage(path: config.onlineStore.path, underlying: "applied, but the stale online rows could not be dropped: \(error)")
+                throw RegistryError.storage(path: "online_store (\(config.onlineStore.kind))", underlying: "applied, but the stale online rows could not be dropped: \(error)")
             }
         }
         return (plan, dropped)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Columnar
+import SQLiteOnlineStore
 
 /// `featurectl`: manage a feature repository from the command line.
 @main
@@ -15,9 +16,11 @@ struct FeatureCtl: ParsableCommand {
         subcommands: [InitCommand.self, ValidateCommand.self, PlanCommand.self, ApplyCommand.self, CatalogCommand.self, SampleDataCommand.self, JoinCommand.self, MaterializeCommand.self, MaterializeIncrementalCommand.self, GetCommand.self, ServeCommand.self, IngestCommand.self, DemoEventsCommand.self, ParquetCommand.self]
     )
 
-    /// Sets the process up for columnar work (see ``MemoryPolicy``), then runs the command line.
+    /// Sets the process up for columnar work (see ``MemoryPolicy``), registers the store kinds it links, then runs the
+    /// command line.
     static func main() {
         MemoryPolicy.retainFreedMemory()
+        SQLiteOnlineStoreKind.register()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -72,6 +72,7 @@ final class ServerFixture: Sendable {
 
     /// - Parameter extraDefinitions: more YAML objects appended to ``definitions`` (list items under their own keys).
     init(maxBatch: Int = 10_000, auth: Bool = false, extraDefinitions: String = "") async throws {
+        _ = registeredKinds
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("secrets"), withIntermediateDirectories: true)
         try ("project: serving\n" + (auth ? Self.authSection : "")).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)

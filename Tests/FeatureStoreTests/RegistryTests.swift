@@ -7,6 +7,7 @@ final class TemporaryDirectory {
     let url: URL
 
     init() {
+        _ = registeredKinds
         url = FileManager.default.temporaryDirectory.appendingPathComponent("fs-test-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }

@@ -1,5 +1,6 @@
 import FeatureStore
 import FeatureStoreTesting
+import SQLiteOnlineStore
 import Foundation
 import Testing
 

@@ -42,6 +42,7 @@ final class StreamFixture: @unchecked Sendable {
         """
 
     init(partitions: Int = 3, deadLetterTopic: Bool = true, offlineRollInterval: String = "0") throws {
+        _ = registeredKinds
         cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic(Self.topic, partitions: partitions)
         try cluster.createTopic(Self.deadLetters, partitions: 1)

@@ -8,6 +8,7 @@ import Testing
 struct CrashTests {
     @Test("a materialize killed mid-way leaves a store that opens, and a rerun completes with the right values")
     func killAndRerun() throws {
+        _ = registeredKinds
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: repo.appendingPathComponent("data"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: repo) }

@@ -9,6 +9,7 @@ import Testing
 struct IngestCrashTests {
     @Test("an ingester killed mid-stream and restarted leaves every event online and offline, as without the kill")
     func killAndRestart() throws {
+        _ = registeredKinds
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("events", partitions: 2)
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-crash-\(UUID().uuidString)")

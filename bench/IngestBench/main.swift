@@ -9,8 +9,11 @@ import CoreMetrics
 import FeatureStore
 import Foundation
 import Kafka
+import SQLiteOnlineStore
 import StreamIngestion
 import Synchronization
+
+SQLiteOnlineStoreKind.register()
 
 struct Options {
     var events = 300_000

@@ -4,6 +4,9 @@
 import Columnar
 import FeatureStore
 import Foundation
+import SQLiteOnlineStore
+
+SQLiteOnlineStoreKind.register()
 
 MemoryPolicy.retainFreedMemory()
 let args = Array(CommandLine.arguments.dropFirst())

@@ -110,7 +110,7 @@ struct CatalogModel {
 
     /// Online state of a view: rows, newest event, and whether that is older than its ttl.
     func freshness(of view: FeatureView) -> Object? {
-        guard view.online, FileManager.default.fileExists(atPath: store.resolve(store.config.onlineStore.path).path),
+        guard view.online, store.onlineStoreExists,
               let stats = try? store.onlineStore().statistics(of: view, keys: registry.joinKeys(of: view)) else { return nil }
         var o: Object = ["rows": stats.rows]
         var newest = stats.newestEventTimestamp

@@ -154,15 +154,27 @@ private struct Compilation {
         if let node = reader.node(top, "offline_store"), let o = reader.object(node, what: "'offline_store'", allowed: ["path"]) {
             if let path = reader.string(o, "path") { config.offlineStorePath = path.value }
         }
-        if let node = reader.node(top, "online_store"), let o = reader.object(node, what: "'online_store'", allowed: ["kind", "path"]) {
-            if let kind = reader.string(o, "kind") {
-                if let k = OnlineStoreConfig.Kind(rawValue: kind.value) {
-                    config.onlineStore.kind = k
-                } else {
-                    reader.error(kind.location, "unknown online store kind '\(kind.value)'; supported: \(OnlineStoreConfig.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
-                }
+        if let node = reader.node(top, "online_store"), let o = reader.openObject(node, what: "'online_store'") {
+            // The block belongs to its kind: the compiler reads it as scalars, the kind checks them.
+            let kind = reader.string(o, "kind")
+            var values: [String: String] = [:], locations: [String: SourceLocation] = [:]
+            var keyLocations: [String: SourceLocation] = [:]
+            for key in o.keys where key != "kind" {
+                guard let value = reader.string(o, key) else { continue }
+                values[key] = value.value
+                locations[key] = value.location
+                keyLocations[key] = reader.keyLocation(o, key)
             }
-            if let path = reader.string(o, "path") { config.onlineStore.path = path.value }
+            var settings = StoreSettings(kind: kind?.value ?? OnlineStoreConfig.defaultKind, values: values, locations: locations,
+                                         blockLocation: reader.location(of: node))
+            settings.keyLocations = keyLocations
+            if let storeKind = OnlineStoreKinds.kind(named: settings.kind) {
+                storeKind.validate(&settings)
+                for problem in settings.problems { reader.error(problem.location, problem.message) }
+            } else {
+                reader.error(kind?.location ?? reader.location(of: node), OnlineStoreKinds.unknownKindMessage(settings.kind))
+            }
+            config.onlineStore = OnlineStoreConfig(settings: settings)
         }
         if let node = reader.node(top, "registry") {
             if case .scalar = node, let path = reader.scalarString(node, describing: "'registry'") {

@@ -12,6 +12,9 @@ struct YAMLObject {
     /// For messages: "entity 'driver'", "feature view 'driver_stats'".
     let what: String
     fileprivate let entries: [String: (keyLocation: SourceLocation, value: Node)]
+
+    /// The keys present, sorted.
+    var keys: [String] { entries.keys.sorted() }
 }
 
 /// Reads Yams node trees into located values, collecting a diagnostic for every problem instead of stopping at the first.
@@ -92,6 +95,15 @@ struct YAMLReader {
             entries[key] = (keyLocation, value)
         }
         return YAMLObject(location: location(of: node), what: what, entries: entries)
+    }
+
+    /// The node as a mapping with any keys (a block whose keys its owner checks, like a store kind's settings).
+    mutating func openObject(_ node: Node, what: String) -> YAMLObject? {
+        var keys: [String] = []
+        if case .mapping(let mapping) = node {
+            for (key, _) in mapping { if case .scalar(let s) = key { keys.append(s.string) } }
+        }
+        return object(node, what: what, allowed: keys)
     }
 
     /// The raw node under `key`, or `nil` when absent or explicitly null.

@@ -45,21 +45,39 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     }
 }
 
-/// Which online store holds serving data.
+/// Which online store holds serving data: a kind (registered by the program, see ``OnlineStoreKinds``) and its
+/// settings, which the kind reads and checks itself.
+///
+/// ```yaml
+/// online_store: {kind: sqlite, path: data/online.db}     # the default
+/// ```
 public struct OnlineStoreConfig: Sendable, Hashable, Codable {
-    /// The kinds of online store.
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
-        /// An embedded SQLite file (the default).
-        case sqlite
+    /// The kind used when `feature_store.yaml` has no `online_store`: the embedded SQLite store.
+    public static let defaultKind = "sqlite"
+
+    /// The kind and its settings as written.
+    public var settings: StoreSettings
+
+    /// The kind's name.
+    public var kind: String { settings.kind }
+
+    /// A configuration of `kind` with `values` (settings as written in YAML).
+    public init(kind: String = OnlineStoreConfig.defaultKind, values: [String: String] = [:]) {
+        settings = StoreSettings(kind: kind, values: values)
     }
 
-    public var kind: Kind
-    /// The database file, relative to the repository.
-    public var path: String
+    init(settings: StoreSettings) {
+        self.settings = settings
+    }
 
-    public init(kind: Kind = .sqlite, path: String = "data/online.db") {
-        self.kind = kind
-        self.path = path
+    /// Coded flat: `{"kind": "sqlite", "path": "data/online.db"}` (what registries applied before kinds existed hold).
+    public init(from decoder: any Decoder) throws {
+        settings = try StoreSettings(from: decoder)
+        if settings.kind.isEmpty { settings.kind = Self.defaultKind }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try settings.encode(to: encoder)
     }
 }
 

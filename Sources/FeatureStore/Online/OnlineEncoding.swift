@@ -34,8 +34,11 @@ public enum OnlineValue: Sendable, Hashable, CustomStringConvertible {
 ///   (so byte order is numeric order), strings and bytes as a varint length and the bytes. The same key always
 ///   encodes to the same bytes, in any process, on any machine.
 /// - Feature row: for each feature of the view in order, a tag byte (0 null, else the value's kind) and the value.
-enum OnlineEncoding {
-    static func encodeKey(_ values: [OnlineValue]) throws(OnlineStoreError) -> [UInt8] {
+public enum OnlineEncoding {
+    /// The entity key of `values` (the join key values in the view's join key order) as stable bytes.
+    ///
+    /// - Throws: ``OnlineStoreError`` for a value that cannot be a key part (a float, a list).
+    public static func encodeKey(_ values: [OnlineValue]) throws(OnlineStoreError) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(values.count * 9)
         for v in values {
@@ -64,7 +67,8 @@ enum OnlineEncoding {
 
     private enum Tag: UInt8 { case null = 0, bool = 1, int = 2, float = 3, double = 4, string = 5, bytes = 6, timestamp = 7, list = 8 }
 
-    static func encodeRow(_ values: [OnlineValue]) -> [UInt8] {
+    /// A feature row (values in the view's feature order) in the store's compact binary encoding.
+    public static func encodeRow(_ values: [OnlineValue]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(values.count * 9)
         for v in values { encode(v, &out) }
@@ -90,7 +94,10 @@ enum OnlineEncoding {
     }
 
     /// Decodes `count` values; throws on bytes that are not a row of this encoding.
-    static func decodeRow(_ bytes: [UInt8], count: Int) throws(OnlineStoreError) -> [OnlineValue] {
+    /// The `count` values of a row written by ``encodeRow(_:)``.
+    ///
+    /// - Throws: ``OnlineStoreError`` naming what is wrong when the bytes are not such a row (truncated, corrupt).
+    public static func decodeRow(_ bytes: [UInt8], count: Int) throws(OnlineStoreError) -> [OnlineValue] {
         var pos = 0
         var out: [OnlineValue] = []
         out.reserveCapacity(count)

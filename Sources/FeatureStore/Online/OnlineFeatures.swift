@@ -52,10 +52,19 @@ extension FeatureStore {
     /// The online store named in the settings (opened once).
     public func onlineStore() throws(OnlineStoreError) -> any OnlineStore {
         try onlineHandle.get { () throws(OnlineStoreError) -> any OnlineStore in
-            switch config.onlineStore.kind {
-            case .sqlite: return try SQLiteOnlineStore(path: resolve(config.onlineStore.path).path)
-            }
+            let kind = try OnlineStoreKinds.resolve(config.onlineStore.settings)
+            var settings = config.onlineStore.settings
+            kind.validate(&settings)
+            if let problem = settings.problems.first { throw OnlineStoreError("online_store: \(problem)") }
+            return try kind.open(settings, repository: repository)
         }
+    }
+
+    /// Whether the online store exists yet: read-only tools (the catalog, `apply`'s clean-up) do not create one just
+    /// to find it empty. False when this program has no such store kind.
+    public var onlineStoreExists: Bool {
+        guard let kind = OnlineStoreKinds.kind(named: config.onlineStore.kind) else { return false }
+        return kind.exists(config.onlineStore.settings, repository: repository)
     }
 
     /// The names of the feature views a selection reads (for access checks), with the errors a lookup would give.

@@ -34,16 +34,31 @@ public struct OnlineReadRequest: Sendable {
 
 /// What a stored entity holds for a view.
 public struct StoredOnlineRow: Sendable, Hashable {
+    /// Microseconds since the epoch.
     public var eventTimestamp: Int64
+    /// Microseconds since the epoch (0 when the row had none).
     public var createdTimestamp: Int64
+    /// The feature values, in the view's feature order.
     public var values: [OnlineValue]
+
+    public init(eventTimestamp: Int64, createdTimestamp: Int64, values: [OnlineValue]) {
+        self.eventTimestamp = eventTimestamp
+        self.createdTimestamp = createdTimestamp
+        self.values = values
+    }
 }
 
 /// Per-view statistics of the online store.
 public struct OnlineViewStatistics: Sendable, Hashable, Codable {
+    /// Entities stored (exact for the embedded store; a store that can only estimate says so in its documentation).
     public var rows: Int
     /// The newest event time stored (microseconds), if any row is.
     public var newestEventTimestamp: Int64?
+
+    public init(rows: Int, newestEventTimestamp: Int64?) {
+        self.rows = rows
+        self.newestEventTimestamp = newestEventTimestamp
+    }
 }
 
 /// The key-value store that serves features: the latest row per entity and view.
@@ -73,16 +88,11 @@ extension OnlineStore {
 }
 
 extension FeatureView {
-    /// Identifies the shape of stored rows: join keys and features with their types. A change gives a new table,
-    /// so values are never decoded with another schema.
-    func schemaVersion(keys: [JoinKey]) -> String {
+    /// Identifies the shape of stored rows: join keys and features with their types (12 hex digits). Stores keep rows
+    /// of each schema version apart, so values are never decoded with another schema.
+    public func schemaVersion(keys: [JoinKey]) -> String {
         let text = keys.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",") + "|"
             + features.map { "\($0.name):\($0.type)" }.joined(separator: ",")
         return String(CanonicalSpec.hash(text).prefix(12))
-    }
-
-    /// The SQL table of the view's online rows: its (validated) name and schema version.
-    func onlineTableName(keys: [JoinKey]) -> String {
-        "fv_\(name)_\(schemaVersion(keys: keys))"
     }
 }

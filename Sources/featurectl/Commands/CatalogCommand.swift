@@ -103,7 +103,7 @@ struct CatalogCommand: ParsableCommand {
                     object.lastMaterialization = try registryStore.lastMaterialization(of: view.name).map {
                         ShownObject.Materialization(at: $0.at, report: $0.report)
                     }
-                    if view.online, FileManager.default.fileExists(atPath: store.resolve(store.config.onlineStore.path).path) {
+                    if view.online, store.onlineStoreExists {
                         object.online = try? store.onlineStore().statistics(of: view, keys: catalog.registry.joinKeys(of: view))
                     }
                 }

@@ -1,3 +1,4 @@
+import FeatureStore
 import Foundation
 import SQLite
 import Synchronization
@@ -224,5 +225,12 @@ public final class SQLiteOnlineStore: OnlineStore {
             readers.withLock { pool in pool.forEach { $0.forget() } }
         }
         return Array(Set(dropped.map(\.view))).sorted()
+    }
+}
+
+extension FeatureView {
+    /// The SQL table of the view's online rows: its (validated) name and schema version.
+    func onlineTableName(keys: [JoinKey]) -> String {
+        "fv_\(name)_\(schemaVersion(keys: keys))"
     }
 }

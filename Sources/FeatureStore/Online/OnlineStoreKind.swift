@@ -1,0 +1,62 @@
+import Foundation
+import Synchronization
+
+/// A kind of online store that `online_store: {kind: NAME, ...}` in `feature_store.yaml` can name.
+///
+/// Each store lives in a target of its own and brings its kind; programs register the kinds they link
+/// (``OnlineStoreKinds/register(_:)``) before they open a repository. The compiler hands the `online_store` block to
+/// its kind, which checks its own settings, so adding a store never edits the compiler.
+public protocol OnlineStoreKind: Sendable {
+    /// The name written after `kind:`.
+    var name: String { get }
+
+    /// Reads and checks the kind's settings; report each problem with ``StoreSettings/problem(_:_:)`` (it becomes a
+    /// `file:line:column` diagnostic). Called at compile time, and again before ``open(_:repository:)``.
+    func validate(_ settings: inout StoreSettings)
+
+    /// Opens the store the settings describe (already validated), for the repository at `repository`.
+    func open(_ settings: StoreSettings, repository: URL) throws(OnlineStoreError) -> any OnlineStore
+
+    /// Whether the store already exists, so that read-only tools (the catalog, `apply`'s clean-up) do not create one
+    /// just to find it empty. A networked store exists once reachable; an embedded one once its file does.
+    func exists(_ settings: StoreSettings, repository: URL) -> Bool
+}
+
+extension OnlineStoreKind {
+    public func exists(_ settings: StoreSettings, repository: URL) -> Bool { true }
+}
+
+/// The online store kinds this program links, by name. Executables register theirs at start-up; tests register the
+/// ones they use. Registering a kind again replaces it.
+public enum OnlineStoreKinds {
+    private static let kinds = Mutex<[String: any OnlineStoreKind]>([:])
+
+    /// Makes `kind` available to repositories opened from now on.
+    public static func register(_ kind: any OnlineStoreKind) {
+        kinds.withLock { $0[kind.name] = kind }
+    }
+
+    /// The kind called `name`, if registered.
+    public static func kind(named name: String) -> (any OnlineStoreKind)? {
+        kinds.withLock { $0[name] }
+    }
+
+    /// The names of the registered kinds, sorted.
+    public static var names: [String] {
+        kinds.withLock { $0.keys.sorted() }
+    }
+
+    /// The kind of `settings`, or an error naming the kinds this program has.
+    static func resolve(_ settings: StoreSettings) throws(OnlineStoreError) -> any OnlineStoreKind {
+        guard let kind = kind(named: settings.kind) else {
+            throw OnlineStoreError(unknownKindMessage(settings.kind))
+        }
+        return kind
+    }
+
+    static func unknownKindMessage(_ name: String) -> String {
+        let known = names
+        return "unknown online store kind '\(name)'\(Suggestion.hint(for: name, in: known)); kinds in this program: "
+            + (known.isEmpty ? "none (register one with OnlineStoreKinds.register)" : known.joined(separator: ", "))
+    }
+}

@@ -1,0 +1,102 @@
+import FeatureStore
+import Foundation
+import Synchronization
+
+/// An online store in memory, for tests that need a store but not a real one (and as the smallest example of a
+/// store kind: a type that keeps rows, a kind that reads its settings, one `register` call).
+///
+/// It keeps the latest row per view, schema version and entity key with the same event-time ordering as every store,
+/// and passes ``OnlineStoreConformance``. Its contents live as long as the process (one shared space per `name`).
+public final class InMemoryOnlineStore: OnlineStore {
+    private struct TableKey: Hashable { let view: String; let schema: String }
+    private let tables = Mutex<[TableKey: [[UInt8]: StoredOnlineRow]]>([:])
+
+    public init() {}
+
+    private static func table(_ view: FeatureView, _ keys: [JoinKey]) -> TableKey {
+        TableKey(view: view.name, schema: view.schemaVersion(keys: keys))
+    }
+
+    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> Int {
+        var encoded: [([UInt8], StoredOnlineRow)] = []
+        for (i, row) in rows.enumerated() {
+            guard row.key.count == keys.count, row.values.count == view.features.count else {
+                throw OnlineStoreError("row \(i) for view '\(view.name)' has \(row.key.count) key values and \(row.values.count) values; the view has \(keys.count) join keys and \(view.features.count) features")
+            }
+            encoded.append((try OnlineEncoding.encodeKey(row.key),
+                            StoredOnlineRow(eventTimestamp: row.eventTimestamp, createdTimestamp: row.createdTimestamp, values: row.values)))
+        }
+        let name = Self.table(view, keys)
+        return tables.withLock { tables in
+            var table = tables[name] ?? [:]
+            var changed = 0
+            for (key, row) in encoded {
+                if let current = table[key],
+                   (row.eventTimestamp, row.createdTimestamp) <= (current.eventTimestamp, current.createdTimestamp) { continue }
+                table[key] = row
+                changed += 1
+            }
+            tables[name] = table
+            return changed
+        }
+    }
+
+    public func read(_ requests: [OnlineReadRequest]) throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
+        var keys: [[[UInt8]]] = []
+        for request in requests { keys.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }) }
+        return tables.withLock { tables in
+            zip(requests, keys).map { request, keys in
+                let table = tables[Self.table(request.view, request.joinKeys)]
+                return keys.map { table?[$0] }
+            }
+        }
+    }
+
+    public func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) {
+        tables.withLock { $0[Self.table(view, keys)] = [:] }
+    }
+
+    public func statistics(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> OnlineViewStatistics {
+        tables.withLock { tables in
+            let table = tables[Self.table(view, keys)] ?? [:]
+            return OnlineViewStatistics(rows: table.count, newestEventTimestamp: table.values.map(\.eventTimestamp).max())
+        }
+    }
+
+    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String] {
+        let keep = Set(views.map { Self.table($0.0, $0.1) })
+        return tables.withLock { tables in
+            let stale = tables.keys.filter { !keep.contains($0) }
+            for key in stale { tables[key] = nil }
+            return Array(Set(stale.map(\.view))).sorted()
+        }
+    }
+}
+
+/// `online_store: {kind: memory, name: NAME}`: an ``InMemoryOnlineStore``; repositories naming the same `name` share
+/// one store for the life of the process.
+public struct InMemoryOnlineStoreKind: OnlineStoreKind {
+    public let name = "memory"
+    private static let stores = Mutex<[String: InMemoryOnlineStore]>([:])
+
+    public init() {}
+
+    /// Registers the kind with ``OnlineStoreKinds``.
+    public static func register() {
+        OnlineStoreKinds.register(InMemoryOnlineStoreKind())
+    }
+
+    public func validate(_ settings: inout StoreSettings) {
+        settings.rejectUnknown(allowing: ["name"])
+    }
+
+    public func open(_ settings: StoreSettings, repository: URL) throws(OnlineStoreError) -> any OnlineStore {
+        let name = settings.values["name"] ?? repository.path
+        return Self.stores.withLock { stores in
+            if let store = stores[name] { return store }
+            let store = InMemoryOnlineStore()
+            stores[name] = store
+            return store
+        }
+    }
+}
