@@ -170,6 +170,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], path: "bench/ServingBench"),
         // Stream ingestion rate and freshness on the mock cluster (bench/ingest.sh).
         .executableTarget(name: "IngestBench", dependencies: [
@@ -179,7 +180,7 @@ let package = Package(
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "Parquet", "Columnar"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "Parquet", "Codecs", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [
             "FeatureServing", "FeatureServingAPI", "FeatureStore", "SQLiteOnlineStore", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -193,3 +194,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Habits of the best Swift packages, for every target of ours: existentials spelled `any`, and members visible only
+// from modules a file imports itself.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+    ]
+}

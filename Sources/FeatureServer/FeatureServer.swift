@@ -3,12 +3,14 @@ import Columnar
 import FeatureServing
 import FeatureStore
 import Foundation
+import Kafka
 import Logging
 import Metrics
 import Prometheus
 import SQLiteOnlineStore
 import ServiceLifecycle
 import StreamIngestion
+import UnixSignals
 
 /// The serving process: gRPC and HTTP/JSON lookups and pushes over the repository's online store.
 @main

@@ -3,6 +3,9 @@ import FeatureServingAPI
 import FeatureStore
 import Foundation
 import GRPCCore
+import GRPCNIOTransportCore
+import GRPCNIOTransportHTTP2Posix
+import SwiftProtobuf
 import Testing
 
 @Suite("Bearer-token auth", .serialized, .timeLimit(.minutes(5)))

@@ -4,6 +4,8 @@ import FeatureStore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import ServiceLifecycle
+import SwiftProtobuf
 import Testing
 
 @Suite("FeatureServer over gRPC", .serialized, .timeLimit(.minutes(5)))

@@ -2,6 +2,8 @@ import FeatureServing
 import FeatureServingAPI
 import FeatureStore
 import Foundation
+import ServiceLifecycle
+import SwiftProtobuf
 import Testing
 
 @Suite("FeatureServer over HTTP/JSON", .serialized, .timeLimit(.minutes(5)))

@@ -7,6 +7,7 @@ import GRPCNIOTransportHTTP2
 import Logging
 import Prometheus
 import ServiceLifecycle
+import SwiftProtobuf
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking

@@ -1,3 +1,4 @@
+import Codecs
 import Columnar
 import Foundation
 import Parquet

@@ -3,6 +3,7 @@ import FeatureServingAPI
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import SwiftProtobuf
 import Synchronization
 
 /// A load generator for FeatureServer: N concurrent callers issue GetOnlineFeatures for a bounded time over a few

@@ -1,5 +1,6 @@
 import FeatureServingAPI
 import GRPCCore
+import SwiftProtobuf
 
 /// The standard `grpc.health.v1.Health` service: SERVING while the server runs, NOT_SERVING once it shuts down.
 /// Known service names: "" (the whole server) and `featurestore.v1.FeatureServing`.

@@ -1,6 +1,7 @@
 import FeatureServingAPI
 import FeatureStore
 import GRPCCore
+import SwiftProtobuf
 
 extension ServingError {
     /// The gRPC status of the error.

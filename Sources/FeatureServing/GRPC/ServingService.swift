@@ -1,6 +1,7 @@
 import FeatureServingAPI
 import FeatureStore
 import GRPCCore
+import SwiftProtobuf
 
 /// The `featurestore.v1.FeatureServing` gRPC service: protobuf in and out around the shared ``ServingCore``.
 public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {

@@ -153,7 +153,7 @@ public struct DataSource: Definition {
         case fieldMapping = "field_mapping", description, owner, tags
     }
 
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
         switch try c.decode(String.self, forKey: .kind) {
@@ -173,7 +173,7 @@ public struct DataSource: Definition {
         location = nil
     }
 
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(name, forKey: .name)
         try c.encode(kind.name, forKey: .kind)
@@ -280,7 +280,7 @@ public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvert
 
     public var description: String { feature.map { "\(view):\($0)" } ?? view }
 
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let ref = FeatureReference(parsing: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad reference '\(text)'"))
@@ -288,7 +288,7 @@ public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvert
         self = ref
     }
 
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)
     }

@@ -64,7 +64,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
 }
 
 extension TimeSpan: Codable {
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let span = TimeSpan(parsing: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad duration '\(text)'"))
@@ -72,7 +72,7 @@ extension TimeSpan: Codable {
         self = span
     }
 
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

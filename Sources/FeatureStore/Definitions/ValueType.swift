@@ -60,7 +60,7 @@ public enum ValueType: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ValueType: Codable {
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let parsed = ValueType(parsing: text) else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown type '\(text)'"))
@@ -68,7 +68,7 @@ extension ValueType: Codable {
         self = parsed
     }
 
-    public func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

@@ -78,7 +78,7 @@ enum CanonicalSpec {
 enum CanonicalJSON: Decodable, Equatable {
     case null, bool(Bool), number(Double), string(String), array([CanonicalJSON]), object([String: CanonicalJSON])
 
-    init(from decoder: Decoder) throws {
+    init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }

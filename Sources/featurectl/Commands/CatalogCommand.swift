@@ -157,7 +157,7 @@ struct ShownObject: Encodable {
         case kind, name, version, changedAt = "changed_at", definition, history, online, lastMaterialization = "last_materialization"
     }
 
-    func encode(to encoder: Encoder) throws {
+    func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(entry.kind, forKey: .kind)
         try c.encode(entry.name, forKey: .name)
@@ -173,7 +173,7 @@ struct ShownObject: Encodable {
 struct AnyEncodable: Encodable {
     let value: any Encodable
     init(_ value: any Encodable) { self.value = value }
-    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
 }
 
 /// Short descriptions of objects for tables.
