@@ -147,6 +147,8 @@ let package = Package(
             name: "FeatureServer",
             dependencies: [
                 "SQLiteOnlineStore",
+                "Kafka",
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "FeatureServing",
                 "StreamIngestion",
                 "FeatureStore",
@@ -185,6 +187,8 @@ let package = Package(
             "FeatureServing", "FeatureServingAPI", "FeatureStore", "SQLiteOnlineStore", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
