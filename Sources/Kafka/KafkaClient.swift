@@ -44,6 +44,17 @@ public struct KafkaMessage: Sendable {
     /// The message's headers, in order.
     public var headers: [(name: String, value: [UInt8])] = []
 
+    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]? = nil, value: [UInt8], timestampMillis: Int64? = nil,
+                headers: [(name: String, value: [UInt8])] = []) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.timestampMillis = timestampMillis
+        self.headers = headers
+    }
+
     /// The last header named `name`, as text.
     public func header(_ name: String) -> String? {
         headers.last { $0.name == name }.map { String(decoding: $0.value, as: UTF8.self) }

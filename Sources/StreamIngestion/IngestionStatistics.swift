@@ -1,0 +1,35 @@
+import Kafka
+import Synchronization
+
+/// Counts of what ingestion did, shared with whoever reports it (logs, metrics, tests).
+public final class IngestionStatistics: Sendable {
+    public struct Snapshot: Sendable {
+        public var messages = 0
+        public var rowsReceived: [String: Int] = [:]
+        public var rowsWritten: [String: Int] = [:]
+        public var bad: [BadMessageReason: Int] = [:]
+        public var deadLettered = 0
+        /// Committed next offset per partition.
+        public var committed: [TopicPartition: Int64] = [:]
+        /// Consumed (written online) next offset per partition.
+        public var consumed: [TopicPartition: Int64] = [:]
+        /// Events appended to the offline copy, per batch source, and the files written.
+        public var offlineRows: [String: Int] = [:]
+        public var offlineFiles = 0
+        /// Failed offline writes (retried with the offsets uncommitted).
+        public var offlineRetries = 0
+        /// Consumer lag per partition, as last measured by `run` (every 5 s).
+        public var lag: [TopicPartition: Int64] = [:]
+        /// Newest event time written online per view (microseconds).
+        public var newestEvent: [String: Int64] = [:]
+        /// Freshness samples (time written online - event time, microseconds) of the last batches, per view.
+        public var freshness: [String: [Int64]] = [:]
+        public var batches = 0
+        public var writeRetries = 0
+    }
+
+    private let state = Mutex(Snapshot())
+    public init() {}
+    public var snapshot: Snapshot { state.withLock { $0 } }
+    func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
+}

@@ -1,0 +1,57 @@
+import FeatureStore
+import Foundation
+import Kafka
+import StreamIngestion
+import Testing
+
+/// The ingestion logic without a broker: an ``InMemoryStreamConsumer`` feeds the same ``StreamIngestor``.
+@Suite("Stream ingestion logic on an in-memory consumer", .serialized, .timeLimit(.minutes(2)))
+struct InMemoryIngestionTests {
+    /// The stream fixture's repository without its mock cluster: kafka settings that are never dialled.
+    static func repository() throws -> (URL, FeatureStore) {
+        _ = registeredKinds
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("in-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "project: streaming\nkafka: {bootstrap_servers: 'unused:1', offline_roll_interval: 0}\n"
+            .write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        try StreamFixture.definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        return (dir, try FeatureStore(repository: dir))
+    }
+
+    @Test("events reach lookups, a bad message is counted and skipped, and offsets are committed after the write")
+    func eventsBadMessagesAndOffsets() throws {
+        let (dir, store) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 2)
+        for i in 0..<10 {
+            consumer.append(topic: StreamFixture.topic, partition: Int32(i % 2), value: Array(event(Int64(i % 3), trips: i, ts: "2025-01-01T00:0\(i):00Z").utf8))
+        }
+        consumer.append(topic: StreamFixture.topic, partition: 1, value: Array(#"{"driver_id": "x", "ts": "2025-01-01T00:00:00Z"}"#.utf8))
+        let ingestor = try StreamIngestor(store: store, consumer: consumer)
+        let report = ingestor.runOnce()
+        #expect(report.messages == 11 && report.bad == 1)
+        let online = try store.getOnlineFeatures(entities: ["driver_id": [.int(0), .int(1), .int(2)]],
+                                                 features: .references([FeatureReference(view: "activity", feature: "trips_last_hour")]))
+        #expect(online.columns[0].values == [.int(9), .int(7), .int(8)], "each driver's newest event")
+        #expect(ingestor.statistics.snapshot.bad.values.reduce(0, +) == 1)
+        #expect(try consumer.committed([TopicPartition(StreamFixture.topic, 0), TopicPartition(StreamFixture.topic, 1)], timeout: .seconds(1))
+                == [TopicPartition(StreamFixture.topic, 0): 5, TopicPartition(StreamFixture.topic, 1): 6], "every offset, the bad message's too")
+        #expect(ingestor.statistics.snapshot.offlineRows["activity_batch"] == 10, "the good events are in the offline copy")
+    }
+
+    @Test("a restart resumes from the committed offsets: only events after them are read again")
+    func restartResumesFromCommitted() throws {
+        let (dir, store) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic])
+        for i in 0..<4 { consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: i, ts: "2025-01-01T00:0\(i):00Z").utf8)) }
+        let first = try StreamIngestor(store: store, consumer: consumer)
+        #expect(first.runOnce().messages == 4)
+        for i in 4..<6 { consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: i, ts: "2025-01-01T00:0\(i):00Z").utf8)) }
+        consumer.restartFromCommitted()
+        let second = try StreamIngestor(store: store, consumer: consumer)
+        #expect(second.runOnce().messages == 2, "the four committed events are not read again")
+        #expect(try store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "activity")]))
+                .columns[0].values == [.int(5)])
+    }
+}
