@@ -84,7 +84,12 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let hasStreams = repository.store.registry.sources.contains { if case .kafka = $0.kind { return true } else { return false } }
         if ingest, hasStreams, repository.store.config.kafka != nil {
             do {
-                ingestion = IngestionService(ingestor: try StreamIngestor(store: repository.store, metrics: factory, logger: logger), logger: logger)
+                // The ingester follows the server's reloads: after `apply` it ingests with the new definitions.
+                let ingestor = try StreamIngestor(store: repository.store, metrics: factory, definitions: { [repository] in
+                    let snapshot = repository.snapshot
+                    return (snapshot.version, snapshot.store)
+                }, logger: logger)
+                ingestion = IngestionService(ingestor: ingestor, logger: logger)
             } catch {
                 FileHandle.standardError.write(Data("error: stream ingestion: \(error)\n".utf8))
                 throw ExitCode(1)

@@ -15,13 +15,29 @@ public struct FeatureStore: Sendable {
     public let repository: URL
     /// The compiled, validated definitions.
     public let registry: Registry
-    /// The online store, opened on first use.
-    let onlineHandle = OnlineStoreHandle()
+    /// The online store, opened on first use (shared with the store this one was reloaded from, see below).
+    let onlineHandle: OnlineStoreHandle
 
     /// Compiles the repository's definitions; throws ``CompileError`` listing every problem.
-    public init(repository: URL) throws(CompileError) {
+    ///
+    /// - Parameters:
+    ///   - repository: the repository folder.
+    ///   - previous: the definitions this compile replaces (a server reloading after `apply`). When its online store
+    ///     settings are the same, the new definitions use the same open store (connections, pools) instead of opening
+    ///     another: the store outlives reloads, and everyone holding either snapshot writes through one store.
+    public init(repository: URL, reloading previous: FeatureStore? = nil) throws(CompileError) {
         self.repository = repository.standardizedFileURL
         self.registry = try DefinitionCompiler.compile(repository: self.repository)
+        if let previous, previous.repository == self.repository, previous.config.onlineStore == registry.config.onlineStore {
+            onlineHandle = previous.onlineHandle
+        } else {
+            onlineHandle = OnlineStoreHandle()
+        }
+    }
+
+    /// Whether this store and `other` write through the same open online store (see ``init(repository:reloading:)``).
+    public func sharesOnlineStore(with other: FeatureStore) -> Bool {
+        onlineHandle === other.onlineHandle
     }
 
     /// The settings of the repository.

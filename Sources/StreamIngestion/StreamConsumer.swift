@@ -7,6 +7,8 @@ import Synchronization
 /// ``InMemoryStreamConsumer`` holds events in memory, so the ingestion logic (mapping, bad messages, ordering, offsets,
 /// the offline copy) is tested without a broker, while the Kafka tests exercise the protocol itself.
 public protocol StreamConsumer: AnyObject, Sendable {
+    /// Reads these topics (replacing the previous subscription).
+    func subscribe(_ topics: [String]) throws(KafkaError)
     /// Up to `max` messages, waiting at most `timeout` for the first; errors the client reported meanwhile.
     func poll(max: Int, timeout: Duration) -> (messages: [KafkaMessage], errors: [KafkaError])
     /// Records the next offset to consume per partition (the events before it are held for good).
@@ -62,6 +64,14 @@ public final class InMemoryStreamConsumer: StreamConsumer {
             var messages = s.partitions[tp] ?? []
             messages.append(KafkaMessage(topic: topic, partition: partition, offset: Int64(messages.count), key: key, value: value))
             s.partitions[tp] = messages
+        }
+    }
+
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        state.withLock { s in
+            for topic in topics where !s.partitions.keys.contains(where: { $0.topic == topic }) {
+                s.partitions[TopicPartition(topic, 0)] = []
+            }
         }
     }
 

@@ -23,13 +23,25 @@ import Synchronization
 /// rows). A message that cannot be ingested is counted by reason, logged with topic/partition/offset, sent to the dead-letter topic when one is configured (with
 /// `x-featurestore-error` and `x-featurestore-reason` headers), and skipped: it never blocks its partition.
 public final class StreamIngestor: @unchecked Sendable {
-    public let store: FeatureStore
+    /// The definitions being ingested with, and the plan made from them (read by other threads: the catalog).
+    private struct Current {
+        var store: FeatureStore
+        var plan: IngestionPlan
+        var version: Int
+    }
+    private let current: Mutex<Current>
+    /// Where newer definitions come from (a server's reloads); nil: the ones given at start, for good.
+    private let definitions: (@Sendable () -> (version: Int, store: FeatureStore))?
+    /// The views asked for (nil: every stream view), kept to plan again with new definitions.
+    private let viewNames: [String]?
+
+    /// The definitions ingested with now.
+    public var store: FeatureStore { current.withLock { $0.store } }
     public let statistics = IngestionStatistics()
     /// The topics consumed.
-    public var topics: [String] { plan.topics }
+    public var topics: [String] { current.withLock { $0.plan.topics } }
     /// The topic of each view fed.
-    public var topicOfView: [String: String] { plan.topicOfView }
-    private let plan: IngestionPlan
+    public var topicOfView: [String: String] { current.withLock { $0.plan.topicOfView } }
     private let consumer: any StreamConsumer
     /// With `bootstrap_servers: embedded`: librdkafka's mock cluster, in this process, holding the topics.
     public let embeddedCluster: KafkaMockCluster?
@@ -39,7 +51,7 @@ public final class StreamIngestor: @unchecked Sendable {
     private let batchSize: Int
     private let pollTimeout: Duration
     private let metrics: IngestionMetrics?
-    private let offline: OfflineEventLog
+    private var offline: OfflineEventLog
     /// Next offsets consumed and written online but not yet committed (waiting for the offline roll).
     private var pending: [TopicPartition: Int64] = [:]
     // Used only by the thread that runs the ingestor.
@@ -53,8 +65,12 @@ public final class StreamIngestor: @unchecked Sendable {
     ///   - views: the views to feed (names); nil: every online view with a Kafka source.
     ///   - bootstrapServers: overrides `kafka.bootstrap_servers` (tests, the embedded mock).
     ///   - metrics: where to record ingestion metrics (FeatureServer's Prometheus registry); none when nil.
+    ///   - definitions: the current definitions and their version, asked before each batch (a server passes its
+    ///     reloads): when the version changes, the ingester writes its buffered events, then plans and maps with the new
+    ///     definitions (new features, new views, new topics). Nil: `store`'s definitions for good.
     public convenience init(store: FeatureStore, views: [String]? = nil, bootstrapServers: String? = nil, batchSize: Int = 5_000,
                             pollTimeout: Duration = .milliseconds(100), metrics: (any MetricsFactory)? = nil,
+                            definitions: (@Sendable () -> (version: Int, store: FeatureStore))? = nil,
                             logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
         guard let kafka = store.config.kafka else {
             throw IngestionError("feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
@@ -62,9 +78,9 @@ public final class StreamIngestor: @unchecked Sendable {
         let plan = try IngestionPlan(store: store, views: views)
         let connection = try KafkaIngestionConnection(kafka: kafka, project: store.config.project, topics: plan.topics,
                                                       bootstrapServers: bootstrapServers, logger: logger)
-        try self.init(store: store, plan: plan, consumer: connection.consumer, deadLetters: connection.deadLetters,
+        try self.init(store: store, views: views, plan: plan, consumer: connection.consumer, deadLetters: connection.deadLetters,
                       deadLetterTopic: kafka.deadLetterTopic, embeddedCluster: connection.embeddedCluster, batchSize: batchSize,
-                      pollTimeout: pollTimeout, metrics: metrics, logger: logger)
+                      pollTimeout: pollTimeout, metrics: metrics, definitions: definitions, logger: logger)
     }
 
     /// An ingester reading any ``StreamConsumer`` (an ``InMemoryStreamConsumer`` in tests), already subscribed to the
@@ -75,17 +91,20 @@ public final class StreamIngestor: @unchecked Sendable {
     ///   - deadLetters: where bad messages go, with `deadLetterTopic`; nil: they are counted and logged only.
     public convenience init(store: FeatureStore, views: [String]? = nil, consumer: any StreamConsumer,
                             deadLetters: (any DeadLetterSink)? = nil, deadLetterTopic: String? = nil, batchSize: Int = 5_000,
-                            metrics: (any MetricsFactory)? = nil, logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
-        try self.init(store: store, plan: IngestionPlan(store: store, views: views), consumer: consumer, deadLetters: deadLetters,
-                      deadLetterTopic: deadLetterTopic, embeddedCluster: nil, batchSize: batchSize, pollTimeout: .zero,
-                      metrics: metrics, logger: logger)
+                            metrics: (any MetricsFactory)? = nil, definitions: (@Sendable () -> (version: Int, store: FeatureStore))? = nil,
+                            logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
+        try self.init(store: store, views: views, plan: IngestionPlan(store: store, views: views), consumer: consumer,
+                      deadLetters: deadLetters, deadLetterTopic: deadLetterTopic, embeddedCluster: nil, batchSize: batchSize,
+                      pollTimeout: .zero, metrics: metrics, definitions: definitions, logger: logger)
     }
 
-    private init(store: FeatureStore, plan: IngestionPlan, consumer: any StreamConsumer, deadLetters: (any DeadLetterSink)?,
+    private init(store: FeatureStore, views: [String]?, plan: IngestionPlan, consumer: any StreamConsumer, deadLetters: (any DeadLetterSink)?,
                  deadLetterTopic: String?, embeddedCluster: KafkaMockCluster?, batchSize: Int, pollTimeout: Duration,
-                 metrics: (any MetricsFactory)?, logger: Logger) throws(IngestionError) {
-        self.store = store
-        self.plan = plan
+                 metrics: (any MetricsFactory)?, definitions: (@Sendable () -> (version: Int, store: FeatureStore))?,
+                 logger: Logger) throws(IngestionError) {
+        current = Mutex(Current(store: store, plan: plan, version: definitions?().version ?? 0))
+        self.definitions = definitions
+        self.viewNames = views
         self.consumer = consumer
         self.deadLetters = deadLetterTopic == nil ? nil : deadLetters
         self.deadLetterTopic = deadLetters == nil ? nil : deadLetterTopic
@@ -94,9 +113,38 @@ public final class StreamIngestor: @unchecked Sendable {
         self.pollTimeout = pollTimeout
         self.metrics = metrics.map(IngestionMetrics.init)
         self.logger = logger
+        offline = try Self.offlineLog(store: store, plan: plan)
+    }
+
+    private static func offlineLog(store: FeatureStore, plan: IngestionPlan) throws(IngestionError) -> OfflineEventLog {
         let kafka = store.config.kafka ?? KafkaConfig(bootstrapServers: "")
-        offline = try OfflineEventLog(store: store, routes: plan.routes.mapValues(\.mappers),
-                                      rollInterval: kafka.offlineRollInterval, rollBytes: kafka.offlineRollBytes)
+        return try OfflineEventLog(store: store, routes: plan.routes.mapValues(\.mappers),
+                                   rollInterval: kafka.offlineRollInterval, rollBytes: kafka.offlineRollBytes)
+    }
+
+    /// Takes up definitions applied since the last batch: writes the events buffered with the old ones (and commits
+    /// them), then plans, maps and writes offline with the new ones, subscribing to new topics. Definitions that cannot
+    /// be ingested (a view removed, a batch source gone) are logged and the previous ones kept.
+    private func adoptNewDefinitions(shouldContinue: () -> Bool) {
+        guard let definitions else { return }
+        let (version, fresh) = definitions()
+        let (known, oldTopics) = current.withLock { ($0.version, $0.plan.topics) }
+        guard version != known else { return }
+        do throws(IngestionError) {
+            let plan = try IngestionPlan(store: fresh, views: viewNames)
+            settle(force: true, shouldContinue: shouldContinue)
+            guard offline.isEmpty else { return }  // the offline write failed: try again before the next batch
+            let log = try Self.offlineLog(store: fresh, plan: plan)
+            if plan.topics != oldTopics {
+                do { try consumer.subscribe(plan.topics) } catch { throw IngestionError("kafka: \(error.message)") }
+            }
+            offline = log
+            current.withLock { $0 = Current(store: fresh, plan: plan, version: version) }
+            logger.info("ingesting with newly applied definitions", metadata: ["version": "\(version)", "topics": "\(plan.topics.joined(separator: ","))"])
+        } catch {
+            current.withLock { $0.version = version }
+            logger.error("the applied definitions cannot be ingested; still ingesting with the previous ones", metadata: ["error": "\(error)"])
+        }
     }
 
     /// How long to wait before retry `attempt` of a failed write: 0.2 s doubling to 5 s.
@@ -118,6 +166,8 @@ public final class StreamIngestor: @unchecked Sendable {
     /// Only returns before committing when `shouldContinue` turns false while a write is being retried.
     @discardableResult
     public func runOnce(shouldContinue: () -> Bool = { true }) -> BatchReport {
+        adoptNewDefinitions(shouldContinue: shouldContinue)
+        let (plan, store) = current.withLock { ($0.plan, $0.store) }
         let (messages, errors) = consumer.poll(max: batchSize, timeout: pollTimeout)
         if let first = errors.first, ContinuousClock.now - lastLoggedConsumerError > .seconds(10) {
             lastLoggedConsumerError = .now
@@ -262,7 +312,8 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// Runs batches until `shouldContinue` returns false (checked between batches, at least every poll timeout).
     public func run(while shouldContinue: () -> Bool) {
-        logger.info("ingesting", metadata: ["topics": "\(topics.joined(separator: ","))", "views": "\(plan.routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
+        let plan = current.withLock { $0.plan }
+        logger.info("ingesting", metadata: ["topics": "\(plan.topics.joined(separator: ","))", "views": "\(plan.routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
         while shouldContinue() {
             runOnce(shouldContinue: shouldContinue)
             if ContinuousClock.now - lastLagUpdate >= .seconds(5) {

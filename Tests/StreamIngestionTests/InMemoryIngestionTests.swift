@@ -2,6 +2,7 @@ import FeatureStore
 import Foundation
 import Kafka
 import StreamIngestion
+import Synchronization
 import Testing
 
 /// The ingestion logic without a broker: an ``InMemoryStreamConsumer`` feeds the same ``StreamIngestor``.
@@ -53,5 +54,46 @@ struct InMemoryIngestionTests {
         #expect(second.runOnce().messages == 2, "the four committed events are not read again")
         #expect(try store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "activity")]))
                 .columns[0].values == [.int(5)])
+    }
+
+    @Test("newly applied definitions are taken up between batches: a view added on the stream is ingested from then on")
+    func adoptsNewDefinitions() throws {
+        let (dir, before) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let served = Mutex((version: 0, store: before))
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic])
+        let ingestor = try StreamIngestor(store: before, consumer: consumer, definitions: { served.withLock { $0 } })
+        consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: 1, ts: "2025-01-01T00:00:00Z", speed: 2.5).utf8))
+        ingestor.runOnce()
+
+        // Applied: a second view reads the stream; the server's snapshot moves on, sharing the open store.
+        try (StreamFixture.definitions + "  - {name: speeds, entities: [driver], source: activity_stream, ttl: 0, features: [{name: speed, type: float64}]}\n")
+            .write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        let after = try FeatureStore(repository: dir, reloading: before)
+        #expect(after.sharesOnlineStore(with: before), "the open store survives the reload")
+        served.withLock { $0 = (1, after) }
+        consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: 2, ts: "2025-01-01T00:01:00Z", speed: 3.5).utf8))
+        ingestor.runOnce()
+        #expect(ingestor.topicOfView["speeds"] == StreamFixture.topic)
+        let online = try after.getOnlineFeatures(entities: ["driver_id": [.int(1)]],
+                                                 features: .references([FeatureReference(view: "speeds"), FeatureReference(view: "activity", feature: "trips_last_hour")]))
+        #expect(online.columns.map(\.values) == [[.double(3.5)], [.int(2)]], "the new view is fed from the batch after the apply")
+    }
+
+    @Test("definitions that cannot be ingested are logged and the previous ones kept")
+    func keepsDefinitionsThatWork() throws {
+        let (dir, before) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let served = Mutex((version: 0, store: before))
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic])
+        let ingestor = try StreamIngestor(store: before, views: ["activity"], consumer: consumer, definitions: { served.withLock { $0 } })
+        // The view the ingester was asked for is gone from the new definitions.
+        try StreamFixture.definitions.replacingOccurrences(of: "name: activity\n", with: "name: activity_renamed\n")
+            .write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        let renamed = try FeatureStore(repository: dir, reloading: before)
+        served.withLock { $0 = (1, renamed) }
+        consumer.append(topic: StreamFixture.topic, value: Array(event(4, trips: 7, ts: "2025-01-01T00:00:00Z").utf8))
+        #expect(ingestor.runOnce().written == 1, "still ingesting with the previous definitions")
+        #expect(ingestor.store.registry.featureView(named: "activity") != nil)
     }
 }

@@ -5,15 +5,20 @@ import Synchronization
 
 /// The repository being served. After `featurectl apply` (the registry's apply time changes) the definitions are
 /// compiled again and swapped in: no restart needed. A reload that fails keeps serving the previous definitions.
+/// The open online store survives reloads (unless `online_store` itself changed), and an ingester running in the same
+/// process reads the current snapshot too (``StreamIngestor``'s `definitions`).
 public final class ServedRepository: Sendable {
     /// The compiled definitions served at one moment, with what lookups derive from them.
     public struct Snapshot: Sendable {
         public let store: FeatureStore
+        /// Counts the loads: 0 at start, one more at each reload (an ingester compares it to notice new definitions).
+        public let version: Int
         /// The declared type of every join key, by name (the compiler keeps one type per name).
         public let joinKeyTypes: [String: ScalarType]
 
-        init(_ store: FeatureStore) {
+        init(_ store: FeatureStore, version: Int) {
             self.store = store
+            self.version = version
             var types: [String: ScalarType] = [:]
             for entity in store.registry.entities {
                 for key in entity.joinKeys { types[key.name] = key.type }
@@ -30,7 +35,7 @@ public final class ServedRepository: Sendable {
         self.url = url
         self.logger = logger
         let store = try FeatureStore(repository: url)
-        state = Mutex((Snapshot(store), Self.appliedAt(store)))
+        state = Mutex((Snapshot(store, version: 0), Self.appliedAt(store)))
     }
 
     /// The definitions being served now.
@@ -47,12 +52,13 @@ public final class ServedRepository: Sendable {
     /// Reloads when the registry was applied since the last load; returns whether it did.
     @discardableResult
     public func reloadIfApplied() -> Bool {
-        let current = store
-        let applied = Self.appliedAt(current)
+        let current = snapshot
+        let applied = Self.appliedAt(current.store)
         guard applied != nil, applied != state.withLock({ $0.appliedAt }) else { return false }
         do {
-            let fresh = try FeatureStore(repository: url)
-            state.withLock { $0 = (Snapshot(fresh), applied) }
+            // The open online store carries over when its settings did not change.
+            let fresh = try FeatureStore(repository: url, reloading: current.store)
+            state.withLock { $0 = (Snapshot(fresh, version: current.version + 1), applied) }
             logger.info("reloaded the repository after apply", metadata: ["views": "\(fresh.registry.featureViews.count)"])
             return true
         } catch {
