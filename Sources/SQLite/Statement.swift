@@ -50,7 +50,14 @@ public final class Statement {
         case .null: rc = sqlite3_bind_null(handle, index)
         case .integer(let v): rc = sqlite3_bind_int64(handle, index, v)
         case .real(let v): rc = sqlite3_bind_double(handle, index, v)
-        case .text(let v): rc = sqlite3_bind_text(handle, index, v, -1, transient)
+        case .text(let v):
+            // With its byte length: text holding a NUL character is bound whole, not cut at the NUL.
+            var text = v
+            rc = text.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { chars in
+                    sqlite3_bind_text(handle, index, chars.baseAddress ?? UnsafePointer(bitPattern: 1), Int32(chars.count), transient)
+                }
+            }
         case .blob(let v):
             rc = v.withUnsafeBytes { raw in
                 sqlite3_bind_blob(handle, index, raw.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(raw.count), transient)
@@ -109,9 +116,11 @@ public final class Statement {
     public func double(at index: Int32) -> Double { sqlite3_column_double(handle, index) }
     public func isNull(at index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 
+    /// Column `index` as text (all of its bytes: a NUL character does not end it); nil for NULL.
     public func text(at index: Int32) -> String? {
         guard let ptr = sqlite3_column_text(handle, index) else { return nil }
-        return String(cString: ptr)
+        let count = Int(sqlite3_column_bytes(handle, index))
+        return String(decoding: UnsafeRawBufferPointer(start: ptr, count: count), as: UTF8.self)
     }
 
     public func blob(at index: Int32) -> [UInt8] {
