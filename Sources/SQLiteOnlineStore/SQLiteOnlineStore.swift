@@ -53,7 +53,7 @@ public final class SQLiteOnlineStore: OnlineStore {
             writer = Mutex(PooledConnection(w))
             self.readers = Mutex([])
         } catch {
-            throw OnlineStoreError("cannot open the online store \(path): \(error)")
+            throw OnlineStoreError(.unavailable, "cannot open the online store \(path): \(error)", cause: error)
         }
     }
 
@@ -69,7 +69,7 @@ public final class SQLiteOnlineStore: OnlineStore {
                 pooled = PooledConnection(c)
             }
         } catch {
-            throw OnlineStoreError("cannot open a reader on \(path): \(error)")
+            throw OnlineStoreError(.unavailable, "cannot open a reader on \(path): \(error)", cause: error)
         }
         defer {
             readers.withLock { pool in if pool.count < readerCount { pool.append(pooled) } }
@@ -78,8 +78,10 @@ public final class SQLiteOnlineStore: OnlineStore {
             return try body(pooled)
         } catch let e as OnlineStoreError {
             throw e
+        } catch let e as SQLiteError {
+            throw OnlineStoreError(.failed, "\(e)", cause: e)
         } catch {
-            throw OnlineStoreError("\(error)")
+            throw OnlineStoreError(.failed, "\(error)")
         }
     }
 
@@ -88,8 +90,10 @@ public final class SQLiteOnlineStore: OnlineStore {
             return try writer.withLock { try body($0) }
         } catch let e as OnlineStoreError {
             throw e
+        } catch let e as SQLiteError {
+            throw OnlineStoreError(.failed, "\(e)", cause: e)
         } catch {
-            throw OnlineStoreError("\(error)")
+            throw OnlineStoreError(.failed, "\(error)")
         }
     }
 

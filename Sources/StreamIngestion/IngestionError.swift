@@ -1,6 +1,15 @@
 /// The ingestion cannot start (no Kafka settings, no stream views, an unknown view, a client that cannot be made).
 public struct IngestionError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// What went wrong, naming the view, topic or file.
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// What caused it, when another error did (a `KafkaError` with librdkafka's code, a `ParquetError`).
+    public var cause: (any Error & Sendable)?
+    public init(_ message: String, cause: (any Error & Sendable)? = nil) {
+        self.message = message
+        self.cause = cause
+    }
     public var description: String { message }
+
+    /// Equal messages (the cause is not compared).
+    public static func == (a: IngestionError, b: IngestionError) -> Bool { a.message == b.message }
 }

@@ -24,7 +24,7 @@ struct KafkaIngestionConnection {
                 logger.notice("embedded Kafka (librdkafka mock cluster) listening", metadata: [
                     "bootstrap_servers": "\(cluster.bootstrapServers)", "topics": "\(topics.joined(separator: ","))"])
             } catch {
-                throw IngestionError("cannot start the embedded Kafka cluster: \(error.message)")
+                throw IngestionError("cannot start the embedded Kafka cluster: \(error.message)", cause: error)
             }
         } else {
             embeddedCluster = nil
@@ -45,7 +45,7 @@ struct KafkaIngestionConnection {
                 deadLetters = nil
             }
         } catch {
-            throw IngestionError("kafka: \(error.message)")
+            throw IngestionError("kafka: \(error.message)", cause: error)
         }
     }
 }

@@ -248,7 +248,7 @@ final class OfflineEventLog {
                 close(fd)
             }
         } catch {
-            throw IngestionError("cannot write stream events of batch source '\(target.source.name)' to \(path): \(error)")
+            throw IngestionError("cannot write stream events of batch source '\(target.source.name)' to \(path): \(error)", cause: error)
         }
         return WrittenFile(source: target.source.name, path: path, rows: buffer.rows)
     }

@@ -136,7 +136,7 @@ public final class StreamIngestor: @unchecked Sendable {
             guard offline.isEmpty else { return }  // the offline write failed: try again before the next batch
             let log = try Self.offlineLog(store: fresh, plan: plan)
             if plan.topics != oldTopics {
-                do { try consumer.subscribe(plan.topics) } catch { throw IngestionError("kafka: \(error.message)") }
+                do { try consumer.subscribe(plan.topics) } catch { throw IngestionError("kafka: \(error.message)", cause: error) }
             }
             offline = log
             current.withLock { $0 = Current(store: fresh, plan: plan, version: version) }

@@ -200,3 +200,27 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Online store errors", .timeLimit(.minutes(1)))
+struct OnlineStoreErrorTests {
+    @Test("errors carry a code and their cause: a store that cannot be opened is unavailable, with SQLite's error inside")
+    func codesAndCauses() throws {
+        let dir = TemporaryDirectory()
+        try dir.write("feature_store.yaml", "project: p\nonline_store: {kind: sqlite, path: /proc/no-such-dir/online.db}\n")
+        try dir.write("defs.yaml", "entities: []\n")
+        let store = try FeatureStore(repository: dir.url)
+        do {
+            _ = try store.onlineStore()
+            Issue.record("an unreachable store opened")
+        } catch {
+            #expect(error.code == .unavailable)
+            #expect(error.cause != nil, "the cause is kept, not only its text")
+            #expect(error.message.contains("/proc/no-such-dir/online.db"))
+        }
+        // Bytes that are not a stored row are corrupt data, never a crash.
+        #expect(throws: OnlineStoreError.self) { _ = try OnlineEncoding.decodeRow([200, 1, 2], count: 1) }
+        do { _ = try OnlineEncoding.decodeRow([200], count: 1) } catch { #expect(error.code == .corrupt) }
+        // A float is no key: the request is wrong.
+        do { _ = try OnlineEncoding.encodeKey([.double(1)]) } catch { #expect(error.code == .invalidRequest) }
+    }
+}

@@ -211,7 +211,11 @@ public final class ServingCore: Sendable {
         do {
             return try body()
         } catch {
-            throw ServingError(error.invalidRequest ? .invalidArgument : .internal, error.message)
+            switch error.code {
+            case .invalidRequest: throw ServingError(.invalidArgument, error.message)
+            case .unavailable: throw ServingError(.unavailable, error.message)
+            case .corrupt, .failed: throw ServingError(.internal, error.message)
+            }
         }
     }
 

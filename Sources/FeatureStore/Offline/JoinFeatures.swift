@@ -58,8 +58,14 @@ public struct JoinProgress: Sendable {
 
 /// A join that cannot run: what is wrong, naming the column, view or feature.
 public struct JoinError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong, naming the view, column or file.
     public var message: String
-    public init(_ message: String) { self.message = message }
+    /// What caused it, when another error did (a `ParquetError` with its file and offset, for example).
+    public var cause: (any Error & Sendable)?
+    public init(_ message: String, cause: (any Error & Sendable)? = nil) {
+        self.message = message
+        self.cause = cause
+    }
     public var description: String { message }
 }
 
@@ -117,7 +123,7 @@ extension FeatureStore {
             do {
                 table = try ParquetDataset(path: path).read()
             } catch {
-                throw JoinError("cannot read the entity rows: \(error)")
+                throw JoinError("cannot read the entity rows: \(error)", cause: error)
             }
         }
         // Output names must not clash with each other or with the entity columns.
@@ -243,7 +249,7 @@ extension FeatureStore {
                                                from: ttl.map { minTime &- $0 }, to: maxTime)
             data = try dataset.read(columns: columns.all, where: predicate)
         } catch {
-            throw JoinError("cannot read the source of feature view '\(view.name)': \(error)")
+            throw JoinError("cannot read the source of feature view '\(view.name)': \(error)", cause: error)
         }
         report(.indexing, data.rowCount, data.rowCount)
         for (key, name) in zip(keys, keyColumns) {

@@ -50,7 +50,7 @@ extension FeatureStore {
             do {
                 try registryStore.recordMaterialization(report)
             } catch {
-                throw OnlineStoreError("materialized '\(view.name)' but could not record it in the registry: \(error)")
+                throw OnlineStoreError(.failed, "materialized '\(view.name)' but could not record it in the registry: \(error)", cause: error)
             }
             reports.append(report)
         }
@@ -65,7 +65,7 @@ extension FeatureStore {
         var reports: [MaterializationReport] = []
         for view in views {
             let watermark: Int64?
-            do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError("\(error)") }
+            do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError(.failed, "\(error)", cause: error) }
             let start = watermark ?? (view.ttl.seconds > 0 ? end - view.ttl.seconds * 1_000_000 : Int64.min)
             guard start < end else { continue }
             let report = try materialize(view, start: start, end: end, progress: progress)
@@ -74,7 +74,7 @@ extension FeatureStore {
                 try registryStore.recordMaterialization(report)
                 try registryStore.setWatermark(end, of: view.name)
             } catch {
-                throw OnlineStoreError("materialized '\(view.name)' but could not record it in the registry: \(error)")
+                throw OnlineStoreError(.failed, "materialized '\(view.name)' but could not record it in the registry: \(error)", cause: error)
             }
             reports.append(report)
         }
@@ -87,7 +87,7 @@ extension FeatureStore {
         do {
             return (views, try openRegistry())
         } catch {
-            throw OnlineStoreError("\(error)")
+            throw OnlineStoreError(.failed, "\(error)", cause: error)
         }
     }
 
@@ -128,7 +128,7 @@ extension FeatureStore {
                                                from: start == Int64.min ? nil : start &* 1000, to: end &* 1000)
             data = try dataset.read(columns: columns.all, where: predicate)
         } catch {
-            throw OnlineStoreError("cannot read the source of feature view '\(view.name)': \(error)")
+            throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
         }
         guard let timeColumn = data.column(named: source.timestampField), let times = timeColumn.timestampNanoseconds() else {
             throw OnlineStoreError("column '\(source.timestampField)' of source '\(source.name)' is not a timestamp")

@@ -53,7 +53,7 @@ public enum OnlineEncoding {
                 varint(UInt64(b.count), &out)
                 out.append(contentsOf: b)
             default:
-                throw OnlineStoreError("a join key value must be an integer, a string or bytes, not \(v)")
+                throw OnlineStoreError(.invalidRequest, "a join key value must be an integer, a string or bytes, not \(v)")
             }
         }
         return out
@@ -102,13 +102,13 @@ public enum OnlineEncoding {
         var out: [OnlineValue] = []
         out.reserveCapacity(count)
         for _ in 0..<count { out.append(try decode(bytes, &pos, depth: 0)) }
-        guard pos == bytes.count else { throw OnlineStoreError("stored row has \(bytes.count - pos) bytes left over: the view's schema changed without migration") }
+        guard pos == bytes.count else { throw OnlineStoreError(.corrupt, "stored row has \(bytes.count - pos) bytes left over: the view's schema changed without migration") }
         return out
     }
 
     private static func decode(_ b: [UInt8], _ pos: inout Int, depth: Int) throws(OnlineStoreError) -> OnlineValue {
         func need(_ n: Int) throws(OnlineStoreError) {
-            guard n >= 0, pos + n <= b.count else { throw OnlineStoreError("stored row is truncated") }
+            guard n >= 0, pos + n <= b.count else { throw OnlineStoreError(.corrupt, "stored row is truncated") }
         }
         func load<T: FixedWidthInteger>(_ type: T.Type) throws(OnlineStoreError) -> T {
             try need(MemoryLayout<T>.size)
@@ -125,9 +125,9 @@ public enum OnlineEncoding {
                 v |= UInt64(byte & 0x7f) << shift
                 if byte & 0x80 == 0 { break }
                 shift += 7
-                guard shift < 64 else { throw OnlineStoreError("stored row has a bad length") }
+                guard shift < 64 else { throw OnlineStoreError(.corrupt, "stored row has a bad length") }
             }
-            guard v <= UInt64(b.count) else { throw OnlineStoreError("stored row has a bad length") }
+            guard v <= UInt64(b.count) else { throw OnlineStoreError(.corrupt, "stored row has a bad length") }
             return Int(v)
         }
         try need(1)
@@ -149,24 +149,12 @@ public enum OnlineEncoding {
             return .bytes(Array(b[pos..<(pos + n)]))
         case .timestamp: return .timestamp(Int64(bitPattern: try load(UInt64.self)))
         case .list:
-            guard depth < 4 else { throw OnlineStoreError("stored row nests lists too deeply") }
+            guard depth < 4 else { throw OnlineStoreError(.corrupt, "stored row nests lists too deeply") }
             let n = try length()
             var items: [OnlineValue] = []
             for _ in 0..<n { items.append(try decode(b, &pos, depth: depth + 1)) }
             return .list(items)
-        case nil: throw OnlineStoreError("stored row has an unknown value tag \(tag)")
+        case nil: throw OnlineStoreError(.corrupt, "stored row has an unknown value tag \(tag)")
         }
     }
-}
-
-/// An online store failure: what went wrong, naming the view or key where known.
-public struct OnlineStoreError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    /// The request itself is wrong (an unknown feature, a missing key, a wrong type), not the store.
-    public var invalidRequest: Bool
-    public init(_ message: String, invalidRequest: Bool = false) {
-        self.message = message
-        self.invalidRequest = invalidRequest
-    }
-    public var description: String { message }
 }
