@@ -76,25 +76,23 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
         do {
             return try body(pooled)
-        } catch let e as OnlineStoreError {
-            throw e
-        } catch let e as SQLiteError {
-            throw OnlineStoreError(.failed, "\(e)", cause: e)
         } catch {
-            throw OnlineStoreError(.failed, "\(error)")
+            throw Self.storeError(error)
         }
     }
 
     private func withWriter<T>(_ body: (PooledConnection) throws -> T) throws(OnlineStoreError) -> T {
         do {
             return try writer.withLock { try body($0) }
-        } catch let e as OnlineStoreError {
-            throw e
-        } catch let e as SQLiteError {
-            throw OnlineStoreError(.failed, "\(e)", cause: e)
         } catch {
-            throw OnlineStoreError(.failed, "\(error)")
+            throw Self.storeError(error)
         }
+    }
+
+    /// A failure inside a store call, with SQLite's error kept as the cause.
+    private static func storeError(_ error: any Error) -> OnlineStoreError {
+        if let error = error as? OnlineStoreError { return error }
+        return OnlineStoreError(.failed, "\(error)", cause: error)
     }
 
     private static func quoted(_ name: String) -> String { "\"\(name)\"" }
