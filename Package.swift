@@ -68,7 +68,9 @@ let package = Package(
         // The computations training and serving share, pure code over Columnar: the one rule for which row is an
         // entity's value at a time (used by the point-in-time join and by materialization), key encoding.
         .target(name: "FeatureComputation", dependencies: ["Columnar"]),
-        // The library: definitions, compiler, registry (catalog).
+        // The core library: definitions, compiler, registry (catalog), values, the online store protocol and the registry
+        // of store kinds. It still holds the point-in-time join and materialization's reading over Parquet: they move
+        // to an offline engine target of their own next (issue 14).
         .target(
             name: "FeatureStore",
             dependencies: [
