@@ -205,11 +205,16 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// Habits of the best Swift packages, for every target of ours: existentials spelled `any`, and members visible only
-// from modules a file imports itself.
+// Habits of the best Swift packages, for every target of ours: existentials spelled `any`, members visible only from
+// modules a file imports itself, and imports internal unless a file marks them `public import` (what its public API
+// exposes).
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),
     ]
+    // Generated protobuf/gRPC code keeps the generator's plain imports (scripts/generate-protos --check compares it).
+    if target.name != "FeatureServingAPI" {
+        target.swiftSettings! += [.enableUpcomingFeature("InternalImportsByDefault")]
+    }
 }

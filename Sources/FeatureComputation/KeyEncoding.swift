@@ -1,4 +1,4 @@
-import Columnar
+public import Columnar
 
 /// Codes of join keys: the feature side builds them, the entity side looks them up, so equal keys get equal codes
 /// and there are no false matches (strings are compared byte for byte, never by hash alone).

@@ -1,4 +1,4 @@
-import Columnar
+public import Columnar
 import Dispatch
 
 /// The rows of one feature view's source, grouped by entity and ordered by the one rule that decides which row is

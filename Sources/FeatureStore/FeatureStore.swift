@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// A feature repository opened for use: its compiled definitions and the paths of its stores.
 ///

@@ -1,5 +1,5 @@
-import FeatureStore
-import Foundation
+public import FeatureStore
+public import Foundation
 import Synchronization
 
 /// An online store in memory, for tests that need a store but not a real one (and as the smallest example of a

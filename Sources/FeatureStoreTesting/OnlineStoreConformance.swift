@@ -1,4 +1,4 @@
-import FeatureStore
+public import FeatureStore
 import Foundation
 
 /// The behaviour every ``OnlineStore`` must have, as checks that any store's tests run: the embedded SQLite store's

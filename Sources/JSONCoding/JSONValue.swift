@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+public import FeatureStore
 import Foundation
 
 /// A JSON document as a client or a producer sent it (HTTP request bodies, stream messages). Numbers keep their exact

@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+public import FeatureStore
 import Foundation
 
 /// Writes JSON text into a byte buffer, exactly: integers as written, floats in their shortest round-trip form.

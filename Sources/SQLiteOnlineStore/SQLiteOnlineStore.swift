@@ -1,4 +1,4 @@
-import FeatureStore
+public import FeatureStore
 import Foundation
 import SQLite
 import Synchronization

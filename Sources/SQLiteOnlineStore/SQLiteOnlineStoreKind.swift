@@ -1,5 +1,5 @@
-import FeatureStore
-import Foundation
+public import FeatureStore
+public import Foundation
 
 /// `online_store: {kind: sqlite, path: data/online.db, readers: 4}`: the embedded store, the default.
 ///

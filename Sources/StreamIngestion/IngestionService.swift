@@ -1,6 +1,6 @@
 import Foundation
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// Runs a ``StreamIngestor`` as a swift-service-lifecycle `Service` (inside FeatureServer): batches run on a thread

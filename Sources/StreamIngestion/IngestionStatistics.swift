@@ -1,4 +1,4 @@
-import Kafka
+public import Kafka
 import Synchronization
 
 /// Counts of what ingestion did, shared with whoever reports it (logs, metrics, tests).

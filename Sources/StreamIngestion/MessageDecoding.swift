@@ -1,6 +1,6 @@
 import Columnar
-import FeatureStore
-import JSONCoding
+public import FeatureStore
+public import JSONCoding
 
 /// Why a message could not be ingested; each reason is counted separately.
 public enum BadMessageReason: String, Sendable, CaseIterable, Hashable {

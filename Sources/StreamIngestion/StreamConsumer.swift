@@ -1,4 +1,4 @@
-import Kafka
+public import Kafka
 import Synchronization
 
 /// Where an ingester reads events: partitions of topics, polled in batches, with committed offsets.

@@ -1,9 +1,9 @@
-import FeatureStore
+public import FeatureStore
 import Foundation
 import JSONCoding
-import Kafka
-import CoreMetrics
-import Logging
+public import Kafka
+public import CoreMetrics
+public import Logging
 import Synchronization
 
 /// Feeds the online store from the Kafka topics of a repository's stream sources.

@@ -1,5 +1,5 @@
-import FeatureStore
-import Foundation
+public import FeatureStore
+public import Foundation
 
 /// Who may do what: the bearer tokens of `feature_store.yaml`'s `auth` section with their secrets loaded.
 ///

@@ -1,6 +1,6 @@
 import Hummingbird
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 import Synchronization
 
 /// The feature catalog for people and tools (``CatalogRoutes``: pages at `/`, JSON at `/api/v1/catalog`), served on a

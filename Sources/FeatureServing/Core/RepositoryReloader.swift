@@ -1,4 +1,4 @@
-import ServiceLifecycle
+public import ServiceLifecycle
 
 /// Reloads the served repository after `featurectl apply`, every `interval`, until the server shuts down.
 public struct RepositoryReloader: Service {

@@ -1,6 +1,6 @@
-import FeatureStore
-import Foundation
-import Logging
+public import FeatureStore
+public import Foundation
+public import Logging
 import Synchronization
 
 /// The repository being served. After `featurectl apply` (the registry's apply time changes) the definitions are

@@ -3,8 +3,8 @@ import FeatureStore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import Logging
-import ServiceLifecycle
+public import Logging
+public import ServiceLifecycle
 
 /// The gRPC face of the feature store as a swift-service-lifecycle `Service`: serves `featurestore.v1.FeatureServing`
 /// and `grpc.health.v1.Health` over HTTP/2 (plaintext); on graceful shutdown marks itself NOT_SERVING and stops

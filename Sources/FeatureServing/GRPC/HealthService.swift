@@ -1,5 +1,5 @@
-import FeatureServingAPI
-import GRPCCore
+public import FeatureServingAPI
+public import GRPCCore
 import SwiftProtobuf
 
 /// The standard `grpc.health.v1.Health` service: SERVING while the server runs, NOT_SERVING once it shuts down.

@@ -1,5 +1,5 @@
-import FeatureServingAPI
-import FeatureStore
+public import FeatureServingAPI
+public import FeatureStore
 import GRPCCore
 import SwiftProtobuf
 

@@ -1,6 +1,6 @@
-import FeatureServingAPI
+public import FeatureServingAPI
 import FeatureStore
-import GRPCCore
+public import GRPCCore
 import SwiftProtobuf
 
 /// The `featurestore.v1.FeatureServing` gRPC service: protobuf in and out around the shared ``ServingCore``.

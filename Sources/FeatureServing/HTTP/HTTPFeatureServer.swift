@@ -2,10 +2,10 @@ import FeatureStore
 import Foundation
 import Hummingbird
 import JSONCoding
-import Logging
+public import Logging
 import NIOCore
-import Prometheus
-import ServiceLifecycle
+public import Prometheus
+public import ServiceLifecycle
 import Synchronization
 
 /// The HTTP/JSON face of the feature store (Hummingbird), for tools, browsers and languages without gRPC:

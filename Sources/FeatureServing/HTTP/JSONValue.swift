@@ -1,7 +1,7 @@
 import Columnar
-import FeatureStore
+public import FeatureStore
 import Foundation
-import JSONCoding
+public import JSONCoding
 
 extension JSONValue {
     /// Parses a request body.

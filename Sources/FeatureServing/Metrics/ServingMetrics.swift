@@ -1,5 +1,5 @@
-import CoreMetrics
-import Prometheus
+public import CoreMetrics
+public import Prometheus
 import Synchronization
 
 /// The server's metrics, recorded through swift-metrics with the factory given (Prometheus in the server).

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What the catalog knows of one object: its definition, version and when it last changed.
 public struct CatalogEntry: Sendable {

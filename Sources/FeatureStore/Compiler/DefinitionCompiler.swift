@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Yams
 
 /// Compiles the YAML files of a feature repository into one validated ``Registry``.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// Writes a new, valid feature repository: what `featurectl init NAME` creates.
 public enum RepositoryScaffold {

@@ -1,4 +1,4 @@
-import Columnar
+public import Columnar
 
 /// The scalar value types a feature or a join key can have.
 public enum ScalarType: String, Sendable, Hashable, Codable, CaseIterable {

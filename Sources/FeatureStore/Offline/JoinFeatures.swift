@@ -1,4 +1,4 @@
-import Columnar
+public import Columnar
 import FeatureComputation
 import Foundation
 import Parquet

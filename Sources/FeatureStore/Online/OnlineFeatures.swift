@@ -1,5 +1,5 @@
 import Columnar
-import Foundation
+public import Foundation
 import Synchronization
 
 /// The status of one served value.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Synchronization
 
 /// A kind of online store that `online_store: {kind: NAME, ...}` in `feature_store.yaml` can name.

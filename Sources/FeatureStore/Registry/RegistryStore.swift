@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SQLite
 
 /// Identifies a registered object: its kind and name.

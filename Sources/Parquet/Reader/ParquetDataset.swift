@@ -1,4 +1,4 @@
-import Columnar
+public import Columnar
 import Dispatch
 #if canImport(Glibc)
 import Glibc

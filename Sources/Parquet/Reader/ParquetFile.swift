@@ -1,5 +1,5 @@
 import Codecs
-import Columnar
+public import Columnar
 import Dispatch
 import Synchronization
 

@@ -1,5 +1,5 @@
-import Codecs
-import Columnar
+public import Codecs
+public import Columnar
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
