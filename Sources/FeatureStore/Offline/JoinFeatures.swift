@@ -113,6 +113,13 @@ extension FeatureStore {
     /// Memory: the entity rows and the output, plus, one view at a time, the needed source columns of the row groups
     /// that can hold candidates (those whose time statistics meet `[min(t) - ttl, max(t)]`) and their index
     /// (12 bytes per source row and one hash entry per key).
+    ///
+    /// - Parameters:
+    ///   - entities: the entity rows: a Parquet file, folder or glob, or a table built in Swift.
+    ///   - features: a feature service, or `view` / `view:feature` references.
+    ///   - options: full feature names, the entity time column, progress reporting.
+    /// - Returns: the entity rows with one column per requested feature.
+    /// - Throws: ``JoinError`` naming the view, column or file (with the reading error as its cause).
     public func joinFeatures(entities: EntityRows, features: FeatureSelection, options: JoinOptions = JoinOptions()) throws(JoinError) -> Table {
         let requests = try resolve(features, fullNames: options.fullFeatureNames)
         var table: Table

@@ -41,6 +41,14 @@ extension FeatureStore {
     /// Loads the latest row per entity of each online view (or of `views`) with `start <= event_ts < end` into the
     /// online store: the same meaning as `joinFeatures` at time `end` (ties: the greatest created time, then the
     /// later row). Writes are event-time ordered, so rerunning, or racing a stream, never makes data older.
+    ///
+    /// - Parameters:
+    ///   - start: the window's start, microseconds since the epoch (inclusive; `Int64.min`: from the beginning).
+    ///   - end: the window's end, microseconds since the epoch (exclusive).
+    ///   - names: the views to load (nil: every online view).
+    ///   - progress: called as each view is read and written.
+    /// - Returns: one report per view: rows read and written, entities, per-feature statistics (also recorded in the
+    ///   registry).
     public func materialize(start: Int64, end: Int64, views names: [String]? = nil,
                             progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
         let (views, registryStore) = try materializationSetup(names)
@@ -59,6 +67,12 @@ extension FeatureStore {
 
     /// Materializes each online view from its watermark (first run: `end - ttl`, or everything for ttl 0) to `end`,
     /// and moves the watermark to `end` once the rows are written.
+    ///
+    /// - Parameters:
+    ///   - end: the window's end, microseconds since the epoch (exclusive).
+    ///   - names: the views to load (nil: every online view).
+    ///   - progress: called as each view is read and written.
+    /// - Returns: one report per view that had a window to load.
     public func materializeIncremental(end: Int64, views names: [String]? = nil,
                                        progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
         let (views, registryStore) = try materializationSetup(names)

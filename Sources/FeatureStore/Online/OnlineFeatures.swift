@@ -80,6 +80,15 @@ extension FeatureStore {
     ///
     /// `entities` is column-wise: each join key name maps to one value per entity row (all of equal length).
     /// A value older than its view's ttl (from `now`) comes back null with ``FeatureStatus/outsideMaxAge``.
+    ///
+    /// - Parameters:
+    ///   - entities: join key name -> one value per entity row.
+    ///   - features: a feature service, or `view` / `view:feature` references.
+    ///   - fullFeatureNames: name columns `view__feature` instead of `feature`.
+    ///   - now: the time ttls are measured from (tests and replays pass their own).
+    /// - Returns: one column per feature with a value, status and event time per entity row.
+    /// - Throws: ``OnlineStoreError``: ``OnlineStoreError/Code/invalidRequest`` for a wrong request (unknown feature,
+    ///   missing or mistyped key), another code when the store fails.
     public func getOnlineFeatures(entities: [String: [OnlineValue]], features: FeatureSelection,
                                   fullFeatureNames: Bool = false, now: Date = Date()) throws(OnlineStoreError) -> OnlineFeatures {
         let requests: [ViewRequest]
