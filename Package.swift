@@ -11,6 +11,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        // The embedded online store: register its kind (SQLiteOnlineStoreKind.register()) before opening a repository.
+        .library(name: "SQLiteOnlineStore", targets: ["SQLiteOnlineStore"]),
+        // What the public API returns and reads: tables (joinFeatures returns one) and Parquet files.
+        .library(name: "Columnar", targets: ["Columnar"]),
+        .library(name: "Parquet", targets: ["Parquet"]),
+        // Conformance suites and in-memory parts for the tests of a new store or engine.
+        .library(name: "FeatureStoreTesting", targets: ["FeatureStoreTesting"]),
         .executable(name: "featurectl", targets: ["featurectl"]),
         .executable(name: "FeatureServer", targets: ["FeatureServer"]),
         .executable(name: "parquet-bench", targets: ["ParquetBench"]),
