@@ -66,12 +66,12 @@ public struct FeatureStore: Sendable {
     /// Online rows of views that were removed, or whose stored schema (join keys, features, types) changed, are
     /// dropped: they could not be served correctly. Their names are in `droppedOnlineViews` of the result.
     @discardableResult
-    public func apply() throws(RegistryError) -> (plan: Plan, droppedOnlineViews: [String]) {
+    public func apply() async throws(RegistryError) -> (plan: Plan, droppedOnlineViews: [String]) {
         let plan = try openRegistry().apply(registry)
         var dropped: [String] = []
         if onlineStoreExists {
             do {
-                dropped = try onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
+                dropped = try await onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
             } catch {
                 throw RegistryError.storage(path: "online_store (\(config.onlineStore.kind))", underlying: "applied, but the stale online rows could not be dropped: \(error)")
             }

@@ -17,7 +17,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         TableKey(view: view.name, schema: view.schemaVersion(keys: keys))
     }
 
-    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> Int {
+    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
         var encoded: [([UInt8], StoredOnlineRow)] = []
         for (i, row) in rows.enumerated() {
             guard row.key.count == keys.count, row.values.count == view.features.count else {
@@ -41,7 +41,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
-    public func read(_ requests: [OnlineReadRequest]) throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
+    public func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
         var keys: [[[UInt8]]] = []
         for request in requests { keys.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }) }
         return tables.withLock { tables in
@@ -52,18 +52,18 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
-    public func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) {
+    public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         tables.withLock { $0[Self.table(view, keys)] = [:] }
     }
 
-    public func statistics(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> OnlineViewStatistics {
+    public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
         tables.withLock { tables in
             let table = tables[Self.table(view, keys)] ?? [:]
             return OnlineViewStatistics(rows: table.count, newestEventTimestamp: table.values.map(\.eventTimestamp).max())
         }
     }
 
-    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String] {
+    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
         let keep = Set(views.map { Self.table($0.0, $0.1) })
         return tables.withLock { tables in
             let stale = tables.keys.filter { !keep.contains($0) }

@@ -9,8 +9,8 @@ import Foundation
 ///
 /// ```swift
 /// @Test(arguments: OnlineStoreConformance.checks)
-/// func conforms(_ check: OnlineStoreConformance.Check) throws {
-///     try check.run { try SQLiteOnlineStore(path: temporaryPath()) }
+/// func conforms(_ check: OnlineStoreConformance.Check) async throws {
+///     try await check.run { try SQLiteOnlineStore(path: temporaryPath()) }
 /// }
 /// ```
 public enum OnlineStoreConformance {
@@ -18,13 +18,21 @@ public enum OnlineStoreConformance {
     public struct Check: Sendable, CustomStringConvertible {
         /// What the check proves, in a sentence.
         public let name: String
-        let body: @Sendable (() throws -> any OnlineStore) throws -> Void
+        let body: @Sendable (() throws -> any OnlineStore) async throws -> Void
 
-        /// Runs the check against fresh stores made by `makeStore`.
+        /// Runs the check against a fresh store made by `makeStore`: started, checked, stopped.
         ///
         /// - Throws: ``ConformanceFailure`` when the store behaves otherwise; the store's own errors as they come.
-        public func run(_ makeStore: () throws -> any OnlineStore) throws {
-            try withoutActuallyEscaping(makeStore) { make in try body(make) }
+        public func run(_ makeStore: () throws -> any OnlineStore) async throws {
+            let store = try makeStore()
+            try await store.start()
+            do {
+                try await body { store }
+            } catch {
+                await store.stop()
+                throw error
+            }
+            await store.stop()
         }
 
         public var description: String { name }
@@ -62,41 +70,41 @@ public enum OnlineStoreConformance {
 
     // MARK: Checks
 
-    static func newerEventWins(_ make: () throws -> any OnlineStore) throws {
+    static func newerEventWins(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try expect(try store.write([row(1, 100, conv: 0.1)], to: stats, keys: driver), 1, "first write")
-        try expect(try store.write([row(1, 200, conv: 0.2)], to: stats, keys: driver), 1, "newer write")
-        try expect(try store.write([row(1, 150, conv: 0.15)], to: stats, keys: driver), 0, "older write")
-        let got = try store.read([[.int(1)]], from: stats, joinKeys: driver)
+        try expect(try await store.write([row(1, 100, conv: 0.1)], to: stats, keys: driver), 1, "first write")
+        try expect(try await store.write([row(1, 200, conv: 0.2)], to: stats, keys: driver), 1, "newer write")
+        try expect(try await store.write([row(1, 150, conv: 0.15)], to: stats, keys: driver), 0, "older write")
+        let got = try await store.read([[.int(1)]], from: stats, joinKeys: driver)
         try expect(got.first??.values, [.double(0.2), .int(1)], "stored values")
         try expect(got.first??.eventTimestamp, 200, "stored event time")
         // Within one batch too: the newest of a key's rows wins whatever their order.
-        try store.write([row(2, 30, conv: 3), row(2, 10, conv: 1), row(2, 20, conv: 2)], to: stats, keys: driver)
-        try expect(try store.read([[.int(2)]], from: stats, joinKeys: driver).first??.values.first, .double(3), "newest of a batch")
+        try await store.write([row(2, 30, conv: 3), row(2, 10, conv: 1), row(2, 20, conv: 2)], to: stats, keys: driver)
+        try expect(try await store.read([[.int(2)]], from: stats, joinKeys: driver).first??.values.first, .double(3), "newest of a batch")
     }
 
-    static func createdTimeBreaksTies(_ make: () throws -> any OnlineStore) throws {
+    static func createdTimeBreaksTies(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try store.write([row(1, 100, created: 5, conv: 0.5)], to: stats, keys: driver)
-        try expect(try store.write([row(1, 100, created: 4, conv: 0.4)], to: stats, keys: driver), 0, "an older created time")
-        try expect(try store.write([row(1, 100, created: 6, conv: 0.6)], to: stats, keys: driver), 1, "a newer created time")
-        try expect(try store.write([row(1, 100, created: 6, conv: 0.7)], to: stats, keys: driver), 0, "the same event and created time")
-        let got = try store.read([[.int(1)]], from: stats, joinKeys: driver).first ?? nil
+        try await store.write([row(1, 100, created: 5, conv: 0.5)], to: stats, keys: driver)
+        try expect(try await store.write([row(1, 100, created: 4, conv: 0.4)], to: stats, keys: driver), 0, "an older created time")
+        try expect(try await store.write([row(1, 100, created: 6, conv: 0.6)], to: stats, keys: driver), 1, "a newer created time")
+        try expect(try await store.write([row(1, 100, created: 6, conv: 0.7)], to: stats, keys: driver), 0, "the same event and created time")
+        let got = try await store.read([[.int(1)]], from: stats, joinKeys: driver).first ?? nil
         try expect(got?.values.first, .double(0.6), "value after ties")
         try expect(got?.createdTimestamp, 6, "stored created time")
     }
 
-    static func compositeAndStringKeys(_ make: () throws -> any OnlineStore) throws {
+    static func compositeAndStringKeys(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
         let keys: [[OnlineValue]] = [[.string("a"), .int(1)], [.string("a"), .int(2)], [.string("A"), .int(1)], [.string(""), .int(1)],
                                      [.string("zürich"), .int(1)], [.string("zu\u{308}rich"), .int(1)], [.string("a\u{0}b"), .int(1)]]
         let rows = keys.enumerated().map { i, key in OnlineRow(key: key, eventTimestamp: 1, values: [.double(Double(i))]) }
-        try expect(try store.write(rows, to: routes, keys: route), keys.count, "distinct keys written")
-        let got = try store.read(keys + [[.string("b"), .int(1)], [.string("a"), .int(3)]], from: routes, joinKeys: route)
+        try expect(try await store.write(rows, to: routes, keys: route), keys.count, "distinct keys written")
+        let got = try await store.read(keys + [[.string("b"), .int(1)], [.string("a"), .int(3)]], from: routes, joinKeys: route)
         try expect(got.map { $0?.values.first }, keys.indices.map { OnlineValue.double(Double($0)) } + [nil, nil], "values by key")
     }
 
-    static func valuesRoundTrip(_ make: () throws -> any OnlineStore) throws {
+    static func valuesRoundTrip(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
         let kinds = FeatureView(name: "kinds", entities: ["driver"], source: "s", ttl: .zero, features: [
             Feature(name: "b", type: .scalar(.bool)), Feature(name: "i", type: .scalar(.int64)), Feature(name: "i32", type: .scalar(.int32)),
@@ -108,74 +116,74 @@ public enum OnlineStoreConformance {
             [.bool(false), .int(.min), .int(0), .float(-.infinity), .double(.leastNonzeroMagnitude), .string(""), .bytes([]), .timestamp(.max), .list([])],
             Array(repeating: .null, count: 9),
         ]
-        try store.write(rows.enumerated().map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: $1) }, to: kinds, keys: driver)
-        let got = try store.read([[.int(0)], [.int(1)], [.int(2)]], from: kinds, joinKeys: driver)
+        try await store.write(rows.enumerated().map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: $1) }, to: kinds, keys: driver)
+        let got = try await store.read([[.int(0)], [.int(1)], [.int(2)]], from: kinds, joinKeys: driver)
         for (i, want) in rows.enumerated() {
             try expect(got[i]?.values, want, "row \(i)")
         }
         // NaN is not equal to itself: checked by its bits.
-        try store.write([OnlineRow(key: [.int(9)], eventTimestamp: 1, values: [.null, .null, .null, .float(.nan), .double(.nan), .null, .null, .null, .null])], to: kinds, keys: driver)
-        let nan = try store.read([[.int(9)]], from: kinds, joinKeys: driver).first ?? nil
+        try await store.write([OnlineRow(key: [.int(9)], eventTimestamp: 1, values: [.null, .null, .null, .float(.nan), .double(.nan), .null, .null, .null, .null])], to: kinds, keys: driver)
+        let nan = try await store.read([[.int(9)]], from: kinds, joinKeys: driver).first ?? nil
         guard case .float(let f)? = nan?.values[3], f.isNaN, case .double(let d)? = nan?.values[4], d.isNaN else {
             throw ConformanceFailure("NaN did not round-trip: \(String(describing: nan?.values))")
         }
     }
 
-    static func manyViewsInOneRead(_ make: () throws -> any OnlineStore) throws {
+    static func manyViewsInOneRead(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2)], to: stats, keys: driver)
-        try store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
-        let got = try store.read([
+        try await store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2)], to: stats, keys: driver)
+        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
+        let got = try await store.read([
             OnlineReadRequest(view: stats, joinKeys: driver, keys: [[.int(2)], [.int(3)], [.int(1)]]),
             OnlineReadRequest(view: routes, joinKeys: route, keys: [[.string("a"), .int(1)]]),
         ])
         try expect(got.map { $0.map { $0?.values.first } }, [[.double(0.2), nil, .double(0.1)], [.double(9)]], "values per request")
     }
 
-    static func statistics(_ make: () throws -> any OnlineStore) throws {
+    static func statistics(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        let empty = try store.statistics(of: stats, keys: driver)
+        let empty = try await store.statistics(of: stats, keys: driver)
         try expect(empty.rows, 0, "rows of an empty view")
         try expect(empty.newestEventTimestamp, nil, "newest event of an empty view")
-        try store.write([row(1, 50, conv: 0), row(2, 70, conv: 0), row(3, 60, conv: 0), row(2, 10, conv: 0)], to: stats, keys: driver)
-        let three = try store.statistics(of: stats, keys: driver)
+        try await store.write([row(1, 50, conv: 0), row(2, 70, conv: 0), row(3, 60, conv: 0), row(2, 10, conv: 0)], to: stats, keys: driver)
+        let three = try await store.statistics(of: stats, keys: driver)
         try expect(three.rows, 3, "rows of three entities")
         try expect(three.newestEventTimestamp, 70, "newest event time")
     }
 
-    static func schemaVersions(_ make: () throws -> any OnlineStore) throws {
+    static func schemaVersions(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try store.write([row(1, 1, conv: 0.5)], to: stats, keys: driver)
+        try await store.write([row(1, 1, conv: 0.5)], to: stats, keys: driver)
         var changed = stats
         changed.features[1] = Feature(name: "trips", type: .scalar(.string))
-        try expect(try store.read([[.int(1)]], from: changed, joinKeys: driver), [nil], "the new schema does not see old rows")
-        try store.write([OnlineRow(key: [.int(1)], eventTimestamp: 1, values: [.double(0.7), .string("x")])], to: changed, keys: driver)
-        try store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
-        try expect(try store.dropStale(keeping: [(changed, driver), (routes, route)]), ["stats"], "dropped views")
-        try expect(try store.read([[.int(1)]], from: changed, joinKeys: driver).first??.values, [.double(0.7), .string("x")], "the new schema's row")
-        try expect(try store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "old rows gone")
-        try expect(try store.dropStale(keeping: [(changed, driver)]), ["routes"], "a removed view")
+        try expect(try await store.read([[.int(1)]], from: changed, joinKeys: driver), [nil], "the new schema does not see old rows")
+        try await store.write([OnlineRow(key: [.int(1)], eventTimestamp: 1, values: [.double(0.7), .string("x")])], to: changed, keys: driver)
+        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
+        try expect(try await store.dropStale(keeping: [(changed, driver), (routes, route)]), ["stats"], "dropped views")
+        try expect(try await store.read([[.int(1)]], from: changed, joinKeys: driver).first??.values, [.double(0.7), .string("x")], "the new schema's row")
+        try expect(try await store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "old rows gone")
+        try expect(try await store.dropStale(keeping: [(changed, driver)]), ["routes"], "a removed view")
     }
 
-    static func deleteAll(_ make: () throws -> any OnlineStore) throws {
+    static func deleteAll(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try store.write([row(1, 1, conv: 0.1)], to: stats, keys: driver)
-        try store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
-        try store.deleteAll(of: stats, keys: driver)
-        try expect(try store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "deleted view")
-        try expect(try store.statistics(of: routes, keys: route).rows, 1, "other view")
+        try await store.write([row(1, 1, conv: 0.1)], to: stats, keys: driver)
+        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
+        try await store.deleteAll(of: stats, keys: driver)
+        try expect(try await store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "deleted view")
+        try expect(try await store.statistics(of: routes, keys: route).rows, 1, "other view")
     }
 
-    static func batchesAreWhole(_ make: () throws -> any OnlineStore) throws {
+    static func batchesAreWhole(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
         let bad = OnlineRow(key: [.int(3)], eventTimestamp: 1, values: [.double(1)])  // one value for two features
         do {
-            try store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2), bad], to: stats, keys: driver)
+            try await store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2), bad], to: stats, keys: driver)
             throw ConformanceFailure("a row with the wrong number of values was accepted")
         } catch is OnlineStoreError {
             // refused, as it must be
         }
-        try expect(try store.read([[.int(1)], [.int(2)]], from: stats, joinKeys: driver), [nil, nil], "nothing of the batch")
+        try expect(try await store.read([[.int(1)], [.int(2)]], from: stats, joinKeys: driver), [nil, nil], "nothing of the batch")
     }
 }
 

@@ -112,7 +112,7 @@ public final class SQLiteOnlineStore: OnlineStore {
     }
 
     @discardableResult
-    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> Int {
+    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
         guard !rows.isEmpty else { return 0 }
         for (i, row) in rows.enumerated() {
             guard row.key.count == keys.count else {
@@ -144,7 +144,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
-    public func read(_ requests: [OnlineReadRequest]) throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
+    public func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
         var encoded: [[[UInt8]]] = []
         for request in requests {
             encoded.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) })
@@ -186,7 +186,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
-    public func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) {
+    public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         let table = view.onlineTableName(keys: keys)
         try withWriter { c in
             try ensureTable(view, keys, on: c)
@@ -194,7 +194,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
-    public func statistics(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> OnlineViewStatistics {
+    public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
         let table = view.onlineTableName(keys: keys)
         return try withReader { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
@@ -205,7 +205,7 @@ public final class SQLiteOnlineStore: OnlineStore {
     }
 
     @discardableResult
-    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String] {
+    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
         let keep = Set(views.map { $0.0.onlineTableName(keys: $0.1) })
         let dropped: [(table: String, view: String)] = try withWriter { c in
             let all = try c.statement("SELECT table_name, view FROM online_tables").rows().compactMap { row -> (String, String)? in

@@ -3,9 +3,9 @@ public import Logging
 public import ServiceLifecycle
 import Synchronization
 
-/// Runs a ``StreamIngestor`` as a swift-service-lifecycle `Service` (inside FeatureServer): batches run on a thread
-/// of their own (librdkafka's poll blocks), and on graceful shutdown the current batch is finished and committed,
-/// then the consumer leaves the group so its partitions move to the other instances.
+/// Runs a ``StreamIngestor`` as a swift-service-lifecycle `Service` (inside FeatureServer): batches run one after
+/// another (the Kafka client's blocking calls on a queue of their own), and on graceful shutdown the current batch is
+/// finished and committed, then the consumer leaves the group so its partitions move to the other instances.
 public final class IngestionService: Service, Sendable {
     public let ingestor: StreamIngestor
     private let stopping = Atomic<Bool>(false)
@@ -24,15 +24,8 @@ public final class IngestionService: Service, Sendable {
                     try? await gracefulShutdown()
                     stopping.store(true, ordering: .relaxed)
                 }
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let thread = Thread { [self] in
-                        ingestor.run { !stopping.load(ordering: .relaxed) }
-                        ingestor.close()
-                        continuation.resume()
-                    }
-                    thread.name = "featurestore-ingest"
-                    thread.start()
-                }
+                await ingestor.run { [self] in !stopping.load(ordering: .relaxed) }
+                await ingestor.close()
                 group.cancelAll()
             }
         } onCancel: {

@@ -125,18 +125,21 @@ public final class StreamIngestor: @unchecked Sendable {
     /// Takes up definitions applied since the last batch: writes the events buffered with the old ones (and commits
     /// them), then plans, maps and writes offline with the new ones, subscribing to new topics. Definitions that cannot
     /// be ingested (a view removed, a batch source gone) are logged and the previous ones kept.
-    private func adoptNewDefinitions(shouldContinue: () -> Bool) {
+    private func adoptNewDefinitions(shouldContinue: () -> Bool) async {
         guard let definitions else { return }
         let (version, fresh) = definitions()
         let (known, oldTopics) = current.withLock { ($0.version, $0.plan.topics) }
         guard version != known else { return }
         do throws(IngestionError) {
             let plan = try IngestionPlan(store: fresh, views: viewNames)
-            settle(force: true, shouldContinue: shouldContinue)
+            await settle(force: true, shouldContinue: shouldContinue)
             guard offline.isEmpty else { return }  // the offline write failed: try again before the next batch
             let log = try Self.offlineLog(store: fresh, plan: plan)
             if plan.topics != oldTopics {
-                do { try consumer.subscribe(plan.topics) } catch { throw IngestionError("kafka: \(error.message)", cause: error) }
+                let consumer = self.consumer, topics = plan.topics
+                do { try await offPool { () throws(KafkaError) in try consumer.subscribe(topics) } } catch {
+                    throw IngestionError("kafka: \(error.message)", cause: error)
+                }
             }
             offline = log
             current.withLock { $0 = Current(store: fresh, plan: plan, version: version) }
@@ -165,17 +168,18 @@ public final class StreamIngestor: @unchecked Sendable {
     /// Polls one batch, writes it and commits its offsets. Returns what it did (zero messages when the topics are idle).
     /// Only returns before committing when `shouldContinue` turns false while a write is being retried.
     @discardableResult
-    public func runOnce(shouldContinue: () -> Bool = { true }) -> BatchReport {
-        adoptNewDefinitions(shouldContinue: shouldContinue)
+    public func runOnce(shouldContinue: () -> Bool = { true }) async -> BatchReport {
+        await adoptNewDefinitions(shouldContinue: shouldContinue)
         let (plan, store) = current.withLock { ($0.plan, $0.store) }
-        let (messages, errors) = consumer.poll(max: batchSize, timeout: pollTimeout)
+        let consumer = self.consumer, batchSize = self.batchSize, pollTimeout = self.pollTimeout
+        let (messages, errors) = await offPool { consumer.poll(max: batchSize, timeout: pollTimeout) }
         if let first = errors.first, ContinuousClock.now - lastLoggedConsumerError > .seconds(10) {
             lastLoggedConsumerError = .now
             logger.warning("kafka consumer error (retrying)", metadata: ["error": "\(first)", "count": "\(errors.count)"])
         }
         var report = BatchReport(messages: messages.count)
         guard !messages.isEmpty else {
-            settle(force: false, shouldContinue: shouldContinue)
+            await settle(force: false, shouldContinue: shouldContinue)
             return report
         }
         var rows: [String: [OnlineRow]] = [:]
@@ -207,10 +211,10 @@ public final class StreamIngestor: @unchecked Sendable {
         var written: [String: Int] = [:]
         while true {
             do throws(OnlineStoreError) {
-                let online = try store.onlineStore()
+                let online = try await store.onlineStore()
                 for (name, viewRows) in rows where written[name] == nil {
                     let mapper = mappersByView[name]!
-                    written[name] = try online.write(viewRows, to: mapper.view, keys: mapper.joinKeys)
+                    written[name] = try await online.write(viewRows, to: mapper.view, keys: mapper.joinKeys)
                 }
                 break
             } catch {
@@ -219,7 +223,7 @@ public final class StreamIngestor: @unchecked Sendable {
                 logger.error("online write failed; retrying the batch (its offsets are not committed)",
                              metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                 guard shouldContinue() else { return report }
-                Thread.sleep(forTimeInterval: Self.backoff(attempt: attempt))
+                try? await Task.sleep(for: .seconds(Self.backoff(attempt: attempt)))
             }
         }
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
@@ -267,14 +271,14 @@ public final class StreamIngestor: @unchecked Sendable {
             }
             for (tp, offset) in next { s.consumed[tp] = max(s.consumed[tp] ?? 0, offset) }
         }
-        settle(force: false, shouldContinue: shouldContinue)
+        await settle(force: false, shouldContinue: shouldContinue)
         return report
     }
 
     /// Writes the offline files when they are due (or when `force`), then commits every offset whose events are
     /// now held on both sides. A failed offline write is retried with the offsets uncommitted (consumption waits:
     /// back-pressure rather than loss) until it succeeds or `shouldContinue` turns false.
-    private func settle(force: Bool, shouldContinue: () -> Bool) {
+    private func settle(force: Bool, shouldContinue: () -> Bool) async {
         guard !pending.isEmpty || !offline.isEmpty else { return }
         if !offline.isEmpty {
             guard force || offline.shouldRoll() else { return }
@@ -294,13 +298,14 @@ public final class StreamIngestor: @unchecked Sendable {
                     logger.error("offline write failed; retrying (the events' offsets are not committed)",
                                  metadata: ["error": "\(error)", "attempt": "\(attempt)"])
                     guard shouldContinue() else { return }
-                    Thread.sleep(forTimeInterval: Self.backoff(attempt: attempt))
+                    try? await Task.sleep(for: .seconds(Self.backoff(attempt: attempt)))
                 }
             }
         }
         guard !pending.isEmpty else { return }
         do {
-            try consumer.commit(pending)
+            let consumer = self.consumer, next = pending
+            try await offPool { () throws(KafkaError) in try consumer.commit(next) }
             let done = pending
             pending = [:]
             statistics.update { s in for (tp, offset) in done { s.committed[tp] = offset } }
@@ -311,14 +316,14 @@ public final class StreamIngestor: @unchecked Sendable {
     }
 
     /// Runs batches until `shouldContinue` returns false (checked between batches, at least every poll timeout).
-    public func run(while shouldContinue: () -> Bool) {
+    public func run(while shouldContinue: () -> Bool) async {
         let plan = current.withLock { $0.plan }
         logger.info("ingesting", metadata: ["topics": "\(plan.topics.joined(separator: ","))", "views": "\(plan.routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
         while shouldContinue() {
-            runOnce(shouldContinue: shouldContinue)
+            await runOnce(shouldContinue: shouldContinue)
             if ContinuousClock.now - lastLagUpdate >= .seconds(5) {
                 lastLagUpdate = .now
-                let current = lag()
+                let current = await lag()
                 statistics.update { $0.lag = current }
                 metrics?.lag(current)
             }
@@ -327,23 +332,42 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// Writes the buffered offline events, commits, and leaves the consumer group (partitions move to the other
     /// instances); the ingestor cannot be used after.
-    public func close() {
-        settle(force: true, shouldContinue: { false })
-        consumer.close()
+    public func close() async {
+        await settle(force: true, shouldContinue: { false })
+        let consumer = self.consumer
+        await offPool { consumer.close() }
     }
 
     /// Consumer lag per assigned partition: the high watermark minus what this instance has written online (or, when
     /// more, the group's committed offset).
-    public func lag() -> [TopicPartition: Int64] {
+    public func lag() async -> [TopicPartition: Int64] {
         let partitions = assignment
         let snapshot = statistics.snapshot
-        let committed = (try? consumer.committed(partitions, timeout: .seconds(5))) ?? snapshot.committed
+        let consumer = self.consumer
+        let committed = (try? await offPool { () throws(KafkaError) in try consumer.committed(partitions, timeout: .seconds(5)) }) ?? snapshot.committed
         var out: [TopicPartition: Int64] = [:]
         for tp in partitions {
             // Events written online count as consumed even while their offsets wait for the offline roll.
             let position = max(committed[tp] ?? 0, snapshot.consumed[tp] ?? 0)
-            if let high = try? consumer.highWatermark(tp, timeout: .seconds(5)) { out[tp] = max(0, high - position) }
+            if let high = try? await offPool({ () throws(KafkaError) in try consumer.highWatermark(tp, timeout: .seconds(5)) }) { out[tp] = max(0, high - position) }
         }
         return out
     }
+}
+
+/// The queue where the Kafka client's blocking calls run (poll waits up to its timeout; commits and offset queries wait
+/// on the broker), so that they never hold a thread of Swift's cooperative pool.
+private let kafkaQueue = DispatchQueue(label: "featurestore.ingest.kafka")
+
+/// Runs a blocking call on ``kafkaQueue`` and awaits its result.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        kafkaQueue.async { continuation.resume(returning: body()) }
+    }
+}
+
+/// Runs a blocking call that throws on ``kafkaQueue`` and awaits its result.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
+    let result: Result<T, KafkaError> = await offPool { Result { () throws(KafkaError) in try body() } }
+    return try result.get()
 }

@@ -4,7 +4,7 @@ import SQLiteOnlineStore
 
 /// `featurectl`: manage a feature repository from the command line.
 @main
-struct FeatureCtl: ParsableCommand {
+struct FeatureCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "featurectl",
         abstract: "Manage a feature store: definitions, catalog, offline joins and the online store.",
@@ -18,12 +18,16 @@ struct FeatureCtl: ParsableCommand {
 
     /// Sets the process up for columnar work (see ``MemoryPolicy``), registers the store kinds it links, then runs the
     /// command line.
-    static func main() {
+    static func main() async {
         MemoryPolicy.retainFreedMemory()
         SQLiteOnlineStoreKind.register()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

@@ -197,7 +197,7 @@ struct GRPCServerTests {
         let f = try await ServerFixture()
         let changed = ServerFixture.definitions.replacingOccurrences(of: "{name: minutes, type: float64}", with: "{name: minutes, type: float64}, {name: surge, type: float32}")
         try changed.write(to: f.dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        try FeatureStore(repository: f.dir).apply()
+        try await FeatureStore(repository: f.dir).apply()
         var seen: [String] = []
         for _ in 0..<50 {
             seen = try await f.withClient { client in try await client.getFeatureView(.with { $0.name = "route_stats" }).features.map(\.name) }
@@ -215,7 +215,7 @@ struct GRPCServerTests {
         let defs = f.dir.appendingPathComponent("defs.yaml")
         let surge = ServerFixture.definitions.replacingOccurrences(of: "{name: minutes, type: float64}", with: "{name: minutes, type: float64}, {name: surge, type: float32}")
         try surge.write(to: defs, atomically: true, encoding: .utf8)
-        try FeatureStore(repository: f.dir).apply()
+        try await FeatureStore(repository: f.dir).apply()
         // Between the apply and the reload, the files are broken (a typo in a reference).
         try surge.replacingOccurrences(of: "source: route_src", with: "source: route_srcc").write(to: defs, atomically: true, encoding: .utf8)
         #expect(repository.reloadIfApplied() == false)
@@ -224,7 +224,7 @@ struct GRPCServerTests {
         // Fixed and applied again: the reload takes it.
         try surge.write(to: defs, atomically: true, encoding: .utf8)
         try await Task.sleep(for: .milliseconds(5)) // a distinct apply time
-        try FeatureStore(repository: f.dir).apply()
+        try await FeatureStore(repository: f.dir).apply()
         #expect(repository.reloadIfApplied() == true)
         #expect(repository.store.registry.featureView(named: "route_stats")?.features.map(\.name) == ["minutes", "surge"])
         try await f.stop()

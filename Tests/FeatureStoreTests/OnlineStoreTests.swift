@@ -19,67 +19,67 @@ struct OnlineStoreTests {
         return (f, store, view, store.registry.joinKeys(of: view))
     }
 
-    func conv(_ store: FeatureStore, _ ids: [Int64], now: Int64) throws -> OnlineFeatureColumn {
-        try store.getOnlineFeatures(entities: ["driver_id": ids.map { .int($0) }], features: FeatureSelection(parsing: "stats:conv")!,
+    func conv(_ store: FeatureStore, _ ids: [Int64], now: Int64) async throws -> OnlineFeatureColumn {
+        try await store.getOnlineFeatures(entities: ["driver_id": ids.map { .int($0) }], features: FeatureSelection(parsing: "stats:conv")!,
                                     now: date(now)).columns[0]
     }
 
     @Test("an older write after a newer one is ignored; equal event times are resolved by created time")
-    func eventTimeOrdering() throws {
+    func eventTimeOrdering() async throws {
         let (fixture, store, view, keys) = try fixture()
         defer { withExtendedLifetime(fixture) {} }
-        let online = try store.onlineStore()
-        try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(100), values: [.double(0.9), .float(1)])], to: view, keys: keys)
-        let ignored = try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(50), createdTimestamp: at(500), values: [.double(0.1), .float(1)])], to: view, keys: keys)
+        let online = try await store.onlineStore()
+        try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(100), values: [.double(0.9), .float(1)])], to: view, keys: keys)
+        let ignored = try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(50), createdTimestamp: at(500), values: [.double(0.1), .float(1)])], to: view, keys: keys)
         #expect(ignored == 0)
-        #expect(try conv(store, [1], now: at(200)).values == [.double(0.9)])
-        try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.7), .float(1)])], to: view, keys: keys)
-        #expect(try conv(store, [1], now: at(200)).values == [.double(0.7)])
-        let same = try online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.5), .float(1)])], to: view, keys: keys)
+        #expect(try await conv(store, [1], now: at(200)).values == [.double(0.9)])
+        try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.7), .float(1)])], to: view, keys: keys)
+        #expect(try await conv(store, [1], now: at(200)).values == [.double(0.7)])
+        let same = try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.5), .float(1)])], to: view, keys: keys)
         #expect(same == 0, "a replay of the same (event, created) time is not a change")
-        #expect(try conv(store, [1], now: at(200)).values == [.double(0.7)])
+        #expect(try await conv(store, [1], now: at(200)).values == [.double(0.7)])
     }
 
     @Test("materialize breaks equal event and created times as the join does: the later row in the source wins")
-    func materializeFullTieLaterRowWins() throws {
+    func materializeFullTieLaterRowWins() async throws {
         let stats = try statsTable([(1, 1000, 1200, 0.1), (1, 1000, 1200, 0.2), (2, 1000, 1200, 0.4), (2, 1000, 1200, 0.3)])
         let (fixture, store, _, _) = try fixture(["stats": stats])
         defer { withExtendedLifetime(fixture) {} }
-        _ = try store.materialize(start: 0, end: s(2000), views: ["stats"])
-        #expect(try conv(store, [1, 2], now: s(2000)).values == [.double(0.2), .double(0.3)])
+        _ = try await store.materialize(start: 0, end: s(2000), views: ["stats"])
+        #expect(try await conv(store, [1, 2], now: s(2000)).values == [.double(0.2), .double(0.3)])
         let offline = try store.joinFeatures(entities: .table(try entityTable(ids: [1, 2], times: [2000, 2000])), features: FeatureSelection(parsing: "stats:conv")!)
         #expect(doubles(offline, "conv") == [0.2, 0.3])
     }
 
     @Test("statuses: PRESENT, NULL_VALUE, NOT_FOUND, and OUTSIDE_MAX_AGE one second past the ttl")
-    func statusesAtTheEdge() throws {
+    func statusesAtTheEdge() async throws {
         let (fixture, store, view, keys) = try fixture()
         defer { withExtendedLifetime(fixture) {} }
-        try store.onlineStore().write([
+        try await store.onlineStore().write([
             OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)]),
             OnlineRow(key: [.int(2)], eventTimestamp: at(0), values: [.null, .float(1)]),
         ], to: view, keys: keys)
-        let edge = try conv(store, [1, 2, 3], now: at(3600))
+        let edge = try await conv(store, [1, 2, 3], now: at(3600))
         #expect(edge.statuses == [.present, .nullValue, .notFound])
         #expect(edge.values == [.double(0.5), .null, .null])
         #expect(edge.eventTimestamps == [at(0), at(0), nil])
-        let past = try conv(store, [1, 2], now: at(3601))
+        let past = try await conv(store, [1, 2], now: at(3601))
         #expect(past.statuses == [.outsideMaxAge, .outsideMaxAge])
         #expect(past.values == [.null, .null])
     }
 
     @Test("composite and string keys, several views in one lookup, with full feature names")
-    func compositeKeysAndManyViews() throws {
+    func compositeKeysAndManyViews() async throws {
         let (fixture, store, _, _) = try fixture()
         defer { withExtendedLifetime(fixture) {} }
-        let online = try store.onlineStore()
+        let online = try await store.onlineStore()
         let route = store.registry.featureView(named: "route_stats")!
         let profile = store.registry.featureView(named: "profile")!
-        try online.write([OnlineRow(key: [.string("A"), .string("B")], eventTimestamp: at(0), values: [.double(12)])],
+        try await online.write([OnlineRow(key: [.string("A"), .string("B")], eventTimestamp: at(0), values: [.double(12)])],
                          to: route, keys: store.registry.joinKeys(of: route))
-        try online.write([OnlineRow(key: [.string("ann")], eventTimestamp: at(0), values: [.string("plus")])],
+        try await online.write([OnlineRow(key: [.string("ann")], eventTimestamp: at(0), values: [.string("plus")])],
                          to: profile, keys: store.registry.joinKeys(of: profile))
-        let result = try store.getOnlineFeatures(
+        let result = try await store.getOnlineFeatures(
             entities: ["origin": [.string("A"), .string("B")], "dest": [.string("B"), .string("A")], "user_id": [.string("ann"), .string("bob")]],
             features: FeatureSelection(parsing: "route_stats,profile:tier")!, fullFeatureNames: true, now: date(at(60)))
         #expect(result.columns.map(\.name) == ["route_stats__minutes", "profile__tier"])
@@ -89,41 +89,41 @@ struct OnlineStoreTests {
     }
 
     @Test("a missing join key or a value of the wrong type is an error naming the key")
-    func badLookups() throws {
+    func badLookups() async throws {
         let (fixture, store, _, _) = try fixture()
         defer { withExtendedLifetime(fixture) {} }
-        #expect { try store.getOnlineFeatures(entities: ["driver": [.int(1)]], features: .references([FeatureReference(view: "stats")])) }
+        await #expect { try await store.getOnlineFeatures(entities: ["driver": [.int(1)]], features: .references([FeatureReference(view: "stats")])) }
             throws: { "\($0)" == "missing join key 'driver_id' (needed by feature view 'stats'); given: driver" }
-        #expect { try store.getOnlineFeatures(entities: ["driver_id": [.string("1")]], features: .references([FeatureReference(view: "stats")])) }
+        await #expect { try await store.getOnlineFeatures(entities: ["driver_id": [.string("1")]], features: .references([FeatureReference(view: "stats")])) }
             throws: { "\($0)" == "join key 'driver_id' value 0 is 1, expected int64" }
     }
 
     @Test("a schema change never serves values decoded with the old schema: the new schema has its own table")
-    func schemaChange() throws {
+    func schemaChange() async throws {
         let (f, store, view, keys) = try fixture()
-        try store.onlineStore().write([OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)])], to: view, keys: keys)
+        try await store.onlineStore().write([OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)])], to: view, keys: keys)
         try f.dir.write("defs.yaml", JoinFixture.definitions.replacingOccurrences(of: "{name: acc, type: float32}", with: "{name: acc, type: string}"))
         let changed = try f.store
-        let result = try changed.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: FeatureSelection(parsing: "stats")!, now: date(at(10)))
+        let result = try await changed.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: FeatureSelection(parsing: "stats")!, now: date(at(10)))
         #expect(result.columns.map(\.statuses) == [[.notFound], [.notFound]])
         let views = changed.registry.featureViews.map { ($0, changed.registry.joinKeys(of: $0)) }
-        let dropped = try changed.onlineStore().dropStale(keeping: views)
+        let dropped = try await changed.onlineStore().dropStale(keeping: views)
         #expect(dropped == [view.name], "the view is named, not its internal table")
     }
 
     @Test("incremental materialization moves the watermark run by run and never loses or repeats a window")
-    func incrementalWatermarks() throws {
+    func incrementalWatermarks() async throws {
         let stats = try statsTable([(1, 1000, 1000, 0.1), (1, 5000, 5000, 0.2), (2, 9000, 9000, 0.3)])
         let (fixture, store, _, _) = try fixture(["stats": stats])
         defer { withExtendedLifetime(fixture) {} }
-        let first = try store.materializeIncremental(end: s(3000), views: ["stats"])
+        let first = try await store.materializeIncremental(end: s(3000), views: ["stats"])
         #expect(first.map { [$0.start, $0.end, Int64($0.rowsRead)] } == [[s(3000) - s(3600), s(3000), 1]])
-        let second = try store.materializeIncremental(end: s(8000), views: ["stats"])
+        let second = try await store.materializeIncremental(end: s(8000), views: ["stats"])
         #expect(second.map { [$0.start, $0.end, Int64($0.rowsRead), Int64($0.rowsWritten)] } == [[s(3000), s(8000), 1, 1]])
-        #expect(try store.materializeIncremental(end: s(8000), views: ["stats"]).isEmpty, "nothing new up to the same end")
-        _ = try store.materializeIncremental(end: s(10_000), views: ["stats"])
+        #expect(try await store.materializeIncremental(end: s(8000), views: ["stats"]).isEmpty, "nothing new up to the same end")
+        _ = try await store.materializeIncremental(end: s(10_000), views: ["stats"])
         #expect(try store.openRegistry().watermark(of: "stats") == s(10_000))
-        let online = try conv(store, [1, 2], now: s(9500))
+        let online = try await conv(store, [1, 2], now: s(9500))
         #expect(online.values == [.null, .double(0.3)])
         #expect(online.statuses == [.outsideMaxAge, .present])
         let record = try #require(try store.openRegistry().lastMaterialization(of: "stats"))
@@ -131,7 +131,7 @@ struct OnlineStoreTests {
     }
 
     @Test("after materializing, online values and statuses equal those computed from the rows, and joinFeatures at the same time agrees", arguments: [7, 8, 9])
-    func onlineMatchesOffline(seed: UInt64) throws {
+    func onlineMatchesOffline(seed: UInt64) async throws {
         var rng = SeededGenerator(seed: seed)
         var rows: [(id: Int64?, ts: Int64?, created: Int64?, conv: Double)] = []
         for i in 0..<2000 {
@@ -144,10 +144,10 @@ struct OnlineStoreTests {
         let (fixture, store, _, _) = try fixture(["stats": try statsTable(rows)])
         defer { withExtendedLifetime(fixture) {} }
         let end: Int64 = 10_000
-        _ = try store.materialize(start: 0, end: s(end), views: ["stats"])
+        _ = try await store.materialize(start: 0, end: s(end), views: ["stats"])
         let ids = (0..<100).map { Int64($0) }
         let now = end - 1
-        let online = try conv(store, ids, now: s(now))
+        let online = try await conv(store, ids, now: s(now))
 
         // The oracle, from the rows themselves: per id the greatest (event, created, row index) with event < end;
         // present when within the view's ttl (1h) of now, else withheld; ids 97-99 have no rows.
@@ -204,13 +204,13 @@ struct SeededGenerator: RandomNumberGenerator {
 @Suite("Online store errors", .timeLimit(.minutes(1)))
 struct OnlineStoreErrorTests {
     @Test("errors carry a code and their cause: a store that cannot be opened is unavailable, with SQLite's error inside")
-    func codesAndCauses() throws {
+    func codesAndCauses() async throws {
         let dir = TemporaryDirectory()
         try dir.write("feature_store.yaml", "project: p\nonline_store: {kind: sqlite, path: /proc/no-such-dir/online.db}\n")
         try dir.write("defs.yaml", "entities: []\n")
         let store = try FeatureStore(repository: dir.url)
         do {
-            _ = try store.onlineStore()
+            _ = try await store.onlineStore()
             Issue.record("an unreachable store opened")
         } catch {
             #expect(error.code == .unavailable)

@@ -20,7 +20,7 @@ struct InMemoryIngestionTests {
     }
 
     @Test("events reach lookups, a bad message is counted and skipped, and offsets are committed after the write")
-    func eventsBadMessagesAndOffsets() throws {
+    func eventsBadMessagesAndOffsets() async throws {
         let (dir, store) = try Self.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 2)
@@ -29,9 +29,9 @@ struct InMemoryIngestionTests {
         }
         consumer.append(topic: StreamFixture.topic, partition: 1, value: Array(#"{"driver_id": "x", "ts": "2025-01-01T00:00:00Z"}"#.utf8))
         let ingestor = try StreamIngestor(store: store, consumer: consumer)
-        let report = ingestor.runOnce()
+        let report = await ingestor.runOnce()
         #expect(report.messages == 11 && report.bad == 1)
-        let online = try store.getOnlineFeatures(entities: ["driver_id": [.int(0), .int(1), .int(2)]],
+        let online = try await store.getOnlineFeatures(entities: ["driver_id": [.int(0), .int(1), .int(2)]],
                                                  features: .references([FeatureReference(view: "activity", feature: "trips_last_hour")]))
         #expect(online.columns[0].values == [.int(9), .int(7), .int(8)], "each driver's newest event")
         #expect(ingestor.statistics.snapshot.bad.values.reduce(0, +) == 1)
@@ -41,30 +41,30 @@ struct InMemoryIngestionTests {
     }
 
     @Test("a restart resumes from the committed offsets: only events after them are read again")
-    func restartResumesFromCommitted() throws {
+    func restartResumesFromCommitted() async throws {
         let (dir, store) = try Self.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic])
         for i in 0..<4 { consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: i, ts: "2025-01-01T00:0\(i):00Z").utf8)) }
         let first = try StreamIngestor(store: store, consumer: consumer)
-        #expect(first.runOnce().messages == 4)
+        #expect(await first.runOnce().messages == 4)
         for i in 4..<6 { consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: i, ts: "2025-01-01T00:0\(i):00Z").utf8)) }
         consumer.restartFromCommitted()
         let second = try StreamIngestor(store: store, consumer: consumer)
-        #expect(second.runOnce().messages == 2, "the four committed events are not read again")
-        #expect(try store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "activity")]))
+        #expect(await second.runOnce().messages == 2, "the four committed events are not read again")
+        #expect(try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "activity")]))
                 .columns[0].values == [.int(5)])
     }
 
     @Test("newly applied definitions are taken up between batches: a view added on the stream is ingested from then on")
-    func adoptsNewDefinitions() throws {
+    func adoptsNewDefinitions() async throws {
         let (dir, before) = try Self.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let served = Mutex((version: 0, store: before))
         let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic])
         let ingestor = try StreamIngestor(store: before, consumer: consumer, definitions: { served.withLock { $0 } })
         consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: 1, ts: "2025-01-01T00:00:00Z", speed: 2.5).utf8))
-        ingestor.runOnce()
+        await ingestor.runOnce()
 
         // Applied: a second view reads the stream; the server's snapshot moves on, sharing the open store.
         try (StreamFixture.definitions + "  - {name: speeds, entities: [driver], source: activity_stream, ttl: 0, features: [{name: speed, type: float64}]}\n")
@@ -73,15 +73,15 @@ struct InMemoryIngestionTests {
         #expect(after.sharesOnlineStore(with: before), "the open store survives the reload")
         served.withLock { $0 = (1, after) }
         consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: 2, ts: "2025-01-01T00:01:00Z", speed: 3.5).utf8))
-        ingestor.runOnce()
+        await ingestor.runOnce()
         #expect(ingestor.topicOfView["speeds"] == StreamFixture.topic)
-        let online = try after.getOnlineFeatures(entities: ["driver_id": [.int(1)]],
+        let online = try await after.getOnlineFeatures(entities: ["driver_id": [.int(1)]],
                                                  features: .references([FeatureReference(view: "speeds"), FeatureReference(view: "activity", feature: "trips_last_hour")]))
         #expect(online.columns.map(\.values) == [[.double(3.5)], [.int(2)]], "the new view is fed from the batch after the apply")
     }
 
     @Test("definitions that cannot be ingested are logged and the previous ones kept")
-    func keepsDefinitionsThatWork() throws {
+    func keepsDefinitionsThatWork() async throws {
         let (dir, before) = try Self.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let served = Mutex((version: 0, store: before))
@@ -93,7 +93,7 @@ struct InMemoryIngestionTests {
         let renamed = try FeatureStore(repository: dir, reloading: before)
         served.withLock { $0 = (1, renamed) }
         consumer.append(topic: StreamFixture.topic, value: Array(event(4, trips: 7, ts: "2025-01-01T00:00:00Z").utf8))
-        #expect(ingestor.runOnce().written == 1, "still ingesting with the previous definitions")
+        #expect(await ingestor.runOnce().written == 1, "still ingesting with the previous definitions")
         #expect(ingestor.store.registry.featureView(named: "activity") != nil)
     }
 }

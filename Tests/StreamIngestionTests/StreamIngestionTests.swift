@@ -66,18 +66,18 @@ final class StreamFixture: @unchecked Sendable {
     }
 
     /// Runs `ingestor` until it has consumed `count` messages in all (the first batches wait for the group join).
-    func ingest(_ ingestor: StreamIngestor, until count: Int, timeout: Duration = .seconds(30)) throws {
+    func ingest(_ ingestor: StreamIngestor, until count: Int, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ingestor.statistics.snapshot.messages < count {
             guard ContinuousClock.now < deadline else {
                 throw IngestionError("consumed \(ingestor.statistics.snapshot.messages) of \(count) messages in \(timeout)")
             }
-            ingestor.runOnce()
+            await ingestor.runOnce()
         }
     }
 
-    func lookup(_ ids: [Int64]) throws -> OnlineFeatures {
-        try store.getOnlineFeatures(entities: ["driver_id": ids.map { .int($0) }], features: .references([FeatureReference(view: "activity")]))
+    func lookup(_ ids: [Int64]) async throws -> OnlineFeatures {
+        try await store.getOnlineFeatures(entities: ["driver_id": ids.map { .int($0) }], features: .references([FeatureReference(view: "activity")]))
     }
 }
 
@@ -88,7 +88,7 @@ func event(_ driver: Int64, trips: Int, ts: String, online: Bool = true, speed: 
 @Suite("Stream ingestion from Kafka (librdkafka mock cluster)", .serialized, .timeLimit(.minutes(10)))
 struct StreamIngestionTests {
     @Test("events reach online lookups, mapped through the source's field mapping, latest per driver")
-    func eventsReachLookups() throws {
+    func eventsReachLookups() async throws {
         let f = try StreamFixture()
         var events: [String] = []
         for i in 0..<300 {
@@ -98,8 +98,8 @@ struct StreamIngestionTests {
         // Keyed by driver: a driver's events share a partition, so they arrive in time order.
         try f.send(events, key: { String($0.dropFirst(14).prefix(4)) })
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 300)
-        let online = try f.lookup([1000, 1029, 5])
+        try await f.ingest(ingestor, until: 300)
+        let online = try await f.lookup([1000, 1029, 5])
         #expect(online.columns.map(\.name) == ["trips_last_hour", "is_online", "speed"])
         #expect(online.columns[0].values == [.int(270), .int(299), .null])
         #expect(online.columns[2].values == [.double(67.5), .double(74.75), .null])
@@ -111,33 +111,33 @@ struct StreamIngestionTests {
     }
 
     @Test("rows written count exactly the events newer than the stored row: late and replayed events are not written")
-    func rowsWrittenCountsNewerEvents() throws {
+    func rowsWrittenCountsNewerEvents() async throws {
         let f = try StreamFixture(partitions: 1)
         // In order on one partition: 10:00 (written), 09:00 (late), 11:00 (written), 10:30 (late), 11:00 again (a
         // replay of the same event time: not newer), 12:00 (written); driver 8: one event (written).
         try f.send(["10:00", "09:00", "11:00", "10:30", "11:00", "12:00"].enumerated().map { i, t in event(7, trips: i, ts: "2025-01-01T\(t):00Z") }
                    + [event(8, trips: 1, ts: "2025-01-01T00:00:00Z")])
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 7)
+        try await f.ingest(ingestor, until: 7)
         #expect(ingestor.statistics.snapshot.rowsReceived["activity"] == 7)
         #expect(ingestor.statistics.snapshot.rowsWritten["activity"] == 4)
-        #expect(try f.lookup([7]).columns[0].values == [.int(5)])
+        #expect(try await f.lookup([7]).columns[0].values == [.int(5)])
     }
 
     @Test("a late event never overwrites a newer value")
-    func lateEvent() throws {
+    func lateEvent() async throws {
         let f = try StreamFixture(partitions: 1)
         try f.send([event(7, trips: 9, ts: "2025-01-01T10:00:00Z"), event(7, trips: 1, ts: "2025-01-01T09:00:00Z")])
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 2)
+        try await f.ingest(ingestor, until: 2)
         try f.send([event(7, trips: 2, ts: "2025-01-01T09:30:00Z")])
-        try f.ingest(ingestor, until: 3)
-        #expect(try f.lookup([7]).columns[0].values == [.int(9)])
+        try await f.ingest(ingestor, until: 3)
+        #expect(try await f.lookup([7]).columns[0].values == [.int(9)])
         #expect(ingestor.statistics.snapshot.rowsWritten["activity"] == 1)
     }
 
     @Test("bad messages are counted by reason and dead-lettered with the reason, and the good ones around them are written")
-    func badMessages() throws {
+    func badMessages() async throws {
         let f = try StreamFixture(partitions: 1)
         try f.send([
             event(1, trips: 1, ts: "2025-01-01T00:00:00Z"),
@@ -150,11 +150,11 @@ struct StreamIngestionTests {
             event(3, trips: 3, ts: "2025-01-01T00:00:00Z"),
         ])
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 8)
+        try await f.ingest(ingestor, until: 8)
         let stats = ingestor.statistics.snapshot
         #expect(stats.bad == [.malformed: 2, .missingKey: 1, .missingTimestamp: 1, .badTimestamp: 1, .wrongType: 1])
         #expect(stats.deadLettered == 6)
-        #expect(try f.lookup([1, 2, 3]).columns[0].values == [.int(1), .null, .int(3)])
+        #expect(try await f.lookup([1, 2, 3]).columns[0].values == [.int(1), .null, .int(3)])
         #expect(stats.committed[TopicPartition(StreamFixture.topic, 0)] == 8, "bad messages never block the partition")
 
         let reader = try KafkaConsumer(properties: ["bootstrap.servers": f.cluster.bootstrapServers, "group.id": "dlq-reader"])
@@ -169,25 +169,26 @@ struct StreamIngestionTests {
     }
 
     @Test("a restarted consumer resumes from the committed offsets: nothing is read twice after a clean stop")
-    func resumesFromCommittedOffsets() throws {
+    func resumesFromCommittedOffsets() async throws {
         let f = try StreamFixture(partitions: 2)
         try f.send((0..<20).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") })
         do {
             let first = try StreamIngestor(store: f.store)
-            try f.ingest(first, until: 20)
-            first.close()
+            try await f.ingest(first, until: 20)
+            await first.close()
         }
         try f.send((20..<25).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") })
         let second = try StreamIngestor(store: f.store)
-        try f.ingest(second, until: 5)
-        for _ in 0..<5 { second.runOnce() }
+        try await f.ingest(second, until: 5)
+        for _ in 0..<5 { await second.runOnce() }
         #expect(second.statistics.snapshot.messages == 5)
-        #expect(second.lag().values.allSatisfy { $0 == 0 }, "\(second.lag())")
-        #expect(try f.lookup([0, 19, 24]).columns[0].values == [.int(0), .int(19), .int(24)])
+        let lag = await second.lag()
+        #expect(lag.values.allSatisfy { $0 == 0 }, "\(lag)")
+        #expect(try await f.lookup([0, 19, 24]).columns[0].values == [.int(0), .int(19), .int(24)])
     }
 
     @Test("event times are ISO-8601, epoch milliseconds or epoch microseconds")
-    func eventTimeForms() throws {
+    func eventTimeForms() async throws {
         let f = try StreamFixture(partitions: 1)
         try f.send([
             #"{"driver_id": 1, "trips": 1, "ts": "2025-01-01T00:00:00.5+01:00"}"#,
@@ -195,12 +196,12 @@ struct StreamIngestionTests {
             #"{"driver_id": 3, "trips": 1, "ts": 1735689600000123}"#,
         ])
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 3)
-        #expect(try f.lookup([1, 2, 3]).columns[0].eventTimestamps == [1_735_686_000_500_000, 1_735_689_600_000_000, 1_735_689_600_000_123])
+        try await f.ingest(ingestor, until: 3)
+        #expect(try await f.lookup([1, 2, 3]).columns[0].eventTimestamps == [1_735_686_000_500_000, 1_735_689_600_000_000, 1_735_689_600_000_123])
     }
 
     @Test("events produced by an external client (Python confluent-kafka) are ingested")
-    func externalProducer() throws {
+    func externalProducer() async throws {
         let f = try StreamFixture(partitions: 3)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let python = ProcessInfo.processInfo.environment["FEATURESTORE_PYTHON"]
@@ -216,15 +217,15 @@ struct StreamIngestionTests {
         process.waitUntilExit()
         try #require(process.terminationStatus == 0, "produce.py failed: \(stderr)")
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 200)
-        let online = try f.lookup([500, 699])
+        try await f.ingest(ingestor, until: 200)
+        let online = try await f.lookup([500, 699])
         #expect(online.columns[0].values == [.int(0), .int(199)])
         #expect(online.columns[1].values == [.bool(true), .bool(false)])
         #expect(ingestor.statistics.snapshot.bad.isEmpty)
     }
 
     @Test("ingested events land offline as day-partitioned Parquet files, and the join reads what was served")
-    func offlineCopy() throws {
+    func offlineCopy() async throws {
         let f = try StreamFixture(partitions: 2)
         var events: [String] = []
         var newest: [Int64: (ts: String, trips: Int)] = [:]  // the oracle: each driver's newest event as sent
@@ -236,7 +237,7 @@ struct StreamIngestionTests {
         }
         try f.send(events, key: { String($0.dropFirst(14).prefix(2)) })
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 100)
+        try await f.ingest(ingestor, until: 100)
         let root = f.dir.appendingPathComponent("data/activity")
         let folders = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
         #expect(folders == ["date=2025-01-01", "date=2025-01-02"])
@@ -253,7 +254,7 @@ struct StreamIngestionTests {
         let entities = try Table([("driver_id", Column(int64: drivers)),
                                   ("event_timestamp", Column(timestamps: drivers.map { _ in isoMicros("2025-01-03T00:00:00Z")! }))])
         let joined = try f.store.joinFeatures(entities: .table(entities), features: .references([FeatureReference(view: "activity")]))
-        let online = try f.lookup(drivers)
+        let online = try await f.lookup(drivers)
         let expected = drivers.map { Int64(newest[$0]!.trips) }
         #expect(online.columns[0].values == expected.map { .int($0) }, "serving has each driver's newest event as sent")
         #expect(integers(try #require(joined.column(named: "trips_last_hour"))) == expected, "training has the same")
@@ -261,23 +262,23 @@ struct StreamIngestionTests {
     }
 
     @Test("offsets wait for the offline roll: nothing is committed before the events' file is written")
-    func offsetsWaitForOfflineRoll() throws {
+    func offsetsWaitForOfflineRoll() async throws {
         let f = try StreamFixture(partitions: 1, offlineRollInterval: "2s")
         try f.send((0..<10).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") })
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 10)
-        #expect(try f.lookup([9]).columns[0].values == [.int(9)], "online at once")
+        try await f.ingest(ingestor, until: 10)
+        #expect(try await f.lookup([9]).columns[0].values == [.int(9)], "online at once")
         #expect(ingestor.statistics.snapshot.committed.isEmpty)
         #expect(ingestor.statistics.snapshot.offlineFiles == 0)
-        #expect(ingestor.lag().values.reduce(0, +) == 0, "lag counts what is online")
+        #expect(await ingestor.lag().values.reduce(0, +) == 0, "lag counts what is online")
         let deadline = ContinuousClock.now + .seconds(10)
-        while ingestor.statistics.snapshot.offlineFiles == 0 && ContinuousClock.now < deadline { ingestor.runOnce() }
+        while ingestor.statistics.snapshot.offlineFiles == 0 && ContinuousClock.now < deadline { await ingestor.runOnce() }
         #expect(ingestor.statistics.snapshot.offlineFiles == 1)
         #expect(ingestor.statistics.snapshot.committed[TopicPartition(StreamFixture.topic, 0)] == 10)
     }
 
     @Test("stream files follow the schema of the batch source's existing files")
-    func offlineFollowsExistingSchema() throws {
+    func offlineFollowsExistingSchema() async throws {
         let f = try StreamFixture(partitions: 1)
         // An existing day written elsewhere: millisecond times, float32 speed, and a column the stream does not have.
         let folder = f.dir.appendingPathComponent("data/activity/date=2024-12-31")
@@ -293,7 +294,7 @@ struct StreamIngestionTests {
         try ParquetFileWriter.write(existing, to: folder.appendingPathComponent("part-0.parquet").path)
         try f.send([event(1, trips: 7, ts: "2025-01-01T00:00:00.123456Z")])
         let ingestor = try StreamIngestor(store: f.store)
-        try f.ingest(ingestor, until: 1)
+        try await f.ingest(ingestor, until: 1)
         let table = try ParquetDataset(path: f.dir.appendingPathComponent("data/activity").path).read()
         #expect(table.rowCount == 2)
         #expect(table.column(named: "ts")!.type == .timestamp(.milliseconds, utc: true))
@@ -302,29 +303,29 @@ struct StreamIngestionTests {
     }
 
     @Test("two consumers in one group split the partitions and together ingest every event once")
-    func twoConsumersSplitPartitions() throws {
+    func twoConsumersSplitPartitions() async throws {
         let f = try StreamFixture(partitions: 4)
         let a = try StreamIngestor(store: f.store)
         let b = try StreamIngestor(store: f.store)
         // Both join the group before any event is produced, so neither takes all partitions for itself.
         let deadline = ContinuousClock.now + .seconds(30)
         while (a.assignment.isEmpty || b.assignment.isEmpty || a.assignment.count + b.assignment.count != 4) && ContinuousClock.now < deadline {
-            a.runOnce()
-            b.runOnce()
+            await a.runOnce()
+            await b.runOnce()
         }
         #expect(a.assignment.count == 2 && b.assignment.count == 2, "\(a.assignment) \(b.assignment)")
         #expect(Set(a.assignment).isDisjoint(with: Set(b.assignment)))
         try f.send((0..<400).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") }, key: { String($0.dropFirst(14).prefix(3)) })
         while a.statistics.snapshot.messages + b.statistics.snapshot.messages < 400 && ContinuousClock.now < deadline + .seconds(30) {
-            a.runOnce()
-            b.runOnce()
+            await a.runOnce()
+            await b.runOnce()
         }
         let (na, nb) = (a.statistics.snapshot.messages, b.statistics.snapshot.messages)
         #expect(na + nb == 400)
         #expect(na > 0 && nb > 0, "both consumed: \(na) + \(nb)")
-        #expect(try f.lookup([0, 123, 399]).columns[0].values == [.int(0), .int(123), .int(399)])
-        a.close()
-        b.close()
+        #expect(try await f.lookup([0, 123, 399]).columns[0].values == [.int(0), .int(123), .int(399)])
+        await a.close()
+        await b.close()
     }
 
     @Test("ingestion refuses a misspelled view with a suggestion, and a view that does not read a stream")

@@ -7,7 +7,7 @@ import Testing
 @Suite("materialize survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct CrashTests {
     @Test("a materialize killed mid-way leaves a store that opens, and a rerun completes with the right values")
-    func killAndRerun() throws {
+    func killAndRerun() async throws {
         _ = registeredKinds
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: repo.appendingPathComponent("data"), withIntermediateDirectories: true)
@@ -44,9 +44,9 @@ struct CrashTests {
         var before = 0
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, process.isRunning {
-            before = (try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0
+            before = await (try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0
             if before > 0 { break }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
@@ -56,7 +56,7 @@ struct CrashTests {
 
         // The store opens; it holds whole batches only (transactions of 10,000 rows), some but not all of them.
         let reopened = try FeatureStore(repository: repo)
-        let partial = try reopened.onlineStore().statistics(of: view, keys: keys).rows
+        let partial = try await reopened.onlineStore().statistics(of: view, keys: keys).rows
         #expect(partial % 10_000 == 0, "whole batches only: \(partial) rows")
         #expect(partial >= before && partial > 0 && partial < rows, "killed mid-way: \(partial) of \(rows) rows committed")
 
@@ -64,9 +64,9 @@ struct CrashTests {
         let rerun = try featurectl(["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let done = try FeatureStore(repository: repo)
-        #expect(try done.onlineStore().statistics(of: view, keys: keys).rows == rows)
+        await #expect(try done.onlineStore().statistics(of: view, keys: keys).rows == rows)
         let sample = stride(from: 0, to: rows, by: 997).map { Int64($0) }
-        let got = try done.getOnlineFeatures(entities: ["user_id": sample.map { .int($0) }], features: .references([FeatureReference(view: "scores")]))
+        let got = try await done.getOnlineFeatures(entities: ["user_id": sample.map { .int($0) }], features: .references([FeatureReference(view: "scores")]))
         #expect(got.columns[0].values == sample.map { .int($0 * 3 + 1) })
     }
 }

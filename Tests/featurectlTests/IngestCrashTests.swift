@@ -8,7 +8,7 @@ import Testing
 @Suite("featurectl ingest survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct IngestCrashTests {
     @Test("an ingester killed mid-stream and restarted leaves every event online and offline, as without the kill")
-    func killAndRestart() throws {
+    func killAndRestart() async throws {
         _ = registeredKinds
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("events", partitions: 2)
@@ -64,9 +64,9 @@ struct IngestCrashTests {
             if killedAt == 0 {
                 let deadline = Date().addingTimeInterval(30)
                 while Date() < deadline {
-                    atKill = ((try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0, rolledFiles())
+                    atKill = await ((try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0, rolledFiles())
                     if atKill.online > 0 && atKill.files > 0 { break }
-                    usleep(20_000)
+                    try await Task.sleep(for: .milliseconds(20))
                 }
                 kill(first.processIdentifier, SIGKILL)
                 first.waitUntilExit()
@@ -82,7 +82,7 @@ struct IngestCrashTests {
         // Restart; it resumes from the committed offsets (replaying what the killed one had written but not committed).
         let rerun = try featurectl(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        let online = try FeatureStore(repository: repo).getOnlineFeatures(
+        let online = try await FeatureStore(repository: repo).getOnlineFeatures(
             entities: ["user_id": (0..<users).map { .int(Int64($0)) }], features: .references([FeatureReference(view: "scores")]))
         let expected = (0..<users).map { OnlineValue.int(Int64((rounds - 1) * 100_000 + $0)) }
         try #require(online.columns[0].values.count == users)

@@ -128,9 +128,9 @@ func makeRepository(kafka: String) throws -> URL {
     return dir
 }
 
-func waitForAssignment(_ ingestor: StreamIngestor) {
+func waitForAssignment(_ ingestor: StreamIngestor) async {
     let deadline = ContinuousClock.now + .seconds(30)
-    while ingestor.assignment.isEmpty && ContinuousClock.now < deadline { ingestor.runOnce() }
+    while ingestor.assignment.isEmpty && ContinuousClock.now < deadline { await ingestor.runOnce() }
 }
 
 let options = Options(CommandLine.arguments)
@@ -151,16 +151,16 @@ if options.mode == "throughput" || options.mode == "both" {
     let repo = try makeRepository(kafka: cluster.bootstrapServers)
     defer { try? FileManager.default.removeItem(at: repo) }
     let store = try FeatureStore(repository: repo)
-    _ = try store.onlineStore()
+    _ = try await store.onlineStore()
     let ingestor = try StreamIngestor(store: store, batchSize: 10_000)
     // The clock starts at the first message (joining the group takes seconds and is not ingestion).
     var start = ContinuousClock.now
     while ingestor.statistics.snapshot.messages == 0 {
         start = ContinuousClock.now
-        ingestor.runOnce()
+        await ingestor.runOnce()
     }
-    while ingestor.statistics.snapshot.messages < options.events { ingestor.runOnce() }
-    ingestor.close()  // writes the buffered offline files and commits
+    while ingestor.statistics.snapshot.messages < options.events { await ingestor.runOnce() }
+    await ingestor.close()  // writes the buffered offline files and commits
     let elapsed = ContinuousClock.now - start
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let s = ingestor.statistics.snapshot
@@ -185,10 +185,10 @@ if options.mode == "freshness" || options.mode == "both" {
     let repo = try makeRepository(kafka: cluster.bootstrapServers)
     defer { try? FileManager.default.removeItem(at: repo) }
     let store = try FeatureStore(repository: repo)
-    _ = try store.onlineStore()
+    _ = try await store.onlineStore()
     let recorder = FreshnessRecorder()
     let ingestor = try StreamIngestor(store: store, batchSize: 10_000, pollTimeout: .milliseconds(50), metrics: recorder)
-    waitForAssignment(ingestor)
+    await waitForAssignment(ingestor)
     let stop = Atomic<Bool>(false)
     let rate = options.rate
     let producerThread = Thread {
@@ -212,15 +212,15 @@ if options.mode == "freshness" || options.mode == "both" {
     producerThread.start()
     // 3 s of warm-up, then measure.
     let warmUp = ContinuousClock.now + .seconds(3)
-    while ContinuousClock.now < warmUp { ingestor.runOnce() }
+    while ContinuousClock.now < warmUp { await ingestor.runOnce() }
     recorder.samples.withLock { $0.removeAll() }
     let before = ingestor.statistics.snapshot.messages
     let start = ContinuousClock.now
     let end = start + .seconds(options.seconds)
-    while ContinuousClock.now < end { ingestor.runOnce() }
+    while ContinuousClock.now < end { await ingestor.runOnce() }
     let consumed = ingestor.statistics.snapshot.messages - before
     stop.store(true, ordering: .relaxed)
-    ingestor.close()
+    await ingestor.close()
     let samples = recorder.samples.withLock { $0 }.sorted()
     print(String(format: "freshness at %d events/s for %d s (%d events consumed, %.0f/s): p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (time written online - event time, view clicks)",
                  rate, options.seconds, consumed, Double(consumed) / Double(options.seconds), percentile(samples, 0.5), percentile(samples, 0.9),

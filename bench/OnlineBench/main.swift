@@ -27,7 +27,7 @@ let views = store.registry.featureViews.filter(\.online)
 let keyName = store.registry.joinKeys(of: views[0])[0].name
 let maxKey = Int64(ProcessInfo.processInfo.environment["BENCH_KEYS"] ?? "20000") ?? 20_000
 
-func measure(_ label: String, entities: Int, views chosen: [FeatureView]) throws {
+func measure(_ label: String, entities: Int, views chosen: [FeatureView]) async throws {
     let selection = FeatureSelection.references(chosen.map { FeatureReference(view: $0.name) })
     var rng = SystemRandomNumberGenerator()
     var times: [Double] = []
@@ -36,7 +36,7 @@ func measure(_ label: String, entities: Int, views chosen: [FeatureView]) throws
     for _ in 0..<iterations {
         let keys = (0..<entities).map { _ in OnlineValue.int(Int64.random(in: 1...maxKey, using: &rng)) }
         let start = DispatchTime.now().uptimeNanoseconds
-        let result = try store.getOnlineFeatures(entities: [keyName: keys], features: selection, fullFeatureNames: true)
+        let result = try await store.getOnlineFeatures(entities: [keyName: keys], features: selection, fullFeatureNames: true)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
         found += result.columns[0].statuses.filter { $0 != .notFound }.count
     }
@@ -48,10 +48,10 @@ func measure(_ label: String, entities: Int, views chosen: [FeatureView]) throws
 
 do {
     // Warm up the connection pool and page cache.
-    try measure("warmup", entities: 1, views: [views[0]])
-    try measure("1 entity x 1 view", entities: 1, views: [views[0]])
-    try measure("1 entity x 3 views", entities: 1, views: Array(views.prefix(3)))
-    try measure("100 entities x 3 views", entities: 100, views: Array(views.prefix(3)))
+    try await measure("warmup", entities: 1, views: [views[0]])
+    try await measure("1 entity x 1 view", entities: 1, views: [views[0]])
+    try await measure("1 entity x 3 views", entities: 1, views: Array(views.prefix(3)))
+    try await measure("100 entities x 3 views", entities: 100, views: Array(views.prefix(3)))
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(1)

@@ -38,8 +38,22 @@ struct CatalogModel {
     let registryStore: RegistryStore?
     let streamStatus: StreamStatusProvider?
     let now: Date
+    /// Online statistics of the online views, read once when the model is made (the store's calls are async).
+    let onlineStatistics: [String: OnlineViewStatistics]
 
-    init(store: FeatureStore, streamStatus: StreamStatusProvider?, now: Date = Date()) {
+    /// A model of the repository as it is now, with the online store's statistics of every online view.
+    static func current(store: FeatureStore, streamStatus: StreamStatusProvider?, now: Date = Date()) async -> CatalogModel {
+        var statistics: [String: OnlineViewStatistics] = [:]
+        if store.onlineStoreExists, let online = try? await store.onlineStore() {
+            for view in store.registry.featureViews where view.online {
+                if let s = try? await online.statistics(of: view, keys: store.registry.joinKeys(of: view)) { statistics[view.name] = s }
+            }
+        }
+        return CatalogModel(store: store, streamStatus: streamStatus, now: now, onlineStatistics: statistics)
+    }
+
+    init(store: FeatureStore, streamStatus: StreamStatusProvider?, now: Date = Date(), onlineStatistics: [String: OnlineViewStatistics]) {
+        self.onlineStatistics = onlineStatistics
         self.store = store
         registry = store.registry
         self.streamStatus = streamStatus
@@ -110,8 +124,7 @@ struct CatalogModel {
 
     /// Online state of a view: rows, newest event, and whether that is older than its ttl.
     func freshness(of view: FeatureView) -> Object? {
-        guard view.online, store.onlineStoreExists,
-              let stats = try? store.onlineStore().statistics(of: view, keys: registry.joinKeys(of: view)) else { return nil }
+        guard view.online, let stats = onlineStatistics[view.name] else { return nil }
         var o: Object = ["rows": stats.rows]
         var newest = stats.newestEventTimestamp
         if let stream = streamStatus?(view.name), let streamed = stream.newestEvent { newest = max(newest ?? .min, streamed) }

@@ -66,10 +66,10 @@ struct CatalogRoutes: Sendable {
         ]
         for (path, _, build) in pages {
             router.get(RouterPath(path.isEmpty ? "/" : "/\(path)")) { request, _ -> Response in
-                serve(request, json: false) { m in build(m, nil) }
+                await serve(request, json: false) { m in build(m, nil) }
             }
             router.get(RouterPath(path.isEmpty ? "/api/v1/catalog" : "/api/v1/catalog/\(path)")) { request, _ -> Response in
-                serve(request, json: true) { m in build(m, nil) }
+                await serve(request, json: true) { m in build(m, nil) }
             }
         }
         let details: [(String, String, ObjectKind, @Sendable (CatalogModel, String) -> [String: Any]?)] = [
@@ -79,9 +79,9 @@ struct CatalogRoutes: Sendable {
             ("services", "service", .featureService, { $0.service($1) }),
         ]
         for (segment, template, kind, build) in details {
-            let handler: @Sendable (Request, BasicRequestContext, Bool) -> Response = { request, context, json in
+            let handler: @Sendable (Request, BasicRequestContext, Bool) async -> Response = { request, context, json in
                 let name = context.parameters.get("name") ?? ""
-                return serve(request, json: json) { m in
+                return await serve(request, json: json) { m in
                     let names: [String]
                     switch kind {
                     case .featureView: names = m.registry.featureViews.map(\.name)
@@ -93,16 +93,16 @@ struct CatalogRoutes: Sendable {
                                     notFound: "no \(CatalogModel.kindLabel(kind)) '\(name)'\(Suggestion.hint(for: name, in: names))")
                 }
             }
-            router.get(RouterPath("/\(segment)/:name")) { request, context -> Response in handler(request, context, false) }
-            router.get(RouterPath("/api/v1/catalog/\(segment)/:name")) { request, context -> Response in handler(request, context, true) }
+            router.get(RouterPath("/\(segment)/:name")) { request, context -> Response in await handler(request, context, false) }
+            router.get(RouterPath("/api/v1/catalog/\(segment)/:name")) { request, context -> Response in await handler(request, context, true) }
         }
-        let search: @Sendable (Request, Bool) -> Response = { request, json in
+        let search: @Sendable (Request, Bool) async -> Response = { request, json in
             // Forms send spaces as '+'.
             let query = (request.uri.queryParameters.get("q") ?? "").replacingOccurrences(of: "+", with: " ")
-            return serve(request, json: json, query: query) { m in Document(title: "Search", template: "search", content: m.search(query)) }
+            return await serve(request, json: json, query: query) { m in Document(title: "Search", template: "search", content: m.search(query)) }
         }
-        router.get("/search") { request, _ -> Response in search(request, false) }
-        router.get("/api/v1/catalog/search") { request, _ -> Response in search(request, true) }
+        router.get("/search") { request, _ -> Response in await search(request, false) }
+        router.get("/api/v1/catalog/search") { request, _ -> Response in await search(request, true) }
         router.get("/catalog.js") { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "text/javascript; charset=utf-8"
@@ -138,7 +138,7 @@ struct CatalogRoutes: Sendable {
         return nil
     }
 
-    private func serve(_ request: Request, json: Bool, query: String = "", _ build: (CatalogModel) -> Document) -> Response {
+    private func serve(_ request: Request, json: Bool, query: String = "", _ build: (CatalogModel) -> Document) async -> Response {
         do {
             _ = try core.catalog(authorization: authorization(request))
         } catch {
@@ -147,7 +147,7 @@ struct CatalogRoutes: Sendable {
             return page(status: status, title: "Sign in", template: "problem",
                         content: ["heading": status == .forbidden ? "Not allowed" : "Sign in", "message": error.message, "login": true], query: query)
         }
-        let model = CatalogModel(store: core.repository.store, streamStatus: streamStatus)
+        let model = await CatalogModel.current(store: core.repository.store, streamStatus: streamStatus)
         let document = build(model)
         guard let content = document.content else {
             if json { return HTTPRoutes.error(ServingError(.notFound, document.notFound)) }

@@ -73,7 +73,7 @@ public final class ServingCore: Sendable {
 
     /// Runs one call: counts it, times it and records its outcome by code.
     public func call<T>(_ method: ServingMetrics.Method, _ transport: ServingMetrics.Transport,
-                        _ body: () throws(ServingError) -> T) throws(ServingError) -> T {
+                        _ body: () async throws(ServingError) -> T) async throws(ServingError) -> T {
         counters.begin()
         metrics.started()
         let start = ContinuousClock.now
@@ -84,7 +84,7 @@ public final class ServingCore: Sendable {
             counters.end()
         }
         do {
-            return try body()
+            return try await body()
         } catch {
             code = error.code
             throw error
@@ -95,12 +95,13 @@ public final class ServingCore: Sendable {
 
     /// The latest values of `selection` for the entity rows in `entities` (join key name -> one value per row).
     public func lookup<Column: WireColumn>(entities: [String: Column], selection: FeatureSelection?, fullFeatureNames: Bool,
-                                           authorization: String?, fields: LookupFields = .protobuf) throws(ServingError) -> OnlineFeatures {
+                                           authorization: String?, fields: LookupFields = .protobuf) async throws(ServingError) -> OnlineFeatures {
         let principal = try access.authenticate(authorization)
         let snapshot = repository.snapshot
         guard let selection else { throw .invalid("\(fields.features): give a feature service or feature references") }
         if access.isEnabled {
-            let views = try storeCall { () throws(OnlineStoreError) in try snapshot.store.featureViewNames(for: selection) }
+            let views: [String]
+            do { views = try snapshot.store.featureViewNames(for: selection) } catch { throw Self.servingError(error) }
             try access.authorize(principal, .read, views: views)
         }
         var rows: Int? = nil
@@ -125,8 +126,11 @@ public final class ServingCore: Sendable {
         guard let rows, rows > 0 else { throw .invalid("\(fields.entities): empty batch (give at least one entity row)") }
         guard rows <= limits.maxBatch else { throw .invalid("\(fields.entities): \(rows) rows, over the limit of \(limits.maxBatch)") }
         let start = ContinuousClock.now
-        let result = try storeCall { () throws(OnlineStoreError) in
-            try snapshot.store.getOnlineFeatures(entities: converted, features: selection, fullFeatureNames: fullFeatureNames)
+        let result: OnlineFeatures
+        do {
+            result = try await snapshot.store.getOnlineFeatures(entities: converted, features: selection, fullFeatureNames: fullFeatureNames)
+        } catch {
+            throw Self.servingError(error)
         }
         metrics.storeRead(nanoseconds: (ContinuousClock.now - start).nanoseconds)
         metrics.entityRows(.getOnlineFeatures, rows)
@@ -140,7 +144,7 @@ public final class ServingCore: Sendable {
     public func push<Keys: WireColumn, Features: WireColumn>(
         view name: String, entities: [String: Keys], eventTimestamps: [Int64], createdTimestamps: [Int64],
         features: [String: Features], authorization: String?, fields: PushFields = .protobuf
-    ) throws(ServingError) -> (received: Int, written: Int) {
+    ) async throws(ServingError) -> (received: Int, written: Int) {
         let principal = try access.authenticate(authorization)
         let store = repository.store
         let registry = store.registry
@@ -192,7 +196,8 @@ public final class ServingCore: Sendable {
                       createdTimestamp: createdTimestamps.isEmpty ? 0 : createdTimestamps[i],
                       values: featureColumns.map { $0[i] })
         }
-        let written = try storeCall { () throws(OnlineStoreError) in try store.onlineStore().write(rows, to: view, keys: keys) }
+        let written: Int
+        do { written = try await store.onlineStore().write(rows, to: view, keys: keys) } catch { throw Self.servingError(error) }
         metrics.entityRows(.pushFeatures, n)
         return (n, written)
     }
@@ -207,15 +212,12 @@ public final class ServingCore: Sendable {
 
     // MARK: Helpers
 
-    private func storeCall<T>(_ body: () throws(OnlineStoreError) -> T) throws(ServingError) -> T {
-        do {
-            return try body()
-        } catch {
-            switch error.code {
-            case .invalidRequest: throw ServingError(.invalidArgument, error.message)
-            case .unavailable: throw ServingError(.unavailable, error.message)
-            case .corrupt, .failed: throw ServingError(.internal, error.message)
-            }
+    /// The status of a store failure: the request's fault, the store's absence, or an internal error.
+    static func servingError(_ error: OnlineStoreError) -> ServingError {
+        switch error.code {
+        case .invalidRequest: return ServingError(.invalidArgument, error.message)
+        case .unavailable: return ServingError(.unavailable, error.message)
+        case .corrupt, .failed: return ServingError(.internal, error.message)
         }
     }
 

@@ -17,9 +17,9 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         return nil
     }
 
-    private func serve<T>(_ method: ServingMetrics.Method, _ body: () throws(ServingError) -> T) throws(RPCError) -> T {
+    private func serve<T>(_ method: ServingMetrics.Method, _ body: () async throws(ServingError) -> T) async throws(RPCError) -> T {
         do {
-            return try core.call(method, .grpc, body)
+            return try await core.call(method, .grpc, body)
         } catch {
             throw error.rpcError
         }
@@ -29,7 +29,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
                                   context: ServerContext) async throws -> ServerResponse<Featurestore_V1_GetOnlineFeaturesResponse> {
         let authorization = Self.authorization(request.metadata)
         let message = request.message
-        let response = try serve(.getOnlineFeatures) { () throws(ServingError) in
+        let response = try await serve(.getOnlineFeatures) { () async throws(ServingError) in
             let selection: FeatureSelection?
             switch message.features {
             case .featureService(let name):
@@ -47,7 +47,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
             case nil:
                 throw .invalid("features: set feature_service or feature_refs")
             }
-            let result = try core.lookup(entities: message.entities, selection: selection,
+            let result = try await core.lookup(entities: message.entities, selection: selection,
                                          fullFeatureNames: message.fullFeatureNames, authorization: authorization)
             return Featurestore_V1_GetOnlineFeaturesResponse(result)
         }
@@ -58,8 +58,8 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
                              context: ServerContext) async throws -> ServerResponse<Featurestore_V1_PushFeaturesResponse> {
         let authorization = Self.authorization(request.metadata)
         let message = request.message
-        let result = try serve(.pushFeatures) { () throws(ServingError) in
-            try core.push(view: message.featureView, entities: message.entities, eventTimestamps: message.eventTimestampsMicros,
+        let result = try await serve(.pushFeatures) { () async throws(ServingError) in
+            try await core.push(view: message.featureView, entities: message.entities, eventTimestamps: message.eventTimestampsMicros,
                           createdTimestamps: message.createdTimestampsMicros, features: message.features, authorization: authorization)
         }
         return ServerResponse(message: .with {
@@ -71,7 +71,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
     public func listFeatureViews(request: ServerRequest<Featurestore_V1_ListFeatureViewsRequest>,
                                  context: ServerContext) async throws -> ServerResponse<Featurestore_V1_ListFeatureViewsResponse> {
         let authorization = Self.authorization(request.metadata)
-        let response = try serve(.listFeatureViews) { () throws(ServingError) in
+        let response = try await serve(.listFeatureViews) { () throws(ServingError) in
             let registry = try core.catalog(authorization: authorization)
             return Featurestore_V1_ListFeatureViewsResponse.with {
                 $0.featureViews = registry.featureViews.map { Featurestore_V1_FeatureViewSpec($0, registry: registry) }
@@ -84,7 +84,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
                                context: ServerContext) async throws -> ServerResponse<Featurestore_V1_FeatureViewSpec> {
         let authorization = Self.authorization(request.metadata)
         let name = request.message.name
-        let response = try serve(.getFeatureView) { () throws(ServingError) in
+        let response = try await serve(.getFeatureView) { () throws(ServingError) in
             let registry = try core.catalog(authorization: authorization)
             guard let view = registry.featureView(named: name) else {
                 throw ServingError(.notFound, "name: no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))")
@@ -97,7 +97,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
     public func listFeatureServices(request: ServerRequest<Featurestore_V1_ListFeatureServicesRequest>,
                                     context: ServerContext) async throws -> ServerResponse<Featurestore_V1_ListFeatureServicesResponse> {
         let authorization = Self.authorization(request.metadata)
-        let response = try serve(.listFeatureServices) { () throws(ServingError) in
+        let response = try await serve(.listFeatureServices) { () throws(ServingError) in
             let registry = try core.catalog(authorization: authorization)
             return Featurestore_V1_ListFeatureServicesResponse.with {
                 $0.featureServices = registry.featureServices.map { service in

@@ -94,20 +94,20 @@ struct HTTPRoutes: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"], body: .init(byteBuffer: buffer))
         }
         router.post("/v1/online-features") { request, _ -> Response in
-            await handle(request, .getOnlineFeatures) { body, authorization throws(ServingError) in
-                try lookup(body, authorization: authorization)
+            await handle(request, .getOnlineFeatures) { body, authorization async throws(ServingError) in
+                try await lookup(body, authorization: authorization)
             }
         }
         router.post("/v1/push") { request, _ -> Response in
-            await handle(request, .pushFeatures) { body, authorization throws(ServingError) in
-                try push(body, authorization: authorization)
+            await handle(request, .pushFeatures) { body, authorization async throws(ServingError) in
+                try await push(body, authorization: authorization)
             }
         }
     }
 
     /// Reads the body, runs the call through the core (counted and timed), and renders the result or the error.
     private func handle(_ request: Request, _ method: ServingMetrics.Method,
-                        _ body: ([UInt8], String?) throws(ServingError) -> [UInt8]) async -> Response {
+                        _ body: ([UInt8], String?) async throws(ServingError) -> [UInt8]) async -> Response {
         let authorization = request.headers[.authorization]
         let bytes: [UInt8]
         do {
@@ -119,7 +119,7 @@ struct HTTPRoutes: Sendable {
             return Self.error(ServingError(.invalidArgument, "body: could not be read (\(error))"))
         }
         do {
-            let out = try core.call(method, .http) { () throws(ServingError) in try body(bytes, authorization) }
+            let out = try await core.call(method, .http) { () async throws(ServingError) in try await body(bytes, authorization) }
             return Self.json(.ok, out)
         } catch {
             return Self.error(error)
@@ -130,7 +130,7 @@ struct HTTPRoutes: Sendable {
 
     static let lookupFields = ["feature_service", "features", "entities", "full_feature_names"]
 
-    private func lookup(_ bytes: [UInt8], authorization: String?) throws(ServingError) -> [UInt8] {
+    private func lookup(_ bytes: [UInt8], authorization: String?) async throws(ServingError) -> [UInt8] {
         let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.lookupFields)
         let service = try body.string("feature_service")
         let refs = try body.array("features")
@@ -154,7 +154,7 @@ struct HTTPRoutes: Sendable {
             selection = nil
         }
         guard let entities = try body.columns("entities") else { throw .invalid("entities: missing (join key name -> array of values)") }
-        let result = try core.lookup(entities: entities, selection: selection, fullFeatureNames: try body.bool("full_feature_names") ?? false,
+        let result = try await core.lookup(entities: entities, selection: selection, fullFeatureNames: try body.bool("full_feature_names") ?? false,
                                      authorization: authorization, fields: .json)
         return Self.render(result)
     }
@@ -185,12 +185,12 @@ struct HTTPRoutes: Sendable {
 
     static let pushFields = ["feature_view", "entities", "event_timestamps", "created_timestamps", "features"]
 
-    private func push(_ bytes: [UInt8], authorization: String?) throws(ServingError) -> [UInt8] {
+    private func push(_ bytes: [UInt8], authorization: String?) async throws(ServingError) -> [UInt8] {
         let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.pushFields)
         guard let view = try body.string("feature_view") else { throw .invalid("feature_view: missing") }
         let events = try Self.timestamps(body.array("event_timestamps") ?? [], field: "event_timestamps")
         let created = try Self.timestamps(body.array("created_timestamps") ?? [], field: "created_timestamps")
-        let result = try core.push(view: view, entities: body.columns("entities") ?? [:], eventTimestamps: events,
+        let result = try await core.push(view: view, entities: body.columns("entities") ?? [:], eventTimestamps: events,
                                    createdTimestamps: created, features: body.columns("features") ?? [:],
                                    authorization: authorization, fields: .json)
         return Array("{\"rows_received\":\(result.received),\"rows_written\":\(result.written)}".utf8)

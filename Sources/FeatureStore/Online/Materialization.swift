@@ -50,11 +50,11 @@ extension FeatureStore {
     /// - Returns: one report per view: rows read and written, entities, per-feature statistics (also recorded in the
     ///   registry).
     public func materialize(start: Int64, end: Int64, views names: [String]? = nil,
-                            progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
+                            progress: (@Sendable (MaterializationProgress) -> Void)? = nil) async throws(OnlineStoreError) -> [MaterializationReport] {
         let (views, registryStore) = try materializationSetup(names)
         var reports: [MaterializationReport] = []
         for view in views {
-            let report = try materialize(view, start: start, end: end, progress: progress)
+            let report = try await materialize(view, start: start, end: end, progress: progress)
             do {
                 try registryStore.recordMaterialization(report)
             } catch {
@@ -74,7 +74,7 @@ extension FeatureStore {
     ///   - progress: called as each view is read and written.
     /// - Returns: one report per view that had a window to load.
     public func materializeIncremental(end: Int64, views names: [String]? = nil,
-                                       progress: (@Sendable (MaterializationProgress) -> Void)? = nil) throws(OnlineStoreError) -> [MaterializationReport] {
+                                       progress: (@Sendable (MaterializationProgress) -> Void)? = nil) async throws(OnlineStoreError) -> [MaterializationReport] {
         let (views, registryStore) = try materializationSetup(names)
         var reports: [MaterializationReport] = []
         for view in views {
@@ -82,7 +82,7 @@ extension FeatureStore {
             do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError(.failed, "\(error)", cause: error) }
             let start = watermark ?? (view.ttl.seconds > 0 ? end - view.ttl.seconds * 1_000_000 : Int64.min)
             guard start < end else { continue }
-            let report = try materialize(view, start: start, end: end, progress: progress)
+            let report = try await materialize(view, start: start, end: end, progress: progress)
             do {
                 // Recorded only now: the rows are committed, so the watermark never runs ahead of the data.
                 try registryStore.recordMaterialization(report)
@@ -119,7 +119,7 @@ extension FeatureStore {
     }
 
     private func materialize(_ view: FeatureView, start: Int64, end: Int64,
-                             progress: (@Sendable (MaterializationProgress) -> Void)?) throws(OnlineStoreError) -> MaterializationReport {
+                             progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
         let began = Date()
         guard start < end else {
             throw OnlineStoreError("the window of '\(view.name)' is empty: start (\(start) us) is not before end (\(end) us)")
@@ -160,7 +160,7 @@ extension FeatureStore {
         let best = latest.rows
         let rowsRead = latest.rowsInWindow
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
-        let store = try onlineStore()
+        let store = try await onlineStore()
         let keyData = keyColumns.map { data.column(named: $0)! }
         let featureData = featureColumns.map { data.column(named: $0) }
         var written = 0
@@ -185,7 +185,7 @@ extension FeatureStore {
             let createdMicros = created.map { createdColumn!.isNull(r) ? 0 : $0[r] / 1000 } ?? 0
             batch.append(OnlineRow(key: key, eventTimestamp: times[r] / 1000, createdTimestamp: createdMicros, values: values))
             if batch.count == Self.materializationBatch || n == best.count - 1 {
-                written += try store.write(batch, to: view, keys: keys)
+                written += try await store.write(batch, to: view, keys: keys)
                 batch.removeAll(keepingCapacity: true)
                 progress?(MaterializationProgress(view: view.name, stage: "writing", rows: n + 1, totalRows: best.count))
             }

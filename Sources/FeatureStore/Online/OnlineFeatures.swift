@@ -33,30 +33,38 @@ public struct OnlineFeatures: Sendable {
     public var columns: [OnlineFeatureColumn]
 }
 
-/// Opens the online store on first use and keeps it open.
+/// Opens the online store on first use, starts it, and keeps it open. The opening runs in the caller's task (no task
+/// is spawned); when two first uses race, the first store kept wins and the other is stopped. A failed opening is
+/// tried again by the next use.
 final class OnlineStoreHandle: Sendable {
     private let state = Mutex<(any OnlineStore)?>(nil)
 
-    func get(_ open: () throws(OnlineStoreError) -> any OnlineStore) throws(OnlineStoreError) -> any OnlineStore {
-        let result: Result<any OnlineStore, OnlineStoreError> = state.withLock { current in
-            if let current { return .success(current) }
-            let opened = Result { () throws(OnlineStoreError) in try open() }
-            if case .success(let store) = opened { current = store }
-            return opened
+    func get(_ open: () async throws(OnlineStoreError) -> any OnlineStore) async throws(OnlineStoreError) -> any OnlineStore {
+        if let current = state.withLock({ $0 }) { return current }
+        let opened = try await open()
+        let (kept, won) = state.withLock { current -> (any OnlineStore, Bool) in
+            if let current { return (current, false) }
+            current = opened
+            return (opened, true)
         }
-        return try result.get()
+        if !won { await opened.stop() }
+        return kept
     }
 }
 
 extension FeatureStore {
-    /// The online store named in the settings (opened once).
-    public func onlineStore() throws(OnlineStoreError) -> any OnlineStore {
-        try onlineHandle.get { () throws(OnlineStoreError) -> any OnlineStore in
-            let kind = try OnlineStoreKinds.resolve(config.onlineStore.settings)
-            var settings = config.onlineStore.settings
-            kind.validate(&settings)
-            if let problem = settings.problems.first { throw OnlineStoreError("online_store: \(problem)") }
-            return try kind.open(settings, repository: repository)
+    /// The online store named in the settings: opened and started once, then shared by every use (and by the
+    /// definitions reloaded from these, see ``init(repository:reloading:)``).
+    public func onlineStore() async throws(OnlineStoreError) -> any OnlineStore {
+        let settings = config.onlineStore.settings, repository = self.repository
+        return try await onlineHandle.get { () async throws(OnlineStoreError) -> any OnlineStore in
+            let kind = try OnlineStoreKinds.resolve(settings)
+            var checked = settings
+            kind.validate(&checked)
+            if let problem = checked.problems.first { throw OnlineStoreError("online_store: \(problem)") }
+            let store = try kind.open(checked, repository: repository)
+            try await store.start()
+            return store
         }
     }
 
@@ -90,7 +98,7 @@ extension FeatureStore {
     /// - Throws: ``OnlineStoreError``: ``OnlineStoreError/Code/invalidRequest`` for a wrong request (unknown feature,
     ///   missing or mistyped key), another code when the store fails.
     public func getOnlineFeatures(entities: [String: [OnlineValue]], features: FeatureSelection,
-                                  fullFeatureNames: Bool = false, now: Date = Date()) throws(OnlineStoreError) -> OnlineFeatures {
+                                  fullFeatureNames: Bool = false, now: Date = Date()) async throws(OnlineStoreError) -> OnlineFeatures {
         let requests: [ViewRequest]
         do {
             requests = try resolve(features, fullNames: fullFeatureNames)
@@ -108,7 +116,7 @@ extension FeatureStore {
                 throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)", invalidRequest: true)
             }
         }
-        let store = try onlineStore()
+        let store = try await onlineStore()
         let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
         // Every view's keys first, then one read for all views.
         var reads: [OnlineReadRequest] = []
@@ -130,7 +138,7 @@ extension FeatureStore {
             }
             reads.append(OnlineReadRequest(view: view, joinKeys: keys, keys: rows))
         }
-        let allStored = try store.read(reads)
+        let allStored = try await store.read(reads)
         var columns: [OnlineFeatureColumn] = []
         for (request, stored) in zip(requests, allStored) {
             let view = request.view

@@ -61,29 +61,51 @@ public struct OnlineViewStatistics: Sendable, Hashable, Codable {
     }
 }
 
+/// Whether an online store can serve now.
+public enum OnlineStoreHealth: Sendable, Hashable {
+    case serving
+    /// It cannot serve, and why (a node that refuses connections, a file that cannot be opened).
+    case notServing(String)
+}
+
 /// The key-value store that serves features: the latest row per entity and view.
 ///
 /// Writes are event-time ordered: a row replaces what is stored only when its `(event_ts, created_ts)` is newer,
-/// so batch materialization and streams can race on the same keys in any order.
+/// so batch materialization and streams can race on the same keys in any order. Every store passes
+/// `OnlineStoreConformance` (target `FeatureStoreTesting`).
+///
+/// Calls are `async`: a networked store waits on the network without holding a thread; an embedded one does its
+/// short work inline. A store that blocks (a C client) must do so off Swift's cooperative pool.
 public protocol OnlineStore: Sendable {
-    /// Writes rows of `view`; returns how many replaced or added a stored row (older rows are ignored).
+    /// Opens connections and checks the store can serve; called once before use (default: nothing to do).
+    func start() async throws(OnlineStoreError)
+    /// Closes connections once calls in flight are done (default: nothing to do).
+    func stop() async
+    /// Whether the store can serve now (default: serving).
+    func health() async -> OnlineStoreHealth
+    /// Writes rows of `view`; returns how many replaced or added a stored row (older rows are ignored). A batch is
+    /// written whole or not at all.
     @discardableResult
-    func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> Int
+    func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int
     /// Reads many entities of many views in one call: for each request, the stored row per key (nil where none).
-    func read(_ requests: [OnlineReadRequest]) throws(OnlineStoreError) -> [[StoredOnlineRow?]]
-    /// Deletes every row of a view.
-    func deleteAll(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError)
-    /// Row count and newest event time of a view.
-    func statistics(of view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) -> OnlineViewStatistics
+    func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]]
+    /// Deletes every entity of a view.
+    func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError)
+    /// Entity count and newest event time of a view.
+    func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics
     /// Drops stored data of views that no longer exist or whose schema changed; returns the names of those views, sorted.
     @discardableResult
-    func dropStale(keeping views: [(FeatureView, [JoinKey])]) throws(OnlineStoreError) -> [String]
+    func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String]
 }
 
 extension OnlineStore {
+    public func start() async throws(OnlineStoreError) {}
+    public func stop() async {}
+    public func health() async -> OnlineStoreHealth { .serving }
+
     /// Reads many entities of one view.
-    public func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) throws(OnlineStoreError) -> [StoredOnlineRow?] {
-        try read([OnlineReadRequest(view: view, joinKeys: joinKeys, keys: keys)])[0]
+    public func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) async throws(OnlineStoreError) -> [StoredOnlineRow?] {
+        try await read([OnlineReadRequest(view: view, joinKeys: joinKeys, keys: keys)])[0]
     }
 }
 

@@ -3,7 +3,7 @@ import Columnar
 import FeatureStore
 import Foundation
 
-struct CatalogCommand: ParsableCommand {
+struct CatalogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
         abstract: "Browse the applied catalog: what exists, its schema, owner, source and history.",
@@ -71,7 +71,7 @@ struct CatalogCommand: ParsableCommand {
         }
     }
 
-    struct Show: ParsableCommand {
+    struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one object: its schema, source, ttl, owner, tags and version history.")
 
         @OptionGroup var repository: RepositoryOptions
@@ -83,7 +83,7 @@ struct CatalogCommand: ParsableCommand {
         @Option(help: "The kind, when several objects share the name: entity, source, view or service.")
         var kind: String?
 
-        func run() throws {
+        func run() async throws {
             let catalog = try CatalogCommand.open(repository)
             let wantedKind = kind.flatMap(ObjectKind.init(userSpelling:))
             let matches = catalog.entries(named: name).filter { wantedKind == nil || $0.kind == wantedKind }
@@ -104,7 +104,7 @@ struct CatalogCommand: ParsableCommand {
                         ShownObject.Materialization(at: $0.at, report: $0.report)
                     }
                     if view.online, store.onlineStoreExists {
-                        object.online = try? store.onlineStore().statistics(of: view, keys: catalog.registry.joinKeys(of: view))
+                        object.online = try? await store.onlineStore().statistics(of: view, keys: catalog.registry.joinKeys(of: view))
                     }
                 }
                 shown.append(object)

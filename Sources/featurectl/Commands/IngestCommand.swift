@@ -5,7 +5,7 @@ import Foundation
 import StreamIngestion
 import Synchronization
 
-struct IngestCommand: ParsableCommand {
+struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Feed the online store from the Kafka topics of the repository's stream sources.",
@@ -33,7 +33,7 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "The most messages per batch (one write and one commit per batch).")
     var batchSize: Int = 5_000
 
-    func run() throws {
+    func run() async throws {
         let store = try repository.load()
         let ingestor: StreamIngestor
         do {
@@ -48,7 +48,7 @@ struct IngestCommand: ParsableCommand {
         var lastMessage = ContinuousClock.now
         Console.print("Ingesting \(ingestor.topics.joined(separator: ", ")) (Ctrl-C to stop).")
         while !stop.requested {
-            let report = ingestor.runOnce { !stop.requested }
+            let report = await ingestor.runOnce { !stop.requested }
             let now = ContinuousClock.now
             // Idle time counts from the group's assignment (joining takes seconds), then from the last message.
             if report.messages > 0 || ingestor.assignment.isEmpty { lastMessage = now }
@@ -60,7 +60,7 @@ struct IngestCommand: ParsableCommand {
             if let maxMessages, stats.messages >= maxMessages { break }
             if let idleTimeout, now - lastMessage >= .milliseconds(Int(idleTimeout * 1000)) { break }
         }
-        ingestor.close()
+        await ingestor.close()
         Console.print(Self.summary(ingestor.statistics.snapshot))
     }
 

@@ -29,11 +29,11 @@ enum MaterializeOutput {
     }
 
     /// Runs a materialization with progress on a terminal, then prints its reports (or the error, exiting 1).
-    static func run(json: Bool, _ body: ((@Sendable (MaterializationProgress) -> Void)?) throws(OnlineStoreError) -> [MaterializationReport]) throws {
+    static func run(json: Bool, _ body: ((@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> [MaterializationReport]) async throws {
         let began = Date()
         let display = ProgressDisplay()
         do {
-            let reports = try body { p in display.update("\(p.view): \(p.stage)", rows: p.rows, total: p.totalRows) }
+            let reports = try await body { p in display.update("\(p.view): \(p.stage)", rows: p.rows, total: p.totalRows) }
             display.finish()
             try print(reports, json: json, seconds: Date().timeIntervalSince(began))
         } catch let error as OnlineStoreError {
@@ -44,7 +44,7 @@ enum MaterializeOutput {
     }
 }
 
-struct MaterializeCommand: ParsableCommand {
+struct MaterializeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "materialize",
         abstract: "Load the latest feature values with START <= event time < END into the online store.")
@@ -67,16 +67,16 @@ struct MaterializeCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         let store = try repository.load()
-        try MaterializeOutput.run(json: output.json) { progress throws(OnlineStoreError) in
-            try store.materialize(start: start, end: end,
+        try await MaterializeOutput.run(json: output.json) { progress async throws(OnlineStoreError) in
+            try await store.materialize(start: start, end: end,
                                   views: views?.split(separator: ",").map(String.init), progress: progress)
         }
     }
 }
 
-struct MaterializeIncrementalCommand: ParsableCommand {
+struct MaterializeIncrementalCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "materialize-incremental",
         abstract: "Materialize each online view from its last watermark (first run: END - ttl) to END.")
@@ -90,15 +90,15 @@ struct MaterializeIncrementalCommand: ParsableCommand {
     @Option(help: "Only these views, comma-separated.")
     var views: String?
 
-    func run() throws {
+    func run() async throws {
         let store = try repository.load()
-        try MaterializeOutput.run(json: output.json) { progress throws(OnlineStoreError) in
-            try store.materializeIncremental(end: end, views: views?.split(separator: ",").map(String.init), progress: progress)
+        try await MaterializeOutput.run(json: output.json) { progress async throws(OnlineStoreError) in
+            try await store.materializeIncremental(end: end, views: views?.split(separator: ",").map(String.init), progress: progress)
         }
     }
 }
 
-struct GetCommand: ParsableCommand {
+struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
         abstract: "Look up online features for entities.",
@@ -125,7 +125,7 @@ struct GetCommand: ParsableCommand {
         for e in entity where !e.contains("=") { throw ValidationError("--entity '\(e)' must be KEY=VALUE[,VALUE...]") }
     }
 
-    func run() throws {
+    func run() async throws {
         let store = try repository.load()
         // Values are parsed by the declared type of their join key.
         var types: [String: ScalarType] = [:]
@@ -160,7 +160,7 @@ struct GetCommand: ParsableCommand {
         }
         let result: OnlineFeatures
         do {
-            result = try store.getOnlineFeatures(entities: columns, features: selection, fullFeatureNames: fullFeatureNames)
+            result = try await store.getOnlineFeatures(entities: columns, features: selection, fullFeatureNames: fullFeatureNames)
         } catch {
             Console.error("error: \(error)")
             throw ExitCode(1)

@@ -28,7 +28,7 @@ struct PlanCommand: ParsableCommand {
     }
 }
 
-struct ApplyCommand: ParsableCommand {
+struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Register the definitions in the catalog (objects removed from the files are removed from the catalog).")
@@ -36,12 +36,12 @@ struct ApplyCommand: ParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    func run() throws {
+    func run() async throws {
         let store = try repository.load()
         let plan: Plan
         let dropped: [String]
         do {
-            (plan, dropped) = try store.apply()
+            (plan, dropped) = try await store.apply()
         } catch {
             Console.error("error: \(error.description)")
             throw ExitCode(1)
