@@ -207,18 +207,20 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore"], exclude: ["Interop"]),
-        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "Parquet", "Columnar", "Kafka"]),
+        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "SQLite", "Parquet", "Columnar", "Kafka"]),
     ],
     swiftLanguageModes: [.v6]
 )
 
 // Habits of the best Swift packages, for every target of ours: existentials spelled `any`, members visible only from
-// modules a file imports itself, and imports internal unless a file marks them `public import` (what its public API
-// exposes).
+// modules a file imports itself, imports internal unless a file marks them `public import` (what its public API
+// exposes), and async functions that run where their caller runs unless marked `@concurrent` (so the columnar work of
+// a command stays on its thread, and a store that must block says so by leaving the caller's executor itself).
 for target in package.targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
         .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("NonisolatedNonsendingByDefault"),
     ]
     // Generated protobuf/gRPC code keeps the generator's plain imports (scripts/generate-protos --check compares it).
     if target.name != "FeatureServingAPI" {

@@ -2,6 +2,7 @@ import Columnar
 import FeatureStore
 import Foundation
 import Parquet
+import Synchronization
 import Testing
 
 @Suite("materialize survives kill -9", .serialized, .timeLimit(.minutes(10)))
@@ -41,24 +42,23 @@ struct CrashTests {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        var before = 0
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, process.isRunning {
-            before = await (try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0
-            if before > 0 { break }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let database = repo.appendingPathComponent("data/online.db").path
+        let before = Mutex(0)
+        let killedMidway = await ChildWatch.kill(process, when: {
+            let rows = ChildWatch.onlineRows(at: database, view: "scores")
+            before.withLock { $0 = rows }
+            return rows > 0
+        })
         // The kill fell in the middle: the process was still running, and some batches were already committed.
-        try #require(process.terminationReason == .uncaughtSignal, "the materialize was still running when killed")
-        try #require(before > 0, "rows were committed before the kill (none seen within the deadline)")
+        try #require(killedMidway && process.terminationReason == .uncaughtSignal, "the materialize was still running when killed")
+        let committed = before.withLock { $0 }
+        try #require(committed > 0, "rows were committed before the kill (none seen within the deadline)")
 
         // The store opens; it holds whole batches only (transactions of 10,000 rows), some but not all of them.
         let reopened = try FeatureStore(repository: repo)
         let partial = try await reopened.onlineStore().statistics(of: view, keys: keys).rows
         #expect(partial % 10_000 == 0, "whole batches only: \(partial) rows")
-        #expect(partial >= before && partial > 0 && partial < rows, "killed mid-way: \(partial) of \(rows) rows committed")
+        #expect(partial >= committed && partial > 0 && partial < rows, "killed mid-way: \(partial) of \(rows) rows committed")
 
         // A rerun completes, and every value is right.
         let rerun = try featurectl(["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path])

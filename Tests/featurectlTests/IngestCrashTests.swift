@@ -3,6 +3,7 @@ import FeatureStore
 import Foundation
 import Kafka
 import Parquet
+import Synchronization
 import Testing
 
 @Suite("featurectl ingest survives kill -9", .serialized, .timeLimit(.minutes(10)))
@@ -45,9 +46,8 @@ struct IngestCrashTests {
             try producer.flush()
         }
 
-        let store = try FeatureStore(repository: repo)
-        let view = store.registry.featureView(named: "scores")!
-        let keys = store.registry.joinKeys(of: view)
+        // The definitions compile before the ingester is started.
+        _ = try FeatureStore(repository: repo)
         let first = Process()
         first.executableURL = productsDirectory.appendingPathComponent("featurectl")
         first.arguments = ["ingest", "--repo", repo.path, "--batch-size", "500"]
@@ -55,27 +55,27 @@ struct IngestCrashTests {
         first.standardError = FileHandle.nullDevice
         try first.run()
         let folder = repo.appendingPathComponent("data/events")
-        func rolledFiles() -> Int { (try? ParquetDataset.dataFiles(at: folder.path).count) ?? 0 }
+        let database = repo.appendingPathComponent("data/online.db").path
         // Stream rounds while it ingests; kill it mid-stream, once rows are online and offline files have rolled.
         var killedAt = 0
-        var atKill = (online: 0, files: 0)
+        var killedMidway = false
+        let watched = Mutex((online: 0, files: 0))
         for round in 0..<rounds {
             try produce(round: round)
             if killedAt == 0 {
-                let deadline = Date().addingTimeInterval(30)
-                while Date() < deadline {
-                    atKill = await ((try? store.onlineStore().statistics(of: view, keys: keys).rows) ?? 0, rolledFiles())
-                    if atKill.online > 0 && atKill.files > 0 { break }
-                    try await Task.sleep(for: .milliseconds(20))
-                }
-                kill(first.processIdentifier, SIGKILL)
-                first.waitUntilExit()
+                killedMidway = await ChildWatch.kill(first, when: {
+                    let now = (online: ChildWatch.onlineRows(at: database, view: "scores"),
+                               files: (try? ParquetDataset.dataFiles(at: folder.path).count) ?? 0)
+                    watched.withLock { $0 = now }
+                    return now.online > 0 && now.files > 0
+                }, within: 30)
                 killedAt = round + 1
             }
         }
+        let atKill = watched.withLock { $0 }
         // The kill fell in the middle: the process was running, some events were online and some files rolled, and
         // rounds were still to come.
-        try #require(first.terminationReason == .uncaughtSignal, "the ingester was still running when killed")
+        try #require(killedMidway && first.terminationReason == .uncaughtSignal, "the ingester was still running when killed")
         try #require(atKill.online > 0 && atKill.files > 0, "killed after rows were online and files rolled: \(atKill)")
         try #require(killedAt < rounds, "events were produced after the kill")
 

@@ -83,7 +83,7 @@ struct CatalogCommand: AsyncParsableCommand {
         @Option(help: "The kind, when several objects share the name: entity, source, view or service.")
         var kind: String?
 
-        func run() async throws {
+        @MainActor func run() async throws {
             let catalog = try CatalogCommand.open(repository)
             let wantedKind = kind.flatMap(ObjectKind.init(userSpelling:))
             let matches = catalog.entries(named: name).filter { wantedKind == nil || $0.kind == wantedKind }

@@ -33,7 +33,7 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "The most messages per batch (one write and one commit per batch).")
     var batchSize: Int = 5_000
 
-    func run() async throws {
+    @MainActor func run() async throws {
         let store = try repository.load()
         let ingestor: StreamIngestor
         do {

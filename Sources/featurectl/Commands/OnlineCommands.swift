@@ -67,7 +67,7 @@ struct MaterializeCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    @MainActor func run() async throws {
         let store = try repository.load()
         try await MaterializeOutput.run(json: output.json) { progress async throws(OnlineStoreError) in
             try await store.materialize(start: start, end: end,
@@ -90,7 +90,7 @@ struct MaterializeIncrementalCommand: AsyncParsableCommand {
     @Option(help: "Only these views, comma-separated.")
     var views: String?
 
-    func run() async throws {
+    @MainActor func run() async throws {
         let store = try repository.load()
         try await MaterializeOutput.run(json: output.json) { progress async throws(OnlineStoreError) in
             try await store.materializeIncremental(end: end, views: views?.split(separator: ",").map(String.init), progress: progress)
@@ -125,7 +125,7 @@ struct GetCommand: AsyncParsableCommand {
         for e in entity where !e.contains("=") { throw ValidationError("--entity '\(e)' must be KEY=VALUE[,VALUE...]") }
     }
 
-    func run() async throws {
+    @MainActor func run() async throws {
         let store = try repository.load()
         // Values are parsed by the declared type of their join key.
         var types: [String: ScalarType] = [:]

@@ -36,7 +36,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
 
-    func run() async throws {
+    @MainActor func run() async throws {
         let store = try repository.load()
         let plan: Plan
         let dropped: [String]
