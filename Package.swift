@@ -3,8 +3,8 @@ import PackageDescription
 
 // The architecture, in build order:
 //   definitions (YAML) -> compiler -> registry/catalog
-//                                  -> offline engine (Parquet + point-in-time join)
-//                                  -> online store (SQLite) -> FeatureServer
+//                                  -> offline engines (LocalOfflineEngine: Parquet)  } sharing FeatureComputation
+//                                  -> online stores (SQLiteOnlineStore) -> FeatureServer }
 // C libraries sit behind thin Swift wrappers in targets of their own.
 let package = Package(
     name: "FeatureStore",
@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
         // The embedded online store: register its kind (SQLiteOnlineStoreKind.register()) before opening a repository.
         .library(name: "SQLiteOnlineStore", targets: ["SQLiteOnlineStore"]),
+        // The embedded offline engine: register its kind (LocalOfflineEngineKind.register()) before opening a repository.
+        .library(name: "LocalOfflineEngine", targets: ["LocalOfflineEngine"]),
         // What the public API returns and reads: tables (joinFeatures returns one) and Parquet files.
         .library(name: "Columnar", targets: ["Columnar"]),
         .library(name: "Parquet", targets: ["Parquet"]),
@@ -75,18 +77,20 @@ let package = Package(
         // The computations training and serving share, pure code over Columnar: the one rule for which row is an
         // entity's value at a time (used by the point-in-time join and by materialization), key encoding.
         .target(name: "FeatureComputation", dependencies: ["Columnar"]),
-        // The core library: definitions, compiler, registry (catalog), values, the online store protocol and the registry
-        // of store kinds. It still holds the point-in-time join and materialization's reading over Parquet: they move
-        // to an offline engine target of their own next (issue 14).
+        // The core: definitions, the compiler (data checks through the offline engine protocol), the registry
+        // (catalog, in a SQLite file), values, feature selection, and the protocols with their registries of kinds:
+        // OnlineStore / OnlineStoreKind, OfflineEngine / OfflineEngineKind. No Parquet, no online store inside.
         .target(
             name: "FeatureStore",
             dependencies: [
-                "FeatureComputation",
+                "Columnar",
                 "SQLite",
-                "Parquet",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The local offline engine (the default kind, `local`): Parquet read and written in this process, the
+        // point-in-time join and materialization's reading computed with FeatureComputation.
+        .target(name: "LocalOfflineEngine", dependencies: ["FeatureStore", "FeatureComputation", "Parquet", "Columnar"]),
         // The embedded online store (the default kind, `sqlite`): SQLite in WAL mode, a table per view and schema.
         .target(name: "SQLiteOnlineStore", dependencies: ["FeatureStore", "SQLite"]),
         // JSON text in and out, for the HTTP face and stream decoding: a strict one-pass parser, an exact writer, and
@@ -100,7 +104,6 @@ let package = Package(
                 "FeatureStore",
                 "JSONCoding",
                 "Columnar",
-                "Parquet",
                 "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -121,6 +124,7 @@ let package = Package(
             name: "featurectl",
             dependencies: [
                 "SQLiteOnlineStore",
+                "LocalOfflineEngine",
                 "FeatureStore",
                 "JSONCoding",
                 "StreamIngestion",
@@ -156,6 +160,7 @@ let package = Package(
             name: "FeatureServer",
             dependencies: [
                 "SQLiteOnlineStore",
+                "LocalOfflineEngine",
                 "Kafka",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "FeatureServing",
@@ -169,12 +174,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // What every implementation must do, as checks their tests run: the online store conformance suite.
-        .target(name: "FeatureStoreTesting", dependencies: ["FeatureStore"]),
+        // What every implementation must do, as checks their tests run: the online store and offline engine conformance
+        // suites, and in-memory parts (an online store, a stream consumer) for tests that need no real one.
+        .target(name: "FeatureStoreTesting", dependencies: ["FeatureStore", "Columnar"]),
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
-        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "Columnar"], path: "bench/OnlineBench"),
+        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar"], path: "bench/OnlineBench"),
         // Load generator for FeatureServer over gRPC (bench/serving.sh).
         .executableTarget(name: "ServingBench", dependencies: [
             "FeatureServingAPI",
@@ -185,7 +191,7 @@ let package = Package(
         ], path: "bench/ServingBench"),
         // Stream ingestion rate and freshness on the mock cluster (bench/ingest.sh).
         .executableTarget(name: "IngestBench", dependencies: [
-            "FeatureStore", "SQLiteOnlineStore", "StreamIngestion", "Kafka",
+            "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "StreamIngestion", "Kafka",
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "bench/IngestBench"),
         .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),
@@ -195,9 +201,9 @@ let package = Package(
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "Parquet", "Codecs", "Columnar"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [
-            "FeatureServing", "FeatureServingAPI", "FeatureStore", "SQLiteOnlineStore", "Parquet", "Columnar",
+            "FeatureServing", "FeatureServingAPI", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -206,8 +212,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore"], exclude: ["Interop"]),
-        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "SQLite", "Parquet", "Columnar", "Kafka"]),
+        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar"], exclude: ["Interop"]),
+        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka"]),
     ],
     swiftLanguageModes: [.v6]
 )

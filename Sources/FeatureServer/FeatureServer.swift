@@ -7,6 +7,7 @@ import Kafka
 import Logging
 import Metrics
 import Prometheus
+import LocalOfflineEngine
 import SQLiteOnlineStore
 import ServiceLifecycle
 import StreamIngestion
@@ -56,6 +57,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
     func run() async throws {
         MemoryPolicy.retainFreedMemory()
         SQLiteOnlineStoreKind.register()
+        LocalOfflineEngineKind.register()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info

@@ -48,6 +48,16 @@ public struct FeatureStore: Sendable {
         path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
     }
 
+    /// The offline engine named in the settings (`offline_store: {kind: ...}`; default `local`), which reads the
+    /// batch sources for joins, materialization and the stream's offline copy.
+    public func offlineEngine() throws(OfflineEngineError) -> any OfflineEngine {
+        let settings = config.offlineEngine.settings
+        guard let kind = OfflineEngineKinds.kind(named: settings.kind) else {
+            throw OfflineEngineError(.unreadable, OfflineEngineKinds.unknownKindMessage(settings.kind))
+        }
+        return try kind.open(settings, repository: repository)
+    }
+
     /// The registry file named in the settings.
     public var registryURL: URL { resolve(config.registryPath) }
 

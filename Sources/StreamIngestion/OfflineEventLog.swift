@@ -1,16 +1,15 @@
 import Columnar
 import FeatureStore
 import Foundation
-import Parquet
 
-/// The offline side of a stream: ingested events appended to the batch source of their stream source as Parquet
-/// files, so `joinFeatures` and `materialize` see exactly what was served.
+/// The offline side of a stream: ingested events appended, through the offline engine, to the batch source of their
+/// stream source, so `joinFeatures` and `materialize` see exactly what was served.
 ///
-/// Layout: `<batch source path>/date=YYYY-MM-DD/part-<UTC time>-<writer>-<sequence>.parquet`, the date being the
-/// event time's UTC day (the same Hive partitioning the reader understands). Events are buffered in memory and
-/// written when the log *rolls*: every `rollInterval` (0: after every batch) or once `rollBytes` are buffered.
-/// A file is written under a temporary name, synced and renamed (the dataset reader skips temporary names), so a
-/// reader never sees half a file. The ingestor commits a batch's offsets only after the roll that holds its events,
+/// Events are buffered in memory per batch source and UTC day of their event time, and appended when the log
+/// *rolls*: every `rollInterval` (0: after every batch) or once `rollBytes` are buffered, one part per source and
+/// day under the Hive partition `date=YYYY-MM-DD` (for the local engine:
+/// `<batch source path>/date=YYYY-MM-DD/part-<UTC time>-<writer>-<sequence>.parquet`, written under a temporary
+/// name, synced and renamed, so a reader never sees half a file). The ingestor commits a batch's offsets only after the roll that holds its events,
 /// so a crash loses nothing: the events after the last commit are consumed again. Duplicates can appear only when
 /// a crash falls between a file's rename and the commit (or after a rebalance moved a partition away while its
 /// events were buffered); they are identical rows (same keys, event time, created time and values), so the
@@ -19,8 +18,7 @@ final class OfflineEventLog {
     /// One batch source receiving events.
     struct Target {
         var source: DataSource
-        var directory: URL
-        /// The files' schema: the existing files' when the dataset has any, else from the declarations.
+        /// The parts' schema: the existing data's when the source has any, else from the declarations.
         var schema: Schema
     }
 
@@ -43,6 +41,7 @@ final class OfflineEventLog {
         init(width: Int) { columns = Array(repeating: [], count: width) }
     }
 
+    let engine: any OfflineEngine
     let targets: [Target]
     /// Per topic, the projections of its messages onto the targets.
     let projections: [String: [Projection]]
@@ -52,8 +51,6 @@ final class OfflineEventLog {
     private var buffers: [Int: [String: Buffer]] = [:]
     private var bufferedBytes = 0
     private var oldest: ContinuousClock.Instant?
-    private let writerID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
-    private var sequence = 0
     /// The last day named (events of a batch mostly share their day).
     private var lastDay: (number: Int64, name: String) = (.min, "")
 
@@ -66,6 +63,11 @@ final class OfflineEventLog {
     /// Plans the offline side of `routes` (topic -> mappers, in message-row order).
     init(store: FeatureStore, routes: [String: [EventMapper]], rollInterval: TimeSpan, rollBytes: Int) throws(IngestionError) {
         let registry = store.registry
+        do {
+            engine = try store.offlineEngine()
+        } catch {
+            throw IngestionError("cannot open the offline engine: \(error)", cause: error)
+        }
         var targets: [Target] = []
         var targetIndex: [String: Int] = [:]
         var projections: [String: [Projection]] = [:]
@@ -104,11 +106,14 @@ final class OfflineEventLog {
                 if let known = targetIndex[batchName] {
                     index = known
                 } else {
-                    guard case .parquet(let path) = batch.kind else { continue }
-                    let directory = store.resolve(path)
-                    let schema = try Self.schema(of: directory, source: batch, declared: declared.map { Field($0.name, $0.type) })
+                    let existing: Schema?
+                    do {
+                        existing = try engine.appendTarget(batch)
+                    } catch {
+                        throw IngestionError("\(error)", cause: error)
+                    }
                     index = targets.count
-                    targets.append(Target(source: batch, directory: directory, schema: schema))
+                    targets.append(Target(source: batch, schema: existing ?? Schema(declared.map { Field($0.name, $0.type) })))
                     targetIndex[batchName] = index
                 }
                 let schema = targets[index].schema
@@ -119,12 +124,12 @@ final class OfflineEventLog {
                         continue
                     }
                     guard Self.canHold(field.type, wanted.type) else {
-                        throw IngestionError("column '\(field.name)' of batch source '\(batchName)' (\(targets[index].directory.path)) is \(field.type) in the existing files, but the stream writes \(wanted.type)")
+                        throw IngestionError("column '\(field.name)' of batch source '\(batchName)' (\(Self.location(of: batch))) is \(field.type) in the existing data, but the stream writes \(wanted.type)")
                     }
                     slots.append(wanted.slot)
                 }
                 for wanted in declared where schema.field(named: wanted.name) == nil {
-                    throw IngestionError("the existing files of batch source '\(batchName)' (\(targets[index].directory.path)) have no column '\(wanted.name)', which the stream writes")
+                    throw IngestionError("the existing files of batch source '\(batchName)' (\(Self.location(of: batch))) have no column '\(wanted.name)', which the stream writes")
                 }
                 projections[topic, default: []].append(Projection(target: index, slots: slots))
             }
@@ -135,18 +140,10 @@ final class OfflineEventLog {
         self.rollBytes = rollBytes
     }
 
-    /// The schema new files get: the existing files' (so the dataset stays readable as one), or the declared one.
-    private static func schema(of directory: URL, source: DataSource, declared: [Field]) throws(IngestionError) -> Schema {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else {
-                throw IngestionError("batch source '\(source.name)': \(directory.path) is a file; stream events are appended as files, so its path must be a folder")
-            }
-            if let dataset = try? ParquetDataset(path: directory.path), let first = dataset.files.first {
-                return first.schema
-            }
-        }
-        return Schema(declared)
+    /// Where a batch source's data is, for messages.
+    static func location(of source: DataSource) -> String {
+        if case .parquet(let path) = source.kind { return path }
+        return source.name
     }
 
     /// Whether a column of type `column` can store values of the declared type `declared`.
@@ -212,12 +209,12 @@ final class OfflineEventLog {
 
     /// Writes every buffered day of every target as one file each. A failure keeps what was not written buffered
     /// (files already written stay written and leave the buffer), so a retry writes each event once.
-    func roll() throws(IngestionError) -> [WrittenFile] {
+    func roll() async throws(IngestionError) -> [WrittenFile] {
         var written: [WrittenFile] = []
         for target in buffers.keys.sorted() {
             for day in (buffers[target] ?? [:]).keys.sorted() {
                 guard let buffer = buffers[target]?[day] else { continue }
-                let file = try write(buffer, to: targets[target], day: day)
+                let file = try await write(buffer, to: targets[target], day: day)
                 written.append(file)
                 buffers[target]?[day] = nil
                 if buffers[target]?.isEmpty == true { buffers[target] = nil }
@@ -228,56 +225,30 @@ final class OfflineEventLog {
         return written
     }
 
-    private func write(_ buffer: Buffer, to target: Target, day: String) throws(IngestionError) -> WrittenFile {
-        let folder = target.directory.appendingPathComponent("date=\(day)")
-        sequence += 1
-        let name = "part-\(Self.stamp(Date()))-\(writerID)-\(String(format: "%06d", sequence)).parquet"
-        let path = folder.appendingPathComponent(name).path
+    private func write(_ buffer: Buffer, to target: Target, day: String) async throws(IngestionError) -> WrittenFile {
+        let table: Table
         do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             var columns: [Column] = []
             for (field, values) in zip(target.schema.fields, buffer.columns) {
                 columns.append(try OfflineColumns.column(values, as: field.type))
             }
-            let table = try Table(schema: target.schema, columns: columns)
-            try ParquetFileWriter.write(table, to: path)
-            // The rename is durable once the folder is synced.
-            let fd = open(folder.path, O_RDONLY | O_DIRECTORY)
-            if fd >= 0 {
-                fsync(fd)
-                close(fd)
-            }
+            table = try Table(schema: target.schema, columns: columns)
         } catch {
-            throw IngestionError("cannot write stream events of batch source '\(target.source.name)' to \(path): \(error)", cause: error)
+            throw IngestionError("cannot write stream events of batch source '\(target.source.name)': \(error)", cause: error)
         }
-        return WrittenFile(source: target.source.name, path: path, rows: buffer.rows)
+        do {
+            let part = try await engine.append(table, to: target.source, partition: "date=\(day)")
+            return WrittenFile(source: target.source.name, path: part.location, rows: part.rows)
+        } catch let error as OfflineEngineError {
+            throw IngestionError("cannot write stream events: \(error)", cause: error)
+        } catch {
+            throw IngestionError("cannot write stream events of batch source '\(target.source.name)': \(error)", cause: error)
+        }
     }
 
     /// `YYYY-MM-DD` of a time in microseconds since the epoch (UTC).
     static func day(_ micros: Int64) -> String {
-        let days = micros >= 0 ? micros / 86_400_000_000 : (micros + 1) / 86_400_000_000 - 1
-        let (y, m, d) = civil(days)
-        return String(format: "%04d-%02d-%02d", y, m, d)
-    }
-
-    /// The Gregorian date of a day count since 1970-01-01 (Howard Hinnant's days-to-civil algorithm).
-    static func civil(_ days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-
-    private static func stamp(_ date: Date) -> String {
-        let micros = Int64(date.timeIntervalSince1970 * 1_000_000)
-        let secondOfDay = (micros / 1_000_000) % 86_400
-        return day(micros).replacingOccurrences(of: "-", with: "")
-            + String(format: "T%02lld%02lld%02lld", secondOfDay / 3600, secondOfDay / 60 % 60, secondOfDay % 60)
+        Column.isoDate(days: micros >= 0 ? micros / 86_400_000_000 : (micros + 1) / 86_400_000_000 - 1)
     }
 }
 

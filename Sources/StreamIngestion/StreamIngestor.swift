@@ -285,7 +285,7 @@ public final class StreamIngestor: @unchecked Sendable {
             var attempt = 0
             while true {
                 do throws(IngestionError) {
-                    let files = try offline.roll()
+                    let files = try await offline.roll()
                     metrics?.offline(files)
                     statistics.update { s in
                         s.offlineFiles += files.count

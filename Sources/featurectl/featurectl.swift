@@ -1,5 +1,6 @@
 import ArgumentParser
 import Columnar
+import LocalOfflineEngine
 import SQLiteOnlineStore
 
 /// `featurectl`: manage a feature repository from the command line.
@@ -23,6 +24,7 @@ struct FeatureCtl: AsyncParsableCommand {
     static func main() async {
         MemoryPolicy.retainFreedMemory()
         SQLiteOnlineStoreKind.register()
+        LocalOfflineEngineKind.register()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

@@ -29,16 +29,16 @@ struct DifferentialJoinTests {
         """
 
     @Test("random tables with ties, ttl edges and nulls join exactly as DuckDB's ASOF join with the tie-break", arguments: [1, 2, 3, 4, 5])
-    func matchesDuckDB(seed: Int) throws {
-        try compare(seed: seed, shape: "simple", views: ("windowed", "unbounded"))
+    func matchesDuckDB(seed: Int) async throws {
+        try await compare(seed: seed, shape: "simple", views: ("windowed", "unbounded"))
     }
 
     @Test("composite string+int keys, a field mapping, microsecond times, (event, created) ties broken by file order, and 80,000 entity rows (the multi-threaded path) join as DuckDB does", arguments: [11, 12])
-    func compositeKeysMatchDuckDB(seed: Int) throws {
-        try compare(seed: seed, shape: "composite", views: ("zone_windowed", "zone_unbounded"))
+    func compositeKeysMatchDuckDB(seed: Int) async throws {
+        try await compare(seed: seed, shape: "composite", views: ("zone_windowed", "zone_unbounded"))
     }
 
-    func compare(seed: Int, shape: String, views: (windowed: String, unbounded: String)) throws {
+    func compare(seed: Int, shape: String, views: (windowed: String, unbounded: String)) async throws {
         let dir = TemporaryDirectory()
         try dir.write("feature_store.yaml", "project: differential\n")
         try dir.write("defs.yaml", Self.definitions)
@@ -47,7 +47,7 @@ struct DifferentialJoinTests {
         try runScript("Differential/asof_expected.py", [data.path, String(seed), shape])
         // The other shape's file is absent: only the views read here need data.
         let store = try FeatureStore(repository: dir.url)
-        let out = try store.joinFeatures(entities: .parquet(data.appendingPathComponent("entities.parquet").path),
+        let out = try await store.joinFeatures(entities: .parquet(data.appendingPathComponent("entities.parquet").path),
                                          features: .references([FeatureReference(view: views.windowed), FeatureReference(view: views.unbounded)]),
                                          options: JoinOptions(fullFeatureNames: true))
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("expected.json"))) as? [String: [Any]])

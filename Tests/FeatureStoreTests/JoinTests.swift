@@ -59,8 +59,8 @@ struct JoinFixture {
 
     var store: FeatureStore { get throws { try FeatureStore(repository: dir.url) } }
 
-    func join(_ entities: Table, _ features: String, fullNames: Bool = false) throws -> Table {
-        try store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: features)!,
+    func join(_ entities: Table, _ features: String, fullNames: Bool = false) async throws -> Table {
+        try await store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: features)!,
                                options: JoinOptions(fullFeatureNames: fullNames))
     }
 }
@@ -90,44 +90,44 @@ func doubles(_ table: Table, _ name: String) -> [Double?] {
 @Suite("Point-in-time join", .timeLimit(.minutes(5)))
 struct JoinTests {
     @Test("the upper bound is inclusive: a row at exactly the entity's time matches")
-    func inclusiveUpperBound() throws {
+    func inclusiveUpperBound() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5), (1, 1001, 1001, 0.9)])])
-        let out = try f.join(try entityTable(ids: [1], times: [1000]), "stats:conv")
+        let out = try await f.join(try entityTable(ids: [1], times: [1000]), "stats:conv")
         #expect(doubles(out, "conv") == [0.5])
     }
 
     @Test("the ttl edge is inclusive: a row exactly ttl old matches, one second older does not")
-    func ttlEdge() throws {
+    func ttlEdge() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5)])])
-        let out = try f.join(try entityTable(ids: [1, 1], times: [1000 + 3600, 1000 + 3601]), "stats:conv")
+        let out = try await f.join(try entityTable(ids: [1, 1], times: [1000 + 3600, 1000 + 3601]), "stats:conv")
         #expect(doubles(out, "conv") == [0.5, nil])
     }
 
     @Test("equal event times are broken by the greatest created time, whatever the file order")
-    func createdTieBreak() throws {
+    func createdTieBreak() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1300, 0.3), (1, 1000, 1200, 0.2), (1, 1000, 1100, 0.1)])])
-        let out = try f.join(try entityTable(ids: [1], times: [2000]), "stats:conv")
+        let out = try await f.join(try entityTable(ids: [1], times: [2000]), "stats:conv")
         #expect(doubles(out, "conv") == [0.3])
         let reversed = try JoinFixture(["stats": try statsTable([(1, 1000, 1100, 0.1), (1, 1000, 1300, 0.3), (1, 1000, 1200, 0.2)])])
-        #expect(doubles(try reversed.join(try entityTable(ids: [1], times: [2000]), "stats:conv"), "conv") == [0.3])
+        #expect(doubles(try await reversed.join(try entityTable(ids: [1], times: [2000]), "stats:conv"), "conv") == [0.3])
     }
 
     @Test("without created times, equal event times are broken by the later row in the source")
-    func fileOrderTieBreak() throws {
+    func fileOrderTieBreak() async throws {
         let daily = try Table([("driver_id", Column(int64: [1, 1])), ("day_ts", Column(timestamps: [s(100), s(100)])),
                                ("trips_raw", Column(int64: [5, 7])), ("conv", Column(float64: [0.1, 0.2]))])
         let f = try JoinFixture(["daily": daily])
-        #expect(doubles(try f.join(try entityTable(ids: [1], times: [200]), "daily:conv"), "conv") == [0.2])
+        #expect(doubles(try await f.join(try entityTable(ids: [1], times: [200]), "daily:conv"), "conv") == [0.2])
     }
 
     @Test("equal event and created times are broken by the later row in the source")
-    func fullTieLaterRowWins() throws {
+    func fullTieLaterRowWins() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1200, 0.1), (1, 1000, 1200, 0.2), (2, 1000, 1200, 0.4), (2, 1000, 1200, 0.3)])])
-        #expect(doubles(try f.join(try entityTable(ids: [1, 2], times: [2000, 2000]), "stats:conv"), "conv") == [0.2, 0.3])
+        #expect(doubles(try await f.join(try entityTable(ids: [1, 2], times: [2000, 2000]), "stats:conv"), "conv") == [0.2, 0.3])
     }
 
     @Test("timestamps without a time zone are read as UTC, on both sides")
-    func naiveTimestampsAreUTC() throws {
+    func naiveTimestampsAreUTC() async throws {
         let naive = try Table([
             ("driver_id", Column(int64: [1, 1])),
             ("event_ts", Column(timestamps: [s(1000), s(5000)], utc: false)),
@@ -140,15 +140,15 @@ struct JoinTests {
         let utcEntities = try entityTable(ids: [1, 1, 1], times: [4600, 5000, 4601])
         let naiveEntities = try Table([("driver_id", Column(int64: [1, 1, 1])),
                                        ("event_timestamp", Column(timestamps: [s(4600), s(5000), s(4601)], utc: false))])
-        #expect(doubles(try f.join(utcEntities, "stats:conv"), "conv") == [0.1, 0.5, nil])
-        #expect(doubles(try f.join(naiveEntities, "stats:conv"), "conv") == [0.1, 0.5, nil])
+        #expect(doubles(try await f.join(utcEntities, "stats:conv"), "conv") == [0.1, 0.5, nil])
+        #expect(doubles(try await f.join(naiveEntities, "stats:conv"), "conv") == [0.1, 0.5, nil])
         // Milliseconds without a zone, as pandas often writes them, mean the same instants.
         let millis = try Table([("driver_id", Column(int64: [1])), ("event_timestamp", Column(timestamps: [5_000_000], unit: .milliseconds, utc: false))])
-        #expect(doubles(try f.join(millis, "stats:conv"), "conv") == [0.5])
+        #expect(doubles(try await f.join(millis, "stats:conv"), "conv") == [0.5])
     }
 
     @Test("row groups outside [min(t) - ttl, max(t)] are never read: a damaged old row group does not stop the join")
-    func rowGroupPruningSkipsOldGroups() throws {
+    func rowGroupPruningSkipsOldGroups() async throws {
         // Time-sorted: row group 0 holds times 0-999 s, the last ones 9,000-9,999 s.
         let n = 10_000
         let ids = (0..<n).map { Int64($0 % 10) }, times = (0..<n).map { Int64($0) }
@@ -168,25 +168,25 @@ struct JoinTests {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
 
         // The view's ttl is 1 h: entity times 9,500-9,999 s need rows from 5,900 s on, never row group 0.
-        let late = try f.join(try entityTable(ids: [1, 2], times: [9_991, 9_500]), "stats:conv")
+        let late = try await f.join(try entityTable(ids: [1, 2], times: [9_991, 9_500]), "stats:conv")
         #expect(doubles(late, "conv") == [9_991, 9_492])
         // A time whose window reaches row group 0 must read it, and the damage is reported, not skipped.
-        #expect(throws: JoinError.self) { try f.join(try entityTable(ids: [1], times: [500]), "stats:conv") }
+        await #expect(throws: JoinError.self) { try await f.join(try entityTable(ids: [1], times: [500]), "stats:conv") }
     }
 
     @Test("no candidate, an entity time before all data, and an unknown key give nulls")
-    func noCandidate() throws {
+    func noCandidate() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5), (2, 5000, 5000, 0.7)])])
-        let out = try f.join(try entityTable(ids: [1, 2, 3], times: [10_000, 4999, 5000]), "stats:conv")
+        let out = try await f.join(try entityTable(ids: [1, 2, 3], times: [10_000, 4999, 5000]), "stats:conv")
         #expect(doubles(out, "conv") == [nil, nil, nil])
     }
 
     @Test("every entity row appears once, in input order, duplicates kept, with its columns unchanged")
-    func rowsKeptInOrder() throws {
+    func rowsKeptInOrder() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.5), (2, 1000, 1000, 0.7), (1, 2000, 2000, 0.6)])])
         let labels = Column(strings: ["a", "b", "c", "d"])
         let entities = try entityTable(ids: [2, 1, 1, 2], times: [1500, 2500, 1500, 1500], extra: [("label", labels)])
-        let out = try f.join(entities, "stats:conv")
+        let out = try await f.join(entities, "stats:conv")
         #expect(out.schema.fields.map(\.name) == ["driver_id", "event_timestamp", "label", "conv"])
         #expect(doubles(out, "conv") == [0.7, 0.6, 0.5, 0.7])
         guard case .bytes(let b) = out.column(named: "label")!.values else { Issue.record("labels"); return }
@@ -194,95 +194,95 @@ struct JoinTests {
     }
 
     @Test("composite keys match on every part")
-    func compositeKeys() throws {
+    func compositeKeys() async throws {
         let route = try Table([("origin", Column(strings: ["A", "A", "B"])), ("dest", Column(strings: ["B", "C", "A"])),
                                ("event_ts", Column(timestamps: [s(100), s(100), s(100)])), ("minutes", Column(float64: [1, 2, 3]))])
         let f = try JoinFixture(["route": route])
         let entities = try Table([("origin", Column(strings: ["A", "B", "A", "C"])), ("dest", Column(strings: ["C", "A", "A", "A"])),
                                   ("event_timestamp", Column(timestamps: [s(200), s(200), s(200), s(200)]))])
-        #expect(doubles(try f.join(entities, "route_stats"), "minutes") == [2, 3, nil, nil])
+        #expect(doubles(try await f.join(entities, "route_stats"), "minutes") == [2, 3, nil, nil])
     }
 
     @Test("string keys match by their bytes")
-    func stringKeys() throws {
+    func stringKeys() async throws {
         let profile = try Table([("user_id", Column(strings: ["ann", "bob", "ann"])), ("event_ts", Column(timestamps: [s(1), s(1), s(5)])),
                                  ("tier", Column(strings: ["basic", "plus", "premium"]))])
         let f = try JoinFixture(["profile": profile])
         let entities = try Table([("user_id", Column(strings: ["bob", "ann", "ann", "zed"])),
                                   ("event_timestamp", Column(timestamps: [s(10), s(3), s(10), s(10)]))])
-        let out = try f.join(entities, "profile")
+        let out = try await f.join(entities, "profile")
         guard let c = out.column(named: "tier"), case .bytes(let b) = c.values else { Issue.record("tier"); return }
         #expect((0..<4).map { c.isNull($0) ? nil : b.string(at: $0) } == ["plus", "basic", "premium", nil])
     }
 
     @Test("ttl 0 means no lower bound, and a field mapping renames source columns")
-    func unboundedTTLAndFieldMapping() throws {
+    func unboundedTTLAndFieldMapping() async throws {
         let daily = try Table([("driver_id", Column(int64: [1])), ("day_ts", Column(timestamps: [s(0)])),
                                ("trips_raw", Column(int64: [42])), ("conv", Column(float64: [0.4]))])
         let f = try JoinFixture(["daily": daily])
-        let out = try f.join(try entityTable(ids: [1], times: [100_000_000]), "daily:trips")
+        let out = try await f.join(try entityTable(ids: [1], times: [100_000_000]), "daily:trips")
         guard let c = out.column(named: "trips"), case .int64(let v) = c.values else { Issue.record("trips"); return }
         #expect(v == [42] && c.validity == nil)
     }
 
     @Test("several views with different ttls each apply their own window")
-    func severalViews() throws {
+    func severalViews() async throws {
         let daily = try Table([("driver_id", Column(int64: [1])), ("day_ts", Column(timestamps: [s(0)])),
                                ("trips_raw", Column(int64: [9])), ("conv", Column(float64: [0.4]))])
         let f = try JoinFixture(["stats": try statsTable([(1, 0, 0, 0.5)]), "daily": daily])
-        let out = try f.join(try entityTable(ids: [1, 1], times: [3600, 7200]), "stats:conv,daily:trips", fullNames: true)
+        let out = try await f.join(try entityTable(ids: [1, 1], times: [3600, 7200]), "stats:conv,daily:trips", fullNames: true)
         #expect(doubles(out, "stats__conv") == [0.5, nil])
         guard case .int64(let trips) = out.column(named: "daily__trips")!.values else { Issue.record("trips"); return }
         #expect(trips == [9, 9])
     }
 
     @Test("null keys and null event times never match, on either side")
-    func nullsNeverMatch() throws {
+    func nullsNeverMatch() async throws {
         let f = try JoinFixture(["stats": try statsTable([(nil, 100, 100, 0.1), (2, nil, 100, 0.2), (3, 100, 100, 0.3)])])
-        let out = try f.join(try entityTable(ids: [nil, 2, 3], times: [200, 200, nil]), "stats:conv")
+        let out = try await f.join(try entityTable(ids: [nil, 2, 3], times: [200, 200, nil]), "stats:conv")
         #expect(doubles(out, "conv") == [nil, nil, nil])
     }
 
     @Test("a feature name clash without full names is an error that says so")
-    func nameClash() throws {
+    func nameClash() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
-        #expect {
-            try f.join(try entityTable(ids: [1], times: [2]), "stats:conv,daily:conv")
+        await #expect {
+            try await f.join(try entityTable(ids: [1], times: [2]), "stats:conv,daily:conv")
         } throws: { error in
             "\(error)" == "output column 'conv' would appear twice (feature 'conv' of feature view 'daily' clashes with another column); use full feature names (view__feature) to tell them apart"
         }
     }
 
     @Test("an entity key of the wrong type is an error naming the column")
-    func keyTypeMismatch() throws {
+    func keyTypeMismatch() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
         let entities = try Table([("driver_id", Column(strings: ["1"])), ("event_timestamp", Column(timestamps: [s(2)]))])
-        #expect {
-            try f.join(entities, "stats:conv")
+        await #expect {
+            try await f.join(entities, "stats:conv")
         } throws: { error in
             "\(error)" == "entity column 'driver_id' is string, but its join key is declared int64 (feature view 'stats')"
         }
     }
 
     @Test("unknown services, views and features are errors with the closest name")
-    func unknownNames() throws {
+    func unknownNames() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
         let entities = try entityTable(ids: [1], times: [2])
-        #expect { try f.join(entities, "stat:conv") } throws: { "\($0)".hasPrefix("no feature view 'stat'; did you mean 'stats'?") }
-        #expect { try f.join(entities, "stats:conf") } throws: { "\($0)".hasPrefix("feature view 'stats' has no feature 'conf'; did you mean 'conv'?") }
-        #expect {
-            try f.store.joinFeatures(entities: .table(entities), features: .service("ranking"))
+        await #expect { try await f.join(entities, "stat:conv") } throws: { "\($0)".hasPrefix("no feature view 'stat'; did you mean 'stats'?") }
+        await #expect { try await f.join(entities, "stats:conf") } throws: { "\($0)".hasPrefix("feature view 'stats' has no feature 'conf'; did you mean 'conv'?") }
+        await #expect {
+            try await f.store.joinFeatures(entities: .table(entities), features: .service("ranking"))
         } throws: { "\($0)".hasPrefix("no feature service 'ranking'") }
     }
 
     @Test("a missing entity time column is an error naming it")
-    func missingTimestamp() throws {
+    func missingTimestamp() async throws {
         let f = try JoinFixture(["stats": try statsTable([(1, 1, 1, 0.1)])])
         let entities = try Table([("driver_id", Column(int64: [1])), ("ts", Column(timestamps: [s(2)]))])
-        #expect { try f.join(entities, "stats:conv") } throws: {
+        await #expect { try await f.join(entities, "stats:conv") } throws: {
             "\($0)" == "the entity rows have no column 'event_timestamp' (their event time); columns: driver_id, ts"
         }
-        let out = try f.store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: "stats:conv")!,
+        let out = try await f.store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: "stats:conv")!,
                                            options: JoinOptions(timestampColumn: "ts"))
         #expect(doubles(out, "conv") == [0.1])
     }

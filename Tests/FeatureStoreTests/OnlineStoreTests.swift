@@ -47,7 +47,7 @@ struct OnlineStoreTests {
         defer { withExtendedLifetime(fixture) {} }
         _ = try await store.materialize(start: 0, end: s(2000), views: ["stats"])
         #expect(try await conv(store, [1, 2], now: s(2000)).values == [.double(0.2), .double(0.3)])
-        let offline = try store.joinFeatures(entities: .table(try entityTable(ids: [1, 2], times: [2000, 2000])), features: FeatureSelection(parsing: "stats:conv")!)
+        let offline = try await store.joinFeatures(entities: .table(try entityTable(ids: [1, 2], times: [2000, 2000])), features: FeatureSelection(parsing: "stats:conv")!)
         #expect(doubles(offline, "conv") == [0.2, 0.3])
     }
 
@@ -170,7 +170,7 @@ struct OnlineStoreTests {
         #expect(online.eventTimestamps == expectedTimes)
 
         // Training at the same time sees the same values (withheld and missing ones as nulls).
-        let offline = try store.joinFeatures(entities: .table(try entityTable(ids: ids, times: ids.map { _ in now })),
+        let offline = try await store.joinFeatures(entities: .table(try entityTable(ids: ids, times: ids.map { _ in now })),
                                              features: FeatureSelection(parsing: "stats:conv")!)
         #expect(doubles(offline, "conv") == expectedValues.map { v -> Double? in if case .double(let d) = v { return d } else { return nil } })
     }

@@ -1,4 +1,9 @@
+import LocalOfflineEngine
 import SQLiteOnlineStore
 
-/// The store kinds these tests use, registered once before any repository is opened (reference it in fixtures).
-let registeredKinds: Void = SQLiteOnlineStoreKind.register()
+/// The store and engine kinds these tests use, registered once before any repository is opened (reference it in
+/// fixtures and in tests that open repositories themselves).
+let registeredKinds: Void = {
+    SQLiteOnlineStoreKind.register()
+    LocalOfflineEngineKind.register()
+}()

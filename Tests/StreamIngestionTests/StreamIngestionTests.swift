@@ -253,7 +253,7 @@ struct StreamIngestionTests {
         let drivers = (0..<10).map { Int64($0) }
         let entities = try Table([("driver_id", Column(int64: drivers)),
                                   ("event_timestamp", Column(timestamps: drivers.map { _ in isoMicros("2025-01-03T00:00:00Z")! }))])
-        let joined = try f.store.joinFeatures(entities: .table(entities), features: .references([FeatureReference(view: "activity")]))
+        let joined = try await f.store.joinFeatures(entities: .table(entities), features: .references([FeatureReference(view: "activity")]))
         let online = try await f.lookup(drivers)
         let expected = drivers.map { Int64(newest[$0]!.trips) }
         #expect(online.columns[0].values == expected.map { .int($0) }, "serving has each driver's newest event as sent")

@@ -109,7 +109,7 @@ struct IngestCrashTests {
         #expect(inconsistent == 0, "every offline row is an event as produced")
         #expect(seen.count == users * rounds, "every event is offline (\(seen.count) of \(users * rounds))")
         #expect(table.rowCount >= users * rounds)
-        let training = try FeatureStore(repository: repo).joinFeatures(
+        let training = try await FeatureStore(repository: repo).joinFeatures(
             entities: .table(try Table([("user_id", Column(int64: (0..<users).map { Int64($0) })),
                                         ("event_timestamp", Column(timestamps: Array(repeating: newest, count: users)))])),
             features: .references([FeatureReference(view: "scores")]))

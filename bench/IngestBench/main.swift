@@ -9,11 +9,13 @@ import CoreMetrics
 import FeatureStore
 import Foundation
 import Kafka
+import LocalOfflineEngine
 import SQLiteOnlineStore
 import StreamIngestion
 import Synchronization
 
 SQLiteOnlineStoreKind.register()
+LocalOfflineEngineKind.register()
 
 struct Options {
     var events = 300_000

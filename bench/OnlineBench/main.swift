@@ -4,9 +4,11 @@
 import Columnar
 import FeatureStore
 import Foundation
+import LocalOfflineEngine
 import SQLiteOnlineStore
 
 SQLiteOnlineStoreKind.register()
+LocalOfflineEngineKind.register()
 
 MemoryPolicy.retainFreedMemory()
 let args = Array(CommandLine.arguments.dropFirst())

@@ -1,27 +1,51 @@
 import Columnar
 import Foundation
-import Parquet
 
-/// Checks definitions against the data their Parquet sources hold: the timestamp columns, the join keys and the
-/// features must exist (after the source's field mapping) with compatible types.
+/// Checks definitions against the data their batch sources hold, through the offline engine: the timestamp columns,
+/// the join keys and the features must exist (after the source's field mapping) with compatible types.
 ///
-/// Only footers are read. A source whose data does not exist yet (no such path, a folder without Parquet files, a glob
-/// that matches nothing) is not checked: data often comes after the definitions, and a stream's offline folder stays
-/// empty until its ingester rolls the first file. `featurectl validate` says so.
+/// The engine reads metadata only (Parquet footers for the local engine). A source whose data does not exist yet (no
+/// such path, a folder without data files, a glob that matches nothing) is not checked: data often comes after the
+/// definitions, and a stream's offline folder stays empty until its ingester rolls the first file. `featurectl
+/// validate` says so.
 enum DataSchemaCheck {
+    /// A diagnostic carried as an error.
+    struct DiagnosticError: Error {
+        var diagnostic: Diagnostic
+        init(_ diagnostic: Diagnostic) { self.diagnostic = diagnostic }
+    }
+
+    /// The offline engine the settings name, or a diagnostic saying why there is none.
+    static func engine(for registry: Registry, repository: URL) -> Result<any OfflineEngine, DiagnosticError> {
+        let settings = registry.config.offlineEngine.settings
+        let at = settings.keyLocations["kind"] ?? settings.blockLocation ?? SourceLocation(file: DefinitionCompiler.configFileName, line: 1, column: 1)
+        guard let kind = OfflineEngineKinds.kind(named: settings.kind) else {
+            return .failure(DiagnosticError(Diagnostic(at, OfflineEngineKinds.unknownKindMessage(settings.kind))))
+        }
+        do {
+            return .success(try kind.open(settings, repository: repository))
+        } catch {
+            return .failure(DiagnosticError(Diagnostic(at, "cannot open the offline engine '\(settings.kind)': \(error)")))
+        }
+    }
+
     static func diagnostics(for registry: Registry, repository: URL) -> (problems: [Diagnostic], unchecked: [String]) {
+        let engine: any OfflineEngine
+        switch Self.engine(for: registry, repository: repository) {
+        case .success(let e): engine = e
+        case .failure(let problem): return ([problem.diagnostic], [])
+        }
         var problems: [Diagnostic] = []
         var unchecked: [String] = []
         for source in registry.sources {
             guard case .parquet(let path) = source.kind else { continue }
-            let url = path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
-            if !hasData(path: path, url: url) {
-                unchecked.append(source.name)
-                continue
-            }
             let schema: Schema
             do {
-                schema = try ParquetDataset(path: url.path).schema
+                guard let found = try engine.schema(of: source) else {
+                    unchecked.append(source.name)
+                    continue
+                }
+                schema = found
             } catch {
                 problems.append(Diagnostic(registry.location(of: .source, source.name, field: "name"),
                                            "cannot read the data of source '\(source.name)': \(error)"))
@@ -71,15 +95,6 @@ enum DataSchemaCheck {
             }
         }
         return (problems, unchecked)
-    }
-
-    /// Whether a source path holds data yet: an existing file, or a folder or glob with at least one data file. A path
-    /// that exists but cannot be listed counts as data, so that reading it reports the real problem.
-    static func hasData(path: String, url: URL) -> Bool {
-        let isGlob = path.contains { "*?[".contains($0) }
-        if !isGlob && !FileManager.default.fileExists(atPath: url.path) { return false }
-        guard let files = try? ParquetDataset.dataFiles(at: url.path) else { return true }
-        return !files.isEmpty
     }
 
     /// Whether data of type `data` can be read as `declared` without loss.

@@ -135,6 +135,25 @@ private struct Compilation {
 
     // MARK: Settings
 
+    /// A block that belongs to a kind (`online_store`, `offline_store`), read as scalars for the kind to check: `kind`
+    /// (or `defaultKind`) and every other key but `skipping`, with their locations.
+    static func kindSettings(_ reader: inout YAMLReader, _ o: YAMLObject, _ node: Node, defaultKind: String, skipping: [String]) -> StoreSettings {
+        let kind = reader.string(o, "kind")
+        var values: [String: String] = [:], locations: [String: SourceLocation] = [:]
+        var keyLocations: [String: SourceLocation] = [:]
+        for key in o.keys where key != "kind" && !skipping.contains(key) {
+            guard let value = reader.string(o, key) else { continue }
+            values[key] = value.value
+            locations[key] = value.location
+            keyLocations[key] = reader.keyLocation(o, key)
+        }
+        var settings = StoreSettings(kind: kind?.value ?? defaultKind, values: values, locations: locations,
+                                     blockLocation: reader.location(of: node))
+        settings.keyLocations = keyLocations
+        if let kind { settings.keyLocations["kind"] = kind.location }
+        return settings
+    }
+
     mutating func readConfig(_ file: DefinitionCompiler.File) -> RepositoryConfig? {
         var reader = YAMLReader(file: file.name)
         defer { diagnostics += reader.diagnostics }
@@ -151,28 +170,26 @@ private struct Compilation {
                 reader.error(project.location, "project name '\(project.value)' is not an identifier: use letters, digits and '_', not starting with a digit")
             }
         }
-        if let node = reader.node(top, "offline_store"), let o = reader.object(node, what: "'offline_store'", allowed: ["path"]) {
+        if let node = reader.node(top, "offline_store"), let o = reader.openObject(node, what: "'offline_store'") {
+            // `path` is the repository's (where offline data lives); the rest of the block belongs to the kind.
             if let path = reader.string(o, "path") { config.offlineStorePath = path.value }
+            var settings = Self.kindSettings(&reader, o, node, defaultKind: OfflineStoreConfig.defaultKind, skipping: ["path"])
+            settings.family = "offline engine"
+            if let engineKind = OfflineEngineKinds.kind(named: settings.kind) {
+                engineKind.validate(&settings)
+                for problem in settings.problems { reader.error(problem.location, problem.message) }
+            } else {
+                reader.error(settings.keyLocations["kind"] ?? reader.location(of: node), OfflineEngineKinds.unknownKindMessage(settings.kind))
+            }
+            config.offlineStore = OfflineStoreConfig(settings: settings)
         }
         if let node = reader.node(top, "online_store"), let o = reader.openObject(node, what: "'online_store'") {
-            // The block belongs to its kind: the compiler reads it as scalars, the kind checks them.
-            let kind = reader.string(o, "kind")
-            var values: [String: String] = [:], locations: [String: SourceLocation] = [:]
-            var keyLocations: [String: SourceLocation] = [:]
-            for key in o.keys where key != "kind" {
-                guard let value = reader.string(o, key) else { continue }
-                values[key] = value.value
-                locations[key] = value.location
-                keyLocations[key] = reader.keyLocation(o, key)
-            }
-            var settings = StoreSettings(kind: kind?.value ?? OnlineStoreConfig.defaultKind, values: values, locations: locations,
-                                         blockLocation: reader.location(of: node))
-            settings.keyLocations = keyLocations
+            var settings = Self.kindSettings(&reader, o, node, defaultKind: OnlineStoreConfig.defaultKind, skipping: [])
             if let storeKind = OnlineStoreKinds.kind(named: settings.kind) {
                 storeKind.validate(&settings)
                 for problem in settings.problems { reader.error(problem.location, problem.message) }
             } else {
-                reader.error(kind?.location ?? reader.location(of: node), OnlineStoreKinds.unknownKindMessage(settings.kind))
+                reader.error(settings.keyLocations["kind"] ?? reader.location(of: node), OnlineStoreKinds.unknownKindMessage(settings.kind))
             }
             config.onlineStore = OnlineStoreConfig(settings: settings)
         }

@@ -3,6 +3,7 @@
 /// ```yaml
 /// project: ride_hailing
 /// offline_store:
+///   kind: local             # the offline engine (default: local, Parquet read in this process)
 ///   path: data              # where offline data lives; source paths are relative to the repository
 /// online_store:
 ///   kind: sqlite
@@ -25,6 +26,8 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     public var project: String
     /// The folder of offline data, relative to the repository.
     public var offlineStorePath: String
+    /// The offline engine (nil: the default, `local`).
+    public var offlineStore: OfflineStoreConfig?
     /// The online store.
     public var onlineStore: OnlineStoreConfig
     /// The registry (catalog) file, relative to the repository.
@@ -79,6 +82,46 @@ public struct OnlineStoreConfig: Sendable, Hashable, Codable {
     public func encode(to encoder: any Encoder) throws {
         try settings.encode(to: encoder)
     }
+}
+
+/// Which offline engine reads the batch sources: a kind (registered by the program, see ``OfflineEngineKinds``) and
+/// its settings, which the kind reads and checks itself. `path` (the folder of offline data) is the repository's.
+///
+/// ```yaml
+/// offline_store: {kind: local, path: data}     # the default
+/// ```
+public struct OfflineStoreConfig: Sendable, Hashable, Codable {
+    /// The kind used when `feature_store.yaml` names none: Parquet read in this process.
+    public static let defaultKind = "local"
+
+    /// The kind and its settings as written.
+    public var settings: StoreSettings
+
+    /// The kind's name.
+    public var kind: String { settings.kind }
+
+    /// A configuration of `kind` with `values` (settings as written in YAML).
+    public init(kind: String = OfflineStoreConfig.defaultKind, values: [String: String] = [:]) {
+        settings = StoreSettings(kind: kind, values: values)
+    }
+
+    init(settings: StoreSettings) {
+        self.settings = settings
+    }
+
+    public init(from decoder: any Decoder) throws {
+        settings = try StoreSettings(from: decoder)
+        if settings.kind.isEmpty { settings.kind = Self.defaultKind }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try settings.encode(to: encoder)
+    }
+}
+
+extension RepositoryConfig {
+    /// The offline engine's settings (the default kind when the settings name none).
+    public var offlineEngine: OfflineStoreConfig { offlineStore ?? OfflineStoreConfig() }
 }
 
 /// How to reach Kafka for stream sources.

@@ -26,6 +26,9 @@ public struct StoreSettings: Sendable, Hashable, Codable {
         self.blockLocation = nil
     }
 
+    /// What the settings configure, for messages ("online store", "offline engine").
+    var family = "online store"
+
     init(kind: String, values: [String: String], locations: [String: SourceLocation], blockLocation: SourceLocation?) {
         self.kind = kind
         self.values = values
@@ -43,7 +46,7 @@ public struct StoreSettings: Sendable, Hashable, Codable {
     public mutating func rejectUnknown(allowing allowed: [String]) {
         for key in values.keys.sorted() where !allowed.contains(key) {
             let at = keyLocations[key] ?? locations[key] ?? blockLocation ?? SourceLocation(file: "feature_store.yaml", line: 1, column: 1)
-            problems.append(Diagnostic(at, "unknown setting '\(key)' for online store kind '\(kind)'\(Suggestion.hint(for: key, in: allowed)); its settings: \(allowed.joined(separator: ", "))"))
+            problems.append(Diagnostic(at, "unknown setting '\(key)' for \(family) kind '\(kind)'\(Suggestion.hint(for: key, in: allowed)); its settings: \(allowed.joined(separator: ", "))"))
         }
     }
 

@@ -1,7 +1,5 @@
 public import Columnar
-import FeatureComputation
 import Foundation
-import Parquet
 
 /// Which features to join: a feature service, or references (`view` for all its features, `view:feature`).
 public enum FeatureSelection: Sendable {
@@ -69,26 +67,6 @@ public struct JoinError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// The source columns a view needs, after the source's field mapping: join keys, event time, features, created time.
-struct SourceColumns {
-    let keys: [String]
-    let features: [String]
-    /// Every needed column once, in order.
-    let all: [String]
-
-    init(source: DataSource, keys: [JoinKey], features: [Feature]) {
-        var column: [String: String] = [:]
-        for (from, to) in source.fieldMapping { column[to] = from }
-        self.keys = keys.map { column[$0.name] ?? $0.name }
-        self.features = features.map { column[$0.name] ?? $0.name }
-        var all: [String] = []
-        for c in self.keys + [source.timestampField] + self.features + [source.createdTimestampField].compactMap({ $0 }) where !all.contains(c) {
-            all.append(c)
-        }
-        self.all = all
-    }
-}
-
 /// One view's part of a join: the features wanted and their output names.
 struct ViewRequest {
     var view: FeatureView
@@ -120,15 +98,20 @@ extension FeatureStore {
     ///   - options: full feature names, the entity time column, progress reporting.
     /// - Returns: the entity rows with one column per requested feature.
     /// - Throws: ``JoinError`` naming the view, column or file (with the reading error as its cause).
-    public func joinFeatures(entities: EntityRows, features: FeatureSelection, options: JoinOptions = JoinOptions()) throws(JoinError) -> Table {
+    ///
+    /// The offline engine named in the settings (``OfflineEngine``) reads the sources and finds the winners; this
+    /// function checks the request, names the columns and assembles the result, whatever the engine.
+    public func joinFeatures(entities: EntityRows, features: FeatureSelection, options: JoinOptions = JoinOptions()) async throws(JoinError) -> Table {
         let requests = try resolve(features, fullNames: options.fullFeatureNames)
+        let engine: any OfflineEngine
+        do { engine = try offlineEngine() } catch { throw JoinError(error.message, cause: error) }
         var table: Table
         switch entities {
         case .table(let t):
             table = t
         case .parquet(let path):
             do {
-                table = try ParquetDataset(path: path).read()
+                table = try await engine.readTable(at: path)
             } catch {
                 throw JoinError("cannot read the entity rows: \(error)", cause: error)
             }
@@ -148,13 +131,10 @@ extension FeatureStore {
             throw JoinError("entity column '\(options.timestampColumn)' is \(timeColumn.type), not a timestamp")
         }
         let timesValid = timeColumn.validity
-        var validTimes = entityTimes.enumerated().filter { timesValid?[$0.offset] ?? true }.map(\.element)
-        if validTimes.isEmpty { validTimes = [0] }
-        let minTime = validTimes.min()!, maxTime = validTimes.max()!
 
         for (index, request) in requests.enumerated() {
-            let columns = try joinView(request, index: index, of: requests.count, entities: table, times: entityTimes,
-                                       timesValid: timesValid, minTime: minTime, maxTime: maxTime, options: options)
+            let columns = try await joinView(request, index: index, of: requests.count, entities: table, times: entityTimes,
+                                             timesValid: timesValid, engine: engine, options: options)
             for (name, column) in zip(request.outputNames, columns) {
                 table.schema.fields.append(Field(name, column.type, nullable: true))
                 table.columns.append(column)
@@ -209,29 +189,11 @@ extension FeatureStore {
         return requests
     }
 
-    /// The columnar type a feature of `type` has in joined output.
-    static func outputType(_ type: ValueType, data: DataType) -> DataType {
-        // Timestamps keep the source's unit and zone; other types are the declared type's column type.
-        func scalar(_ s: ScalarType) -> DataType {
-            if s == .timestamp, case .timestamp = data { return data }
-            return s.columnType
-        }
-        switch type {
-        case .scalar(let s): return scalar(s)
-        case .list(let s):
-            if case .list(let inner) = data, s == .timestamp, case .timestamp = inner { return data }
-            return .list(scalar(s))
-        }
-    }
-
     private func joinView(_ request: ViewRequest, index: Int, of count: Int, entities: Table, times: [Int64], timesValid: Bitmap?,
-                          minTime: Int64, maxTime: Int64, options: JoinOptions) throws(JoinError) -> [Column] {
+                          engine: any OfflineEngine, options: JoinOptions) async throws(JoinError) -> [Column] {
         let view = request.view
-        guard let source = registry.batchSource(of: view), case .parquet(let path) = source.kind else {
+        guard let source = registry.batchSource(of: view), case .parquet = source.kind else {
             throw JoinError("feature view '\(view.name)' has no offline (parquet) source")
-        }
-        let report = { (stage: JoinProgress.Stage, rows: Int, total: Int) in
-            options.progress?(JoinProgress(view: view.name, viewIndex: index, viewCount: count, stage: stage, rows: rows, totalRows: total))
         }
         // Entity key columns, checked against the entities' declared key types.
         let keys = registry.joinKeys(of: view)
@@ -245,87 +207,24 @@ extension FeatureStore {
             }
             entityKeys.append(column)
         }
-        let columns = SourceColumns(source: source, keys: keys, features: request.features)
-        let keyColumns = columns.keys, featureColumns = columns.features
-        report(.reading, 0, 0)
-        let data: Table
+        let progress = options.progress.map { report in
+            { @Sendable (stage: JoinProgress.Stage, rows: Int, total: Int) in
+                report(JoinProgress(view: view.name, viewIndex: index, viewCount: count, stage: stage, rows: rows, totalRows: total))
+            }
+        }
+        let lookup = PointInTimeRequest(view: view, source: source, joinKeys: keys, features: request.features, entityKeys: entityKeys,
+                                        entityTimes: times, entityTimesValid: timesValid, progress: progress)
+        let columns: [Column]
         do {
-            let dataset = try ParquetDataset(path: resolve(path).path)
-            let ttl = view.ttl.seconds > 0 ? view.ttl.seconds * 1_000_000_000 : nil
-            let predicate = Self.timePredicate(dataset.schema.field(named: source.timestampField)?.type, column: source.timestampField,
-                                               from: ttl.map { minTime &- $0 }, to: maxTime)
-            data = try dataset.read(columns: columns.all, where: predicate)
+            columns = try await engine.pointInTimeJoin(lookup)
+        } catch let error as OfflineEngineError {
+            throw JoinError(error.message, cause: error)
         } catch {
-            throw JoinError("cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+            throw JoinError("cannot join feature view '\(view.name)': \(error)", cause: error)
         }
-        report(.indexing, data.rowCount, data.rowCount)
-        for (key, name) in zip(keys, keyColumns) {
-            if let column = data.column(named: name), !Self.keyTypeMatches(column.type, key.type) {
-                throw JoinError("column '\(name)' of source '\(source.name)' is \(column.type), but join key '\(key.name)' is declared \(key.type.rawValue)")
-            }
+        guard columns.count == request.features.count, columns.allSatisfy({ $0.count == entities.rowCount }) else {
+            throw JoinError("the offline engine returned \(columns.count) columns of \(columns.map(\.count)) rows for feature view '\(view.name)', not \(request.features.count) of \(entities.rowCount)")
         }
-        guard let timeColumn = data.column(named: source.timestampField), let sourceTimes = timeColumn.timestampNanoseconds() else {
-            throw JoinError("column '\(source.timestampField)' of source '\(source.name)' is not a timestamp")
-        }
-        var created: [Int64]? = nil
-        var createdValid: Bitmap? = nil
-        if let name = source.createdTimestampField, let column = data.column(named: name) {
-            guard let values = column.timestampNanoseconds() else {
-                throw JoinError("column '\(name)' of source '\(source.name)' is not a timestamp")
-            }
-            created = values
-            createdValid = column.validity
-        }
-        // The index lives only while the winners are found.
-        let winners: [Int32] = {
-            let index = LatestRowIndex(keys: keyColumns.map { data.column(named: $0)! }, times: sourceTimes,
-                                       timesValid: timeColumn.validity, created: created, createdValid: createdValid)
-            report(.joining, 0, entities.rowCount)
-            var encoder = index.encoder
-            let codes = encoder.encode(entityKeys, insert: false)
-            return index.winners(codes: codes, times: times, timesValid: timesValid, ttlNanoseconds: view.ttl.seconds * 1_000_000_000)
-        }()
-        report(.joining, entities.rowCount, entities.rowCount)
-        var out: [Column] = []
-        for (feature, name) in zip(request.features, featureColumns) {
-            guard let column = data.column(named: name) else {
-                throw JoinError("feature '\(feature.name)' of feature view '\(view.name)' is not a column of source '\(source.name)'")
-            }
-            let taken = column.take(winners)
-            let target = Self.outputType(feature.type, data: column.type)
-            guard let typed = taken.cast(to: target) else {
-                throw JoinError("column '\(name)' of source '\(source.name)' is \(column.type), which cannot be read as feature '\(feature.name)' (\(feature.type))")
-            }
-            out.append(typed)
-        }
-        return out
-    }
-
-    static func keyTypeMatches(_ data: DataType, _ key: ScalarType) -> Bool {
-        switch key {
-        case .int32, .int64: return [.int8, .int16, .int32, .int64, .uint8, .uint16, .uint32].contains(data)
-        case .string: return data == .string
-        case .bytes:
-            if case .fixedBinary = data { return true }
-            return data == .binary
-        default: return false
-        }
-    }
-
-    /// Row-group skipping on the source's event time, in the column's units.
-    static func timePredicate(_ type: DataType?, column: String, from lower: Int64?, to upper: Int64) -> RangePredicate? {
-        switch type {
-        case .timestamp(let unit, _)?:
-            let f = 1_000_000_000 / unit.perSecond
-            let lo = lower.map { $0 >= 0 ? $0 / f : ($0 - f + 1) / f }
-            let hi = upper >= 0 ? (upper + f - 1) / f : upper / f
-            return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
-        case .date32?:
-            let day: Int64 = 86_400_000_000_000
-            let lo = lower.map { $0 >= 0 ? $0 / day : ($0 - day + 1) / day }
-            return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(upper / day + 1))
-        default:
-            return nil
-        }
+        return columns
     }
 }

@@ -1,7 +1,5 @@
 import Columnar
-import FeatureComputation
 import Foundation
-import Parquet
 
 /// Simple statistics of one feature over the rows a materialization wrote.
 public struct FeatureStatistics: Sendable, Codable, Hashable {
@@ -128,41 +126,31 @@ extension FeatureStore {
             throw OnlineStoreError("feature view '\(view.name)' has no offline (parquet) source")
         }
         let keys = registry.joinKeys(of: view)
-        let columns = SourceColumns(source: source, keys: keys, features: view.features)
-        let keyColumns = columns.keys, featureColumns = columns.features
         progress?(MaterializationProgress(view: view.name, stage: "reading", rows: 0, totalRows: 0))
-        let data: Table
-        let url = resolve(path)
-        if !DataSchemaCheck.hasData(path: path, url: url) {
-            throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
-        }
+        // Each entity's latest row in [start, end), by the rule the join uses (the same code in the local engine).
+        let latest: LatestSourceRows
         do {
-            let dataset = try ParquetDataset(path: url.path)
-            let predicate = Self.timePredicate(dataset.schema.field(named: source.timestampField)?.type, column: source.timestampField,
-                                               from: start == Int64.min ? nil : start &* 1000, to: end &* 1000)
-            data = try dataset.read(columns: columns.all, where: predicate)
+            let engine = try offlineEngine()
+            guard try engine.schema(of: source) != nil else {
+                throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
+            }
+            latest = try await engine.latestRows(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
+        } catch let error as OnlineStoreError {
+            throw error
+        } catch let error as OfflineEngineError {
+            throw OnlineStoreError(.failed, error.message, cause: error)
         } catch {
             throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
         }
-        guard let timeColumn = data.column(named: source.timestampField), let times = timeColumn.timestampNanoseconds() else {
-            throw OnlineStoreError("column '\(source.timestampField)' of source '\(source.name)' is not a timestamp")
+        guard latest.keys.count == keys.count, latest.features.count == view.features.count else {
+            throw OnlineStoreError("the offline engine returned \(latest.keys.count) key and \(latest.features.count) feature columns for feature view '\(view.name)'")
         }
-        var created: [Int64]? = nil
-        var createdColumn: Column? = nil
-        if let name = source.createdTimestampField, let column = data.column(named: name) {
-            created = column.timestampNanoseconds()
-            createdColumn = column
-        }
-        // Each entity's latest row in [start, end), by the rule the join uses (the same code).
-        let startNs = start == Int64.min ? Int64.min : start &* 1000, endNs = end &* 1000
-        let latest = LatestRows(keys: keyColumns.map { data.column(named: $0)! }, times: times, timesValid: timeColumn.validity,
-                                created: created, createdValid: createdColumn?.validity, window: startNs..<endNs)
         let best = latest.rows
         let rowsRead = latest.rowsInWindow
+        let times = latest.eventTimes, created = latest.createdTimes, createdValid = latest.createdValid
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
         let store = try await onlineStore()
-        let keyData = keyColumns.map { data.column(named: $0)! }
-        let featureData = featureColumns.map { data.column(named: $0) }
+        let keyData = latest.keys, featureData = latest.features
         var written = 0
         var stats = view.features.map { _ in RunningStatistics() }
         var batch: [OnlineRow] = []
@@ -172,7 +160,7 @@ extension FeatureStore {
             let key = zip(keys, keyData).map { key, column in column.onlineValue(at: r, as: .scalar(key.type)) }
             var values: [OnlineValue] = []
             for (k, feature) in view.features.enumerated() {
-                let v = featureData[k]?.onlineValue(at: r, as: feature.type) ?? .null
+                let v = featureData[k].onlineValue(at: r, as: feature.type)
                 values.append(v)
                 switch v {
                 case .null: stats[k].nulls += 1
@@ -182,7 +170,7 @@ extension FeatureStore {
                 default: break
                 }
             }
-            let createdMicros = created.map { createdColumn!.isNull(r) ? 0 : $0[r] / 1000 } ?? 0
+            let createdMicros = created.map { createdValid?[r] == false ? 0 : $0[r] / 1000 } ?? 0
             batch.append(OnlineRow(key: key, eventTimestamp: times[r] / 1000, createdTimestamp: createdMicros, values: values))
             if batch.count == Self.materializationBatch || n == best.count - 1 {
                 written += try await store.write(batch, to: view, keys: keys)

@@ -4,7 +4,7 @@ import FeatureStore
 import Foundation
 import Parquet
 
-struct JoinCommand: ParsableCommand {
+struct JoinCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
         abstract: "Build a training set: attach point-in-time-correct feature values to entity rows.",
@@ -41,7 +41,7 @@ struct JoinCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    @MainActor func run() async throws {
         let store = try repository.load()
         let selection = service.map(FeatureSelection.service) ?? FeatureSelection(parsing: features!)!
         let display = ProgressDisplay()
@@ -53,7 +53,7 @@ struct JoinCommand: ParsableCommand {
         }
         let table: Table
         do {
-            table = try store.joinFeatures(entities: .parquet(entities), features: selection, options: options)
+            table = try await store.joinFeatures(entities: .parquet(entities), features: selection, options: options)
         } catch {
             display.finish()
             Console.error("error: \(error)")

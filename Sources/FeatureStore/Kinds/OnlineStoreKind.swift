@@ -1,5 +1,4 @@
 public import Foundation
-import Synchronization
 
 /// A kind of online store that `online_store: {kind: NAME, ...}` in `feature_store.yaml` can name.
 ///
@@ -29,22 +28,20 @@ extension OnlineStoreKind {
 /// The online store kinds this program links, by name. Executables register theirs at start-up; tests register the
 /// ones they use. Registering a kind again replaces it.
 public enum OnlineStoreKinds {
-    private static let kinds = Mutex<[String: any OnlineStoreKind]>([:])
+    private static let table = KindTable<any OnlineStoreKind>()
 
     /// Makes `kind` available to repositories opened from now on.
     public static func register(_ kind: any OnlineStoreKind) {
-        kinds.withLock { $0[kind.name] = kind }
+        table.register(kind, named: kind.name)
     }
 
     /// The kind called `name`, if registered.
     public static func kind(named name: String) -> (any OnlineStoreKind)? {
-        kinds.withLock { $0[name] }
+        table.kind(named: name)
     }
 
     /// The names of the registered kinds, sorted.
-    public static var names: [String] {
-        kinds.withLock { $0.keys.sorted() }
-    }
+    public static var names: [String] { table.names }
 
     /// The kind of `settings`, or an error naming the kinds this program has.
     static func resolve(_ settings: StoreSettings) throws(OnlineStoreError) -> any OnlineStoreKind {
@@ -55,8 +52,6 @@ public enum OnlineStoreKinds {
     }
 
     static func unknownKindMessage(_ name: String) -> String {
-        let known = names
-        return "unknown online store kind '\(name)'\(Suggestion.hint(for: name, in: known)); kinds in this program: "
-            + (known.isEmpty ? "none (register one with OnlineStoreKinds.register)" : known.joined(separator: ", "))
+        table.unknownKindMessage(name, what: "online store", register: "OnlineStoreKinds.register")
     }
 }

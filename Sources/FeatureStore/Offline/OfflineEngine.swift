@@ -1,0 +1,221 @@
+public import Columnar
+
+/// The engine that reads and computes over a repository's offline data (its batch sources): the point-in-time join
+/// behind ``FeatureStore/joinFeatures(entities:features:options:)``, the latest rows behind materialization, the
+/// schema checks of the compiler, and the stream's offline copy.
+///
+/// The core decides *what* to compute (which views, features, keys and times; names, order, errors); an engine
+/// decides *how* and where: `LocalOfflineEngine` (kind `local`, the default) reads Parquet in this process with the
+/// shared computation library, and an engine over a cluster would push the same work to its data. Every engine must
+/// give the same answers: `OfflineEngineConformance` (target `FeatureStoreTesting`) checks the rules, and the join
+/// has a differential test against DuckDB.
+///
+/// Calls that read data are `async`, so an engine that waits on a cluster holds no thread; the local engine does its
+/// work where it is called. ``schema(of:)`` is synchronous: the compiler calls it, and it reads metadata only.
+/// Requirements throw ``OfflineEngineError``s or any error of the engine's own; callers wrap the latter.
+public protocol OfflineEngine: Sendable {
+    /// The columns a batch source's data has, or nil when it has no data yet (no such path, an empty folder, a glob
+    /// that matches nothing): data often comes after the definitions.
+    func schema(of source: DataSource) throws -> Schema?
+
+    /// Reads a table the user names by location (the entity rows of a join): for the local engine, a Parquet file,
+    /// folder or glob relative to the working directory.
+    func readTable(at location: String) async throws -> Table
+
+    /// For each entity row, the view's features as they were known at its time: see ``PointInTimeRequest`` for the rule.
+    /// Returns one column per requested feature, one value per entity row (null where no row qualifies), typed as
+    /// ``FeatureStore/outputType(_:data:)`` says.
+    func pointInTimeJoin(_ request: PointInTimeRequest) async throws -> [Column]
+
+    /// Each entity's latest source row with `start <= event_ts < end`, by the rule the join uses.
+    func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows
+
+    /// Checks that `source` can receive appended parts (the stream's offline copy) and returns the schema of the data
+    /// it already holds (nil when none): new parts must keep it, so the data stays readable as one dataset.
+    func appendTarget(_ source: DataSource) throws -> Schema?
+
+    /// Adds `table` to `source`'s data as one new part under `partition` (a Hive partition such as
+    /// `date=2026-11-30`), visible to readers only once complete and durable once this returns.
+    func append(_ table: Table, to source: DataSource, partition: String) async throws -> AppendedPart
+}
+
+/// A failure of an offline engine: what kind, a message naming the view, source, column or file, and its cause.
+public struct OfflineEngineError: Error, Sendable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Code: String, Sendable, Hashable {
+        /// The data does not fit the definitions or the request (a missing column, a wrong type).
+        case invalidData
+        /// The data cannot be read or written (a damaged file, a missing folder, a full disk).
+        case unreadable
+    }
+
+    public var code: Code
+    /// What went wrong, for people; complete (callers pass it on as it is).
+    public var message: String
+    /// The error that caused it (a `ParquetError` with its file and offset, for example).
+    public var cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause
+    }
+
+    public var description: String { message }
+}
+
+/// The source columns a view reads, named as the source names them (its field mapping applied in reverse): join keys,
+/// event time, features, created time.
+public struct SourceColumns: Sendable {
+    /// The join key columns, in join key order.
+    public let keys: [String]
+    /// The feature columns, in the order of the features given.
+    public let features: [String]
+    /// Every needed column once, in order: keys, event time, features, created time.
+    public let all: [String]
+
+    public init(source: DataSource, keys: [JoinKey], features: [Feature]) {
+        var column: [String: String] = [:]
+        for (from, to) in source.fieldMapping { column[to] = from }
+        self.keys = keys.map { column[$0.name] ?? $0.name }
+        self.features = features.map { column[$0.name] ?? $0.name }
+        var all: [String] = []
+        for c in self.keys + [source.timestampField] + self.features + [source.createdTimestampField].compactMap({ $0 }) where !all.contains(c) {
+            all.append(c)
+        }
+        self.all = all
+    }
+}
+
+/// One view's part of a point-in-time join.
+///
+/// | rule | meaning |
+/// | --- | --- |
+/// | candidates | source rows with the entity row's join key values and `t - ttl <= event_ts <= t` (ttl 0: no lower bound) |
+/// | winner | the greatest `event_ts`; ties: the greatest `created_ts` (null lowest), then the later row of the source |
+/// | no candidate | the features are null |
+/// | nulls | an entity row with a null time or key part, and a source row with a null key part or event time, never match |
+public struct PointInTimeRequest: Sendable {
+    /// The view, its batch source and join keys.
+    public var view: FeatureView
+    public var source: DataSource
+    public var joinKeys: [JoinKey]
+    /// The features wanted, in output order.
+    public var features: [Feature]
+    /// The entity rows' key columns, in join key order (their types already checked against the join keys).
+    public var entityKeys: [Column]
+    /// The entity rows' times, nanoseconds since the epoch, and which are valid (nil: all).
+    public var entityTimes: [Int64]
+    public var entityTimesValid: Bitmap?
+    /// Called as work advances: stage, rows done, rows to do.
+    public var progress: (@Sendable (JoinProgress.Stage, Int, Int) -> Void)?
+
+    public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], features: [Feature], entityKeys: [Column],
+                entityTimes: [Int64], entityTimesValid: Bitmap?, progress: (@Sendable (JoinProgress.Stage, Int, Int) -> Void)? = nil) {
+        self.view = view
+        self.source = source
+        self.joinKeys = joinKeys
+        self.features = features
+        self.entityKeys = entityKeys
+        self.entityTimes = entityTimes
+        self.entityTimesValid = entityTimesValid
+        self.progress = progress
+    }
+
+    /// The smallest and greatest valid entity time (0 when none is valid).
+    public var timeRange: ClosedRange<Int64> {
+        var lo = Int64.max, hi = Int64.min
+        for (i, t) in entityTimes.enumerated() where entityTimesValid?[i] ?? true {
+            lo = min(lo, t)
+            hi = max(hi, t)
+        }
+        return lo <= hi ? lo...hi : 0...0
+    }
+}
+
+/// The rows materialization loads for one view: each entity's latest source row in a window.
+public struct LatestRowsRequest: Sendable {
+    public var view: FeatureView
+    public var source: DataSource
+    public var joinKeys: [JoinKey]
+    /// The window in microseconds since the epoch, `start <= event_ts < end` (`Int64.min`: from the beginning).
+    public var start: Int64
+    public var end: Int64
+
+    public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], start: Int64, end: Int64) {
+        self.view = view
+        self.source = source
+        self.joinKeys = joinKeys
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Each entity's latest row: columns of the rows read, and the row that wins per entity.
+public struct LatestSourceRows: Sendable {
+    /// Join key columns, in join key order.
+    public var keys: [Column]
+    /// Feature columns, in the view's feature order.
+    public var features: [Column]
+    /// Event times, nanoseconds since the epoch.
+    public var eventTimes: [Int64]
+    /// Created times in nanoseconds and their validity, when the source has them.
+    public var createdTimes: [Int64]?
+    public var createdValid: Bitmap?
+    /// One row index per entity (into the columns above): its latest row in the window.
+    public var rows: [Int32]
+    /// Source rows in the window (all entities).
+    public var rowsInWindow: Int
+
+    public init(keys: [Column], features: [Column], eventTimes: [Int64], createdTimes: [Int64]?, createdValid: Bitmap?,
+                rows: [Int32], rowsInWindow: Int) {
+        self.keys = keys
+        self.features = features
+        self.eventTimes = eventTimes
+        self.createdTimes = createdTimes
+        self.createdValid = createdValid
+        self.rows = rows
+        self.rowsInWindow = rowsInWindow
+    }
+}
+
+/// A part added to a source's data.
+public struct AppendedPart: Sendable, Hashable {
+    /// Where it is (a file path for the local engine).
+    public var location: String
+    public var rows: Int
+
+    public init(location: String, rows: Int) {
+        self.location = location
+        self.rows = rows
+    }
+}
+
+extension FeatureStore {
+    /// The columnar type a feature of `type` has in joined output: the declared type's column type, except that
+    /// timestamps keep the source's unit and zone.
+    public static func outputType(_ type: ValueType, data: DataType) -> DataType {
+        func scalar(_ s: ScalarType) -> DataType {
+            if s == .timestamp, case .timestamp = data { return data }
+            return s.columnType
+        }
+        switch type {
+        case .scalar(let s): return scalar(s)
+        case .list(let s):
+            if case .list(let inner) = data, s == .timestamp, case .timestamp = inner { return data }
+            return .list(scalar(s))
+        }
+    }
+
+    /// Whether a column of type `data` can hold join key values of type `key`.
+    public static func keyTypeMatches(_ data: DataType, _ key: ScalarType) -> Bool {
+        switch key {
+        case .int32, .int64: return [.int8, .int16, .int32, .int64, .uint8, .uint16, .uint32].contains(data)
+        case .string: return data == .string
+        case .bytes:
+            if case .fixedBinary = data { return true }
+            return data == .binary
+        default: return false
+        }
+    }
+}

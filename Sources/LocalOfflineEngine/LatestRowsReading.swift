@@ -1,0 +1,33 @@
+public import FeatureStore
+import Columnar
+import FeatureComputation
+
+extension LocalOfflineEngine {
+    /// Materialization's reading: the row groups that can hold events in the window, reduced in one pass by
+    /// ``LatestRows`` (the join's rule: greatest event time, then created time, then the later row).
+    public func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows {
+        let view = request.view, source = request.source
+        let columns = SourceColumns(source: source, keys: request.joinKeys, features: view.features)
+        let startNs = request.start == Int64.min ? Int64.min : request.start &* 1000, endNs = request.end &* 1000
+        let data = try read(source, view: view, columns: columns.all, from: request.start == Int64.min ? nil : startNs, to: endNs)
+        let (times, timesValid) = try Self.eventTimes(data, source)
+        let created = try Self.createdTimes(data, source)
+        var keys: [Column] = [], features: [Column] = []
+        for name in columns.keys {
+            guard let column = data.column(named: name) else {
+                throw OfflineEngineError(.invalidData, "source '\(source.name)' has no column '\(name)' (a join key of feature view '\(view.name)')")
+            }
+            keys.append(column)
+        }
+        for (feature, name) in zip(view.features, columns.features) {
+            guard let column = data.column(named: name) else {
+                throw OfflineEngineError(.invalidData, "feature '\(feature.name)' of feature view '\(view.name)' is not a column of source '\(source.name)'")
+            }
+            features.append(column)
+        }
+        let latest = LatestRows(keys: keys, times: times, timesValid: timesValid, created: created?.times,
+                                createdValid: created?.valid, window: startNs..<endNs)
+        return LatestSourceRows(keys: keys, features: features, eventTimes: times, createdTimes: created?.times,
+                                createdValid: created?.valid, rows: latest.rows, rowsInWindow: latest.rowsInWindow)
+    }
+}

@@ -1,0 +1,108 @@
+public import Columnar
+public import FeatureStore
+public import Foundation
+import Parquet
+
+/// The local offline engine: batch sources are Parquet files, folders (Hive partitions included) or globs, read in
+/// this process with row-group pruning on event time, and computed with the shared computation library
+/// (`FeatureComputation`), so the join and materialization apply one rule for which row is an entity's value.
+///
+/// Memory: one view at a time, the needed source columns of the row groups that can hold candidates, and their index
+/// (12 bytes per source row and one hash entry per key).
+public struct LocalOfflineEngine: OfflineEngine {
+    /// Source paths are relative to this folder (or absolute).
+    public let repository: URL
+
+    public init(repository: URL) {
+        self.repository = repository
+    }
+
+    /// A source path as a URL.
+    func resolve(_ path: String) -> URL {
+        path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
+    }
+
+    /// The Parquet path of a batch source.
+    func path(of source: DataSource) throws(OfflineEngineError) -> String {
+        guard case .parquet(let path) = source.kind else {
+            throw OfflineEngineError(.invalidData, "source '\(source.name)' is not a parquet source: the local engine reads parquet batch sources")
+        }
+        return path
+    }
+
+    public func schema(of source: DataSource) throws -> Schema? {
+        let path = try path(of: source)
+        let url = resolve(path)
+        guard Self.hasData(path: path, url: url) else { return nil }
+        do {
+            return try ParquetDataset(path: url.path).schema
+        } catch {
+            throw OfflineEngineError(.unreadable, "\(error)", cause: error)
+        }
+    }
+
+    /// Whether a source path holds data yet: an existing file, or a folder or glob with at least one data file. A path
+    /// that exists but cannot be listed counts as data, so that reading it reports the real problem.
+    static func hasData(path: String, url: URL) -> Bool {
+        let isGlob = path.contains { "*?[".contains($0) }
+        if !isGlob && !FileManager.default.fileExists(atPath: url.path) { return false }
+        guard let files = try? ParquetDataset.dataFiles(at: url.path) else { return true }
+        return !files.isEmpty
+    }
+
+    public func readTable(at location: String) async throws -> Table {
+        do {
+            return try ParquetDataset(path: location).read()
+        } catch {
+            throw OfflineEngineError(.unreadable, "\(error)", cause: error)
+        }
+    }
+
+    /// Reads the needed columns of a view's source, skipping row groups whose event times fall outside
+    /// `[from, to]` (nanoseconds; nil: no lower bound).
+    func read(_ source: DataSource, view: FeatureView, columns: [String], from lower: Int64?, to upper: Int64) throws(OfflineEngineError) -> Table {
+        let path = try path(of: source)
+        do {
+            let dataset = try ParquetDataset(path: resolve(path).path)
+            let predicate = Self.timePredicate(dataset.schema.field(named: source.timestampField)?.type, column: source.timestampField,
+                                               from: lower, to: upper)
+            return try dataset.read(columns: columns, where: predicate)
+        } catch {
+            throw OfflineEngineError(.unreadable, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+        }
+    }
+
+    /// Row-group skipping on the source's event time, in the column's units.
+    static func timePredicate(_ type: DataType?, column: String, from lower: Int64?, to upper: Int64) -> RangePredicate? {
+        switch type {
+        case .timestamp(let unit, _)?:
+            let f = 1_000_000_000 / unit.perSecond
+            let lo = lower.map { $0 >= 0 ? $0 / f : ($0 - f + 1) / f }
+            let hi = upper >= 0 ? (upper + f - 1) / f : upper / f
+            return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
+        case .date32?:
+            let day: Int64 = 86_400_000_000_000
+            let lo = lower.map { $0 >= 0 ? $0 / day : ($0 - day + 1) / day }
+            return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(upper / day + 1))
+        default:
+            return nil
+        }
+    }
+
+    /// The event time column of data read from `source`, in nanoseconds, with its validity.
+    static func eventTimes(_ data: Table, _ source: DataSource) throws(OfflineEngineError) -> (times: [Int64], valid: Bitmap?) {
+        guard let column = data.column(named: source.timestampField), let times = column.timestampNanoseconds() else {
+            throw OfflineEngineError(.invalidData, "column '\(source.timestampField)' of source '\(source.name)' is not a timestamp")
+        }
+        return (times, column.validity)
+    }
+
+    /// The created time column, when the source has one, in nanoseconds, with its validity.
+    static func createdTimes(_ data: Table, _ source: DataSource) throws(OfflineEngineError) -> (times: [Int64], valid: Bitmap?)? {
+        guard let name = source.createdTimestampField, let column = data.column(named: name) else { return nil }
+        guard let times = column.timestampNanoseconds() else {
+            throw OfflineEngineError(.invalidData, "column '\(name)' of source '\(source.name)' is not a timestamp")
+        }
+        return (times, column.validity)
+    }
+}

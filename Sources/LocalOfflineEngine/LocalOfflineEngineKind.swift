@@ -1,0 +1,24 @@
+public import FeatureStore
+public import Foundation
+
+/// `offline_store: {kind: local}`: the default offline engine, Parquet read and written in this process.
+///
+/// It has no settings of its own (`path`, the folder of offline data, is the repository's).
+public struct LocalOfflineEngineKind: OfflineEngineKind {
+    public let name = "local"
+
+    public init() {}
+
+    /// Registers the kind with ``OfflineEngineKinds`` (programs call this once at start-up; again is harmless).
+    public static func register() {
+        OfflineEngineKinds.register(LocalOfflineEngineKind())
+    }
+
+    public func validate(_ settings: inout StoreSettings) {
+        settings.rejectUnknown(allowing: [])
+    }
+
+    public func open(_ settings: StoreSettings, repository: URL) throws(OfflineEngineError) -> any OfflineEngine {
+        LocalOfflineEngine(repository: repository)
+    }
+}
