@@ -1,4 +1,5 @@
 import FeatureStore
+import Columnar
 import FeatureStoreTesting
 import Foundation
 import Testing
@@ -41,6 +42,81 @@ struct StoreKindTests {
         } catch {
             #expect(error.description.contains("feature_store.yaml:2:22: error: unknown online store kind 'redis'"), "\(error)")
             #expect(error.description.contains("kinds in this program:") && error.description.contains("sqlite"), "\(error)")
+        }
+    }
+}
+
+/// An offline engine kind that wraps the local engine but reports its own schemas: the compiler's data checks must
+/// come from the engine the settings name, not from Parquet read by the core.
+struct SchemaOverridingEngineKind: OfflineEngineKind {
+    let name = "schema-override"
+
+    func validate(_ settings: inout StoreSettings) {
+        settings.rejectUnknown(allowing: ["conv_type"])
+    }
+
+    func open(_ settings: StoreSettings, repository: URL) throws(OfflineEngineError) -> any OfflineEngine {
+        let inner = try OfflineEngineKinds.kind(named: "local")!.open(StoreSettings(kind: "local"), repository: repository)
+        let type: DataType = settings.values["conv_type"] == "string" ? .string : .float64
+        return SchemaOverridingEngine(inner: inner, convType: type)
+    }
+}
+
+struct SchemaOverridingEngine: OfflineEngine {
+    let inner: any OfflineEngine
+    let convType: DataType
+
+    func schema(of source: DataSource) throws -> Schema? {
+        guard var schema = try inner.schema(of: source) else { return nil }
+        if let i = schema.fields.firstIndex(where: { $0.name == "conv" }) { schema.fields[i].type = convType }
+        return schema
+    }
+    func readTable(at location: String) async throws -> Table { try await inner.readTable(at: location) }
+    func pointInTimeJoin(_ request: PointInTimeRequest) async throws -> [Column] { try await inner.pointInTimeJoin(request) }
+    func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows { try await inner.latestRows(request) }
+    func appendTarget(_ source: DataSource) throws -> Schema? { try inner.appendTarget(source) }
+    func append(_ table: Table, to source: DataSource, partition: String) async throws -> AppendedPart {
+        try await inner.append(table, to: source, partition: partition)
+    }
+}
+
+@Suite("Offline engine kinds", .timeLimit(.minutes(2)))
+struct OfflineEngineKindTests {
+    @Test("the compiler checks definitions against the schema the named engine reports, and joins run through it")
+    func dataChecksGoThroughTheEngine() async throws {
+        OfflineEngineKinds.register(SchemaOverridingEngineKind())
+        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25)])])
+        try f.dir.write("feature_store.yaml", "project: join_test\noffline_store: {kind: schema-override, conv_type: float64}\n")
+        #expect(try f.store.config.offlineEngine.kind == "schema-override")
+        let out = try await f.join(try entityTable(ids: [1], times: [2000]), "stats:conv")
+        #expect(doubles(out, "conv") == [0.25])
+        // The same data, reported by the engine as strings: the feature (float64) no longer fits.
+        try f.dir.write("feature_store.yaml", "project: join_test\noffline_store: {kind: schema-override, conv_type: string}\n")
+        do {
+            _ = try FeatureStore(repository: f.dir.url)
+            Issue.record("compiled although the engine reports 'conv' as a string")
+        } catch {
+            #expect(error.description.contains("feature 'conv' of feature view 'stats' is declared float64, but column 'conv' of source"), "\(error)")
+        }
+    }
+
+    @Test("an unknown engine kind and an unknown setting of the local engine are errors at their place in feature_store.yaml")
+    func settingsErrorsAreLocated() throws {
+        let f = try JoinFixture([:])
+        try f.dir.write("feature_store.yaml", "project: join_test\noffline_store:\n  kind: spark\n  path: data\n")
+        do {
+            _ = try FeatureStore(repository: f.dir.url)
+            Issue.record("compiled with an unknown engine kind")
+        } catch {
+            #expect(error.description.contains("feature_store.yaml:3:9: error: unknown offline engine kind 'spark'; kinds in this program:"), "\(error)")
+            #expect(error.description.contains("local"), "\(error)")
+        }
+        try f.dir.write("feature_store.yaml", "project: join_test\noffline_store: {kind: local, path: data, threds: 2}\n")
+        do {
+            _ = try FeatureStore(repository: f.dir.url)
+            Issue.record("compiled with an unknown setting")
+        } catch {
+            #expect(error.description.contains("feature_store.yaml:2:42: error: unknown setting 'threds' for offline engine kind 'local'"), "\(error)")
         }
     }
 }

@@ -1,4 +1,4 @@
-import Columnar
+public import Columnar
 public import Foundation
 import Synchronization
 
@@ -176,8 +176,9 @@ extension FeatureStore {
 }
 
 extension Column {
-    /// Row `i` as an online value of the declared feature type (timestamps in microseconds).
-    func onlineValue(at i: Int, as type: ValueType) -> OnlineValue {
+    /// Row `i` as an online value of the declared feature type (timestamps in microseconds); null where the column
+    /// is null or cannot hold the type.
+    public func onlineValue(at i: Int, as type: ValueType) -> OnlineValue {
         if isNull(i) { return .null }
         switch (type, values) {
         case (.list(let inner), .list(let offsets, let child)):
