@@ -100,6 +100,8 @@ struct FeatureServerCommand: AsyncParsableCommand {
             logger.info("stream sources are not ingested here", metadata: ["reason": "\(ingest ? "no kafka section in feature_store.yaml" : "--no-ingest")"])
         }
         var services: [any Service] = [
+            // First, so it stops last: the store outlives the servers in front of it.
+            OnlineStoreService(repository: repository, health: core.health, logger: logger),
             GRPCFeatureServer(core: core, host: host, port: grpcPort, logger: logger),
             HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry, logger: logger),
             RepositoryReloader(repository: repository),

@@ -10,8 +10,31 @@ import Synchronization
 public final class InMemoryOnlineStore: OnlineStore {
     private struct TableKey: Hashable { let view: String; let schema: String }
     private let tables = Mutex<[TableKey: [[UInt8]: StoredOnlineRow]]>([:])
+    private let state = Mutex<(health: OnlineStoreHealth, starts: Int, stops: Int)>((.serving, 0, 0))
 
     public init() {}
+
+    /// Sets what ``health()`` answers, to test how a server reacts to a store that cannot serve.
+    public func setHealth(_ health: OnlineStoreHealth) {
+        state.withLock { $0.health = health }
+    }
+
+    /// How many times the store was started and stopped.
+    public var lifecycleCalls: (starts: Int, stops: Int) {
+        state.withLock { ($0.starts, $0.stops) }
+    }
+
+    public func start() async throws(OnlineStoreError) {
+        state.withLock { $0.starts += 1 }
+    }
+
+    public func stop() async {
+        state.withLock { $0.stops += 1 }
+    }
+
+    public func health() async -> OnlineStoreHealth {
+        state.withLock { $0.health }
+    }
 
     private static func table(_ view: FeatureView, _ keys: [JoinKey]) -> TableKey {
         TableKey(view: view.name, schema: view.schemaVersion(keys: keys))

@@ -202,7 +202,7 @@ struct HTTPServerTests {
         #expect(serving.status == 200 && serving.body == #"{"status":"SERVING"}"#)
         f.core.health.markNotServing()
         let draining = try await f.http("GET", "/healthz")
-        #expect(draining.status == 503 && draining.body == #"{"status":"NOT_SERVING"}"#)
+        #expect(draining.status == 503 && draining.body == #"{"status":"NOT_SERVING","reason":"shutting down"}"#)
         try await f.stop()
     }
 

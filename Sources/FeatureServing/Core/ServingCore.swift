@@ -36,13 +36,29 @@ public final class ServingCounters: Sendable {
     }
 }
 
-/// Whether the server takes calls: SERVING until a graceful shutdown begins (both health endpoints read it).
+/// Whether the server takes calls (both health endpoints read it): SERVING while its online store can serve
+/// (``OnlineStoreService`` reports it) and until a graceful shutdown begins.
 public final class ServingHealth: Sendable {
     private let serving = Atomic<Bool>(true)
+    private let storeProblem = Mutex<String?>(nil)
     public init() {}
-    public var isServing: Bool { serving.load(ordering: .relaxed) }
+    public var isServing: Bool { serving.load(ordering: .relaxed) && storeProblem.withLock { $0 == nil } }
+    /// Why the server is not serving: the store's problem, or the shutdown (nil while serving).
+    public var reason: String? {
+        if let problem = storeProblem.withLock({ $0 }) { return "online store: \(problem)" }
+        return serving.load(ordering: .relaxed) ? nil : "shutting down"
+    }
     /// Marks the server NOT_SERVING (at the start of a graceful shutdown, so load balancers stop sending).
     public func markNotServing() { serving.store(false, ordering: .relaxed) }
+    /// Records what the online store last said of its health.
+    public func update(store health: OnlineStoreHealth) {
+        storeProblem.withLock { problem in
+            switch health {
+            case .serving: problem = nil
+            case .notServing(let why): problem = why
+            }
+        }
+    }
 }
 
 /// A column of values as a client sent them (protobuf or JSON), converted to a declared type on demand.

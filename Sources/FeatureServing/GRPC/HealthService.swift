@@ -2,7 +2,8 @@ public import FeatureServingAPI
 public import GRPCCore
 import SwiftProtobuf
 
-/// The standard `grpc.health.v1.Health` service: SERVING while the server runs, NOT_SERVING once it shuts down.
+/// The standard `grpc.health.v1.Health` service: SERVING while the server runs and its online store can serve,
+/// NOT_SERVING otherwise (the store down, or a shutdown begun).
 /// Known service names: "" (the whole server) and `featurestore.v1.FeatureServing`.
 public struct HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     public static let servingServiceName = "featurestore.v1.FeatureServing"

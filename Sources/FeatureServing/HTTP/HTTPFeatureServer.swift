@@ -12,7 +12,8 @@ import Synchronization
 ///
 /// - `POST /v1/online-features`: a lookup, with the meaning of gRPC `GetOnlineFeatures`.
 /// - `POST /v1/push`: rows to a view's online table, with the meaning of gRPC `PushFeatures`.
-/// - `GET /healthz`: 200 while serving, 503 once a graceful shutdown has begun.
+/// - `GET /healthz`: 200 while serving; 503 with the reason while the online store cannot serve or once a graceful
+///   shutdown has begun.
 /// - `GET /metrics`: Prometheus text exposition of the server's metrics.
 ///
 /// The feature catalog has a server of its own (``CatalogServer``), on a port browsers open.
@@ -83,7 +84,14 @@ struct HTTPRoutes: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ -> Response in
             let serving = core.health.isServing
-            return Self.json(serving ? .ok : .serviceUnavailable, Array("{\"status\":\"\(serving ? "SERVING" : "NOT_SERVING")\"}".utf8))
+            var w = JSONWriter()
+            w.raw("{\"status\":\"\(serving ? "SERVING" : "NOT_SERVING")\"")
+            if !serving, let reason = core.health.reason {
+                w.raw(",\"reason\":")
+                w.string(reason)
+            }
+            w.raw("}")
+            return Self.json(serving ? .ok : .serviceUnavailable, w.bytes)
         }
         router.get("/metrics") { _, _ -> Response in
             guard let metricsRegistry else {

@@ -48,6 +48,7 @@ public enum RepositoryScaffold {
         # Settings of the feature repository '\(project)'. Paths are relative to this folder.
         project: \(project)
         offline_store:
+          kind: local           # the embedded default: Parquet read in this process
           path: data            # offline data (Parquet) lives here
         online_store:
           kind: sqlite          # the embedded default

@@ -1,0 +1,51 @@
+import FeatureStore
+public import Logging
+public import ServiceLifecycle
+
+/// The served repository's online store as a service of the server: opened and started when the server starts,
+/// its health checked every `interval` and reported to ``ServingHealth`` (gRPC health and `/healthz` say
+/// NOT_SERVING while the store cannot serve), and stopped last, once the servers in front of it have drained (list
+/// it first in the `ServiceGroup`: services stop in reverse order). The store outlives reloads of the definitions.
+public struct OnlineStoreService: Service {
+    public let repository: ServedRepository
+    public let health: ServingHealth
+    public let interval: Duration
+    let logger: Logger
+
+    public init(repository: ServedRepository, health: ServingHealth, interval: Duration = .seconds(5), logger: Logger = Logger(label: "featurestore.store")) {
+        self.repository = repository
+        self.health = health
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var store: (any OnlineStore)? = nil
+        var last: OnlineStoreHealth? = nil
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let now: OnlineStoreHealth
+            do {
+                let current = try await repository.snapshot.store.onlineStore()
+                store = current
+                now = await current.health()
+            } catch {
+                now = .notServing("cannot open: \(error)")
+            }
+            health.update(store: now)
+            if now != last {
+                switch now {
+                case .serving: logger.info("online store serving")
+                case .notServing(let why): logger.error("online store not serving", metadata: ["reason": "\(why)"])
+                }
+                last = now
+            }
+            let interval = self.interval
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                break
+            }
+        }
+        if let store { await store.stop() }
+    }
+}
