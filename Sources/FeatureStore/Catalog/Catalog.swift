@@ -2,11 +2,16 @@ public import Foundation
 
 /// What the catalog knows of one object: its definition, version and when it last changed.
 public struct CatalogEntry: Sendable {
+    /// The kind of object (entity, source, feature view, feature service).
     public var kind: ObjectKind
+    /// The definition as applied.
     public var definition: any Definition
+    /// Its version in the registry (1 when first applied, +1 per change).
     public var version: Int
+    /// When that version was applied.
     public var changedAt: Date
 
+    /// The object's name.
     public var name: String { definition.name }
 }
 

@@ -11,7 +11,9 @@ public enum DefinitionCompiler {
 
     /// A definition file's name (relative to the repository, used in messages) and its text.
     public struct File: Sendable {
+        /// The file's path relative to the repository, as messages name it.
         public var name: String
+        /// The file's YAML text.
         public var text: String
         public init(name: String, text: String) {
             self.name = name

@@ -1,9 +1,11 @@
 /// One problem found in a feature repository, at a place in a file.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
+    /// Where the problem is.
     public var location: SourceLocation
     /// What is wrong, and where possible what would be right.
     public var message: String
 
+    /// A problem at `location`, described by `message` (what is wrong and, where known, what would be right).
     public init(_ location: SourceLocation, _ message: String) {
         self.location = location
         self.message = message
@@ -15,8 +17,10 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 
 /// The repository does not compile; `diagnostics` lists every problem found, in file order.
 public struct CompileError: Error, Sendable, CustomStringConvertible {
+    /// Every problem found, in file order.
     public var diagnostics: [Diagnostic]
 
+    /// An error reporting `diagnostics`.
     public init(diagnostics: [Diagnostic]) {
         // Stable: diagnostics at the same place keep the order they were found in.
         self.diagnostics = diagnostics.enumerated()

@@ -2,18 +2,24 @@ import Foundation
 
 /// A place in a definition file: the file (relative to the repository) and a 1-based line and column.
 public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible, Comparable {
+    /// The file, relative to the repository.
     public var file: String
+    /// 1-based line.
     public var line: Int
+    /// 1-based column.
     public var column: Int
 
+    /// A place in a definition file.
     public init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
         self.column = column
     }
 
+    /// `file:line:column`.
     public var description: String { "\(file):\(line):\(column)" }
 
+    /// File order: by file, then line, then column.
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
         (a.file, a.line, a.column) < (b.file, b.line, b.column)
     }
@@ -66,6 +72,7 @@ public struct JoinKey: Sendable, Hashable, Codable {
     public var name: String
     public var type: ScalarType
 
+    /// A join key `name` of `type`.
     public init(name: String, type: ScalarType) {
         self.name = name
         self.type = type
@@ -83,6 +90,7 @@ public struct Entity: Definition {
     public var tags: [String: String]
     public var location: SourceLocation?
 
+    /// An entity identified by `joinKeys` (in order).
     public init(name: String, joinKeys: [JoinKey], description: String = "", owner: String = "",
                 tags: [String: String] = [:], location: SourceLocation? = nil) {
         self.name = name
@@ -133,6 +141,7 @@ public struct DataSource: Definition {
     public var tags: [String: String]
     public var location: SourceLocation?
 
+    /// A source of rows: where they are (`kind`), which column holds their event time and, optionally, their created time.
     public init(name: String, kind: SourceKind, timestampField: String, createdTimestampField: String? = nil,
                 fieldMapping: [String: String] = [:], description: String = "", owner: String = "",
                 tags: [String: String] = [:], location: SourceLocation? = nil) {
@@ -212,6 +221,7 @@ public struct Feature: Sendable, Hashable, Codable {
     public var type: ValueType
     public var description: String
 
+    /// A feature `name` of `type`.
     public init(name: String, type: ValueType, description: String = "") {
         self.name = name
         self.type = type
@@ -237,6 +247,7 @@ public struct FeatureView: Definition {
     public var tags: [String: String]
     public var location: SourceLocation?
 
+    /// A feature view over the rows of `source`, keyed by `entities` (names), serving values up to `ttl` old (0: no limit).
     public init(name: String, entities: [String], source: String, ttl: TimeSpan, features: [Feature], online: Bool = true,
                 description: String = "", owner: String = "", tags: [String: String] = [:], location: SourceLocation? = nil) {
         self.name = name
@@ -263,6 +274,7 @@ public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvert
     /// The feature, or `nil` for all features of the view.
     public var feature: String?
 
+    /// A reference to `feature` of `view`, or to all its features when `feature` is nil.
     public init(view: String, feature: String? = nil) {
         self.view = view
         self.feature = feature
@@ -278,6 +290,7 @@ public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvert
         }
     }
 
+    /// `view:feature`, or `view`.
     public var description: String { feature.map { "\(view):\($0)" } ?? view }
 
     public init(from decoder: any Decoder) throws {
@@ -304,6 +317,7 @@ public struct FeatureService: Definition {
     public var tags: [String: String]
     public var location: SourceLocation?
 
+    /// A named set of features, as a model consumes them.
     public init(name: String, features: [FeatureReference], description: String = "", owner: String = "",
                 tags: [String: String] = [:], location: SourceLocation? = nil) {
         self.name = name

@@ -3,10 +3,15 @@
 /// A `Registry` is only ever made by ``DefinitionCompiler`` (from YAML) or read back from a ``RegistryStore``,
 /// so every reference in it resolves: a view's entities and source exist, a service's features exist.
 public struct Registry: Sendable {
+    /// The repository's settings (`feature_store.yaml`).
     public let config: RepositoryConfig
+    /// The entities, in definition order.
     public let entities: [Entity]
+    /// The sources, in definition order.
     public let sources: [DataSource]
+    /// The feature views, in definition order.
     public let featureViews: [FeatureView]
+    /// The feature services, in definition order.
     public let featureServices: [FeatureService]
 
     private let entityIndex: [String: Int]
@@ -46,9 +51,13 @@ public struct Registry: Sendable {
             ?? SourceLocation(file: "?", line: 1, column: 1)
     }
 
+    /// The entity called `name`, if any.
     public func entity(named name: String) -> Entity? { entityIndex[name].map { entities[$0] } }
+    /// The source called `name`, if any.
     public func source(named name: String) -> DataSource? { sourceIndex[name].map { sources[$0] } }
+    /// The feature view called `name`, if any.
     public func featureView(named name: String) -> FeatureView? { viewIndex[name].map { featureViews[$0] } }
+    /// The feature service called `name`, if any.
     public func featureService(named name: String) -> FeatureService? { serviceIndex[name].map { featureServices[$0] } }
 
     /// The join keys of a view: those of its entities, in order.

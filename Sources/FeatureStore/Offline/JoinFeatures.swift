@@ -34,6 +34,7 @@ public struct JoinOptions: Sendable {
     /// Called as work advances (on any thread).
     public var progress: (@Sendable (JoinProgress) -> Void)? = nil
 
+    /// Options of a join; see the properties.
     public init(fullFeatureNames: Bool = false, timestampColumn: String = "event_timestamp",
                 progress: (@Sendable (JoinProgress) -> Void)? = nil) {
         self.fullFeatureNames = fullFeatureNames
@@ -44,13 +45,19 @@ public struct JoinOptions: Sendable {
 
 /// How far a join is: which view, which stage, rows done out of rows to do.
 public struct JoinProgress: Sendable {
+    /// Reading the source, indexing its rows, joining the entity rows, or done with every view.
     public enum Stage: String, Sendable { case reading, indexing, joining, done }
+    /// The view being joined (empty once done).
     public var view: String
+    /// Its position among the views joined (0-based).
     public var viewIndex: Int
+    /// How many views the join has.
     public var viewCount: Int
+    /// What is being done.
     public var stage: Stage
     /// Source rows read (reading, indexing) or entity rows joined (joining).
     public var rows: Int
+    /// Rows to do in this stage.
     public var totalRows: Int
 }
 
@@ -60,6 +67,7 @@ public struct JoinError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// What caused it, when another error did (a `ParquetError` with its file and offset, for example).
     public var cause: (any Error & Sendable)?
+    /// A join failure described by `message`, caused by `cause`.
     public init(_ message: String, cause: (any Error & Sendable)? = nil) {
         self.message = message
         self.cause = cause

@@ -49,12 +49,14 @@ public struct OfflineEngineError: Error, Sendable, CustomStringConvertible {
         case unreadable
     }
 
+    /// What kind of failure it is.
     public var code: Code
     /// What went wrong, for people; complete (callers pass it on as it is).
     public var message: String
     /// The error that caused it (a `ParquetError` with its file and offset, for example).
     public var cause: (any Error & Sendable)?
 
+    /// A failure of kind `code`, described by `message`, caused by `cause`.
     public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
@@ -74,6 +76,7 @@ public struct SourceColumns: Sendable {
     /// Every needed column once, in order: keys, event time, features, created time.
     public let all: [String]
 
+    /// The columns of `source` holding `keys` and `features`, after its field mapping.
     public init(source: DataSource, keys: [JoinKey], features: [Feature]) {
         var column: [String: String] = [:]
         for (from, to) in source.fieldMapping { column[to] = from }
@@ -98,7 +101,9 @@ public struct SourceColumns: Sendable {
 public struct PointInTimeRequest: Sendable {
     /// The view, its batch source and join keys.
     public var view: FeatureView
+    /// The view's batch source.
     public var source: DataSource
+    /// The view's join keys, in order.
     public var joinKeys: [JoinKey]
     /// The features wanted, in output order.
     public var features: [Feature]
@@ -106,10 +111,12 @@ public struct PointInTimeRequest: Sendable {
     public var entityKeys: [Column]
     /// The entity rows' times, nanoseconds since the epoch, and which are valid (nil: all).
     public var entityTimes: [Int64]
+    /// Which entity times are valid (nil: all).
     public var entityTimesValid: Bitmap?
     /// Called as work advances: stage, rows done, rows to do.
     public var progress: (@Sendable (JoinProgress.Stage, Int, Int) -> Void)?
 
+    /// A point-in-time lookup of `features` of `view` for the entity rows given by their keys and times.
     public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], features: [Feature], entityKeys: [Column],
                 entityTimes: [Int64], entityTimesValid: Bitmap?, progress: (@Sendable (JoinProgress.Stage, Int, Int) -> Void)? = nil) {
         self.view = view
@@ -135,13 +142,16 @@ public struct PointInTimeRequest: Sendable {
 
 /// The rows materialization loads for one view: each entity's latest source row in a window.
 public struct LatestRowsRequest: Sendable {
+    /// The view to materialize.
     public var view: FeatureView
     public var source: DataSource
     public var joinKeys: [JoinKey]
     /// The window in microseconds since the epoch, `start <= event_ts < end` (`Int64.min`: from the beginning).
     public var start: Int64
+    /// The window's exclusive end (microseconds).
     public var end: Int64
 
+    /// The latest rows of `view` with `start <= event_ts < end` (microseconds).
     public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], start: Int64, end: Int64) {
         self.view = view
         self.source = source
@@ -161,12 +171,14 @@ public struct LatestSourceRows: Sendable {
     public var eventTimes: [Int64]
     /// Created times in nanoseconds and their validity, when the source has them.
     public var createdTimes: [Int64]?
+    /// Which created times are valid (nil: all).
     public var createdValid: Bitmap?
     /// One row index per entity (into the columns above): its latest row in the window.
     public var rows: [Int32]
     /// Source rows in the window (all entities).
     public var rowsInWindow: Int
 
+    /// The rows read and the winning row per entity.
     public init(keys: [Column], features: [Column], eventTimes: [Int64], createdTimes: [Int64]?, createdValid: Bitmap?,
                 rows: [Int32], rowsInWindow: Int) {
         self.keys = keys
@@ -183,8 +195,10 @@ public struct LatestSourceRows: Sendable {
 public struct AppendedPart: Sendable, Hashable {
     /// Where it is (a file path for the local engine).
     public var location: String
+    /// Rows in the part.
     public var rows: Int
 
+    /// A part at `location` holding `rows` rows.
     public init(location: String, rows: Int) {
         self.location = location
         self.rows = rows

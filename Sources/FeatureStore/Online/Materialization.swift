@@ -3,32 +3,45 @@ import Foundation
 
 /// Simple statistics of one feature over the rows a materialization wrote.
 public struct FeatureStatistics: Sendable, Codable, Hashable {
+    /// Rows whose value was null.
     public var nullCount: Int
+    /// The smallest numeric value (nil: none, or not numeric).
     public var min: Double?
+    /// The greatest numeric value.
     public var max: Double?
+    /// The mean of the numeric values.
     public var mean: Double?
 }
 
 /// What one materialization of one view did.
 public struct MaterializationReport: Sendable, Codable {
+    /// The view materialized.
     public var view: String
     /// The window, in microseconds since the epoch: `start <= event_ts < end`.
     public var start: Int64
+    /// The window's exclusive end.
     public var end: Int64
     /// Source rows in the window.
     public var rowsRead: Int
     /// Entities whose latest row was written (older than what was stored: not counted).
     public var rowsWritten: Int
+    /// Entities with a row in the window (each one's latest row was offered to the store).
     public var entities: Int
+    /// Wall time of the run.
     public var seconds: Double
+    /// Statistics of the rows written, per feature name.
     public var features: [String: FeatureStatistics]
 }
 
 /// How far a materialization is.
 public struct MaterializationProgress: Sendable {
+    /// The view being materialized.
     public var view: String
+    /// `reading` or `writing`.
     public var stage: String
+    /// Rows done in this stage.
     public var rows: Int
+    /// Rows to do in this stage (0 while unknown).
     public var totalRows: Int
 }
 

@@ -18,10 +18,15 @@ public enum FeatureStatus: String, Sendable, Codable {
 public struct OnlineFeatureColumn: Sendable {
     /// The output name (`feature`, or `view__feature`).
     public var name: String
+    /// The feature view it comes from.
     public var view: String
+    /// The feature's name in its view.
     public var feature: String
+    /// The declared type.
     public var type: ValueType
+    /// One value per requested entity, null where withheld or absent (see `statuses`).
     public var values: [OnlineValue]
+    /// One status per requested entity.
     public var statuses: [FeatureStatus]
     /// Event times in microseconds since the epoch (nil when nothing was found).
     public var eventTimestamps: [Int64?]
@@ -29,7 +34,9 @@ public struct OnlineFeatureColumn: Sendable {
 
 /// The answer to an online lookup: one column per feature, one row per requested entity.
 public struct OnlineFeatures: Sendable {
+    /// The number of entities requested.
     public var entityCount: Int
+    /// One column per feature, in the order requested.
     public var columns: [OnlineFeatureColumn]
 }
 

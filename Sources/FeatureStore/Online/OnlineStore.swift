@@ -11,6 +11,7 @@ public struct OnlineRow: Sendable {
     /// The feature values, in the view's feature order.
     public var values: [OnlineValue]
 
+    /// A row: key values, times in microseconds, feature values (each in the view's order).
     public init(key: [OnlineValue], eventTimestamp: Int64, createdTimestamp: Int64 = 0, values: [OnlineValue]) {
         self.key = key
         self.eventTimestamp = eventTimestamp
@@ -21,10 +22,14 @@ public struct OnlineRow: Sendable {
 
 /// Entities to read from one view: key values in the view's join key order.
 public struct OnlineReadRequest: Sendable {
+    /// The view read.
     public var view: FeatureView
+    /// Its join keys, in order.
     public var joinKeys: [JoinKey]
+    /// The entities: one array of key values per entity, in join key order.
     public var keys: [[OnlineValue]]
 
+    /// A read of `keys` from `view`.
     public init(view: FeatureView, joinKeys: [JoinKey], keys: [[OnlineValue]]) {
         self.view = view
         self.joinKeys = joinKeys
@@ -41,6 +46,7 @@ public struct StoredOnlineRow: Sendable, Hashable {
     /// The feature values, in the view's feature order.
     public var values: [OnlineValue]
 
+    /// A stored row: times in microseconds and the feature values in the view's order.
     public init(eventTimestamp: Int64, createdTimestamp: Int64, values: [OnlineValue]) {
         self.eventTimestamp = eventTimestamp
         self.createdTimestamp = createdTimestamp
@@ -55,6 +61,7 @@ public struct OnlineViewStatistics: Sendable, Hashable, Codable {
     /// The newest event time stored (microseconds), if any row is.
     public var newestEventTimestamp: Int64?
 
+    /// Statistics of a view: entities stored and the newest event time (microseconds).
     public init(rows: Int, newestEventTimestamp: Int64?) {
         self.rows = rows
         self.newestEventTimestamp = newestEventTimestamp
@@ -99,8 +106,11 @@ public protocol OnlineStore: Sendable {
 }
 
 extension OnlineStore {
+    /// Nothing to open.
     public func start() async throws(OnlineStoreError) {}
+    /// Nothing to close.
     public func stop() async {}
+    /// Always serving.
     public func health() async -> OnlineStoreHealth { .serving }
 
     /// Reads many entities of one view.

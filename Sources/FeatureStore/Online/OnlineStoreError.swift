@@ -13,7 +13,9 @@ public struct OnlineStoreError: Error, Sendable, CustomStringConvertible {
         case failed
     }
 
+    /// What kind of failure it is.
     public var code: Code
+    /// What went wrong, naming the view or key where known.
     public var message: String
     /// What caused it, when another error did.
     public var cause: (any Error & Sendable)?
