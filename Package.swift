@@ -75,7 +75,8 @@ let package = Package(
         // A thin, safe Swift wrapper over the sqlite3 C API.
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         // The computations training and serving share, pure code over Columnar: the one rule for which row is an
-        // entity's value at a time (used by the point-in-time join and by materialization), key encoding.
+        // entity's value at a time (used by the point-in-time join and by materialization), key encoding, and for
+        // time-window aggregations the window rule, exact float sums and the mergeable partial aggregates.
         .target(name: "FeatureComputation", dependencies: ["Columnar"]),
         // The core: definitions, the compiler (data checks through the offline engine protocol), the registry
         // (catalog, in a SQLite file), values, feature selection, and the protocols with their registries of kinds:

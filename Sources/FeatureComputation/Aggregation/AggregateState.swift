@@ -1,0 +1,158 @@
+/// The partial aggregate of one function over a set of events: what a tile of the online store holds and what the
+/// offline engine accumulates. States of disjoint sets merge into the state of their union, in any order and grouping,
+/// with the same result (merge is associative and commutative, and so is adding an event); `count`, `sum`, `mean`,
+/// `variance` and `stddev` also subtract.
+public struct AggregateState: Sendable {
+    public let function: AggregateFunction
+    /// How many values `last_n` and `last_distinct_n` keep.
+    public let n: Int
+
+    /// Non-null values added (events, for `count`).
+    public private(set) var count: Int64 = 0
+    /// Integer sums, exact (overflowing Int64 is reported at the result).
+    private var integerSum: Int128 = 0
+    /// Floating sums and sums of squares, exact until rounded.
+    private var floatSum = ExactSum()
+    private var squareSum = ExactSum()
+    /// Whether a floating-point value was added (the sum's output is then float64).
+    private var sawDouble = false
+    /// min, max: the extreme value.
+    private var extreme: AggregateValue?
+    /// first, last, last_n, last_distinct_n: (event time, value), the kept ones, newest first.
+    private var timed: [Timed] = []
+
+    struct Timed: Sendable, Hashable {
+        var time: Int64
+        var value: AggregateValue
+        /// Newer: a later time, or the same time and a greater value.
+        func isNewer(than other: Timed) -> Bool { (time, value) > (other.time, other.value) }
+    }
+
+    /// An empty state of `function` (`n`: how many values the `last_*` functions keep).
+    public init(_ function: AggregateFunction, n: Int = 1) {
+        self.function = function
+        self.n = Swift.max(1, n)
+    }
+
+    /// Adds one event: its time (microseconds) and its value (nil: a null, skipped except by `count`).
+    public mutating func add(_ value: AggregateValue?, at time: Int64) {
+        if function == .count {
+            count += 1
+            return
+        }
+        guard let value else { return }
+        count += 1
+        switch function {
+        case .count:
+            break
+        case .sum, .mean, .variance, .stddev:
+            switch value {
+            case .int(let x):
+                integerSum += Int128(x)
+                floatSum.add(Double(x))
+                if function != .sum { squareSum.add(Double(x) * Double(x)) }
+            case .double(let x):
+                sawDouble = true
+                floatSum.add(x)
+                if function != .sum { squareSum.add(x * x) }
+            default:
+                count -= 1  // not a number: the compiler rejects such definitions; skipped here
+            }
+        case .min:
+            if extreme.map({ value < $0 }) ?? true { extreme = value }
+        case .max:
+            if extreme.map({ value > $0 }) ?? true { extreme = value }
+        case .first, .last, .lastN, .lastDistinctN:
+            insert(Timed(time: time, value: value))
+        }
+    }
+
+    /// Keeps the timed values the function needs: the newest `n` (distinct values for `last_distinct_n`), or for
+    /// `first` the oldest one.
+    private mutating func insert(_ item: Timed) {
+        switch function {
+        case .first:
+            if let current = timed.first, !current.isNewer(than: item) { return }
+            timed = [item]
+        case .last:
+            if let current = timed.first, !item.isNewer(than: current) { return }
+            timed = [item]
+        case .lastDistinctN:
+            if let i = timed.firstIndex(where: { $0.value == item.value }) {
+                guard item.isNewer(than: timed[i]) else { return }
+                timed.remove(at: i)
+            }
+            fallthrough
+        default:
+            let position = timed.firstIndex { item.isNewer(than: $0) } ?? timed.count
+            guard position < n else { return }
+            timed.insert(item, at: position)
+            if timed.count > n { timed.removeLast() }
+        }
+    }
+
+    /// Adds the events another state of the same function holds.
+    public mutating func merge(_ other: AggregateState) {
+        precondition(other.function == function && other.n == n, "merging states of different functions")
+        count += other.count
+        integerSum += other.integerSum
+        floatSum.merge(other.floatSum)
+        squareSum.merge(other.squareSum)
+        sawDouble = sawDouble || other.sawDouble
+        if let e = other.extreme {
+            switch function {
+            case .min: if extreme.map({ e < $0 }) ?? true { extreme = e }
+            case .max: if extreme.map({ e > $0 }) ?? true { extreme = e }
+            default: break
+            }
+        }
+        for item in other.timed { insert(item) }
+    }
+
+    /// Whether ``subtract(_:)`` exists for this function.
+    public var canSubtract: Bool { [.count, .sum, .mean, .variance, .stddev].contains(function) }
+
+    /// Removes the events another state holds (they must be a subset of this state's events).
+    public mutating func subtract(_ other: AggregateState) {
+        precondition(canSubtract && other.function == function, "\(function) cannot subtract")
+        count -= other.count
+        integerSum -= other.integerSum
+        floatSum.subtract(other.floatSum)
+        squareSum.subtract(other.squareSum)
+    }
+
+    /// The feature's value: see ``AggregateFunction`` for types and empty windows (nil: null).
+    public var result: AggregateResult? {
+        switch function {
+        case .count:
+            return .int(count)
+        case .sum:
+            guard count > 0 else { return nil }
+            if sawDouble { return .double(floatSum.value) }
+            guard let exact = Int64(exactly: integerSum) else { return nil }
+            return .int(exact)
+        case .mean:
+            guard count > 0 else { return nil }
+            return .double(floatSum.value / Double(count))
+        case .variance, .stddev:
+            guard count > 1 else { return nil }
+            let n = Double(count), s = floatSum.value, q = squareSum.value
+            let variance = Swift.max(0, (q - s * s / n) / (n - 1))
+            return .double(function == .variance ? variance : variance.squareRoot())
+        case .min, .max:
+            return extreme.map { .value($0) }
+        case .first, .last:
+            return timed.first.map { .value($0.value) }
+        case .lastN, .lastDistinctN:
+            return timed.isEmpty ? nil : .list(timed.map(\.value))
+        }
+    }
+}
+
+/// What an aggregation yields for a window.
+public enum AggregateResult: Sendable, Hashable {
+    case int(Int64)
+    case double(Double)
+    case value(AggregateValue)
+    case list([AggregateValue])
+}

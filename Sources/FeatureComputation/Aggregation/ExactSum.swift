@@ -1,0 +1,158 @@
+/// An exact, order-independent sum of doubles: adding the same values in any order, or merging partial sums in any
+/// grouping, gives the same bits, the correctly rounded value of the exact sum (as Python's `math.fsum`).
+///
+/// This is what lets a sum computed offline over sorted events and the same sum merged online from tiles filled in
+/// arrival order agree bit for bit. Each finite double is an integer multiple of 2^-1074; it is added, split into
+/// 32-bit chunks, to a fixed-point accumulator of 64-bit limbs (carry-save, carries propagated every 2^30 additions),
+/// so no rounding happens until ``value``. Infinities and NaN are counted apart and follow IEEE rules (inf + -inf is
+/// NaN). A sum of zeros is +0.
+public struct ExactSum: Sendable, Equatable {
+    /// Limb `i` weighs 2^(32*i - 1074); 68 limbs cover every finite double and the carries of 2^31 of them.
+    static let limbCount = 68
+    private var limbs: [Int64]
+    /// Additions since the limbs were last normalised.
+    private var pending: Int64 = 0
+    private var positiveInfinities: Int64 = 0
+    private var negativeInfinities: Int64 = 0
+    private var nans: Int64 = 0
+
+    public init() {
+        limbs = Array(repeating: 0, count: Self.limbCount)
+    }
+
+    /// Equal when they hold the same exact sum (and the same infinities and NaNs), however it was reached.
+    public static func == (a: ExactSum, b: ExactSum) -> Bool {
+        var x = a, y = b
+        x.normalize()
+        y.normalize()
+        return x.limbs == y.limbs && x.positiveInfinities == y.positiveInfinities
+            && x.negativeInfinities == y.negativeInfinities && x.nans == y.nans
+    }
+
+    /// Whether nothing but zeros was added.
+    public var isZero: Bool {
+        positiveInfinities == 0 && negativeInfinities == 0 && nans == 0 && limbs.allSatisfy { $0 == 0 }
+    }
+
+    public mutating func add(_ x: Double) {
+        guard x.isFinite else {
+            if x.isNaN { nans += 1 } else if x > 0 { positiveInfinities += 1 } else { negativeInfinities += 1 }
+            return
+        }
+        if x == 0 { return }
+        // x = m * 2^(p - 1074) with m < 2^53 and p >= 0.
+        let bits = x.bitPattern
+        let biased = Int((bits >> 52) & 0x7FF)
+        var m = bits & 0x000F_FFFF_FFFF_FFFF
+        var p = 0
+        if biased == 0 {
+            p = 0  // subnormal: m * 2^-1074
+        } else {
+            m |= 1 << 52
+            p = biased - 1
+        }
+        let limb = p / 32, offset = UInt64(p % 32)
+        let low = m << offset
+        let high = offset == 0 ? 0 : m >> (64 - offset)
+        let chunks = [Int64(low & 0xFFFF_FFFF), Int64(low >> 32), Int64(high)]
+        let negative = x < 0
+        for (i, c) in chunks.enumerated() where c != 0 {
+            limbs[limb + i] += negative ? -c : c
+        }
+        pending += 1
+        if pending >= 1 << 30 { normalize() }
+    }
+
+    /// Adds the values another sum holds.
+    public mutating func merge(_ other: ExactSum) {
+        for i in 0..<Self.limbCount { limbs[i] += other.limbs[i] }
+        pending += other.pending
+        positiveInfinities += other.positiveInfinities
+        negativeInfinities += other.negativeInfinities
+        nans += other.nans
+        if pending >= 1 << 30 { normalize() }
+    }
+
+    /// Removes the values another sum holds (a sum over a window minus the part that left it).
+    public mutating func subtract(_ other: ExactSum) {
+        for i in 0..<Self.limbCount { limbs[i] -= other.limbs[i] }
+        pending += other.pending
+        positiveInfinities -= other.positiveInfinities
+        negativeInfinities -= other.negativeInfinities
+        nans -= other.nans
+        if pending >= 1 << 30 { normalize() }
+    }
+
+    /// Propagates carries: every limb but the top one in `0 ..< 2^32`, the top one carrying the sign.
+    private mutating func normalize() {
+        var carry: Int64 = 0
+        for i in 0..<(Self.limbCount - 1) {
+            let v = limbs[i] + carry
+            carry = v >> 32
+            limbs[i] = v & 0xFFFF_FFFF
+        }
+        limbs[Self.limbCount - 1] += carry
+        pending = 0
+    }
+
+    /// The exact sum, correctly rounded to the nearest double (ties to even).
+    public var value: Double {
+        if nans > 0 || (positiveInfinities > 0 && negativeInfinities > 0) { return .nan }
+        if positiveInfinities > 0 { return .infinity }
+        if negativeInfinities > 0 { return -.infinity }
+        var copy = self
+        copy.normalize()
+        var negative = false
+        if copy.limbs[Self.limbCount - 1] < 0 {
+            negative = true
+            for i in 0..<Self.limbCount { copy.limbs[i] = -copy.limbs[i] }
+            copy.normalize()
+        }
+        let limbs = copy.limbs
+        guard let top = limbs.lastIndex(where: { $0 != 0 }) else { return 0 }
+        // W: the top three limbs as a 96-bit integer (hi: the top 64 bits, lo: the next 32), weighing
+        // 2^(32*(top-2) - 1074); sticky: whether anything below them is not zero.
+        func limb(_ i: Int) -> UInt64 { i >= 0 ? UInt64(limbs[i]) : 0 }
+        let hi = limb(top) << 32 | limb(top - 1)
+        let lo = limb(top - 2)
+        var sticky = top >= 3 && limbs[0..<(top - 2)].contains { $0 != 0 }
+        let hiBits = 64 - hi.leadingZeroBitCount
+        let totalBits = hiBits + 32
+        let scale = 32 * (top - 2) - 1074
+        var mantissa: UInt64
+        var exponent: Int
+        if totalBits <= 53 {
+            mantissa = hi << 32 | lo
+            exponent = scale
+        } else {
+            let shift = totalBits - 53
+            // The 96-bit W shifted right by `shift` (1...43 when hi has bits, up to 64+32-53).
+            if shift >= 32 {
+                mantissa = hi >> (shift - 32)
+                let droppedHi = shift - 32 == 0 ? 0 : hi & ((1 << UInt64(shift - 32)) - 1)
+                let half: UInt64 = shift - 32 == 0 ? 0 : 1 << UInt64(shift - 33)
+                // The bits below the mantissa: droppedHi (shift-32 bits) followed by lo (32 bits).
+                let roundBit: Bool, rest: Bool
+                if shift == 32 {
+                    roundBit = lo & 0x8000_0000 != 0
+                    rest = lo & 0x7FFF_FFFF != 0
+                } else {
+                    roundBit = droppedHi & half != 0
+                    rest = (droppedHi & (half - 1)) != 0 || lo != 0
+                }
+                sticky = sticky || rest
+                if roundBit && (sticky || mantissa & 1 == 1) { mantissa += 1 }
+            } else {
+                mantissa = hi << UInt64(32 - shift) | lo >> UInt64(shift)
+                let dropped = lo & ((1 << UInt64(shift)) - 1)
+                let half: UInt64 = 1 << UInt64(shift - 1)
+                let roundBit = dropped & half != 0
+                sticky = sticky || (dropped & (half - 1)) != 0
+                if roundBit && (sticky || mantissa & 1 == 1) { mantissa += 1 }
+            }
+            exponent = scale + shift
+        }
+        let magnitude = Double(sign: .plus, exponent: exponent, significand: Double(mantissa))
+        return negative ? -magnitude : magnitude
+    }
+}

@@ -1,0 +1,89 @@
+import FeatureComputation
+import Testing
+
+@Suite("Partial aggregates")
+struct AggregateStateTests {
+    static func state(_ f: AggregateFunction, n: Int = 1, _ events: [(Int64, AggregateValue?)]) -> AggregateState {
+        var s = AggregateState(f, n: n)
+        for (t, v) in events { s.add(v, at: t) }
+        return s
+    }
+
+    @Test("each function on a small window, nulls skipped", arguments: [
+        (AggregateFunction.count, AggregateResult.int(4)),
+        (.sum, .int(6)),
+        (.mean, .double(2)),
+        (.min, .value(.int(1))),
+        (.max, .value(.int(3))),
+        (.variance, .double(1)),
+        (.stddev, .double(1)),
+        (.first, .value(.int(2))),
+        (.last, .value(.int(3))),
+    ])
+    func functions(_ f: AggregateFunction, _ want: AggregateResult) {
+        let events: [(Int64, AggregateValue?)] = [(30, .int(3)), (10, .int(2)), (20, nil), (15, .int(1))]
+        #expect(Self.state(f, events).result == want)
+    }
+
+    @Test("last_n keeps the newest n, newest first; last_distinct_n the newest n distinct values")
+    func lastN() {
+        let events: [(Int64, AggregateValue?)] = [(1, .string("a")), (2, .string("b")), (3, .string("a")), (4, .string("c")), (5, nil)]
+        #expect(Self.state(.lastN, n: 3, events).result == .list([.string("c"), .string("a"), .string("b")]))
+        #expect(Self.state(.lastDistinctN, n: 2, events).result == .list([.string("c"), .string("a")]))
+        #expect(Self.state(.lastDistinctN, n: 5, events).result == .list([.string("c"), .string("a"), .string("b")]))
+    }
+
+    @Test("an empty window: count 0, every other function null; one value has no sample variance")
+    func emptyWindows() {
+        for f in AggregateFunction.allCases {
+            let result = AggregateState(f, n: 2).result
+            #expect(f == .count ? result == .int(0) : result == nil, "\(f)")
+        }
+        #expect(Self.state(.count, [(1, nil)]).result == .int(1), "count counts events, nulls too")
+        #expect(Self.state(.sum, [(1, nil)]).result == nil)
+        #expect(Self.state(.variance, [(1, .double(2))]).result == nil)
+    }
+
+    @Test("integer sums are exact; beyond Int64 they are null, not wrapped; a float makes the sum float64")
+    func sums() {
+        #expect(Self.state(.sum, [(1, .int(Int64.max)), (2, .int(1)), (3, .int(-2))]).result == .int(Int64.max - 1))
+        #expect(Self.state(.sum, [(1, .int(Int64.max)), (2, .int(1))]).result == nil)
+        #expect(Self.state(.sum, [(1, .int(1)), (2, .double(0.5))]).result == .double(1.5))
+    }
+
+    @Test("equal times are ordered by value, so first, last and last_n do not depend on arrival order")
+    func ties() {
+        let a: [(Int64, AggregateValue?)] = [(5, .int(1)), (5, .int(9)), (5, .int(4))]
+        for order in [a, a.reversed(), [a[1], a[0], a[2]]] {
+            #expect(Self.state(.last, Array(order)).result == .value(.int(9)))
+            #expect(Self.state(.first, Array(order)).result == .value(.int(1)))
+            #expect(Self.state(.lastN, n: 2, Array(order)).result == .list([.int(9), .int(4)]))
+        }
+    }
+
+    @Test("any order of events and any grouping of merges give the same result, for every function", arguments: AggregateFunction.allCases)
+    func mergeIsOrderFree(_ f: AggregateFunction) {
+        var random = SplitMix(state: 7)
+        let events: [(Int64, AggregateValue?)] = (0..<300).map { i in
+            let value: AggregateValue? = random.below(10) == 0 ? nil : random.below(2) == 0 ? .int(Int64(random.below(50)) - 25) : .double(random.double())
+            return (Int64(random.below(40)), value)
+        }
+        let whole = Self.state(f, n: 3, events)
+        for _ in 0..<10 {
+            var shuffled = events
+            for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, random.below(i + 1)) }
+            var parts = (0..<4).map { _ in AggregateState(f, n: 3) }
+            for (t, v) in shuffled { parts[random.below(4)].add(v, at: t) }
+            var merged = parts[3]
+            for p in parts[0..<3].reversed() { merged.merge(p) }
+            #expect(merged.result == whole.result, "\(f)")
+            if merged.canSubtract {
+                merged.subtract(parts[3])
+                var rest = parts[0]
+                rest.merge(parts[1])
+                rest.merge(parts[2])
+                #expect(merged.result == rest.result, "\(f) after subtracting a part")
+            }
+        }
+    }
+}
