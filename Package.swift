@@ -85,6 +85,7 @@ let package = Package(
             name: "FeatureStore",
             dependencies: [
                 "Columnar",
+                "FeatureComputation",
                 "SQLite",
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -6,6 +6,7 @@ extension LocalOfflineEngine {
     /// The point-in-time lookup of one view: reads the row groups that can hold candidates (event times in
     /// `[min(t) - ttl, max(t)]`), indexes them with ``LatestRowIndex`` and takes each entity row's winner.
     public func pointInTimeJoin(_ request: PointInTimeRequest) async throws -> [Column] {
+        if request.view.isAggregated { return try aggregatedJoin(request) }
         let view = request.view, source = request.source
         let columns = SourceColumns(source: source, keys: request.joinKeys, features: request.features)
         request.progress?(.reading, 0, 0)

@@ -44,6 +44,7 @@ struct IngestionPlan {
             }
         }
         guard !chosen.isEmpty else { throw IngestionError("no online feature view reads a kafka source: nothing to ingest") }
+        if let reason = chosen.lazy.compactMap(\.onlineUnsupportedReason).first { throw IngestionError(reason) }
         var routes: [String: Route] = [:]
         for view in chosen {
             guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }

@@ -96,3 +96,5 @@ public enum AggregateValue: Sendable, Hashable, Comparable {
         }
     }
 }
+
+extension AggregateFunction: Codable {}

@@ -91,6 +91,30 @@ public struct AggregateState: Sendable {
         }
     }
 
+    /// Removes one event added before (`count`, `sum`, `mean`, `variance`, `stddev` only): the sliding window's
+    /// leaving edge. Exact: a float leaves the sum by adding its negation.
+    public mutating func remove(_ value: AggregateValue?, at time: Int64) {
+        precondition(canSubtract, "\(function) cannot remove events")
+        if function == .count {
+            count -= 1
+            return
+        }
+        guard let value else { return }
+        switch value {
+        case .int(let x):
+            count -= 1
+            integerSum -= Int128(x)
+            floatSum.add(-Double(x))
+            if function != .sum { squareSum.add(-(Double(x) * Double(x))) }
+        case .double(let x):
+            count -= 1
+            floatSum.add(-x)
+            if function != .sum { squareSum.add(-(x * x)) }
+        default:
+            break
+        }
+    }
+
     /// Adds the events another state of the same function holds.
     public mutating func merge(_ other: AggregateState) {
         precondition(other.function == function && other.n == n, "merging states of different functions")

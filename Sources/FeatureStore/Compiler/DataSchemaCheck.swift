@@ -1,4 +1,5 @@
 import Columnar
+import FeatureComputation
 import Foundation
 
 /// Checks definitions against the data their batch sources hold, through the offline engine: the timestamp columns,
@@ -81,7 +82,25 @@ enum DataSchemaCheck {
                         problems.append(Diagnostic(at, "join key '\(key.name)' of feature view '\(view.name)' is \(key.type.rawValue), but column '\(name)' of source '\(source.name)' is \(column.type)"))
                     }
                 }
+                var checkedColumns: Set<String> = []
                 for feature in view.features {
+                    if let aggregation = feature.aggregation {
+                        guard let wanted = aggregation.column, checkedColumns.insert(wanted).inserted else { continue }
+                        let name = columnFor[wanted] ?? wanted
+                        let at = registry.location(of: .featureView, view.name, field: "feature.\(feature.name)")
+                        guard let column = schema.field(named: name) else {
+                            problems.append(Diagnostic(at, "column '\(wanted)' aggregated by feature view '\(view.name)' is not a column of source '\(source.name)' (\(path))\(Suggestion.hint(for: name, in: schema.fields.map(\.name))); its columns: \(columns)"))
+                            continue
+                        }
+                        if let declared = aggregation.inputType {
+                            if !compatible(column.type, declared) {
+                                problems.append(Diagnostic(at, "column '\(wanted)' aggregated by feature view '\(view.name)' is declared \(declared.rawValue), but column '\(name)' of source '\(source.name)' is \(column.type)"))
+                            }
+                        } else if ![ScalarType.int32, .int64, .float32, .float64].contains(where: { compatible(column.type, $0) }) {
+                            problems.append(Diagnostic(at, "'\(aggregation.function.rawValue)' of feature view '\(view.name)' needs numbers, but column '\(name)' of source '\(source.name)' is \(column.type)"))
+                        }
+                        continue
+                    }
                     let name = columnFor[feature.name] ?? feature.name
                     let at = registry.location(of: .featureView, view.name, field: "feature.\(feature.name)")
                     guard let column = schema.field(named: name) else {

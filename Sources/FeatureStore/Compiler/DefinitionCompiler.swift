@@ -1,4 +1,5 @@
 public import Foundation
+import FeatureComputation
 import Yams
 
 /// Compiles the YAML files of a feature repository into one validated ``Registry``.
@@ -131,7 +132,8 @@ private struct Compilation {
     static let joinKeyKeys = ["name", "type"]
     static let sourceKeys = ["name", "kind", "path", "topic", "format", "batch_source", "timestamp_field",
                              "created_timestamp_field", "field_mapping", "description", "owner", "tags"]
-    static let viewKeys = ["name", "entities", "source", "ttl", "features", "online", "description", "owner", "tags"]
+    static let viewKeys = ["name", "entities", "source", "ttl", "features", "aggregations", "online", "description", "owner", "tags"]
+    static let aggregationKeys = ["function", "column", "windows", "hop", "n", "name", "type", "description"]
     static let featureKeys = ["name", "type", "description"]
     static let serviceKeys = ["name", "features", "description", "owner", "tags"]
 
@@ -445,8 +447,18 @@ private struct Compilation {
         }
         var features: [Feature] = []
         var seen: Set<String> = []
-        let featureNodes = reader.sequence(object, "features", required: true)
-        if featureNodes?.isEmpty == true {
+        let hasAggregations = reader.node(object, "aggregations") != nil
+        if hasAggregations, let loc = reader.keyLocation(object, "features") {
+            reader.error(loc, "\(object.what) has both 'features' and 'aggregations': a view either serves its source's latest values or aggregates its events; split it in two")
+        }
+        if hasAggregations {
+            features = readAggregations(object, &reader, at: &at, seen: &seen)
+            if ttl != .zero, let loc = reader.keyLocation(object, "ttl") {
+                reader.error(loc, "\(object.what) aggregates events over windows, which say how old an event may be: remove 'ttl'")
+            }
+        }
+        let featureNodes = hasAggregations ? [] : reader.sequence(object, "features", required: true)
+        if featureNodes?.isEmpty == true && !hasAggregations {
             reader.error(reader.keyLocation(object, "features")!, "\(object.what) needs at least one feature")
         }
         for featureNode in featureNodes ?? [] {
@@ -475,6 +487,123 @@ private struct Compilation {
                                          features: features, online: online, description: description, owner: owner,
                                          tags: tags, location: name.location),
                       location: name.location, at: at)
+    }
+
+    /// The features of a view's `aggregations`: one per aggregation and window, named `column_function_window`
+    /// (`count_window` for count) unless `name:` says otherwise (one window only).
+    private func readAggregations(_ object: YAMLObject, _ reader: inout YAMLReader, at atLocations: inout [String: SourceLocation],
+                                  seen: inout Set<String>) -> [Feature] {
+        var features: [Feature] = []
+        let nodes = reader.sequence(object, "aggregations", required: true) ?? []
+        if nodes.isEmpty, let loc = reader.keyLocation(object, "aggregations") {
+            reader.error(loc, "\(object.what) needs at least one aggregation")
+        }
+        let functions = AggregateFunction.allCases.map(\.rawValue)
+        for node in nodes {
+            guard let a = reader.object(node, what: "an aggregation of \(object.what)", allowed: Self.aggregationKeys) else { continue }
+            guard let functionText = reader.string(a, "function", required: true) else { continue }
+            guard let function = AggregateFunction(rawValue: functionText.value) else {
+                reader.error(functionText.location, "unknown aggregation function '\(functionText.value)'\(Suggestion.hint(for: functionText.value, in: functions)); functions: \(functions.joined(separator: ", "))")
+                continue
+            }
+            var ok = true
+            let column = reader.string(a, "column")
+            if function.readsColumn && column == nil {
+                reader.error(functionText.location, "'\(function.rawValue)' aggregates a column: add 'column:'")
+                ok = false
+            } else if !function.readsColumn, let column {
+                reader.error(column.location, "'count' counts events and takes no column (nulls of a column are skipped by the other functions)")
+                ok = false
+            }
+            if let column, !Identifier.isValid(column.value) {
+                reader.error(column.location, "column '\(column.value)' is not an identifier")
+                ok = false
+            }
+            var inputType: ScalarType? = nil
+            if let typeText = reader.string(a, "type") {
+                if let t = ScalarType(rawValue: typeText.value) {
+                    inputType = t
+                    if FeatureAggregation.outputType(of: function, input: t) == nil {
+                        reader.error(typeText.location, "'\(function.rawValue)' does not take a \(t.rawValue) column; it takes \(FeatureAggregation.acceptedInputs(of: function))")
+                        ok = false
+                    }
+                } else {
+                    reader.error(typeText.location, "unknown type '\(typeText.value)' for column '\(column?.value ?? "")'\(Suggestion.hint(for: typeText.value, in: ScalarType.allCases.map(\.rawValue))); use one of: \(ScalarType.allCases.map(\.rawValue).joined(separator: ", "))")
+                    ok = false
+                }
+            } else if FeatureAggregation.outputType(of: function, input: nil) == nil {
+                reader.error(functionText.location, "'\(function.rawValue)' gives a feature of its column's type: declare the column's type with 'type:' (for example type: float64)")
+                ok = false
+            }
+            var n: Int? = nil
+            if let nText = reader.string(a, "n") {
+                if !function.needsN {
+                    reader.error(nText.location, "'n' is for last_n and last_distinct_n, not '\(function.rawValue)'")
+                    ok = false
+                } else if let value = Int(nText.value), (1...1000).contains(value) {
+                    n = value
+                } else {
+                    reader.error(nText.location, "'n' must be a whole number from 1 to 1000, found '\(nText.value)'")
+                    ok = false
+                }
+            } else if function.needsN {
+                reader.error(functionText.location, "'\(function.rawValue)' keeps the n latest values: add 'n:' (for example n: 5)")
+                ok = false
+            }
+            var hop: TimeSpan? = nil
+            if let hopText = reader.string(a, "hop") {
+                if let span = TimeSpan(parsing: hopText.value), span.seconds > 0 {
+                    hop = span
+                } else {
+                    reader.error(hopText.location, "bad hop '\(hopText.value)': write a positive duration like 1m, 5m, 1h or 1d")
+                    ok = false
+                }
+            }
+            let windows = reader.stringList(a, "windows", required: true) ?? []
+            if windows.isEmpty, let loc = reader.keyLocation(a, "windows") {
+                reader.error(loc, "an aggregation needs at least one window, like windows: [1h, 1d]")
+            }
+            var spans: [(TimeSpan, TimeSpan, Located<String>)] = []
+            for w in windows {
+                guard let span = TimeSpan(parsing: w.value), span.seconds > 0 else {
+                    reader.error(w.location, "bad window '\(w.value)': write a positive duration like 10m, 1h, 7d")
+                    ok = false
+                    continue
+                }
+                let micros = span.seconds * 1_000_000
+                let windowHop = hop.map { $0.seconds * 1_000_000 } ?? AggregationWindow.defaultHop(for: micros)
+                guard AggregationWindow(length: micros, hop: windowHop) != nil else {
+                    reader.error(w.location, "window '\(w.value)' is not a whole number of hops of \(hop.map { "\($0)" } ?? ""); choose a window that is, or another hop")
+                    ok = false
+                    continue
+                }
+                spans.append((span, TimeSpan(seconds: windowHop / 1_000_000), w))
+            }
+            let name = reader.string(a, "name")
+            if let name, windows.count > 1 {
+                reader.error(name.location, "'name' names one feature, but this aggregation has \(windows.count) windows: write one aggregation per window to name each")
+                ok = false
+            }
+            guard ok else { continue }
+            let description = reader.string(a, "description")?.value ?? ""
+            for (span, windowHop, w) in spans {
+                let featureName = name?.value ?? function.featureName(column: column?.value, window: "\(span)")
+                let at = name?.location ?? w.location
+                guard Identifier.isValid(featureName) else {
+                    reader.error(at, "feature name '\(featureName)' is not an identifier: use letters, digits and '_', not starting with a digit")
+                    continue
+                }
+                guard seen.insert(featureName).inserted else {
+                    reader.error(at, "duplicate feature '\(featureName)' in \(object.what)")
+                    continue
+                }
+                atLocations["feature.\(featureName)"] = at
+                let aggregation = FeatureAggregation(function: function, column: column?.value, window: span, hop: windowHop, n: n, inputType: inputType)
+                features.append(Feature(name: featureName, type: FeatureAggregation.outputType(of: function, input: inputType)!,
+                                        description: description, aggregation: aggregation))
+            }
+        }
+        return features
     }
 
     private func readService(_ node: Node, _ reader: inout YAMLReader) -> Parsed<FeatureService>? {

@@ -220,12 +220,16 @@ public struct Feature: Sendable, Hashable, Codable {
     public var name: String
     public var type: ValueType
     public var description: String
+    /// How the feature is computed from events, for a feature of a view's `aggregations` (nil: a plain feature, the
+    /// value of the source column of the same name in the latest row).
+    public var aggregation: FeatureAggregation?
 
     /// A feature `name` of `type`.
-    public init(name: String, type: ValueType, description: String = "") {
+    public init(name: String, type: ValueType, description: String = "", aggregation: FeatureAggregation? = nil) {
         self.name = name
         self.type = type
         self.description = description
+        self.aggregation = aggregation
     }
 }
 
@@ -266,6 +270,10 @@ public struct FeatureView: Definition {
 
     /// The feature named `name`, if the view has one.
     public func feature(named name: String) -> Feature? { features.first { $0.name == name } }
+
+    /// Whether the view's features are time-window aggregations of its source's events (its `aggregations`) rather
+    /// than the values of the latest row.
+    public var isAggregated: Bool { features.contains { $0.aggregation != nil } }
 }
 
 /// A reference to features of a view: `view` (all its features) or `view:feature`.

@@ -117,13 +117,18 @@ extension FeatureStore {
     }
 
     private func onlineViews(_ names: [String]?) throws(OnlineStoreError) -> [FeatureView] {
-        guard let names else { return registry.featureViews.filter(\.online) }
+        guard let names else {
+            let views = registry.featureViews.filter(\.online)
+            if let reason = views.lazy.compactMap(\.onlineUnsupportedReason).first { throw OnlineStoreError(reason) }
+            return views
+        }
         var out: [FeatureView] = []
         for name in names {
             guard let view = registry.featureView(named: name) else {
                 throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))")
             }
             guard view.online else { throw OnlineStoreError("feature view '\(name)' is not online (online: false)") }
+            if let reason = view.onlineUnsupportedReason { throw OnlineStoreError(reason) }
             out.append(view)
         }
         return out

@@ -112,6 +112,9 @@ extension FeatureStore {
         } catch {
             throw OnlineStoreError(error.message, invalidRequest: true)
         }
+        if let reason = requests.lazy.compactMap(\.view.onlineUnsupportedReason).first {
+            throw OnlineStoreError(reason, invalidRequest: true)
+        }
         let counts = Set(entities.values.map(\.count))
         guard counts.count <= 1 else {
             throw OnlineStoreError("entity key columns have different lengths: \(entities.map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ", "))", invalidRequest: true)

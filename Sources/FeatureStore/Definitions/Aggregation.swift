@@ -1,0 +1,74 @@
+public import FeatureComputation
+
+/// How an aggregated feature is computed: a function of a source column over a time window, by the window rule of
+/// ``AggregationWindow`` (`floor_hop(t - window) <= event_ts < t`). Features of a view's `aggregations` carry one; the
+/// engines compute it from the source's events, offline for training sets and online from tiles.
+public struct FeatureAggregation: Sendable, Hashable, Codable {
+    /// The function.
+    public var function: AggregateFunction
+    /// The source column aggregated, as the view names it (the source's field mapping applies); nil for `count`.
+    public var column: String?
+    /// The window's length and hop (whole seconds; the hop divides the window).
+    public var window: TimeSpan
+    public var hop: TimeSpan
+    /// How many values `last_n` and `last_distinct_n` keep.
+    public var n: Int?
+    /// The column's declared type (nil: not declared; only `count`, `mean`, `variance` and `stddev` allow that).
+    public var inputType: ScalarType?
+
+    public init(function: AggregateFunction, column: String?, window: TimeSpan, hop: TimeSpan, n: Int? = nil, inputType: ScalarType? = nil) {
+        self.function = function
+        self.column = column
+        self.window = window
+        self.hop = hop
+        self.n = n
+        self.inputType = inputType
+    }
+
+    /// The window in microseconds, as the engines compute with it.
+    public var computation: AggregationWindow {
+        // The compiler admits only positive windows that are whole numbers of positive hops.
+        AggregationWindow(length: window.seconds * 1_000_000, hop: hop.seconds * 1_000_000)!
+    }
+
+    /// The type of the feature `function` makes of a column of type `input` (nil: the function does not take it).
+    public static func outputType(of function: AggregateFunction, input: ScalarType?) -> ValueType? {
+        let numeric: Set<ScalarType> = [.int32, .int64, .float32, .float64]
+        switch function {
+        case .count:
+            return .scalar(.int64)
+        case .mean, .variance, .stddev:
+            guard let input else { return .scalar(.float64) }
+            return numeric.contains(input) ? .scalar(.float64) : nil
+        case .sum:
+            guard let input, numeric.contains(input) else { return nil }
+            return input == .int32 || input == .int64 ? .scalar(.int64) : .scalar(.float64)
+        case .min, .max:
+            guard let input, numeric.contains(input) || input == .string || input == .timestamp else { return nil }
+            return .scalar(input)
+        case .first, .last:
+            return input.map { .scalar($0) }
+        case .lastN, .lastDistinctN:
+            return input.map { .list($0) }
+        }
+    }
+
+    /// The input types `function` takes, for messages.
+    static func acceptedInputs(of function: AggregateFunction) -> String {
+        switch function {
+        case .count: return "none"
+        case .sum, .mean, .variance, .stddev: return "int32, int64, float32, float64"
+        case .min, .max: return "int32, int64, float32, float64, string, timestamp"
+        default: return "any scalar type"
+        }
+    }
+}
+
+extension FeatureView {
+    /// Why the online path cannot serve this view yet (nil: it can): aggregated views are computed offline by
+    /// `joinFeatures`; their online tiles (materialize, the stream ingester, lookups) come in the next step of the
+    /// aggregation work. Mark such views `online: false` meanwhile.
+    public var onlineUnsupportedReason: String? {
+        isAggregated ? "feature view '\(name)' aggregates events over time windows; serving aggregations online is not available yet (joinFeatures computes them for training sets): mark it online: false" : nil
+    }
+}

@@ -1,0 +1,107 @@
+import Columnar
+import FeatureComputation
+import FeatureStore
+
+extension LocalOfflineEngine {
+    /// The point-in-time lookup of an aggregated view: each entity row's aggregates over the events of its key in
+    /// each feature's window (``WindowAggregator``). Reads the row groups that can hold events of some window:
+    /// `[min(t) - longest window - its hop, max(t)]`.
+    func aggregatedJoin(_ request: PointInTimeRequest) throws -> [Column] {
+        let view = request.view, source = request.source
+        var columnOf: [String: String] = [:]
+        for (from, to) in source.fieldMapping { columnOf[to] = from }
+        let keyColumns = SourceColumns(source: source, keys: request.joinKeys, features: []).keys
+        var needed = keyColumns + [source.timestampField]
+        for feature in request.features {
+            if let column = feature.aggregation?.column.map({ columnOf[$0] ?? $0 }), !needed.contains(column) { needed.append(column) }
+        }
+        let range = request.timeRange
+        let reach = request.features.compactMap { $0.aggregation.map { ($0.window.seconds + $0.hop.seconds) * 1_000_000_000 } }.max() ?? 0
+        request.progress?(.reading, 0, 0)
+        let data = try read(source, view: view, columns: needed, from: range.lowerBound &- reach, to: range.upperBound)
+        request.progress?(.indexing, data.rowCount, data.rowCount)
+        for (key, name) in zip(request.joinKeys, keyColumns) {
+            if let column = data.column(named: name), !FeatureStore.keyTypeMatches(column.type, key.type) {
+                throw OfflineEngineError(.invalidData, "column '\(name)' of source '\(source.name)' is \(column.type), but join key '\(key.name)' is declared \(key.type.rawValue)")
+            }
+        }
+        let (times, timesValid) = try Self.eventTimes(data, source)
+        var windowFeatures: [WindowFeature] = []
+        for feature in request.features {
+            guard let aggregation = feature.aggregation else {
+                throw OfflineEngineError(.invalidData, "feature '\(feature.name)' of aggregated view '\(view.name)' has no aggregation")
+            }
+            var values: Column? = nil
+            if let wanted = aggregation.column {
+                let name = columnOf[wanted] ?? wanted
+                guard let column = data.column(named: name) else {
+                    throw OfflineEngineError(.invalidData, "column '\(wanted)' aggregated by feature view '\(view.name)' is not a column of source '\(source.name)'")
+                }
+                values = column
+            }
+            windowFeatures.append(WindowFeature(function: aggregation.function, window: aggregation.computation, n: aggregation.n ?? 1, values: values))
+        }
+        let entityCount = request.entityTimes.count
+        request.progress?(.joining, 0, entityCount)
+        let results = WindowAggregator.aggregate(
+            eventKeys: keyColumns.map { data.column(named: $0)! }, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
+            features: windowFeatures, entityKeys: request.entityKeys, entityTimes: request.entityTimes.map(Self.micros),
+            entityTimesValid: request.entityTimesValid)
+        request.progress?(.joining, entityCount, entityCount)
+        return zip(request.features, results).map { feature, values in Self.column(values, as: feature.type) }
+    }
+
+    /// Nanoseconds to microseconds, rounding down.
+    static func micros(_ ns: Int64) -> Int64 { ns >= 0 ? ns / 1000 : (ns - 999) / 1000 }
+
+    /// A column of `type` from aggregation results (nil: null).
+    static func column(_ results: [AggregateResult?], as type: ValueType) -> Column {
+        switch type {
+        case .scalar(let s):
+            return scalarColumn(results.map { result -> AggregateValue? in
+                switch result {
+                case .int(let x)?: return .int(x)
+                case .double(let x)?: return .double(x)
+                case .value(let v)?: return v
+                default: return nil
+                }
+            }, as: s)
+        case .list(let s):
+            var offsets = [0], flat: [AggregateValue?] = [], valid: [Bool] = []
+            for result in results {
+                if case .list(let items)? = result {
+                    flat.append(contentsOf: items.map { $0 })
+                    valid.append(true)
+                } else {
+                    valid.append(false)
+                }
+                offsets.append(flat.count)
+            }
+            return Column(type: .list(s.columnType), values: .list(offsets: offsets, values: scalarColumn(flat, as: s)),
+                          validity: valid.allSatisfy { $0 } ? nil : Bitmap(valid))
+        }
+    }
+
+    static func scalarColumn(_ values: [AggregateValue?], as type: ScalarType) -> Column {
+        func ints() -> [Int64?] { values.map { if case .int(let x)? = $0 { return x } else { return nil } } }
+        func doubles() -> [Double?] {
+            values.map { v -> Double? in
+                switch v {
+                case .double(let x)?: return x
+                case .int(let x)?: return Double(x)
+                default: return nil
+                }
+            }
+        }
+        switch type {
+        case .bool: return Column(bool: values.map { if case .bool(let x)? = $0 { return x } else { return nil } })
+        case .int32: return Column(int32: ints().map { $0.map { Int32(truncatingIfNeeded: $0) } })
+        case .int64: return Column(int64: ints())
+        case .float32: return Column(float32: doubles().map { $0.map { Float($0) } })
+        case .float64: return Column(float64: doubles())
+        case .string: return Column(strings: values.map { if case .string(let x)? = $0 { return x } else { return nil } })
+        case .bytes: return Column(binary: values.map { if case .bytes(let x)? = $0 { return x } else { return nil } })
+        case .timestamp: return Column(timestamps: values.map { if case .timestamp(let x)? = $0 { return x } else { return nil } }, unit: .microseconds, utc: true)
+        }
+    }
+}
