@@ -1,0 +1,72 @@
+import Columnar
+import FeatureStore
+import Foundation
+import Parquet
+import Testing
+
+/// Time-window aggregations in training sets against DuckDB evaluating the same window rule with a self-join: random
+/// events with ties, nulls and times exactly on window edges (and one microsecond off), three windows, eleven features.
+@Suite("Window aggregations agree with DuckDB", .serialized, .timeLimit(.minutes(5)))
+struct DifferentialWindowTests {
+    static func definitions(_ window: String, hop: String) -> String {
+        """
+              - {function: count, windows: [\(window)], hop: \(hop)}
+              - {column: fare, function: sum, type: float64, windows: [\(window)], hop: \(hop)}
+              - {column: fare, function: mean, windows: [\(window)], hop: \(hop)}
+              - {column: fare, function: min, type: float64, windows: [\(window)], hop: \(hop)}
+              - {column: fare, function: max, type: float64, windows: [\(window)], hop: \(hop)}
+              - {column: fare, function: variance, windows: [\(window)], hop: \(hop)}
+              - {column: fare, function: stddev, windows: [\(window)], hop: \(hop)}
+              - {column: seats, function: sum, type: int32, windows: [\(window)], hop: \(hop)}
+              - {column: zone, function: min, type: string, windows: [\(window)], hop: \(hop)}
+              - {column: fare, function: first, type: float64, windows: [\(window)], hop: \(hop)}
+              - {column: zone, function: last, type: string, windows: [\(window)], hop: \(hop)}
+
+        """
+    }
+
+    @Test("every function and window equals DuckDB's value: exactly for counts, integers, strings, min, max, first and last; floats to 1e-9", arguments: [1, 2, 3])
+    func matchesDuckDB(seed: Int) async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("feature_store.yaml", "project: windows\n")
+        try dir.write("defs.yaml", """
+            entities:
+              - {name: driver, join_keys: [{name: driver_id, type: int64}]}
+            sources:
+              - {name: trips, kind: parquet, path: data/events, timestamp_field: ts}
+            feature_views:
+              - name: trips
+                entities: [driver]
+                source: trips
+                online: false
+                aggregations:
+
+            """ + Self.definitions("10m", hop: "5m") + Self.definitions("1h", hop: "5m") + Self.definitions("1d", hop: "1h"))
+        let data = dir.url.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try runScript("Differential/window_expected.py", [data.path, String(seed)])
+        let store = try FeatureStore(repository: dir.url)
+        let out = try await store.joinFeatures(entities: .parquet(data.appendingPathComponent("entities.parquet").path),
+                                               features: .references([FeatureReference(view: "trips")]))
+        let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("expected.json"))) as? [String: [Any]])
+        try #require(expected.count == 33)
+        var mismatches: [String] = []
+        for (feature, want) in expected.sorted(by: { $0.key < $1.key }) {
+            let column = try #require(out.column(named: feature), "no output column \(feature)")
+            for row in 0..<out.rowCount {
+                let got = column.isNull(row) ? nil : column.text(at: row)
+                let wanted: String? = want[row] is NSNull ? nil : "\(want[row])"
+                let equal: Bool
+                if got != nil, let wanted, case .float64(let values) = column.values, let w = Double(wanted) {
+                    let g = values[row]
+                    equal = feature.contains("_min_") || feature.contains("_max_") || feature.contains("_first_")
+                        ? g == w : abs(g - w) <= 1e-9 * max(1, abs(w))
+                } else {
+                    equal = got == wanted
+                }
+                if !equal { mismatches.append("\(feature) row \(row): ours \(got ?? "null"), DuckDB \(wanted ?? "null")") }
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(10).joined(separator: "; "))")
+    }
+}
