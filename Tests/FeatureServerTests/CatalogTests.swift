@@ -125,3 +125,32 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
         completionHandler(nil)
     }
 }
+
+@Suite("Catalog of aggregated views", .timeLimit(.minutes(2)))
+struct AggregatedCatalogTests {
+    @Test("an aggregated feature shows how it is computed: function, column, window and hop, on the page and in the JSON API; lookups of it say online serving is not there yet")
+    func aggregationsAreShown() async throws {
+        let f = try await ServerFixture(extraDefinitions: """
+            feature_views:
+              - name: trip_counts
+                entities: [driver]
+                source: stats_src
+                online: false
+                aggregations:
+                  - {column: trips, function: sum, type: int64, windows: [1h]}
+                  - {column: tags, function: last_distinct_n, type: string, n: 3, windows: [1d], name: recent_tags}
+
+            """)
+        let view = try await f.catalogPage("/api/v1/catalog/views/trip_counts").json
+        let features = try #require(view["features"] as? [[String: Any]])
+        #expect(features.map { $0["computed"] as? String } == ["sum(trips) over 1h, hop 5m", "last_distinct_n(tags, 3) over 1d, hop 1h"])
+        let aggregation = try #require(features.first?["aggregation"] as? [String: Any])
+        #expect(aggregation["function"] as? String == "sum" && aggregation["column"] as? String == "trips"
+                && aggregation["window"] as? String == "1h" && aggregation["hop"] as? String == "5m")
+        let page = try await f.catalogPage("/views/trip_counts")
+        #expect(page.status == 200 && page.body.contains("sum(trips) over 1h, hop 5m"))
+        let lookup = try await f.http("POST", "/v1/online-features", json: #"{"features": ["trip_counts"], "entities": {"driver_id": [1]}}"#)
+        #expect(lookup.status == 400 && lookup.body.contains("serving aggregations online is not available yet"), "\(lookup.body)")
+        try await f.stop()
+    }
+}

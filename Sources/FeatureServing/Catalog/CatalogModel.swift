@@ -187,6 +187,13 @@ struct CatalogModel {
         func number(_ d: Double?) -> Any { d.map { String(format: "%.4g", $0) } ?? "" }
         o["features"] = view.features.map { f -> Object in
             var row: Object = ["name": f.name, "type": f.type.description, "description": f.description]
+            if let a = f.aggregation {
+                row["computed"] = a.summary
+                var aggregation: Object = ["function": a.functionName, "window": "\(a.window)", "hop": "\(a.hop)"]
+                if let column = a.column { aggregation["column"] = column }
+                if let n = a.n { aggregation["n"] = n }
+                row["aggregation"] = aggregation
+            }
             if let s = stats[f.name] {
                 row["null_count"] = s.nullCount
                 row["min"] = number(s.min)

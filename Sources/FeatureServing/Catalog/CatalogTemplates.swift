@@ -121,7 +121,7 @@ enum CatalogTemplates {
         </dl>
         <h2>Schema</h2>
         <table id="schema"><thead><tr><th>Feature</th><th>Type</th><th>Description</th><th>Nulls</th><th>Min</th><th>Max</th><th>Mean</th></tr></thead><tbody>
-        {{#features}}<tr id="feature-{{name}}"><td><code>{{name}}</code></td><td>{{type}}</td><td>{{description}}</td><td>{{null_count}}</td><td>{{min}}</td><td>{{max}}</td><td>{{mean}}</td></tr>
+        {{#features}}<tr id="feature-{{name}}"><td><code>{{name}}</code></td><td>{{type}}{{#computed}}<div class="muted">{{computed}}</div>{{/computed}}</td><td>{{description}}</td><td>{{null_count}}</td><td>{{min}}</td><td>{{max}}</td><td>{{mean}}</td></tr>
         {{/features}}</tbody></table>
         <p class="muted">Nulls, min, max and mean are those of the last materialization.</p>
         <h2>Lineage</h2><div class="lineage-box">{{{lineage_svg}}}</div>

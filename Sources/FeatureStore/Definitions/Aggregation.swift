@@ -53,6 +53,17 @@ public struct FeatureAggregation: Sendable, Hashable, Codable {
         }
     }
 
+    /// The function's name as definitions write it (`sum`, `last_n`).
+    public var functionName: String { function.rawValue }
+
+    /// How the feature is computed, for people: `sum(fare) over 1h, hop 5m`, `count over 10m, hop 1m`,
+    /// `last_n(zone, 5) over 1d, hop 1h`.
+    public var summary: String {
+        let arguments = [column, n.map(String.init)].compactMap { $0 }
+        let call = arguments.isEmpty ? function.rawValue : "\(function.rawValue)(\(arguments.joined(separator: ", ")))"
+        return "\(call) over \(window), hop \(hop)"
+    }
+
     /// The input types `function` takes, for messages.
     static func acceptedInputs(of function: AggregateFunction) -> String {
         switch function {

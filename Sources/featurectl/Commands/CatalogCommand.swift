@@ -256,12 +256,14 @@ enum ObjectRenderer {
             var schema = stats.isEmpty ? TextTable("FEATURE", "TYPE", "DESCRIPTION") : TextTable("FEATURE", "TYPE", "NULLS", "MIN", "MAX", "MEAN", "DESCRIPTION")
             func number(_ d: Double?) -> String { d.map { String(format: "%.4g", $0) } ?? "" }
             for f in v.features {
+                // An aggregated feature says how it is computed before its description.
+                let text = [f.aggregation?.summary, f.description.isEmpty ? nil : f.description].compactMap { $0 }.joined(separator: "; ")
                 if let st = stats[f.name] {
-                    schema.add(f.name, f.type.description, "\(st.nullCount)", number(st.min), number(st.max), number(st.mean), f.description)
+                    schema.add(f.name, f.type.description, "\(st.nullCount)", number(st.min), number(st.max), number(st.mean), text)
                 } else if stats.isEmpty {
-                    schema.add(f.name, f.type.description, f.description)
+                    schema.add(f.name, f.type.description, text)
                 } else {
-                    schema.add(f.name, f.type.description, "", "", "", "", f.description)
+                    schema.add(f.name, f.type.description, "", "", "", "", text)
                 }
             }
             sections.append(schema.render(indent: "  "))
