@@ -8,18 +8,18 @@ public struct AggregateState: Sendable {
     public let n: Int
 
     /// Non-null values added (events, for `count`).
-    public private(set) var count: Int64 = 0
+    public internal(set) var count: Int64 = 0
     /// Integer sums, exact (overflowing Int64 is reported at the result).
-    private var integerSum: Int128 = 0
+    var integerSum: Int128 = 0
     /// Floating sums and sums of squares, exact until rounded.
-    private var floatSum = ExactSum()
-    private var squareSum = ExactSum()
+    var floatSum = ExactSum()
+    var squareSum = ExactSum()
     /// Whether a floating-point value was added (the sum's output is then float64).
-    private var sawDouble = false
+    var sawDouble = false
     /// min, max: the extreme value.
-    private var extreme: AggregateValue?
+    var extreme: AggregateValue?
     /// first, last, last_n, last_distinct_n: (event time, value), the kept ones, newest first.
-    private var timed: [Timed] = []
+    var timed: [Timed] = []
 
     struct Timed: Sendable, Hashable {
         var time: Int64
@@ -173,10 +173,30 @@ public struct AggregateState: Sendable {
     }
 }
 
-/// What an aggregation yields for a window.
+/// What an aggregation yields for a window. Equal when the same bits (a NaN equals a NaN of the same payload): what
+/// "training equals serving" means for floats.
 public enum AggregateResult: Sendable, Hashable {
     case int(Int64)
     case double(Double)
     case value(AggregateValue)
     case list([AggregateValue])
+
+    public static func == (a: AggregateResult, b: AggregateResult) -> Bool {
+        switch (a, b) {
+        case (.int(let x), .int(let y)): return x == y
+        case (.double(let x), .double(let y)): return x.bitPattern == y.bitPattern
+        case (.value(let x), .value(let y)): return x == y
+        case (.list(let x), .list(let y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .int(let x): hasher.combine(0); hasher.combine(x)
+        case .double(let x): hasher.combine(1); hasher.combine(x.bitPattern)
+        case .value(let x): hasher.combine(2); hasher.combine(x)
+        case .list(let x): hasher.combine(3); hasher.combine(x)
+        }
+    }
 }

@@ -9,12 +9,12 @@
 public struct ExactSum: Sendable, Equatable {
     /// Limb `i` weighs 2^(32*i - 1074); 68 limbs cover every finite double and the carries of 2^31 of them.
     static let limbCount = 68
-    private var limbs: [Int64]
+    var limbs: [Int64]
     /// Additions since the limbs were last normalised.
-    private var pending: Int64 = 0
-    private var positiveInfinities: Int64 = 0
-    private var negativeInfinities: Int64 = 0
-    private var nans: Int64 = 0
+    var pending: Int64 = 0
+    var positiveInfinities: Int64 = 0
+    var negativeInfinities: Int64 = 0
+    var nans: Int64 = 0
 
     public init() {
         limbs = Array(repeating: 0, count: Self.limbCount)
@@ -84,7 +84,7 @@ public struct ExactSum: Sendable, Equatable {
     }
 
     /// Propagates carries: every limb but the top one in `0 ..< 2^32`, the top one carrying the sign.
-    private mutating func normalize() {
+    mutating func normalize() {
         var carry: Int64 = 0
         for i in 0..<(Self.limbCount - 1) {
             let v = limbs[i] + carry

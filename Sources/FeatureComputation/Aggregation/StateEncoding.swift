@@ -1,0 +1,182 @@
+/// A partial aggregate that cannot be read back: truncated, of an unknown version or function, or inconsistent.
+public struct AggregateStateDecodingError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { "cannot decode an aggregation state: \(message)" }
+}
+
+/// The binary form of partial aggregates, as the online store keeps them in tiles: compact (an exact sum keeps only
+/// its non-zero limbs), versioned, and checked when read (bad bytes are an error, never a crash).
+extension AggregateState {
+    static let formatVersion: UInt8 = 1
+
+    /// The state as bytes.
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(Self.formatVersion)
+        w.byte(UInt8(AggregateFunction.allCases.firstIndex(of: function)!))
+        w.varint(UInt64(n))
+        w.varint(UInt64(bitPattern: count))
+        switch function {
+        case .count:
+            break
+        case .sum, .mean, .variance, .stddev:
+            w.int128(integerSum)
+            w.byte(sawDouble ? 1 : 0)
+            w.exactSum(floatSum)
+            if function != .sum { w.exactSum(squareSum) }
+        case .min, .max:
+            w.byte(extreme == nil ? 0 : 1)
+            if let extreme { w.value(extreme) }
+        case .first, .last, .lastN, .lastDistinctN:
+            w.varint(UInt64(timed.count))
+            for item in timed {
+                w.int64(item.time)
+                w.value(item.value)
+            }
+        }
+        return w.bytes
+    }
+
+    /// Reads a state written by ``encoded()``.
+    public init(decoding bytes: [UInt8]) throws(AggregateStateDecodingError) {
+        var r = ByteReader(bytes: bytes)
+        guard try r.byte() == Self.formatVersion else { throw AggregateStateDecodingError(message: "unknown format version") }
+        let index = Int(try r.byte())
+        guard index < AggregateFunction.allCases.count else { throw AggregateStateDecodingError(message: "unknown function \(index)") }
+        let function = AggregateFunction.allCases[index]
+        let n = try r.varint()
+        guard (1...1_000_000).contains(n) else { throw AggregateStateDecodingError(message: "n out of range") }
+        self.init(function, n: Int(n))
+        count = Int64(bitPattern: try r.varint())
+        switch function {
+        case .count:
+            break
+        case .sum, .mean, .variance, .stddev:
+            integerSum = try r.int128()
+            sawDouble = try r.byte() != 0
+            floatSum = try r.exactSum()
+            if function != .sum { squareSum = try r.exactSum() }
+        case .min, .max:
+            if try r.byte() != 0 { extreme = try r.value() }
+        case .first, .last, .lastN, .lastDistinctN:
+            let items = try r.varint()
+            guard items <= UInt64(self.n) else { throw AggregateStateDecodingError(message: "more values than n") }
+            for _ in 0..<items { timed.append(Timed(time: try r.int64(), value: try r.value())) }
+            // Kept values are newest first, without repeats.
+            guard zip(timed, timed.dropFirst()).allSatisfy({ $0.isNewer(than: $1) }) else {
+                throw AggregateStateDecodingError(message: "values out of order")
+            }
+        }
+        guard r.atEnd else { throw AggregateStateDecodingError(message: "\(bytes.count - r.offset) bytes after the state") }
+    }
+}
+
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    mutating func varint(_ v: UInt64) {
+        var v = v
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+    mutating func int64(_ v: Int64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    mutating func int128(_ v: Int128) {
+        int64(Int64(truncatingIfNeeded: v))
+        int64(Int64(truncatingIfNeeded: v >> 64))
+    }
+    mutating func exactSum(_ s: ExactSum) {
+        var s = s
+        s.normalize()
+        varint(UInt64(bitPattern: s.positiveInfinities))
+        varint(UInt64(bitPattern: s.negativeInfinities))
+        varint(UInt64(bitPattern: s.nans))
+        let nonZero = s.limbs.indices.filter { s.limbs[$0] != 0 }
+        varint(UInt64(nonZero.count))
+        for i in nonZero {
+            byte(UInt8(i))
+            int64(s.limbs[i])
+        }
+    }
+    mutating func value(_ v: AggregateValue) {
+        switch v {
+        case .bool(let x): byte(0); byte(x ? 1 : 0)
+        case .int(let x): byte(1); int64(x)
+        case .double(let x): byte(2); int64(Int64(bitPattern: x.bitPattern))
+        case .string(let x): byte(3); varint(UInt64(x.utf8.count)); bytes.append(contentsOf: x.utf8)
+        case .bytes(let x): byte(4); varint(UInt64(x.count)); bytes.append(contentsOf: x)
+        case .timestamp(let x): byte(5); int64(x)
+        }
+    }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+    var atEnd: Bool { offset == bytes.count }
+
+    mutating func byte() throws(AggregateStateDecodingError) -> UInt8 {
+        guard offset < bytes.count else { throw AggregateStateDecodingError(message: "truncated at byte \(offset)") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+    mutating func varint() throws(AggregateStateDecodingError) -> UInt64 {
+        var v: UInt64 = 0
+        for shift in stride(from: 0, to: 70, by: 7) {
+            let b = try byte()
+            guard shift < 63 || b <= 1 else { throw AggregateStateDecodingError(message: "varint too long at byte \(offset)") }
+            v |= UInt64(b & 0x7F) << UInt64(shift)
+            if b & 0x80 == 0 { return v }
+        }
+        throw AggregateStateDecodingError(message: "varint too long at byte \(offset)")
+    }
+    mutating func int64() throws(AggregateStateDecodingError) -> Int64 {
+        guard bytes.count - offset >= 8 else { throw AggregateStateDecodingError(message: "truncated at byte \(offset)") }
+        var v: UInt64 = 0
+        for i in 0..<8 { v |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
+        offset += 8
+        return Int64(bitPattern: v)
+    }
+    mutating func int128() throws(AggregateStateDecodingError) -> Int128 {
+        let low = try int64(), high = try int64()
+        return Int128(high) << 64 | Int128(UInt64(bitPattern: low))
+    }
+    mutating func exactSum() throws(AggregateStateDecodingError) -> ExactSum {
+        var s = ExactSum()
+        s.positiveInfinities = Int64(bitPattern: try varint())
+        s.negativeInfinities = Int64(bitPattern: try varint())
+        s.nans = Int64(bitPattern: try varint())
+        let limbs = try varint()
+        guard limbs <= UInt64(ExactSum.limbCount) else { throw AggregateStateDecodingError(message: "too many limbs") }
+        for _ in 0..<limbs {
+            let i = Int(try byte())
+            guard i < ExactSum.limbCount else { throw AggregateStateDecodingError(message: "limb \(i) out of range") }
+            let v = try int64()
+            guard i == ExactSum.limbCount - 1 || (0..<(1 << 32)).contains(v) else {
+                throw AggregateStateDecodingError(message: "limb \(i) out of range")
+            }
+            s.limbs[i] = v
+        }
+        return s
+    }
+    mutating func value() throws(AggregateStateDecodingError) -> AggregateValue {
+        switch try byte() {
+        case 0: return .bool(try byte() != 0)
+        case 1: return .int(try int64())
+        case 2: return .double(Double(bitPattern: UInt64(bitPattern: try int64())))
+        case 3, 4:
+            let tag = bytes[offset - 1]
+            let length = try varint()
+            guard length <= UInt64(bytes.count - offset) else { throw AggregateStateDecodingError(message: "truncated value at byte \(offset)") }
+            let data = Array(bytes[offset..<(offset + Int(length))])
+            offset += Int(length)
+            if tag == 4 { return .bytes(data) }
+            guard let text = String(validating: data, as: UTF8.self) else { throw AggregateStateDecodingError(message: "a string that is not UTF-8") }
+            return .string(text)
+        case 5: return .timestamp(try int64())
+        case let tag: throw AggregateStateDecodingError(message: "unknown value tag \(tag)")
+        }
+    }
+}
