@@ -178,7 +178,7 @@ let package = Package(
         ),
         // What every implementation must do, as checks their tests run: the online store and offline engine conformance
         // suites, and in-memory parts (an online store, a stream consumer) for tests that need no real one.
-        .target(name: "FeatureStoreTesting", dependencies: ["FeatureStore", "Columnar"]),
+        .target(name: "FeatureStoreTesting", dependencies: ["FeatureStore", "FeatureComputation", "Columnar"]),
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).

@@ -10,6 +10,8 @@ import Synchronization
 public final class InMemoryOnlineStore: OnlineStore {
     private struct TableKey: Hashable { let view: String; let schema: String }
     private let tables = Mutex<[TableKey: [[UInt8]: StoredOnlineRow]]>([:])
+    private struct TileKey: Hashable { let key: [UInt8]; let hop: Int64; let start: Int64 }
+    private let tileTables = Mutex<[TableKey: [TileKey: OnlineTile]]>([:])
     private let state = Mutex<(health: OnlineStoreHealth, starts: Int, stops: Int)>((.serving, 0, 0))
 
     public init() {}
@@ -41,6 +43,7 @@ public final class InMemoryOnlineStore: OnlineStore {
     }
 
     public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
+        guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is aggregated: it keeps tiles (writeTiles), not rows") }
         var encoded: [([UInt8], StoredOnlineRow)] = []
         for (i, row) in rows.enumerated() {
             guard row.key.count == keys.count, row.values.count == view.features.count else {
@@ -77,10 +80,15 @@ public final class InMemoryOnlineStore: OnlineStore {
 
     public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         tables.withLock { $0[Self.table(view, keys)] = [:] }
+        tileTables.withLock { $0[Self.table(view, keys)] = [:] }
     }
 
     public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
-        tables.withLock { tables in
+        if view.isAggregated {
+            let tiles = tileTables.withLock { $0[Self.table(view, keys)] ?? [:] }
+            return OnlineViewStatistics(rows: Set(tiles.keys.map(\.key)).count, newestEventTimestamp: tiles.keys.map(\.start).max())
+        }
+        return tables.withLock { tables in
             let table = tables[Self.table(view, keys)] ?? [:]
             return OnlineViewStatistics(rows: table.count, newestEventTimestamp: table.values.map(\.eventTimestamp).max())
         }
@@ -88,10 +96,40 @@ public final class InMemoryOnlineStore: OnlineStore {
 
     public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
         let keep = Set(views.map { Self.table($0.0, $0.1) })
+        let staleTiles = tileTables.withLock { tables in
+            let stale = tables.keys.filter { !keep.contains($0) }
+            for key in stale { tables[key] = nil }
+            return stale.map(\.view)
+        }
         return tables.withLock { tables in
             let stale = tables.keys.filter { !keep.contains($0) }
             for key in stale { tables[key] = nil }
-            return Array(Set(stale.map(\.view))).sorted()
+            return Array(Set(stale.map(\.view) + staleTiles)).sorted()
+        }
+    }
+
+    public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
+        guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
+        var encoded: [(TileKey, OnlineTile)] = []
+        for (i, tile) in tiles.enumerated() {
+            guard tile.key.count == keys.count else {
+                throw OnlineStoreError("tile \(i) for view '\(view.name)' has \(tile.key.count) key values, the view has \(keys.count) join keys")
+            }
+            encoded.append((TileKey(key: try OnlineEncoding.encodeKey(tile.key), hop: tile.hop, start: tile.start), tile))
+        }
+        let name = Self.table(view, keys)
+        tileTables.withLock { tables in
+            for (key, tile) in encoded { tables[name, default: [:]][key] = tile }
+        }
+    }
+
+    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: Int64) async throws(OnlineStoreError) -> [[OnlineTile]] {
+        let keys = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
+        let table = tileTables.withLock { $0[Self.table(view, joinKeys)] ?? [:] }
+        return zip(keys, entities).map { key, values in
+            table.filter { $0.key.key == key && $0.key.start >= from }
+                .sorted { ($0.key.hop, $0.key.start) < ($1.key.hop, $1.key.start) }
+                .map { OnlineTile(key: values, hop: $0.key.hop, start: $0.key.start, states: $0.value.states) }
         }
     }
 }

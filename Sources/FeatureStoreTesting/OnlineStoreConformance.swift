@@ -1,4 +1,5 @@
 public import FeatureStore
+import FeatureComputation
 import Foundation
 
 /// The behaviour every ``OnlineStore`` must have, as checks that any store's tests run: the embedded SQLite store's
@@ -49,6 +50,8 @@ public enum OnlineStoreConformance {
         Check(name: "a view whose schema changed never reads rows of the old schema, and dropStale removes them by view name", body: schemaVersions),
         Check(name: "deleteAll empties one view and leaves the others", body: deleteAll),
         Check(name: "a batch with a bad row is refused whole: nothing of it is written", body: batchesAreWhole),
+        Check(name: "tiles of an aggregated view: replaced by key, hop and start; read from a start, ordered by hop and start; composite keys", body: tilesRoundTrip),
+        Check(name: "tiles: statistics count entities and give the newest tile; deleteAll and a changed recipe (dropStale) remove them", body: tilesLifecycle),
     ]
 
     // MARK: Fixtures
@@ -67,6 +70,10 @@ public enum OnlineStoreConformance {
     static func expect<T: Equatable>(_ got: T, _ want: T, _ what: String) throws {
         guard got == want else { throw ConformanceFailure("\(what): got \(got), expected \(want)") }
     }
+
+    static let tripCounts = FeatureView(name: "trip_counts", entities: ["route"], source: "t", ttl: .zero, features: [
+        Feature(name: "count_1h", type: .scalar(.int64), aggregation: FeatureAggregation(function: .count, column: nil, window: TimeSpan(seconds: 3600), hop: TimeSpan(seconds: 300))),
+    ])
 
     // MARK: Checks
 
@@ -184,6 +191,43 @@ public enum OnlineStoreConformance {
             // refused, as it must be
         }
         try expect(try await store.read([[.int(1)], [.int(2)]], from: stats, joinKeys: driver), [nil, nil], "nothing of the batch")
+    }
+}
+
+extension OnlineStoreConformance {
+    static func tilesRoundTrip(_ make: () throws -> any OnlineStore) async throws {
+        let store = try make()
+        let a: [OnlineValue] = [.string("zürich"), .int(1)], b: [OnlineValue] = [.string(""), .int(1)]
+        try await store.writeTiles([
+            OnlineTile(key: a, hop: 300, start: 600, states: [1]),
+            OnlineTile(key: a, hop: 300, start: 300, states: [2]),
+            OnlineTile(key: a, hop: 60, start: 900, states: [3]),
+            OnlineTile(key: b, hop: 300, start: 300, states: [4]),
+        ], to: tripCounts, keys: route)
+        try await store.writeTiles([OnlineTile(key: a, hop: 300, start: 600, states: [5, 6])], to: tripCounts, keys: route)
+        let got = try await store.readTiles([a, b, [.string("x"), .int(1)]], of: tripCounts, joinKeys: route, from: 300)
+        try expect(got.map { $0.map { [$0.hop, $0.start] } }, [[[60, 900], [300, 300], [300, 600]], [[300, 300]], []], "tiles by hop, then start")
+        try expect(got[0].map(\.states), [[3], [2], [5, 6]], "a tile replaced by the later write")
+        try expect(got[0].allSatisfy { $0.key == a }, true, "tiles carry their key")
+        let later = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 301)
+        try expect(later[0].map(\.start), [900, 600], "only tiles from the start given")
+    }
+
+    static func tilesLifecycle(_ make: () throws -> any OnlineStore) async throws {
+        let store = try make()
+        try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 300, start: 600, states: [1]),
+                                    OnlineTile(key: [.string("a"), .int(1)], hop: 300, start: 900, states: [1]),
+                                    OnlineTile(key: [.string("b"), .int(2)], hop: 300, start: 300, states: [1])], to: tripCounts, keys: route)
+        try expect(try await store.statistics(of: tripCounts, keys: route), OnlineViewStatistics(rows: 2, newestEventTimestamp: 900), "statistics")
+        var changed = tripCounts
+        changed.features[0].aggregation?.hop = TimeSpan(seconds: 600)
+        try expect(changed.schemaVersion(keys: route) != tripCounts.schemaVersion(keys: route), true, "another hop is another schema")
+        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: changed, joinKeys: route, from: 0), [[]], "no tiles of the old recipe")
+        try expect(try await store.dropStale(keeping: [(changed, route)]), ["trip_counts"], "the old recipe's tiles are stale")
+        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: tripCounts, joinKeys: route, from: 0), [[]], "dropped")
+        try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 600, start: 600, states: [1])], to: changed, keys: route)
+        try await store.deleteAll(of: changed, keys: route)
+        try expect(try await store.statistics(of: changed, keys: route).rows, 0, "deleteAll removes tiles")
     }
 }
 

@@ -102,7 +102,13 @@ public final class SQLiteOnlineStore: OnlineStore {
         let table = view.onlineTableName(keys: keys)
         let exists = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
         if !exists.isEmpty { return }
-        try c.connection.execute("""
+        // An aggregated view keeps tiles (partial aggregates per entity, hop and tile start); the others the latest row.
+        try c.connection.execute(view.isAggregated ? """
+            CREATE TABLE IF NOT EXISTS \(Self.quoted(table)) (
+                entity_key BLOB NOT NULL, hop INTEGER NOT NULL, tile INTEGER NOT NULL, state BLOB NOT NULL,
+                PRIMARY KEY (entity_key, hop, tile)
+            ) WITHOUT ROWID;
+            """ : """
             CREATE TABLE IF NOT EXISTS \(Self.quoted(table)) (
                 entity_key BLOB PRIMARY KEY, event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL, value BLOB NOT NULL
             ) WITHOUT ROWID;
@@ -114,6 +120,7 @@ public final class SQLiteOnlineStore: OnlineStore {
     @discardableResult
     public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
         guard !rows.isEmpty else { return 0 }
+        guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is aggregated: it keeps tiles (writeTiles), not rows") }
         for (i, row) in rows.enumerated() {
             guard row.key.count == keys.count else {
                 throw OnlineStoreError("row \(i) for view '\(view.name)' has \(row.key.count) key values, the view has \(keys.count) join keys")
@@ -145,6 +152,9 @@ public final class SQLiteOnlineStore: OnlineStore {
     }
 
     public func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
+        if let view = requests.first(where: { $0.view.isAggregated })?.view {
+            throw OnlineStoreError("feature view '\(view.name)' is aggregated: read its tiles (readTiles), not rows")
+        }
         var encoded: [[[UInt8]]] = []
         for request in requests {
             encoded.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) })
@@ -199,7 +209,9 @@ public final class SQLiteOnlineStore: OnlineStore {
         return try withReader { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
             if known.isEmpty { return OnlineViewStatistics(rows: 0, newestEventTimestamp: nil) }
-            let row = try c.connection.prepare("SELECT count(*), max(event_ts) FROM \(Self.quoted(table))").rows().first
+            let sql = view.isAggregated ? "SELECT count(DISTINCT entity_key), max(tile) FROM \(Self.quoted(table))"
+                : "SELECT count(*), max(event_ts) FROM \(Self.quoted(table))"
+            let row = try c.connection.prepare(sql).rows().first
             return OnlineViewStatistics(rows: Int(row?[0].intValue ?? 0), newestEventTimestamp: row?[1].intValue)
         }
     }
@@ -227,6 +239,47 @@ public final class SQLiteOnlineStore: OnlineStore {
             readers.withLock { pool in pool.forEach { $0.forget() } }
         }
         return Array(Set(dropped.map(\.view))).sorted()
+    }
+}
+
+extension SQLiteOnlineStore {
+    public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
+        guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
+        guard !tiles.isEmpty else { return }
+        for (i, tile) in tiles.enumerated() where tile.key.count != keys.count {
+            throw OnlineStoreError("tile \(i) for view '\(view.name)' has \(tile.key.count) key values, the view has \(keys.count) join keys")
+        }
+        let table = Self.quoted(view.onlineTableName(keys: keys))
+        try withWriter { c in
+            try ensureTable(view, keys, on: c)
+            let upsert = try c.statement("INSERT OR REPLACE INTO \(table) (entity_key, hop, tile, state) VALUES (?, ?, ?, ?)")
+            try c.connection.transaction {
+                for tile in tiles {
+                    try upsert.run([.blob(try OnlineEncoding.encodeKey(tile.key)), .integer(tile.hop), .integer(tile.start), .blob(tile.states)])
+                }
+            }
+        }
+    }
+
+    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: Int64) async throws(OnlineStoreError) -> [[OnlineTile]] {
+        let encoded = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
+        let tableName = view.onlineTableName(keys: joinKeys)
+        return try withReader { c in
+            let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
+            if known.isEmpty { return entities.map { _ in [] } }
+            let select = try c.statement("SELECT hop, tile, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND tile >= ? ORDER BY hop, tile")
+            var out: [[OnlineTile]] = []
+            for (key, values) in zip(encoded, entities) {
+                try select.bind([.blob(key), .integer(from)])
+                defer { select.reset() }
+                var tiles: [OnlineTile] = []
+                while try select.step() {
+                    tiles.append(OnlineTile(key: values, hop: select.int64(at: 0), start: select.int64(at: 1), states: select.blob(at: 2)))
+                }
+                out.append(tiles)
+            }
+            return out
+        }
     }
 }
 

@@ -54,6 +54,25 @@ public struct StoredOnlineRow: Sendable, Hashable {
     }
 }
 
+/// A tile of an aggregated view: the partial aggregates of one entity's events in `[start, start + hop)`, for the
+/// view's features with that hop (their encoded states, see ``TileStates``).
+public struct OnlineTile: Sendable, Hashable {
+    /// The join key values, in the view's join key order.
+    public var key: [OnlineValue]
+    /// The hop and the tile's start, microseconds (the start is a multiple of the hop).
+    public var hop: Int64
+    public var start: Int64
+    /// The encoded partial aggregates.
+    public var states: [UInt8]
+
+    public init(key: [OnlineValue], hop: Int64, start: Int64, states: [UInt8]) {
+        self.key = key
+        self.hop = hop
+        self.start = start
+        self.states = states
+    }
+}
+
 /// Per-view statistics of the online store.
 public struct OnlineViewStatistics: Sendable, Hashable, Codable {
     /// Entities stored (exact for the embedded store; a store that can only estimate says so in its documentation).
@@ -103,6 +122,15 @@ public protocol OnlineStore: Sendable {
     /// Drops stored data of views that no longer exist or whose schema changed; returns the names of those views, sorted.
     @discardableResult
     func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String]
+
+    /// Writes tiles of an aggregated view, each replacing the stored tile of the same key, hop and start; a batch is
+    /// written whole or not at all. (Aggregated views keep tiles instead of a latest row; ``write(_:to:keys:)`` and
+    /// ``read(_:)`` are for the other views.) For an aggregated view, ``statistics(of:keys:)`` counts entities with
+    /// tiles and gives the newest tile's start.
+    func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError)
+
+    /// For each entity, its tiles with `start >= from` (every hop), ordered by hop, then start.
+    func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: Int64) async throws(OnlineStoreError) -> [[OnlineTile]]
 }
 
 extension OnlineStore {
@@ -123,8 +151,9 @@ extension FeatureView {
     /// Identifies the shape of stored rows: join keys and features with their types (12 hex digits). Stores keep rows
     /// of each schema version apart, so values are never decoded with another schema.
     public func schemaVersion(keys: [JoinKey]) -> String {
+        // An aggregated feature adds its recipe: another window, hop, function or n means other tiles.
         let text = keys.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",") + "|"
-            + features.map { "\($0.name):\($0.type)" }.joined(separator: ",")
+            + features.map { "\($0.name):\($0.type)" + ($0.aggregation.map { "=\($0.summary)" } ?? "") }.joined(separator: ",")
         return String(CanonicalSpec.hash(text).prefix(12))
     }
 }
