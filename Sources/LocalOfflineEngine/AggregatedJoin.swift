@@ -1,6 +1,6 @@
 import Columnar
 import FeatureComputation
-import FeatureStore
+public import FeatureStore
 
 extension LocalOfflineEngine {
     /// The point-in-time lookup of an aggregated view: each entity row's aggregates over the events of its key in
@@ -103,5 +103,43 @@ extension LocalOfflineEngine {
         case .bytes: return Column(binary: values.map { if case .bytes(let x)? = $0 { return x } else { return nil } })
         case .timestamp: return Column(timestamps: values.map { if case .timestamp(let x)? = $0 { return x } else { return nil } }, unit: .microseconds, utc: true)
         }
+    }
+}
+
+extension LocalOfflineEngine {
+    public func aggregateTiles(_ request: LatestRowsRequest) async throws -> EventTiles {
+        let view = request.view, source = request.source
+        var columnOf: [String: String] = [:]
+        for (from, to) in source.fieldMapping { columnOf[to] = from }
+        let keyColumns = SourceColumns(source: source, keys: request.joinKeys, features: []).keys
+        var needed = keyColumns + [source.timestampField]
+        for feature in view.features {
+            if let column = feature.aggregation?.column.map({ columnOf[$0] ?? $0 }), !needed.contains(column) { needed.append(column) }
+        }
+        let windows = view.features.compactMap { $0.aggregation?.computation }
+        let from = request.start == Int64.min ? nil : windows.map { $0.floorToHop(request.start) }.min().map { $0 &* 1000 }
+        let data = try read(source, view: view, columns: needed, from: from, to: request.end &* 1000)
+        let (times, timesValid) = try Self.eventTimes(data, source)
+        var features: [WindowFeature] = []
+        for feature in view.features {
+            guard let aggregation = feature.aggregation else { continue }
+            var values: Column? = nil
+            if let wanted = aggregation.column {
+                guard let column = data.column(named: columnOf[wanted] ?? wanted) else {
+                    throw OfflineEngineError(.invalidData, "column '\(wanted)' aggregated by feature view '\(view.name)' is not a column of source '\(source.name)'")
+                }
+                values = column
+            }
+            features.append(WindowFeature(function: aggregation.function, window: aggregation.computation, n: aggregation.n ?? 1, values: values))
+        }
+        let keys = try keyColumns.map { name throws in
+            guard let column = data.column(named: name) else {
+                throw OfflineEngineError(.invalidData, "source '\(source.name)' has no column '\(name)' (a join key of feature view '\(view.name)')")
+            }
+            return column
+        }
+        let built = TileBuilder.tiles(eventKeys: keys, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
+                                      features: features, start: request.start, end: request.end)
+        return EventTiles(keys: keys, tiles: built.tiles, events: built.events)
     }
 }

@@ -58,3 +58,14 @@ struct StateEncodingTests {
         }
     }
 }
+
+@Suite("Partial aggregates as bytes: edge cases")
+struct StateEncodingEdgeTests {
+    @Test("last_n keeps equal events (same time, same value) and reads them back")
+    func equalEventsReadBack() throws {
+        var s = AggregateState(.lastN, n: 3)
+        for _ in 0..<3 { s.add(.string("a"), at: 5) }
+        let back = try AggregateState(decoding: s.encoded())
+        #expect(back.result == .list([.string("a"), .string("a"), .string("a")]))
+    }
+}

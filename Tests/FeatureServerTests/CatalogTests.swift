@@ -128,7 +128,7 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
 
 @Suite("Catalog of aggregated views", .timeLimit(.minutes(2)))
 struct AggregatedCatalogTests {
-    @Test("an aggregated feature shows how it is computed: function, column, window and hop, on the page and in the JSON API; lookups of it say online serving is not there yet")
+    @Test("an aggregated feature shows how it is computed: function, column, window and hop, on the page and in the JSON API")
     func aggregationsAreShown() async throws {
         let f = try await ServerFixture(extraDefinitions: """
             feature_views:
@@ -150,7 +150,7 @@ struct AggregatedCatalogTests {
         let page = try await f.catalogPage("/views/trip_counts")
         #expect(page.status == 200 && page.body.contains("sum(trips) over 1h, hop 5m"))
         let lookup = try await f.http("POST", "/v1/online-features", json: #"{"features": ["trip_counts"], "entities": {"driver_id": [1]}}"#)
-        #expect(lookup.status == 400 && lookup.body.contains("serving aggregations online is not available yet"), "\(lookup.body)")
+        #expect(lookup.status == 400 && lookup.body.contains("'trip_counts' is not online (online: false)"), "\(lookup.body)")
         try await f.stop()
     }
 }

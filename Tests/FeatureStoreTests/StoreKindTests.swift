@@ -74,6 +74,7 @@ struct SchemaOverridingEngine: OfflineEngine {
     func readTable(at location: String) async throws -> Table { try await inner.readTable(at: location) }
     func pointInTimeJoin(_ request: PointInTimeRequest) async throws -> [Column] { try await inner.pointInTimeJoin(request) }
     func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows { try await inner.latestRows(request) }
+    func aggregateTiles(_ request: LatestRowsRequest) async throws -> EventTiles { try await inner.aggregateTiles(request) }
     func appendTarget(_ source: DataSource) throws -> Schema? { try inner.appendTarget(source) }
     func append(_ table: Table, to source: DataSource, partition: String) async throws -> AppendedPart {
         try await inner.append(table, to: source, partition: partition)

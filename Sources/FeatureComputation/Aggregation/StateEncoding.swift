@@ -62,8 +62,8 @@ extension AggregateState {
             let items = try r.varint()
             guard items <= UInt64(self.n) else { throw AggregateStateDecodingError(message: "more values than n") }
             for _ in 0..<items { timed.append(Timed(time: try r.int64(), value: try r.value())) }
-            // Kept values are newest first, without repeats.
-            guard zip(timed, timed.dropFirst()).allSatisfy({ $0.isNewer(than: $1) }) else {
+            // Kept values are newest first (last_n may keep equal events).
+            guard zip(timed, timed.dropFirst()).allSatisfy({ !$1.isNewer(than: $0) }) else {
                 throw AggregateStateDecodingError(message: "values out of order")
             }
         }

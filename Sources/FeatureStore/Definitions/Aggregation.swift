@@ -76,10 +76,9 @@ public struct FeatureAggregation: Sendable, Hashable, Codable {
 }
 
 extension FeatureView {
-    /// Why the online path cannot serve this view yet (nil: it can): aggregated views are computed offline by
-    /// `joinFeatures`; their online tiles (materialize, the stream ingester, lookups) come in the next step of the
-    /// aggregation work. Mark such views `online: false` meanwhile.
+    /// Why the stream path cannot feed this view yet (nil: it can): an aggregated view's tiles are filled by
+    /// `materialize` and read by lookups; updating them from a stream (exactly once) and from pushes comes next.
     public var onlineUnsupportedReason: String? {
-        isAggregated ? "feature view '\(name)' aggregates events over time windows; serving aggregations online is not available yet (joinFeatures computes them for training sets): mark it online: false" : nil
+        isAggregated ? "feature view '\(name)' aggregates events over time windows; its online tiles are filled by materialize, not yet from streams or pushes" : nil
     }
 }

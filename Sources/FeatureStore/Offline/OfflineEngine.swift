@@ -1,4 +1,5 @@
 public import Columnar
+public import FeatureComputation
 
 /// The engine that reads and computes over a repository's offline data (its batch sources): the point-in-time join
 /// behind ``FeatureStore/joinFeatures(entities:features:options:)``, the latest rows behind materialization, the
@@ -29,6 +30,10 @@ public protocol OfflineEngine: Sendable {
 
     /// Each entity's latest source row with `start <= event_ts < end`, by the rule the join uses.
     func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows
+
+    /// The tiles of an aggregated view from its source's events with `event_ts < end`: for each entity and hop, one
+    /// partial aggregate per tile, each tile whole from `floor_hop(start)` (materialization's backfill).
+    func aggregateTiles(_ request: LatestRowsRequest) async throws -> EventTiles
 
     /// Checks that `source` can receive appended parts (the stream's offline copy) and returns the schema of the data
     /// it already holds (nil when none): new parts must keep it, so the data stays readable as one dataset.
@@ -188,6 +193,22 @@ public struct LatestSourceRows: Sendable {
         self.createdValid = createdValid
         self.rows = rows
         self.rowsInWindow = rowsInWindow
+    }
+}
+
+/// Tiles built from a source's events (``OfflineEngine/aggregateTiles(_:)``).
+public struct EventTiles: Sendable {
+    /// Key columns of the events read; each tile names a row of them.
+    public var keys: [Column]
+    /// The tiles.
+    public var tiles: [BuiltTile]
+    /// Events counted.
+    public var events: Int
+
+    public init(keys: [Column], tiles: [BuiltTile], events: Int) {
+        self.keys = keys
+        self.tiles = tiles
+        self.events = events
     }
 }
 

@@ -1,4 +1,5 @@
 import Columnar
+import FeatureComputation
 import Foundation
 
 /// Simple statistics of one feature over the rows a materialization wrote.
@@ -117,18 +118,13 @@ extension FeatureStore {
     }
 
     private func onlineViews(_ names: [String]?) throws(OnlineStoreError) -> [FeatureView] {
-        guard let names else {
-            let views = registry.featureViews.filter(\.online)
-            if let reason = views.lazy.compactMap(\.onlineUnsupportedReason).first { throw OnlineStoreError(reason) }
-            return views
-        }
+        guard let names else { return registry.featureViews.filter(\.online) }
         var out: [FeatureView] = []
         for name in names {
             guard let view = registry.featureView(named: name) else {
                 throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))")
             }
             guard view.online else { throw OnlineStoreError("feature view '\(name)' is not online (online: false)") }
-            if let reason = view.onlineUnsupportedReason { throw OnlineStoreError(reason) }
             out.append(view)
         }
         return out
@@ -145,6 +141,9 @@ extension FeatureStore {
         }
         let keys = registry.joinKeys(of: view)
         progress?(MaterializationProgress(view: view.name, stage: "reading", rows: 0, totalRows: 0))
+        if view.isAggregated {
+            return try await materializeTiles(view, source: source, path: path, keys: keys, start: start, end: end, began: began, progress: progress)
+        }
         // Each entity's latest row in [start, end), by the rule the join uses (the same code in the local engine).
         let latest: LatestSourceRows
         do {
@@ -200,6 +199,44 @@ extension FeatureStore {
         for (k, feature) in view.features.enumerated() { featureStats[feature.name] = stats[k].result }
         return MaterializationReport(view: view.name, start: start, end: end, rowsRead: rowsRead, rowsWritten: written,
                                      entities: best.count, seconds: Date().timeIntervalSince(began), features: featureStats)
+    }
+}
+
+extension FeatureStore {
+    /// An aggregated view's backfill: its tiles from the source's events before `end`, each tile whole from its hop's
+    /// boundary at or before `start`, replacing what the store holds for those tiles.
+    fileprivate func materializeTiles(_ view: FeatureView, source: DataSource, path: String, keys: [JoinKey], start: Int64, end: Int64,
+                                      began: Date, progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
+        let built: EventTiles
+        do {
+            let engine = try offlineEngine()
+            guard try engine.schema(of: source) != nil else {
+                throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
+            }
+            built = try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
+        } catch let error as OnlineStoreError {
+            throw error
+        } catch let error as OfflineEngineError {
+            throw OnlineStoreError(.failed, error.message, cause: error)
+        } catch {
+            throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+        }
+        progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: built.tiles.count))
+        let store = try await onlineStore()
+        var batch: [OnlineTile] = []
+        var entities = Set<[OnlineValue]>()
+        for (n, tile) in built.tiles.enumerated() {
+            let key = zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
+            entities.insert(key)
+            batch.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encode(tile.states)))
+            if batch.count == Self.materializationBatch || n == built.tiles.count - 1 {
+                try await store.writeTiles(batch, to: view, keys: keys)
+                batch.removeAll(keepingCapacity: true)
+                progress?(MaterializationProgress(view: view.name, stage: "writing", rows: n + 1, totalRows: built.tiles.count))
+            }
+        }
+        return MaterializationReport(view: view.name, start: start, end: end, rowsRead: built.events, rowsWritten: built.tiles.count,
+                                     entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
     }
 }
 

@@ -1,4 +1,5 @@
 public import Columnar
+import FeatureComputation
 public import Foundation
 import Synchronization
 
@@ -112,9 +113,6 @@ extension FeatureStore {
         } catch {
             throw OnlineStoreError(error.message, invalidRequest: true)
         }
-        if let reason = requests.lazy.compactMap(\.view.onlineUnsupportedReason).first {
-            throw OnlineStoreError(reason, invalidRequest: true)
-        }
         let counts = Set(entities.values.map(\.count))
         guard counts.count <= 1 else {
             throw OnlineStoreError("entity key columns have different lengths: \(entities.map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ", "))", invalidRequest: true)
@@ -148,10 +146,17 @@ extension FeatureStore {
             }
             reads.append(OnlineReadRequest(view: view, joinKeys: keys, keys: rows))
         }
-        let allStored = try await store.read(reads)
+        // Views of latest rows in one read; aggregated views from their tiles.
+        let plain = reads.filter { !$0.view.isAggregated }
+        var plainStored = try await store.read(plain)[...]
         var columns: [OnlineFeatureColumn] = []
-        for (request, stored) in zip(requests, allStored) {
+        for (request, read) in zip(requests, reads) {
             let view = request.view
+            if view.isAggregated {
+                columns += try await aggregatedColumns(request, read, store: store, now: nowMicros)
+                continue
+            }
+            let stored = plainStored.removeFirst()
             let ttl = view.ttl.seconds * 1_000_000
             let positions = request.features.map { f in view.features.firstIndex { $0.name == f.name }! }
             for (feature, (name, position)) in zip(request.features, zip(request.outputNames, positions)) {
@@ -174,6 +179,25 @@ extension FeatureStore {
             }
         }
         return OnlineFeatures(entityCount: n, columns: columns)
+    }
+
+    /// An aggregated view's features at `now`: each entity's tiles in the features' windows merged. A value is
+    /// PRESENT (a count of 0 too) or NULL_VALUE (an empty window of a function other than count); aggregates have no
+    /// single event time (nil).
+    private func aggregatedColumns(_ request: ViewRequest, _ read: OnlineReadRequest, store: any OnlineStore, now: Int64) async throws(OnlineStoreError) -> [OnlineFeatureColumn] {
+        let view = request.view
+        let from = request.features.compactMap { $0.aggregation?.computation.start(at: now) }.min() ?? now
+        let tiles = try await store.readTiles(read.keys, of: view, joinKeys: read.joinKeys, from: from)
+        var perEntity: [[OnlineValue]] = []
+        for entityTiles in tiles {
+            perEntity.append(try TileStates.values(of: request.features, in: view, tiles: entityTiles, now: now))
+        }
+        return request.features.enumerated().map { f, feature in
+            let values = perEntity.map { $0[f] }
+            return OnlineFeatureColumn(name: request.outputNames[f], view: view.name, feature: feature.name, type: feature.type,
+                                       values: values, statuses: values.map { $0 == .null ? .nullValue : .present },
+                                       eventTimestamps: values.map { _ in nil })
+        }
     }
 
     static func keyValueMatches(_ v: OnlineValue, _ type: ScalarType) -> Bool {

@@ -1,0 +1,64 @@
+public import Columnar
+
+/// The partial aggregates of one entity's events in one tile `[start, start + hop)`, for the features with that hop.
+public struct BuiltTile: Sendable {
+    /// An event row of the entity (to read its key from the event columns).
+    public var row: Int
+    public var hop: Int64
+    public var start: Int64
+    /// One state per feature with this hop, in the order the features were given.
+    public var states: [AggregateState]
+}
+
+/// Tiles for the online store from events (materialization's backfill): for each entity and each hop the features
+/// use, one partial aggregate per tile holding events, built with the states lookups merge.
+public enum TileBuilder {
+    /// - Parameters:
+    ///   - eventKeys, eventTimes (microseconds), eventTimesValid: the events; a null key part or time never counts.
+    ///   - features: the view's features (their windows give the hops).
+    ///   - start: events of a hop's tiles count from `floor_hop(start)`, so every tile built is whole up to `end`.
+    ///   - end: events count before `end`.
+    /// - Returns: the tiles, and the events counted in some tile.
+    public static func tiles(eventKeys: [Column], eventTimes: [Int64], eventTimesValid: Bitmap?, features: [WindowFeature],
+                             start: Int64, end: Int64) -> (tiles: [BuiltTile], events: Int) {
+        var encoder = KeyEncoder(parts: eventKeys.count)
+        let codes = encoder.encode(eventKeys, insert: true)
+        let hops = Array(Set(features.map(\.window.hop))).sorted()
+        var index: [TileKey: Int] = [:]
+        var tiles: [BuiltTile] = []
+        var counted = 0
+        for row in 0..<codes.count where codes[row] >= 0 && (eventTimesValid?[row] ?? true) {
+            let t = eventTimes[row]
+            guard t < end else { continue }
+            var countedHere = false
+            for hop in hops {
+                let window = features.first { $0.window.hop == hop }!.window
+                guard start == Int64.min || t >= window.floorToHop(start) else { continue }
+                countedHere = true
+                let key = TileKey(code: codes[row], hop: hop, start: window.tile(of: t))
+                let i: Int
+                if let known = index[key] {
+                    i = known
+                } else {
+                    i = tiles.count
+                    index[key] = i
+                    tiles.append(BuiltTile(row: row, hop: hop, start: key.start,
+                                           states: features.filter { $0.window.hop == hop }.map { AggregateState($0.function, n: $0.n) }))
+                }
+                var f = 0
+                for feature in features where feature.window.hop == hop {
+                    tiles[i].states[f].add(feature.values.flatMap { AggregateValue(column: $0, row: row) }, at: t)
+                    f += 1
+                }
+            }
+            if countedHere { counted += 1 }
+        }
+        return (tiles, counted)
+    }
+
+    private struct TileKey: Hashable {
+        let code: Int64
+        let hop: Int64
+        let start: Int64
+    }
+}

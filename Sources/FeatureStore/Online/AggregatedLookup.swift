@@ -1,0 +1,104 @@
+import Columnar
+public import FeatureComputation
+
+/// The bytes of a tile: the encoded partial aggregate of each feature of the view with the tile's hop, in feature
+/// order, each preceded by its length.
+public enum TileStates {
+    /// The features of `view` whose window has `hop` (microseconds), in view order.
+    public static func features(of view: FeatureView, hop: Int64) -> [Feature] {
+        view.features.filter { $0.aggregation.map { $0.computation.hop == hop } ?? false }
+    }
+
+    public static func encode(_ states: [AggregateState]) -> [UInt8] {
+        var out: [UInt8] = []
+        for state in states {
+            let bytes = state.encoded()
+            var length = UInt64(bytes.count)
+            while length >= 0x80 {
+                out.append(UInt8(length & 0x7F) | 0x80)
+                length >>= 7
+            }
+            out.append(UInt8(length))
+            out.append(contentsOf: bytes)
+        }
+        return out
+    }
+
+    /// The states of a tile of `view` with `hop`, checked against the features' functions and `n`.
+    public static func decode(_ bytes: [UInt8], view: FeatureView, hop: Int64) throws(OnlineStoreError) -> [AggregateState] {
+        let features = features(of: view, hop: hop)
+        var states: [AggregateState] = []
+        var offset = 0
+        for feature in features {
+            var length = 0, shift = 0
+            while true {
+                guard offset < bytes.count, shift < 35 else { throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' is truncated") }
+                let b = bytes[offset]
+                offset += 1
+                length |= Int(b & 0x7F) << shift
+                shift += 7
+                if b & 0x80 == 0 { break }
+            }
+            guard length <= bytes.count - offset else { throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' is truncated") }
+            let state: AggregateState
+            do {
+                state = try AggregateState(decoding: Array(bytes[offset..<(offset + length)]))
+            } catch {
+                throw OnlineStoreError(.corrupt, "a tile of '\(view.name)': \(error)", cause: error)
+            }
+            offset += length
+            guard let a = feature.aggregation, state.function == a.function, state.n == max(1, a.n ?? 1) else {
+                throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' holds a state of another function than '\(feature.name)'")
+            }
+            states.append(state)
+        }
+        guard offset == bytes.count else { throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' has bytes after its states") }
+        return states
+    }
+
+    /// Each requested feature's value for one entity at `now` (microseconds): its tiles with
+    /// `start(now) <= tile start < now` merged (the head tile holds the events up to now).
+    static func values(of features: [Feature], in view: FeatureView, tiles: [OnlineTile], now: Int64) throws(OnlineStoreError) -> [OnlineValue] {
+        var decoded: [Int64: [(start: Int64, states: [AggregateState])]] = [:]
+        for tile in tiles where tile.start < now {
+            decoded[tile.hop, default: []].append((tile.start, try decode(tile.states, view: view, hop: tile.hop)))
+        }
+        return features.map { feature in
+            guard let a = feature.aggregation else { return .null }
+            let window = a.computation
+            let position = Self.features(of: view, hop: window.hop).firstIndex { $0.name == feature.name }!
+            var state = AggregateState(a.function, n: a.n ?? 1)
+            let from = window.start(at: now)
+            for tile in decoded[window.hop] ?? [] where tile.start >= from {
+                state.merge(tile.states[position])
+            }
+            return OnlineValue(state.result, as: feature.type)
+        }
+    }
+}
+
+extension OnlineValue {
+    /// An aggregation's result as a value of the feature's declared type (null for nil).
+    init(_ result: AggregateResult?, as type: ValueType) {
+        func scalar(_ v: AggregateValue, _ s: ScalarType) -> OnlineValue {
+            switch (v, s) {
+            case (.bool(let x), _): return .bool(x)
+            case (.int(let x), _): return .int(x)
+            case (.double(let x), .float32): return .float(Float(x))
+            case (.double(let x), _): return .double(x)
+            case (.string(let x), _): return .string(x)
+            case (.bytes(let x), _): return .bytes(x)
+            case (.timestamp(let x), _): return .timestamp(x)
+            }
+        }
+        switch (result, type) {
+        case (nil, _): self = .null
+        case (.int(let x)?, _): self = .int(x)
+        case (.double(let x)?, .scalar(.float32)): self = .float(Float(x))
+        case (.double(let x)?, _): self = .double(x)
+        case (.value(let v)?, .scalar(let s)): self = scalar(v, s)
+        case (.list(let items)?, .list(let s)): self = .list(items.map { scalar($0, s) })
+        default: self = .null
+        }
+    }
+}

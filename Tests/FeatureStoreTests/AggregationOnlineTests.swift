@@ -1,0 +1,84 @@
+import Columnar
+import FeatureStore
+import Foundation
+import Parquet
+import Testing
+
+/// Aggregations served from the online store's tiles equal the training set's values at the same time, exactly.
+@Suite("Aggregations online = offline", .timeLimit(.minutes(3)))
+struct AggregationOnlineTests {
+    static let definitions = """
+        entities:
+          - {name: driver, join_keys: [{name: driver_id, type: int64}]}
+        sources:
+          - {name: trips, kind: parquet, path: data/trips, timestamp_field: ts}
+        feature_views:
+          - name: trips
+            entities: [driver]
+            source: trips
+            aggregations:
+              - {function: count, windows: [10m, 1h, 1d]}
+              - {column: fare, function: sum, type: float64, windows: [1h, 1d]}
+              - {column: fare, function: mean, windows: [1d]}
+              - {column: fare, function: variance, windows: [1d]}
+              - {column: fare, function: min, type: float64, windows: [1h]}
+              - {column: fare, function: max, type: float64, windows: [1h]}
+              - {column: fare, function: first, type: float64, windows: [1h]}
+              - {column: seats, function: sum, type: int32, windows: [1d]}
+              - {column: zone, function: last_n, type: string, n: 3, windows: [1h]}
+              - {column: zone, function: last_distinct_n, type: string, n: 2, windows: [1d]}
+
+        """
+
+    @Test("after materialize up to t, lookups at t equal joinFeatures at t for every entity and feature, bit for bit", arguments: [1, 2])
+    func onlineEqualsOffline(seed: UInt64) async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("feature_store.yaml", "project: windows\n")
+        try dir.write("defs.yaml", Self.definitions)
+        // t: a time off every hop boundary; events over the two days before it and a few after it.
+        let now: Int64 = 1_750_000_000_000_000 + 7 * 60_000_000 + 123_457
+        var state = seed &* 0x9E37_79B9_7F4A_7C15
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((state >> 33) % UInt64(bound))
+        }
+        let events = 5000, drivers = 40
+        var ids: [Int64?] = [], times: [Int64?] = [], fares: [Double?] = [], seats: [Int32?] = [], zones: [String?] = []
+        for _ in 0..<events {
+            ids.append(Int64(next(drivers)))
+            let offset = Int64(next(2 * 24 * 60)) * 60_000_000 + Int64(next(3)) - 1
+            times.append(next(50) == 0 ? now + Int64(next(600)) * 1_000_000 : now - offset)
+            fares.append(next(20) == 0 ? nil : Double(next(10_000)) / 7)
+            seats.append(next(20) == 0 ? nil : Int32(next(6)))
+            zones.append(next(20) == 0 ? nil : ["a", "b", "c", "zürich"][next(4)])
+        }
+        try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("data/trips"), withIntermediateDirectories: true)
+        try ParquetFileWriter.write(try Table([
+            ("driver_id", Column(int64: ids)), ("ts", Column(timestamps: times)), ("fare", Column(float64: fares)),
+            ("seats", Column(int32: seats)), ("zone", Column(strings: zones)),
+        ]), to: dir.url.appendingPathComponent("data/trips/part-0.parquet").path)
+
+        let store = try FeatureStore(repository: dir.url)
+        let reports = try await store.materialize(start: now - 3 * 86_400_000_000, end: now)
+        #expect(reports.first?.entities == drivers)
+        let asked = (0..<(drivers + 2)).map { Int64($0) }  // two drivers without events
+        let online = try await store.getOnlineFeatures(entities: ["driver_id": asked.map { .int($0) }], features: .references([FeatureReference(view: "trips")]),
+                                                       now: Date(timeIntervalSince1970: Double(now) / 1_000_000))
+        let offline = try await store.joinFeatures(entities: .table(try Table([
+            ("driver_id", Column(int64: asked.map { $0 })), ("event_timestamp", Column(timestamps: asked.map { _ in now })),
+        ])), features: .references([FeatureReference(view: "trips")]))
+        let view = try #require(store.registry.featureView(named: "trips"))
+        var mismatches: [String] = []
+        for column in online.columns {
+            let feature = try #require(view.feature(named: column.feature))
+            let trained = try #require(offline.column(named: column.name))
+            for (i, value) in column.values.enumerated() where value != trained.onlineValue(at: i, as: feature.type) {
+                mismatches.append("\(column.name) driver \(asked[i]): online \(value), offline \(trained.onlineValue(at: i, as: feature.type))")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches: \(mismatches.prefix(8).joined(separator: "; "))")
+        let counts = try #require(online.columns.first { $0.name == "count_1d" })
+        #expect(counts.values.suffix(2) == [.int(0), .int(0)] && counts.statuses.suffix(2) == [.present, .present], "no events: a count of 0")
+        #expect(counts.values.prefix(drivers).allSatisfy { $0 != .int(0) }, "every driver has events in a day")
+    }
+}
