@@ -1,3 +1,5 @@
+import Columnar
+import Parquet
 import FeatureServing
 import FeatureServingAPI
 import FeatureStore
@@ -227,6 +229,50 @@ struct GRPCServerTests {
         try await FeatureStore(repository: f.dir).apply()
         #expect(repository.reloadIfApplied() == true)
         #expect(repository.store.registry.featureView(named: "route_stats")?.features.map(\.name) == ["minutes", "surge"])
+        try await f.stop()
+    }
+}
+
+@Suite("Aggregated features over gRPC and HTTP", .timeLimit(.minutes(2)))
+struct AggregatedServingTests {
+    @Test("lookups of aggregated features over gRPC and HTTP/JSON give the library's values, statuses PRESENT, counts of 0 for unknown drivers")
+    func aggregatedLookups() async throws {
+        let f = try await ServerFixture(extraDefinitions: """
+            sources:
+              - {name: trips_src, kind: parquet, path: data/trips.parquet, timestamp_field: ts}
+            feature_views:
+              - name: trip_stats
+                entities: [driver]
+                source: trips_src
+                aggregations:
+                  - {function: count, windows: [7d]}
+                  - {column: fare, function: sum, type: float64, windows: [7d]}
+
+            """)
+        let now = Int64(Date().timeIntervalSince1970) * 1_000_000
+        let day: Int64 = 86_400_000_000
+        try FileManager.default.createDirectory(at: f.dir.appendingPathComponent("data"), withIntermediateDirectories: true)
+        try ParquetFileWriter.write(try Table([
+            ("driver_id", Column(int64: [1, 1, 2, 1])),
+            ("ts", Column(timestamps: [now - 2 * day, now - day, now - day, now - 9 * day])),
+            ("fare", Column(float64: [10.5, 2.25, 7, 100])),
+        ]), to: f.dir.appendingPathComponent("data/trips.parquet").path)
+        let store = try FeatureStore(repository: f.dir)
+        _ = try await store.materialize(start: now - 30 * day, end: now, views: ["trip_stats"])
+
+        let grpc = try await f.withClient { client in
+            try await client.getOnlineFeatures(.with {
+                $0.entities = ["driver_id": ints([1, 2, 3])]
+                $0.featureRefs = .with { $0.refs = ["trip_stats"] }
+            })
+        }
+        #expect(grpc.featureNames == ["count_7d", "fare_sum_7d"])
+        #expect(grpc.features[0].values.map(\.int64Value) == [2, 1, 0])
+        #expect(grpc.features[1].values.map(\.doubleValue) == [12.75, 7, 0])
+        #expect(grpc.features[0].statuses == [.present, .present, .present])
+        #expect(grpc.features[1].statuses == [.present, .present, .nullValue])
+        let http = try await f.http("POST", "/v1/online-features", json: #"{"features": ["trip_stats"], "entities": {"driver_id": [1, 2, 3]}}"#)
+        #expect(http.status == 200 && http.body.contains(#""values":[2,1,0]"#) && http.body.contains(#""values":[12.75,7.0,null]"#), "\(http.body)")
         try await f.stop()
     }
 }
