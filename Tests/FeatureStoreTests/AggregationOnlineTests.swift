@@ -80,5 +80,17 @@ struct AggregationOnlineTests {
         let counts = try #require(online.columns.first { $0.name == "count_1d" })
         #expect(counts.values.suffix(2) == [.int(0), .int(0)] && counts.statuses.suffix(2) == [.present, .present], "no events: a count of 0")
         #expect(counts.values.prefix(drivers).allSatisfy { $0 != .int(0) }, "every driver has events in a day")
+
+        // verify agrees at t; an event the online store has not seen (not materialized) is reported with both values.
+        let clean = try await store.verify(sample: 100, at: now)
+        #expect(clean.map(\.entities) == [drivers] && clean[0].mismatches.isEmpty, "\(clean.first?.mismatches.prefix(3) ?? [])")
+        try ParquetFileWriter.write(try Table([
+            ("driver_id", Column(int64: [3])), ("ts", Column(timestamps: [now - 60_000_000])), ("fare", Column(float64: [1])),
+            ("seats", Column(int32: [1])), ("zone", Column(strings: ["late"])),
+        ]), to: dir.url.appendingPathComponent("data/trips/part-1.parquet").path)
+        let stale = try await FeatureStore(repository: dir.url).verify(sample: 100, at: now)
+        let counted = stale[0].mismatches.first { $0.feature == "count_10m" }
+        #expect(counted?.entity == ["driver_id": "3"], "\(stale[0].mismatches)")
+        #expect(stale[0].mismatches.contains { $0.feature == "zone_last_n_1h" && $0.offline.contains("late") })
     }
 }

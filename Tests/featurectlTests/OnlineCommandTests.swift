@@ -151,7 +151,7 @@ struct OnlineCommandTests {
         #expect(checked.stderr.contains("join key 'driver_id' of feature view 'driver_activity' is int64, but column 'driver_id'"), "\(checked.stderr)")
     }
 
-    @Test("the example's sample data leaves every online view of the demo fresh: materialize-incremental now serves them all")
+    @Test("the example's sample data leaves every online view of the demo fresh: materialize-incremental now serves them all, and verify finds training = serving")
     func demoDataIsFresh() throws {
         let repo = try copyOfExample()
         defer { try? FileManager.default.removeItem(at: repo) }
@@ -179,6 +179,11 @@ struct OnlineCommandTests {
                 #expect(status == "PRESENT" || status == "NULL_VALUE", "\(name) is fresh online: \(status ?? "?")")
             }
         }
+        // Training = serving on the example: every online view, 50 entities each, no mismatch.
+        let verify = try featurectl(["verify", "--sample", "50", "--json", "--repo", repo.path])
+        #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [[String: Any]])
+        #expect(reports.count == 4 && reports.allSatisfy { ($0["entities"] as? Int ?? 0) > 0 && ($0["mismatches"] as? [Any])?.isEmpty == true }, "\(verify.stdout)")
     }
 
     @Test("apply drops the online rows of a view whose schema changed (plan says so), and get no longer serves them")

@@ -1,0 +1,123 @@
+import Columnar
+import Foundation
+
+/// A feature whose served value differs from the training set's value at the same time.
+public struct VerificationMismatch: Sendable, Codable, Hashable {
+    public var feature: String
+    /// The entity: join key name -> value, as text.
+    public var entity: [String: String]
+    /// The value served online, and the value `joinFeatures` computes (as text; `null` for none).
+    public var online: String
+    public var offline: String
+}
+
+/// What ``FeatureStore/verify(views:sample:at:)`` found for one view.
+public struct VerificationReport: Sendable, Codable {
+    public var view: String
+    /// The time compared, microseconds since the epoch.
+    public var at: Int64
+    /// Entities and features compared.
+    public var entities: Int
+    public var features: Int
+    /// Every difference found.
+    public var mismatches: [VerificationMismatch]
+}
+
+extension FeatureStore {
+    /// Proves training = serving on real data: takes up to `sample` entities that the view's source holds before
+    /// `at`, reads their features online as at `at` (lookups at a given time, as ``getOnlineFeatures(entities:features:fullFeatureNames:now:)``
+    /// does with `now`) and computes them with `joinFeatures` at `at`, and reports every value that differs.
+    ///
+    /// Values are compared exactly (floats bit for bit); a value withheld online (NOT_FOUND, OUTSIDE_MAX_AGE) is null.
+    /// For the online store to agree, it must hold what the source holds before `at`: materialize up to `at` (or later,
+    /// with no newer events for the entities; a plain view's store keeps only the newest row, so it cannot replay an
+    /// earlier time once newer rows arrived).
+    ///
+    /// - Parameters:
+    ///   - views: the online views to check (nil: all).
+    ///   - sample: how many entities per view (a deterministic sample of those with events before `at`).
+    ///   - at: the time, microseconds since the epoch.
+    public func verify(views names: [String]? = nil, sample: Int = 100, at: Int64) async throws(OnlineStoreError) -> [VerificationReport] {
+        var views: [FeatureView] = []
+        if let names {
+            for name in names {
+                guard let view = registry.featureView(named: name) else {
+                    throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))", invalidRequest: true)
+                }
+                views.append(view)
+            }
+        } else {
+            views = registry.featureViews.filter(\.online)
+        }
+        var reports: [VerificationReport] = []
+        for view in views {
+            guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)", invalidRequest: true) }
+            reports.append(try await verify(view, sample: sample, at: at))
+        }
+        return reports
+    }
+
+    private func verify(_ view: FeatureView, sample: Int, at: Int64) async throws(OnlineStoreError) -> VerificationReport {
+        guard let source = registry.batchSource(of: view) else {
+            throw OnlineStoreError("feature view '\(view.name)' has no offline source to verify against")
+        }
+        let keys = registry.joinKeys(of: view)
+        // The entities: the keys of the source's rows before `at` (the latest row of each, no feature read).
+        var keysOnly = view
+        keysOnly.features = []
+        let latest: LatestSourceRows
+        do {
+            latest = try await offlineEngine().latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
+        } catch {
+            throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)': \(error)", cause: error)
+        }
+        // A deterministic sample: rows ordered by a hash of their key.
+        let entityRows = latest.rows.map(Int.init)
+        func hash(_ r: Int) -> String {
+            CanonicalSpec.hash(latest.keys.map { $0.text(at: r) }.joined(separator: "\u{1F}"))
+        }
+        let chosen = entityRows.sorted { hash($0) < hash($1) }.prefix(max(0, sample))
+        let entityValues = keys.enumerated().map { k, key in chosen.map { latest.keys[k].onlineValue(at: $0, as: .scalar(key.type)) } }
+        guard !chosen.isEmpty else {
+            return VerificationReport(view: view.name, at: at, entities: 0, features: view.features.count, mismatches: [])
+        }
+        var entities: [String: [OnlineValue]] = [:]
+        for (key, values) in zip(keys, entityValues) { entities[key.name] = values }
+        let selection = FeatureSelection.references([FeatureReference(view: view.name)])
+        let online = try await getOnlineFeatures(entities: entities, features: selection, fullFeatureNames: true,
+                                                 now: Date(timeIntervalSince1970: Double(at) / 1_000_000))
+        // The training set at the same time: the keys as the source has them, one row per entity.
+        var columns: [(String, Column)] = zip(keys, chosen.isEmpty ? [] : keys.indices.map { k in latest.keys[k].take(chosen.map { Int32($0) }) })
+            .map { ($0.0.name, $0.1) }
+        columns.append(("event_timestamp", Column(timestamps: chosen.map { _ in at })))
+        let offline: Table
+        do {
+            offline = try await joinFeatures(entities: .table(try Table(columns)), features: selection,
+                                             options: JoinOptions(fullFeatureNames: true))
+        } catch {
+            throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)': \(error)", cause: error)
+        }
+        var mismatches: [VerificationMismatch] = []
+        for column in online.columns {
+            guard let feature = view.feature(named: column.feature), let trained = offline.column(named: column.name) else { continue }
+            for (i, served) in column.values.enumerated() {
+                let computed = trained.onlineValue(at: i, as: feature.type)
+                guard !Self.sameValue(served, computed) else { continue }
+                var entity: [String: String] = [:]
+                for (k, key) in keys.enumerated() { entity[key.name] = "\(entityValues[k][i])" }
+                mismatches.append(VerificationMismatch(feature: column.feature, entity: entity, online: "\(served)", offline: "\(computed)"))
+            }
+        }
+        return VerificationReport(view: view.name, at: at, entities: chosen.count, features: view.features.count, mismatches: mismatches)
+    }
+
+    /// Equal values, floats by their bits (a NaN equals the same NaN).
+    static func sameValue(_ a: OnlineValue, _ b: OnlineValue) -> Bool {
+        switch (a, b) {
+        case (.double(let x), .double(let y)): return x.bitPattern == y.bitPattern
+        case (.float(let x), .float(let y)): return x.bitPattern == y.bitPattern
+        case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { sameValue($0, $1) }
+        default: return a == b
+        }
+    }
+}
