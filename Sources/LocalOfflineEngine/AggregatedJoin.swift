@@ -32,14 +32,17 @@ extension LocalOfflineEngine {
                 throw OfflineEngineError(.invalidData, "feature '\(feature.name)' of aggregated view '\(view.name)' has no aggregation")
             }
             var values: Column? = nil
+            var valuesName: String? = nil
             if let wanted = aggregation.column {
                 let name = columnOf[wanted] ?? wanted
                 guard let column = data.column(named: name) else {
                     throw OfflineEngineError(.invalidData, "column '\(wanted)' aggregated by feature view '\(view.name)' is not a column of source '\(source.name)'")
                 }
                 values = column
+                valuesName = name
             }
-            windowFeatures.append(WindowFeature(function: aggregation.function, window: aggregation.computation, n: aggregation.n ?? 1, values: values))
+            windowFeatures.append(WindowFeature(function: aggregation.function, window: aggregation.computation, n: aggregation.n ?? 1,
+                                                values: values, valuesName: valuesName))
         }
         let entityCount = request.entityTimes.count
         request.progress?(.joining, 0, entityCount)

@@ -134,7 +134,12 @@ public struct AggregateState: Sendable {
     }
 
     /// Whether ``subtract(_:)`` exists for this function.
-    public var canSubtract: Bool { [.count, .sum, .mean, .variance, .stddev].contains(function) }
+    public var canSubtract: Bool {
+        switch function {
+        case .count, .sum, .mean, .variance, .stddev: return true
+        default: return false
+        }
+    }
 
     /// Removes the events another state holds (they must be a subset of this state's events).
     public mutating func subtract(_ other: AggregateState) {

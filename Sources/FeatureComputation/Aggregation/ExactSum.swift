@@ -16,8 +16,13 @@ public struct ExactSum: Sendable, Equatable {
     var negativeInfinities: Int64 = 0
     var nans: Int64 = 0
 
+    /// Empty until the first finite non-zero value (states that never sum allocate nothing).
     public init() {
-        limbs = Array(repeating: 0, count: Self.limbCount)
+        limbs = []
+    }
+
+    private mutating func allocate() {
+        if limbs.isEmpty { limbs = Array(repeating: 0, count: Self.limbCount) }
     }
 
     /// Equal when they hold the same exact sum (and the same infinities and NaNs), however it was reached.
@@ -25,13 +30,15 @@ public struct ExactSum: Sendable, Equatable {
         var x = a, y = b
         x.normalize()
         y.normalize()
+        x.allocate()
+        y.allocate()
         return x.limbs == y.limbs && x.positiveInfinities == y.positiveInfinities
             && x.negativeInfinities == y.negativeInfinities && x.nans == y.nans
     }
 
     /// Whether nothing but zeros was added.
     public var isZero: Bool {
-        positiveInfinities == 0 && negativeInfinities == 0 && nans == 0 && limbs.allSatisfy { $0 == 0 }
+        positiveInfinities == 0 && negativeInfinities == 0 && nans == 0 && (limbs.isEmpty || self == ExactSum())
     }
 
     public mutating func add(_ x: Double) {
@@ -54,10 +61,16 @@ public struct ExactSum: Sendable, Equatable {
         let limb = p / 32, offset = UInt64(p % 32)
         let low = m << offset
         let high = offset == 0 ? 0 : m >> (64 - offset)
-        let chunks = [Int64(low & 0xFFFF_FFFF), Int64(low >> 32), Int64(high)]
-        let negative = x < 0
-        for (i, c) in chunks.enumerated() where c != 0 {
-            limbs[limb + i] += negative ? -c : c
+        let c0 = Int64(low & 0xFFFF_FFFF), c1 = Int64(low >> 32), c2 = Int64(high)
+        allocate()
+        if x < 0 {
+            limbs[limb] -= c0
+            limbs[limb + 1] -= c1
+            limbs[limb + 2] -= c2
+        } else {
+            limbs[limb] += c0
+            limbs[limb + 1] += c1
+            limbs[limb + 2] += c2
         }
         pending += 1
         if pending >= 1 << 30 { normalize() }
@@ -65,7 +78,10 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Adds the values another sum holds.
     public mutating func merge(_ other: ExactSum) {
-        for i in 0..<Self.limbCount { limbs[i] += other.limbs[i] }
+        if !other.limbs.isEmpty {
+            allocate()
+            for i in 0..<Self.limbCount { limbs[i] += other.limbs[i] }
+        }
         pending += other.pending
         positiveInfinities += other.positiveInfinities
         negativeInfinities += other.negativeInfinities
@@ -75,7 +91,10 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Removes the values another sum holds (a sum over a window minus the part that left it).
     public mutating func subtract(_ other: ExactSum) {
-        for i in 0..<Self.limbCount { limbs[i] -= other.limbs[i] }
+        if !other.limbs.isEmpty {
+            allocate()
+            for i in 0..<Self.limbCount { limbs[i] -= other.limbs[i] }
+        }
         pending += other.pending
         positiveInfinities -= other.positiveInfinities
         negativeInfinities -= other.negativeInfinities
@@ -85,6 +104,8 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Propagates carries: every limb but the top one in `0 ..< 2^32`, the top one carrying the sign.
     mutating func normalize() {
+        pending = 0
+        if limbs.isEmpty { return }
         var carry: Int64 = 0
         for i in 0..<(Self.limbCount - 1) {
             let v = limbs[i] + carry
@@ -100,6 +121,7 @@ public struct ExactSum: Sendable, Equatable {
         if nans > 0 || (positiveInfinities > 0 && negativeInfinities > 0) { return .nan }
         if positiveInfinities > 0 { return .infinity }
         if negativeInfinities > 0 { return -.infinity }
+        if limbs.isEmpty { return 0 }
         var copy = self
         copy.normalize()
         var negative = false

@@ -93,7 +93,7 @@ struct ByteWriter {
         varint(UInt64(bitPattern: s.positiveInfinities))
         varint(UInt64(bitPattern: s.negativeInfinities))
         varint(UInt64(bitPattern: s.nans))
-        let nonZero = s.limbs.indices.filter { s.limbs[$0] != 0 }
+        let nonZero = s.limbs.indices.filter { s.limbs[$0] != 0 }  // none while nothing was summed
         varint(UInt64(nonZero.count))
         for i in nonZero {
             byte(UInt8(i))
@@ -145,6 +145,7 @@ struct ByteReader {
     }
     mutating func exactSum() throws(AggregateStateDecodingError) -> ExactSum {
         var s = ExactSum()
+        s.limbs = Array(repeating: 0, count: ExactSum.limbCount)
         s.positiveInfinities = Int64(bitPattern: try varint())
         s.negativeInfinities = Int64(bitPattern: try varint())
         s.nans = Int64(bitPattern: try varint())

@@ -1,4 +1,6 @@
 public import Columnar
+import Dispatch
+import Synchronization
 
 /// One aggregated feature to compute offline: the function, its window and the event values it reads.
 public struct WindowFeature: Sendable {
@@ -8,12 +10,15 @@ public struct WindowFeature: Sendable {
     public var n: Int
     /// The aggregated column, one value per event row (nil for `count`).
     public var values: Column?
+    /// The column's name: features naming the same column share its values, read once.
+    public var valuesName: String?
 
-    public init(function: AggregateFunction, window: AggregationWindow, n: Int = 1, values: Column?) {
+    public init(function: AggregateFunction, window: AggregationWindow, n: Int = 1, values: Column?, valuesName: String? = nil) {
         self.function = function
         self.window = window
         self.n = n
         self.values = values
+        self.valuesName = valuesName
     }
 }
 
@@ -37,58 +42,97 @@ public enum WindowAggregator {
         var encoder = KeyEncoder(parts: eventKeys.count)
         let eventCodes = encoder.encode(eventKeys, insert: true)
         let entityCodes = encoder.encode(entityKeys, insert: false)
-        // Events by (key, time), keeping source order among equals.
-        let events = (0..<eventCodes.count).filter { eventCodes[$0] >= 0 && (eventTimesValid?[$0] ?? true) }
-            .sorted { (eventCodes[$0], eventTimes[$0], $0) < (eventCodes[$1], eventTimes[$1], $1) }
-        var groups: [Int64: Range<Int>] = [:]
-        var start = 0
-        for i in 0..<events.count where i == events.count - 1 || eventCodes[events[i + 1]] != eventCodes[events[i]] {
-            groups[eventCodes[events[i]]] = start..<(i + 1)
-            start = i + 1
-        }
-        // Entity rows by (key, time); rows without a key or time, or whose key has no events, get empty windows.
-        let rows = (0..<entityCodes.count).filter { entityCodes[$0] >= 0 && (entityTimesValid?[$0] ?? true) }
-            .sorted { (entityCodes[$0], entityTimes[$0], $0) < (entityCodes[$1], entityTimes[$1], $1) }
-        var results: [[AggregateResult?]] = []
+        // Events grouped by key (codes are dense from 0), each group by time, source order among equals; entity
+        // rows the same way (rows without a key or time, or whose key has no events, get empty windows).
+        let keyCount = Int(eventCodes.max().map { $0 + 1 } ?? 0)
+        let (events, groups) = Self.grouped(codes: eventCodes, times: eventTimes, valid: eventTimesValid, keyCount: keyCount)
+        let (rows, rowGroups) = Self.grouped(codes: entityCodes, times: entityTimes, valid: entityTimesValid, keyCount: keyCount)
+        // Times (and below, values) in that order: the sweeps read them sequentially, not through the row indexes.
+        let sortedTimes = events.map { eventTimes[$0] }
+        let sortedEntityTimes = rows.map { entityTimes[$0] }
+        // Each column's values in key-and-time order, converted once (features naming the same column share them).
+        var read: [String: [AggregateValue?]] = [:]
+        var valuesOf: [[AggregateValue?]] = []
         for feature in features {
+            guard let column = feature.values else { valuesOf.append([]); continue }
+            if let name = feature.valuesName, let known = read[name] {
+                valuesOf.append(known)
+            } else {
+                let values = events.map { AggregateValue(column: column, row: $0) }
+                if let name = feature.valuesName { read[name] = values }
+                valuesOf.append(values)
+            }
+        }
+        let columnValues = valuesOf
+        // Features are independent: computed on every core.
+        let results = Mutex([[AggregateResult?]](repeating: [], count: features.count))
+        DispatchQueue.concurrentPerform(iterations: features.count) { index in
+            let feature = features[index], values = columnValues[index]
             let empty = AggregateState(feature.function, n: feature.n).result
             var out = [AggregateResult?](repeating: empty, count: entityCodes.count)
-            let value: (Int) -> AggregateValue? = { row in feature.values.flatMap { AggregateValue(column: $0, row: row) } }
-            var r = 0
-            while r < rows.count {
-                let code = entityCodes[rows[r]]
-                var end = r
-                while end < rows.count && entityCodes[rows[end]] == code { end += 1 }
-                if let group = groups[code] {
-                    var state = AggregateState(feature.function, n: feature.n)
-                    var lo = group.lowerBound, hi = group.lowerBound
-                    for row in rows[r..<end] {
-                        let t = entityTimes[row]
-                        let windowStart = feature.window.start(at: t)
-                        if state.canSubtract {
-                            while hi < group.upperBound && eventTimes[events[hi]] < t {
-                                state.add(value(events[hi]), at: eventTimes[events[hi]])
-                                hi += 1
-                            }
-                            while lo < hi && eventTimes[events[lo]] < windowStart {
-                                state.remove(value(events[lo]), at: eventTimes[events[lo]])
-                                lo += 1
-                            }
-                            out[row] = state.result
-                        } else {
-                            while hi < group.upperBound && eventTimes[events[hi]] < t { hi += 1 }
-                            while lo < hi && eventTimes[events[lo]] < windowStart { lo += 1 }
-                            var window = AggregateState(feature.function, n: feature.n)
-                            for e in events[lo..<hi] { window.add(value(e), at: eventTimes[e]) }
-                            out[row] = window.result
+            let hasValues = feature.values != nil
+            // `value(i)`: the value of the i-th event in key-and-time order.
+            let value: (Int) -> AggregateValue? = { i in hasValues ? values[i] : nil }
+            for code in 0..<keyCount {
+                let group = groups[code], entityGroup = rowGroups[code]
+                guard !group.isEmpty, !entityGroup.isEmpty else { continue }
+                var state = AggregateState(feature.function, n: feature.n)
+                var lo = group.lowerBound, hi = group.lowerBound
+                for position in entityGroup {
+                    let row = rows[position], t = sortedEntityTimes[position]
+                    let windowStart = feature.window.start(at: t)
+                    if state.canSubtract {
+                        while hi < group.upperBound && sortedTimes[hi] < t {
+                            state.add(value(hi), at: sortedTimes[hi])
+                            hi += 1
                         }
+                        while lo < hi && sortedTimes[lo] < windowStart {
+                            state.remove(value(lo), at: sortedTimes[lo])
+                            lo += 1
+                        }
+                        out[row] = state.result
+                    } else {
+                        while hi < group.upperBound && sortedTimes[hi] < t { hi += 1 }
+                        while lo < hi && sortedTimes[lo] < windowStart { lo += 1 }
+                        var window = AggregateState(feature.function, n: feature.n)
+                        for e in lo..<hi { window.add(value(e), at: sortedTimes[e]) }
+                        out[row] = window.result
                     }
                 }
-                r = end
             }
-            results.append(out)
+            results.withLock { $0[index] = out }
         }
-        return results
+        return results.withLock { $0 }
+    }
+}
+
+extension WindowAggregator {
+    /// Row indexes with a valid code and time, grouped by code (a counting sort), each group sorted by time with
+    /// row order among equals; and each code's range in them.
+    static func grouped(codes: [Int64], times: [Int64], valid: Bitmap?, keyCount: Int) -> (rows: [Int], groups: [Range<Int>]) {
+        var counts = [Int](repeating: 0, count: keyCount + 1)
+        for (row, code) in codes.enumerated() where code >= 0 && code < keyCount && (valid?[row] ?? true) { counts[Int(code) + 1] += 1 }
+        for k in 0..<keyCount { counts[k + 1] += counts[k] }
+        var rows = [Int](repeating: 0, count: counts[keyCount])
+        var next = counts
+        for (row, code) in codes.enumerated() where code >= 0 && code < keyCount && (valid?[row] ?? true) {
+            rows[next[Int(code)]] = row
+            next[Int(code)] += 1
+        }
+        var groups: [Range<Int>] = []
+        groups.reserveCapacity(keyCount)
+        for k in 0..<keyCount {
+            let range = counts[k]..<counts[k + 1]
+            groups.append(range)
+            // Rows are in source order within the group; a stable sort by time keeps it among equal times.
+            var sorted = true
+            for i in range.dropFirst() where times[rows[i - 1]] > times[rows[i]] { sorted = false; break }
+            if !sorted {
+                let slice = rows[range].enumerated().sorted { (times[$0.element], $0.offset) < (times[$1.element], $1.offset) }.map(\.element)
+                rows.replaceSubrange(range, with: slice)
+            }
+        }
+        return (rows, groups)
     }
 }
 
