@@ -158,6 +158,18 @@ private struct Compilation {
         return settings
     }
 
+    /// Lets the block's kind check its settings (`validate`: nil when this program has no such kind, an error naming
+    /// the kinds it has), reporting each problem at its place.
+    static func validate(_ settings: inout StoreSettings, _ reader: inout YAMLReader, _ node: Node,
+                         with validate: ((inout StoreSettings) -> Void)?, unknown: (String) -> String) {
+        guard let validate else {
+            reader.error(settings.keyLocations["kind"] ?? reader.location(of: node), unknown(settings.kind))
+            return
+        }
+        validate(&settings)
+        for problem in settings.problems { reader.error(problem.location, problem.message) }
+    }
+
     mutating func readConfig(_ file: DefinitionCompiler.File) -> RepositoryConfig? {
         var reader = YAMLReader(file: file.name)
         defer { diagnostics += reader.diagnostics }
@@ -179,22 +191,14 @@ private struct Compilation {
             if let path = reader.string(o, "path") { config.offlineStorePath = path.value }
             var settings = Self.kindSettings(&reader, o, node, defaultKind: OfflineStoreConfig.defaultKind, skipping: ["path"])
             settings.family = "offline engine"
-            if let engineKind = OfflineEngineKinds.kind(named: settings.kind) {
-                engineKind.validate(&settings)
-                for problem in settings.problems { reader.error(problem.location, problem.message) }
-            } else {
-                reader.error(settings.keyLocations["kind"] ?? reader.location(of: node), OfflineEngineKinds.unknownKindMessage(settings.kind))
-            }
+            Self.validate(&settings, &reader, node, with: OfflineEngineKinds.kind(named: settings.kind)?.validate,
+                          unknown: OfflineEngineKinds.unknownKindMessage)
             config.offlineStore = OfflineStoreConfig(settings: settings)
         }
         if let node = reader.node(top, "online_store"), let o = reader.openObject(node, what: "'online_store'") {
             var settings = Self.kindSettings(&reader, o, node, defaultKind: OnlineStoreConfig.defaultKind, skipping: [])
-            if let storeKind = OnlineStoreKinds.kind(named: settings.kind) {
-                storeKind.validate(&settings)
-                for problem in settings.problems { reader.error(problem.location, problem.message) }
-            } else {
-                reader.error(settings.keyLocations["kind"] ?? reader.location(of: node), OnlineStoreKinds.unknownKindMessage(settings.kind))
-            }
+            Self.validate(&settings, &reader, node, with: OnlineStoreKinds.kind(named: settings.kind)?.validate,
+                          unknown: OnlineStoreKinds.unknownKindMessage)
             config.onlineStore = OnlineStoreConfig(settings: settings)
         }
         if let node = reader.node(top, "registry") {

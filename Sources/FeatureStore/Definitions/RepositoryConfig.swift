@@ -37,7 +37,7 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     /// Who may call the server; `nil`: no authentication (anyone who reaches the port).
     public var auth: AuthConfig?
 
-    public init(project: String, offlineStorePath: String = "data", onlineStore: OnlineStoreConfig = .init(),
+    public init(project: String, offlineStorePath: String = "data", onlineStore: OnlineStoreConfig = OnlineStoreConfig(),
                 registryPath: String = "data/registry.db", kafka: KafkaConfig? = nil, auth: AuthConfig? = nil) {
         self.project = project
         self.offlineStorePath = offlineStorePath
@@ -48,35 +48,30 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     }
 }
 
-/// Which online store holds serving data: a kind (registered by the program, see ``OnlineStoreKinds``) and its
-/// settings, which the kind reads and checks itself.
-///
-/// ```yaml
-/// online_store: {kind: sqlite, path: data/online.db}     # the default
-/// ```
-public struct OnlineStoreConfig: Sendable, Hashable, Codable {
-    /// The kind used when `feature_store.yaml` has no `online_store`: the embedded SQLite store.
-    public static let defaultKind = "sqlite"
-
+/// A block of `feature_store.yaml` that names a kind and its settings (`online_store`, `offline_store`): the kind
+/// reads and checks the settings itself. Coded flat: `{"kind": "sqlite", "path": "data/online.db"}` (what registries
+/// applied before kinds existed hold), with the default kind when none is written.
+public protocol KindConfig: Sendable, Hashable, Codable {
+    /// The kind used when the block names none.
+    static var defaultKind: String { get }
     /// The kind and its settings as written.
-    public var settings: StoreSettings
+    var settings: StoreSettings { get set }
+    init(settings: StoreSettings)
+}
 
+extension KindConfig {
     /// The kind's name.
     public var kind: String { settings.kind }
 
-    /// A configuration of `kind` with `values` (settings as written in YAML).
-    public init(kind: String = OnlineStoreConfig.defaultKind, values: [String: String] = [:]) {
-        settings = StoreSettings(kind: kind, values: values)
+    /// A configuration of `kind` (default: ``defaultKind``) with `values` (settings as written in YAML).
+    public init(kind: String? = nil, values: [String: String] = [:]) {
+        self.init(settings: StoreSettings(kind: kind ?? Self.defaultKind, values: values))
     }
 
-    init(settings: StoreSettings) {
-        self.settings = settings
-    }
-
-    /// Coded flat: `{"kind": "sqlite", "path": "data/online.db"}` (what registries applied before kinds existed hold).
     public init(from decoder: any Decoder) throws {
-        settings = try StoreSettings(from: decoder)
+        var settings = try StoreSettings(from: decoder)
         if settings.kind.isEmpty { settings.kind = Self.defaultKind }
+        self.init(settings: settings)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -84,39 +79,30 @@ public struct OnlineStoreConfig: Sendable, Hashable, Codable {
     }
 }
 
+/// Which online store holds serving data: a kind (registered by the program, see ``OnlineStoreKinds``) and its
+/// settings.
+///
+/// ```yaml
+/// online_store: {kind: sqlite, path: data/online.db}     # the default
+/// ```
+public struct OnlineStoreConfig: KindConfig {
+    /// The kind used when `feature_store.yaml` has no `online_store`: the embedded SQLite store.
+    public static let defaultKind = "sqlite"
+    public var settings: StoreSettings
+    public init(settings: StoreSettings) { self.settings = settings }
+}
+
 /// Which offline engine reads the batch sources: a kind (registered by the program, see ``OfflineEngineKinds``) and
-/// its settings, which the kind reads and checks itself. `path` (the folder of offline data) is the repository's.
+/// its settings. `path` (the folder of offline data) is the repository's.
 ///
 /// ```yaml
 /// offline_store: {kind: local, path: data}     # the default
 /// ```
-public struct OfflineStoreConfig: Sendable, Hashable, Codable {
+public struct OfflineStoreConfig: KindConfig {
     /// The kind used when `feature_store.yaml` names none: Parquet read in this process.
     public static let defaultKind = "local"
-
-    /// The kind and its settings as written.
     public var settings: StoreSettings
-
-    /// The kind's name.
-    public var kind: String { settings.kind }
-
-    /// A configuration of `kind` with `values` (settings as written in YAML).
-    public init(kind: String = OfflineStoreConfig.defaultKind, values: [String: String] = [:]) {
-        settings = StoreSettings(kind: kind, values: values)
-    }
-
-    init(settings: StoreSettings) {
-        self.settings = settings
-    }
-
-    public init(from decoder: any Decoder) throws {
-        settings = try StoreSettings(from: decoder)
-        if settings.kind.isEmpty { settings.kind = Self.defaultKind }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        try settings.encode(to: encoder)
-    }
+    public init(settings: StoreSettings) { self.settings = settings }
 }
 
 extension RepositoryConfig {

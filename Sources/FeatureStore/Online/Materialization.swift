@@ -145,19 +145,8 @@ extension FeatureStore {
             return try await materializeTiles(view, source: source, path: path, keys: keys, start: start, end: end, began: began, progress: progress)
         }
         // Each entity's latest row in [start, end), by the rule the join uses (the same code in the local engine).
-        let latest: LatestSourceRows
-        do {
-            let engine = try offlineEngine()
-            guard try engine.schema(of: source) != nil else {
-                throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
-            }
-            latest = try await engine.latestRows(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
-        } catch let error as OnlineStoreError {
-            throw error
-        } catch let error as OfflineEngineError {
-            throw OnlineStoreError(.failed, error.message, cause: error)
-        } catch {
-            throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+        let latest = try await reading(view, source: source, path: path) { engine in
+            try await engine.latestRows(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
         }
         guard latest.keys.count == keys.count, latest.features.count == view.features.count else {
             throw OnlineStoreError("the offline engine returned \(latest.keys.count) key and \(latest.features.count) feature columns for feature view '\(view.name)'")
@@ -207,19 +196,8 @@ extension FeatureStore {
     /// boundary at or before `start`, replacing what the store holds for those tiles.
     fileprivate func materializeTiles(_ view: FeatureView, source: DataSource, path: String, keys: [JoinKey], start: Int64, end: Int64,
                                       began: Date, progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
-        let built: EventTiles
-        do {
-            let engine = try offlineEngine()
-            guard try engine.schema(of: source) != nil else {
-                throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
-            }
-            built = try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
-        } catch let error as OnlineStoreError {
-            throw error
-        } catch let error as OfflineEngineError {
-            throw OnlineStoreError(.failed, error.message, cause: error)
-        } catch {
-            throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+        let built = try await reading(view, source: source, path: path) { engine in
+            try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
         }
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: built.tiles.count))
         let store = try await onlineStore()
@@ -237,6 +215,26 @@ extension FeatureStore {
         }
         return MaterializationReport(view: view.name, start: start, end: end, rowsRead: built.events, rowsWritten: built.tiles.count,
                                      entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
+    }
+}
+
+extension FeatureStore {
+    /// Runs `body` with the offline engine on a source that has data, turning the engine's errors into the store's.
+    fileprivate func reading<T>(_ view: FeatureView, source: DataSource, path: String,
+                                _ body: (any OfflineEngine) async throws -> T) async throws(OnlineStoreError) -> T {
+        do {
+            let engine = try offlineEngine()
+            guard try engine.schema(of: source) != nil else {
+                throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
+            }
+            return try await body(engine)
+        } catch let error as OnlineStoreError {
+            throw error
+        } catch let error as OfflineEngineError {
+            throw OnlineStoreError(.failed, error.message, cause: error)
+        } catch {
+            throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+        }
     }
 }
 
