@@ -19,6 +19,9 @@ struct IngestionPlan {
     let topics: [String]
     /// The topic of each view fed.
     let topicOfView: [String: String]
+    /// Online views of streams left out because they aggregate events: their tiles come from materialize; updating
+    /// them from a stream is not available yet (the ingester says so when it starts).
+    let notFed: [String]
 
     /// The plan for `views` (names), or for every online view with a stream source when nil.
     ///
@@ -43,8 +46,13 @@ struct IngestionPlan {
                 return true
             }
         }
-        guard !chosen.isEmpty else { throw IngestionError("no online feature view reads a kafka source: nothing to ingest") }
-        if let reason = chosen.lazy.compactMap(\.onlineUnsupportedReason).first { throw IngestionError(reason) }
+        if views != nil, let reason = chosen.lazy.compactMap(\.onlineUnsupportedReason).first { throw IngestionError(reason) }
+        notFed = chosen.filter { $0.onlineUnsupportedReason != nil }.map(\.name)
+        chosen.removeAll { $0.onlineUnsupportedReason != nil }
+        guard !chosen.isEmpty else {
+            throw IngestionError(notFed.isEmpty ? "no online feature view reads a kafka source: nothing to ingest"
+                                 : "no online feature view reads a kafka source that can be ingested: \(notFed.joined(separator: ", ")) aggregate events, and their tiles come from materialize (not yet from streams)")
+        }
         var routes: [String: Route] = [:]
         for view in chosen {
             guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }

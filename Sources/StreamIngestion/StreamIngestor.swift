@@ -319,6 +319,9 @@ public final class StreamIngestor: @unchecked Sendable {
     public func run(while shouldContinue: () -> Bool) async {
         let plan = current.withLock { $0.plan }
         logger.info("ingesting", metadata: ["topics": "\(plan.topics.joined(separator: ","))", "views": "\(plan.routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
+        if !plan.notFed.isEmpty {
+            logger.warning("aggregated views are not fed from streams yet: materialize fills their tiles", metadata: ["views": "\(plan.notFed.joined(separator: ","))"])
+        }
         while shouldContinue() {
             await runOnce(shouldContinue: shouldContinue)
             if ContinuousClock.now - lastLagUpdate >= .seconds(5) {

@@ -67,7 +67,11 @@ extension FeatureStore {
         keysOnly.features = []
         let latest: LatestSourceRows
         do {
-            latest = try await offlineEngine().latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
+            let engine = try offlineEngine()
+            guard try engine.schema(of: source) != nil else {
+                return VerificationReport(view: view.name, at: at, entities: 0, features: view.features.count, mismatches: [])
+            }
+            latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
         } catch {
             throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)': \(error)", cause: error)
         }
