@@ -1,3 +1,4 @@
+import Columnar
 import FeatureComputation
 import Testing
 
@@ -85,5 +86,25 @@ struct AggregateStateTests {
                 #expect(merged.result == rest.result, "\(f) after subtracting a part")
             }
         }
+    }
+}
+
+@Suite("Window aggregation over keys")
+struct WindowAggregatorKeyTests {
+    @Test("integer keys of any sign and size, and string keys, are grouped exactly; null keys and times never count")
+    func keysOfAnySize() throws {
+        let window = try #require(AggregationWindow(length: 100, hop: 10))
+        let keys: [Int64?] = [-5, Int64.max - 3, 0, -5, nil, -5]
+        let times: [Int64?] = [10, 20, 30, 40, 50, nil]
+        let counts = WindowAggregator.aggregate(
+            eventKeys: [Column(int64: keys)], eventTimes: times.map { $0 ?? 0 }, eventTimesValid: Bitmap(times.map { $0 != nil }),
+            features: [WindowFeature(function: .count, window: window, values: nil)],
+            entityKeys: [Column(int64: [-5, Int64.max - 3, 0, 7, nil])], entityTimes: [100, 100, 100, 100, 100], entityTimesValid: nil)
+        #expect(counts[0] == [.int(2), .int(1), .int(1), .int(0), .int(0)])
+        let strings = WindowAggregator.aggregate(
+            eventKeys: [Column(strings: ["zürich", "zu\u{0308}rich", ""])], eventTimes: [1, 2, 3], eventTimesValid: nil,
+            features: [WindowFeature(function: .count, window: window, values: nil)],
+            entityKeys: [Column(strings: ["zürich", "zu\u{0308}rich", "", "x"])], entityTimes: [50, 50, 50, 50], entityTimesValid: nil)
+        #expect(strings[0] == [.int(1), .int(1), .int(1), .int(0)])
     }
 }

@@ -30,6 +30,9 @@ struct AggregationOnlineTests {
 
         """
 
+    /// Driver ids of any sign and size (integer keys are their own key codes).
+    static func driver(_ i: Int) -> Int64 { Int64(i) * 1_000_000_000_007 - 20_000_000_000_000 }
+
     @Test("after materialize up to t, lookups at t equal joinFeatures at t for every entity and feature, bit for bit", arguments: [1, 2])
     func onlineEqualsOffline(seed: UInt64) async throws {
         let dir = TemporaryDirectory()
@@ -45,7 +48,7 @@ struct AggregationOnlineTests {
         let events = 5000, drivers = 40
         var ids: [Int64?] = [], times: [Int64?] = [], fares: [Double?] = [], seats: [Int32?] = [], zones: [String?] = []
         for _ in 0..<events {
-            ids.append(Int64(next(drivers)))
+            ids.append(Self.driver(next(drivers)))
             let offset = Int64(next(2 * 24 * 60)) * 60_000_000 + Int64(next(3)) - 1
             times.append(next(50) == 0 ? now + Int64(next(600)) * 1_000_000 : now - offset)
             fares.append(next(20) == 0 ? nil : Double(next(10_000)) / 7)
@@ -61,7 +64,7 @@ struct AggregationOnlineTests {
         let store = try FeatureStore(repository: dir.url)
         let reports = try await store.materialize(start: now - 3 * 86_400_000_000, end: now)
         #expect(reports.first?.entities == drivers)
-        let asked = (0..<(drivers + 2)).map { Int64($0) }  // two drivers without events
+        let asked = (0..<(drivers + 2)).map { Self.driver($0) }  // two drivers without events
         let online = try await store.getOnlineFeatures(entities: ["driver_id": asked.map { .int($0) }], features: .references([FeatureReference(view: "trips")]),
                                                        now: Date(timeIntervalSince1970: Double(now) / 1_000_000))
         let offline = try await store.joinFeatures(entities: .table(try Table([
@@ -85,12 +88,12 @@ struct AggregationOnlineTests {
         let clean = try await store.verify(sample: 100, at: now)
         #expect(clean.map(\.entities) == [drivers] && clean[0].mismatches.isEmpty, "\(clean.first?.mismatches.prefix(3) ?? [])")
         try ParquetFileWriter.write(try Table([
-            ("driver_id", Column(int64: [3])), ("ts", Column(timestamps: [now - 60_000_000])), ("fare", Column(float64: [1])),
+            ("driver_id", Column(int64: [Self.driver(3)])), ("ts", Column(timestamps: [now - 60_000_000])), ("fare", Column(float64: [1])),
             ("seats", Column(int32: [1])), ("zone", Column(strings: ["late"])),
         ]), to: dir.url.appendingPathComponent("data/trips/part-1.parquet").path)
         let stale = try await FeatureStore(repository: dir.url).verify(sample: 100, at: now)
         let counted = stale[0].mismatches.first { $0.feature == "count_10m" }
-        #expect(counted?.entity == ["driver_id": "3"], "\(stale[0].mismatches)")
+        #expect(counted?.entity == ["driver_id": "\(Self.driver(3))"], "\(stale[0].mismatches)")
         #expect(stale[0].mismatches.contains { $0.feature == "zone_last_n_1h" && $0.offline.contains("late") })
     }
 }

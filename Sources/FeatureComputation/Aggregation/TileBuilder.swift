@@ -22,12 +22,13 @@ public enum TileBuilder {
     public static func tiles(eventKeys: [Column], eventTimes: [Int64], eventTimesValid: Bitmap?, features: [WindowFeature],
                              start: Int64, end: Int64) -> (tiles: [BuiltTile], events: Int) {
         var encoder = KeyEncoder(parts: eventKeys.count)
+        // Any code but the null one is a key (integer keys are their own codes, negative ones included).
         let codes = encoder.encode(eventKeys, insert: true)
         let hops = Array(Set(features.map(\.window.hop))).sorted()
         var index: [TileKey: Int] = [:]
         var tiles: [BuiltTile] = []
         var counted = 0
-        for row in 0..<codes.count where codes[row] >= 0 && (eventTimesValid?[row] ?? true) {
+        for row in 0..<codes.count where codes[row] != KeyCode.null && codes[row] != KeyCode.absent && (eventTimesValid?[row] ?? true) {
             let t = eventTimes[row]
             guard t < end else { continue }
             var countedHere = false

@@ -40,11 +40,12 @@ public enum WindowAggregator {
     public static func aggregate(eventKeys: [Column], eventTimes: [Int64], eventTimesValid: Bitmap?, features: [WindowFeature],
                                  entityKeys: [Column], entityTimes: [Int64], entityTimesValid: Bitmap?) -> [[AggregateResult?]] {
         var encoder = KeyEncoder(parts: eventKeys.count)
-        let eventCodes = encoder.encode(eventKeys, insert: true)
-        let entityCodes = encoder.encode(entityKeys, insert: false)
-        // Events grouped by key (codes are dense from 0), each group by time, source order among equals; entity
-        // rows the same way (rows without a key or time, or whose key has no events, get empty windows).
-        let keyCount = Int(eventCodes.max().map { $0 + 1 } ?? 0)
+        // Key codes made dense (0 ..< keyCount; -1: a null part, or a key without events): integer keys are their
+        // own codes, of any size or sign.
+        let (eventCodes, entityCodes, keyCount) = Self.denseCodes(events: encoder.encode(eventKeys, insert: true),
+                                                                  entities: { encoder.encode(entityKeys, insert: false) })
+        // Events grouped by key, each group by time, source order among equals; entity rows the same way (rows
+        // without a key or time, or whose key has no events, get empty windows).
         let (events, groups) = Self.grouped(codes: eventCodes, times: eventTimes, valid: eventTimesValid, keyCount: keyCount)
         let (rows, rowGroups) = Self.grouped(codes: entityCodes, times: entityTimes, valid: entityTimesValid, keyCount: keyCount)
         // Times (and below, values) in that order: the sweeps read them sequentially, not through the row indexes.
@@ -109,6 +110,21 @@ public enum WindowAggregator {
 extension WindowAggregator {
     /// Row indexes with a valid code and time, grouped by code (a counting sort), each group sorted by time with
     /// row order among equals; and each code's range in them.
+    /// Dense codes for events (every valid key gets the next number) and entities (their key's number, or -1).
+    static func denseCodes(events: [Int64], entities: () -> [Int64]) -> (events: [Int64], entities: [Int64], keyCount: Int) {
+        var table = Int64Table(capacity: 1024)
+        var next: Int32 = 0
+        var eventCodes = [Int64](repeating: -1, count: events.count)
+        for (row, code) in events.enumerated() where code != KeyCode.null && code != KeyCode.absent {
+            eventCodes[row] = Int64(table.insert(code) { defer { next += 1 }; return next })
+        }
+        let entityCodes = entities().map { code -> Int64 in
+            guard code != KeyCode.null && code != KeyCode.absent else { return -1 }
+            return table.find(code).map(Int64.init) ?? -1
+        }
+        return (eventCodes, entityCodes, Int(next))
+    }
+
     static func grouped(codes: [Int64], times: [Int64], valid: Bitmap?, keyCount: Int) -> (rows: [Int], groups: [Range<Int>]) {
         var counts = [Int](repeating: 0, count: keyCount + 1)
         for (row, code) in codes.enumerated() where code >= 0 && code < keyCount && (valid?[row] ?? true) { counts[Int(code) + 1] += 1 }
