@@ -21,6 +21,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from join import timed  # noqa: E402  (the same measurement as the join benchmark)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PRESETS = {"small": (10_000, 100_000, 2_000), "medium": (100_000, 1_000_000, 20_000), "large": (1_000_000, 10_000_000, 20_000)}
 WINDOWS = [("1h", 3_600_000_000, 300_000_000), ("1d", 86_400_000_000, 3_600_000_000), ("7d", 604_800_000_000, 3_600_000_000)]
@@ -87,20 +90,6 @@ con.execute(f'''COPY (
     FROM e LEFT JOIN v ON v.driver_id = e.driver_id AND v.ts < e.t AND v.ts >= e.t - {{widest}}
     GROUP BY e.rid ORDER BY e.rid) TO '{{result}}' (FORMAT PARQUET)''')
 """.format(windows=[(n, w, h) for n, w, h in WINDOWS])
-
-
-def timed(cmd):
-    p = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True)
-    if p.returncode != 0:
-        sys.exit(f"{cmd[0]} failed: {p.stderr[-2000:]}")
-    wall = rss = None
-    for line in p.stderr.splitlines():
-        if "Elapsed (wall clock)" in line:
-            parts = line.split()[-1].split(":")
-            wall = float(parts[-1]) + 60 * float(parts[-2]) + (3600 * float(parts[-3]) if len(parts) > 2 else 0)
-        if "Maximum resident set size" in line:
-            rss = int(line.split()[-1]) / 1024
-    return wall, rss
 
 
 def main():
