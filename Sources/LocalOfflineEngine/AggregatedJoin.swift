@@ -8,46 +8,19 @@ extension LocalOfflineEngine {
     /// `[min(t) - longest window - its hop, max(t)]`.
     func aggregatedJoin(_ request: PointInTimeRequest) throws -> [Column] {
         let view = request.view, source = request.source
-        var columnOf: [String: String] = [:]
-        for (from, to) in source.fieldMapping { columnOf[to] = from }
-        let keyColumns = SourceColumns(source: source, keys: request.joinKeys, features: []).keys
-        var needed = keyColumns + [source.timestampField]
-        for feature in request.features {
-            if let column = feature.aggregation?.column.map({ columnOf[$0] ?? $0 }), !needed.contains(column) { needed.append(column) }
-        }
+        let inputs = AggregationInputs(source: source, keys: request.joinKeys, features: request.features)
         let range = request.timeRange
         let reach = request.features.compactMap { $0.aggregation.map { ($0.window.seconds + $0.hop.seconds) * 1_000_000_000 } }.max() ?? 0
         request.progress?(.reading, 0, 0)
-        let data = try read(source, view: view, columns: needed, from: range.lowerBound &- reach, to: range.upperBound)
+        let data = try read(source, view: view, columns: inputs.columns, from: range.lowerBound &- reach, to: range.upperBound)
         request.progress?(.indexing, data.rowCount, data.rowCount)
-        for (key, name) in zip(request.joinKeys, keyColumns) {
-            if let column = data.column(named: name), !FeatureStore.keyTypeMatches(column.type, key.type) {
-                throw OfflineEngineError(.invalidData, "column '\(name)' of source '\(source.name)' is \(column.type), but join key '\(key.name)' is declared \(key.type.rawValue)")
-            }
-        }
+        let keys = try inputs.keys(of: data, view: view)
         let (times, timesValid) = try Self.eventTimes(data, source)
-        var windowFeatures: [WindowFeature] = []
-        for feature in request.features {
-            guard let aggregation = feature.aggregation else {
-                throw OfflineEngineError(.invalidData, "feature '\(feature.name)' of aggregated view '\(view.name)' has no aggregation")
-            }
-            var values: Column? = nil
-            var valuesName: String? = nil
-            if let wanted = aggregation.column {
-                let name = columnOf[wanted] ?? wanted
-                guard let column = data.column(named: name) else {
-                    throw OfflineEngineError(.invalidData, "column '\(wanted)' aggregated by feature view '\(view.name)' is not a column of source '\(source.name)'")
-                }
-                values = column
-                valuesName = name
-            }
-            windowFeatures.append(WindowFeature(function: aggregation.function, window: aggregation.computation, n: aggregation.n ?? 1,
-                                                values: values, valuesName: valuesName))
-        }
+        let windowFeatures = try inputs.windowFeatures(of: data, view: view)
         let entityCount = request.entityTimes.count
         request.progress?(.joining, 0, entityCount)
         let results = WindowAggregator.aggregate(
-            eventKeys: keyColumns.map { data.column(named: $0)! }, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
+            eventKeys: keys, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
             features: windowFeatures, entityKeys: request.entityKeys, entityTimes: request.entityTimes.map(Self.micros),
             entityTimesValid: request.entityTimesValid)
         request.progress?(.joining, entityCount, entityCount)
@@ -112,37 +85,82 @@ extension LocalOfflineEngine {
 extension LocalOfflineEngine {
     public func aggregateTiles(_ request: LatestRowsRequest) async throws -> EventTiles {
         let view = request.view, source = request.source
-        var columnOf: [String: String] = [:]
-        for (from, to) in source.fieldMapping { columnOf[to] = from }
-        let keyColumns = SourceColumns(source: source, keys: request.joinKeys, features: []).keys
-        var needed = keyColumns + [source.timestampField]
-        for feature in view.features {
-            if let column = feature.aggregation?.column.map({ columnOf[$0] ?? $0 }), !needed.contains(column) { needed.append(column) }
-        }
+        let inputs = AggregationInputs(source: source, keys: request.joinKeys, features: view.features)
         let windows = view.features.compactMap { $0.aggregation?.computation }
         let from = request.start == Int64.min ? nil : windows.map { $0.floorToHop(request.start) }.min().map { $0 &* 1000 }
-        let data = try read(source, view: view, columns: needed, from: from, to: request.end &* 1000)
+        let data = try read(source, view: view, columns: inputs.columns, from: from, to: request.end &* 1000)
+        let keys = try inputs.keys(of: data, view: view)
         let (times, timesValid) = try Self.eventTimes(data, source)
-        var features: [WindowFeature] = []
-        for feature in view.features {
-            guard let aggregation = feature.aggregation else { continue }
-            var values: Column? = nil
-            if let wanted = aggregation.column {
-                guard let column = data.column(named: columnOf[wanted] ?? wanted) else {
-                    throw OfflineEngineError(.invalidData, "column '\(wanted)' aggregated by feature view '\(view.name)' is not a column of source '\(source.name)'")
-                }
-                values = column
-            }
-            features.append(WindowFeature(function: aggregation.function, window: aggregation.computation, n: aggregation.n ?? 1, values: values))
-        }
-        let keys = try keyColumns.map { name throws in
-            guard let column = data.column(named: name) else {
-                throw OfflineEngineError(.invalidData, "source '\(source.name)' has no column '\(name)' (a join key of feature view '\(view.name)')")
-            }
-            return column
-        }
+        let features = try inputs.windowFeatures(of: data, view: view)
         let built = TileBuilder.tiles(eventKeys: keys, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
                                       features: features, start: request.start, end: request.end)
         return EventTiles(keys: keys, tiles: built.tiles, events: built.events)
+    }
+}
+
+/// What an aggregated view reads from its source, for the join and for the tiles alike: the key columns, the event
+/// time and the aggregated columns (named as the source names them), and the features to compute from them.
+struct AggregationInputs {
+    let source: DataSource
+    let joinKeys: [JoinKey]
+    let features: [Feature]
+    /// Source column of each name the view uses (the field mapping reversed).
+    let columnOf: [String: String]
+    /// The join key columns, in join key order.
+    let keyColumns: [String]
+    /// Every column to read, once.
+    let columns: [String]
+
+    init(source: DataSource, keys: [JoinKey], features: [Feature]) {
+        self.source = source
+        self.joinKeys = keys
+        self.features = features
+        var columnOf: [String: String] = [:]
+        for (from, to) in source.fieldMapping { columnOf[to] = from }
+        self.columnOf = columnOf
+        keyColumns = SourceColumns(source: source, keys: keys, features: []).keys
+        var columns = keyColumns + [source.timestampField]
+        for feature in features {
+            if let column = feature.aggregation?.column.map({ columnOf[$0] ?? $0 }), !columns.contains(column) { columns.append(column) }
+        }
+        self.columns = columns
+    }
+
+    /// The key columns of the data read, checked against the join keys' types.
+    func keys(of data: Table, view: FeatureView) throws(OfflineEngineError) -> [Column] {
+        var out: [Column] = []
+        for (key, name) in zip(joinKeys, keyColumns) {
+            guard let column = data.column(named: name) else {
+                throw OfflineEngineError(.invalidData, "source '\(source.name)' has no column '\(name)' (a join key of feature view '\(view.name)')")
+            }
+            guard FeatureStore.keyTypeMatches(column.type, key.type) else {
+                throw OfflineEngineError(.invalidData, "column '\(name)' of source '\(source.name)' is \(column.type), but join key '\(key.name)' is declared \(key.type.rawValue)")
+            }
+            out.append(column)
+        }
+        return out
+    }
+
+    /// One ``WindowFeature`` per feature, reading its column from the data read.
+    func windowFeatures(of data: Table, view: FeatureView) throws(OfflineEngineError) -> [WindowFeature] {
+        var out: [WindowFeature] = []
+        for feature in features {
+            guard let aggregation = feature.aggregation else {
+                throw OfflineEngineError(.invalidData, "feature '\(feature.name)' of aggregated view '\(view.name)' has no aggregation")
+            }
+            var values: Column? = nil
+            var valuesName: String? = nil
+            if let wanted = aggregation.column {
+                let name = columnOf[wanted] ?? wanted
+                guard let column = data.column(named: name) else {
+                    throw OfflineEngineError(.invalidData, "column '\(wanted)' aggregated by feature view '\(view.name)' is not a column of source '\(source.name)'")
+                }
+                values = column
+                valuesName = name
+            }
+            out.append(WindowFeature(function: aggregation.function, window: aggregation.computation, n: aggregation.n ?? 1,
+                                     values: values, valuesName: valuesName))
+        }
+        return out
     }
 }

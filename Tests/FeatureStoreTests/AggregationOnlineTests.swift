@@ -96,4 +96,27 @@ struct AggregationOnlineTests {
         #expect(counted?.entity == ["driver_id": "\(Self.driver(3))"], "\(stale[0].mismatches)")
         #expect(stale[0].mismatches.contains { $0.feature == "zone_last_n_1h" && $0.offline.contains("late") })
     }
+
+    @Test("a damaged tile, or one of a hop no feature has, is a corrupt-data error on lookup, never a crash or a silent value")
+    func damagedTilesAreErrors() async throws {
+        let dir = TemporaryDirectory()
+        try dir.write("feature_store.yaml", "project: windows\n")
+        try dir.write("defs.yaml", Self.definitions)
+        let store = try FeatureStore(repository: dir.url)
+        let view = try #require(store.registry.featureView(named: "trips"))
+        let keys = store.registry.joinKeys(of: view)
+        let now: Int64 = 1_750_000_000_000_000
+        for tile in [OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000, states: [1, 2, 3]),
+                     OnlineTile(key: [.int(1)], hop: 7_000_000, start: now - 7_000_000, states: [])] {
+            try await store.onlineStore().deleteAll(of: view, keys: keys)
+            try await store.onlineStore().writeTiles([tile], to: view, keys: keys)
+            do {
+                _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips")]),
+                                                      now: Date(timeIntervalSince1970: Double(now) / 1_000_000))
+                Issue.record("a damaged tile was served")
+            } catch {
+                #expect(error.code == .corrupt, "\(error)")
+            }
+        }
+    }
 }

@@ -36,11 +36,6 @@ public struct ExactSum: Sendable, Equatable {
             && x.negativeInfinities == y.negativeInfinities && x.nans == y.nans
     }
 
-    /// Whether nothing but zeros was added.
-    public var isZero: Bool {
-        positiveInfinities == 0 && negativeInfinities == 0 && nans == 0 && (limbs.isEmpty || self == ExactSum())
-    }
-
     public mutating func add(_ x: Double) {
         guard x.isFinite else {
             if x.isNaN { nans += 1 } else if x > 0 { positiveInfinities += 1 } else { negativeInfinities += 1 }
@@ -106,75 +101,75 @@ public struct ExactSum: Sendable, Equatable {
     mutating func normalize() {
         pending = 0
         if limbs.isEmpty { return }
+        limbs.withUnsafeMutableBufferPointer { Self.propagate($0) }
+    }
+
+    private static func propagate(_ limbs: UnsafeMutableBufferPointer<Int64>) {
         var carry: Int64 = 0
-        for i in 0..<(Self.limbCount - 1) {
+        for i in 0..<(limbCount - 1) {
             let v = limbs[i] + carry
             carry = v >> 32
             limbs[i] = v & 0xFFFF_FFFF
         }
-        limbs[Self.limbCount - 1] += carry
-        pending = 0
+        limbs[limbCount - 1] += carry
     }
 
-    /// The exact sum, correctly rounded to the nearest double (ties to even).
+    /// The exact sum, correctly rounded to the nearest double (ties to even). Rounds a copy of the limbs kept on the
+    /// stack: reading a sum allocates nothing (the join reads one per entity row).
     public var value: Double {
         if nans > 0 || (positiveInfinities > 0 && negativeInfinities > 0) { return .nan }
         if positiveInfinities > 0 { return .infinity }
         if negativeInfinities > 0 { return -.infinity }
         if limbs.isEmpty { return 0 }
-        var copy = self
-        copy.normalize()
-        var negative = false
-        if copy.limbs[Self.limbCount - 1] < 0 {
-            negative = true
-            for i in 0..<Self.limbCount { copy.limbs[i] = -copy.limbs[i] }
-            copy.normalize()
+        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: Self.limbCount) { copy in
+            _ = copy.initialize(from: limbs)
+            Self.propagate(copy)
+            var negative = false
+            if copy[Self.limbCount - 1] < 0 {
+                negative = true
+                for i in 0..<Self.limbCount { copy[i] = -copy[i] }
+                Self.propagate(copy)
+            }
+            let magnitude = Self.rounded(UnsafeBufferPointer(copy))
+            return negative ? -magnitude : magnitude
         }
-        let limbs = copy.limbs
+    }
+
+    /// The non-negative value of normalised limbs, correctly rounded.
+    private static func rounded(_ limbs: UnsafeBufferPointer<Int64>) -> Double {
         guard let top = limbs.lastIndex(where: { $0 != 0 }) else { return 0 }
         // W: the top three limbs as a 96-bit integer (hi: the top 64 bits, lo: the next 32), weighing
-        // 2^(32*(top-2) - 1074); sticky: whether anything below them is not zero.
+        // 2^(32*(top-2) - 1074); sticky: whether anything below them is not zero. Limb `top` is not zero, so W has
+        // 65 to 96 bits and is shifted right by 12 to 43 bits to keep 53.
         func limb(_ i: Int) -> UInt64 { i >= 0 ? UInt64(limbs[i]) : 0 }
         let hi = limb(top) << 32 | limb(top - 1)
         let lo = limb(top - 2)
         var sticky = top >= 3 && limbs[0..<(top - 2)].contains { $0 != 0 }
-        let hiBits = 64 - hi.leadingZeroBitCount
-        let totalBits = hiBits + 32
-        let scale = 32 * (top - 2) - 1074
+        let shift = 64 - hi.leadingZeroBitCount + 32 - 53
         var mantissa: UInt64
-        var exponent: Int
-        if totalBits <= 53 {
-            mantissa = hi << 32 | lo
-            exponent = scale
-        } else {
-            let shift = totalBits - 53
-            // The 96-bit W shifted right by `shift` (1...43 when hi has bits, up to 64+32-53).
-            if shift >= 32 {
-                mantissa = hi >> (shift - 32)
-                let droppedHi = shift - 32 == 0 ? 0 : hi & ((1 << UInt64(shift - 32)) - 1)
-                let half: UInt64 = shift - 32 == 0 ? 0 : 1 << UInt64(shift - 33)
-                // The bits below the mantissa: droppedHi (shift-32 bits) followed by lo (32 bits).
-                let roundBit: Bool, rest: Bool
-                if shift == 32 {
-                    roundBit = lo & 0x8000_0000 != 0
-                    rest = lo & 0x7FFF_FFFF != 0
-                } else {
-                    roundBit = droppedHi & half != 0
-                    rest = (droppedHi & (half - 1)) != 0 || lo != 0
-                }
-                sticky = sticky || rest
-                if roundBit && (sticky || mantissa & 1 == 1) { mantissa += 1 }
+        if shift >= 32 {
+            mantissa = hi >> (shift - 32)
+            // The bits below the mantissa: the low shift-32 bits of hi, then lo.
+            let roundBit: Bool, rest: Bool
+            if shift == 32 {
+                roundBit = lo & 0x8000_0000 != 0
+                rest = lo & 0x7FFF_FFFF != 0
             } else {
-                mantissa = hi << UInt64(32 - shift) | lo >> UInt64(shift)
-                let dropped = lo & ((1 << UInt64(shift)) - 1)
-                let half: UInt64 = 1 << UInt64(shift - 1)
-                let roundBit = dropped & half != 0
-                sticky = sticky || (dropped & (half - 1)) != 0
-                if roundBit && (sticky || mantissa & 1 == 1) { mantissa += 1 }
+                let droppedHi = hi & ((1 << UInt64(shift - 32)) - 1)
+                let half: UInt64 = 1 << UInt64(shift - 33)
+                roundBit = droppedHi & half != 0
+                rest = (droppedHi & (half - 1)) != 0 || lo != 0
             }
-            exponent = scale + shift
+            sticky = sticky || rest
+            if roundBit && (sticky || mantissa & 1 == 1) { mantissa += 1 }
+        } else {
+            mantissa = hi << UInt64(32 - shift) | lo >> UInt64(shift)
+            let dropped = lo & ((1 << UInt64(shift)) - 1)
+            let half: UInt64 = 1 << UInt64(shift - 1)
+            let roundBit = dropped & half != 0
+            sticky = sticky || (dropped & (half - 1)) != 0
+            if roundBit && (sticky || mantissa & 1 == 1) { mantissa += 1 }
         }
-        let magnitude = Double(sign: .plus, exponent: exponent, significand: Double(mantissa))
-        return negative ? -magnitude : magnitude
+        return Double(sign: .plus, exponent: 32 * (top - 2) - 1074 + shift, significand: Double(mantissa))
     }
 }

@@ -26,7 +26,11 @@ public enum TileStates {
 
     /// The states of a tile of `view` with `hop`, checked against the features' functions and `n`.
     public static func decode(_ bytes: [UInt8], view: FeatureView, hop: Int64) throws(OnlineStoreError) -> [AggregateState] {
-        let features = features(of: view, hop: hop)
+        try decode(bytes, view: view, features: features(of: view, hop: hop))
+    }
+
+    /// The states of a tile holding `features` (those of one hop, in view order).
+    static func decode(_ bytes: [UInt8], view: FeatureView, features: [Feature]) throws(OnlineStoreError) -> [AggregateState] {
         var states: [AggregateState] = []
         var offset = 0
         for feature in features {
@@ -56,23 +60,46 @@ public enum TileStates {
         return states
     }
 
+    /// Where a lookup finds each requested feature in a view's tiles: its hop and its position among the states of
+    /// that hop's tiles. Worked out once per lookup, not per entity or tile.
+    struct Layout {
+        let view: FeatureView
+        let requested: [(feature: Feature, aggregation: FeatureAggregation, hop: Int64, position: Int)]
+        /// The features with each hop, in view order (what a tile of that hop holds).
+        let byHop: [Int64: [Feature]]
+
+        init(view: FeatureView, requested features: [Feature]) {
+            self.view = view
+            var byHop: [Int64: [Feature]] = [:]
+            for feature in view.features {
+                if let a = feature.aggregation { byHop[a.computation.hop, default: []].append(feature) }
+            }
+            self.byHop = byHop
+            requested = features.compactMap { feature in
+                guard let a = feature.aggregation else { return nil }
+                let hop = a.computation.hop
+                return (feature, a, hop, byHop[hop]!.firstIndex { $0.name == feature.name }!)
+            }
+        }
+    }
+
     /// Each requested feature's value for one entity at `now` (microseconds): its tiles with
     /// `start(now) <= tile start < now` merged (the head tile holds the events up to now).
-    static func values(of features: [Feature], in view: FeatureView, tiles: [OnlineTile], now: Int64) throws(OnlineStoreError) -> [OnlineValue] {
+    static func values(_ layout: Layout, tiles: [OnlineTile], now: Int64) throws(OnlineStoreError) -> [OnlineValue] {
         var decoded: [Int64: [(start: Int64, states: [AggregateState])]] = [:]
         for tile in tiles where tile.start < now {
-            decoded[tile.hop, default: []].append((tile.start, try decode(tile.states, view: view, hop: tile.hop)))
-        }
-        return features.map { feature in
-            guard let a = feature.aggregation else { return .null }
-            let window = a.computation
-            let position = Self.features(of: view, hop: window.hop).firstIndex { $0.name == feature.name }!
-            var state = AggregateState(a.function, n: a.n ?? 1)
-            let from = window.start(at: now)
-            for tile in decoded[window.hop] ?? [] where tile.start >= from {
-                state.merge(tile.states[position])
+            guard let features = layout.byHop[tile.hop] else {
+                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has hop \(tile.hop) us, which no feature has")
             }
-            return OnlineValue(state.result, as: feature.type)
+            decoded[tile.hop, default: []].append((tile.start, try decode(tile.states, view: layout.view, features: features)))
+        }
+        return layout.requested.map { item in
+            var state = AggregateState(item.aggregation.function, n: item.aggregation.n ?? 1)
+            let from = item.aggregation.computation.start(at: now)
+            for tile in decoded[item.hop] ?? [] where tile.start >= from {
+                state.merge(tile.states[item.position])
+            }
+            return OnlineValue(state.result, as: item.feature.type)
         }
     }
 }

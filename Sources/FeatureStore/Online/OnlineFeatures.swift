@@ -188,9 +188,10 @@ extension FeatureStore {
         let view = request.view
         let from = request.features.compactMap { $0.aggregation?.computation.start(at: now) }.min() ?? now
         let tiles = try await store.readTiles(read.keys, of: view, joinKeys: read.joinKeys, from: from)
+        let layout = TileStates.Layout(view: view, requested: request.features)
         var perEntity: [[OnlineValue]] = []
         for entityTiles in tiles {
-            perEntity.append(try TileStates.values(of: request.features, in: view, tiles: entityTiles, now: now))
+            perEntity.append(try TileStates.values(layout, tiles: entityTiles, now: now))
         }
         return request.features.enumerated().map { f, feature in
             let values = perEntity.map { $0[f] }

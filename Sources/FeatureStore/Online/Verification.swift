@@ -75,12 +75,12 @@ extension FeatureStore {
         } catch {
             throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)': \(error)", cause: error)
         }
-        // A deterministic sample: rows ordered by a hash of their key.
-        let entityRows = latest.rows.map(Int.init)
-        func hash(_ r: Int) -> String {
-            CanonicalSpec.hash(latest.keys.map { $0.text(at: r) }.joined(separator: "\u{1F}"))
+        // A deterministic sample: rows ordered by a hash of their key (each hash computed once).
+        let hashed = latest.rows.map { row -> (hash: String, row: Int) in
+            let r = Int(row)
+            return (CanonicalSpec.hash(latest.keys.map { $0.text(at: r) }.joined(separator: "\u{1F}")), r)
         }
-        let chosen = entityRows.sorted { hash($0) < hash($1) }.prefix(max(0, sample))
+        let chosen = hashed.sorted { $0.hash < $1.hash }.prefix(max(0, sample)).map(\.row)
         let entityValues = keys.enumerated().map { k, key in chosen.map { latest.keys[k].onlineValue(at: $0, as: .scalar(key.type)) } }
         guard !chosen.isEmpty else {
             return VerificationReport(view: view.name, at: at, entities: 0, features: view.features.count, mismatches: [])
