@@ -10,8 +10,11 @@ import Synchronization
 public final class InMemoryOnlineStore: OnlineStore {
     private struct TableKey: Hashable { let view: String; let schema: String }
     private let tables = Mutex<[TableKey: [[UInt8]: StoredOnlineRow]]>([:])
-    private struct TileKey: Hashable { let key: [UInt8]; let hop: Int64; let start: Int64 }
+    private struct TileKey: Hashable { let key: [UInt8]; let hop: Int64; let start: Int64; let origin: TileOrigin }
     private let tileTables = Mutex<[TableKey: [TileKey: OnlineTile]]>([:])
+    /// Cuts per tile table and hop; stream positions per consumer.
+    private let cuts = Mutex<[TableKey: [Int64: Int64]]>([:])
+    private let positions = Mutex<[String: [StreamPartition: Int64]]>([:])
     private let state = Mutex<(health: OnlineStoreHealth, starts: Int, stops: Int)>((.serving, 0, 0))
 
     public init() {}
@@ -101,6 +104,7 @@ public final class InMemoryOnlineStore: OnlineStore {
             for key in stale { tables[key] = nil }
             return stale.map(\.view)
         }
+        cuts.withLock { cuts in for key in cuts.keys where !keep.contains(key) { cuts[key] = nil } }
         return tables.withLock { tables in
             let stale = tables.keys.filter { !keep.contains($0) }
             for key in stale { tables[key] = nil }
@@ -115,7 +119,7 @@ public final class InMemoryOnlineStore: OnlineStore {
             guard tile.key.count == keys.count else {
                 throw OnlineStoreError("tile \(i) for view '\(view.name)' has \(tile.key.count) key values, the view has \(keys.count) join keys")
             }
-            encoded.append((TileKey(key: try OnlineEncoding.encodeKey(tile.key), hop: tile.hop, start: tile.start), tile))
+            encoded.append((TileKey(key: try OnlineEncoding.encodeKey(tile.key), hop: tile.hop, start: tile.start, origin: tile.origin), tile))
         }
         let name = Self.table(view, keys)
         tileTables.withLock { tables in
@@ -128,8 +132,80 @@ public final class InMemoryOnlineStore: OnlineStore {
         let table = tileTables.withLock { $0[Self.table(view, joinKeys)] ?? [:] }
         return zip(keys, entities).map { key, values in
             table.filter { $0.key.key == key && $0.key.start >= from }
-                .sorted { ($0.key.hop, $0.key.start) < ($1.key.hop, $1.key.start) }
-                .map { OnlineTile(key: values, hop: $0.key.hop, start: $0.key.start, states: $0.value.states) }
+                .sorted { ($0.key.hop, $0.key.start, $0.key.origin.rawValue) < ($1.key.hop, $1.key.start, $1.key.origin.rawValue) }
+                .map { OnlineTile(key: values, hop: $0.key.hop, start: $0.key.start, states: $0.value.states, origin: $0.key.origin) }
+        }
+    }
+
+    public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+        guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
+        let name = Self.table(view, keys)
+        return tileTables.withLock { tables in
+            let doomed = (tables[name] ?? [:]).keys.filter { key in
+                guard let limit = before[key.hop] else { return false }
+                return key.start < limit && (origin == nil || key.origin == origin)
+            }
+            for key in doomed { tables[name]?[key] = nil }
+            return doomed.count
+        }
+    }
+
+    public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
+        cuts.withLock { $0[Self.table(view, keys)] ?? [:] }
+    }
+
+    public func setTileCuts(_ new: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+        guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it has no tiles to cut") }
+        let name = Self.table(view, keys)
+        return cuts.withLock { cuts in
+            for (hop, cut) in new where !onlyMissing || cuts[name]?[hop] == nil { cuts[name, default: [:]][hop] = cut }
+            return cuts[name] ?? [:]
+        }
+    }
+
+    public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
+        positions.withLock { $0[consumer] ?? [:] }
+    }
+
+    public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
+        var encoded: [[(TileKey, OnlineTile)]] = []
+        for update in batch.updates {
+            guard update.view.isAggregated else { throw OnlineStoreError("feature view '\(update.view.name)' is not aggregated: it has no tiles") }
+            var tiles: [(TileKey, OnlineTile)] = []
+            for (i, tile) in update.tiles.enumerated() {
+                guard tile.key.count == update.joinKeys.count else {
+                    throw OnlineStoreError("tile \(i) for view '\(update.view.name)' has \(tile.key.count) key values, the view has \(update.joinKeys.count) join keys")
+                }
+                tiles.append((TileKey(key: try OnlineEncoding.encodeKey(tile.key), hop: tile.hop, start: tile.start, origin: .stream), tile))
+            }
+            encoded.append(tiles)
+        }
+        // One lock order (positions, cuts, tiles) held across check and writes: the batch is atomic.
+        return try positions.withLock { positions throws(OnlineStoreError) -> StreamTileOutcome in
+            try cuts.withLock { cuts throws(OnlineStoreError) -> StreamTileOutcome in
+                if let conflict = batch.conflict(positions: positions[batch.consumer] ?? [:], cuts: { cuts[Self.table($0.view, $0.joinKeys)] ?? [:] }) {
+                    return .conflict(conflict)
+                }
+                try tileTables.withLock { tables throws(OnlineStoreError) in
+                    var merged: [TableKey: [TileKey: OnlineTile]] = [:]
+                    for (update, tiles) in zip(batch.updates, encoded) {
+                        let name = Self.table(update.view, update.joinKeys)
+                        var table = merged[name] ?? tables[name] ?? [:]
+                        for (key, tile) in tiles {
+                            var stored = tile
+                            stored.origin = .stream
+                            if let current = table[key] {
+                                stored.states = try TileStates.merge(current.states, tile.states, view: update.view, hop: tile.hop)
+                            }
+                            table[key] = stored
+                        }
+                        merged[name] = table
+                    }
+                    for (name, table) in merged { tables[name] = table }
+                }
+                for (partition, next) in batch.next { positions[batch.consumer, default: [:]][partition] = next }
+                return .applied
+            }
         }
     }
 }

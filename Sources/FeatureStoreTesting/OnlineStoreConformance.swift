@@ -52,6 +52,9 @@ public enum OnlineStoreConformance {
         Check(name: "a batch with a bad row is refused whole: nothing of it is written", body: batchesAreWhole),
         Check(name: "tiles of an aggregated view: replaced by key, hop and start; read from a start, ordered by hop and start; composite keys", body: tilesRoundTrip),
         Check(name: "tiles: statistics count entities and give the newest tile; deleteAll and a changed recipe (dropStale) remove them", body: tilesLifecycle),
+        Check(name: "a tile's backfill and stream parts are apart: each replaced alone, both read; deleteTiles by hop, start and origin", body: tileOrigins),
+        Check(name: "a stream batch merges into the stream part of its tiles and records its positions at once; a batch from other positions or cuts changes nothing", body: streamBatches),
+        Check(name: "cuts are kept per view and recipe, set where missing or replaced; positions per consumer", body: cutsAndPositions),
     ]
 
     // MARK: Fixtures
@@ -228,6 +231,85 @@ extension OnlineStoreConformance {
         try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 600, start: 600, states: [1])], to: changed, keys: route)
         try await store.deleteAll(of: changed, keys: route)
         try expect(try await store.statistics(of: changed, keys: route).rows, 0, "deleteAll removes tiles")
+    }
+}
+
+extension OnlineStoreConformance {
+    static let a: [OnlineValue] = [.string("a"), .int(1)]
+    /// The hop of ``tripCounts``, microseconds.
+    static let h: Int64 = 300_000_000
+
+    /// The encoded state of a tile of ``tripCounts`` counting `n` events.
+    static func counted(_ n: Int) -> [UInt8] {
+        var state = AggregateState(.count)
+        for i in 0..<n { state.add(nil, at: Int64(i)) }
+        return TileStates.encode([state])
+    }
+
+    static func count(_ tiles: [OnlineTile]) throws -> [Int64] {
+        try tiles.map { tile in
+            guard case .int(let n)? = try TileStates.decode(tile.states, view: tripCounts, hop: tile.hop)[0].result else {
+                throw ConformanceFailure("a tile holds no count")
+            }
+            return n
+        }
+    }
+
+    static func tileOrigins(_ make: () throws -> any OnlineStore) async throws {
+        let store = try make()
+        try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(1)),
+                                    OnlineTile(key: a, hop: h, start: 600, states: counted(2), origin: .stream),
+                                    OnlineTile(key: a, hop: h, start: 900, states: counted(3), origin: .stream)], to: tripCounts, keys: route)
+        try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(4))], to: tripCounts, keys: route)
+        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        try expect(got.map { "\($0.start)/\($0.origin)" }, ["600/backfill", "600/stream", "900/stream"], "both parts, by start")
+        try expect(try count(got), [4, 2, 3], "the backfill part replaced alone")
+        try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [h: 900], origin: .stream), 1, "one stream part before 900")
+        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        try expect(got.map { "\($0.start)/\($0.origin)" }, ["600/backfill", "900/stream"], "the backfill part stays")
+        try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [60: 10_000], origin: nil), 0, "another hop: nothing")
+        try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [h: 901], origin: nil), 2, "both origins")
+        try expect(try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0), [[]], "all gone")
+    }
+
+    static func streamBatches(_ make: () throws -> any OnlineStore) async throws {
+        let store = try make()
+        let p0 = StreamPartition("trips", 0), p1 = StreamPartition("trips", 1)
+        try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(10))], to: tripCounts, keys: route)
+        let cuts = try await store.setTileCuts([h: 600], of: tripCounts, keys: route, onlyMissing: true)
+        func batch(expected: [StreamPartition: Int64], next: [StreamPartition: Int64], events: Int, cuts: [Int64: Int64]) -> StreamTileBatch {
+            StreamTileBatch(consumer: "g", expected: expected, next: next, updates: [
+                .init(view: tripCounts, joinKeys: route, tiles: [OnlineTile(key: a, hop: h, start: 600, states: counted(events), origin: .stream)], cuts: cuts)])
+        }
+        try expect(try await store.applyStreamTiles(batch(expected: [:], next: [p0: 5, p1: 2], events: 2, cuts: cuts)), .applied, "first batch")
+        try expect(try await store.applyStreamTiles(batch(expected: [p0: 5, p1: 2], next: [p0: 9, p1: 2], events: 3, cuts: cuts)), .applied, "second batch")
+        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        try expect(try count(got), [10, 5], "merged into the stream part; the backfill part untouched")
+        try expect(try await store.streamPositions(consumer: "g"), [p0: 9, p1: 2], "positions recorded")
+        // A replay of the second batch (computed from the positions before it) is refused.
+        let replay = try await store.applyStreamTiles(batch(expected: [p0: 5, p1: 2], next: [p0: 9, p1: 2], events: 3, cuts: cuts))
+        guard case .conflict = replay else { throw ConformanceFailure("a replayed batch was applied: \(replay)") }
+        // So is a batch split by other cuts.
+        let moved = try await store.applyStreamTiles(batch(expected: [p0: 9, p1: 2], next: [p0: 10], events: 1, cuts: [h: 300]))
+        guard case .conflict = moved else { throw ConformanceFailure("a batch split by other cuts was applied: \(moved)") }
+        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        try expect(try count(got), [10, 5], "refused batches change no tile")
+        try expect(try await store.streamPositions(consumer: "g"), [p0: 9, p1: 2], "nor any position")
+        try expect(try await store.streamPositions(consumer: "other"), [:], "positions are per consumer")
+    }
+
+    static func cutsAndPositions(_ make: () throws -> any OnlineStore) async throws {
+        let store = try make()
+        try expect(try await store.tileCuts(of: tripCounts, keys: route), [:], "no cuts at first")
+        try expect(try await store.setTileCuts([h: 900], of: tripCounts, keys: route, onlyMissing: true), [h: 900], "set")
+        try expect(try await store.setTileCuts([h: 600, 60: 60], of: tripCounts, keys: route, onlyMissing: true), [h: 900, 60: 60], "only where missing")
+        try expect(try await store.setTileCuts([h: 1200], of: tripCounts, keys: route, onlyMissing: false), [h: 1200, 60: 60], "replaced")
+        try expect(try await store.tileCuts(of: tripCounts, keys: route), [h: 1200, 60: 60], "read back")
+        var changed = tripCounts
+        changed.features[0].aggregation?.window = TimeSpan(seconds: 7200)
+        try expect(try await store.tileCuts(of: changed, keys: route), [:], "another recipe has its own cuts")
+        try await store.dropStale(keeping: [(changed, route)])
+        try expect(try await store.tileCuts(of: tripCounts, keys: route), [:], "dropStale removes the cuts of what it drops")
     }
 }
 

@@ -49,6 +49,13 @@ public final class SQLiteOnlineStore: OnlineStore {
                 CREATE TABLE IF NOT EXISTS online_tables (
                     table_name TEXT PRIMARY KEY, view TEXT NOT NULL, schema_version TEXT NOT NULL, created_at REAL NOT NULL
                 ) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS tile_cuts (
+                    table_name TEXT NOT NULL, hop INTEGER NOT NULL, cut INTEGER NOT NULL, PRIMARY KEY (table_name, hop)
+                ) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS stream_positions (
+                    consumer TEXT NOT NULL, topic TEXT NOT NULL, partition INTEGER NOT NULL, next_offset INTEGER NOT NULL,
+                    PRIMARY KEY (consumer, topic, partition)
+                ) WITHOUT ROWID;
                 """)
             writer = Mutex(PooledConnection(w))
             self.readers = Mutex([])
@@ -102,12 +109,14 @@ public final class SQLiteOnlineStore: OnlineStore {
         let table = view.onlineTableName(keys: keys)
         let exists = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
         if !exists.isEmpty { return }
-        // An aggregated view keeps tiles (partial aggregates per entity, hop and tile start); the others the latest row.
+        // An aggregated view keeps tiles (partial aggregates per entity, hop, tile start and origin: backfill or
+        // stream), indexed by start too so that expiry does not scan; the others keep the latest row.
         try c.connection.execute(view.isAggregated ? """
             CREATE TABLE IF NOT EXISTS \(Self.quoted(table)) (
-                entity_key BLOB NOT NULL, hop INTEGER NOT NULL, tile INTEGER NOT NULL, state BLOB NOT NULL,
-                PRIMARY KEY (entity_key, hop, tile)
+                entity_key BLOB NOT NULL, hop INTEGER NOT NULL, tile INTEGER NOT NULL, origin INTEGER NOT NULL, state BLOB NOT NULL,
+                PRIMARY KEY (entity_key, hop, tile, origin)
             ) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS \(Self.quoted(table + "_by_tile")) ON \(Self.quoted(table)) (hop, tile);
             """ : """
             CREATE TABLE IF NOT EXISTS \(Self.quoted(table)) (
                 entity_key BLOB PRIMARY KEY, event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL, value BLOB NOT NULL
@@ -229,6 +238,7 @@ public final class SQLiteOnlineStore: OnlineStore {
                 for (table, _) in stale {
                     try c.connection.execute("DROP TABLE IF EXISTS \(Self.quoted(table))")
                     try c.statement("DELETE FROM online_tables WHERE table_name = ?").run([.text(table)])
+                    try c.statement("DELETE FROM tile_cuts WHERE table_name = ?").run([.text(table)])
                 }
             }
             c.forget()
@@ -252,10 +262,11 @@ extension SQLiteOnlineStore {
         let table = Self.quoted(view.onlineTableName(keys: keys))
         try withWriter { c in
             try ensureTable(view, keys, on: c)
-            let upsert = try c.statement("INSERT OR REPLACE INTO \(table) (entity_key, hop, tile, state) VALUES (?, ?, ?, ?)")
+            let upsert = try c.statement("INSERT OR REPLACE INTO \(table) (entity_key, hop, tile, origin, state) VALUES (?, ?, ?, ?, ?)")
             try c.connection.transaction {
                 for tile in tiles {
-                    try upsert.run([.blob(try OnlineEncoding.encodeKey(tile.key)), .integer(tile.hop), .integer(tile.start), .blob(tile.states)])
+                    try upsert.run([.blob(try OnlineEncoding.encodeKey(tile.key)), .integer(tile.hop), .integer(tile.start),
+                                    .integer(Int64(tile.origin.rawValue)), .blob(tile.states)])
                 }
             }
         }
@@ -267,18 +278,122 @@ extension SQLiteOnlineStore {
         return try withReader { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
             if known.isEmpty { return entities.map { _ in [] } }
-            let select = try c.statement("SELECT hop, tile, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND tile >= ? ORDER BY hop, tile")
+            let select = try c.statement("SELECT hop, tile, origin, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND tile >= ? ORDER BY hop, tile, origin")
             var out: [[OnlineTile]] = []
             for (key, values) in zip(encoded, entities) {
                 try select.bind([.blob(key), .integer(from)])
                 defer { select.reset() }
                 var tiles: [OnlineTile] = []
                 while try select.step() {
-                    tiles.append(OnlineTile(key: values, hop: select.int64(at: 0), start: select.int64(at: 1), states: select.blob(at: 2)))
+                    tiles.append(OnlineTile(key: values, hop: select.int64(at: 0), start: select.int64(at: 1), states: select.blob(at: 3),
+                                            origin: select.int64(at: 2) == 0 ? .backfill : .stream))
                 }
                 out.append(tiles)
             }
             return out
+        }
+    }
+}
+
+extension SQLiteOnlineStore {
+    public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+        guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
+        let table = view.onlineTableName(keys: keys)
+        return try withWriter { c in
+            try ensureTable(view, keys, on: c)
+            let delete = try c.statement("DELETE FROM \(Self.quoted(table)) WHERE hop = ? AND tile < ? AND (? < 0 OR origin = ?)")
+            let which = Int64(origin?.rawValue ?? -1)
+            return try c.connection.transaction {
+                var deleted = 0
+                for (hop, start) in before.sorted(by: { $0.key < $1.key }) {
+                    try delete.run([.integer(hop), .integer(start), .integer(which), .integer(which)])
+                    deleted += c.connection.changes
+                }
+                return deleted
+            }
+        }
+    }
+
+    public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let table = view.onlineTableName(keys: keys)
+        return try withReader { c in try Self.cuts(table, on: c) }
+    }
+
+    private static func cuts(_ table: String, on c: PooledConnection) throws -> [Int64: Int64] {
+        var out: [Int64: Int64] = [:]
+        for row in try c.statement("SELECT hop, cut FROM tile_cuts WHERE table_name = ?").rows([.text(table)]) {
+            if let hop = row[0].intValue, let cut = row[1].intValue { out[hop] = cut }
+        }
+        return out
+    }
+
+    public func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+        guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it has no tiles to cut") }
+        let table = view.onlineTableName(keys: keys)
+        return try withWriter { c in
+            try ensureTable(view, keys, on: c)
+            let set = try c.statement(onlyMissing ? "INSERT OR IGNORE INTO tile_cuts (table_name, hop, cut) VALUES (?, ?, ?)"
+                                      : "INSERT OR REPLACE INTO tile_cuts (table_name, hop, cut) VALUES (?, ?, ?)")
+            return try c.connection.transaction {
+                for (hop, cut) in cuts { try set.run([.text(table), .integer(hop), .integer(cut)]) }
+                return try Self.cuts(table, on: c)
+            }
+        }
+    }
+
+    public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
+        try withReader { c in try Self.positions(consumer, on: c) }
+    }
+
+    private static func positions(_ consumer: String, on c: PooledConnection) throws -> [StreamPartition: Int64] {
+        var out: [StreamPartition: Int64] = [:]
+        for row in try c.statement("SELECT topic, partition, next_offset FROM stream_positions WHERE consumer = ?").rows([.text(consumer)]) {
+            if let topic = row[0].stringValue, let partition = row[1].intValue, let next = row[2].intValue {
+                out[StreamPartition(topic, Int32(truncatingIfNeeded: partition))] = next
+            }
+        }
+        return out
+    }
+
+    public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
+        for update in batch.updates {
+            guard update.view.isAggregated else { throw OnlineStoreError("feature view '\(update.view.name)' is not aggregated: it has no tiles") }
+            for (i, tile) in update.tiles.enumerated() where tile.key.count != update.joinKeys.count {
+                throw OnlineStoreError("tile \(i) for view '\(update.view.name)' has \(tile.key.count) key values, the view has \(update.joinKeys.count) join keys")
+            }
+        }
+        return try withWriter { c in
+            for update in batch.updates { try ensureTable(update.view, update.joinKeys, on: c) }
+            return try c.connection.transaction { () throws -> StreamTileOutcome in
+                // The check and the writes in one write transaction: nobody moves positions or cuts in between.
+                let positions = try Self.positions(batch.consumer, on: c)
+                var cutsOf: [String: [Int64: Int64]] = [:]
+                for update in batch.updates {
+                    let table = update.view.onlineTableName(keys: update.joinKeys)
+                    cutsOf[table] = try Self.cuts(table, on: c)
+                }
+                if let conflict = batch.conflict(positions: positions, cuts: { cutsOf[$0.view.onlineTableName(keys: $0.joinKeys)] ?? [:] }) {
+                    return .conflict(conflict)
+                }
+                for update in batch.updates {
+                    let table = Self.quoted(update.view.onlineTableName(keys: update.joinKeys))
+                    let select = try c.statement("SELECT state FROM \(table) WHERE entity_key = ? AND hop = ? AND tile = ? AND origin = 1")
+                    let upsert = try c.statement("INSERT OR REPLACE INTO \(table) (entity_key, hop, tile, origin, state) VALUES (?, ?, ?, 1, ?)")
+                    for tile in update.tiles {
+                        let key = try OnlineEncoding.encodeKey(tile.key)
+                        try select.bind([.blob(key), .integer(tile.hop), .integer(tile.start)])
+                        let stored = try select.step() ? select.blob(at: 0) : nil
+                        select.reset()
+                        let merged = try stored.map { s throws(OnlineStoreError) in try TileStates.merge(s, tile.states, view: update.view, hop: tile.hop) } ?? tile.states
+                        try upsert.run([.blob(key), .integer(tile.hop), .integer(tile.start), .blob(merged)])
+                    }
+                }
+                let record = try c.statement("INSERT OR REPLACE INTO stream_positions (consumer, topic, partition, next_offset) VALUES (?, ?, ?, ?)")
+                for (partition, next) in batch.next {
+                    try record.run([.text(batch.consumer), .text(partition.topic), .integer(Int64(partition.partition)), .integer(next)])
+                }
+                return .applied
+            }
         }
     }
 }

@@ -6,7 +6,9 @@ import Kafka
 /// `featurestore_stream_messages_total{topic}`, `featurestore_stream_bad_messages_total{reason}`,
 /// `featurestore_stream_rows_written_total{view}`, `featurestore_stream_freshness_seconds{view}` (time written online
 /// minus event time, a histogram), `featurestore_stream_consumer_lag{topic,partition}` (every 5 s), and the offline
-/// copy's `featurestore_stream_offline_rows_total{source}` and `featurestore_stream_offline_files_total{source}`.
+/// copy's `featurestore_stream_offline_rows_total{source}` and `featurestore_stream_offline_files_total{source}`; for
+/// aggregated views `featurestore_stream_late_events_total{view}` and `featurestore_stream_before_cut_events_total{view}`
+/// (events left to the next backfill).
 final class IngestionMetrics: @unchecked Sendable {
     // Used only from the ingesting thread.
     private let factory: any MetricsFactory
@@ -17,6 +19,8 @@ final class IngestionMetrics: @unchecked Sendable {
     private var lags: [TopicPartition: CoreMetrics.Gauge] = [:]
     private var offlineRows: [String: CoreMetrics.Counter] = [:]
     private var offlineFiles: [String: CoreMetrics.Counter] = [:]
+    private var late: [String: CoreMetrics.Counter] = [:]
+    private var beforeCut: [String: CoreMetrics.Counter] = [:]
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -54,6 +58,19 @@ final class IngestionMetrics: @unchecked Sendable {
             let count = offlineFiles[file.source] ?? CoreMetrics.Counter(label: "featurestore_stream_offline_files_total", dimensions: [("source", file.source)], factory: factory)
             offlineFiles[file.source] = count
             count.increment()
+        }
+    }
+
+    func tiles(_ outcome: StreamTileWriter.Outcome) {
+        for (view, n) in outcome.late {
+            let counter = late[view] ?? CoreMetrics.Counter(label: "featurestore_stream_late_events_total", dimensions: [("view", view)], factory: factory)
+            late[view] = counter
+            counter.increment(by: n)
+        }
+        for (view, n) in outcome.beforeCut {
+            let counter = beforeCut[view] ?? CoreMetrics.Counter(label: "featurestore_stream_before_cut_events_total", dimensions: [("view", view)], factory: factory)
+            beforeCut[view] = counter
+            counter.increment(by: n)
         }
     }
 

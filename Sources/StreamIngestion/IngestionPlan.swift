@@ -19,9 +19,10 @@ struct IngestionPlan {
     let topics: [String]
     /// The topic of each view fed.
     let topicOfView: [String: String]
-    /// Online views of streams left out because they aggregate events: their tiles come from materialize; updating
-    /// them from a stream is not available yet (the ingester says so when it starts).
-    let notFed: [String]
+    /// The aggregated views fed (their events go to tiles, not rows), by name.
+    let aggregated: [String: EventMapper]
+    /// The topics that feed some aggregated view.
+    let tileTopics: Set<String>
 
     /// The plan for `views` (names), or for every online view with a stream source when nil.
     ///
@@ -46,13 +47,7 @@ struct IngestionPlan {
                 return true
             }
         }
-        if views != nil, let reason = chosen.lazy.compactMap(\.onlineUnsupportedReason).first { throw IngestionError(reason) }
-        notFed = chosen.filter { $0.onlineUnsupportedReason != nil }.map(\.name)
-        chosen.removeAll { $0.onlineUnsupportedReason != nil }
-        guard !chosen.isEmpty else {
-            throw IngestionError(notFed.isEmpty ? "no online feature view reads a kafka source: nothing to ingest"
-                                 : "no online feature view reads a kafka source that can be ingested: \(notFed.joined(separator: ", ")) aggregate events, and their tiles come from materialize (not yet from streams)")
-        }
+        guard !chosen.isEmpty else { throw IngestionError("no online feature view reads a kafka source: nothing to ingest") }
         var routes: [String: Route] = [:]
         for view in chosen {
             guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }
@@ -65,6 +60,10 @@ struct IngestionPlan {
             routes[topic]?.slots = route.mappers.map { $0.slots(in: selection) }
         }
         self.routes = routes
+        var aggregated: [String: EventMapper] = [:]
+        for route in routes.values { for mapper in route.mappers where mapper.view.isAggregated { aggregated[mapper.view.name] = mapper } }
+        self.aggregated = aggregated
+        tileTopics = Set(routes.filter { $0.value.mappers.contains { $0.view.isAggregated } }.keys)
         topics = routes.keys.sorted()
         var topicOfView: [String: String] = [:]
         for (topic, route) in routes { for mapper in route.mappers { topicOfView[mapper.view.name] = topic } }

@@ -24,6 +24,14 @@ public final class IngestionStatistics: Sendable {
         public var newestEvent: [String: Int64] = [:]
         /// Freshness samples (time written online - event time, microseconds) of the last batches, per view.
         public var freshness: [String: [Int64]] = [:]
+        /// Events of aggregated views older than the allowed lateness, per view: in the offline copy, left to the next backfill.
+        public var lateEvents: [String: Int] = [:]
+        /// Events of aggregated views before a cut, arrived after the cut was set, per view: left to the next backfill.
+        public var beforeCutEvents: [String: Int] = [:]
+        /// Events of aggregated views already in their tiles (redelivered after a crash or rebalance), skipped.
+        public var redelivered = 0
+        /// Tiles deleted because no lookup can need them any more.
+        public var expiredTiles = 0
         public var batches = 0
         public var writeRetries = 0
     }

@@ -87,11 +87,16 @@ extension MessageFormat {
     }
 }
 
-/// Maps the fields of a decoded event to one feature view's online row, through the source's field mapping.
+/// Maps the fields of a decoded event to one feature view's row, through the source's field mapping.
 /// The message key is not used: keys come from the payload.
+///
+/// The row's values are the view's ``columns``: its features for a plain view; for an aggregated view, the columns its
+/// aggregations read (the events' values, which the ingester folds into tiles).
 public struct EventMapper: Sendable {
     public let view: FeatureView
     public let joinKeys: [JoinKey]
+    /// What a row's values are, in order: names as the view names them, and types.
+    public let columns: [(name: String, type: ValueType)]
     let keyFields: [String]
     let featureFields: [String]
     let timestampField: String
@@ -120,7 +125,8 @@ public struct EventMapper: Sendable {
         var fieldOf: [String: String] = [:]  // feature or key name -> message field
         for (from, to) in source.fieldMapping { fieldOf[to] = from }
         keyFields = joinKeys.map { fieldOf[$0.name] ?? $0.name }
-        featureFields = view.features.map { fieldOf[$0.name] ?? $0.name }
+        columns = Self.columns(of: view)
+        featureFields = columns.map { fieldOf[$0.name] ?? $0.name }
         timestampField = source.timestampField
         createdField = source.createdTimestampField
     }
@@ -147,10 +153,27 @@ public struct EventMapper: Sendable {
         if let createdField, let slot = slots.created, values[slot] != .null { created = try Self.time(values[slot], field: createdField) }
         var out: [OnlineValue] = []
         out.reserveCapacity(featureFields.count)
-        for (k, feature) in view.features.enumerated() {
-            out.append(try convert(values[slots.features[k]], as: feature.type, field: featureFields[k]))
+        for (k, column) in columns.enumerated() {
+            out.append(try convert(values[slots.features[k]], as: column.type, field: featureFields[k]))
         }
         return OnlineRow(key: key, eventTimestamp: eventTime, createdTimestamp: created, values: out)
+    }
+
+    /// The values a row of `view` holds: its features, or for an aggregated view the distinct columns its aggregations
+    /// read, with their declared types (a column declared nowhere, read by `mean`, `variance` or `stddev` only, is
+    /// taken as float64).
+    static func columns(of view: FeatureView) -> [(name: String, type: ValueType)] {
+        guard view.isAggregated else { return view.features.map { ($0.name, $0.type) } }
+        var out: [(name: String, type: ValueType)] = []
+        for a in view.features.compactMap(\.aggregation) {
+            guard let column = a.column else { continue }
+            if let i = out.firstIndex(where: { $0.name == column }) {
+                if let t = a.inputType { out[i].type = .scalar(t) }
+            } else {
+                out.append((column, .scalar(a.inputType ?? .float64)))
+            }
+        }
+        return out
     }
 
     private func convert(_ value: JSONValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {

@@ -96,8 +96,8 @@ final class OfflineEventLog {
                 }
                 add(batch.timestampField, .timestamp(.microseconds, utc: true), .eventTime(row: rows[0]))
                 for row in rows {
-                    for (k, feature) in mappers[row].view.features.enumerated() {
-                        add(columnOf[feature.name] ?? feature.name, feature.type.columnType, .feature(row: row, index: k))
+                    for (k, column) in mappers[row].columns.enumerated() {
+                        add(columnOf[column.name] ?? column.name, column.type.columnType, .feature(row: row, index: k))
                     }
                 }
                 if let created = batch.createdTimestampField { add(created, .timestamp(.microseconds, utc: true), .created(row: rows[0])) }

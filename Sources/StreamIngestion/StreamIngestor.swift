@@ -52,6 +52,11 @@ public final class StreamIngestor: @unchecked Sendable {
     private let pollTimeout: Duration
     private let metrics: IngestionMetrics?
     private var offline: OfflineEventLog
+    /// The stream's part of aggregated views' tiles.
+    private let tileWriter: StreamTileWriter
+    /// The partitions assigned at the last batch (a change means positions may have moved under us).
+    private var lastAssignment: Set<TopicPartition> = []
+    private var lastExpiry = ContinuousClock.now - .seconds(3600)
     /// Next offsets consumed and written online but not yet committed (waiting for the offline roll).
     private var pending: [TopicPartition: Int64] = [:]
     // Used only by the thread that runs the ingestor.
@@ -114,6 +119,8 @@ public final class StreamIngestor: @unchecked Sendable {
         self.metrics = metrics.map(IngestionMetrics.init)
         self.logger = logger
         offline = try Self.offlineLog(store: store, plan: plan)
+        let kafka = store.config.kafka ?? KafkaConfig(bootstrapServers: "")
+        tileWriter = StreamTileWriter(consumer: kafka.group(project: store.config.project), allowedLateness: kafka.allowedLateness)
     }
 
     private static func offlineLog(store: FeatureStore, plan: IngestionPlan) throws(IngestionError) -> OfflineEventLog {
@@ -188,8 +195,13 @@ public final class StreamIngestor: @unchecked Sendable {
         var bad: [(KafkaMessage, BadMessage)] = []
         var events: [(topic: String, rows: [OnlineRow])] = []
         events.reserveCapacity(messages.count)
+        // Aggregated views: events for tiles, and the position after the batch of each partition feeding them.
+        var tileEvents: [StreamTileWriter.Event] = []
+        var tileNext: [StreamPartition: Int64] = [:]
         for message in messages {
             next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
+            let partition = StreamPartition(message.topic, message.partition)
+            if plan.tileTopics.contains(message.topic) { tileNext[partition] = max(tileNext[partition] ?? 0, message.offset + 1) }
             do throws(BadMessage) {
                 guard let route = plan.routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
                 let values = try route.decoder.values(of: message.value, selecting: route.selection)
@@ -198,6 +210,10 @@ public final class StreamIngestor: @unchecked Sendable {
                 mapped.reserveCapacity(route.mappers.count)
                 for (mapper, slots) in zip(route.mappers, route.slots) { mapped.append((mapper, try mapper.row(values, slots: slots))) }
                 for (mapper, row) in mapped {
+                    if mapper.view.isAggregated {
+                        tileEvents.append(.init(mapper: mapper, row: row, partition: partition, offset: message.offset))
+                        continue
+                    }
                     rows[mapper.view.name, default: []].append(row)
                     mappersByView[mapper.view.name] = mapper
                 }
@@ -209,12 +225,23 @@ public final class StreamIngestor: @unchecked Sendable {
         // Durable first: the online rows, then the dead letters; offsets last.
         var attempt = 0
         var written: [String: Int] = [:]
+        var tiles: StreamTileWriter.Outcome?
+        let assigned = Set(consumer.assignment())
+        if assigned != lastAssignment {
+            lastAssignment = assigned
+            tileWriter.reload()
+        }
         while true {
             do throws(OnlineStoreError) {
                 let online = try await store.onlineStore()
                 for (name, viewRows) in rows where written[name] == nil {
                     let mapper = mappersByView[name]!
                     written[name] = try await online.write(viewRows, to: mapper.view, keys: mapper.joinKeys)
+                }
+                if tiles == nil && !tileNext.isEmpty {
+                    let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+                    tiles = try await tileWriter.apply(tileEvents, next: tileNext, views: plan.aggregated.values.sorted { $0.view.name < $1.view.name },
+                                                      store: online, now: now)
                 }
                 break
             } catch {
@@ -228,6 +255,16 @@ public final class StreamIngestor: @unchecked Sendable {
         }
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         for event in events { offline.append(topic: event.topic, rows: event.rows) }
+        if let tiles {
+            for event in tileEvents { rows[event.mapper.view.name, default: []].append(event.row) }
+            for (name, n) in tiles.applied { written[name] = n }
+            for name in Set(tileEvents.map(\.mapper.view.name)) where written[name] == nil { written[name] = 0 }
+            let late = tiles.late.values.reduce(0, +), beforeCut = tiles.beforeCut.values.reduce(0, +)
+            if late + beforeCut > 0 {
+                logger.debug("events left to the next backfill", metadata: ["late": "\(late)", "before_cut": "\(beforeCut)"])
+            }
+            metrics?.tiles(tiles)
+        }
         for (message, problem) in bad {
             logger.warning("bad message skipped", metadata: [
                 "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
@@ -270,7 +307,13 @@ public final class StreamIngestor: @unchecked Sendable {
                 s.freshness[name] = Array(samples.suffix(10_000))
             }
             for (tp, offset) in next { s.consumed[tp] = max(s.consumed[tp] ?? 0, offset) }
+            if let tiles {
+                for (name, n) in tiles.late { s.lateEvents[name, default: 0] += n }
+                for (name, n) in tiles.beforeCut { s.beforeCutEvents[name, default: 0] += n }
+                s.redelivered += tiles.redelivered
+            }
         }
+        await expireTiles(plan: plan, store: store)
         await settle(force: false, shouldContinue: shouldContinue)
         return report
     }
@@ -315,13 +358,24 @@ public final class StreamIngestor: @unchecked Sendable {
         }
     }
 
+    /// Deletes, once a minute, the tiles of aggregated views that no lookup can need any more.
+    private func expireTiles(plan: IngestionPlan, store: FeatureStore) async {
+        guard !plan.aggregated.isEmpty, ContinuousClock.now - lastExpiry >= .seconds(60) else { return }
+        lastExpiry = .now
+        do throws(OnlineStoreError) {
+            let deleted = try await tileWriter.expire(Array(plan.aggregated.values), store: try await store.onlineStore(),
+                                                      now: Int64(Date().timeIntervalSince1970 * 1_000_000))
+            statistics.update { $0.expiredTiles += deleted }
+        } catch {
+            logger.warning("cannot expire old tiles (trying again in a minute)", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Runs batches until `shouldContinue` returns false (checked between batches, at least every poll timeout).
     public func run(while shouldContinue: () -> Bool) async {
         let plan = current.withLock { $0.plan }
         logger.info("ingesting", metadata: ["topics": "\(plan.topics.joined(separator: ","))", "views": "\(plan.routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
-        if !plan.notFed.isEmpty {
-            logger.warning("aggregated views are not fed from streams yet: materialize fills their tiles", metadata: ["views": "\(plan.notFed.joined(separator: ","))"])
-        }
+
         while shouldContinue() {
             await runOnce(shouldContinue: shouldContinue)
             if ContinuousClock.now - lastLagUpdate >= .seconds(5) {

@@ -41,7 +41,7 @@ struct AggregationDefinitionTests {
         #expect(view.features.map(\.type) == [.scalar(.float64), .scalar(.float64), .scalar(.float64), .scalar(.float64), .scalar(.int64), .scalar(.int64), .list(.string), .scalar(.float32)])
         #expect(view.features.map { $0.aggregation!.hop.seconds } == [300, 3600, 3600, 3600, 60, 600, 3600, 1])
         #expect(view.features[4].aggregation == FeatureAggregation(function: .count, column: nil, window: TimeSpan(seconds: 600), hop: TimeSpan(seconds: 60)))
-        #expect(view.isAggregated && view.onlineUnsupportedReason != nil)
+        #expect(view.isAggregated && view.pushUnsupportedReason != nil)
     }
 
     @Test("every mistake is an error at its file:line:column, all at once")

@@ -169,7 +169,7 @@ public final class ServingCore: Sendable {
         }
         try access.authorize(principal, .write, views: [view.name])
         guard view.online else { throw .invalid("\(fields.featureView): '\(view.name)' is not online (online: false)") }
-        if let reason = view.onlineUnsupportedReason { throw .invalid("\(fields.featureView): \(reason)") }
+        if let reason = view.pushUnsupportedReason { throw .invalid("\(fields.featureView): \(reason)") }
         let n = eventTimestamps.count
         guard n > 0 else { throw .invalid("\(fields.eventTimestamps): empty batch (one time per row)") }
         guard n <= limits.maxBatch else { throw .invalid("\(fields.eventTimestamps): \(n) rows, over the limit of \(limits.maxBatch)") }

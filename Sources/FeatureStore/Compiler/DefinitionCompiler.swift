@@ -210,7 +210,7 @@ private struct Compilation {
         }
         if let node = reader.node(top, "kafka"),
            let o = reader.object(node, what: "'kafka'", allowed: ["bootstrap_servers", "consumer_group", "dead_letter_topic", "properties",
-                                                                   "offline_roll_interval", "offline_roll_size_mb"]) {
+                                                                   "offline_roll_interval", "offline_roll_size_mb", "allowed_lateness"]) {
             if let servers = reader.string(o, "bootstrap_servers", required: true) {
                 var properties: [String: String] = [:]
                 for (k, v) in reader.stringMap(o, "properties") ?? [] { properties[k.value] = v.value }
@@ -221,6 +221,13 @@ private struct Compilation {
                         kafka.offlineRollInterval = span
                     } else {
                         reader.error(text.location, "'offline_roll_interval' must be a time span like 30s, 5m or 0 (after every batch), found '\(text.value)'")
+                    }
+                }
+                if let text = reader.string(o, "allowed_lateness") {
+                    if let span = TimeSpan(parsing: text.value), span.seconds > 0 {
+                        kafka.allowedLatenessSetting = span
+                    } else {
+                        reader.error(text.location, "'allowed_lateness' must be a positive time span like 10m or 1h, found '\(text.value)'")
                     }
                 }
                 if let text = reader.string(o, "offline_roll_size_mb") {

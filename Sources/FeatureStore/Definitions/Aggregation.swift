@@ -76,9 +76,10 @@ public struct FeatureAggregation: Sendable, Hashable, Codable {
 }
 
 extension FeatureView {
-    /// Why the stream path cannot feed this view yet (nil: it can): an aggregated view's tiles are filled by
-    /// `materialize` and read by lookups; updating them from a stream (exactly once) and from pushes comes next.
-    public var onlineUnsupportedReason: String? {
-        isAggregated ? "feature view '\(name)' aggregates events over time windows; its online tiles are filled by materialize, not yet from streams or pushes" : nil
+    /// Why rows cannot be pushed to this view (nil: they can): an aggregated view counts events, and a push has no
+    /// offset that would let a retried request be recognised, so pushes could count an event twice; its events go
+    /// through its stream (exactly once) or its offline source (backfill).
+    public var pushUnsupportedReason: String? {
+        isAggregated ? "feature view '\(name)' aggregates events over time windows: send its events to its stream (each counted exactly once) or to its offline source, not as pushes" : nil
     }
 }

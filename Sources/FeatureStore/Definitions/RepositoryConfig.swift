@@ -125,6 +125,11 @@ public struct KafkaConfig: Sendable, Hashable, Codable {
     public var offlineRollInterval: TimeSpan
     /// ... or once this many bytes of events are buffered (`offline_roll_size_mb`, default 64).
     public var offlineRollBytes: Int
+    /// `allowed_lateness` (nil: the default, 1h). See ``allowedLateness``.
+    public var allowedLatenessSetting: TimeSpan?
+    /// How old an event may be, by the ingester's clock when it reads it, and still update the tiles of aggregated
+    /// views: older events are counted as late and left to the next backfill (they are in the offline copy).
+    public var allowedLateness: TimeSpan { allowedLatenessSetting ?? TimeSpan(seconds: 3600) }
 
     public init(bootstrapServers: String, consumerGroup: String? = nil, deadLetterTopic: String? = nil,
                 properties: [String: String] = [:], offlineRollInterval: TimeSpan = TimeSpan(seconds: 60),

@@ -192,29 +192,69 @@ extension FeatureStore {
 }
 
 extension FeatureStore {
-    /// An aggregated view's backfill: its tiles from the source's events before `end`, each tile whole from its hop's
-    /// boundary at or before `start`, replacing what the store holds for those tiles.
+    /// An aggregated view's backfill: the backfill part of its tiles from the source's events before `end`, each tile
+    /// whole from its hop's boundary at or before `start`, replacing what the store holds for those tiles.
+    ///
+    /// For a view fed by a stream, `end` is per hop the cut between backfill and stream (``TileCuts``): set to `end`
+    /// the first time, moved forward to a safe hop boundary later; the stream parts of tiles the backfill now owns are
+    /// deleted once the backfill parts are written.
     fileprivate func materializeTiles(_ view: FeatureView, source: DataSource, path: String, keys: [JoinKey], start: Int64, end: Int64,
                                       began: Date, progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
-        let built = try await reading(view, source: source, path: path) { engine in
-            try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
-        }
-        progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: built.tiles.count))
         let store = try await onlineStore()
-        var batch: [OnlineTile] = []
+        let hops = TileCuts.hops(of: view)
+        var ends = Dictionary(uniqueKeysWithValues: hops.map { ($0, end) })
+        var handOver: [Int64: Int64] = [:]
+        if let fed = registry.source(named: view.source), case .kafka = fed.kind {
+            ends = try await backfillCuts(view, keys: keys, hops: hops, end: end, store: store)
+            for (hop, cut) in ends { handOver[hop] = AggregationWindow(length: hop, hop: hop)!.floorToHop(cut) }
+        }
+        var tiles: [OnlineTile] = []
+        var events = 0
         var entities = Set<[OnlineValue]>()
-        for (n, tile) in built.tiles.enumerated() {
-            let key = zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
-            entities.insert(key)
-            batch.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encode(tile.states)))
-            if batch.count == Self.materializationBatch || n == built.tiles.count - 1 {
-                try await store.writeTiles(batch, to: view, keys: keys)
-                batch.removeAll(keepingCapacity: true)
-                progress?(MaterializationProgress(view: view.name, stage: "writing", rows: n + 1, totalRows: built.tiles.count))
+        // One read per distinct end (usually one): a tile of a hop holds exactly the events before that hop's end.
+        for cut in Set(ends.values).sorted() where start < cut {
+            let built = try await reading(view, source: source, path: path) { engine in
+                try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut))
+            }
+            events = max(events, built.events)
+            for tile in built.tiles where ends[tile.hop] == cut {
+                let key = zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
+                entities.insert(key)
+                tiles.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encode(tile.states)))
             }
         }
-        return MaterializationReport(view: view.name, start: start, end: end, rowsRead: built.events, rowsWritten: built.tiles.count,
+        progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: tiles.count))
+        var done = 0
+        while done < tiles.count {
+            let batch = Array(tiles[done..<min(tiles.count, done + Self.materializationBatch)])
+            try await store.writeTiles(batch, to: view, keys: keys)
+            done += batch.count
+            progress?(MaterializationProgress(view: view.name, stage: "writing", rows: done, totalRows: tiles.count))
+        }
+        if !handOver.isEmpty {
+            // The backfill now owns these tiles whole: the events the stream merged into them are in the backfill part.
+            try await store.deleteTiles(of: view, keys: keys, before: handOver, origin: .stream)
+        }
+        return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: tiles.count,
                                      entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
+    }
+
+    /// The cuts of a stream-fed aggregated view after this backfill (``TileCuts``): `end` for hops that have none
+    /// yet; otherwise moved forward to the hop boundary at or before `min(end, now - allowed lateness - offline roll
+    /// interval - 1 minute)` when that is later.
+    private func backfillCuts(_ view: FeatureView, keys: [JoinKey], hops: [Int64], end: Int64, store: any OnlineStore) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let kafka = config.kafka ?? KafkaConfig(bootstrapServers: "")
+        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        var cuts = try await store.setTileCuts(Dictionary(uniqueKeysWithValues: hops.map { ($0, end) }), of: view, keys: keys, onlyMissing: true)
+        var moved: [Int64: Int64] = [:]
+        for hop in hops {
+            let current = cuts[hop] ?? end
+            let next = TileCuts.movedCut(current: current, hop: hop, end: end, now: now, allowedLateness: kafka.allowedLateness.seconds * 1_000_000,
+                                         rollInterval: kafka.offlineRollInterval.seconds * 1_000_000)
+            if next > current { moved[hop] = next }
+        }
+        if !moved.isEmpty { cuts = try await store.setTileCuts(moved, of: view, keys: keys, onlyMissing: false) }
+        return Dictionary(uniqueKeysWithValues: hops.map { ($0, cuts[$0] ?? end) })
     }
 }
 

@@ -56,6 +56,10 @@ public struct StoredOnlineRow: Sendable, Hashable {
 
 /// A tile of an aggregated view: the partial aggregates of one entity's events in `[start, start + hop)`, for the
 /// view's features with that hop (their encoded states, see ``TileStates``).
+///
+/// A tile has two parts kept apart, so backfill and stream never count the same event (see ``TileCuts``): what
+/// `materialize` computed from the offline events (``TileOrigin/backfill``) and what the stream ingester added
+/// (``TileOrigin/stream``). Lookups merge both.
 public struct OnlineTile: Sendable, Hashable {
     /// The join key values, in the view's join key order.
     public var key: [OnlineValue]
@@ -64,13 +68,22 @@ public struct OnlineTile: Sendable, Hashable {
     public var start: Int64
     /// The encoded partial aggregates.
     public var states: [UInt8]
+    /// Which part of the tile this is.
+    public var origin: TileOrigin
 
-    public init(key: [OnlineValue], hop: Int64, start: Int64, states: [UInt8]) {
+    public init(key: [OnlineValue], hop: Int64, start: Int64, states: [UInt8], origin: TileOrigin = .backfill) {
         self.key = key
         self.hop = hop
         self.start = start
         self.states = states
+        self.origin = origin
     }
+}
+
+/// Which part of a tile: the backfill's (written whole by `materialize`) or the stream's (merged into by the ingester).
+public enum TileOrigin: Int, Sendable, Hashable, Codable, CaseIterable {
+    case backfill = 0
+    case stream = 1
 }
 
 /// Per-view statistics of the online store.
@@ -129,8 +142,32 @@ public protocol OnlineStore: Sendable {
     /// tiles and gives the newest tile's start.
     func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError)
 
-    /// For each entity, its tiles with `start >= from` (every hop), ordered by hop, then start.
+    /// For each entity, its tiles with `start >= from` (every hop, both origins), ordered by hop, then start.
     func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: Int64) async throws(OnlineStoreError) -> [[OnlineTile]]
+
+    /// Deletes the tiles of `view` whose start is before `before[hop]` (hops not listed: none), of one origin or of
+    /// both (nil); returns how many. Used to expire old tiles and to hand tiles from the stream to the backfill.
+    @discardableResult
+    func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int
+
+    // MARK: The stream's part of tiles, exactly once
+
+    /// The cuts of an aggregated view (hop -> event time; empty when none is set). See ``TileCuts``.
+    func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64]
+
+    /// Sets the cuts of an aggregated view for the hops in `cuts` (with `onlyMissing`, only for hops that have none)
+    /// and returns every cut stored after.
+    @discardableResult
+    func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64]
+
+    /// The stream positions a consumer recorded with ``applyStreamTiles(_:)``: per partition, the next offset whose
+    /// event is not yet in any tile.
+    func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64]
+
+    /// Merges a stream batch into the stream part of its tiles and records its positions, in one transaction; or,
+    /// when the store's positions or cuts are not the ones the batch was computed from (another ingester or a
+    /// backfill moved them), changes nothing and says so.
+    func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome
 }
 
 extension OnlineStore {
@@ -154,6 +191,7 @@ extension FeatureView {
         // An aggregated feature adds its recipe: another window, hop, function or n means other tiles.
         let text = keys.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",") + "|"
             + features.map { "\($0.name):\($0.type)" + ($0.aggregation.map { "=\($0.summary)" } ?? "") }.joined(separator: ",")
+            + (isAggregated ? "|tiles:2" : "")  // tiles with a backfill part and a stream part
         return String(CanonicalSpec.hash(text).prefix(12))
     }
 }

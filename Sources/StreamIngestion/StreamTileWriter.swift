@@ -1,0 +1,165 @@
+import FeatureComputation
+import FeatureStore
+import Foundation
+
+/// The stream's side of aggregated views: a batch's events folded into one partial aggregate per entity, hop and
+/// tile, merged into the stream part of the tiles together with the partitions' positions, exactly once.
+///
+/// The online store holds the truth (``OnlineStore/applyStreamTiles(_:)``): which offsets of each partition are in the
+/// tiles, and the cuts that split events between backfill and stream (``TileCuts``). This writer keeps a copy of
+/// both, skips events already in the tiles (a redelivery after a crash or a rebalance), and when the store says the
+/// copy is stale (another ingester took the partition, a backfill moved a cut) reloads it and folds the batch again.
+final class StreamTileWriter {
+    /// One event for an aggregated view: its row (key, time, the columns the aggregations read) and where it came from.
+    struct Event {
+        var mapper: EventMapper
+        var row: OnlineRow
+        var partition: StreamPartition
+        var offset: Int64
+    }
+
+    /// What a batch did, per view.
+    struct Outcome {
+        /// Events merged into tiles.
+        var applied: [String: Int] = [:]
+        /// Events older than the allowed lateness: left to the next backfill.
+        var late: [String: Int] = [:]
+        /// Events before a view's cut (for some hop) that arrived after it was set: left to the next backfill.
+        var beforeCut: [String: Int] = [:]
+        /// Events already in the tiles (a redelivery), skipped.
+        var redelivered = 0
+    }
+
+    let consumer: String
+    /// Microseconds.
+    let allowedLateness: Int64
+    private var positions: [StreamPartition: Int64]?
+    private var cuts: [String: [Int64: Int64]] = [:]
+
+    init(consumer: String, allowedLateness: TimeSpan) {
+        self.consumer = consumer
+        self.allowedLateness = allowedLateness.seconds * 1_000_000
+    }
+
+    /// Forgets the copies of positions and cuts (the partitions assigned changed: another ingester may have moved them).
+    func reload() {
+        positions = nil
+        cuts = [:]
+    }
+
+    /// Merges `events` into their tiles and records `next` (the position after the batch of every partition that
+    /// feeds an aggregated view, bad messages included) as one store transaction.
+    ///
+    /// - Parameter now: the ingester's clock (microseconds): events before `now - allowed lateness` are late.
+    func apply(_ events: [Event], next: [StreamPartition: Int64], views: [EventMapper], store: any OnlineStore,
+               now: Int64) async throws(OnlineStoreError) -> Outcome {
+        for attempt in 1...5 {
+            if positions == nil { positions = try await store.streamPositions(consumer: consumer) }
+            for mapper in views where cuts[mapper.view.name] == nil {
+                // A view the stream meets before any backfill: the stream owns every event (on time) until a backfill
+                // moves the cut.
+                let start = Dictionary(uniqueKeysWithValues: TileCuts.hops(of: mapper.view).map { ($0, Int64.min) })
+                cuts[mapper.view.name] = try await store.setTileCuts(start, of: mapper.view, keys: mapper.joinKeys, onlyMissing: true)
+            }
+            let stored = positions ?? [:]
+            var moved: [StreamPartition: Int64] = [:], expected: [StreamPartition: Int64] = [:]
+            for (partition, offset) in next where offset > (stored[partition] ?? Int64.min) {
+                moved[partition] = offset
+                expected[partition] = stored[partition]
+            }
+            guard !moved.isEmpty else { return Outcome(redelivered: events.count) }
+            var outcome = Outcome()
+            var folds: [String: TileFold] = [:]
+            for event in events {
+                if let applied = stored[event.partition], event.offset < applied {
+                    outcome.redelivered += 1
+                    continue
+                }
+                let name = event.mapper.view.name
+                if event.row.eventTimestamp < now - allowedLateness {
+                    outcome.late[name, default: 0] += 1
+                    continue
+                }
+                var fold = folds[name] ?? TileFold(event.mapper)
+                if fold.add(event.row, cuts: cuts[name] ?? [:]) {
+                    outcome.applied[name, default: 0] += 1
+                } else {
+                    outcome.beforeCut[name, default: 0] += 1
+                }
+                folds[name] = fold
+            }
+            let updates = views.map { mapper in
+                StreamTileBatch.ViewUpdate(view: mapper.view, joinKeys: mapper.joinKeys,
+                                           tiles: folds[mapper.view.name]?.tiles ?? [], cuts: cuts[mapper.view.name] ?? [:])
+            }
+            let batch = StreamTileBatch(consumer: consumer, expected: expected, next: moved, updates: updates)
+            switch try await store.applyStreamTiles(batch) {
+            case .applied:
+                for (partition, offset) in moved { positions?[partition] = offset }
+                return outcome
+            case .conflict(let why):
+                reload()
+                if attempt == 5 { throw OnlineStoreError(.failed, "stream tiles: the store's positions or cuts keep changing (\(why))") }
+            }
+        }
+        throw OnlineStoreError(.failed, "stream tiles: unreachable")
+    }
+
+    /// Deletes tiles no lookup can need any more: per hop, those starting before the oldest window start at `now`.
+    func expire(_ views: [EventMapper], store: any OnlineStore, now: Int64) async throws(OnlineStoreError) -> Int {
+        var deleted = 0
+        for mapper in views {
+            let before = Dictionary(uniqueKeysWithValues: TileCuts.hops(of: mapper.view).map { ($0, TileCuts.oldestNeeded(by: mapper.view, hop: $0, now: now)) })
+            deleted += try await store.deleteTiles(of: mapper.view, keys: mapper.joinKeys, before: before, origin: nil)
+        }
+        return deleted
+    }
+}
+
+/// The partial aggregates of one view's events in a batch: one state per feature, per entity, hop and tile start.
+struct TileFold {
+    private struct Key: Hashable {
+        var entity: [OnlineValue]
+        var hop: Int64
+        var start: Int64
+    }
+    private let view: FeatureView
+    /// Per hop: the view's features with that hop (in view order, as tiles hold them), with the column each reads.
+    private let byHop: [(hop: Int64, window: AggregationWindow, features: [(function: AggregateFunction, n: Int, column: Int?)])]
+    private var states: [Key: [AggregateState]] = [:]
+
+    init(_ mapper: EventMapper) {
+        view = mapper.view
+        byHop = TileCuts.hops(of: mapper.view).map { hop in
+            let features = TileStates.features(of: mapper.view, hop: hop).map { feature in
+                let a = feature.aggregation!
+                return (a.function, max(1, a.n ?? 1), a.column.flatMap { c in mapper.columns.firstIndex { $0.name == c } })
+            }
+            return (hop, AggregationWindow(length: hop, hop: hop)!, features)
+        }
+    }
+
+    /// Folds in an event for every hop whose cut it is not before; false when it is before some hop's cut.
+    mutating func add(_ row: OnlineRow, cuts: [Int64: Int64]) -> Bool {
+        var whole = true
+        for (hop, window, features) in byHop {
+            guard row.eventTimestamp >= (cuts[hop] ?? Int64.min) else {
+                whole = false
+                continue
+            }
+            let key = Key(entity: row.key, hop: hop, start: window.tile(of: row.eventTimestamp))
+            var tile = states[key] ?? features.map { AggregateState($0.function, n: $0.n) }
+            for (i, feature) in features.enumerated() {
+                tile[i].add(feature.column.flatMap { AggregateValue(row.values[$0]) }, at: row.eventTimestamp)
+            }
+            states[key] = tile
+        }
+        return whole
+    }
+
+    var tiles: [OnlineTile] {
+        states.map { key, states in
+            OnlineTile(key: key.entity, hop: key.hop, start: key.start, states: TileStates.encode(states), origin: .stream)
+        }
+    }
+}

@@ -1,0 +1,171 @@
+import Columnar
+import FeatureStore
+import Foundation
+import Kafka
+import StreamIngestion
+import Testing
+
+/// Aggregated views fed by a stream: tiles updated exactly once, split from the backfill by the cut, late events
+/// left to the backfill, old tiles expired. On an ``InMemoryStreamConsumer``; the Kafka and crash tests are elsewhere.
+@Suite("Stream updates of aggregated views (in-memory consumer)", .serialized, .timeLimit(.minutes(3)))
+struct StreamAggregationTests {
+    static let view = """
+          - name: trip_stats
+            entities: [driver]
+            source: activity_stream
+            aggregations:
+              - {function: count, windows: [1h, 1d]}
+              - {column: trips_last_hour, type: int32, function: sum, windows: [1h]}
+              - {column: speed, type: float64, function: max, windows: [1d]}
+
+        """
+
+    static func repository(lateness: String = "1h") throws -> (URL, FeatureStore) {
+        _ = registeredKinds
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stream-agg-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try "project: streaming\nkafka: {bootstrap_servers: 'unused:1', offline_roll_interval: 0, allowed_lateness: \(lateness)}\n"
+            .write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        try (StreamFixture.definitions + view).write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        return (dir, try FeatureStore(repository: dir))
+    }
+
+    static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
+    static let minute: Int64 = 60_000_000
+
+    static func message(_ driver: Int64, trips: Int, speed: Double, at micros: Int64) -> [UInt8] {
+        Array(#"{"driver_id": \#(driver), "trips": \#(trips), "is_online": true, "speed": \#(speed), "ts": \#(micros)}"#.utf8)
+    }
+
+    /// count_1h, trips_last_hour_sum_1h and speed_max_1d of each driver, online at `at`.
+    static func online(_ store: FeatureStore, drivers: [Int64], at: Int64 = now) async throws -> [[OnlineValue]] {
+        let got = try await store.getOnlineFeatures(
+            entities: ["driver_id": drivers.map { .int($0) }],
+            features: .references(["count_1h", "trips_last_hour_sum_1h", "speed_max_1d"].map { FeatureReference(view: "trip_stats", feature: $0) }),
+            now: Date(timeIntervalSince1970: Double(at) / 1e6))
+        return drivers.indices.map { i in got.columns.map { $0.values[i] } }
+    }
+
+    static func drain(_ ingestor: StreamIngestor) async {
+        while await ingestor.runOnce().messages > 0 {}
+    }
+
+    @Test("stream events update the tiles once: a consumer that starts over (a redelivery) adds nothing, later events add")
+    func redeliveryCountsNothingTwice() async throws {
+        let (dir, store) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let start = Self.now - 50 * Self.minute
+        var messages: [(Int32, [UInt8])] = []
+        for i in 0..<40 {
+            let at = start + Int64(i) * 1_000_000
+            messages.append((Int32(i % 2), Self.message(Int64(i % 4), trips: i, speed: Double(i) / 4, at: at)))
+        }
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 2)
+        for (p, m) in messages { consumer.append(topic: StreamFixture.topic, partition: p, value: m) }
+        await Self.drain(try StreamIngestor(store: store, consumer: consumer, batchSize: 7))
+        func expected(extra: Int = 0) -> [[OnlineValue]] {
+            (0..<4).map { d in
+                let mine = (0..<40).filter { $0 % 4 == d }
+                return [.int(Int64(mine.count + (d == 0 ? extra : 0))), .int(Int64(mine.reduce(0, +) + (d == 0 ? extra * 100 : 0))),
+                         .double(Double(mine.max()!) / 4)]
+            }
+        }
+        let first = try await Self.online(store, drivers: [0, 1, 2, 3])
+        #expect(first == expected(), "\(first)")
+
+        // The same partitions consumed again from the start, in other batches: every event is already in the tiles.
+        let again = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 2)
+        for (p, m) in messages { again.append(topic: StreamFixture.topic, partition: p, value: m) }
+        let second = try StreamIngestor(store: store, consumer: again, batchSize: 5)
+        await Self.drain(second)
+        #expect(try await Self.online(store, drivers: [0, 1, 2, 3]) == expected(), "nothing counted twice")
+        #expect(second.statistics.snapshot.redelivered == 40)
+
+        again.append(topic: StreamFixture.topic, partition: 1, value: Self.message(0, trips: 100, speed: 0, at: Self.now - Self.minute))
+        await Self.drain(second)
+        #expect(try await Self.online(store, drivers: [0, 1, 2, 3]) == expected(extra: 1), "a new event counts")
+    }
+
+    @Test("events older than the allowed lateness are counted as late and left out of the tiles; the next backfill counts them")
+    func lateEventsGoToTheNextBackfill() async throws {
+        let (dir, store) = try Self.repository(lateness: "10m")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 1)
+        let now = Self.now
+        consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: now - 5 * Self.minute))
+        // Late by far more than the lateness: whatever the hour, the backfill's cut for 1h tiles passes it.
+        consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 2, speed: 9, at: now - 2 * 60 * Self.minute))
+        let ingestor = try StreamIngestor(store: store, consumer: consumer)
+        await Self.drain(ingestor)
+        #expect(ingestor.statistics.snapshot.lateEvents == ["trip_stats": 1])
+        #expect(try await Self.online(store, drivers: [1]) == [[.int(1), .int(1), .double(1)]], "only the event on time")
+        // It is in the offline copy: a backfill moving the cut past it (to a boundary before now - 10m - roll - 1m)
+        // counts it, and the stream's part of those tiles is handed to the backfill.
+        _ = try await store.materialize(start: now - 2 * 24 * 60 * Self.minute, end: Self.now, views: ["trip_stats"])
+        let cuts = try await store.onlineStore().tileCuts(of: store.registry.featureView(named: "trip_stats")!, keys: [JoinKey(name: "driver_id", type: .int64)])
+        #expect(cuts.values.allSatisfy { $0 <= now - 11 * Self.minute }, "the cuts moved no later than now - lateness - roll - 1m: \(cuts)")
+        let online = try await Self.online(store, drivers: [1])
+        // The late event is 2 hours old: out of count_1h and the 1h sum, in the daily max.
+        #expect(online == [[.int(1), .int(1), .double(9)]])
+        let report = try await store.verify(views: ["trip_stats"], at: Self.now)
+        #expect(report[0].mismatches.isEmpty, "online = offline after the backfill: \(report[0].mismatches)")
+    }
+
+    @Test("backfill before the cut, stream from it: each event counted once, and online equals the training join")
+    func backfillThenStreamCountOnce() async throws {
+        let (dir, store) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 3)
+        let now = Self.now
+        // History first: events through the stream before anything aggregates (their offline copy is written).
+        var rng = SystemRandomNumberGenerator()
+        var sent: [(driver: Int64, at: Int64)] = []
+        func send(_ count: Int, from: Int64, to: Int64) {
+            for _ in 0..<count {
+                let d = Int64.random(in: 0..<20, using: &rng), at = Int64.random(in: from..<to, using: &rng)
+                consumer.append(topic: StreamFixture.topic, partition: Int32(d % 3), value: Self.message(d, trips: Int(d), speed: Double(at % 1000) / 7, at: at))
+                sent.append((d, at))
+            }
+        }
+        send(300, from: now - 20 * 60 * Self.minute, to: now - 40 * Self.minute)
+        let plain = try StreamIngestor(store: store, views: ["activity"], consumer: consumer)
+        await Self.drain(plain)
+        // Backfill up to a cut, then stream events from it (some between the cut and now, within the lateness).
+        let cut = now - 35 * Self.minute
+        _ = try await store.materialize(start: now - 3 * 24 * 60 * Self.minute, end: cut, views: ["trip_stats"])
+        send(200, from: cut, to: now)
+        let ingestor = try StreamIngestor(store: store, views: ["trip_stats"], consumer: consumer)
+        await Self.drain(ingestor)
+        let at = Self.now
+        // The 1h window hops by 5 minutes: it starts at the 5-minute boundary at or before at - 1h.
+        let hop: Int64 = 5 * Self.minute
+        let from = (at - 60 * Self.minute) / hop * hop
+        var counts: [OnlineValue] = []
+        for d in Int64(0)..<20 { counts.append(.int(Int64(sent.filter { $0.driver == d && $0.at >= from && $0.at < at }.count))) }
+        let online = try await Self.online(store, drivers: (0..<20).map { Int64($0) }, at: at)
+        #expect(online.map { $0[0] } == counts, "count_1h: every event once")
+        let report = try await store.verify(views: ["trip_stats"], sample: 20, at: at)
+        #expect(report[0].entities == 20 && report[0].mismatches.isEmpty, "online = offline: \(report[0].mismatches.prefix(3))")
+    }
+
+    @Test("tiles no window can reach any more are deleted by the ingester")
+    func oldTilesExpire() async throws {
+        let (dir, store) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 1)
+        let now = Self.now
+        for days in [3, 2] {
+            consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: now - Int64(days) * 24 * 60 * Self.minute))
+        }
+        await Self.drain(try StreamIngestor(store: store, views: ["activity"], consumer: consumer))
+        _ = try await store.materialize(start: now - 5 * 24 * 60 * Self.minute, end: now, views: ["trip_stats"])
+        let view = store.registry.featureView(named: "trip_stats")!, keys = [JoinKey(name: "driver_id", type: .int64)]
+        #expect(try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: 0)[0].count == 4, "2 events x 2 hops")
+        consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: Self.now))
+        let ingestor = try StreamIngestor(store: store, consumer: consumer)
+        await Self.drain(ingestor)
+        #expect(ingestor.statistics.snapshot.expiredTiles == 4)
+        let left = try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: 0)[0]
+        #expect(left.map(\.origin) == [.stream, .stream], "only the new event's tiles (one per hop)")
+    }
+}
