@@ -105,11 +105,15 @@ final class StreamTileWriter {
         throw OnlineStoreError(.failed, "stream tiles: unreachable")
     }
 
-    /// Deletes tiles no lookup can need any more: per hop, those starting before the oldest window start at `now`.
+    /// Deletes tiles no lookup can need any more: per hop, those starting before the oldest window start of a lookup
+    /// at `now - allowed lateness` (tiles a late event can still change stay, and so does what lookups and `verify`
+    /// at those times read).
     func expire(_ views: [EventMapper], store: any OnlineStore, now: Int64) async throws(OnlineStoreError) -> Int {
         var deleted = 0
         for mapper in views {
-            let before = Dictionary(uniqueKeysWithValues: TileCuts.hops(of: mapper.view).map { ($0, TileCuts.oldestNeeded(by: mapper.view, hop: $0, now: now)) })
+            let before = Dictionary(uniqueKeysWithValues: TileCuts.hops(of: mapper.view).map {
+                ($0, TileCuts.oldestNeeded(by: mapper.view, hop: $0, now: now - allowedLateness))
+            })
             deleted += try await store.deleteTiles(of: mapper.view, keys: mapper.joinKeys, before: before, origin: nil)
         }
         return deleted

@@ -41,7 +41,7 @@ final class StreamFixture: @unchecked Sendable {
 
         """
 
-    init(partitions: Int = 3, deadLetterTopic: Bool = true, offlineRollInterval: String = "0") throws {
+    init(partitions: Int = 3, deadLetterTopic: Bool = true, offlineRollInterval: String = "0", definitions: String = StreamFixture.definitions) throws {
         _ = registeredKinds
         cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic(Self.topic, partitions: partitions)
@@ -50,7 +50,7 @@ final class StreamFixture: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let kafka = "kafka: {offline_roll_interval: \(offlineRollInterval), properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}, bootstrap_servers: \"\(cluster.bootstrapServers)\"\(deadLetterTopic ? ", dead_letter_topic: \(Self.deadLetters)" : "")}\n"
         try ("project: streaming\n" + kafka).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
-        try Self.definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        try definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
         store = try FeatureStore(repository: dir)
         producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
     }
