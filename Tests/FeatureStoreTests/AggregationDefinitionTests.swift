@@ -59,7 +59,7 @@ struct AggregationDefinitionTests {
 
             """)
         #expect(errors == [
-            "defs.yaml:10:34: error: unknown aggregation function 'summ'; did you mean 'sum'?; functions: count, sum, mean, min, max, variance, stddev, first, last, last_n, last_distinct_n",
+            "defs.yaml:10:34: error: unknown aggregation function 'summ'; did you mean 'sum'?; functions: count, sum, mean, min, max, variance, stddev, first, last, last_n, last_distinct_n, approx_count_distinct",
             "defs.yaml:11:64: error: window '90m' is not a whole number of hops of 1h; choose a window that is, or another hop",
             "defs.yaml:12:46: error: 'mean' does not take a string column; it takes int32, int64, float32, float64",
             "defs.yaml:13:34: error: 'last_n' keeps the n latest values: add 'n:' (for example n: 5)",

@@ -17,6 +17,7 @@ struct StreamAggregationTests {
               - {function: count, windows: [1h, 1d]}
               - {column: trips_last_hour, type: int32, function: sum, windows: [1h]}
               - {column: speed, type: float64, function: max, windows: [1d]}
+              - {column: speed, type: float64, function: approx_count_distinct, windows: [1d]}
 
         """
 
@@ -184,10 +185,11 @@ struct KafkaAggregationTests {
               - {column: trips_last_hour, type: int32, function: first, windows: [1h]}
               - {column: is_online, type: bool, function: last, windows: [1h]}
               - {column: trips_last_hour, type: int32, function: last_distinct_n, n: 3, windows: [1h]}
+              - {column: speed, type: float64, function: approx_count_distinct, windows: [1h]}
 
         """
 
-    @Test("a random stream through Kafka: online values equal the training join's exactly, for every driver, at now and at hop boundaries")
+    @Test("a random stream through Kafka: online values (approx_count_distinct's too) equal the training join's exactly, for every driver, at now and at hop boundaries")
     func onlineEqualsOfflineAfterAStream() async throws {
         let f = try StreamFixture(definitions: StreamFixture.definitions + Self.view)
         var rng = SeededGenerator(seed: 15)

@@ -20,6 +20,8 @@ public struct AggregateState: Sendable {
     var extreme: AggregateValue?
     /// first, last, last_n, last_distinct_n: (event time, value), the kept ones, newest first.
     var timed: [Timed] = []
+    /// approx_count_distinct: the sketch of the values.
+    var sketch = HyperLogLog()
 
     struct Timed: Sendable, Hashable {
         var time: Int64
@@ -64,6 +66,8 @@ public struct AggregateState: Sendable {
             if extreme.map({ value > $0 }) ?? true { extreme = value }
         case .first, .last, .lastN, .lastDistinctN:
             insert(Timed(time: time, value: value))
+        case .approxCountDistinct:
+            sketch.add(value)
         }
     }
 
@@ -131,6 +135,7 @@ public struct AggregateState: Sendable {
             }
         }
         for item in other.timed { insert(item) }
+        if function == .approxCountDistinct { sketch.merge(other.sketch) }
     }
 
     /// Whether ``subtract(_:)`` exists for this function.
@@ -174,6 +179,8 @@ public struct AggregateState: Sendable {
             return timed.first.map { .value($0.value) }
         case .lastN, .lastDistinctN:
             return timed.isEmpty ? nil : .list(timed.map(\.value))
+        case .approxCountDistinct:
+            return .int(count == 0 ? 0 : sketch.estimate)
         }
     }
 }

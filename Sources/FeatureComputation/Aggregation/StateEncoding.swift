@@ -33,6 +33,8 @@ extension AggregateState {
                 w.int64(item.time)
                 w.value(item.value)
             }
+        case .approxCountDistinct:
+            sketch.write(to: &w)
         }
         return w.bytes
     }
@@ -66,6 +68,8 @@ extension AggregateState {
             guard zip(timed, timed.dropFirst()).allSatisfy({ !$1.isNewer(than: $0) }) else {
                 throw AggregateStateDecodingError(message: "values out of order")
             }
+        case .approxCountDistinct:
+            sketch = try HyperLogLog.read(from: &r)
         }
         guard r.atEnd else { throw AggregateStateDecodingError(message: "\(bytes.count - r.offset) bytes after the state") }
     }

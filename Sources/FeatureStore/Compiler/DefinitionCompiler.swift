@@ -543,7 +543,8 @@ private struct Compilation {
                     ok = false
                 }
             } else if FeatureAggregation.outputType(of: function, input: nil) == nil {
-                reader.error(functionText.location, "'\(function.rawValue)' gives a feature of its column's type: declare the column's type with 'type:' (for example type: float64)")
+                let why = function == .approxCountDistinct ? "hashes values by their type" : "gives a feature of its column's type"
+                reader.error(functionText.location, "'\(function.rawValue)' \(why): declare the column's type with 'type:' (for example type: float64)")
                 ok = false
             }
             var n: Int? = nil

@@ -50,6 +50,10 @@ public struct FeatureAggregation: Sendable, Hashable, Codable {
             return input.map { .scalar($0) }
         case .lastN, .lastDistinctN:
             return input.map { .list($0) }
+        case .approxCountDistinct:
+            // The column's type must be declared: the sketch hashes values by type, so both engines must read the
+            // same type.
+            return input.map { _ in .scalar(.int64) }
         }
     }
 

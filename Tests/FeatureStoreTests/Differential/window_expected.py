@@ -10,7 +10,8 @@ exactly on an event's time, on a hop boundary, or one microsecond off.
 
 The windows (the view's definitions must match): 10m with 5m hops, 1h with 5m hops, 1d with 1h hops.
 DuckDB evaluates the rule floor_hop(t - w) <= ts < t with a self-join and GROUP BY, the functions as SQL has them:
-count(*), sum, avg, min, max, var_samp, stddev_samp, and first/last as arg_min/arg_max over (ts, value).
+count(*), sum, avg, min, max, var_samp, stddev_samp, first/last as arg_min/arg_max over (ts, value), and the exact
+count(DISTINCT) that approx_count_distinct estimates.
 
 OUT_DIR/expected.json: {feature: [value per rid]}, floats as repr strings, None for null.
 """
@@ -42,6 +43,7 @@ events = pa.table({
     "fare": pa.array([None if r.random() < 0.05 else r.choice([r.uniform(-50, 50), float(r.randrange(20)), 1e15 * r.random()]) for _ in range(n_events)], pa.float64()),
     "seats": pa.array([None if r.random() < 0.05 else r.randrange(-3, 8) for _ in range(n_events)], pa.int32()),
     "zone": pa.array([None if r.random() < 0.05 else r.choice(["a", "b", "c", "", "zürich", "Z"]) for _ in range(n_events)], pa.string()),
+    "rider": pa.array([None if r.random() < 0.05 else r.randrange(300) for _ in range(n_events)], pa.int64()),
 })
 os.makedirs(f"{out}/events", exist_ok=True)
 pq.write_table(events, f"{out}/events/part.parquet", row_group_size=1000)
@@ -73,13 +75,14 @@ expected = {}
 for name, (w, h) in windows.items():
     rows = con.execute(f"""
         WITH e AS (SELECT rid, driver_id, epoch_us(event_timestamp) AS t FROM en),
-             v AS (SELECT driver_id, epoch_us(ts) AS ts, fare, seats, zone FROM ev WHERE driver_id IS NOT NULL AND ts IS NOT NULL)
+             v AS (SELECT driver_id, epoch_us(ts) AS ts, fare, seats, zone, rider FROM ev WHERE driver_id IS NOT NULL AND ts IS NOT NULL)
         SELECT e.rid,
                count(v.ts),
                sum(v.fare), avg(v.fare), min(v.fare), max(v.fare), var_samp(v.fare), stddev_samp(v.fare),
                sum(v.seats), min(v.zone),
                arg_min(v.fare, (v.ts, v.fare)) FILTER (WHERE v.fare IS NOT NULL),
-               arg_max(v.zone, (v.ts, v.zone)) FILTER (WHERE v.zone IS NOT NULL)
+               arg_max(v.zone, (v.ts, v.zone)) FILTER (WHERE v.zone IS NOT NULL),
+               count(DISTINCT v.rider)
         FROM e LEFT JOIN v
           ON v.driver_id = e.driver_id
          AND v.ts >= ((e.t - {w}) // {h}) * {h} - (CASE WHEN (e.t - {w}) % {h} < 0 THEN {h} ELSE 0 END)
@@ -88,7 +91,7 @@ for name, (w, h) in windows.items():
         """).fetchall()
     names = [f"count_{name}", f"fare_sum_{name}", f"fare_mean_{name}", f"fare_min_{name}", f"fare_max_{name}",
              f"fare_variance_{name}", f"fare_stddev_{name}", f"seats_sum_{name}", f"zone_min_{name}",
-             f"fare_first_{name}", f"zone_last_{name}"]
+             f"fare_first_{name}", f"zone_last_{name}", f"rider_approx_count_distinct_{name}"]
     for i, feature in enumerate(names):
         values = [row[i + 1] for row in rows]
         expected[feature] = [repr(v) if isinstance(v, float) else v for v in values]
