@@ -28,7 +28,9 @@ public struct WindowFeature: Sendable {
 ///
 /// Events are grouped by key and sorted by time once; entity rows are visited per key in time order, so each
 /// window's edges only move forward: `count`, `sum`, `mean`, `variance` and `stddev` add the events entering and
-/// remove those leaving (linear in events plus entity rows); the other functions fold the window's events.
+/// remove those leaving; the other functions keep the window in a ``SlidingWindow`` (two stacks of partial
+/// aggregates), so every event is merged a constant number of times (amortized) however long the window: linear in
+/// events plus entity rows either way.
 /// Times are microseconds since the epoch.
 public enum WindowAggregator {
     /// - Parameters:
@@ -78,6 +80,7 @@ public enum WindowAggregator {
                 let group = groups[code], entityGroup = rowGroups[code]
                 guard !group.isEmpty, !entityGroup.isEmpty else { continue }
                 var state = AggregateState(feature.function, n: feature.n)
+                var queue = SlidingWindow(feature.function, n: feature.n)
                 var lo = group.lowerBound, hi = group.lowerBound
                 for position in entityGroup {
                     let row = rows[position], t = sortedEntityTimes[position]
@@ -93,17 +96,68 @@ public enum WindowAggregator {
                         }
                         out[row] = state.result
                     } else {
-                        while hi < group.upperBound && sortedTimes[hi] < t { hi += 1 }
-                        while lo < hi && sortedTimes[lo] < windowStart { lo += 1 }
-                        var window = AggregateState(feature.function, n: feature.n)
-                        for e in lo..<hi { window.add(value(e), at: sortedTimes[e]) }
-                        out[row] = window.result
+                        while hi < group.upperBound && sortedTimes[hi] < t {
+                            queue.push(value(hi), at: sortedTimes[hi])
+                            hi += 1
+                        }
+                        while lo < hi && sortedTimes[lo] < windowStart {
+                            queue.pop()
+                            lo += 1
+                        }
+                        out[row] = queue.result
                     }
                 }
             }
             results.withLock { $0[index] = out }
         }
         return results.withLock { $0 }
+    }
+}
+
+/// A first-in-first-out window of events for functions that cannot remove an event (min, max, first, last, the
+/// `last_*` functions, approx_count_distinct): the classic two-stack queue. New events are added to a running state
+/// (the back); when the oldest event leaves and the front is empty, the back's events are moved to the front as
+/// suffix states (each event merged with every newer one), so the window's state is always one merge of the
+/// front's oldest suffix and the back. Each event is added or merged a constant number of times, amortized.
+struct SlidingWindow {
+    private let function: AggregateFunction
+    private let n: Int
+    /// Front: suffix states, the oldest event's last (it covers every front event).
+    private var front: [AggregateState] = []
+    /// Back: the events pushed since the last move, oldest first, and their state.
+    private var backEvents: [(value: AggregateValue?, time: Int64)] = []
+    private var back: AggregateState
+
+    init(_ function: AggregateFunction, n: Int) {
+        self.function = function
+        self.n = n
+        back = AggregateState(function, n: n)
+    }
+
+    mutating func push(_ value: AggregateValue?, at time: Int64) {
+        backEvents.append((value, time))
+        back.add(value, at: time)
+    }
+
+    /// Removes the oldest event (the window must hold one).
+    mutating func pop() {
+        if front.isEmpty {
+            var suffix = AggregateState(function, n: n)
+            front.reserveCapacity(backEvents.count)
+            for event in backEvents.reversed() {
+                suffix.add(event.value, at: event.time)
+                front.append(suffix)
+            }
+            backEvents.removeAll(keepingCapacity: true)
+            back = AggregateState(function, n: n)
+        }
+        front.removeLast()
+    }
+
+    var result: AggregateResult? {
+        guard var state = front.last else { return back.result }
+        state.merge(back)
+        return state.result
     }
 }
 
