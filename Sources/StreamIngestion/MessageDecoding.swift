@@ -125,7 +125,7 @@ public struct EventMapper: Sendable {
         var fieldOf: [String: String] = [:]  // feature or key name -> message field
         for (from, to) in source.fieldMapping { fieldOf[to] = from }
         keyFields = joinKeys.map { fieldOf[$0.name] ?? $0.name }
-        columns = Self.columns(of: view)
+        columns = view.eventColumns
         featureFields = columns.map { fieldOf[$0.name] ?? $0.name }
         timestampField = source.timestampField
         createdField = source.createdTimestampField
@@ -157,23 +157,6 @@ public struct EventMapper: Sendable {
             out.append(try convert(values[slots.features[k]], as: column.type, field: featureFields[k]))
         }
         return OnlineRow(key: key, eventTimestamp: eventTime, createdTimestamp: created, values: out)
-    }
-
-    /// The values a row of `view` holds: its features, or for an aggregated view the distinct columns its aggregations
-    /// read, with their declared types (a column declared nowhere, read by `mean`, `variance` or `stddev` only, is
-    /// taken as float64).
-    static func columns(of view: FeatureView) -> [(name: String, type: ValueType)] {
-        guard view.isAggregated else { return view.features.map { ($0.name, $0.type) } }
-        var out: [(name: String, type: ValueType)] = []
-        for a in view.features.compactMap(\.aggregation) {
-            guard let column = a.column else { continue }
-            if let i = out.firstIndex(where: { $0.name == column }) {
-                if let t = a.inputType { out[i].type = .scalar(t) }
-            } else {
-                out.append((column, .scalar(a.inputType ?? .float64)))
-            }
-        }
-        return out
     }
 
     private func convert(_ value: JSONValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {

@@ -80,6 +80,23 @@ public struct FeatureAggregation: Sendable, Hashable, Codable {
 }
 
 extension FeatureView {
+    /// The columns of its source's events this view reads, in order, with their types: its features for a plain
+    /// view; for an aggregated view, the distinct columns its aggregations read (a column whose type is declared
+    /// nowhere, read only by `mean`, `variance` or `stddev`, is taken as float64).
+    public var eventColumns: [(name: String, type: ValueType)] {
+        guard isAggregated else { return features.map { ($0.name, $0.type) } }
+        var out: [(name: String, type: ValueType)] = []
+        for a in features.compactMap(\.aggregation) {
+            guard let column = a.column else { continue }
+            if let i = out.firstIndex(where: { $0.name == column }) {
+                if let t = a.inputType { out[i].type = .scalar(t) }
+            } else {
+                out.append((column, .scalar(a.inputType ?? .float64)))
+            }
+        }
+        return out
+    }
+
     /// Why rows cannot be pushed to this view (nil: they can): an aggregated view counts events, and a push has no
     /// offset that would let a retried request be recognised, so pushes could count an event twice; its events go
     /// through its stream (exactly once) or its offline source (backfill).

@@ -9,7 +9,8 @@ struct DemoEventsCommand: ParsableCommand {
         abstract: "Produce made-up JSON events to the topics of the repository's stream sources (for demos).",
         discussion: """
             For every kafka source read by an online view, sends events shaped as its views expect: the join keys \
-            (integer keys 1001, 1002, ...; string keys k-1, k-2, ...), each feature with a random value of its type, \
+            (integer keys 1001, 1002, ...; string keys k-1, k-2, ...), each feature (for aggregated views, each \
+            aggregated column) with a random value of its type, \
             and the event time now, all named through the source's field mapping. With `bootstrap_servers: embedded` \
             the cluster lives inside the ingesting process: pass the address it logs with --bootstrap-servers.
             """)
@@ -93,7 +94,7 @@ struct EventGenerator {
         for (from, to) in source.fieldMapping { fieldOf[to] = from }
         var seen = Set<String>()
         keyFields = keys.compactMap { key in seen.insert(key.name).inserted ? (fieldOf[key.name] ?? key.name, key.type) : nil }
-        featureFields = views.flatMap(\.features).compactMap { f in seen.insert(f.name).inserted ? (fieldOf[f.name] ?? f.name, f.type) : nil }
+        featureFields = views.flatMap(\.eventColumns).compactMap { c in seen.insert(c.name).inserted ? (fieldOf[c.name] ?? c.name, c.type) : nil }
         timestampField = source.timestampField
     }
 

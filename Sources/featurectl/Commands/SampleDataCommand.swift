@@ -9,7 +9,7 @@ struct SampleDataCommand: ParsableCommand {
         commandName: "sample-data",
         abstract: "Write deterministic Parquet data for the ride-hailing example repository.",
         discussion: """
-            Writes the files the example's parquet sources name (driver stats, driver activity by day, \
+            Writes the files the example's parquet sources name (driver stats, driver activity and trips by day, \
             customer profiles, route stats). For the same --size and --end the files are identical.
             """)
 
@@ -64,6 +64,14 @@ struct SampleDataCommand: ParsableCommand {
         try? FileManager.default.removeItem(at: activity)
         for (date, table) in try data.driverActivity() {
             try write(table, to: activity.appendingPathComponent("date=\(date)/part-0.parquet"))
+        }
+        // The trips stream's offline copy, when the repository has it (the example's aggregated view reads it).
+        if store.registry.source(named: "trips_log") != nil {
+            let trips = try path(of: "trips_log")
+            try? FileManager.default.removeItem(at: trips)
+            for (date, table) in try data.trips() {
+                try write(table, to: trips.appendingPathComponent("date=\(date)/part-0.parquet"))
+            }
         }
         try write(data.customerProfile(), to: path(of: "customer_profile_source"))
         try write(data.routeStats(), to: path(of: "route_stats_source"))

@@ -101,6 +101,37 @@ struct RideHailingData {
         return days
     }
 
+    /// Completed trips (the offline copy of the trips stream): each driver finishes a trip every 10 to 50 minutes,
+    /// with a rider, a fare (now and then missing) and a drop-off zone; one table per UTC day, like the ingester's.
+    func trips() throws -> [(date: String, table: Table)] {
+        struct Day { var drivers: [Int64?] = [], riders: [Int64?] = [], times: [Int64?] = [], fares: [Double?] = [], zones: [String?] = [] }
+        var days: [Int64: Day] = [:]
+        let zones = (0..<size.zones).map { "zone_\(Character(UnicodeScalar(UInt8(65 + $0 % 26))))\($0 / 26 == 0 ? "" : String($0 / 26))" }
+        for d in 0..<size.drivers {
+            var rng = SplitMix64(seed: UInt64(d) &* 6_700_417 &+ 3)
+            var t = start + Int64(rng.next() % 40) * Self.minute
+            while t < end {
+                let day = Self.floorDiv(t, Self.day)
+                days[day, default: Day()].drivers.append(1001 + Int64(d))
+                days[day]!.riders.append(5001 + Int64(rng.next() % UInt64(size.customers)))
+                days[day]!.times.append(t)
+                days[day]!.fares.append(rng.next() % 40 == 0 ? nil : ((4 + rng.unit() * 36) * 100).rounded() / 100)
+                days[day]!.zones.append(zones[Int(rng.next() % UInt64(zones.count))])
+                t += Int64(10 + rng.next() % 41) * Self.minute + Int64(rng.next() % 60) * 1_000_000
+            }
+        }
+        return try days.keys.sorted().map { day in
+            let columns = days[day]!
+            return (Column.isoDate(days: day), try Table([
+                ("driver_id", Column(int64: columns.drivers)),
+                ("rider_id", Column(int64: columns.riders)),
+                ("event_time", Column(timestamps: columns.times)),
+                ("fare", Column(float64: columns.fares)),
+                ("dropoff_zone", Column(strings: columns.zones)),
+            ]))
+        }
+    }
+
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a + b - 1) / b) }
     static func floorMod(_ a: Int64, _ b: Int64) -> Int64 { a - floorDiv(a, b) * b }
 
