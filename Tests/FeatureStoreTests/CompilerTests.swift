@@ -65,7 +65,7 @@ struct CompilerTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let registry = try DefinitionCompiler.compile(repository: root.appendingPathComponent("features"))
         #expect(registry.config.project == "ride_hailing")
-        #expect(registry.featureViews.count == 4)
+        #expect(registry.featureViews.count == 5)
         #expect(registry.featureServices.map(\.name) == ["driver_ranking_v1", "trip_eta_v1"])
         #expect(registry.joinKeys(of: registry.featureView(named: "route_stats")!).map(\.name) == ["origin_zone", "destination_zone"])
         #expect(registry.batchSource(of: registry.featureView(named: "driver_activity")!)?.name == "driver_activity_source")

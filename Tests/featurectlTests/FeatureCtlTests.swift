@@ -86,15 +86,15 @@ struct FeatureCtlTests {
         let validate = try featurectl(["validate", "--repo", repo.path])
         #expect(validate.status == 0)
         #expect(validate.stdout == """
-            'ride_hailing' is valid: 3 entities, 5 sources, 4 feature views, 2 feature services.
-            Not checked against data (none yet): customer_profile_source, driver_activity_source, driver_stats_source, route_stats_source.
+            'ride_hailing' is valid: 3 entities, 7 sources, 5 feature views, 2 feature services.
+            Not checked against data (none yet): customer_profile_source, driver_activity_source, driver_stats_source, route_stats_source, trips_log.
 
             """)
 
         let plan = try featurectl(["plan", "--repo", repo.path])
         #expect(plan.status == 0)
         #expect(plan.stdout.contains("  + feature_view driver_stats\n"))
-        #expect(plan.stdout.hasSuffix("14 to add, 0 to change, 0 to remove.\n"))
+        #expect(plan.stdout.hasSuffix("17 to add, 0 to change, 0 to remove.\n"))
 
         #expect(try featurectl(["apply", "--repo", repo.path]).status == 0)
         let again = try featurectl(["apply", "--repo", repo.path])
@@ -103,7 +103,7 @@ struct FeatureCtlTests {
         let list = try featurectl(["catalog", "list", "--kind", "view", "--repo", repo.path])
         #expect(list.status == 0)
         let names = list.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ")[1] }
-        #expect(names == ["customer_profile", "driver_activity", "driver_stats", "route_stats"])
+        #expect(names == ["customer_profile", "driver_activity", "driver_stats", "driver_trips", "route_stats"])
 
         let show = try featurectl(["catalog", "show", "driver_stats", "--repo", repo.path])
         #expect(show.status == 0)
@@ -118,7 +118,7 @@ struct FeatureCtlTests {
         defer { try? FileManager.default.removeItem(at: repo) }
         let plan = try featurectl(["plan", "--json", "--repo", repo.path])
         let planObject = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
-        #expect((planObject?["changes"] as? [Any])?.count == 14)
+        #expect((planObject?["changes"] as? [Any])?.count == 17)
         _ = try featurectl(["apply", "--repo", repo.path])
 
         let list = try featurectl(["catalog", "list", "--json", "--search", "acceptance", "--repo", repo.path])
@@ -147,7 +147,7 @@ struct FeatureCtlTests {
             let result = try featurectl(command + ["--repo", repo.path])
             #expect(result.status == 1)
             #expect(result.stderr == """
-                services.yaml:17:9: error: unknown feature view 'route_stat' in feature service 'trip_eta_v1'; did you mean 'route_stats'?
+                services.yaml:20:9: error: unknown feature view 'route_stat' in feature service 'trip_eta_v1'; did you mean 'route_stats'?
                 1 error found
 
                 """)
@@ -156,7 +156,7 @@ struct FeatureCtlTests {
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let first = (report?["errors"] as? [[String: Any]])?.first
         #expect(first?["file"] as? String == "services.yaml")
-        #expect(first?["line"] as? Int == 17)
+        #expect(first?["line"] as? Int == 20)
     }
 
     @Test("init scaffolds a repository that validates, applies and lists")

@@ -160,11 +160,11 @@ struct OnlineCommandTests {
             try #require(r.status == 0, "\(step): \(r.stderr)")
             if step.first == "materialize-incremental" {
                 let reports = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
-                #expect(Set(reports.compactMap { $0["view"] as? String }) == ["driver_stats", "driver_activity", "customer_profile", "route_stats"])
+                #expect(Set(reports.compactMap { $0["view"] as? String }) == ["driver_stats", "driver_activity", "customer_profile", "route_stats", "driver_trips"])
                 for report in reports { #expect((report["rowsWritten"] as? Int ?? 0) > 0, "\(report["view"] ?? "?") written") }
             }
         }
-        let get = try featurectl(["get", "--features", "driver_stats,driver_activity,customer_profile,route_stats",
+        let get = try featurectl(["get", "--features", "driver_stats,driver_activity,customer_profile,route_stats,driver_trips",
                                   "--entity", "driver_id=1001,1050", "--entity", "customer_id=5001,5200",
                                   "--entity", "origin_zone=zone_A,zone_F", "--entity", "destination_zone=zone_F,zone_A",
                                   "--json", "--repo", repo.path])
@@ -173,7 +173,7 @@ struct OnlineCommandTests {
         #expect(rows.count == 2)
         for row in rows {
             let features = try #require(row["features"] as? [String: [String: Any]])
-            #expect(features.count == 11)
+            #expect(features.count == 19)
             for (name, f) in features {
                 let status = f["status"] as? String
                 #expect(status == "PRESENT" || status == "NULL_VALUE", "\(name) is fresh online: \(status ?? "?")")
@@ -183,7 +183,7 @@ struct OnlineCommandTests {
         let verify = try featurectl(["verify", "--sample", "50", "--json", "--repo", repo.path])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [[String: Any]])
-        #expect(reports.count == 4 && reports.allSatisfy { ($0["entities"] as? Int ?? 0) > 0 && ($0["mismatches"] as? [Any])?.isEmpty == true }, "\(verify.stdout)")
+        #expect(reports.count == 5 && reports.allSatisfy { ($0["entities"] as? Int ?? 0) > 0 && ($0["mismatches"] as? [Any])?.isEmpty == true }, "\(verify.stdout)")
     }
 
     @Test("apply drops the online rows of a view whose schema changed (plan says so), and get no longer serves them")
