@@ -128,7 +128,7 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
 
 @Suite("Catalog of aggregated views", .timeLimit(.minutes(2)))
 struct AggregatedCatalogTests {
-    @Test("an aggregated feature shows how it is computed: function, column, window and hop, on the page and in the JSON API")
+    @Test("an aggregated feature shows how it is computed: function, column, window and hop, on the page, in lineage and in the JSON API")
     func aggregationsAreShown() async throws {
         let f = try await ServerFixture(extraDefinitions: """
             feature_views:
@@ -149,6 +149,10 @@ struct AggregatedCatalogTests {
                 && aggregation["window"] as? String == "1h" && aggregation["hop"] as? String == "5m")
         let page = try await f.catalogPage("/views/trip_counts")
         #expect(page.status == 200 && page.body.contains("sum(trips) over 1h, hop 5m"))
+        // Lineage marks the view as aggregated and lists each aggregation in its node's title.
+        #expect(page.body.contains("feature view · aggregated") && page.body.contains("trips_sum_1h = sum(trips) over 1h, hop 5m"), "lineage")
+        let source = try await f.catalogPage("/sources/stats_src")
+        #expect(source.body.contains("recent_tags = last_distinct_n(tags, 3) over 1d, hop 1h"), "the source's lineage too")
         let lookup = try await f.http("POST", "/v1/online-features", json: #"{"features": ["trip_counts"], "entities": {"driver_id": [1]}}"#)
         #expect(lookup.status == 400 && lookup.body.contains("'trip_counts' is not online (online: false)"), "\(lookup.body)")
         try await f.stop()

@@ -98,10 +98,16 @@ enum LineageGraph {
             case .featureService: fill = "#efe6f8"
             }
             let label = node.name.count > 24 ? String(node.name.prefix(23)) + "…" : node.name
+            // An aggregated view says so, and its tooltip lists each aggregation (function, column, window, hop).
+            let aggregated = node.kind == .featureView ? registry.featureView(named: node.name).flatMap { view in
+                view.isAggregated ? view.features.compactMap { f in f.aggregation.map { "\(f.name) = \($0.summary)" } } : nil
+            } : nil
+            let kindText = CatalogModel.kindLabel(node.kind) + (aggregated == nil ? "" : " · aggregated")
+            let title = "\(CatalogModel.kindLabel(node.kind)) \(node.name)" + (aggregated.map { "\n" + $0.joined(separator: "\n") } ?? "")
             out += ##"<a href="\##(escape(CatalogModel.path(node.kind, node.name)))"><g class="node\##(focused ? " focus" : "")">"##
-            out += ##"<title>\##(escape(CatalogModel.kindLabel(node.kind))) \##(escape(node.name))</title>"##
+            out += ##"<title>\##(escape(title))</title>"##
             out += ##"<rect x="\##(p.x)" y="\##(p.y)" width="\##(boxWidth)" height="\##(boxHeight)" rx="6" fill="\##(fill)" stroke="\##(focused ? "#1d4ed8" : "#9aa5b8")" stroke-width="\##(focused ? 2.5 : 1)"/>"##
-            out += ##"<text x="\##(p.x + 10)" y="\##(p.y + 15)" font-size="10" fill="#5b6475">\##(escape(CatalogModel.kindLabel(node.kind)))</text>"##
+            out += ##"<text x="\##(p.x + 10)" y="\##(p.y + 15)" font-size="10" fill="#5b6475">\##(escape(kindText))</text>"##
             out += ##"<text x="\##(p.x + 10)" y="\##(p.y + 30)" font-size="13" font-weight="600" fill="#111827">\##(escape(label))</text>"##
             out += "</g></a>"
         }
