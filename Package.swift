@@ -215,7 +215,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar"], exclude: ["Interop"]),
+        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
         .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka"]),
     ],
     swiftLanguageModes: [.v6]

@@ -127,11 +127,11 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
-    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: Int64) async throws(OnlineStoreError) -> [[OnlineTile]] {
+    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let keys = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
         let table = tileTables.withLock { $0[Self.table(view, joinKeys)] ?? [:] }
         return zip(keys, entities).map { key, values in
-            table.filter { $0.key.key == key && $0.key.start >= from }
+            table.filter { entry in entry.key.key == key && from[entry.key.hop].map { entry.key.start >= $0 } ?? false }
                 .sorted { ($0.key.hop, $0.key.start, $0.key.origin.rawValue) < ($1.key.hop, $1.key.start, $1.key.origin.rawValue) }
                 .map { OnlineTile(key: values, hop: $0.key.hop, start: $0.key.start, states: $0.value.states, origin: $0.key.origin) }
         }

@@ -50,7 +50,7 @@ public enum OnlineStoreConformance {
         Check(name: "a view whose schema changed never reads rows of the old schema, and dropStale removes them by view name", body: schemaVersions),
         Check(name: "deleteAll empties one view and leaves the others", body: deleteAll),
         Check(name: "a batch with a bad row is refused whole: nothing of it is written", body: batchesAreWhole),
-        Check(name: "tiles of an aggregated view: replaced by key, hop and start; read from a start, ordered by hop and start; composite keys", body: tilesRoundTrip),
+        Check(name: "tiles of an aggregated view: replaced by key, hop and start; read per hop from a start, ordered by hop and start; composite keys", body: tilesRoundTrip),
         Check(name: "tiles: statistics count entities and give the newest tile; deleteAll and a changed recipe (dropStale) remove them", body: tilesLifecycle),
         Check(name: "a tile's backfill and stream parts are apart: each replaced alone, both read; deleteTiles by hop, start and origin", body: tileOrigins),
         Check(name: "a stream batch merges into the stream part of its tiles and records its positions at once; a batch from other positions or cuts changes nothing", body: streamBatches),
@@ -208,12 +208,14 @@ extension OnlineStoreConformance {
             OnlineTile(key: b, hop: 300, start: 300, states: [4]),
         ], to: tripCounts, keys: route)
         try await store.writeTiles([OnlineTile(key: a, hop: 300, start: 600, states: [5, 6])], to: tripCounts, keys: route)
-        let got = try await store.readTiles([a, b, [.string("x"), .int(1)]], of: tripCounts, joinKeys: route, from: 300)
+        let got = try await store.readTiles([a, b, [.string("x"), .int(1)]], of: tripCounts, joinKeys: route, from: [60: 300, 300: 300])
         try expect(got.map { $0.map { [$0.hop, $0.start] } }, [[[60, 900], [300, 300], [300, 600]], [[300, 300]], []], "tiles by hop, then start")
         try expect(got[0].map(\.states), [[3], [2], [5, 6]], "a tile replaced by the later write")
         try expect(got[0].allSatisfy { $0.key == a }, true, "tiles carry their key")
-        let later = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 301)
+        let later = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [60: 301, 300: 301])
         try expect(later[0].map(\.start), [900, 600], "only tiles from the start given")
+        let perHop = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [60: 1000, 300: 0])
+        try expect(perHop[0].map { [$0.hop, $0.start] }, [[300, 300], [300, 600]], "each hop from its own start; hops not asked for are not read")
     }
 
     static func tilesLifecycle(_ make: () throws -> any OnlineStore) async throws {
@@ -225,9 +227,9 @@ extension OnlineStoreConformance {
         var changed = tripCounts
         changed.features[0].aggregation?.hop = TimeSpan(seconds: 600)
         try expect(changed.schemaVersion(keys: route) != tripCounts.schemaVersion(keys: route), true, "another hop is another schema")
-        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: changed, joinKeys: route, from: 0), [[]], "no tiles of the old recipe")
+        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: changed, joinKeys: route, from: [h: 0, 600_000_000: 0]), [[]], "no tiles of the old recipe")
         try expect(try await store.dropStale(keeping: [(changed, route)]), ["trip_counts"], "the old recipe's tiles are stale")
-        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: tripCounts, joinKeys: route, from: 0), [[]], "dropped")
+        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0]), [[]], "dropped")
         try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 600, start: 600, states: [1])], to: changed, keys: route)
         try await store.deleteAll(of: changed, keys: route)
         try expect(try await store.statistics(of: changed, keys: route).rows, 0, "deleteAll removes tiles")
@@ -261,15 +263,15 @@ extension OnlineStoreConformance {
                                     OnlineTile(key: a, hop: h, start: 600, states: counted(2), origin: .stream),
                                     OnlineTile(key: a, hop: h, start: 900, states: counted(3), origin: .stream)], to: tripCounts, keys: route)
         try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(4))], to: tripCounts, keys: route)
-        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
         try expect(got.map { "\($0.start)/\($0.origin)" }, ["600/backfill", "600/stream", "900/stream"], "both parts, by start")
         try expect(try count(got), [4, 2, 3], "the backfill part replaced alone")
         try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [h: 900], origin: .stream), 1, "one stream part before 900")
-        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
         try expect(got.map { "\($0.start)/\($0.origin)" }, ["600/backfill", "900/stream"], "the backfill part stays")
         try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [60: 10_000], origin: nil), 0, "another hop: nothing")
         try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [h: 901], origin: nil), 2, "both origins")
-        try expect(try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0), [[]], "all gone")
+        try expect(try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0]), [[]], "all gone")
     }
 
     static func streamBatches(_ make: () throws -> any OnlineStore) async throws {
@@ -283,7 +285,7 @@ extension OnlineStoreConformance {
         }
         try expect(try await store.applyStreamTiles(batch(expected: [:], next: [p0: 5, p1: 2], events: 2, cuts: cuts)), .applied, "first batch")
         try expect(try await store.applyStreamTiles(batch(expected: [p0: 5, p1: 2], next: [p0: 9, p1: 2], events: 3, cuts: cuts)), .applied, "second batch")
-        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
         try expect(try count(got), [10, 5], "merged into the stream part; the backfill part untouched")
         try expect(try await store.streamPositions(consumer: "g"), [p0: 9, p1: 2], "positions recorded")
         // A replay of the second batch (computed from the positions before it) is refused.
@@ -292,7 +294,7 @@ extension OnlineStoreConformance {
         // So is a batch split by other cuts.
         let moved = try await store.applyStreamTiles(batch(expected: [p0: 9, p1: 2], next: [p0: 10], events: 1, cuts: [h: 300]))
         guard case .conflict = moved else { throw ConformanceFailure("a batch split by other cuts was applied: \(moved)") }
-        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: 0)[0]
+        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
         try expect(try count(got), [10, 5], "refused batches change no tile")
         try expect(try await store.streamPositions(consumer: "g"), [p0: 9, p1: 2], "nor any position")
         try expect(try await store.streamPositions(consumer: "other"), [:], "positions are per consumer")

@@ -272,21 +272,33 @@ extension SQLiteOnlineStore {
         }
     }
 
-    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: Int64) async throws(OnlineStoreError) -> [[OnlineTile]] {
+    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let encoded = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
         let tableName = view.onlineTableName(keys: joinKeys)
+        let hops = from.sorted { $0.key < $1.key }
         return try withReader { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
             if known.isEmpty { return entities.map { _ in [] } }
-            let select = try c.statement("SELECT hop, tile, origin, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND tile >= ? ORDER BY hop, tile, origin")
+            // One index range per entity and hop (the primary key starts with entity, hop, tile).
+            let select = try c.statement("SELECT tile, origin, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND hop = ? AND tile >= ? ORDER BY tile, origin")
+            let begin = try c.statement("BEGIN"), commit = try c.statement("COMMIT")
+            _ = try begin.step()
+            begin.reset()
+            defer {
+                if (try? commit.step()) == nil { try? c.connection.execute("ROLLBACK") }
+                commit.reset()
+            }
             var out: [[OnlineTile]] = []
+            out.reserveCapacity(entities.count)
             for (key, values) in zip(encoded, entities) {
-                try select.bind([.blob(key), .integer(from)])
-                defer { select.reset() }
                 var tiles: [OnlineTile] = []
-                while try select.step() {
-                    tiles.append(OnlineTile(key: values, hop: select.int64(at: 0), start: select.int64(at: 1), states: select.blob(at: 3),
-                                            origin: select.int64(at: 2) == 0 ? .backfill : .stream))
+                for (hop, start) in hops {
+                    try select.bind([.blob(key), .integer(hop), .integer(start)])
+                    defer { select.reset() }
+                    while try select.step() {
+                        tiles.append(OnlineTile(key: values, hop: hop, start: select.int64(at: 0), states: select.blob(at: 2),
+                                                origin: select.int64(at: 1) == 0 ? .backfill : .stream))
+                    }
                 }
                 out.append(tiles)
             }

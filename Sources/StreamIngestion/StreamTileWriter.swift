@@ -111,9 +111,7 @@ final class StreamTileWriter {
     func expire(_ views: [EventMapper], store: any OnlineStore, now: Int64) async throws(OnlineStoreError) -> Int {
         var deleted = 0
         for mapper in views {
-            let before = Dictionary(uniqueKeysWithValues: TileCuts.hops(of: mapper.view).map {
-                ($0, TileCuts.oldestNeeded(by: mapper.view, hop: $0, now: now - allowedLateness))
-            })
+            let before = TileCuts.retention(of: mapper.view, at: now, allowedLateness: allowedLateness)
             deleted += try await store.deleteTiles(of: mapper.view, keys: mapper.joinKeys, before: before, origin: nil)
         }
         return deleted

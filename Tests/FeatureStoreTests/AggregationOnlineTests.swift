@@ -97,7 +97,7 @@ struct AggregationOnlineTests {
         #expect(stale[0].mismatches.contains { $0.feature == "zone_last_n_1h" && $0.offline.contains("late") })
     }
 
-    @Test("a damaged tile, or one of a hop no feature has, is a corrupt-data error on lookup, never a crash or a silent value")
+    @Test("a damaged tile is a corrupt-data error on lookup, never a crash or a silent value; a tile of a hop no feature has is not read")
     func damagedTilesAreErrors() async throws {
         let dir = TemporaryDirectory()
         try dir.write("feature_store.yaml", "project: windows\n")
@@ -106,17 +106,17 @@ struct AggregationOnlineTests {
         let view = try #require(store.registry.featureView(named: "trips"))
         let keys = store.registry.joinKeys(of: view)
         let now: Int64 = 1_750_000_000_000_000
-        for tile in [OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000, states: [1, 2, 3]),
-                     OnlineTile(key: [.int(1)], hop: 7_000_000, start: now - 7_000_000, states: [])] {
-            try await store.onlineStore().deleteAll(of: view, keys: keys)
-            try await store.onlineStore().writeTiles([tile], to: view, keys: keys)
-            do {
-                _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips")]),
-                                                      now: Date(timeIntervalSince1970: Double(now) / 1_000_000))
-                Issue.record("a damaged tile was served")
-            } catch {
-                #expect(error.code == .corrupt, "\(error)")
-            }
+        let at = Date(timeIntervalSince1970: Double(now) / 1_000_000)
+        try await store.onlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000, states: [1, 2, 3])], to: view, keys: keys)
+        do {
+            _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips")]), now: at)
+            Issue.record("a damaged tile was served")
+        } catch {
+            #expect(error.code == .corrupt, "\(error)")
         }
+        try await store.onlineStore().deleteAll(of: view, keys: keys)
+        try await store.onlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 7_000_000, start: now - 7_000_000, states: [])], to: view, keys: keys)
+        let got = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips", feature: "count_10m")]), now: at)
+        #expect(got.columns[0].values == [.int(0)], "lookups read the hops their features have")
     }
 }

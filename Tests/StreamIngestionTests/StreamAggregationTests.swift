@@ -1,4 +1,5 @@
 import Columnar
+import FeatureComputation
 import FeatureStore
 import Foundation
 import Kafka
@@ -147,24 +148,33 @@ struct StreamAggregationTests {
         #expect(report[0].entities == 20 && report[0].mismatches.isEmpty, "online = offline: \(report[0].mismatches.prefix(3))")
     }
 
-    @Test("tiles no window can reach any more are deleted by the ingester")
+    @Test("tiles no lookup from now - allowed lateness on can need are deleted by the ingester, and not written by materialize")
     func oldTilesExpire() async throws {
         let (dir, store) = try Self.repository()
         defer { try? FileManager.default.removeItem(at: dir) }
         let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 1)
-        let now = Self.now
-        for days in [3, 2] {
-            consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: now - Int64(days) * 24 * 60 * Self.minute))
-        }
-        await Self.drain(try StreamIngestor(store: store, views: ["activity"], consumer: consumer))
-        _ = try await store.materialize(start: now - 5 * 24 * 60 * Self.minute, end: now, views: ["trip_stats"])
+        let now = Self.now, day = 24 * 60 * Self.minute
         let view = store.registry.featureView(named: "trip_stats")!, keys = [JoinKey(name: "driver_id", type: .int64)]
-        #expect(try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: 0)[0].count == 4, "2 events x 2 hops")
+        let hops: [Int64: Int64] = [5 * Self.minute: 0, 60 * Self.minute: 0]
+        // Events 3 and 2 days old: a backfill has nothing to keep of them (the longest window is 1d, the lateness 1h).
+        for days in [3, 2] { consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: now - Int64(days) * day)) }
+        await Self.drain(try StreamIngestor(store: store, views: ["activity"], consumer: consumer))
+        _ = try await store.materialize(start: now - 5 * day, end: now, views: ["trip_stats"])
+        #expect(try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: hops)[0].isEmpty, "not written")
+        // Old tiles left by an earlier run: the ingester deletes them.
+        var old: [OnlineTile] = []
+        for days in [3, 2] {
+            for hop in hops.keys {
+                let empty = TileStates.features(of: view, hop: hop).map { AggregateState($0.aggregation!.function, n: $0.aggregation!.n ?? 1) }
+                old.append(OnlineTile(key: [.int(1)], hop: hop, start: (now - Int64(days) * day) / hop * hop, states: TileStates.encode(empty)))
+            }
+        }
+        try await store.onlineStore().writeTiles(old, to: view, keys: keys)
         consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: Self.now))
         let ingestor = try StreamIngestor(store: store, consumer: consumer)
         await Self.drain(ingestor)
         #expect(ingestor.statistics.snapshot.expiredTiles == 4)
-        let left = try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: 0)[0]
+        let left = try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: hops)[0]
         #expect(left.map(\.origin) == [.stream, .stream], "only the new event's tiles (one per hop)")
     }
 }

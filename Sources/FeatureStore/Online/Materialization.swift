@@ -208,6 +208,9 @@ extension FeatureStore {
             ends = try await backfillCuts(view, keys: keys, hops: hops, end: end, store: store)
             for (hop, cut) in ends { handOver[hop] = AggregationWindow(length: hop, hop: hop)!.floorToHop(cut) }
         }
+        // Tiles no lookup from `end - allowed lateness` on can need are neither written nor kept.
+        let lateness = (config.kafka ?? KafkaConfig(bootstrapServers: "")).allowedLateness.seconds * 1_000_000
+        let kept = TileCuts.retention(of: view, at: end, allowedLateness: lateness)
         var tiles: [OnlineTile] = []
         var events = 0
         var entities = Set<[OnlineValue]>()
@@ -217,7 +220,7 @@ extension FeatureStore {
                 try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut))
             }
             events = max(events, built.events)
-            for tile in built.tiles where ends[tile.hop] == cut {
+            for tile in built.tiles where ends[tile.hop] == cut && tile.start >= kept[tile.hop] ?? Int64.min {
                 let key = zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
                 entities.insert(key)
                 tiles.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encode(tile.states)))
@@ -235,6 +238,7 @@ extension FeatureStore {
             // The backfill now owns these tiles whole: the events the stream merged into them are in the backfill part.
             try await store.deleteTiles(of: view, keys: keys, before: handOver, origin: .stream)
         }
+        try await store.deleteTiles(of: view, keys: keys, before: kept, origin: nil)
         return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: tiles.count,
                                      entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
     }

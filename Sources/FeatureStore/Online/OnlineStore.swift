@@ -142,8 +142,9 @@ public protocol OnlineStore: Sendable {
     /// tiles and gives the newest tile's start.
     func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError)
 
-    /// For each entity, its tiles with `start >= from` (every hop, both origins), ordered by hop, then start.
-    func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: Int64) async throws(OnlineStoreError) -> [[OnlineTile]]
+    /// For each entity, its tiles (both origins) of the hops in `from` whose start is at or after that hop's entry
+    /// (hop -> first start), ordered by hop, then start.
+    func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]]
 
     /// Deletes the tiles of `view` whose start is before `before[hop]` (hops not listed: none), of one origin or of
     /// both (nil); returns how many. Used to expire old tiles and to hand tiles from the stream to the backfill.

@@ -47,9 +47,16 @@ public enum TileCuts {
     }
 
     /// The start of the oldest tile of `hop` a lookup can still need at `now`: `floor_hop(now - longest window of
-    /// that hop)`. Older tiles can be deleted.
+    /// that hop)`.
     public static func oldestNeeded(by view: FeatureView, hop: Int64, now: Int64) -> Int64 {
         view.features.compactMap { $0.aggregation?.computation }.filter { $0.hop == hop }.map { $0.start(at: now) }.min() ?? now
+    }
+
+    /// Tiles kept, per hop of `view`: those a lookup at `at - allowedLateness` or later can need (the tiles a late
+    /// event can still change, and what lookups and `verify` at those times read). Older ones are deleted by the
+    /// ingester (every minute) and by `materialize`, which does not write them either.
+    public static func retention(of view: FeatureView, at: Int64, allowedLateness: Int64) -> [Int64: Int64] {
+        Dictionary(uniqueKeysWithValues: hops(of: view).map { ($0, oldestNeeded(by: view, hop: $0, now: at - allowedLateness)) })
     }
 }
 
