@@ -182,7 +182,7 @@ let package = Package(
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
-        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar"], path: "bench/OnlineBench"),
+        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/OnlineBench"),
         // Load generator for FeatureServer over gRPC (bench/serving.sh).
         .executableTarget(name: "ServingBench", dependencies: [
             "FeatureServingAPI",

@@ -24,7 +24,7 @@ struct StateEncodingTests {
         return s
     }
 
-    @Test("every function's state reads back with the same result, and merges after the trip as before it", arguments: AggregateFunction.allCases)
+    @Test("every function's state reads back with the same result, and merges after the trip (or straight from its bytes) as before it", arguments: AggregateFunction.allCases)
     func roundTrip(_ f: AggregateFunction) throws {
         var random = SplitMix(state: 99)
         for events in [0, 1, 5, 200] {
@@ -36,16 +36,24 @@ struct StateEncodingTests {
             merged2.merge(b2)
             #expect(merged2.result == merged.result, "\(f) merged")
             #expect(try AggregateState(decoding: merged2.encoded()).encoded() == merged.encoded(), "\(f): one encoding per state")
+            // Merging straight from the bytes (as lookups do) is the same merge.
+            var inPlace = a
+            try inPlace.merge(encoded: b.encoded()[...])
+            #expect(inPlace.result == merged.result && inPlace.encoded() == merged.encoded(), "\(f) merged from bytes")
         }
     }
 
-    @Test("truncated or damaged bytes are an error, never a crash or a silent state", arguments: AggregateFunction.allCases)
+    @Test("truncated or damaged bytes, or a state of another function, are an error, never a crash or a silent state", arguments: AggregateFunction.allCases)
     func damagedBytes(_ f: AggregateFunction) {
         var random = SplitMix(state: 5)
         let bytes = Self.randomState(f, &random, events: 30).encoded()
         for cut in 0..<bytes.count {
             #expect(throws: AggregateStateDecodingError.self) { try AggregateState(decoding: Array(bytes[0..<cut])) }
+            var target = AggregateState(f, n: 4)
+            #expect(throws: AggregateStateDecodingError.self) { try target.merge(encoded: bytes[0..<cut]) }
         }
+        var other = AggregateState(f == .count ? .sum : .count, n: 4)
+        #expect(throws: AggregateStateDecodingError.self) { try other.merge(encoded: bytes[...]) }
         #expect(throws: AggregateStateDecodingError.self) { try AggregateState(decoding: bytes + [0]) }
         // Flipped bits: an error, or a state that computes a result and encodes again without trapping.
         for _ in 0..<300 {

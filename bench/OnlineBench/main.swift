@@ -1,22 +1,38 @@
 // In-process online lookup latency: `online-bench REPO [--iterations N]`.
 // Uses the repository's online store as it is (materialize it first). For each case it runs the lookups N times
 // with random entities and prints p50/p99/p999 in microseconds, as one JSON line per case.
+//
+// `online-bench --aggregated DIR [--drivers N] [--iterations N]`: writes a repository with one aggregated view
+// (count, sum and max of a fare over 1h, 1d and 7d: 9 features, hops 5m, 1h and 1h) and 8 days of events (one per
+// driver every 5 minutes on average) to DIR, materializes its tiles, and measures lookups of 1 and 100 drivers.
 import Columnar
 import FeatureStore
 import Foundation
 import LocalOfflineEngine
+import Parquet
 import SQLiteOnlineStore
 
 SQLiteOnlineStoreKind.register()
 LocalOfflineEngineKind.register()
 
 MemoryPolicy.retainFreedMemory()
-let args = Array(CommandLine.arguments.dropFirst())
+var args = Array(CommandLine.arguments.dropFirst())
+let iterations = args.firstIndex(of: "--iterations").flatMap { Int(args[$0 + 1]) } ?? 20_000
+if let flag = args.firstIndex(of: "--aggregated") {
+    let dir = URL(fileURLWithPath: args[flag + 1])
+    let drivers = args.firstIndex(of: "--drivers").flatMap { Int(args[$0 + 1]) } ?? 1_000
+    do {
+        try await aggregatedBenchmark(dir: dir, drivers: drivers, iterations: iterations)
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
 guard let repo = args.first else {
-    FileHandle.standardError.write(Data("usage: online-bench REPO [--iterations N]\n".utf8))
+    FileHandle.standardError.write(Data("usage: online-bench REPO [--iterations N] | online-bench --aggregated DIR [--drivers N] [--iterations N]\n".utf8))
     exit(2)
 }
-let iterations = args.firstIndex(of: "--iterations").flatMap { Int(args[$0 + 1]) } ?? 20_000
 let store: FeatureStore
 do {
     store = try FeatureStore(repository: URL(fileURLWithPath: repo))
@@ -30,6 +46,10 @@ let keyName = store.registry.joinKeys(of: views[0])[0].name
 let maxKey = Int64(ProcessInfo.processInfo.environment["BENCH_KEYS"] ?? "20000") ?? 20_000
 
 func measure(_ label: String, entities: Int, views chosen: [FeatureView]) async throws {
+    try await latency(label, store: store, keyName: keyName, maxKey: maxKey, entities: entities, views: chosen, iterations: iterations)
+}
+
+func latency(_ label: String, store: FeatureStore, keyName: String, maxKey: Int64, entities: Int, views chosen: [FeatureView], iterations: Int) async throws {
     let selection = FeatureSelection.references(chosen.map { FeatureReference(view: $0.name) })
     var rng = SystemRandomNumberGenerator()
     var times: [Double] = []
@@ -57,4 +77,49 @@ do {
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(1)
+}
+
+/// The aggregated-view case: a repository, its events, the tiles materialize writes, then lookup latency.
+func aggregatedBenchmark(dir: URL, drivers: Int, iterations: Int) async throws {
+    try? FileManager.default.removeItem(at: dir)
+    try FileManager.default.createDirectory(at: dir.appendingPathComponent("data/events"), withIntermediateDirectories: true)
+    try "project: aggbench\nonline_store: {kind: sqlite, path: data/online.db}\n".write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+    try """
+        entities:
+          - {name: driver, join_keys: [{name: driver_id, type: int64}]}
+        sources:
+          - {name: trips, kind: parquet, path: data/events, timestamp_field: ts}
+        feature_views:
+          - name: driver_trips
+            entities: [driver]
+            source: trips
+            aggregations:
+              - {function: count, windows: [1h, 1d, 7d]}
+              - {column: fare, type: float64, function: sum, windows: [1h, 1d, 7d]}
+              - {column: fare, type: float64, function: max, windows: [1h, 1d, 7d]}
+
+        """.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+    let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+    let span: Int64 = 8 * 86_400_000_000, every: Int64 = 300_000_000
+    var rng = SystemRandomNumberGenerator()
+    var ids: [Int64?] = [], times: [Int64?] = [], fares: [Double?] = []
+    let perDriver = Int(span / every)
+    ids.reserveCapacity(drivers * perDriver)
+    for d in 1...drivers {
+        for _ in 0..<perDriver {
+            ids.append(Int64(d))
+            times.append(now - Int64.random(in: 0..<span, using: &rng))
+            fares.append(Double.random(in: 4...60, using: &rng))
+        }
+    }
+    let table = try Table([("driver_id", Column(int64: ids)), ("ts", Column(timestamps: times)), ("fare", Column(float64: fares))])
+    try ParquetFileWriter.write(table, to: dir.appendingPathComponent("data/events/part-0.parquet").path)
+    let store = try FeatureStore(repository: dir)
+    let began = Date()
+    let reports = try await store.materialize(start: Int64.min, end: now, views: ["driver_trips"])
+    print(String(format: "{\"case\": \"materialize\", \"events\": %d, \"tiles\": %d, \"seconds\": %.2f}", table.rowCount, reports[0].rowsWritten, Date().timeIntervalSince(began)))
+    let view = store.registry.featureView(named: "driver_trips")!
+    try await latency("warmup", store: store, keyName: "driver_id", maxKey: Int64(drivers), entities: 1, views: [view], iterations: iterations / 4)
+    try await latency("1 entity x 9 aggregated features (1h, 1d, 7d)", store: store, keyName: "driver_id", maxKey: Int64(drivers), entities: 1, views: [view], iterations: iterations)
+    try await latency("100 entities x 9 aggregated features", store: store, keyName: "driver_id", maxKey: Int64(drivers), entities: 100, views: [view], iterations: max(100, iterations / 20))
 }

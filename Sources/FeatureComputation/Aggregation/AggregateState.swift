@@ -71,6 +71,9 @@ public struct AggregateState: Sendable {
         }
     }
 
+    /// ``insert(_:)`` for merges from bytes.
+    mutating func insertMerged(_ item: Timed) { insert(item) }
+
     /// Keeps the timed values the function needs: the newest `n` (distinct values for `last_distinct_n`), or for
     /// `first` the oldest one.
     private mutating func insert(_ item: Timed) {

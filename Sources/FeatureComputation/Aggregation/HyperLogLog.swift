@@ -118,6 +118,34 @@ public struct HyperLogLog: Sendable, Hashable {
         }
     }
 
+    /// Merges a sketch written by ``write(to:)`` without building it.
+    mutating func merge(reading r: inout ByteReader) throws(AggregateStateDecodingError) {
+        switch try r.byte() {
+        case 0:
+            let count = try r.varint()
+            guard count <= UInt64(Self.sparseLimit) else { throw AggregateStateDecodingError(message: "a sparse sketch with too many registers") }
+            var previous = -1
+            for _ in 0..<count {
+                let index = Int(try r.byte()) << 8 | Int(try r.byte())
+                let rank = try r.byte()
+                guard index < Self.registerCount, index > previous, (1...Self.maxRank).contains(rank) else {
+                    throw AggregateStateDecodingError(message: "a sketch register out of range or order")
+                }
+                previous = index
+                set(index, rank)
+            }
+        case 1:
+            if !isDense { densify() }
+            for i in 0..<Self.registerCount {
+                let rank = try r.byte()
+                guard rank <= Self.maxRank else { throw AggregateStateDecodingError(message: "a sketch register out of range") }
+                if dense[i] < rank { dense[i] = rank }
+            }
+        case let tag:
+            throw AggregateStateDecodingError(message: "unknown sketch form \(tag)")
+        }
+    }
+
     static func read(from r: inout ByteReader) throws(AggregateStateDecodingError) -> HyperLogLog {
         var sketch = HyperLogLog()
         switch try r.byte() {

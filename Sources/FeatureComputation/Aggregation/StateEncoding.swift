@@ -41,7 +41,7 @@ extension AggregateState {
 
     /// Reads a state written by ``encoded()``.
     public init(decoding bytes: [UInt8]) throws(AggregateStateDecodingError) {
-        var r = ByteReader(bytes: bytes)
+        var r = ByteReader(bytes: bytes[...])
         guard try r.byte() == Self.formatVersion else { throw AggregateStateDecodingError(message: "unknown format version") }
         let index = Int(try r.byte())
         guard index < AggregateFunction.allCases.count else { throw AggregateStateDecodingError(message: "unknown function \(index)") }
@@ -71,7 +71,73 @@ extension AggregateState {
         case .approxCountDistinct:
             sketch = try HyperLogLog.read(from: &r)
         }
-        guard r.atEnd else { throw AggregateStateDecodingError(message: "\(bytes.count - r.offset) bytes after the state") }
+        guard r.atEnd else { throw AggregateStateDecodingError(message: "\(bytes.count - r.position) bytes after the state") }
+    }
+}
+
+extension AggregateState {
+    /// Merges the state written in `bytes` (by ``encoded()``, of the same function and `n`) into this one, reading
+    /// it in place: the same result as `merge(AggregateState(decoding:))` without building the other state (a lookup
+    /// merges a tile per hop of its window this way).
+    public mutating func merge(encoded bytes: ArraySlice<UInt8>) throws(AggregateStateDecodingError) {
+        var r = ByteReader(bytes: bytes)
+        guard try r.byte() == Self.formatVersion else { throw AggregateStateDecodingError(message: "unknown format version") }
+        let index = Int(try r.byte())
+        guard index < AggregateFunction.allCases.count, AggregateFunction.allCases[index] == function else {
+            throw AggregateStateDecodingError(message: "a state of another function than \(function.rawValue)")
+        }
+        guard try r.varint() == UInt64(n) else { throw AggregateStateDecodingError(message: "a state with another n") }
+        let added = Int64(bitPattern: try r.varint())
+        switch function {
+        case .count:
+            break
+        case .sum, .mean, .variance, .stddev:
+            integerSum += try r.int128()
+            if try r.byte() != 0 { sawDouble = true }
+            try floatSum.merge(reading: &r)
+            if function != .sum { try squareSum.merge(reading: &r) }
+        case .min, .max:
+            if try r.byte() != 0 {
+                let e = try r.value()
+                if extreme.map({ function == .min ? e < $0 : e > $0 }) ?? true { extreme = e }
+            }
+        case .first, .last, .lastN, .lastDistinctN:
+            let items = try r.varint()
+            guard items <= UInt64(n) else { throw AggregateStateDecodingError(message: "more values than n") }
+            var previous: Timed?
+            for _ in 0..<items {
+                let item = Timed(time: try r.int64(), value: try r.value())
+                if let previous, item.isNewer(than: previous) { throw AggregateStateDecodingError(message: "values out of order") }
+                previous = item
+                insertMerged(item)
+            }
+        case .approxCountDistinct:
+            try sketch.merge(reading: &r)
+        }
+        guard r.atEnd else { throw AggregateStateDecodingError(message: "bytes after the state") }
+        count += added
+    }
+}
+
+extension ExactSum {
+    /// Adds a sum written by `ByteWriter.exactSum` (normalised limbs: each adds less than one addition can).
+    mutating func merge(reading r: inout ByteReader) throws(AggregateStateDecodingError) {
+        positiveInfinities += Int64(bitPattern: try r.varint())
+        negativeInfinities += Int64(bitPattern: try r.varint())
+        nans += Int64(bitPattern: try r.varint())
+        let count = try r.varint()
+        guard count <= UInt64(Self.limbCount) else { throw AggregateStateDecodingError(message: "too many limbs") }
+        guard count > 0 else { return }
+        if limbs.isEmpty { limbs = Array(repeating: 0, count: Self.limbCount) }
+        for _ in 0..<count {
+            let i = Int(try r.byte())
+            guard i < Self.limbCount else { throw AggregateStateDecodingError(message: "limb \(i) out of range") }
+            let v = try r.int64()
+            guard i == Self.limbCount - 1 || (0..<(1 << 32)).contains(v) else { throw AggregateStateDecodingError(message: "limb \(i) out of range") }
+            limbs[i] += v
+        }
+        pending += 1
+        if pending >= 1 << 30 { normalize() }
     }
 }
 
@@ -116,13 +182,22 @@ struct ByteWriter {
     }
 }
 
+/// Reads the binary form from a slice of bytes (no copy: a tile's states are read in place).
 struct ByteReader {
-    let bytes: [UInt8]
-    var offset = 0
-    var atEnd: Bool { offset == bytes.count }
+    let bytes: ArraySlice<UInt8>
+    var offset: Int
+    var atEnd: Bool { offset == bytes.endIndex }
+
+    init(bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        offset = bytes.startIndex
+    }
+
+    /// The position in the slice, for messages.
+    var position: Int { offset - bytes.startIndex }
 
     mutating func byte() throws(AggregateStateDecodingError) -> UInt8 {
-        guard offset < bytes.count else { throw AggregateStateDecodingError(message: "truncated at byte \(offset)") }
+        guard offset < bytes.endIndex else { throw AggregateStateDecodingError(message: "truncated at byte \(position)") }
         defer { offset += 1 }
         return bytes[offset]
     }
@@ -130,14 +205,14 @@ struct ByteReader {
         var v: UInt64 = 0
         for shift in stride(from: 0, to: 70, by: 7) {
             let b = try byte()
-            guard shift < 63 || b <= 1 else { throw AggregateStateDecodingError(message: "varint too long at byte \(offset)") }
+            guard shift < 63 || b <= 1 else { throw AggregateStateDecodingError(message: "varint too long at byte \(position)") }
             v |= UInt64(b & 0x7F) << UInt64(shift)
             if b & 0x80 == 0 { return v }
         }
-        throw AggregateStateDecodingError(message: "varint too long at byte \(offset)")
+        throw AggregateStateDecodingError(message: "varint too long at byte \(position)")
     }
     mutating func int64() throws(AggregateStateDecodingError) -> Int64 {
-        guard bytes.count - offset >= 8 else { throw AggregateStateDecodingError(message: "truncated at byte \(offset)") }
+        guard bytes.endIndex - offset >= 8 else { throw AggregateStateDecodingError(message: "truncated at byte \(position)") }
         var v: UInt64 = 0
         for i in 0..<8 { v |= UInt64(bytes[offset + i]) << UInt64(8 * i) }
         offset += 8
@@ -174,7 +249,7 @@ struct ByteReader {
         case 3, 4:
             let tag = bytes[offset - 1]
             let length = try varint()
-            guard length <= UInt64(bytes.count - offset) else { throw AggregateStateDecodingError(message: "truncated value at byte \(offset)") }
+            guard length <= UInt64(bytes.endIndex - offset) else { throw AggregateStateDecodingError(message: "truncated value at byte \(position)") }
             let data = Array(bytes[offset..<(offset + Int(length))])
             offset += Int(length)
             if tag == 4 { return .bytes(data) }

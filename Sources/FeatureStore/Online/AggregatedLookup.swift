@@ -67,6 +67,8 @@ public enum TileStates {
         let requested: [(feature: Feature, aggregation: FeatureAggregation, hop: Int64, position: Int)]
         /// The features with each hop, in view order (what a tile of that hop holds).
         let byHop: [Int64: [Feature]]
+        /// Per hop, per state position in its tiles: the requested features (indexes in `requested`) read from it.
+        let readers: [Int64: [[Int]]]
 
         init(view: FeatureView, requested features: [Feature]) {
             self.view = view
@@ -80,27 +82,47 @@ public enum TileStates {
                 let hop = a.computation.hop
                 return (feature, a, hop, byHop[hop]!.firstIndex { $0.name == feature.name }!)
             }
+            var readers = byHop.mapValues { Array(repeating: [Int](), count: $0.count) }
+            for (i, item) in requested.enumerated() { readers[item.hop]![item.position].append(i) }
+            self.readers = readers
         }
     }
 
     /// Each requested feature's value for one entity at `now` (microseconds): its tiles with
-    /// `start(now) <= tile start < now` merged (the head tile holds the events up to now).
+    /// `start(now) <= tile start < now` merged (the head tile holds the events up to now). Each tile's states are
+    /// merged straight from its bytes, and only those of requested features whose window holds the tile.
     static func values(_ layout: Layout, tiles: [OnlineTile], now: Int64) throws(OnlineStoreError) -> [OnlineValue] {
-        var decoded: [Int64: [(start: Int64, states: [AggregateState])]] = [:]
+        var states = layout.requested.map { AggregateState($0.aggregation.function, n: $0.aggregation.n ?? 1) }
+        let starts = layout.requested.map { $0.aggregation.computation.start(at: now) }
         for tile in tiles where tile.start < now {
-            guard let features = layout.byHop[tile.hop] else {
+            guard let readers = layout.readers[tile.hop] else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has hop \(tile.hop) us, which no feature has")
             }
-            decoded[tile.hop, default: []].append((tile.start, try decode(tile.states, view: layout.view, features: features)))
-        }
-        return layout.requested.map { item in
-            var state = AggregateState(item.aggregation.function, n: item.aggregation.n ?? 1)
-            let from = item.aggregation.computation.start(at: now)
-            for tile in decoded[item.hop] ?? [] where tile.start >= from {
-                state.merge(tile.states[item.position])
+            let bytes = tile.states
+            var offset = 0
+            for position in 0..<readers.count {
+                var length = 0, shift = 0
+                while true {
+                    guard offset < bytes.count, shift < 35 else { throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' is truncated") }
+                    let b = bytes[offset]
+                    offset += 1
+                    length |= Int(b & 0x7F) << shift
+                    shift += 7
+                    if b & 0x80 == 0 { break }
+                }
+                guard length <= bytes.count - offset else { throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' is truncated") }
+                for i in readers[position] where tile.start >= starts[i] {
+                    do {
+                        try states[i].merge(encoded: bytes[offset..<(offset + length)])
+                    } catch {
+                        throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
+                    }
+                }
+                offset += length
             }
-            return OnlineValue(state.result, as: item.feature.type)
+            guard offset == bytes.count else { throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has bytes after its states") }
         }
+        return zip(layout.requested, states).map { item, state in OnlineValue(state.result, as: item.feature.type) }
     }
 }
 
