@@ -11,6 +11,8 @@ struct IngestionPlan {
         /// The message fields the mappers read (the decoder may skip the rest), and where each mapper's are.
         var selection = JSONFieldSelection([])
         var slots: [EventMapper.Slots] = []
+        /// For each mapper of an aggregated view, its position in ``IngestionPlan/aggregatedViews`` (nil: a plain view).
+        var aggregatedIndex: [Int?] = []
     }
 
     /// By topic.
@@ -19,8 +21,8 @@ struct IngestionPlan {
     let topics: [String]
     /// The topic of each view fed.
     let topicOfView: [String: String]
-    /// The aggregated views fed (their events go to tiles, not rows), by name.
-    let aggregated: [String: EventMapper]
+    /// The aggregated views fed (their events go to tiles, not rows), sorted by name.
+    let aggregatedViews: [EventMapper]
     /// The topics that feed some aggregated view.
     let tileTopics: Set<String>
 
@@ -59,10 +61,12 @@ struct IngestionPlan {
             routes[topic]?.selection = selection
             routes[topic]?.slots = route.mappers.map { $0.slots(in: selection) }
         }
+        let aggregatedViews = routes.values.flatMap { $0.mappers.filter(\.view.isAggregated) }.sorted { $0.view.name < $1.view.name }
+        for (topic, route) in routes {
+            routes[topic]?.aggregatedIndex = route.mappers.map { m in aggregatedViews.firstIndex { $0.view.name == m.view.name } }
+        }
         self.routes = routes
-        var aggregated: [String: EventMapper] = [:]
-        for route in routes.values { for mapper in route.mappers where mapper.view.isAggregated { aggregated[mapper.view.name] = mapper } }
-        self.aggregated = aggregated
+        self.aggregatedViews = aggregatedViews
         tileTopics = Set(routes.filter { $0.value.mappers.contains { $0.view.isAggregated } }.keys)
         topics = routes.keys.sorted()
         var topicOfView: [String: String] = [:]

@@ -209,9 +209,9 @@ public final class StreamIngestor: @unchecked Sendable {
                 var mapped: [(EventMapper, OnlineRow)] = []
                 mapped.reserveCapacity(route.mappers.count)
                 for (mapper, slots) in zip(route.mappers, route.slots) { mapped.append((mapper, try mapper.row(values, slots: slots))) }
-                for (mapper, row) in mapped {
-                    if mapper.view.isAggregated {
-                        tileEvents.append(.init(mapper: mapper, row: row, partition: partition, offset: message.offset))
+                for (i, (mapper, row)) in mapped.enumerated() {
+                    if let view = route.aggregatedIndex[i] {
+                        tileEvents.append(.init(view: view, row: row, partition: partition, offset: message.offset))
                         continue
                     }
                     rows[mapper.view.name, default: []].append(row)
@@ -240,7 +240,7 @@ public final class StreamIngestor: @unchecked Sendable {
                 }
                 if tiles == nil && !tileNext.isEmpty {
                     let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-                    tiles = try await tileWriter.apply(tileEvents, next: tileNext, views: plan.aggregated.values.sorted { $0.view.name < $1.view.name },
+                    tiles = try await tileWriter.apply(tileEvents, next: tileNext, views: plan.aggregatedViews,
                                                       store: online, now: now)
                 }
                 break
@@ -256,9 +256,13 @@ public final class StreamIngestor: @unchecked Sendable {
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         for event in events { offline.append(topic: event.topic, rows: event.rows) }
         if let tiles {
-            for event in tileEvents { rows[event.mapper.view.name, default: []].append(event.row) }
+            var tileRows = plan.aggregatedViews.map { _ in [OnlineRow]() }
+            for event in tileEvents { tileRows[event.view].append(event.row) }
+            for (mapper, viewRows) in zip(plan.aggregatedViews, tileRows) where !viewRows.isEmpty { rows[mapper.view.name] = viewRows }
             for (name, n) in tiles.applied { written[name] = n }
-            for name in Set(tileEvents.map(\.mapper.view.name)) where written[name] == nil { written[name] = 0 }
+            for (mapper, viewRows) in zip(plan.aggregatedViews, tileRows) where !viewRows.isEmpty && written[mapper.view.name] == nil {
+                written[mapper.view.name] = 0
+            }
             let late = tiles.late.values.reduce(0, +), beforeCut = tiles.beforeCut.values.reduce(0, +)
             if late + beforeCut > 0 {
                 logger.debug("events left to the next backfill", metadata: ["late": "\(late)", "before_cut": "\(beforeCut)"])
@@ -360,10 +364,10 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// Deletes, once a minute, the tiles of aggregated views that no lookup can need any more.
     private func expireTiles(plan: IngestionPlan, store: FeatureStore) async {
-        guard !plan.aggregated.isEmpty, ContinuousClock.now - lastExpiry >= .seconds(60) else { return }
+        guard !plan.aggregatedViews.isEmpty, ContinuousClock.now - lastExpiry >= .seconds(60) else { return }
         lastExpiry = .now
         do throws(OnlineStoreError) {
-            let deleted = try await tileWriter.expire(Array(plan.aggregated.values), store: try await store.onlineStore(),
+            let deleted = try await tileWriter.expire(plan.aggregatedViews, store: try await store.onlineStore(),
                                                       now: Int64(Date().timeIntervalSince1970 * 1_000_000))
             statistics.update { $0.expiredTiles += deleted }
         } catch {

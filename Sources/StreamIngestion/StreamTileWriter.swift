@@ -12,7 +12,8 @@ import Foundation
 final class StreamTileWriter {
     /// One event for an aggregated view: its row (key, time, the columns the aggregations read) and where it came from.
     struct Event {
-        var mapper: EventMapper
+        /// The view: its position in the `views` given to ``apply(_:next:views:store:now:)``.
+        var view: Int
         var row: OnlineRow
         var partition: StreamPartition
         var offset: Int64
@@ -69,28 +70,30 @@ final class StreamTileWriter {
             }
             guard !moved.isEmpty else { return Outcome(redelivered: events.count) }
             var outcome = Outcome()
-            var folds: [String: TileFold] = [:]
+            var applied = views.map { _ in 0 }, late = applied, beforeCut = applied
+            var folds = views.map(TileFold.init)
+            let viewCuts = views.map { cuts[$0.view.name] ?? [:] }
+            let lateBefore = now - allowedLateness
             for event in events {
-                if let applied = stored[event.partition], event.offset < applied {
+                if let done = stored[event.partition], event.offset < done {
                     outcome.redelivered += 1
                     continue
                 }
-                let name = event.mapper.view.name
-                if event.row.eventTimestamp < now - allowedLateness {
-                    outcome.late[name, default: 0] += 1
-                    continue
-                }
-                var fold = folds[name] ?? TileFold(event.mapper)
-                if fold.add(event.row, cuts: cuts[name] ?? [:]) {
-                    outcome.applied[name, default: 0] += 1
+                if event.row.eventTimestamp < lateBefore {
+                    late[event.view] += 1
+                } else if folds[event.view].add(event.row, cuts: viewCuts[event.view]) {
+                    applied[event.view] += 1
                 } else {
-                    outcome.beforeCut[name, default: 0] += 1
+                    beforeCut[event.view] += 1
                 }
-                folds[name] = fold
             }
-            let updates = views.map { mapper in
-                StreamTileBatch.ViewUpdate(view: mapper.view, joinKeys: mapper.joinKeys,
-                                           tiles: folds[mapper.view.name]?.tiles ?? [], cuts: cuts[mapper.view.name] ?? [:])
+            for (i, mapper) in views.enumerated() {
+                if applied[i] > 0 { outcome.applied[mapper.view.name] = applied[i] }
+                if late[i] > 0 { outcome.late[mapper.view.name] = late[i] }
+                if beforeCut[i] > 0 { outcome.beforeCut[mapper.view.name] = beforeCut[i] }
+            }
+            let updates = zip(views, folds).map { mapper, fold in
+                StreamTileBatch.ViewUpdate(view: mapper.view, joinKeys: mapper.joinKeys, tiles: fold.onlineTiles, cuts: cuts[mapper.view.name] ?? [:])
             }
             let batch = StreamTileBatch(consumer: consumer, expected: expected, next: moved, updates: updates)
             switch try await store.applyStreamTiles(batch) {
@@ -121,14 +124,20 @@ final class StreamTileWriter {
 /// The partial aggregates of one view's events in a batch: one state per feature, per entity, hop and tile start.
 struct TileFold {
     private struct Key: Hashable {
-        var entity: [OnlineValue]
+        var entity: Int
         var hop: Int64
         var start: Int64
     }
+    /// The entities met, by number.
+    private var entities: [[OnlineValue]] = []
+    private var entityNumbers: [[OnlineValue]: Int] = [:]
     private let view: FeatureView
     /// Per hop: the view's features with that hop (in view order, as tiles hold them), with the column each reads.
     private let byHop: [(hop: Int64, window: AggregationWindow, features: [(function: AggregateFunction, n: Int, column: Int?)])]
-    private var states: [Key: [AggregateState]] = [:]
+    /// The tiles folded so far, their keys, and each key's position.
+    private var tiles: [[AggregateState]] = []
+    private var keys: [Key] = []
+    private var positions: [Key: Int] = [:]
 
     init(_ mapper: EventMapper) {
         view = mapper.view
@@ -144,24 +153,40 @@ struct TileFold {
     /// Folds in an event for every hop whose cut it is not before; false when it is before some hop's cut.
     mutating func add(_ row: OnlineRow, cuts: [Int64: Int64]) -> Bool {
         var whole = true
+        // The entity's number: its key is hashed once per event, not once per hop.
+        let entity: Int
+        if let known = entityNumbers[row.key] {
+            entity = known
+        } else {
+            entity = entities.count
+            entityNumbers[row.key] = entity
+            entities.append(row.key)
+        }
         for (hop, window, features) in byHop {
             guard row.eventTimestamp >= (cuts[hop] ?? Int64.min) else {
                 whole = false
                 continue
             }
-            let key = Key(entity: row.key, hop: hop, start: window.tile(of: row.eventTimestamp))
-            var tile = states[key] ?? features.map { AggregateState($0.function, n: $0.n) }
-            for (i, feature) in features.enumerated() {
-                tile[i].add(feature.column.flatMap { AggregateValue(row.values[$0]) }, at: row.eventTimestamp)
+            let key = Key(entity: entity, hop: hop, start: window.tile(of: row.eventTimestamp))
+            let index: Int
+            if let known = positions[key] {
+                index = known
+            } else {
+                index = tiles.count
+                positions[key] = index
+                keys.append(key)
+                tiles.append(features.map { AggregateState($0.function, n: $0.n) })
             }
-            states[key] = tile
+            for (i, feature) in features.enumerated() {
+                tiles[index][i].add(feature.column.flatMap { AggregateValue(row.values[$0]) }, at: row.eventTimestamp)
+            }
         }
         return whole
     }
 
-    var tiles: [OnlineTile] {
-        states.map { key, states in
-            OnlineTile(key: key.entity, hop: key.hop, start: key.start, states: TileStates.encode(states), origin: .stream)
+    var onlineTiles: [OnlineTile] {
+        zip(keys, tiles).map { key, states in
+            OnlineTile(key: entities[key.entity], hop: key.hop, start: key.start, states: TileStates.encode(states), origin: .stream)
         }
     }
 }

@@ -104,7 +104,7 @@ public struct ExactSum: Sendable, Equatable {
         limbs.withUnsafeMutableBufferPointer { Self.propagate($0) }
     }
 
-    private static func propagate(_ limbs: UnsafeMutableBufferPointer<Int64>) {
+    static func propagate(_ limbs: UnsafeMutableBufferPointer<Int64>) {
         var carry: Int64 = 0
         for i in 0..<(limbCount - 1) {
             let v = limbs[i] + carry

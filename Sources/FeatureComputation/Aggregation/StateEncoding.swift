@@ -12,6 +12,25 @@ extension AggregateState {
     /// The state as bytes.
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
+        write(to: &w)
+        return w.bytes
+    }
+
+    /// States as one buffer: each state's bytes preceded by their length (a varint), in order. What a tile of the
+    /// online store holds (``TileStates`` in the core reads it).
+    public static func encode(_ states: [AggregateState]) -> [UInt8] {
+        var out = ByteWriter()
+        var scratch = ByteWriter()
+        for state in states {
+            scratch.bytes.removeAll(keepingCapacity: true)
+            state.write(to: &scratch)
+            out.varint(UInt64(scratch.bytes.count))
+            out.bytes.append(contentsOf: scratch.bytes)
+        }
+        return out.bytes
+    }
+
+    func write(to w: inout ByteWriter) {
         w.byte(Self.formatVersion)
         w.byte(UInt8(AggregateFunction.allCases.firstIndex(of: function)!))
         w.varint(UInt64(n))
@@ -36,7 +55,6 @@ extension AggregateState {
         case .approxCountDistinct:
             sketch.write(to: &w)
         }
-        return w.bytes
     }
 
     /// Reads a state written by ``encoded()``.
@@ -157,17 +175,25 @@ struct ByteWriter {
         int64(Int64(truncatingIfNeeded: v))
         int64(Int64(truncatingIfNeeded: v >> 64))
     }
+    /// The normalised non-zero limbs of a sum (none while nothing was summed), carried on a stack copy.
     mutating func exactSum(_ s: ExactSum) {
-        var s = s
-        s.normalize()
         varint(UInt64(bitPattern: s.positiveInfinities))
         varint(UInt64(bitPattern: s.negativeInfinities))
         varint(UInt64(bitPattern: s.nans))
-        let nonZero = s.limbs.indices.filter { s.limbs[$0] != 0 }  // none while nothing was summed
-        varint(UInt64(nonZero.count))
-        for i in nonZero {
-            byte(UInt8(i))
-            int64(s.limbs[i])
+        guard !s.limbs.isEmpty else {
+            varint(0)
+            return
+        }
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: ExactSum.limbCount) { copy in
+            for i in 0..<ExactSum.limbCount { copy[i] = s.limbs[i] }
+            ExactSum.propagate(copy)
+            var nonZero = 0
+            for i in 0..<ExactSum.limbCount where copy[i] != 0 { nonZero += 1 }
+            varint(UInt64(nonZero))
+            for i in 0..<ExactSum.limbCount where copy[i] != 0 {
+                byte(UInt8(i))
+                int64(copy[i])
+            }
         }
     }
     mutating func value(_ v: AggregateValue) {

@@ -10,18 +10,7 @@ public enum TileStates {
     }
 
     public static func encode(_ states: [AggregateState]) -> [UInt8] {
-        var out: [UInt8] = []
-        for state in states {
-            let bytes = state.encoded()
-            var length = UInt64(bytes.count)
-            while length >= 0x80 {
-                out.append(UInt8(length & 0x7F) | 0x80)
-                length >>= 7
-            }
-            out.append(UInt8(length))
-            out.append(contentsOf: bytes)
-        }
-        return out
+        AggregateState.encode(states)
     }
 
     /// The states of a tile of `view` with `hop`, checked against the features' functions and `n`.
