@@ -85,7 +85,9 @@ extension LocalOfflineEngine {
 extension LocalOfflineEngine {
     public func aggregateTiles(_ request: LatestRowsRequest) async throws -> EventTiles {
         let view = request.view, source = request.source
-        let inputs = AggregationInputs(source: source, keys: request.joinKeys, features: view.features)
+        // The states tiles hold: per hop, one per recipe (TileStates.features), in that order.
+        let tileFeatures = TileCuts.hops(of: view).flatMap { TileStates.features(of: view, hop: $0) }
+        let inputs = AggregationInputs(source: source, keys: request.joinKeys, features: tileFeatures)
         let windows = view.features.compactMap { $0.aggregation?.computation }
         let from = request.start == Int64.min ? nil : windows.map { $0.floorToHop(request.start) }.min().map { $0 &* 1000 }
         let data = try read(source, view: view, columns: inputs.columns, from: from, to: request.end &* 1000)

@@ -186,12 +186,12 @@ struct KafkaAggregationTests {
             entities: [driver]
             source: activity_stream
             aggregations:
-              - {function: count, windows: [10m, 1h]}
+              - {function: count, windows: [10m, 1h, 3h]}
               - {column: trips_last_hour, type: int32, function: sum, windows: [1h]}
               - {column: speed, type: float64, function: mean, windows: [1h]}
               - {column: speed, type: float64, function: stddev, windows: [1h]}
               - {column: speed, type: float64, function: min, windows: [10m]}
-              - {column: speed, type: float64, function: max, windows: [1h]}
+              - {column: speed, type: float64, function: max, windows: [1h, 2h]}
               - {column: trips_last_hour, type: int32, function: first, windows: [1h]}
               - {column: is_online, type: bool, function: last, windows: [1h]}
               - {column: trips_last_hour, type: int32, function: last_distinct_n, n: 3, windows: [1h]}
@@ -199,7 +199,7 @@ struct KafkaAggregationTests {
 
         """
 
-    @Test("a random stream through Kafka: online values (approx_count_distinct's too) equal the training join's exactly, for every driver, at now and at hop boundaries")
+    @Test("a random stream through Kafka: online values (approx_count_distinct's too, and windows sharing a tile state) equal the training join's exactly, for every driver, at now and at hop boundaries")
     func onlineEqualsOfflineAfterAStream() async throws {
         let f = try StreamFixture(definitions: StreamFixture.definitions + Self.view)
         var rng = SeededGenerator(seed: 15)

@@ -32,7 +32,8 @@ public protocol OfflineEngine: Sendable {
     func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows
 
     /// The tiles of an aggregated view from its source's events with `event_ts < end`: for each entity and hop, one
-    /// partial aggregate per tile, each tile whole from `floor_hop(start)` (materialization's backfill).
+    /// partial aggregate per tile, each tile whole from `floor_hop(start)` (materialization's backfill). A tile's
+    /// states are those ``TileStates/features(of:hop:)`` lists, in that order.
     func aggregateTiles(_ request: LatestRowsRequest) async throws -> EventTiles
 
     /// Checks that `source` can receive appended parts (the stream's offline copy) and returns the schema of the data

@@ -4,9 +4,29 @@ public import FeatureComputation
 /// The bytes of a tile: the encoded partial aggregate of each feature of the view with the tile's hop, in feature
 /// order, each preceded by its length.
 public enum TileStates {
-    /// The features of `view` whose window has `hop` (microseconds), in view order.
+    /// What a tile of `hop` (microseconds) holds a state for: the features of `view` with that hop, one per recipe
+    /// (function, column, type, n), in view order. Features that differ only by window share a state (`sum(fare)`
+    /// over 1d and over 7d, both hopping by the hour, read the same hourly sums).
     public static func features(of view: FeatureView, hop: Int64) -> [Feature] {
-        view.features.filter { $0.aggregation.map { $0.computation.hop == hop } ?? false }
+        var seen = Set<Recipe>()
+        return view.features.filter { feature in
+            guard let a = feature.aggregation, a.computation.hop == hop else { return false }
+            return seen.insert(Recipe(a)).inserted
+        }
+    }
+
+    /// What makes two features' tile states the same.
+    struct Recipe: Hashable {
+        var function: AggregateFunction
+        var column: String?
+        var type: ScalarType?
+        var n: Int
+        init(_ a: FeatureAggregation) {
+            function = a.function
+            column = a.column
+            type = a.inputType
+            n = max(1, a.n ?? 1)
+        }
     }
 
     public static func encode(_ states: [AggregateState]) -> [UInt8] {
@@ -62,14 +82,12 @@ public enum TileStates {
         init(view: FeatureView, requested features: [Feature]) {
             self.view = view
             var byHop: [Int64: [Feature]] = [:]
-            for feature in view.features {
-                if let a = feature.aggregation { byHop[a.computation.hop, default: []].append(feature) }
-            }
+            for hop in TileCuts.hops(of: view) { byHop[hop] = TileStates.features(of: view, hop: hop) }
             self.byHop = byHop
             requested = features.compactMap { feature in
                 guard let a = feature.aggregation else { return nil }
-                let hop = a.computation.hop
-                return (feature, a, hop, byHop[hop]!.firstIndex { $0.name == feature.name }!)
+                let hop = a.computation.hop, recipe = Recipe(a)
+                return (feature, a, hop, byHop[hop]!.firstIndex { Recipe($0.aggregation!) == recipe }!)
             }
             var readers = byHop.mapValues { Array(repeating: [Int](), count: $0.count) }
             for (i, item) in requested.enumerated() { readers[item.hop]![item.position].append(i) }

@@ -192,7 +192,7 @@ extension FeatureView {
         // An aggregated feature adds its recipe: another window, hop, function or n means other tiles.
         let text = keys.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",") + "|"
             + features.map { "\($0.name):\($0.type)" + ($0.aggregation.map { "=\($0.summary)" } ?? "") }.joined(separator: ",")
-            + (isAggregated ? "|tiles:2" : "")  // tiles with a backfill part and a stream part
+            + (isAggregated ? "|tiles:3" : "")  // tiles with a backfill part and a stream part, one state per recipe
         return String(CanonicalSpec.hash(text).prefix(12))
     }
 }
