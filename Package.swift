@@ -94,7 +94,7 @@ let package = Package(
         // point-in-time join and materialization's reading computed with FeatureComputation.
         .target(name: "LocalOfflineEngine", dependencies: ["FeatureStore", "FeatureComputation", "Parquet", "Columnar"]),
         // The embedded online store (the default kind, `sqlite`): SQLite in WAL mode, a table per view and schema.
-        .target(name: "SQLiteOnlineStore", dependencies: ["FeatureStore", "SQLite"]),
+        .target(name: "SQLiteOnlineStore", dependencies: ["FeatureStore", "FeatureComputation", "SQLite"]),
         // JSON text in and out, for the HTTP face and stream decoding: a strict one-pass parser, an exact writer, and
         // feature values to and from JSON.
         .target(name: "JSONCoding", dependencies: ["FeatureStore", "Columnar"]),

@@ -92,3 +92,54 @@ public final class Connection {
 
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
+
+/// A scalar SQL function of blobs written in Swift (``Connection/defineBlobFunction(_:arguments:_:)``).
+final class BlobFunction {
+    let body: ([[UInt8]?]) throws -> [UInt8]
+    init(_ body: @escaping ([[UInt8]?]) throws -> [UInt8]) { self.body = body }
+}
+
+extension Connection {
+    /// Defines a deterministic SQL function `name` of `arguments` blobs (null arguments arrive as nil) returning a
+    /// blob, run by this connection's statements. An error thrown by `body` fails the statement with its description.
+    public func defineBlobFunction(_ name: String, arguments: Int32, _ body: @escaping ([[UInt8]?]) throws -> [UInt8]) throws(SQLiteError) {
+        let box = Unmanaged.passRetained(BlobFunction(body)).toOpaque()
+        let rc = sqlite3_create_function_v2(handle, name, arguments, SQLITE_UTF8 | SQLITE_DETERMINISTIC, box, { context, count, values in
+            let function = Unmanaged<BlobFunction>.fromOpaque(sqlite3_user_data(context)!).takeUnretainedValue()
+            var arguments: [[UInt8]?] = []
+            for i in 0..<Int(count) {
+                guard let value = values?[i], sqlite3_value_type(value) != SQLITE_NULL else {
+                    arguments.append(nil)
+                    continue
+                }
+                let length = Int(sqlite3_value_bytes(value))
+                if length == 0 {
+                    arguments.append([])
+                } else if let bytes = sqlite3_value_blob(value) {
+                    arguments.append(Array(UnsafeRawBufferPointer(start: bytes, count: length)))
+                } else {
+                    arguments.append(nil)
+                }
+            }
+            do {
+                let result = try function.body(arguments)
+                guard !result.isEmpty else {
+                    sqlite3_result_zeroblob(context, 0)
+                    return
+                }
+                result.withUnsafeBytes { buffer in
+                    // SQLITE_TRANSIENT: SQLite copies the bytes before this returns.
+                    sqlite3_result_blob(context, buffer.baseAddress, Int32(buffer.count), unsafeBitCast(-1, to: sqlite3_destructor_type.self))
+                }
+            } catch {
+                sqlite3_result_error(context, "\(error)", -1)
+            }
+        }, nil, nil, { box in
+            if let box { Unmanaged<BlobFunction>.fromOpaque(box).release() }
+        })
+        guard rc == SQLITE_OK else {
+            Unmanaged<BlobFunction>.fromOpaque(box).release()
+            throw SQLiteError(code: rc, message: lastErrorMessage, sql: nil)
+        }
+    }
+}

@@ -1,4 +1,5 @@
 public import FeatureStore
+import FeatureComputation
 import Foundation
 import SQLite
 import Synchronization
@@ -43,6 +44,11 @@ public final class SQLiteOnlineStore: OnlineStore {
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             let w = try Connection(path: path)
+            // The stream merges its partial aggregates into a stored tile inside SQLite, in one upsert.
+            try w.defineBlobFunction("merge_tile_states", arguments: 2) { arguments in
+                guard let stored = arguments[0], let added = arguments[1] else { throw OnlineStoreError(.corrupt, "a null tile") }
+                return try AggregateState.merge(encoded: stored, added)
+            }
             try w.execute("""
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = NORMAL;
@@ -116,7 +122,7 @@ public final class SQLiteOnlineStore: OnlineStore {
                 entity_key BLOB NOT NULL, hop INTEGER NOT NULL, tile INTEGER NOT NULL, origin INTEGER NOT NULL, state BLOB NOT NULL,
                 PRIMARY KEY (entity_key, hop, tile, origin)
             ) WITHOUT ROWID;
-            CREATE INDEX IF NOT EXISTS \(Self.quoted(table + "_by_tile")) ON \(Self.quoted(table)) (hop, tile);
+
             """ : """
             CREATE TABLE IF NOT EXISTS \(Self.quoted(table)) (
                 entity_key BLOB PRIMARY KEY, event_ts INTEGER NOT NULL, created_ts INTEGER NOT NULL, value BLOB NOT NULL
@@ -389,15 +395,13 @@ extension SQLiteOnlineStore {
                 }
                 for update in batch.updates {
                     let table = Self.quoted(update.view.onlineTableName(keys: update.joinKeys))
-                    let select = try c.statement("SELECT state FROM \(table) WHERE entity_key = ? AND hop = ? AND tile = ? AND origin = 1")
-                    let upsert = try c.statement("INSERT OR REPLACE INTO \(table) (entity_key, hop, tile, origin, state) VALUES (?, ?, ?, 1, ?)")
+                    // A new tile is inserted; a stored one gets the batch's states merged into it (merge_tile_states).
+                    let upsert = try c.statement("""
+                        INSERT INTO \(table) (entity_key, hop, tile, origin, state) VALUES (?, ?, ?, 1, ?)
+                        ON CONFLICT (entity_key, hop, tile, origin) DO UPDATE SET state = merge_tile_states(state, excluded.state)
+                        """)
                     for tile in update.tiles {
-                        let key = try OnlineEncoding.encodeKey(tile.key)
-                        try select.bind([.blob(key), .integer(tile.hop), .integer(tile.start)])
-                        let stored = try select.step() ? select.blob(at: 0) : nil
-                        select.reset()
-                        let merged = try stored.map { s throws(OnlineStoreError) in try TileStates.merge(s, tile.states, view: update.view, hop: tile.hop) } ?? tile.states
-                        try upsert.run([.blob(key), .integer(tile.hop), .integer(tile.start), .blob(merged)])
+                        try upsert.run([.blob(try OnlineEncoding.encodeKey(tile.key)), .integer(tile.hop), .integer(tile.start), .blob(tile.states)])
                     }
                 }
                 let record = try c.statement("INSERT OR REPLACE INTO stream_positions (consumer, topic, partition, next_offset) VALUES (?, ?, ?, ?)")

@@ -22,7 +22,8 @@ public final class IngestionStatistics: Sendable {
         public var lag: [TopicPartition: Int64] = [:]
         /// Newest event time written online per view (microseconds).
         public var newestEvent: [String: Int64] = [:]
-        /// Freshness samples (time written online - event time, microseconds) of the last batches, per view.
+        /// Freshness samples (time written online - event time, microseconds) of the last batches, per view: up to
+        /// 1,000 rows of each batch, the last 10,000 samples.
         public var freshness: [String: [Int64]] = [:]
         /// Events of aggregated views older than the allowed lateness, per view: in the offline copy, left to the next backfill.
         public var lateEvents: [String: Int] = [:]

@@ -303,12 +303,16 @@ public final class StreamIngestor: @unchecked Sendable {
             for (name, viewRows) in rows {
                 s.rowsReceived[name, default: 0] += viewRows.count
                 s.rowsWritten[name, default: 0] += written[name] ?? 0
+                var newest = s.newestEvent[name] ?? .min
+                for row in viewRows where row.eventTimestamp > newest { newest = row.eventTimestamp }
+                s.newestEvent[name] = newest
+                // Freshness: up to 1,000 rows of each batch, evenly spaced; the last 10,000 samples kept.
                 var samples = s.freshness[name] ?? []
-                for row in viewRows {
-                    s.newestEvent[name] = max(s.newestEvent[name] ?? .min, row.eventTimestamp)
-                    samples.append(writtenAt - row.eventTimestamp)
+                for i in stride(from: 0, to: viewRows.count, by: max(1, viewRows.count / 1_000)) {
+                    samples.append(writtenAt - viewRows[i].eventTimestamp)
                 }
-                s.freshness[name] = Array(samples.suffix(10_000))
+                if samples.count > 10_000 { samples.removeFirst(samples.count - 10_000) }
+                s.freshness[name] = samples
             }
             for (tp, offset) in next { s.consumed[tp] = max(s.consumed[tp] ?? 0, offset) }
             if let tiles {
@@ -362,16 +366,17 @@ public final class StreamIngestor: @unchecked Sendable {
         }
     }
 
-    /// Deletes, once a minute, the tiles of aggregated views that no lookup can need any more.
+    /// Deletes, every 5 minutes, the tiles of aggregated views that no lookup can need any more (a scan of the
+    /// tiles: kept rare, so writes need no second index).
     private func expireTiles(plan: IngestionPlan, store: FeatureStore) async {
-        guard !plan.aggregatedViews.isEmpty, ContinuousClock.now - lastExpiry >= .seconds(60) else { return }
+        guard !plan.aggregatedViews.isEmpty, ContinuousClock.now - lastExpiry >= .seconds(300) else { return }
         lastExpiry = .now
         do throws(OnlineStoreError) {
             let deleted = try await tileWriter.expire(plan.aggregatedViews, store: try await store.onlineStore(),
                                                       now: Int64(Date().timeIntervalSince1970 * 1_000_000))
             statistics.update { $0.expiredTiles += deleted }
         } catch {
-            logger.warning("cannot expire old tiles (trying again in a minute)", metadata: ["error": "\(error)"])
+            logger.warning("cannot expire old tiles (trying again in 5 minutes)", metadata: ["error": "\(error)"])
         }
     }
 

@@ -30,6 +30,37 @@ extension AggregateState {
         return out.bytes
     }
 
+    /// The states of two buffers written by ``encode(_:)`` merged pairwise (the same functions, in the same order), as
+    /// one such buffer: what a store merges when a stream adds to a tile it already holds.
+    public static func merge(encoded a: [UInt8], _ b: [UInt8]) throws(AggregateStateDecodingError) -> [UInt8] {
+        let left = try slices(of: a), right = try slices(of: b)
+        guard left.count == right.count else { throw AggregateStateDecodingError(message: "tiles of \(left.count) and \(right.count) states") }
+        var out = ByteWriter()
+        var scratch = ByteWriter()
+        for (x, y) in zip(left, right) {
+            var state = try AggregateState(decoding: Array(x))
+            try state.merge(encoded: y)
+            scratch.bytes.removeAll(keepingCapacity: true)
+            state.write(to: &scratch)
+            out.varint(UInt64(scratch.bytes.count))
+            out.bytes.append(contentsOf: scratch.bytes)
+        }
+        return out.bytes
+    }
+
+    /// The states of a buffer written by ``encode(_:)``, in place.
+    static func slices(of bytes: [UInt8]) throws(AggregateStateDecodingError) -> [ArraySlice<UInt8>] {
+        var r = ByteReader(bytes: bytes[...])
+        var out: [ArraySlice<UInt8>] = []
+        while !r.atEnd {
+            let length = try r.varint()
+            guard length <= UInt64(bytes.endIndex - r.offset) else { throw AggregateStateDecodingError(message: "a truncated state") }
+            out.append(bytes[r.offset..<(r.offset + Int(length))])
+            r.offset += Int(length)
+        }
+        return out
+    }
+
     func write(to w: inout ByteWriter) {
         w.byte(Self.formatVersion)
         w.byte(UInt8(AggregateFunction.allCases.firstIndex(of: function)!))

@@ -54,7 +54,7 @@ public enum TileCuts {
 
     /// Tiles kept, per hop of `view`: those a lookup at `at - allowedLateness` or later can need (the tiles a late
     /// event can still change, and what lookups and `verify` at those times read). Older ones are deleted by the
-    /// ingester (every minute) and by `materialize`, which does not write them either.
+    /// ingester (every 5 minutes) and by `materialize`, which does not write them either.
     public static func retention(of view: FeatureView, at: Int64, allowedLateness: Int64) -> [Int64: Int64] {
         Dictionary(uniqueKeysWithValues: hops(of: view).map { ($0, oldestNeeded(by: view, hop: $0, now: at - allowedLateness)) })
     }
