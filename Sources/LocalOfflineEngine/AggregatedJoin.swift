@@ -88,14 +88,20 @@ extension LocalOfflineEngine {
         // The states tiles hold: per hop, one per recipe (TileStates.features), in that order.
         let tileFeatures = TileCuts.hops(of: view).flatMap { TileStates.features(of: view, hop: $0) }
         let inputs = AggregationInputs(source: source, keys: request.joinKeys, features: tileFeatures)
-        let windows = view.features.compactMap { $0.aggregation?.computation }
-        let from = request.start == Int64.min ? nil : windows.map { $0.floorToHop(request.start) }.min().map { $0 &* 1000 }
-        let data = try read(source, view: view, columns: inputs.columns, from: from, to: request.end &* 1000)
+        // Per hop, the first event counted: floor_hop(start), or the first tile asked for when later.
+        var starts: [Int64: Int64] = [:]
+        for hop in TileCuts.hops(of: view) {
+            let window = AggregationWindow(length: hop, hop: hop)!
+            let fromStart = request.start == Int64.min ? Int64.min : window.floorToHop(request.start)
+            starts[hop] = max(fromStart, request.firstTiles[hop].map(window.floorToHop) ?? Int64.min)
+        }
+        let earliest = starts.values.min() ?? Int64.min
+        let data = try read(source, view: view, columns: inputs.columns, from: earliest == Int64.min ? nil : earliest &* 1000, to: request.end &* 1000)
         let keys = try inputs.keys(of: data, view: view)
         let (times, timesValid) = try Self.eventTimes(data, source)
         let features = try inputs.windowFeatures(of: data, view: view)
         let built = TileBuilder.tiles(eventKeys: keys, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
-                                      features: features, start: request.start, end: request.end)
+                                      features: features, starts: starts, end: request.end)
         return EventTiles(keys: keys, tiles: built.tiles, events: built.events)
     }
 }

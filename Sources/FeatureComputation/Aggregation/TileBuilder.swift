@@ -16,15 +16,17 @@ public enum TileBuilder {
     /// - Parameters:
     ///   - eventKeys, eventTimes (microseconds), eventTimesValid: the events; a null key part or time never counts.
     ///   - features: the view's features (their windows give the hops).
-    ///   - start: events of a hop's tiles count from `floor_hop(start)`, so every tile built is whole up to `end`.
+    ///   - starts: per hop, the first event time counted (a tile boundary, so every tile built is whole up to `end`;
+    ///     `Int64.min` or absent: from the first event).
     ///   - end: events count before `end`.
     /// - Returns: the tiles, and the events counted in some tile.
     public static func tiles(eventKeys: [Column], eventTimes: [Int64], eventTimesValid: Bitmap?, features: [WindowFeature],
-                             start: Int64, end: Int64) -> (tiles: [BuiltTile], events: Int) {
+                             starts: [Int64: Int64], end: Int64) -> (tiles: [BuiltTile], events: Int) {
         var encoder = KeyEncoder(parts: eventKeys.count)
         // Any code but the null one is a key (integer keys are their own codes, negative ones included).
         let codes = encoder.encode(eventKeys, insert: true)
         let hops = Array(Set(features.map(\.window.hop))).sorted()
+        let windows = hops.map { hop in features.first { $0.window.hop == hop }!.window }
         var index: [TileKey: Int] = [:]
         var tiles: [BuiltTile] = []
         var counted = 0
@@ -32,9 +34,9 @@ public enum TileBuilder {
             let t = eventTimes[row]
             guard t < end else { continue }
             var countedHere = false
-            for hop in hops {
-                let window = features.first { $0.window.hop == hop }!.window
-                guard start == Int64.min || t >= window.floorToHop(start) else { continue }
+            for (h, hop) in hops.enumerated() {
+                let window = windows[h]
+                guard t >= (starts[hop] ?? Int64.min) else { continue }
                 countedHere = true
                 let key = TileKey(code: codes[row], hop: hop, start: window.tile(of: t))
                 let i: Int

@@ -156,14 +156,18 @@ public struct LatestRowsRequest: Sendable {
     public var start: Int64
     /// The window's exclusive end (microseconds).
     public var end: Int64
+    /// For ``OfflineEngine/aggregateTiles(_:)``: per hop, the start of the first tile wanted when it is later than
+    /// `floor_hop(start)` (tiles no lookup can need are not built: a month of one-minute tiles would not fit in memory).
+    public var firstTiles: [Int64: Int64]
 
     /// The latest rows of `view` with `start <= event_ts < end` (microseconds).
-    public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], start: Int64, end: Int64) {
+    public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], start: Int64, end: Int64, firstTiles: [Int64: Int64] = [:]) {
         self.view = view
         self.source = source
         self.joinKeys = joinKeys
         self.start = start
         self.end = end
+        self.firstTiles = firstTiles
     }
 }
 

@@ -217,7 +217,7 @@ extension FeatureStore {
         // One read per distinct end (usually one): a tile of a hop holds exactly the events before that hop's end.
         for cut in Set(ends.values).sorted() where start < cut {
             let built = try await reading(view, source: source, path: path) { engine in
-                try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut))
+                try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut, firstTiles: kept))
             }
             events = max(events, built.events)
             for tile in built.tiles where ends[tile.hop] == cut && tile.start >= kept[tile.hop] ?? Int64.min {
