@@ -28,9 +28,9 @@ public struct WindowFeature: Sendable {
 ///
 /// Events are grouped by key and sorted by time once; entity rows are visited per key in time order, so each
 /// window's edges only move forward: `count`, `sum`, `mean`, `variance` and `stddev` add the events entering and
-/// remove those leaving; the other functions keep the window in a ``SlidingWindow`` (two stacks of partial
-/// aggregates), so every event is merged a constant number of times (amortized) however long the window: linear in
-/// events plus entity rows either way.
+/// remove those leaving; `min`, `max`, `first` and `last` keep a ``MonotoneWindow`` of the events that can still be
+/// the extreme; the others keep the window in a ``SlidingWindow`` (two stacks of partial aggregates), so every event
+/// is merged a constant number of times (amortized) however long the window: linear in events plus entity rows.
 /// Times are microseconds since the epoch.
 public enum WindowAggregator {
     /// - Parameters:
@@ -81,6 +81,7 @@ public enum WindowAggregator {
                 guard !group.isEmpty, !entityGroup.isEmpty else { continue }
                 var state = AggregateState(feature.function, n: feature.n)
                 var queue = SlidingWindow(feature.function, n: feature.n)
+                var extremes = MonotoneWindow()
                 var lo = group.lowerBound, hi = group.lowerBound
                 for position in entityGroup {
                     let row = rows[position], t = sortedEntityTimes[position]
@@ -95,6 +96,15 @@ public enum WindowAggregator {
                             lo += 1
                         }
                         out[row] = state.result
+                    } else if let order = MonotoneWindow.Order(feature.function) {
+                        // min, max, first, last: the window's extreme, kept by a monotone queue of positions.
+                        while hi < group.upperBound && sortedTimes[hi] < t {
+                            if let v = value(hi) { extremes.push(hi, v, at: sortedTimes[hi], order) }
+                            hi += 1
+                        }
+                        while lo < hi && sortedTimes[lo] < windowStart { lo += 1 }
+                        extremes.drop(before: lo)
+                        out[row] = extremes.front.map { .value($0) }
                     } else {
                         while hi < group.upperBound && sortedTimes[hi] < t {
                             queue.push(value(hi), at: sortedTimes[hi])
@@ -112,6 +122,64 @@ public enum WindowAggregator {
         }
         return results.withLock { $0 }
     }
+}
+
+/// The extreme of a sliding window of events for `min`, `max`, `first` and `last` (nulls skipped): a queue of the
+/// events that can still become the extreme, monotone in the function's order, so each event enters and leaves once.
+/// `first` is the least (time, value) and `last` the greatest, the same order ``AggregateState`` keeps.
+struct MonotoneWindow {
+    enum Order {
+        case min, max, first, last
+        init?(_ function: AggregateFunction) {
+            switch function {
+            case .min: self = .min
+            case .max: self = .max
+            case .first: self = .first
+            case .last: self = .last
+            default: return nil
+            }
+        }
+    }
+    private var positions: [Int] = []
+    private var values: [AggregateValue] = []
+    private var times: [Int64] = []
+    private var head = 0
+
+    /// Whether `a` (time, value) stays before `b` in the queue: it is strictly better for the order.
+    private static func beats(_ a: (Int64, AggregateValue), _ b: (Int64, AggregateValue), _ order: Order) -> Bool {
+        switch order {
+        case .min: return a.1 < b.1
+        case .max: return a.1 > b.1
+        case .first: return a < b
+        case .last: return a > b
+        }
+    }
+
+    /// Adds the event at `position` (events come in time order). Events it beats, or that it ties and is newer than,
+    /// leave: they can never be the extreme while it is in the window.
+    mutating func push(_ position: Int, _ value: AggregateValue, at time: Int64, _ order: Order) {
+        while positions.count > head, !Self.beats((times[times.count - 1], values[values.count - 1]), (time, value), order) {
+            positions.removeLast()
+            values.removeLast()
+            times.removeLast()
+        }
+        positions.append(position)
+        values.append(value)
+        times.append(time)
+    }
+
+    /// Drops the events before `position` (they left the window).
+    mutating func drop(before position: Int) {
+        while head < positions.count && positions[head] < position { head += 1 }
+        if head > 1024 && head * 2 > positions.count {
+            positions.removeFirst(head)
+            values.removeFirst(head)
+            times.removeFirst(head)
+            head = 0
+        }
+    }
+
+    var front: AggregateValue? { head < positions.count ? values[head] : nil }
 }
 
 /// A first-in-first-out window of events for functions that cannot remove an event (min, max, first, last, the
