@@ -94,6 +94,20 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
+    /// `body` on a pooled reader inside one read transaction (one snapshot, file locks taken once).
+    private func withReadTransaction<T>(_ body: (PooledConnection) throws -> T) throws(OnlineStoreError) -> T {
+        try withReader { c in
+            let begin = try c.statement("BEGIN"), commit = try c.statement("COMMIT")
+            _ = try begin.step()
+            begin.reset()
+            defer {
+                if (try? commit.step()) == nil { try? c.connection.execute("ROLLBACK") }
+                commit.reset()
+            }
+            return try body(c)
+        }
+    }
+
     private func withWriter<T>(_ body: (PooledConnection) throws -> T) throws(OnlineStoreError) -> T {
         do {
             return try writer.withLock { try body($0) }
@@ -176,14 +190,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
         // One reader and one read transaction for the whole lookup: every view is read from the same snapshot, and
         // the file locks SQLite takes per transaction are taken once, not once per key.
-        return try withReader { c in
-            let begin = try c.statement("BEGIN"), commit = try c.statement("COMMIT")
-            _ = try begin.step()
-            begin.reset()
-            defer {
-                if (try? commit.step()) == nil { try? c.connection.execute("ROLLBACK") }
-                commit.reset()
-            }
+        return try withReadTransaction { c in
             var out: [[StoredOnlineRow?]] = []
             for (request, keys) in zip(requests, encoded) {
                 let tableName = request.view.onlineTableName(keys: request.joinKeys)
@@ -282,18 +289,11 @@ extension SQLiteOnlineStore {
         let encoded = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
         let tableName = view.onlineTableName(keys: joinKeys)
         let hops = from.sorted { $0.key < $1.key }
-        return try withReader { c in
+        return try withReadTransaction { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
             if known.isEmpty { return entities.map { _ in [] } }
             // One index range per entity and hop (the primary key starts with entity, hop, tile).
             let select = try c.statement("SELECT tile, origin, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND hop = ? AND tile >= ? ORDER BY tile, origin")
-            let begin = try c.statement("BEGIN"), commit = try c.statement("COMMIT")
-            _ = try begin.step()
-            begin.reset()
-            defer {
-                if (try? commit.step()) == nil { try? c.connection.execute("ROLLBACK") }
-                commit.reset()
-            }
             var out: [[OnlineTile]] = []
             out.reserveCapacity(entities.count)
             for (key, values) in zip(encoded, entities) {

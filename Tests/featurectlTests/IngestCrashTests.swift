@@ -8,16 +8,15 @@ import Testing
 
 @Suite("featurectl ingest survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct IngestCrashTests {
-    @Test("an ingester killed mid-stream and restarted leaves every event online and offline, as without the kill")
-    func killAndRestart() async throws {
+    /// A mock cluster with a 2-partition topic `events`, and a repository folder whose kafka settings use it: a short
+    /// session timeout (the killed member's partitions move to the restarted one after 6 s, not 45 s) and offline
+    /// files rolling every second (so the kill falls among written files and buffered events).
+    static func repository() throws -> (KafkaMockCluster, URL) {
         _ = registeredKinds
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("events", partitions: 2)
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-crash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: repo) }
-        // A short session timeout: the killed member's partitions move to the restarted one after 6 s, not 45 s.
-        // Offline files roll every second, so the kill falls among written files and buffered events.
         try """
             project: crash
             kafka:
@@ -26,6 +25,26 @@ struct IngestCrashTests {
               properties: {session.timeout.ms: "6000", heartbeat.interval.ms: "500"}
 
             """.write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        return (cluster, repo)
+    }
+
+    /// `featurectl ingest` on `repo` as a child process (its definitions compile first, in this process).
+    static func startIngester(_ repo: URL, batchSize: Int) throws -> Process {
+        _ = try FeatureStore(repository: repo)
+        let child = Process()
+        child.executableURL = productsDirectory.appendingPathComponent("featurectl")
+        child.arguments = ["ingest", "--repo", repo.path, "--batch-size", "\(batchSize)"]
+        child.standardOutput = FileHandle.nullDevice
+        child.standardError = FileHandle.nullDevice
+        try child.run()
+        return child
+    }
+
+    @Test("an ingester killed mid-stream and restarted leaves every event online and offline, as without the kill")
+    func killAndRestart() async throws {
+        _ = registeredKinds
+        let (cluster, repo) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: repo) }
         try """
             entities:
               - {name: user, join_keys: [{name: user_id, type: int64}]}
@@ -46,14 +65,7 @@ struct IngestCrashTests {
             try producer.flush()
         }
 
-        // The definitions compile before the ingester is started.
-        _ = try FeatureStore(repository: repo)
-        let first = Process()
-        first.executableURL = productsDirectory.appendingPathComponent("featurectl")
-        first.arguments = ["ingest", "--repo", repo.path, "--batch-size", "500"]
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
+        let first = try Self.startIngester(repo, batchSize: 500)
         let folder = repo.appendingPathComponent("data/events")
         let database = repo.appendingPathComponent("data/online.db").path
         // Stream rounds while it ingests; kill it mid-stream, once rows are online and offline files have rolled.
@@ -123,21 +135,10 @@ struct IngestCrashTests {
     @Test("an ingester killed mid-stream and restarted leaves aggregated views with exactly the aggregates of the events sent")
     func killAndRestartAggregates() async throws {
         _ = registeredKinds
-        let cluster = try KafkaMockCluster(brokers: 1)
-        try cluster.createTopic("events", partitions: 2)
-        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-crash-agg-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: repo) }
-        // Offline files roll every second and offsets are committed only then: the kill falls between tiles written
+        // Offsets are committed only when the offline files roll (every second): the kill falls between tiles written
         // and offsets committed, so the restarted ingester is redelivered events already in the tiles.
-        try """
-            project: crash
-            kafka:
-              bootstrap_servers: "\(cluster.bootstrapServers)"
-              offline_roll_interval: 1s
-              properties: {session.timeout.ms: "6000", heartbeat.interval.ms: "500"}
-
-            """.write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        let (cluster, repo) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: repo) }
         try """
             entities:
               - {name: user, join_keys: [{name: user_id, type: int64}]}
@@ -163,13 +164,7 @@ struct IngestCrashTests {
             }
             try producer.flush()
         }
-        _ = try FeatureStore(repository: repo)
-        let first = Process()
-        first.executableURL = productsDirectory.appendingPathComponent("featurectl")
-        first.arguments = ["ingest", "--repo", repo.path, "--batch-size", "300"]
-        first.standardOutput = FileHandle.nullDevice
-        first.standardError = FileHandle.nullDevice
-        try first.run()
+        let first = try Self.startIngester(repo, batchSize: 300)
         let database = repo.appendingPathComponent("data/online.db").path
         var killedAt = 0
         var killedMidway = false

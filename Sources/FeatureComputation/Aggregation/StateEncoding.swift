@@ -48,8 +48,8 @@ extension AggregateState {
         return out.bytes
     }
 
-    /// The states of a buffer written by ``encode(_:)``, in place.
-    static func slices(of bytes: [UInt8]) throws(AggregateStateDecodingError) -> [ArraySlice<UInt8>] {
+    /// The states of a buffer written by ``encode(_:)``, in place (each one's bytes, in order).
+    public static func slices(of bytes: [UInt8]) throws(AggregateStateDecodingError) -> [ArraySlice<UInt8>] {
         var r = ByteReader(bytes: bytes[...])
         var out: [ArraySlice<UInt8>] = []
         while !r.atEnd {

@@ -40,33 +40,35 @@ public enum TileStates {
 
     /// The states of a tile holding `features` (those of one hop, in view order).
     static func decode(_ bytes: [UInt8], view: FeatureView, features: [Feature]) throws(OnlineStoreError) -> [AggregateState] {
+        let slices = try states(of: bytes, view: view, count: features.count)
         var states: [AggregateState] = []
-        var offset = 0
-        for feature in features {
-            var length = 0, shift = 0
-            while true {
-                guard offset < bytes.count, shift < 35 else { throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' is truncated") }
-                let b = bytes[offset]
-                offset += 1
-                length |= Int(b & 0x7F) << shift
-                shift += 7
-                if b & 0x80 == 0 { break }
-            }
-            guard length <= bytes.count - offset else { throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' is truncated") }
+        for (feature, slice) in zip(features, slices) {
             let state: AggregateState
             do {
-                state = try AggregateState(decoding: Array(bytes[offset..<(offset + length)]))
+                state = try AggregateState(decoding: Array(slice))
             } catch {
                 throw OnlineStoreError(.corrupt, "a tile of '\(view.name)': \(error)", cause: error)
             }
-            offset += length
             guard let a = feature.aggregation, state.function == a.function, state.n == max(1, a.n ?? 1) else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' holds a state of another function than '\(feature.name)'")
             }
             states.append(state)
         }
-        guard offset == bytes.count else { throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' has bytes after its states") }
         return states
+    }
+
+    /// The bytes of each state of a tile of `view`, which must hold `count` states.
+    static func states(of bytes: [UInt8], view: FeatureView, count: Int) throws(OnlineStoreError) -> [ArraySlice<UInt8>] {
+        let slices: [ArraySlice<UInt8>]
+        do {
+            slices = try AggregateState.slices(of: bytes)
+        } catch {
+            throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' is truncated", cause: error)
+        }
+        guard slices.count == count else {
+            throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' has \(slices.count) states, not \(count)")
+        }
+        return slices
     }
 
     /// Where a lookup finds each requested feature in a view's tiles: its hop and its position among the states of
@@ -105,29 +107,15 @@ public enum TileStates {
             guard let readers = layout.readers[tile.hop] else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has hop \(tile.hop) us, which no feature has")
             }
-            let bytes = tile.states
-            var offset = 0
-            for position in 0..<readers.count {
-                var length = 0, shift = 0
-                while true {
-                    guard offset < bytes.count, shift < 35 else { throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' is truncated") }
-                    let b = bytes[offset]
-                    offset += 1
-                    length |= Int(b & 0x7F) << shift
-                    shift += 7
-                    if b & 0x80 == 0 { break }
-                }
-                guard length <= bytes.count - offset else { throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' is truncated") }
+            for (position, slice) in try TileStates.states(of: tile.states, view: layout.view, count: readers.count).enumerated() {
                 for i in readers[position] where tile.start >= starts[i] {
                     do {
-                        try states[i].merge(encoded: bytes[offset..<(offset + length)])
+                        try states[i].merge(encoded: slice)
                     } catch {
                         throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
                     }
                 }
-                offset += length
             }
-            guard offset == bytes.count else { throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has bytes after its states") }
         }
         return zip(layout.requested, states).map { item, state in OnlineValue(state.result, as: item.feature.type) }
     }
