@@ -204,9 +204,13 @@ extension FeatureStore {
         let hops = TileCuts.hops(of: view)
         var ends = Dictionary(uniqueKeysWithValues: hops.map { ($0, end) })
         var handOver: [Int64: Int64] = [:]
+        var start = start
         if let fed = registry.source(named: view.source), case .kafka = fed.kind {
             ends = try await backfillCuts(view, keys: keys, hops: hops, end: end, store: store)
             for (hop, cut) in ends { handOver[hop] = AggregationWindow(length: hop, hop: hop)!.floorToHop(cut) }
+            // The backfill owns every tile before the cut, the ones the stream held until now too: it rewrites all
+            // of them (from the oldest a lookup can need), whatever START says (materialize-incremental's watermark).
+            start = Int64.min
         }
         // Tiles no lookup from `end - allowed lateness` on can need are neither written nor kept.
         let lateness = (config.kafka ?? KafkaConfig(bootstrapServers: "")).allowedLateness.seconds * 1_000_000
