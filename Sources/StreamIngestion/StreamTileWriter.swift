@@ -131,7 +131,6 @@ struct TileFold {
     /// The entities met, by number.
     private var entities: [[OnlineValue]] = []
     private var entityNumbers: [[OnlineValue]: Int] = [:]
-    private let view: FeatureView
     /// Per hop: the view's features with that hop (in view order, as tiles hold them), with the column each reads.
     private let byHop: [(hop: Int64, window: AggregationWindow, features: [(function: AggregateFunction, n: Int, column: Int?)])]
     /// The tiles folded so far, their keys, and each key's position.
@@ -140,7 +139,6 @@ struct TileFold {
     private var positions: [Key: Int] = [:]
 
     init(_ mapper: EventMapper) {
-        view = mapper.view
         byHop = TileCuts.hops(of: mapper.view).map { hop in
             let features = TileStates.features(of: mapper.view, hop: hop).map { feature in
                 let a = feature.aggregation!
