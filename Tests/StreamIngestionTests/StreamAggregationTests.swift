@@ -148,6 +148,41 @@ struct StreamAggregationTests {
         #expect(report[0].entities == 20 && report[0].mismatches.isEmpty, "online = offline: \(report[0].mismatches.prefix(3))")
     }
 
+    @Test("a backfill that moves the cut takes over the tiles the stream held (whatever materialize-incremental's watermark): every event counted once")
+    func movedCutTakesOverStreamTiles() async throws {
+        let (dir, first) = try Self.repository(lateness: "4h")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let now = Self.now, view = first.registry.featureView(named: "trip_stats")!
+        // An older event of another driver in the offline copy, so the source has data.
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 1)
+        consumer.append(topic: StreamFixture.topic, value: Self.message(2, trips: 1, speed: 1, at: now - 600 * Self.minute))
+        await Self.drain(try StreamIngestor(store: first, views: ["activity"], consumer: consumer))
+        // A: the first backfill sets the cut 3 hours ago (and the watermark).
+        _ = try await first.materializeIncremental(end: now - 180 * Self.minute, views: ["trip_stats"])
+        // The stream merges 20 events after the cut (on time: the lateness is 4h); their offline copy is written too.
+        for i in 0..<20 {
+            consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: i, speed: Double(i), at: now - 170 * Self.minute + Int64(i) * Self.minute))
+        }
+        let ingestor = try StreamIngestor(store: first, consumer: consumer)
+        await Self.drain(ingestor)
+        #expect(ingestor.statistics.snapshot.rowsWritten["trip_stats"] == 20, "merged by the stream")
+        // B: a backfill with the same lateness cannot move the cut yet; the watermark moves past the stream's events.
+        _ = try await first.materializeIncremental(end: now - 140 * Self.minute, views: ["trip_stats"])
+        // C: with a 10-minute lateness the cut moves to about now - 11m: the backfill takes the stream's tiles over.
+        try "project: streaming\nkafka: {bootstrap_servers: 'unused:1', offline_roll_interval: 0, allowed_lateness: 10m}\n"
+            .write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        let later = try FeatureStore(repository: dir)
+        _ = try await later.materializeIncremental(end: Self.now, views: ["trip_stats"])
+        let tiles = try await later.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: [JoinKey(name: "driver_id", type: .int64)],
+                                                             from: [5 * Self.minute: 0, 60 * Self.minute: 0])[0]
+        #expect(tiles.allSatisfy { $0.origin == .backfill }, "the stream's parts before the cut are gone")
+        let got = try await later.getOnlineFeatures(entities: ["driver_id": [.int(1)]],
+                                                    features: .references([FeatureReference(view: "trip_stats", feature: "count_1d")]))
+        #expect(got.columns[0].values == [.int(20)], "each event once, from the backfill now")
+        let report = try await later.verify(views: ["trip_stats"], at: Self.now)
+        #expect(report[0].mismatches.isEmpty, "\(report[0].mismatches)")
+    }
+
     @Test("tiles no lookup from now - allowed lateness on can need are deleted by the ingester, and not written by materialize")
     func oldTilesExpire() async throws {
         let (dir, store) = try Self.repository()
