@@ -204,7 +204,7 @@ let package = Package(
         .testTarget(name: "LocalOfflineEngineTests", dependencies: ["LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [
             "FeatureServing", "FeatureServingAPI", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
