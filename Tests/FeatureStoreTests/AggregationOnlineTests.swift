@@ -1,4 +1,5 @@
 import Columnar
+import FeatureComputation
 import FeatureStore
 import Foundation
 import Parquet
@@ -111,6 +112,16 @@ struct AggregationOnlineTests {
         do {
             _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips")]), now: at)
             Issue.record("a damaged tile was served")
+        } catch {
+            #expect(error.code == .corrupt, "\(error)")
+        }
+        // A tile with more states than its hop's features (valid ones): refused too.
+        let states = TileStates.features(of: view, hop: 60_000_000).map { AggregateState($0.aggregation!.function, n: $0.aggregation!.n ?? 1) }
+        try await store.onlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000,
+                                                             states: TileStates.encode(states + states))], to: view, keys: keys)
+        do {
+            _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips")]), now: at)
+            Issue.record("a tile with extra states was served")
         } catch {
             #expect(error.code == .corrupt, "\(error)")
         }

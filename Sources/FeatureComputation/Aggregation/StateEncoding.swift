@@ -50,15 +50,29 @@ extension AggregateState {
 
     /// The states of a buffer written by ``encode(_:)``, in place (each one's bytes, in order).
     public static func slices(of bytes: [UInt8]) throws(AggregateStateDecodingError) -> [ArraySlice<UInt8>] {
-        var r = ByteReader(bytes: bytes[...])
+        var reader = Sequence(bytes)
         var out: [ArraySlice<UInt8>] = []
-        while !r.atEnd {
-            let length = try r.varint()
-            guard length <= UInt64(bytes.endIndex - r.offset) else { throw AggregateStateDecodingError(message: "a truncated state") }
-            out.append(bytes[r.offset..<(r.offset + Int(length))])
-            r.offset += Int(length)
-        }
+        while let slice = try reader.next() { out.append(slice) }
         return out
+    }
+
+    /// Reads the states of a buffer written by ``encode(_:)`` one at a time, in place, allocating nothing.
+    public struct Sequence {
+        private var reader: ByteReader
+
+        public init(_ bytes: [UInt8]) {
+            reader = ByteReader(bytes: bytes[...])
+        }
+
+        /// The next state's bytes; nil at the end.
+        public mutating func next() throws(AggregateStateDecodingError) -> ArraySlice<UInt8>? {
+            guard !reader.atEnd else { return nil }
+            let length = try reader.varint()
+            guard length <= UInt64(reader.bytes.endIndex - reader.offset) else { throw AggregateStateDecodingError(message: "a truncated state") }
+            let start = reader.offset
+            reader.offset += Int(length)
+            return reader.bytes[start..<reader.offset]
+        }
     }
 
     func write(to w: inout ByteWriter) {

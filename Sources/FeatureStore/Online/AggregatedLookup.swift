@@ -107,14 +107,22 @@ public enum TileStates {
             guard let readers = layout.readers[tile.hop] else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has hop \(tile.hop) us, which no feature has")
             }
-            for (position, slice) in try TileStates.states(of: tile.states, view: layout.view, count: readers.count).enumerated() {
-                for i in readers[position] where tile.start >= starts[i] {
-                    do {
-                        try states[i].merge(encoded: slice)
-                    } catch {
-                        throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
+            // Its states read in place, one at a time (no allocation per tile).
+            var sequence = AggregateState.Sequence(tile.states)
+            var position = 0
+            do {
+                while let slice = try sequence.next() {
+                    // One more state than the tile's hop has features is counted and refused below.
+                    if position < readers.count {
+                        for i in readers[position] where tile.start >= starts[i] { try states[i].merge(encoded: slice) }
                     }
+                    position += 1
                 }
+            } catch {
+                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
+            }
+            guard position == readers.count else {
+                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' holds more or fewer than its \(readers.count) states")
             }
         }
         return zip(layout.requested, states).map { item, state in OnlineValue(state.result, as: item.feature.type) }
