@@ -16,7 +16,9 @@ import Synchronization
 /// With Kafka: one consumer in the project's consumer group, subscribed to every topic read by the chosen views (partitions are
 /// shared with the other members, so running more instances scales out). Each poll of up to `batchSize` messages is
 /// decoded, mapped per view through the source's field mapping and written through the online store's
-/// event-time-ordered upsert (late events never overwrite newer values); the same events are buffered for the
+/// event-time-ordered upsert (late events never overwrite newer values), or for an aggregated view folded into the
+/// stream part of its tiles exactly once (``StreamTileWriter``: the partitions' positions recorded with the tiles); the
+/// same events are buffered for the
 /// offline copy (``OfflineEventLog``: Parquet files under the batch source, rolled by time or size). Offsets are
 /// committed only once both sides hold the events (online at once, offline when the log rolls): at-least-once, and
 /// a replay after a crash or a rebalance is harmless (the upsert is idempotent; offline duplicates are identical
