@@ -28,6 +28,16 @@ struct IngestCrashTests {
         return (cluster, repo)
     }
 
+    /// The user entity, the topic `events` and its offline copy under data/events.
+    static let stream = """
+        entities:
+          - {name: user, join_keys: [{name: user_id, type: int64}]}
+        sources:
+          - {name: batch, kind: parquet, path: data/events, timestamp_field: ts}
+          - {name: stream, kind: kafka, topic: events, batch_source: batch, timestamp_field: ts}
+
+        """
+
     /// `featurectl ingest` on `repo` as a child process (its definitions compile first, in this process).
     static func startIngester(_ repo: URL, batchSize: Int) throws -> Process {
         _ = try FeatureStore(repository: repo)
@@ -42,19 +52,13 @@ struct IngestCrashTests {
 
     @Test("an ingester killed mid-stream and restarted leaves every event online and offline, as without the kill")
     func killAndRestart() async throws {
-        _ = registeredKinds
         let (cluster, repo) = try Self.repository()
         defer { try? FileManager.default.removeItem(at: repo) }
-        try """
-            entities:
-              - {name: user, join_keys: [{name: user_id, type: int64}]}
-            sources:
-              - {name: batch, kind: parquet, path: data/events, timestamp_field: ts}
-              - {name: stream, kind: kafka, topic: events, batch_source: batch, timestamp_field: ts}
+        try (Self.stream + """
             feature_views:
               - {name: scores, entities: [user], source: stream, ttl: 0, features: [{name: score, type: int64}]}
 
-            """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+            """).write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
         let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
         let users = 2_000, rounds = 10
         func produce(round: Int) throws {
@@ -134,17 +138,11 @@ struct IngestCrashTests {
 
     @Test("an ingester killed mid-stream and restarted leaves aggregated views with exactly the aggregates of the events sent")
     func killAndRestartAggregates() async throws {
-        _ = registeredKinds
         // Offsets are committed only when the offline files roll (every second): the kill falls between tiles written
         // and offsets committed, so the restarted ingester is redelivered events already in the tiles.
         let (cluster, repo) = try Self.repository()
         defer { try? FileManager.default.removeItem(at: repo) }
-        try """
-            entities:
-              - {name: user, join_keys: [{name: user_id, type: int64}]}
-            sources:
-              - {name: batch, kind: parquet, path: data/events, timestamp_field: ts}
-              - {name: stream, kind: kafka, topic: events, batch_source: batch, timestamp_field: ts}
+        try (Self.stream + """
             feature_views:
               - name: score_stats
                 entities: [user]
@@ -153,7 +151,7 @@ struct IngestCrashTests {
                   - {function: count, windows: [1h]}
                   - {column: score, type: int64, function: sum, windows: [1h]}
 
-            """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+            """).write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
         let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
         let users = 1_000, rounds = 10
         let base = Int64(Date().timeIntervalSince1970 * 1_000_000) - 30 * 60_000_000
