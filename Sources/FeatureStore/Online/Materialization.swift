@@ -247,22 +247,24 @@ extension FeatureStore {
                                      entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
     }
 
-    /// The cuts of a stream-fed aggregated view after this backfill (``TileCuts``): `end` for hops that have none
-    /// yet; otherwise moved forward to the hop boundary at or before `min(end, now - allowed lateness - offline roll
+    /// The cuts of a stream-fed aggregated view after this backfill (``TileCuts``): `end` (or now, when earlier) for
+    /// hops that have none yet; otherwise moved forward to the hop boundary at or before `min(end, now - allowed lateness - offline roll
     /// interval - 1 minute)` when that is later.
     private func backfillCuts(_ view: FeatureView, keys: [JoinKey], hops: [Int64], end: Int64, store: any OnlineStore) async throws(OnlineStoreError) -> [Int64: Int64] {
         let kafka = config.kafka ?? KafkaConfig(bootstrapServers: "")
         let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        var cuts = try await store.setTileCuts(Dictionary(uniqueKeysWithValues: hops.map { ($0, end) }), of: view, keys: keys, onlyMissing: true)
+        // A first cut never lies in the future: the stream owns what has not happened yet.
+        let first = min(end, now)
+        var cuts = try await store.setTileCuts(Dictionary(uniqueKeysWithValues: hops.map { ($0, first) }), of: view, keys: keys, onlyMissing: true)
         var moved: [Int64: Int64] = [:]
         for hop in hops {
-            let current = cuts[hop] ?? end
+            let current = cuts[hop] ?? first
             let next = TileCuts.movedCut(current: current, hop: hop, end: end, now: now, allowedLateness: kafka.allowedLateness.seconds * 1_000_000,
                                          rollInterval: kafka.offlineRollInterval.seconds * 1_000_000)
             if next > current { moved[hop] = next }
         }
         if !moved.isEmpty { cuts = try await store.setTileCuts(moved, of: view, keys: keys, onlyMissing: false) }
-        return Dictionary(uniqueKeysWithValues: hops.map { ($0, cuts[$0] ?? end) })
+        return Dictionary(uniqueKeysWithValues: hops.map { ($0, cuts[$0] ?? first) })
     }
 }
 

@@ -24,7 +24,7 @@ public struct StreamPartition: Sendable, Hashable, Comparable, CustomStringConve
 /// transaction (``OnlineStore/applyStreamTiles(_:)``), so a redelivered event is never merged twice. The two parts
 /// hold disjoint events; lookups merge both.
 ///
-/// - The first cut is set by whichever comes first: `materialize` (the window's end), or an ingester feeding the view
+/// - The first cut is set by whichever comes first: `materialize` (the window's end, at most now), or an ingester feeding the view
 ///   (the earliest time: the stream owns every event it sees on time, until a backfill moves the cut).
 /// - A later `materialize` moves the cut forward to a hop boundary
 ///   (``movedCut(current:hop:end:now:allowedLateness:rollInterval:)``) no later than `now - allowed lateness - offline
