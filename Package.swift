@@ -78,6 +78,9 @@ let package = Package(
         // entity's value at a time (used by the point-in-time join and by materialization), key encoding, and for
         // time-window aggregations the window rule, exact float sums and the mergeable partial aggregates.
         .target(name: "FeatureComputation", dependencies: ["Columnar"]),
+        // The expression language of derived columns and request-time features: its syntax (lexer, parser, a tree
+        // with the place of every node). Pure Swift, no dependencies.
+        .target(name: "Expressions"),
         // The core: definitions, the compiler (data checks through the offline engine protocol), the registry
         // (catalog, in a SQLite file), values, feature selection, and the protocols with their registries of kinds:
         // OnlineStore / OnlineStoreKind, OfflineEngine / OfflineEngineKind. No Parquet, no online store inside.
@@ -203,6 +206,7 @@ let package = Package(
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "LocalOfflineEngineTests", dependencies: ["LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
+        .testTarget(name: "ExpressionsTests", dependencies: ["Expressions"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: [
