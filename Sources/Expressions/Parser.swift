@@ -112,12 +112,11 @@ private struct Parser {
                 continue
             }
             guard let op = binaryOperator(), op.precedence >= minimum else { break }
-            let opToken = advance()
+            _ = advance()
             let right = try expression(depth: depth + 1, minimum: op.precedence + 1)
             if op.precedence == 4, let next = binaryOperator(), next.precedence == 4 {
                 throw ExpressionError("comparisons do not chain: write (a < b) and (b < c)", at: peek.range)
             }
-            _ = opToken
             left = Expression(.binary(op, left, right), left.range.lowerBound..<right.range.upperBound)
         }
         return left
