@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "FeatureComputation", dependencies: ["Columnar"]),
         // The expression language of derived columns and request-time features: its syntax (lexer, parser, a tree
         // with the place of every node). Pure Swift, no dependencies.
-        .target(name: "Expressions"),
+        .target(name: "Expressions", dependencies: ["Columnar"]),
         // The core: definitions, the compiler (data checks through the offline engine protocol), the registry
         // (catalog, in a SQLite file), values, feature selection, and the protocols with their registries of kinds:
         // OnlineStore / OnlineStoreKind, OfflineEngine / OfflineEngineKind. No Parquet, no online store inside.
@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "Columnar",
                 "FeatureComputation",
+                "Expressions",
                 "SQLite",
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -60,15 +60,25 @@ public struct LocalOfflineEngine: OfflineEngine {
 
     /// Reads the needed columns of a view's source, skipping row groups whose event times fall outside
     /// `[from, to]` (nanoseconds; nil: no lower bound).
+    ///
+    /// Derived columns among `columns` are computed from the data columns they read (``DerivedColumns``).
     func read(_ source: DataSource, view: FeatureView, columns: [String], from lower: Int64?, to upper: Int64) throws(OfflineEngineError) -> Table {
         let path = try path(of: source)
+        let derived = DerivedColumns(source)
+        let data: Table
         do {
             let dataset = try ParquetDataset(path: resolve(path).path)
             let predicate = Self.timePredicate(dataset.schema.field(named: source.timestampField)?.type, column: source.timestampField,
                                                from: lower, to: upper)
-            return try dataset.read(columns: columns, where: predicate)
+            data = try dataset.read(columns: source.derived.isEmpty ? columns : derived.dataColumns(for: columns), where: predicate)
         } catch {
             throw OfflineEngineError(.unreadable, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+        }
+        guard !source.derived.isEmpty else { return data }
+        do {
+            return try derived.apply(to: data, wanted: columns)
+        } catch {
+            throw OfflineEngineError(.invalidData, "feature view '\(view.name)': \(error.message)", cause: error)
         }
     }
 

@@ -93,6 +93,7 @@ struct CatalogModel {
         case .entity: return "entities"
         case .source: return "sources"
         case .featureView: return "views"
+        case .onDemandView: return "on-demand"
         case .featureService: return "services"
         }
     }
@@ -102,6 +103,7 @@ struct CatalogModel {
         case .entity: return "entity"
         case .source: return "source"
         case .featureView: return "feature view"
+        case .onDemandView: return "on-demand view"
         case .featureService: return "feature service"
         }
     }
@@ -228,6 +230,22 @@ struct CatalogModel {
         return o
     }
 
+    func onDemandView(_ name: String) -> Object? {
+        guard let view = registry.onDemandView(named: name) else { return nil }
+        var o = common(view, kind: .onDemandView)
+        o["request"] = view.request.map { ["name": $0.name, "type": $0.type.rawValue] as Object }
+        let inputs = registry.inputViews(of: view)
+        o["inputs"] = inputs.map { link(.featureView, $0) }
+        o["features"] = view.features.map { f -> Object in
+            ["name": f.name, "type": f.type.rawValue, "expression": f.expression, "description": f.description,
+             "inputs": registry.expressionInputs(of: f)]
+        }
+        o["services"] = registry.services(using: view.name).map { link(.featureService, $0.name) }
+        o["history"] = history(.onDemandView, view.name)
+        o["lineage_svg"] = LineageGraph.svg(for: ObjectKey(kind: .onDemandView, name: view.name), registry: registry)
+        return o
+    }
+
     func history(_ kind: ObjectKind, _ name: String) -> [Object] {
         let versions = (try? registryStore?.history(of: ObjectKey(kind: kind, name: name))).flatMap { $0 } ?? []
         return versions.reversed().map { v -> Object in
@@ -274,6 +292,7 @@ struct CatalogModel {
 
     func source(_ name: String) -> Object? {
         guard var o = sources().first(where: { $0["name"] as? String == name }) else { return nil }
+        o["derived"] = (registry.source(named: name)?.derived ?? []).map { ["name": $0.name, "type": $0.type.rawValue, "expression": $0.expression] as Object }
         o["history"] = history(.source, name)
         o["lineage_svg"] = LineageGraph.svg(for: ObjectKey(kind: .source, name: name), registry: registry)
         return o
@@ -284,6 +303,12 @@ struct CatalogModel {
             var o = common(s, kind: .featureService)
             var features: [Object] = []
             for ref in s.features {
+                if let odv = registry.onDemandView(named: ref.view) {
+                    for f in ref.feature.flatMap(odv.feature(named:)).map({ [$0] }) ?? odv.features {
+                        features.append(["view": link(.onDemandView, odv.name), "name": f.name, "type": f.type.rawValue, "description": f.description])
+                    }
+                    continue
+                }
                 guard let view = registry.featureView(named: ref.view) else { continue }
                 let chosen = ref.feature.flatMap(view.feature(named:)).map { [$0] } ?? view.features
                 for f in chosen {

@@ -32,7 +32,7 @@ struct CatalogRoutes: Sendable {
         var templates: [String: MustacheTemplate] = [:]
         let sources: [String: String] = [
             "layout": CatalogTemplates.layout, "home": CatalogTemplates.home, "views_table": CatalogTemplates.viewsTable,
-            "views": CatalogTemplates.views, "view": CatalogTemplates.view, "history": CatalogTemplates.history,
+            "views": CatalogTemplates.views, "view": CatalogTemplates.view, "on_demand_view": CatalogTemplates.onDemandView, "history": CatalogTemplates.history,
             "header": CatalogTemplates.header, "entities": CatalogTemplates.entities, "entity": CatalogTemplates.entity,
             "sources": CatalogTemplates.sources, "source": CatalogTemplates.source, "services": CatalogTemplates.services,
             "service": CatalogTemplates.service, "search": CatalogTemplates.search, "problem": CatalogTemplates.problem,
@@ -77,6 +77,7 @@ struct CatalogRoutes: Sendable {
             ("entities", "entity", .entity, { $0.entity($1) }),
             ("sources", "source", .source, { $0.source($1) }),
             ("services", "service", .featureService, { $0.service($1) }),
+            ("on-demand", "on_demand_view", .onDemandView, { $0.onDemandView($1) }),
         ]
         for (segment, template, kind, build) in details {
             let handler: @Sendable (Request, BasicRequestContext, Bool) async -> Response = { request, context, json in
@@ -88,6 +89,7 @@ struct CatalogRoutes: Sendable {
                     case .entity: names = m.registry.entities.map(\.name)
                     case .source: names = m.registry.sources.map(\.name)
                     case .featureService: names = m.registry.featureServices.map(\.name)
+                    case .onDemandView: names = m.registry.onDemandViews.map(\.name)
                     }
                     return Document(title: name, template: template, content: build(m, name),
                                     notFound: "no \(CatalogModel.kindLabel(kind)) '\(name)'\(Suggestion.hint(for: name, in: names))")

@@ -128,6 +128,21 @@ enum CatalogTemplates {
         {{> history}}
         """#
 
+    static let onDemandView = #"""
+        {{> header}}
+        <dt>Request fields</dt><dd>{{#request}}<code>{{name}} {{type}}</code> {{/request}}{{^request}}<span class="muted">(none)</span>{{/request}}</dd>
+        <dt>Reads</dt><dd>{{#inputs}}<a href="{{url}}">{{name}}</a> {{/inputs}}{{^inputs}}<span class="muted">request data only</span>{{/inputs}}</dd>
+        <dt>Used by</dt><dd>{{#services}}<a href="{{url}}">{{name}}</a> {{/services}}{{^services}}<span class="muted">no service</span>{{/services}}</dd>
+        </dl>
+        <h2>Features</h2>
+        <p class="muted">Computed at request time, the same way in training sets and lookups; nothing is stored.</p>
+        <table id="schema"><thead><tr><th>Feature</th><th>Type</th><th>Expression</th><th>Inputs</th><th>Description</th></tr></thead><tbody>
+        {{#features}}<tr id="feature-{{name}}"><td><code>{{name}}</code></td><td>{{type}}</td><td><code>{{expression}}</code></td><td>{{#inputs}}<code>{{.}}</code> {{/inputs}}</td><td>{{description}}</td></tr>
+        {{/features}}</tbody></table>
+        <h2>Lineage</h2><div class="lineage-box">{{{lineage_svg}}}</div>
+        {{> history}}
+        """#
+
     static let entities = #"""
         <h1>Entities</h1>
         <table id="entities" class="sortable"><thead><tr><th>Name</th><th>Join keys</th><th>Feature views</th><th>Owner</th><th>Tags</th></tr></thead><tbody>
@@ -162,6 +177,7 @@ enum CatalogTemplates {
         {{#batch_source}}<dt>Offline copy</dt><dd><a href="{{url}}">{{name}}</a></dd>{{/batch_source}}
         <dt>Event time</dt><dd><code>{{timestamp_field}}</code></dd>
         {{#created_timestamp_field}}<dt>Created time</dt><dd><code>{{created_timestamp_field}}</code></dd>{{/created_timestamp_field}}
+        {{#derived}}<dt>Derived column</dt><dd><code>{{name}} {{type}}</code> = <code>{{expression}}</code></dd>{{/derived}}
         {{#has_field_mapping}}<dt>Field mapping</dt><dd>{{#field_mapping}}<code>{{from}}</code> → <code>{{to}}</code> {{/field_mapping}}</dd>{{/has_field_mapping}}
         <dt>Feature views</dt><dd>{{#views}}<a href="{{url}}">{{name}}</a> {{/views}}{{^views}}<span class="muted">(none)</span>{{/views}}</dd>
         </dl>

@@ -22,9 +22,15 @@ enum LineageGraph {
             }
             for entity in view.entities { edges.append((ObjectKey(kind: .entity, name: entity), v)) }
         }
+        for odv in registry.onDemandViews {
+            for input in registry.inputViews(of: odv) {
+                edges.append((ObjectKey(kind: .featureView, name: input), ObjectKey(kind: .onDemandView, name: odv.name)))
+            }
+        }
         for service in registry.featureServices {
             for ref in service.features {
-                let edge = (ObjectKey(kind: .featureView, name: ref.view), ObjectKey(kind: .featureService, name: service.name))
+                let kind: ObjectKind = registry.onDemandView(named: ref.view) != nil ? .onDemandView : .featureView
+                let edge = (ObjectKey(kind: kind, name: ref.view), ObjectKey(kind: .featureService, name: service.name))
                 if !edges.contains(where: { $0 == edge }) { edges.append(edge) }
             }
         }
@@ -47,7 +53,7 @@ enum LineageGraph {
             }
             for (a, b) in edges where b.kind == .source && keep.contains(b) { keep.insert(a) }
         }
-        let order: [ObjectKind] = [.entity, .source, .featureView, .featureService]
+        let order: [ObjectKind] = [.entity, .source, .featureView, .onDemandView, .featureService]
         var columns: [[ObjectKey]] = []
         // Sources feeding other sources (batch -> stream) get a column of their own before the stream sources.
         let batchSources = Set(edges.filter { $0.0.kind == .source && $0.1.kind == .source }.map(\.0))
@@ -95,6 +101,7 @@ enum LineageGraph {
             case .entity: fill = "#fdf1dc"
             case .source: fill = "#e4effa"
             case .featureView: fill = "#e3f4e8"
+            case .onDemandView: fill = "#e0f5f5"
             case .featureService: fill = "#efe6f8"
             }
             let label = node.name.count > 24 ? String(node.name.prefix(23)) + "…" : node.name
@@ -102,8 +109,12 @@ enum LineageGraph {
             let aggregated = node.kind == .featureView ? registry.featureView(named: node.name).flatMap { view in
                 view.isAggregated ? view.features.compactMap { f in f.aggregation.map { "\(f.name) = \($0.summary)" } } : nil
             } : nil
-            let kindText = CatalogModel.kindLabel(node.kind) + (aggregated == nil ? "" : " · aggregated")
+            // An on-demand view shows the request data it reads, and its tooltip each expression.
+            let onDemand = node.kind == .onDemandView ? registry.onDemandView(named: node.name) : nil
+            let request = onDemand.map { $0.request.isEmpty ? "" : " · request: " + $0.request.map(\.name).joined(separator: ", ") } ?? ""
+            let kindText = CatalogModel.kindLabel(node.kind) + (aggregated == nil ? "" : " · aggregated") + request
             let title = "\(CatalogModel.kindLabel(node.kind)) \(node.name)" + (aggregated.map { "\n" + $0.joined(separator: "\n") } ?? "")
+                + (onDemand.map { "\n" + $0.features.map { "\($0.name) = \($0.expression)" }.joined(separator: "\n") } ?? "")
             out += ##"<a href="\##(escape(CatalogModel.path(node.kind, node.name)))"><g class="node\##(focused ? " focus" : "")">"##
             out += ##"<title>\##(escape(title))</title>"##
             out += ##"<rect x="\##(p.x)" y="\##(p.y)" width="\##(boxWidth)" height="\##(boxHeight)" rx="6" fill="\##(fill)" stroke="\##(focused ? "#1d4ed8" : "#9aa5b8")" stroke-width="\##(focused ? 2.5 : 1)"/>"##

@@ -40,7 +40,7 @@ enum DataSchemaCheck {
         var unchecked: [String] = []
         for source in registry.sources {
             guard case .parquet(let path) = source.kind else { continue }
-            let schema: Schema
+            var schema: Schema
             do {
                 guard let found = try engine.schema(of: source) else {
                     unchecked.append(source.name)
@@ -51,6 +51,28 @@ enum DataSchemaCheck {
                 problems.append(Diagnostic(registry.location(of: .source, source.name, field: "name"),
                                            "cannot read the data of source '\(source.name)': \(error)"))
                 continue
+            }
+            // Derived columns (the source's own, and those of stream sources it is the offline copy of) are columns
+            // of the data too, once computed: their expressions must fit the data's types.
+            var derivedSource = source
+            for stream in registry.sources where stream.name != source.name && stream.batchSourceName == source.name {
+                derivedSource.derived += stream.derived.filter { d in !derivedSource.derived.contains { $0.name == d.name } }
+            }
+            let derivedColumns = DerivedColumns(derivedSource)
+            for d in DerivedOrder.sorted(derivedSource.derived).columns {
+                let owner = source.derived.contains { $0.name == d.name } ? source.name
+                    : registry.sources.first { $0.batchSourceName == source.name && $0.derived.contains { $0.name == d.name } }?.name ?? source.name
+                let at = registry.location(of: .source, owner, field: "derived.\(d.name)")
+                if schema.field(named: d.name) != nil {
+                    problems.append(Diagnostic(at, "derived column '\(d.name)' has the name of a column of the data of source '\(source.name)' (\(path)): rename one"))
+                    continue
+                }
+                do throws(DerivedColumnError) {
+                    _ = try derivedColumns.compiled(d, schema: schema)
+                } catch {
+                    problems.append(Diagnostic(at, error.message))
+                }
+                schema.fields.append(Field(d.name, d.type.columnType, nullable: true))
             }
             let columns = schema.fields.map(\.name).joined(separator: ", ")
             func timestampCheck(_ field: String, key: String) {

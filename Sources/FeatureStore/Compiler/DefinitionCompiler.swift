@@ -105,7 +105,7 @@ public enum DefinitionCompiler {
 }
 
 /// The state of one compilation: what has been read, with locations, and the diagnostics so far.
-private struct Compilation {
+struct Compilation {
     var diagnostics: [Diagnostic] = []
 
     struct Parsed<T> {
@@ -122,6 +122,9 @@ private struct Compilation {
     var sources: [Parsed<DataSource>] = []
     var views: [Parsed<FeatureView>] = []
     var services: [Parsed<FeatureService>] = []
+    var onDemandViews: [Parsed<OnDemandView>] = []
+    /// Where each expression is written: `source:NAME:derived.COLUMN`, `on_demand_view:NAME:feature.FEATURE`.
+    var expressionSites: [String: ExpressionSite] = [:]
 
     static let configKeys = ["project", "offline_store", "online_store", "registry", "kafka", "auth"]
     static let tokenKeys = ["name", "scopes", "env", "file"]
@@ -131,7 +134,7 @@ private struct Compilation {
     static let entityKeys = ["name", "join_keys", "description", "owner", "tags"]
     static let joinKeyKeys = ["name", "type"]
     static let sourceKeys = ["name", "kind", "path", "topic", "format", "batch_source", "timestamp_field",
-                             "created_timestamp_field", "field_mapping", "description", "owner", "tags"]
+                             "created_timestamp_field", "field_mapping", "derived", "columns", "description", "owner", "tags"]
     static let viewKeys = ["name", "entities", "source", "ttl", "features", "aggregations", "online", "description", "owner", "tags"]
     static let aggregationKeys = ["function", "column", "windows", "hop", "n", "name", "type", "description"]
     static let featureKeys = ["name", "type", "description"]
@@ -323,6 +326,9 @@ private struct Compilation {
         for node in reader.sequence(top, ObjectKind.featureView.listKey) ?? [] {
             if let v = readView(node, &reader) { views.append(v) }
         }
+        for node in reader.sequence(top, ObjectKind.onDemandView.listKey) ?? [] {
+            if let v = readOnDemandView(node, &reader) { onDemandViews.append(v) }
+        }
         for node in reader.sequence(top, ObjectKind.featureService.listKey) ?? [] {
             if let s = readService(node, &reader) { services.append(s) }
         }
@@ -381,7 +387,7 @@ private struct Compilation {
                       location: name.location)
     }
 
-    private func readSource(_ node: Node, _ reader: inout YAMLReader) -> Parsed<DataSource>? {
+    private mutating func readSource(_ node: Node, _ reader: inout YAMLReader) -> Parsed<DataSource>? {
         guard let object = reader.object(node, kind: "source", allowed: Self.sourceKeys) else { return nil }
         let name = name(object, &reader, kind: "source")
         var at: [String: SourceLocation] = [:]
@@ -430,9 +436,11 @@ private struct Compilation {
             reader.error(created.location, "created_timestamp_field must differ from timestamp_field ('\(timestamp.value)')")
         }
         let (description, owner, tags) = common(object, &reader)
+        let (derived, columns) = readDerived(object, &reader, source: name?.value, at: &at)
         guard let name, let kind, let timestamp else { return nil }
         return Parsed(value: DataSource(name: name.value, kind: kind, timestampField: timestamp.value,
                                         createdTimestampField: created?.value, fieldMapping: mapping,
+                                        derived: derived, columns: columns,
                                         description: description, owner: owner, tags: tags, location: name.location),
                       location: name.location, at: at)
     }
@@ -666,6 +674,8 @@ private struct Compilation {
         let sources = unique(sources, kind: "source")
         let views = unique(views, kind: "feature view")
         let services = unique(services, kind: "feature service")
+        let onDemand = unique(onDemandViews, kind: "on-demand view")
+        linkExpressions(sources: sources, views: views, onDemand: onDemand, entities: entities)
 
         for source in sources.values {
             guard case .kafka(_, _, let batchName) = source.value.kind, let at = source.at["batch_source"] else { continue }
@@ -707,9 +717,16 @@ private struct Compilation {
         for service in services.values {
             for (i, ref) in service.value.features.enumerated() {
                 let at = service.at["ref.\(i)"] ?? service.location
+                if let odv = onDemand[ref.view] {
+                    if let feature = ref.feature, odv.value.feature(named: feature) == nil {
+                        let names = odv.value.features.map(\.name)
+                        diagnostics.append(Diagnostic(at, "on-demand view '\(ref.view)' has no feature '\(feature)'\(Suggestion.hint(for: feature, in: names)); it has: \(names.joined(separator: ", "))"))
+                    }
+                    continue
+                }
                 guard let view = views[ref.view] else {
-                    if declared[.featureView]?.contains(ref.view) == true { continue }
-                    diagnostics.append(Diagnostic(at, "unknown feature view '\(ref.view)' in feature service '\(service.value.name)'\(Suggestion.hint(for: ref.view, in: views.keys))"))
+                    if declared[.featureView]?.contains(ref.view) == true || declared[.onDemandView]?.contains(ref.view) == true { continue }
+                    diagnostics.append(Diagnostic(at, "unknown feature view '\(ref.view)' in feature service '\(service.value.name)'\(Suggestion.hint(for: ref.view, in: Array(views.keys) + Array(onDemand.keys)))"))
                     continue
                 }
                 if let feature = ref.feature, view.value.feature(named: feature) == nil {
@@ -736,6 +753,7 @@ private struct Compilation {
                         entities: entities.values.map(\.value),
                         sources: sources.values.map(\.value),
                         featureViews: views.values.map(\.value),
+                        onDemandViews: onDemand.values.map(\.value),
                         featureServices: services.values.map(\.value),
                         fieldLocations: locations)
     }

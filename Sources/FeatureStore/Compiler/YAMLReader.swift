@@ -21,6 +21,8 @@ struct YAMLObject {
 struct YAMLReader {
     let file: String
     var diagnostics: [Diagnostic] = []
+    /// The file's lines, for places inside values (expressions).
+    var lines: [Substring] = []
 
     init(file: String) {
         self.file = file
@@ -36,6 +38,7 @@ struct YAMLReader {
 
     /// Parses a whole file; a syntax error becomes a diagnostic at its line and column.
     mutating func parse(_ text: String) -> Node? {
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
@@ -186,6 +189,21 @@ struct YAMLReader {
         return out
     }
 
+    /// An expression written as a scalar, with what is needed to place a mistake inside it.
+    mutating func expression(_ object: YAMLObject, _ key: String, required: Bool = false) -> ExpressionSite? {
+        guard let node = node(object, key) else {
+            if required { missing(object, key) }
+            return nil
+        }
+        guard case .scalar(let scalar) = node else {
+            error(location(of: node), "'\(key)' of \(object.what) must be an expression written as text, found \(Self.kindName(node))")
+            return nil
+        }
+        let at = location(of: node)
+        let line = at.line - 1 < lines.count && at.line >= 1 ? String(lines[at.line - 1]) : ""
+        return ExpressionSite(text: scalar.string, start: at, style: scalar.style, rawLine: line)
+    }
+
     mutating func missing(_ object: YAMLObject, _ key: String) {
         error(object.location, "\(object.what) is missing required key '\(key)'")
     }
@@ -202,5 +220,46 @@ struct YAMLReader {
     static func describeValue(_ node: Node) -> String {
         if case .scalar(let s) = node { return "'\(s.string)'" }
         return kindName(node)
+    }
+}
+
+/// An expression in a definition file: its text and where it starts, to turn an offset inside it into a
+/// `file:line:column`.
+struct ExpressionSite {
+    var text: String
+    /// Where the scalar starts (its opening quote, for a quoted one).
+    var start: SourceLocation
+    var style: Node.Scalar.Style
+    /// The raw text of the line it starts on.
+    var rawLine: String
+
+    /// The place of UTF-8 offset `offset` of the expression. Exact for expressions on one line (plain, 'single' or
+    /// "double" quoted); for block scalars, the line and column inside the block.
+    func location(ofOffset offset: Int) -> SourceLocation {
+        let utf8 = Array(text.utf8)
+        let prefix = String(decoding: utf8[..<min(offset, utf8.count)], as: UTF8.self)
+        switch style {
+        case .plain where !text.contains("\n"):
+            return SourceLocation(file: start.file, line: start.line, column: start.column + prefix.count)
+        case .singleQuoted where !text.contains("\n"), .doubleQuoted where !text.contains("\n"):
+            // Walk the raw text after the opening quote: an escape ('' or \x) is two characters for one.
+            let raw = Array(rawLine.dropFirst(start.column))
+            var rawIndex = 0, valueIndex = 0
+            let target = prefix.count
+            while valueIndex < target && rawIndex < raw.count {
+                if style == .singleQuoted && raw[rawIndex] == "'" { rawIndex += 2 } else if style == .doubleQuoted && raw[rawIndex] == "\\" {
+                    rawIndex += raw.count > rawIndex + 1 && raw[rawIndex + 1] == "u" ? 6 : raw.count > rawIndex + 1 && raw[rawIndex + 1] == "x" ? 4 : 2
+                } else { rawIndex += 1 }
+                valueIndex += 1
+            }
+            return SourceLocation(file: start.file, line: start.line, column: start.column + 1 + rawIndex)
+        case .literal, .folded:
+            // The block starts on the next line; its indentation is that of its first line.
+            let newlines = prefix.filter { $0 == "\n" }.count
+            let lastLine = prefix.split(separator: "\n", omittingEmptySubsequences: false).last.map(String.init) ?? ""
+            return SourceLocation(file: start.file, line: start.line + 1 + newlines, column: start.column + 2 + lastLine.count)
+        default:
+            return start
+        }
     }
 }

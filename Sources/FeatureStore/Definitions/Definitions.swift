@@ -25,11 +25,12 @@ public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertib
     }
 }
 
-/// The four kinds of object a feature repository defines.
+/// The kinds of object a feature repository defines.
 public enum ObjectKind: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     case entity
     case source
     case featureView = "feature_view"
+    case onDemandView = "on_demand_view"
     case featureService = "feature_service"
 
     public var description: String { rawValue }
@@ -40,6 +41,7 @@ public enum ObjectKind: String, Sendable, Hashable, Codable, CaseIterable, Custo
         case .entity: return "entities"
         case .source: return "sources"
         case .featureView: return "feature_views"
+        case .onDemandView: return "on_demand_views"
         case .featureService: return "feature_services"
         }
     }
@@ -50,6 +52,7 @@ public enum ObjectKind: String, Sendable, Hashable, Codable, CaseIterable, Custo
         case "entity", "entities": self = .entity
         case "source", "sources", "data_source": self = .source
         case "view", "views", "feature_view", "feature_views", "featureview": self = .featureView
+        case "on_demand_view", "on_demand_views", "on-demand", "ondemand", "odfv": self = .onDemandView
         case "service", "services", "feature_service", "feature_services", "featureservice": self = .featureService
         default: return nil
         }
@@ -136,6 +139,11 @@ public struct DataSource: Definition {
     public var createdTimestampField: String?
     /// Renames: source column name -> feature or join key name.
     public var fieldMapping: [String: String]
+    /// Columns computed from the source's other columns by expressions: they behave like columns of the data (views
+    /// read and aggregate them), and every engine computes them with the same compiled expression.
+    public var derived: [DerivedColumn]
+    /// Declared types of data columns that derived columns read and no feature or join key types already.
+    public var columns: [String: ScalarType]
     public var description: String
     public var owner: String
     public var tags: [String: String]
@@ -143,13 +151,15 @@ public struct DataSource: Definition {
 
     /// A source of rows: where they are (`kind`), which column holds their event time and, optionally, their created time.
     public init(name: String, kind: SourceKind, timestampField: String, createdTimestampField: String? = nil,
-                fieldMapping: [String: String] = [:], description: String = "", owner: String = "",
-                tags: [String: String] = [:], location: SourceLocation? = nil) {
+                fieldMapping: [String: String] = [:], derived: [DerivedColumn] = [], columns: [String: ScalarType] = [:],
+                description: String = "", owner: String = "", tags: [String: String] = [:], location: SourceLocation? = nil) {
         self.name = name
         self.kind = kind
         self.timestampField = timestampField
         self.createdTimestampField = createdTimestampField
         self.fieldMapping = fieldMapping
+        self.derived = derived
+        self.columns = columns
         self.description = description
         self.owner = owner
         self.tags = tags
@@ -159,7 +169,7 @@ public struct DataSource: Definition {
     enum CodingKeys: String, CodingKey {
         case name, kind, path, topic, format, batchSource = "batch_source"
         case timestampField = "timestamp_field", createdTimestampField = "created_timestamp_field"
-        case fieldMapping = "field_mapping", description, owner, tags
+        case fieldMapping = "field_mapping", derived, columns, description, owner, tags
     }
 
     public init(from decoder: any Decoder) throws {
@@ -176,6 +186,8 @@ public struct DataSource: Definition {
         timestampField = try c.decode(String.self, forKey: .timestampField)
         createdTimestampField = try c.decodeIfPresent(String.self, forKey: .createdTimestampField)
         fieldMapping = try c.decodeIfPresent([String: String].self, forKey: .fieldMapping) ?? [:]
+        derived = try c.decodeIfPresent([DerivedColumn].self, forKey: .derived) ?? []
+        columns = try c.decodeIfPresent([String: ScalarType].self, forKey: .columns) ?? [:]
         description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
         owner = try c.decodeIfPresent(String.self, forKey: .owner) ?? ""
         tags = try c.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]
@@ -197,6 +209,9 @@ public struct DataSource: Definition {
         try c.encode(timestampField, forKey: .timestampField)
         try c.encodeIfPresent(createdTimestampField, forKey: .createdTimestampField)
         try c.encode(fieldMapping, forKey: .fieldMapping)
+        // Absent when empty, so sources without them keep the content (and version) they had.
+        if !derived.isEmpty { try c.encode(derived, forKey: .derived) }
+        if !columns.isEmpty { try c.encode(columns, forKey: .columns) }
         try c.encode(description, forKey: .description)
         try c.encode(owner, forKey: .owner)
         try c.encode(tags, forKey: .tags)
@@ -213,6 +228,24 @@ public struct DataSource: Definition {
         if case .kafka(_, _, let batch) = kind { return batch }
         return name
     }
+}
+
+/// A column of a source computed by an expression over its other columns (`fare / nullif(distance_km, 0)`).
+public struct DerivedColumn: Sendable, Hashable, Codable {
+    public var name: String
+    /// The declared type of its values (a scalar other than bytes).
+    public var type: ScalarType
+    /// The expression, in the language of the `Expressions` module.
+    public var expression: String
+
+    /// A column `name` of `type` computed by `expression`.
+    public init(name: String, type: ScalarType, expression: String) {
+        self.name = name
+        self.type = type
+        self.expression = expression
+    }
+
+    enum CodingKeys: String, CodingKey { case name, type, expression = "expr" }
 }
 
 /// One feature of a view: a name, a type and what it means.

@@ -11,6 +11,8 @@ public struct Registry: Sendable {
     public let sources: [DataSource]
     /// The feature views, in definition order.
     public let featureViews: [FeatureView]
+    /// The on-demand views, in definition order.
+    public let onDemandViews: [OnDemandView]
     /// The feature services, in definition order.
     public let featureServices: [FeatureService]
 
@@ -18,18 +20,23 @@ public struct Registry: Sendable {
     private let sourceIndex: [String: Int]
     private let viewIndex: [String: Int]
     private let serviceIndex: [String: Int]
+    private let onDemandIndex: [String: Int]
+    /// Each on-demand view's features compiled once (lookups evaluate them, they never parse).
+    let compiledOnDemand: [String: CompiledOnDemandView]
     /// Where fields of objects were written (`source:name:timestamp_field`), for checks after compilation.
     let fieldLocations: [String: SourceLocation]
 
     /// Builds the model; objects are kept sorted by name. Callers guarantee validity (the compiler does).
     init(config: RepositoryConfig, entities: [Entity], sources: [DataSource],
-         featureViews: [FeatureView], featureServices: [FeatureService], fieldLocations: [String: SourceLocation] = [:]) {
+         featureViews: [FeatureView], onDemandViews: [OnDemandView] = [], featureServices: [FeatureService],
+         fieldLocations: [String: SourceLocation] = [:]) {
         self.fieldLocations = fieldLocations
         self.config = config
         self.entities = entities.sorted { $0.name < $1.name }
         self.sources = sources.sorted { $0.name < $1.name }
         self.featureViews = featureViews.sorted { $0.name < $1.name }
         self.featureServices = featureServices.sorted { $0.name < $1.name }
+        self.onDemandViews = onDemandViews.sorted { $0.name < $1.name }
         func index<T: Definition>(_ items: [T]) -> [String: Int] {
             Dictionary(items.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
         }
@@ -37,6 +44,13 @@ public struct Registry: Sendable {
         sourceIndex = index(self.sources)
         viewIndex = index(self.featureViews)
         serviceIndex = index(self.featureServices)
+        onDemandIndex = index(self.onDemandViews)
+        let views = Dictionary(self.featureViews.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var compiled: [String: CompiledOnDemandView] = [:]
+        for view in self.onDemandViews {
+            compiled[view.name] = CompiledOnDemandView(view, featureViews: views)
+        }
+        compiledOnDemand = compiled
     }
 
     static func locationKey(_ kind: ObjectKind, _ name: String, _ field: String) -> String {
@@ -46,7 +60,7 @@ public struct Registry: Sendable {
     /// Where a field of an object was written, else where the object was.
     func location(of kind: ObjectKind, _ name: String, field: String) -> SourceLocation {
         if let at = fieldLocations[Self.locationKey(kind, name, field)] { return at }
-        let objects: [any Definition] = entities + sources + featureViews + featureServices
+        let objects: [any Definition] = entities + sources + featureViews + onDemandViews + featureServices
         return objects.first { type(of: $0).kind == kind && $0.name == name }?.location
             ?? SourceLocation(file: "?", line: 1, column: 1)
     }
@@ -57,6 +71,8 @@ public struct Registry: Sendable {
     public func source(named name: String) -> DataSource? { sourceIndex[name].map { sources[$0] } }
     /// The feature view called `name`, if any.
     public func featureView(named name: String) -> FeatureView? { viewIndex[name].map { featureViews[$0] } }
+    /// The on-demand view called `name`, if any.
+    public func onDemandView(named name: String) -> OnDemandView? { onDemandIndex[name].map { onDemandViews[$0] } }
     /// The feature service called `name`, if any.
     public func featureService(named name: String) -> FeatureService? { serviceIndex[name].map { featureServices[$0] } }
 
@@ -65,10 +81,17 @@ public struct Registry: Sendable {
         view.entities.flatMap { entity(named: $0)?.joinKeys ?? [] }
     }
 
-    /// The offline (Parquet) source holding a view's data: its source, or the batch source of a stream source.
+    /// The offline (Parquet) source holding a view's data: its source, or the batch source of a stream source. A
+    /// stream source's derived columns (and declared column types) are computed from its offline copy too, so they
+    /// come with the batch source returned.
     public func batchSource(of view: FeatureView) -> DataSource? {
         guard let source = source(named: view.source) else { return nil }
-        return self.source(named: source.batchSourceName)
+        guard var batch = self.source(named: source.batchSourceName) else { return nil }
+        if batch.name != source.name {
+            batch.derived += source.derived.filter { d in !batch.derived.contains { $0.name == d.name } }
+            batch.columns.merge(source.columns) { a, _ in a }
+        }
+        return batch
     }
 
     /// The services that use any feature of the view.
@@ -86,6 +109,7 @@ public struct Registry: Sendable {
         entities.map { (ObjectKind.entity, $0 as any Definition) }
             + sources.map { (ObjectKind.source, $0 as any Definition) }
             + featureViews.map { (ObjectKind.featureView, $0 as any Definition) }
+            + onDemandViews.map { (ObjectKind.onDemandView, $0 as any Definition) }
             + featureServices.map { (ObjectKind.featureService, $0 as any Definition) }
     }
 }

@@ -1,4 +1,5 @@
 public import Columnar
+import Expressions
 import Foundation
 
 /// Which features to join: a feature service, or references (`view` for all its features, `view:feature`).
@@ -75,11 +76,58 @@ public struct JoinError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// One view's part of a join: the features wanted and their output names.
+/// One view's part of a join or lookup: the features wanted and their output names.
 struct ViewRequest {
     var view: FeatureView
     var features: [Feature]
     var outputNames: [String]
+    /// Per feature, whether it is in the output (false: read only as an input of on-demand features).
+    var visible: [Bool]
+}
+
+/// What a selection asks for: views' features (in order), then on-demand features.
+struct ResolvedSelection {
+    var views: [ViewRequest] = []
+    var onDemand: [OnDemandRequest] = []
+
+    /// Every output name, in output order: the visible view features, then the on-demand features.
+    var outputNames: [String] {
+        views.flatMap { r in zip(r.outputNames, r.visible).filter(\.1).map(\.0) } + onDemand.flatMap(\.outputNames)
+    }
+
+    /// Adds `feature` (nil: every feature) of feature view `viewName`.
+    mutating func add(view viewName: String, feature featureName: String?, visible: Bool, registry: Registry, fullNames: Bool) throws(JoinError) {
+        guard let view = registry.featureView(named: viewName) else {
+            let names = registry.featureViews.map(\.name) + registry.onDemandViews.map(\.name)
+            throw JoinError("no feature view '\(viewName)'\(Suggestion.hint(for: viewName, in: names)); views: \(names.joined(separator: ", "))")
+        }
+        let wanted: [Feature]
+        if let featureName {
+            guard let feature = view.feature(named: featureName) else {
+                let names = view.features.map(\.name)
+                throw JoinError("feature view '\(view.name)' has no feature '\(featureName)'\(Suggestion.hint(for: featureName, in: names)); it has: \(names.joined(separator: ", "))")
+            }
+            wanted = [feature]
+        } else {
+            wanted = view.features
+        }
+        let index: Int
+        if let existing = views.firstIndex(where: { $0.view.name == view.name }) {
+            index = existing
+        } else {
+            views.append(ViewRequest(view: view, features: [], outputNames: [], visible: []))
+            index = views.count - 1
+        }
+        for f in wanted {
+            if let at = views[index].features.firstIndex(where: { $0.name == f.name }) {
+                if visible { views[index].visible[at] = true }
+                continue
+            }
+            views[index].features.append(f)
+            views[index].outputNames.append(fullNames ? "\(view.name)__\(f.name)" : f.name)
+            views[index].visible.append(visible)
+        }
+    }
 }
 
 extension FeatureStore {
@@ -110,7 +158,8 @@ extension FeatureStore {
     /// The offline engine named in the settings (``OfflineEngine``) reads the sources and finds the winners; this
     /// function checks the request, names the columns and assembles the result, whatever the engine.
     public func joinFeatures(entities: EntityRows, features: FeatureSelection, options: JoinOptions = JoinOptions()) async throws(JoinError) -> Table {
-        let requests = try resolve(features, fullNames: options.fullFeatureNames)
+        let resolved = try resolve(features, fullNames: options.fullFeatureNames)
+        let requests = resolved.views
         let engine: any OfflineEngine
         do { engine = try offlineEngine() } catch { throw JoinError(error.message, cause: error) }
         var table: Table
@@ -126,10 +175,21 @@ extension FeatureStore {
         }
         // Output names must not clash with each other or with the entity columns.
         var taken = Set(table.schema.fields.map(\.name))
-        for request in requests {
-            for name in request.outputNames where !taken.insert(name).inserted {
-                let hint = options.fullFeatureNames ? "" : "; use full feature names (view__feature) to tell them apart"
-                throw JoinError("output column '\(name)' would appear twice (feature '\(name)' of feature view '\(request.view.name)' clashes with another column)\(hint)")
+        for name in resolved.outputNames where !taken.insert(name).inserted {
+            let hint = options.fullFeatureNames ? "" : "; use full feature names (view__feature) to tell them apart"
+            throw JoinError("output column '\(name)' would appear twice (a requested feature clashes with another column)\(hint)")
+        }
+        // Request fields of on-demand views come from the entity rows: checked before any work.
+        for request in resolved.onDemand {
+            for feature in request.features {
+                for case .request(let field) in feature.bindings {
+                    guard let column = table.column(named: field.name) else {
+                        throw JoinError("the entity rows have no column '\(field.name)' (request field of on-demand view '\(request.view.view.name)', read by its feature '\(feature.definition.name)'); columns: \(table.schema.fields.map(\.name).joined(separator: ", "))")
+                    }
+                    guard field.accepts(column: column.type) else {
+                        throw JoinError("entity column '\(field.name)' is \(column.type), but request field '\(field.name)' of on-demand view '\(request.view.view.name)' is declared \(field.type.rawValue)")
+                    }
+                }
             }
         }
         guard let timeColumn = table.column(named: options.timestampColumn) else {
@@ -140,10 +200,28 @@ extension FeatureStore {
         }
         let timesValid = timeColumn.validity
 
+        let entityTable = table
+        var hidden: [String: Column] = [:]
         for (index, request) in requests.enumerated() {
             let columns = try await joinView(request, index: index, of: requests.count, entities: table, times: entityTimes,
                                              timesValid: timesValid, engine: engine, options: options)
-            for (name, column) in zip(request.outputNames, columns) {
+            for (f, (name, column)) in zip(request.outputNames, columns).enumerated() {
+                hidden["\(request.view.name).\(request.features[f].name)"] = column
+                guard request.visible[f] else { continue }
+                table.schema.fields.append(Field(name, column.type, nullable: true))
+                table.columns.append(column)
+            }
+        }
+        // On-demand features, over the entity rows' request columns and the joined features.
+        for request in resolved.onDemand {
+            for (feature, name) in zip(request.features, request.outputNames) {
+                let inputs: [Column] = feature.bindings.map { binding in
+                    switch binding {
+                    case .request(let field): return entityTable.column(named: field.name)!
+                    case .feature(let view, let name): return hidden["\(view).\(name)"]!
+                    }
+                }
+                let column = feature.expression.evaluate(columns: inputs, rowCount: table.rowCount, as: feature.output)
                 table.schema.fields.append(Field(name, column.type, nullable: true))
                 table.columns.append(column)
             }
@@ -153,8 +231,9 @@ extension FeatureStore {
         return table
     }
 
-    /// The views and features a selection names, in order, with their output names.
-    func resolve(_ selection: FeatureSelection, fullNames: Bool) throws(JoinError) -> [ViewRequest] {
+    /// The views and features a selection names, in order, with their output names; on-demand features with the
+    /// features of other views they read (added, hidden, when not requested themselves).
+    func resolve(_ selection: FeatureSelection, fullNames: Bool) throws(JoinError) -> ResolvedSelection {
         let refs: [FeatureReference]
         switch selection {
         case .service(let name):
@@ -166,35 +245,38 @@ extension FeatureStore {
         case .references(let r):
             refs = r
         }
-        var requests: [ViewRequest] = []
+        var resolved = ResolvedSelection()
         for ref in refs {
-            guard let view = registry.featureView(named: ref.view) else {
-                let names = registry.featureViews.map(\.name)
-                throw JoinError("no feature view '\(ref.view)'\(Suggestion.hint(for: ref.view, in: names)); views: \(names.joined(separator: ", "))")
-            }
-            let wanted: [Feature]
-            if let featureName = ref.feature {
-                guard let feature = view.feature(named: featureName) else {
-                    let names = view.features.map(\.name)
-                    throw JoinError("feature view '\(view.name)' has no feature '\(featureName)'\(Suggestion.hint(for: featureName, in: names)); it has: \(names.joined(separator: ", "))")
+            if let onDemand = registry.onDemandView(named: ref.view), let compiled = registry.compiledOnDemand[onDemand.name] {
+                let wanted: [CompiledOnDemandView.Feature]
+                if let featureName = ref.feature {
+                    guard let feature = compiled.feature(named: featureName) else {
+                        let names = onDemand.features.map(\.name)
+                        throw JoinError("on-demand view '\(onDemand.name)' has no feature '\(featureName)'\(Suggestion.hint(for: featureName, in: names)); it has: \(names.joined(separator: ", "))")
+                    }
+                    wanted = [feature]
+                } else {
+                    wanted = compiled.features
                 }
-                wanted = [feature]
-            } else {
-                wanted = view.features
+                let index: Int
+                if let existing = resolved.onDemand.firstIndex(where: { $0.view.view.name == onDemand.name }) {
+                    index = existing
+                } else {
+                    resolved.onDemand.append(OnDemandRequest(view: compiled, features: [], outputNames: []))
+                    index = resolved.onDemand.count - 1
+                }
+                for f in wanted where !resolved.onDemand[index].features.contains(where: { $0.definition.name == f.definition.name }) {
+                    resolved.onDemand[index].features.append(f)
+                    resolved.onDemand[index].outputNames.append(fullNames ? "\(onDemand.name)__\(f.definition.name)" : f.definition.name)
+                    for case .feature(let viewName, let featureName) in f.bindings {
+                        try resolved.add(view: viewName, feature: featureName, visible: false, registry: registry, fullNames: fullNames)
+                    }
+                }
+                continue
             }
-            let index: Int
-            if let existing = requests.firstIndex(where: { $0.view.name == view.name }) {
-                index = existing
-            } else {
-                requests.append(ViewRequest(view: view, features: [], outputNames: []))
-                index = requests.count - 1
-            }
-            for f in wanted where !requests[index].features.contains(where: { $0.name == f.name }) {
-                requests[index].features.append(f)
-                requests[index].outputNames.append(fullNames ? "\(view.name)__\(f.name)" : f.name)
-            }
+            try resolved.add(view: ref.view, feature: ref.feature, visible: true, registry: registry, fullNames: fullNames)
         }
-        return requests
+        return resolved
     }
 
     private func joinView(_ request: ViewRequest, index: Int, of count: Int, entities: Table, times: [Int64], timesValid: Bitmap?,

@@ -1,4 +1,5 @@
 public import Columnar
+import Expressions
 import FeatureComputation
 public import Foundation
 import Synchronization
@@ -86,7 +87,7 @@ extension FeatureStore {
     /// The names of the feature views a selection reads (for access checks), with the errors a lookup would give.
     public func featureViewNames(for selection: FeatureSelection) throws(OnlineStoreError) -> [String] {
         do {
-            return try resolve(selection, fullNames: true).map(\.view.name)
+            return try resolve(selection, fullNames: true).views.map(\.view.name)
         } catch {
             throw OnlineStoreError(error.message, invalidRequest: true)
         }
@@ -101,29 +102,33 @@ extension FeatureStore {
     ///   - entities: join key name -> one value per entity row.
     ///   - features: a feature service, or `view` / `view:feature` references.
     ///   - fullFeatureNames: name columns `view__feature` instead of `feature`.
+    ///   - requestContext: the request fields of on-demand views: field name -> one value per entity row (or a single
+    ///     value for all of them); timestamps as ISO 8601 text or microseconds since the epoch.
     ///   - now: the time ttls are measured from (tests and replays pass their own).
-    /// - Returns: one column per feature with a value, status and event time per entity row.
+    /// - Returns: one column per feature with a value, status and event time per entity row: the views' features in
+    ///   the order requested, then the on-demand features (PRESENT, or NULL_VALUE when the expression is null).
     /// - Throws: ``OnlineStoreError``: ``OnlineStoreError/Code/invalidRequest`` for a wrong request (unknown feature,
-    ///   missing or mistyped key), another code when the store fails.
+    ///   missing or mistyped key or request field), another code when the store fails.
     public func getOnlineFeatures(entities: [String: [OnlineValue]], features: FeatureSelection,
-                                  fullFeatureNames: Bool = false, now: Date = Date()) async throws(OnlineStoreError) -> OnlineFeatures {
-        let requests: [ViewRequest]
+                                  fullFeatureNames: Bool = false, requestContext: [String: [OnlineValue]] = [:],
+                                  now: Date = Date()) async throws(OnlineStoreError) -> OnlineFeatures {
+        let resolved: ResolvedSelection
         do {
-            requests = try resolve(features, fullNames: fullFeatureNames)
+            resolved = try resolve(features, fullNames: fullFeatureNames)
         } catch {
             throw OnlineStoreError(error.message, invalidRequest: true)
         }
+        let requests = resolved.views
         let counts = Set(entities.values.map(\.count))
         guard counts.count <= 1 else {
             throw OnlineStoreError("entity key columns have different lengths: \(entities.map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ", "))", invalidRequest: true)
         }
         let n = counts.first ?? 0
         var names = Set<String>()
-        for r in requests {
-            for name in r.outputNames where !names.insert(name).inserted {
-                throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)", invalidRequest: true)
-            }
+        for name in resolved.outputNames where !names.insert(name).inserted {
+            throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)", invalidRequest: true)
         }
+        let requestInputs = try Self.requestInputs(resolved.onDemand, context: requestContext, count: n)
         let store = try await onlineStore()
         let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
         // Every view's keys first, then one read for all views.
@@ -156,29 +161,48 @@ extension FeatureStore {
                 columns += try await aggregatedColumns(request, read, store: store, now: nowMicros)
                 continue
             }
-            let stored = plainStored.removeFirst()
-            let ttl = view.ttl.seconds * 1_000_000
-            let positions = request.features.map { f in view.features.firstIndex { $0.name == f.name }! }
-            for (feature, (name, position)) in zip(request.features, zip(request.outputNames, positions)) {
-                var values = [OnlineValue](repeating: .null, count: n)
-                var statuses = [FeatureStatus](repeating: .notFound, count: n)
-                var times = [Int64?](repeating: nil, count: n)
-                for i in 0..<n {
-                    guard let row = stored[i] else { continue }
-                    times[i] = row.eventTimestamp
-                    if ttl > 0 && row.eventTimestamp < nowMicros - ttl {
-                        statuses[i] = .outsideMaxAge
-                        continue
-                    }
-                    let v = row.values[position]
-                    values[i] = v
-                    statuses[i] = v == .null ? .nullValue : .present
-                }
-                columns.append(OnlineFeatureColumn(name: name, view: view.name, feature: feature.name, type: feature.type,
-                                                   values: values, statuses: statuses, eventTimestamps: times))
+            columns += plainColumns(request, stored: plainStored.removeFirst(), count: n, now: nowMicros)
+        }
+        guard !resolved.onDemand.isEmpty else { return OnlineFeatures(entityCount: n, columns: columns) }
+        var visible: [OnlineFeatureColumn] = []
+        var inputs: [String: [OnlineValue]] = [:]
+        var c = 0
+        for request in requests {
+            for f in request.features.indices {
+                inputs["\(request.view.name).\(request.features[f].name)"] = columns[c].values
+                if request.visible[f] { visible.append(columns[c]) }
+                c += 1
             }
         }
-        return OnlineFeatures(entityCount: n, columns: columns)
+        visible += Self.onDemandColumns(resolved.onDemand, features: inputs, request: requestInputs, count: n)
+        return OnlineFeatures(entityCount: n, columns: visible)
+    }
+
+    /// A plain view's features from its stored latest rows: values older than the ttl withheld.
+    private func plainColumns(_ request: ViewRequest, stored: [StoredOnlineRow?], count n: Int, now nowMicros: Int64) -> [OnlineFeatureColumn] {
+        let view = request.view
+        var columns: [OnlineFeatureColumn] = []
+        let ttl = view.ttl.seconds * 1_000_000
+        let positions = request.features.map { f in view.features.firstIndex { $0.name == f.name }! }
+        for (feature, (name, position)) in zip(request.features, zip(request.outputNames, positions)) {
+            var values = [OnlineValue](repeating: .null, count: n)
+            var statuses = [FeatureStatus](repeating: .notFound, count: n)
+            var times = [Int64?](repeating: nil, count: n)
+            for i in 0..<n {
+                guard let row = stored[i] else { continue }
+                times[i] = row.eventTimestamp
+                if ttl > 0 && row.eventTimestamp < nowMicros - ttl {
+                    statuses[i] = .outsideMaxAge
+                    continue
+                }
+                let v = row.values[position]
+                values[i] = v
+                statuses[i] = v == .null ? .nullValue : .present
+            }
+            columns.append(OnlineFeatureColumn(name: name, view: view.name, feature: feature.name, type: feature.type,
+                                               values: values, statuses: statuses, eventTimestamps: times))
+        }
+        return columns
     }
 
     /// An aggregated view's features at `now`: each entity's tiles in the features' windows merged. A value is
@@ -205,6 +229,66 @@ extension FeatureStore {
                                        values: values, statuses: values.map { $0 == .null ? .nullValue : .present },
                                        eventTimestamps: values.map { _ in nil })
         }
+    }
+
+    /// The request fields on-demand features read, checked: field name -> one value per entity row.
+    static func requestInputs(_ requests: [OnDemandRequest], context: [String: [OnlineValue]], count n: Int) throws(OnlineStoreError) -> [String: [Value]] {
+        var out: [String: [Value]] = [:]
+        for request in requests {
+            for feature in request.features {
+                for case .request(let field) in feature.bindings where out[field.name] == nil {
+                    guard let given = context[field.name] else {
+                        let names = context.keys.sorted()
+                        throw OnlineStoreError("missing request field '\(field.name)' (\(field.type.rawValue), read by on-demand feature '\(request.view.view.name):\(feature.definition.name)'); the request context has: \(names.isEmpty ? "nothing" : names.joined(separator: ", "))", invalidRequest: true)
+                    }
+                    guard given.count == n || given.count == 1 else {
+                        throw OnlineStoreError("request field '\(field.name)' has \(given.count) values for \(n) entities: give one per entity, or one for all", invalidRequest: true)
+                    }
+                    var values: [Value] = []
+                    values.reserveCapacity(n)
+                    for i in 0..<n {
+                        let v = given[given.count == 1 ? 0 : i]
+                        guard field.accepts(v) else {
+                            throw OnlineStoreError("request field '\(field.name)' value \(i) is \(v), expected \(field.type.rawValue)", invalidRequest: true)
+                        }
+                        values.append(field.expressionValue(v))
+                    }
+                    out[field.name] = values
+                }
+            }
+        }
+        return out
+    }
+
+    /// On-demand features for every entity: each expression evaluated on its request fields and view features.
+    static func onDemandColumns(_ requests: [OnDemandRequest], features: [String: [OnlineValue]], request: [String: [Value]], count n: Int) -> [OnlineFeatureColumn] {
+        var columns: [OnlineFeatureColumn] = []
+        for r in requests {
+            for (feature, name) in zip(r.features, r.outputNames) {
+                let sources: [(request: [Value]?, feature: [OnlineValue]?)] = feature.bindings.map { binding in
+                    switch binding {
+                    case .request(let field): return (request[field.name], nil)
+                    case .feature(let view, let f): return (nil, features["\(view).\(f)"])
+                    }
+                }
+                let types = feature.expression.inputs.map(\.type)
+                var values = [OnlineValue](repeating: .null, count: n)
+                var statuses = [FeatureStatus](repeating: .nullValue, count: n)
+                var row = [Value](repeating: .null, count: sources.count)
+                for i in 0..<n {
+                    for (j, source) in sources.enumerated() {
+                        row[j] = source.request?[i] ?? source.feature?[i].expressionValue(types[j]) ?? .null
+                    }
+                    let value = OnlineValue(feature.expression.evaluate(row), as: feature.output)
+                    values[i] = value
+                    if value != .null { statuses[i] = .present }
+                }
+                columns.append(OnlineFeatureColumn(name: name, view: r.view.view.name, feature: feature.definition.name,
+                                                   type: .scalar(feature.definition.type), values: values, statuses: statuses,
+                                                   eventTimestamps: [Int64?](repeating: nil, count: n)))
+            }
+        }
+        return columns
     }
 
     static func keyValueMatches(_ v: OnlineValue, _ type: ScalarType) -> Bool {

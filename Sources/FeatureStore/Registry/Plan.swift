@@ -129,6 +129,25 @@ extension Plan {
                 reasons.append("entities changed: [\(a.entities.joined(separator: ", "))] -> [\(b.entities.joined(separator: ", "))]")
             }
             return reasons
+        case .onDemandView:
+            guard let a = try? CanonicalSpec.decode(OnDemandView.self, from: old),
+                  let b = try? CanonicalSpec.decode(OnDemandView.self, from: new) else { return [] }
+            var reasons: [String] = []
+            for feature in a.features {
+                if let now = b.feature(named: feature.name) {
+                    if now.type != feature.type {
+                        reasons.append("feature '\(feature.name)' changed type: \(feature.type.rawValue) -> \(now.type.rawValue)")
+                    }
+                } else {
+                    let users = oldServices.filter { s in
+                        s.features.contains { $0.view == a.name && ($0.feature == nil || $0.feature == feature.name) }
+                    }.map(\.name)
+                    if !users.isEmpty {
+                        reasons.append("feature '\(feature.name)' removed; it was used by service \(users.sorted().joined(separator: ", "))")
+                    }
+                }
+            }
+            return reasons
         case .source, .featureService:
             return []
         }

@@ -171,7 +171,8 @@ public final class RegistryStore {
                 try objects.values.filter { $0.kind == T.kind }.map { try CanonicalSpec.decode(T.self, from: $0.spec) }
             }
             return Registry(config: config, entities: try decode(Entity.self), sources: try decode(DataSource.self),
-                            featureViews: try decode(FeatureView.self), featureServices: try decode(FeatureService.self))
+                            featureViews: try decode(FeatureView.self), onDemandViews: try decode(OnDemandView.self),
+                            featureServices: try decode(FeatureService.self))
         }
     }
 
