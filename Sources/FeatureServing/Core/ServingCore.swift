@@ -112,6 +112,16 @@ public final class ServingCore: Sendable {
     /// The latest values of `selection` for the entity rows in `entities` (join key name -> one value per row).
     public func lookup<Column: WireColumn>(entities: [String: Column], selection: FeatureSelection?, fullFeatureNames: Bool,
                                            authorization: String?, fields: LookupFields = .protobuf) async throws(ServingError) -> OnlineFeatures {
+        try await lookup(entities: entities, requestContext: [String: Column](), selection: selection, fullFeatureNames: fullFeatureNames,
+                         authorization: authorization, fields: fields)
+    }
+
+    /// The latest values of `selection` for the entity rows in `entities`, with `requestContext` (request field name
+    /// -> one value per row, or one for all) feeding its on-demand features.
+    public func lookup<Column: WireColumn, Request: WireColumn>(
+        entities: [String: Column], requestContext: [String: Request], selection: FeatureSelection?, fullFeatureNames: Bool,
+        authorization: String?, fields: LookupFields = .protobuf
+    ) async throws(ServingError) -> OnlineFeatures {
         let principal = try access.authenticate(authorization)
         let snapshot = repository.snapshot
         guard let selection else { throw .invalid("\(fields.features): give a feature service or feature references") }
@@ -141,10 +151,29 @@ public final class ServingCore: Sendable {
         }
         guard let rows, rows > 0 else { throw .invalid("\(fields.entities): empty batch (give at least one entity row)") }
         guard rows <= limits.maxBatch else { throw .invalid("\(fields.entities): \(rows) rows, over the limit of \(limits.maxBatch)") }
+        var context: [String: [OnlineValue]] = [:]
+        if !requestContext.isEmpty {
+            let declared = snapshot.store.registry.onDemandViews.flatMap(\.request)
+            for (name, column) in requestContext {
+                guard let field = declared.first(where: { $0.name == name }) else {
+                    throw .invalid("request_context[\(name)]: no on-demand view has the request field '\(name)'\(Self.hint(name, declared.map(\.name)))")
+                }
+                guard column.count == rows || column.count == 1 else {
+                    throw .invalid("request_context[\(name)]: \(column.count) values for \(rows) entity rows (give one per row, or one for all)")
+                }
+                var values: [OnlineValue] = []
+                values.reserveCapacity(column.count)
+                for i in 0..<column.count {
+                    values.append(try column.value(at: i, as: .scalar(field.type), field: "request_context[\(name)][\(i)]"))
+                }
+                context[name] = values
+            }
+        }
         let start = ContinuousClock.now
         let result: OnlineFeatures
         do {
-            result = try await snapshot.store.getOnlineFeatures(entities: converted, features: selection, fullFeatureNames: fullFeatureNames)
+            result = try await snapshot.store.getOnlineFeatures(entities: converted, features: selection, fullFeatureNames: fullFeatureNames,
+                                                                requestContext: context)
         } catch {
             throw Self.servingError(error)
         }

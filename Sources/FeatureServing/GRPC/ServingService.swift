@@ -47,8 +47,8 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
             case nil:
                 throw .invalid("features: set feature_service or feature_refs")
             }
-            let result = try await core.lookup(entities: message.entities, selection: selection,
-                                         fullFeatureNames: message.fullFeatureNames, authorization: authorization)
+            let result = try await core.lookup(entities: message.entities, requestContext: message.requestContext, selection: selection,
+                                               fullFeatureNames: message.fullFeatureNames, authorization: authorization)
             return Featurestore_V1_GetOnlineFeaturesResponse(result)
         }
         return ServerResponse(message: response)

@@ -136,7 +136,7 @@ struct HTTPRoutes: Sendable {
 
     // MARK: Lookups
 
-    static let lookupFields = ["feature_service", "features", "entities", "full_feature_names"]
+    static let lookupFields = ["feature_service", "features", "entities", "full_feature_names", "request_context"]
 
     private func lookup(_ bytes: [UInt8], authorization: String?) async throws(ServingError) -> [UInt8] {
         let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.lookupFields)
@@ -162,8 +162,8 @@ struct HTTPRoutes: Sendable {
             selection = nil
         }
         guard let entities = try body.columns("entities") else { throw .invalid("entities: missing (join key name -> array of values)") }
-        let result = try await core.lookup(entities: entities, selection: selection, fullFeatureNames: try body.bool("full_feature_names") ?? false,
-                                     authorization: authorization, fields: .json)
+        let result = try await core.lookup(entities: entities, requestContext: try body.columns("request_context") ?? [:], selection: selection,
+                                           fullFeatureNames: try body.bool("full_feature_names") ?? false, authorization: authorization, fields: .json)
         return Self.render(result)
     }
 

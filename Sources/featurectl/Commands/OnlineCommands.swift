@@ -116,11 +116,15 @@ struct GetCommand: AsyncParsableCommand {
     @Option(help: "A join key and its values: KEY=V1[,V2...]; repeat for each join key.")
     var entity: [String] = []
 
+    @Option(help: "A request field of on-demand views and its values: FIELD=V1[,V2...] (one per entity, or one for all); repeat for each field.")
+    var request: [String] = []
+
     @Flag(help: "Name features view__feature.")
     var fullFeatureNames = false
 
     func validate() throws {
         guard (service == nil) != (features == nil) else { throw ValidationError("give exactly one of --service or --features") }
+        for r in request where !r.contains("=") { throw ValidationError("--request '\(r)' must be FIELD=VALUE[,VALUE...]") }
         guard !entity.isEmpty else { throw ValidationError("give the entities with --entity KEY=VALUE") }
         for e in entity where !e.contains("=") { throw ValidationError("--entity '\(e)' must be KEY=VALUE[,VALUE...]") }
     }
@@ -158,9 +162,39 @@ struct GetCommand: AsyncParsableCommand {
             Console.error("error: --features must be a comma-separated list of view or view:feature")
             throw ExitCode(1)
         }
+        // Request fields are parsed by their declared type.
+        let fields = store.registry.onDemandViews.flatMap(\.request)
+        var context: [String: [OnlineValue]] = [:]
+        for item in request {
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            let name = parts[0], values = parts.count > 1 ? parts[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init) : []
+            guard let field = fields.first(where: { $0.name == name }) else {
+                Console.error("error: --request \(name): no on-demand view has a request field '\(name)'; request fields: \(Set(fields.map(\.name)).sorted().joined(separator: ", "))")
+                throw ExitCode(1)
+            }
+            var parsed: [OnlineValue] = []
+            for v in values {
+                let value: OnlineValue?
+                switch field.type {
+                case .int32, .int64: value = Int64(v).map(OnlineValue.int)
+                case .float32, .float64: value = Double(v).map(OnlineValue.double)
+                case .bool: value = v == "true" ? .bool(true) : v == "false" ? .bool(false) : nil
+                case .timestamp: value = TimeParsing.iso8601Micros(v).map(OnlineValue.timestamp)
+                case .string: value = .string(v)
+                case .bytes: value = .bytes(Array(v.utf8))
+                }
+                guard let value else {
+                    Console.error("error: --request \(name): '\(v)' is not a \(field.type.rawValue)\(field.type == .timestamp ? " (write ISO 8601, like 2026-12-03T08:15:00Z)" : "")")
+                    throw ExitCode(1)
+                }
+                parsed.append(value)
+            }
+            context[name] = parsed
+        }
         let result: OnlineFeatures
         do {
-            result = try await store.getOnlineFeatures(entities: columns, features: selection, fullFeatureNames: fullFeatureNames)
+            result = try await store.getOnlineFeatures(entities: columns, features: selection, fullFeatureNames: fullFeatureNames,
+                                                       requestContext: context)
         } catch {
             Console.error("error: \(error)")
             throw ExitCode(1)

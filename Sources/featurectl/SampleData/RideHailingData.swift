@@ -194,6 +194,7 @@ extension RideHailingData {
     /// whether the driver accepted. Times fall in the data's range, some before it, so joins see misses too.
     func tripRequests(count: Int = 1_000) throws -> Table {
         var drivers: [Int64?] = [], customers: [Int64?] = [], times: [Int64?] = [], accepted: [Bool?] = []
+        var distances: [Double?] = [], pickups: [Int64?] = []
         var rng = SplitMix64(seed: 20_250_131)
         for _ in 0..<count {
             drivers.append(1001 + Int64(rng.next() % UInt64(size.drivers + 5)))
@@ -202,11 +203,19 @@ extension RideHailingData {
             times.append(start - Self.day + Int64(rng.next() % span))
             accepted.append(rng.next() % 3 != 0)
         }
+        // The request data of the trip_request on-demand view: the trip's distance and the pickup time the rider
+        // asked for (a few minutes after the request). Drawn after the other columns, so those stay as they were.
+        for time in times {
+            distances.append(((0.5 + rng.unit() * 39.5) * 10).rounded() / 10)
+            pickups.append(time! + Int64(rng.next() % 1_200) * 1_000_000)
+        }
         return try Table([
             ("driver_id", Column(int64: drivers)),
             ("customer_id", Column(int64: customers)),
             ("event_timestamp", Column(timestamps: times)),
             ("accepted", Column(bool: accepted)),
+            ("trip_distance_km", Column(float64: distances)),
+            ("pickup_time", Column(timestamps: pickups)),
         ])
     }
 }

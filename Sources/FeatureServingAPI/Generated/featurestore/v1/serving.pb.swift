@@ -319,6 +319,10 @@ public nonisolated struct Featurestore_V1_GetOnlineFeaturesRequest: Sendable {
   /// Name features "view__feature" instead of "feature".
   public var fullFeatureNames: Bool = false
 
+  /// The request fields of on-demand views: field name -> one value per entity row, or a single value for all rows
+  /// (Feast's request_context). Timestamps as timestamp_micros or ISO 8601 text.
+  public var requestContext: Dictionary<String,Featurestore_V1_ValueList> = [:]
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   /// What to serve: a feature service by name, or feature references.
@@ -935,7 +939,7 @@ nonisolated extension Featurestore_V1_FeatureRefs: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Featurestore_V1_GetOnlineFeaturesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".GetOnlineFeaturesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entities\0\u{3}feature_service\0\u{3}feature_refs\0\u{3}full_feature_names\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entities\0\u{3}feature_service\0\u{3}feature_refs\0\u{3}full_feature_names\0\u{3}request_context\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -966,6 +970,7 @@ nonisolated extension Featurestore_V1_GetOnlineFeaturesRequest: SwiftProtobuf.Me
         }
       }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.fullFeatureNames) }()
+      case 5: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Featurestore_V1_ValueList>.self, value: &self.requestContext) }()
       default: break
       }
     }
@@ -993,6 +998,9 @@ nonisolated extension Featurestore_V1_GetOnlineFeaturesRequest: SwiftProtobuf.Me
     if self.fullFeatureNames != false {
       try visitor.visitSingularBoolField(value: self.fullFeatureNames, fieldNumber: 4)
     }
+    if !self.requestContext.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Featurestore_V1_ValueList>.self, value: self.requestContext, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1000,6 +1008,7 @@ nonisolated extension Featurestore_V1_GetOnlineFeaturesRequest: SwiftProtobuf.Me
     if lhs.entities != rhs.entities {return false}
     if lhs.features != rhs.features {return false}
     if lhs.fullFeatureNames != rhs.fullFeatureNames {return false}
+    if lhs.requestContext != rhs.requestContext {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
