@@ -26,7 +26,9 @@ public enum ExpressionCompiler {
         }
         var checker = Checker(lookup: lookup)
         let node = checker.check(syntax)
-        if !checker.errors.isEmpty { return .failure(ExpressionErrors(errors: checker.errors)) }
+        if !checker.errors.isEmpty {
+            return .failure(ExpressionErrors(errors: checker.errors.sorted { $0.range.lowerBound < $1.range.lowerBound }))
+        }
         guard let node else { return .failure(ExpressionErrors(errors: [ExpressionError("the expression has no type", at: syntax.range)])) }
         return .success(CompiledExpression(text: text, type: node.type, inputs: checker.inputs, root: node))
     }
