@@ -53,7 +53,12 @@ struct IngestionPlan {
         var routes: [String: Route] = [:]
         for view in chosen {
             guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }
-            let mapper = EventMapper(view: view, source: source, joinKeys: registry.joinKeys(of: view))
+            // Derived columns of the stream source and of its batch source are computed per event.
+            let batch = registry.batchSource(of: view)
+            var types = registry.declaredColumnTypes(of: source)
+            if let batch { types.merge(registry.declaredColumnTypes(of: batch)) { a, _ in a } }
+            let mapper = EventMapper(view: view, source: source, joinKeys: registry.joinKeys(of: view),
+                                     derived: batch?.derived ?? source.derived, columnTypes: types)
             routes[topic, default: Route(mappers: [], decoder: format.decoder)].mappers.append(mapper)
         }
         for (topic, route) in routes {

@@ -101,25 +101,45 @@ public struct EventMapper: Sendable {
     let featureFields: [String]
     let timestampField: String
     let createdField: String?
+    /// The source's derived columns the view reads (in dependency order): computed per event, not read.
+    let derived: [CompiledDerivedColumn]
+    /// Per column: the index in `derived` computing it, or nil for a column read from the message.
+    let computed: [Int?]
+    /// The data fields derived columns read, with their declared types: read from the message. They are what the
+    /// offline copy keeps for the derived columns (which are computed again on reading).
+    public let inputs: [(name: String, type: ValueType)]
+    /// Why the derived columns cannot be computed (nil: they can); every event is then a bad message saying so.
+    let derivedProblem: String?
 
     /// Every message field this mapper reads, in a fixed order.
-    public var fieldsRead: [String] { keyFields + [timestampField] + featureFields + (createdField.map { [$0] } ?? []) }
+    public var fieldsRead: [String] {
+        keyFields + [timestampField] + zip(featureFields, computed).filter { $0.1 == nil }.map(\.0) + inputs.map(\.name) + (createdField.map { [$0] } ?? [])
+    }
+
+    /// Whether some of its columns are derived columns.
+    public var hasDerivedColumns: Bool { !derived.isEmpty }
 
     /// Where this mapper's fields are in the values of a ``JSONFieldSelection``.
     public struct Slots: Sendable {
         var keys: [Int]
         var timestamp: Int
+        /// Per column; -1 for a computed one.
         var features: [Int]
+        var inputs: [Int]
         var created: Int?
     }
 
     /// The slots of this mapper's fields in `selection`, which must include ``fieldsRead``.
     public func slots(in selection: JSONFieldSelection) -> Slots {
         Slots(keys: keyFields.map { selection.index(of: $0)! }, timestamp: selection.index(of: timestampField)!,
-              features: featureFields.map { selection.index(of: $0)! }, created: createdField.map { selection.index(of: $0)! })
+              features: zip(featureFields, computed).map { $0.1 == nil ? selection.index(of: $0.0)! : -1 },
+              inputs: inputs.map { selection.index(of: $0.name)! }, created: createdField.map { selection.index(of: $0)! })
     }
 
-    public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey]) {
+    /// A mapper for `view`'s events from `source`. Derived columns (`derived`, the source's by default) the view reads
+    /// are computed per event from data fields typed by `columnTypes` (``Registry/declaredColumnTypes(of:)``).
+    public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], derived: [DerivedColumn]? = nil,
+                columnTypes: [String: ScalarType] = [:]) {
         self.view = view
         self.joinKeys = joinKeys
         var fieldOf: [String: String] = [:]  // feature or key name -> message field
@@ -129,6 +149,33 @@ public struct EventMapper: Sendable {
         featureFields = columns.map { fieldOf[$0.name] ?? $0.name }
         timestampField = source.timestampField
         createdField = source.createdTimestampField
+        var withDerived = source
+        withDerived.derived = derived ?? source.derived
+        let derivedColumns = DerivedColumns(withDerived)
+        let wanted = featureFields.filter { derivedColumns.isDerived($0) }
+        var compiled: [CompiledDerivedColumn] = []
+        var problem: String? = nil
+        var inputs: [(name: String, type: ValueType)] = []
+        if !wanted.isEmpty {
+            do {
+                let all = try derivedColumns.compiledForEvents(types: columnTypes)
+                // Those the view reads and those they read, in dependency order.
+                var needed = Set(wanted)
+                for c in all.reversed() where needed.contains(c.column.name) { needed.formUnion(c.inputNames) }
+                compiled = all.filter { needed.contains($0.column.name) }
+                for c in compiled {
+                    for name in c.inputNames where !derivedColumns.isDerived(name) && !inputs.contains(where: { $0.name == name }) {
+                        inputs.append((name, .scalar(columnTypes[name] ?? .string)))
+                    }
+                }
+            } catch {
+                problem = error.message
+            }
+        }
+        self.derived = compiled
+        computed = featureFields.map { field in compiled.firstIndex { $0.column.name == field } }
+        self.inputs = inputs
+        derivedProblem = wanted.isEmpty ? nil : problem
     }
 
     /// The online row of an event given as named fields.
@@ -153,10 +200,36 @@ public struct EventMapper: Sendable {
         if let createdField, let slot = slots.created, values[slot] != .null { created = try Self.time(values[slot], field: createdField) }
         var out: [OnlineValue] = []
         out.reserveCapacity(featureFields.count)
-        for (k, column) in columns.enumerated() {
-            out.append(try convert(values[slots.features[k]], as: column.type, field: featureFields[k]))
+        if derived.isEmpty {
+            if let derivedProblem { throw BadMessage(.wrongType, derivedProblem) }
+            for (k, column) in columns.enumerated() {
+                out.append(try convert(values[slots.features[k]], as: column.type, field: featureFields[k]))
+            }
+        } else {
+            // Derived columns from the data fields, in dependency order; the same compiled expressions the offline
+            // engine evaluates over columns.
+            var known: [String: OnlineValue] = [:]
+            for (value, slot) in zip(try inputValues(values, slots: slots), inputs) { known[slot.name] = value }
+            for c in derived { known[c.column.name] = c.value(c.inputNames.map { known[$0] ?? .null }) }
+            for (k, column) in columns.enumerated() {
+                if let d = computed[k] {
+                    out.append(known[derived[d].column.name] ?? .null)
+                } else {
+                    out.append(try convert(values[slots.features[k]], as: column.type, field: featureFields[k]))
+                }
+            }
         }
         return OnlineRow(key: key, eventTimestamp: eventTime, createdTimestamp: created, values: out)
+    }
+
+    /// The values of the data fields derived columns read (``inputs``), as the offline copy keeps them.
+    public func inputValues(_ values: [JSONValue], slots: Slots) throws(BadMessage) -> [OnlineValue] {
+        var out: [OnlineValue] = []
+        out.reserveCapacity(inputs.count)
+        for (k, input) in inputs.enumerated() {
+            out.append(try convert(values[slots.inputs[k]], as: input.type, field: input.name))
+        }
+        return out
     }
 
     private func convert(_ value: JSONValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {

@@ -29,6 +29,7 @@ final class OfflineEventLog {
             case eventTime(row: Int)
             case created(row: Int)
             case feature(row: Int, index: Int)
+            case input(row: Int, index: Int)
             case absent
         }
         var target: Int
@@ -96,8 +97,12 @@ final class OfflineEventLog {
                 }
                 add(batch.timestampField, .timestamp(.microseconds, utc: true), .eventTime(row: rows[0]))
                 for row in rows {
-                    for (k, column) in mappers[row].columns.enumerated() {
+                    // Derived columns are not kept: the data they are computed from is, and readers compute them.
+                    for (k, column) in mappers[row].columns.enumerated() where mappers[row].computed[k] == nil {
                         add(columnOf[column.name] ?? column.name, column.type.columnType, .feature(row: row, index: k))
+                    }
+                    for (k, input) in mappers[row].inputs.enumerated() {
+                        add(input.name, input.type.columnType, .input(row: row, index: k))
                     }
                 }
                 if let created = batch.createdTimestampField { add(created, .timestamp(.microseconds, utc: true), .created(row: rows[0])) }
@@ -169,7 +174,7 @@ final class OfflineEventLog {
     }
 
     /// Buffers one message's events (`rows`: its mapped row per view, in the route's order).
-    func append(topic: String, rows: [OnlineRow]) {
+    func append(topic: String, rows: [OnlineRow], inputs: [[OnlineValue]] = []) {
         guard let projections = projections[topic] else { return }
         if oldest == nil { oldest = .now }
         for projection in projections {
@@ -180,11 +185,11 @@ final class OfflineEventLog {
             let day = dayName(eventTime)
             // Appended in place (a copy of the buffer per event would make a batch quadratic).
             Self.fill(&buffers[projection.target, default: [:]][day, default: Buffer(width: projection.slots.count)],
-                      slots: projection.slots, rows: rows, bytes: &bufferedBytes)
+                      slots: projection.slots, rows: rows, inputs: inputs, bytes: &bufferedBytes)
         }
     }
 
-    private static func fill(_ buffer: inout Buffer, slots: [Projection.Slot], rows: [OnlineRow], bytes: inout Int) {
+    private static func fill(_ buffer: inout Buffer, slots: [Projection.Slot], rows: [OnlineRow], inputs: [[OnlineValue]], bytes: inout Int) {
         for (c, slot) in slots.enumerated() {
             let value: OnlineValue
             switch slot {
@@ -192,6 +197,7 @@ final class OfflineEventLog {
             case .eventTime(let r): value = .timestamp(rows[r].eventTimestamp)
             case .created(let r): value = rows[r].createdTimestamp == 0 ? .null : .timestamp(rows[r].createdTimestamp)
             case .feature(let r, let i): value = rows[r].values[i]
+            case .input(let r, let i): value = r < inputs.count && i < inputs[r].count ? inputs[r][i] : .null
             case .absent: value = .null
             }
             bytes += value.approximateSize

@@ -195,7 +195,7 @@ public final class StreamIngestor: @unchecked Sendable {
         var mappersByView: [String: EventMapper] = [:]
         var next: [TopicPartition: Int64] = [:]
         var bad: [(KafkaMessage, BadMessage)] = []
-        var events: [(topic: String, rows: [OnlineRow])] = []
+        var events: [(topic: String, rows: [OnlineRow], inputs: [[OnlineValue]])] = []
         events.reserveCapacity(messages.count)
         // Aggregated views: events for tiles, and the position after the batch of each partition feeding them.
         var tileEvents: [StreamTileWriter.Event] = []
@@ -219,7 +219,9 @@ public final class StreamIngestor: @unchecked Sendable {
                     rows[mapper.view.name, default: []].append(row)
                     mappersByView[mapper.view.name] = mapper
                 }
-                events.append((message.topic, mapped.map(\.1)))
+                let inputs = try route.mappers.contains(where: \.hasDerivedColumns)
+                    ? zip(route.mappers, route.slots).map { (mapper, slots) throws(BadMessage) in try mapper.inputValues(values, slots: slots) } : []
+                events.append((message.topic, mapped.map(\.1), inputs))
             } catch {
                 bad.append((message, error))
             }
@@ -256,7 +258,7 @@ public final class StreamIngestor: @unchecked Sendable {
             }
         }
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        for event in events { offline.append(topic: event.topic, rows: event.rows) }
+        for event in events { offline.append(topic: event.topic, rows: event.rows, inputs: event.inputs) }
         if let tiles {
             var tileRows = plan.aggregatedViews.map { _ in [OnlineRow]() }
             for event in tileEvents { tileRows[event.view].append(event.row) }

@@ -81,7 +81,7 @@ struct CompilerTests {
     @Test("an unknown top-level key is reported with the closest valid key")
     func unknownTopLevelKey() {
         #expect(diagnostics("feature_view:\n  - name: x\n") == [
-            "defs.yaml:1:1: error: unknown key 'feature_view' in a definition file; did you mean 'feature_views'?; allowed keys: entities, sources, feature_views, feature_services",
+            "defs.yaml:1:1: error: unknown key 'feature_view' in a definition file; did you mean 'feature_views'?; allowed keys: entities, sources, feature_views, on_demand_views, feature_services",
         ])
     }
 

@@ -94,7 +94,7 @@ struct FeatureCtlTests {
         let plan = try featurectl(["plan", "--repo", repo.path])
         #expect(plan.status == 0)
         #expect(plan.stdout.contains("  + feature_view driver_stats\n"))
-        #expect(plan.stdout.hasSuffix("17 to add, 0 to change, 0 to remove.\n"))
+        #expect(plan.stdout.hasSuffix("18 to add, 0 to change, 0 to remove.\n"))
 
         #expect(try featurectl(["apply", "--repo", repo.path]).status == 0)
         let again = try featurectl(["apply", "--repo", repo.path])
@@ -118,7 +118,7 @@ struct FeatureCtlTests {
         defer { try? FileManager.default.removeItem(at: repo) }
         let plan = try featurectl(["plan", "--json", "--repo", repo.path])
         let planObject = try JSONSerialization.jsonObject(with: Data(plan.stdout.utf8)) as? [String: Any]
-        #expect((planObject?["changes"] as? [Any])?.count == 17)
+        #expect((planObject?["changes"] as? [Any])?.count == 18)
         _ = try featurectl(["apply", "--repo", repo.path])
 
         let list = try featurectl(["catalog", "list", "--json", "--search", "acceptance", "--repo", repo.path])
@@ -147,7 +147,7 @@ struct FeatureCtlTests {
             let result = try featurectl(command + ["--repo", repo.path])
             #expect(result.status == 1)
             #expect(result.stderr == """
-                services.yaml:20:9: error: unknown feature view 'route_stat' in feature service 'trip_eta_v1'; did you mean 'route_stats'?
+                services.yaml:21:9: error: unknown feature view 'route_stat' in feature service 'trip_eta_v1'; did you mean 'route_stats'?
                 1 error found
 
                 """)
@@ -156,7 +156,7 @@ struct FeatureCtlTests {
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let first = (report?["errors"] as? [[String: Any]])?.first
         #expect(first?["file"] as? String == "services.yaml")
-        #expect(first?["line"] as? Int == 20)
+        #expect(first?["line"] as? Int == 21)
     }
 
     @Test("init scaffolds a repository that validates, applies and lists")

@@ -118,7 +118,7 @@ struct OnlineCommandTests {
         try #require(join.status == 0, "\(join.stderr)")
         let table = try ParquetDataset(path: out.path).read()
         #expect(table.rowCount == 1_000)
-        #expect(table.schema.fields.map(\.name) == ["driver_id", "customer_id", "event_timestamp", "accepted", "driver_stats__conv_rate", "customer_profile__tier"])
+        #expect(table.schema.fields.map(\.name) == ["driver_id", "customer_id", "event_timestamp", "accepted", "trip_distance_km", "pickup_time", "driver_stats__conv_rate", "customer_profile__tier"])
         let conv = try #require(table.column(named: "driver_stats__conv_rate"))
         #expect(conv.nullCount > 0 && conv.nullCount < 1_000, "some rows find a value, some (before the data, unknown drivers) do not")
 
@@ -173,7 +173,7 @@ struct OnlineCommandTests {
         #expect(rows.count == 2)
         for row in rows {
             let features = try #require(row["features"] as? [String: [String: Any]])
-            #expect(features.count == 19)
+            #expect(features.count == 20)
             for (name, f) in features {
                 let status = f["status"] as? String
                 #expect(status == "PRESENT" || status == "NULL_VALUE", "\(name) is fresh online: \(status ?? "?")")

@@ -90,9 +90,13 @@ struct ResolvedSelection {
     var views: [ViewRequest] = []
     var onDemand: [OnDemandRequest] = []
 
-    /// Every output name, in output order: the visible view features, then the on-demand features.
-    var outputNames: [String] {
-        views.flatMap { r in zip(r.outputNames, r.visible).filter(\.1).map(\.0) } + onDemand.flatMap(\.outputNames)
+    /// Every output name, in output order (the visible view features, then the on-demand features), with what it is.
+    var outputs: [(name: String, what: String)] {
+        views.flatMap { r in
+            r.outputNames.indices.filter { r.visible[$0] }.map { (r.outputNames[$0], "feature '\(r.features[$0].name)' of feature view '\(r.view.name)'") }
+        } + onDemand.flatMap { r in
+            zip(r.outputNames, r.features).map { ($0.0, "feature '\($0.1.definition.name)' of on-demand view '\(r.view.view.name)'") }
+        }
     }
 
     /// Adds `feature` (nil: every feature) of feature view `viewName`.
@@ -175,9 +179,9 @@ extension FeatureStore {
         }
         // Output names must not clash with each other or with the entity columns.
         var taken = Set(table.schema.fields.map(\.name))
-        for name in resolved.outputNames where !taken.insert(name).inserted {
+        for (name, what) in resolved.outputs where !taken.insert(name).inserted {
             let hint = options.fullFeatureNames ? "" : "; use full feature names (view__feature) to tell them apart"
-            throw JoinError("output column '\(name)' would appear twice (a requested feature clashes with another column)\(hint)")
+            throw JoinError("output column '\(name)' would appear twice (\(what) clashes with another column)\(hint)")
         }
         // Request fields of on-demand views come from the entity rows: checked before any work.
         for request in resolved.onDemand {

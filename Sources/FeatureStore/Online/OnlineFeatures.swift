@@ -125,7 +125,7 @@ extension FeatureStore {
         }
         let n = counts.first ?? 0
         var names = Set<String>()
-        for name in resolved.outputNames where !names.insert(name).inserted {
+        for (name, _) in resolved.outputs where !names.insert(name).inserted {
             throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)", invalidRequest: true)
         }
         let requestInputs = try Self.requestInputs(resolved.onDemand, context: requestContext, count: n)

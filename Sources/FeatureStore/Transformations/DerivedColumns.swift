@@ -6,7 +6,7 @@ import Expressions
 public struct DerivedColumns: Sendable {
     /// The source (its `derived` list, in dependency order once built).
     public let source: DataSource
-    private let ordered: [DerivedColumn]
+    let ordered: [DerivedColumn]
     private let reads: [String: [String]]
 
     /// The derived columns of `source` (for a view's data, the source ``Registry/batchSource(of:)`` returns).
@@ -103,4 +103,71 @@ public struct DerivedColumnError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
+}
+
+extension Registry {
+    /// The types the definitions give a source's data columns, as the compiler typed its derived columns with:
+    /// event and created times, the source's declared `columns`, and what the views reading it declare (plain
+    /// features, aggregated columns, join keys), names mapped back to the source's own. A stream decodes the inputs
+    /// of derived columns with these types.
+    public func declaredColumnTypes(of source: DataSource) -> [String: ScalarType] {
+        var types: [String: ScalarType] = [source.timestampField: .timestamp]
+        if let created = source.createdTimestampField { types[created] = .timestamp }
+        for (column, type) in source.columns { types[column] = type }
+        var columnOf: [String: String] = [:]
+        for (from, to) in source.fieldMapping { columnOf[to] = from }
+        let derivedNames = Set(source.derived.map(\.name))
+        for view in featureViews where view.source == source.name || self.source(named: view.source)?.batchSourceName == source.name {
+            for feature in view.features {
+                if let aggregation = feature.aggregation {
+                    if let column = aggregation.column, let t = aggregation.inputType {
+                        let name = columnOf[column] ?? column
+                        if types[name] == nil, !derivedNames.contains(name) { types[name] = t }
+                    }
+                    continue
+                }
+                let name = columnOf[feature.name] ?? feature.name
+                if types[name] == nil, !derivedNames.contains(name), case .scalar(let t) = feature.type { types[name] = t }
+            }
+            for key in joinKeys(of: view) {
+                let name = columnOf[key.name] ?? key.name
+                if types[name] == nil { types[name] = key.type }
+            }
+        }
+        return types
+    }
+}
+
+extension DerivedColumns {
+    /// The derived columns compiled for events whose data columns have the declared `types` (a stream's events),
+    /// in dependency order; with the data columns each reads.
+    public func compiledForEvents(types: [String: ScalarType]) throws(DerivedColumnError) -> [CompiledDerivedColumn] {
+        var fields: [Field] = []
+        for (name, type) in types.sorted(by: { $0.key < $1.key }) where type.outputType != nil { fields.append(Field(name, type.columnType)) }
+        var out: [CompiledDerivedColumn] = []
+        for d in ordered {
+            let (expression, output) = try compiled(d, schema: Schema(fields))
+            out.append(CompiledDerivedColumn(column: d, expression: expression, output: output))
+            fields.append(Field(d.name, d.type.columnType))
+        }
+        return out
+    }
+}
+
+/// One derived column compiled: evaluated per event by the stream ingester.
+public struct CompiledDerivedColumn: Sendable {
+    public let column: DerivedColumn
+    let expression: CompiledExpression
+    let output: OutputType
+
+    /// The names it reads, in slot order.
+    public var inputNames: [String] { expression.inputs.map(\.name) }
+
+    /// Its value for one event, from the values of ``inputNames`` (as stored online).
+    public func value(_ inputs: [OnlineValue]) -> OnlineValue {
+        var row: [Value] = []
+        row.reserveCapacity(inputs.count)
+        for (v, input) in zip(inputs, expression.inputs) { row.append(v.expressionValue(input.type)) }
+        return OnlineValue(expression.evaluate(row), as: output)
+    }
 }
