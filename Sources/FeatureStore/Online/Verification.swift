@@ -40,7 +40,7 @@ extension FeatureStore {
     public func verify(views names: [String]? = nil, sample: Int = 100, at: Int64) async throws(OnlineStoreError) -> [VerificationReport] {
         var views: [FeatureView] = []
         if let names {
-            for name in names {
+            for name in names where registry.onDemandView(named: name) == nil {
                 guard let view = registry.featureView(named: name) else {
                     throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))", invalidRequest: true)
                 }
@@ -54,7 +54,111 @@ extension FeatureStore {
             guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)", invalidRequest: true) }
             reports.append(try await verify(view, sample: sample, at: at))
         }
+        // On-demand views (all of them, or those named), over the entities of the views they read and request data
+        // made up for the check (nulls, zeros, negatives, large values).
+        let onDemand = names.map { n in registry.onDemandViews.filter { n.contains($0.name) } } ?? registry.onDemandViews
+        for view in onDemand where registry.inputViews(of: view).allSatisfy({ registry.featureView(named: $0)?.online == true }) {
+            reports.append(try await verifyOnDemand(view, sample: sample, at: at))
+        }
         return reports
+    }
+
+    /// The request value row `i` of a verification uses for `field`: null first, then zeros, negatives and ordinary
+    /// and large values, deterministic.
+    static func verificationValue(_ field: RequestField, row i: Int, at: Int64) -> OnlineValue {
+        if i % 17 == 0 { return .null }
+        let k = Int64(i)
+        switch field.type {
+        case .bool: return .bool(i % 2 == 0)
+        case .int32: return .int((k * 7919) % 2_000_001 - 1_000_000)
+        case .int64: return .int(i % 13 == 1 ? Int64.max - k : (k * 104_729) % 20_001 - 10_000)
+        case .float32, .float64: return .double(i % 11 == 1 ? 0 : (Double(k) * 0.37 - 11.5) * (i % 5 == 0 ? 1e6 : 1))
+        case .string: return .string(["", "a", "abc", "Zürich", "x y"][i % 5])
+        case .timestamp: return .timestamp(at - k * 3_599_999_999)
+        case .bytes: return .null
+        }
+    }
+
+    private func verifyOnDemand(_ view: OnDemandView, sample: Int, at: Int64) async throws(OnlineStoreError) -> VerificationReport {
+        // Entities: a sample of those of each view read (the same row count for all).
+        var entities: [String: [OnlineValue]] = [:]
+        var count = max(0, sample)
+        var keyTypes: [String: ScalarType] = [:]
+        for name in registry.inputViews(of: view) {
+            guard let input = registry.featureView(named: name), let source = registry.batchSource(of: input) else { continue }
+            let keys = registry.joinKeys(of: input)
+            if keys.allSatisfy({ entities[$0.name] != nil }) { continue }
+            var keysOnly = input
+            keysOnly.features = []
+            let latest: LatestSourceRows
+            do {
+                let engine = try offlineEngine()
+                guard try engine.schema(of: source) != nil else { count = 0; break }
+                latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
+            } catch {
+                throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(input.name)': \(error)", cause: error)
+            }
+            // A deterministic sample: rows ordered by a hash of their key.
+            let rows = latest.rows.map { row -> (hash: String, row: Int) in
+                let r = Int(row)
+                return (CanonicalSpec.hash(latest.keys.map { $0.text(at: r) }.joined(separator: "\u{1F}")), r)
+            }.sorted { $0.hash < $1.hash }.map(\.row)
+            count = min(count, rows.count)
+            for (k, key) in keys.enumerated() where entities[key.name] == nil {
+                entities[key.name] = rows.map { latest.keys[k].onlineValue(at: $0, as: .scalar(key.type)) }
+                keyTypes[key.name] = key.type
+            }
+        }
+        if registry.inputViews(of: view).isEmpty { count = min(count, 100) }
+        for key in entities.keys { entities[key] = Array(entities[key]!.prefix(count)) }
+        guard count > 0 else {
+            return VerificationReport(view: view.name, at: at, entities: 0, features: view.features.count, mismatches: [])
+        }
+        var context: [String: [OnlineValue]] = [:]
+        for field in view.request { context[field.name] = (0..<count).map { Self.verificationValue(field, row: $0, at: at) } }
+        let selection = FeatureSelection.references([FeatureReference(view: view.name)])
+        let online = try await getOnlineFeatures(entities: entities, features: selection, fullFeatureNames: true, requestContext: context,
+                                                 now: Date(timeIntervalSince1970: Double(at) / 1_000_000))
+        // The training set: keys and request data as columns of the entity rows.
+        var columns: [(String, Column)] = []
+        for (name, values) in entities.sorted(by: { $0.key < $1.key }) {
+            columns.append((name, keyTypes[name] == .string ? Column(strings: values.map { if case .string(let s) = $0 { return s } else { return nil } })
+                                                             : Column(int64: values.map { if case .int(let i) = $0 { return i } else { return nil } })))
+        }
+        columns.append(("event_timestamp", Column(timestamps: (0..<count).map { _ in at })))
+        for field in view.request {
+            let values = context[field.name]!
+            let column: Column
+            switch field.type {
+            case .bool: column = Column(bool: values.map { if case .bool(let b) = $0 { return b } else { return nil } })
+            case .int32: column = Column(.int32, int32: values.map { if case .int(let i) = $0 { return Int32(i) } else { return nil } })
+            case .int64: column = Column(int64: values.map { if case .int(let i) = $0 { return i } else { return nil } })
+            case .float32: column = Column(float32: values.map { if case .double(let d) = $0 { return Float(d) } else { return nil } })
+            case .float64: column = Column(float64: values.map { if case .double(let d) = $0 { return d } else { return nil } })
+            case .timestamp: column = Column(timestamps: values.map { if case .timestamp(let t) = $0 { return t } else { return nil } })
+            default: column = Column(strings: values.map { if case .string(let s) = $0 { return s } else { return nil } })
+            }
+            columns.append((field.name, column))
+        }
+        let offline: Table
+        do {
+            offline = try await joinFeatures(entities: .table(try Table(columns)), features: selection, options: JoinOptions(fullFeatureNames: true))
+        } catch {
+            throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)': \(error)", cause: error)
+        }
+        var mismatches: [VerificationMismatch] = []
+        for column in online.columns {
+            guard let feature = view.feature(named: column.feature), let trained = offline.column(named: column.name) else { continue }
+            for (i, served) in column.values.enumerated() {
+                let computed = trained.onlineValue(at: i, as: .scalar(feature.type))
+                guard !Self.sameValue(served, computed) else { continue }
+                var entity: [String: String] = [:]
+                for (name, values) in entities { entity[name] = "\(values[i])" }
+                for field in view.request { entity[field.name] = "\(context[field.name]![i])" }
+                mismatches.append(VerificationMismatch(feature: column.feature, entity: entity, online: "\(served)", offline: "\(computed)"))
+            }
+        }
+        return VerificationReport(view: view.name, at: at, entities: count, features: view.features.count, mismatches: mismatches)
     }
 
     private func verify(_ view: FeatureView, sample: Int, at: Int64) async throws(OnlineStoreError) -> VerificationReport {
