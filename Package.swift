@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "FeatureServer", targets: ["FeatureServer"]),
         .executable(name: "parquet-bench", targets: ["ParquetBench"]),
         .executable(name: "online-bench", targets: ["OnlineBench"]),
+        .executable(name: "expression-bench", targets: ["ExpressionBench"]),
         .executable(name: "serving-bench", targets: ["ServingBench"]),
         .executable(name: "ingest-bench", targets: ["IngestBench"]),
     ],
@@ -186,6 +187,7 @@ let package = Package(
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
+        .executableTarget(name: "ExpressionBench", dependencies: ["Expressions", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/ExpressionBench"),
         .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/OnlineBench"),
         // Load generator for FeatureServer over gRPC (bench/serving.sh).
         .executableTarget(name: "ServingBench", dependencies: [

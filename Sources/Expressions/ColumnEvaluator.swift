@@ -128,9 +128,14 @@ extension Vector {
         let n = range.count
         var valid: [Bool]? = nil
         if let bitmap = column.validity {
-            var v = [Bool](repeating: true, count: n)
-            for i in 0..<n where !bitmap[range.lowerBound + i] { v[i] = false }
-            valid = v
+            let words = bitmap.words, start = range.lowerBound
+            valid = [Bool](unsafeUninitializedCapacity: n) { buffer, initialized in
+                for i in 0..<n {
+                    let bit = start + i
+                    buffer[i] = (words[bit >> 6] >> UInt64(bit & 63)) & 1 != 0
+                }
+                initialized = n
+            }
         }
         switch (column.values, column.type) {
         case (.bool(let v), _): return Vector(data: .bool(Array(v[range])), valid: valid, count: n)
@@ -226,6 +231,18 @@ extension Node {
         case .constant(let v, let t): return Vector.constant(v, t, count: n)
         case .input(let slot, _): return inputs[slot]
         case .apply(let op, let args, let type):
+            // A string predicate against a constant: the constant is not repeated per row.
+            if args.count == 2, case .constant(.string(let needle), _) = args[1] {
+                let f: ((UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool)?
+                switch op {
+                case .startsWith: f = Kernels.startsWith
+                case .endsWith: f = Kernels.endsWith
+                case .contains: f = Kernels.contains
+                case .compare(let c): f = { c.holds(Kernels.order($0, $1)) }
+                default: f = nil
+                }
+                if let f { return Node.strings(args[0].evaluate(inputs, count: n), constant: needle, n, f) }
+            }
             let a = args.map { $0.evaluate(inputs, count: n) }
             return Node.apply(op, a, args, type, n)
         }
@@ -233,36 +250,48 @@ extension Node {
 
     @inline(__always)
     static func ints(_ a: Vector, _ b: Vector, _ n: Int, _ f: (Int64, Int64) -> Int64?) -> Vector {
-        var valid = Vector.combine(a.valid, b.valid) ?? [Bool](repeating: true, count: n)
+        let given = Vector.combine(a.valid, b.valid)
+        var valid = given ?? [Bool](repeating: true, count: n)
         var out = [Int64](repeating: 0, count: n)
         let x = a.ints, y = b.ints
         var anyNull = false
-        for i in 0..<n where valid[i] {
-            if let r = f(x[i], y[i]) { out[i] = r } else { valid[i] = false; anyNull = true }
+        out.withUnsafeMutableBufferPointer { o in
+            valid.withUnsafeMutableBufferPointer { v in
+                for i in 0..<n where v[i] {
+                    if let r = f(x[i], y[i]) { o[i] = r } else { v[i] = false; anyNull = true }
+                }
+            }
         }
-        _ = anyNull
-        return Vector(data: .int(out), valid: valid, count: n)
+        return Vector(data: .int(out), valid: given == nil && !anyNull ? nil : valid, count: n)
     }
 
     @inline(__always)
     static func floats(_ a: Vector, _ b: Vector, _ n: Int, _ f: (Double, Double) -> Double) -> Vector {
         let x = a.floats, y = b.floats
-        var out = [Double](repeating: 0, count: n)
-        for i in 0..<n { out[i] = f(x[i], y[i]) }
         let valid = Vector.combine(a.valid, b.valid)
-        if let valid { for i in 0..<n where !valid[i] { out[i] = 0 } }
+        let out = [Double](unsafeUninitializedCapacity: n) { o, initialized in
+            for i in 0..<n { o[i] = f(x[i], y[i]) }
+            if let valid { for i in 0..<n where !valid[i] { o[i] = 0 } }
+            initialized = n
+        }
         return Vector(data: .float(out), valid: valid, count: n)
     }
 
     @inline(__always)
     static func floatsOptional(_ a: Vector, _ b: Vector, _ n: Int, _ f: (Double, Double) -> Double?) -> Vector {
-        var valid = Vector.combine(a.valid, b.valid) ?? [Bool](repeating: true, count: n)
+        let given = Vector.combine(a.valid, b.valid)
+        var valid = given ?? [Bool](repeating: true, count: n)
         var out = [Double](repeating: 0, count: n)
         let x = a.floats, y = b.floats
-        for i in 0..<n where valid[i] {
-            if let r = f(x[i], y[i]) { out[i] = r } else { valid[i] = false }
+        var anyNull = false
+        out.withUnsafeMutableBufferPointer { o in
+            valid.withUnsafeMutableBufferPointer { v in
+                for i in 0..<n where v[i] {
+                    if let r = f(x[i], y[i]) { o[i] = r } else { v[i] = false; anyNull = true }
+                }
+            }
         }
-        return Vector(data: .float(out), valid: valid, count: n)
+        return Vector(data: .float(out), valid: given == nil && !anyNull ? nil : valid, count: n)
     }
 
     @inline(__always)
@@ -270,10 +299,15 @@ extension Node {
         var valid = a.valid ?? [Bool](repeating: true, count: n)
         var out = [Double](repeating: 0, count: n)
         let x = a.floats
-        for i in 0..<n where valid[i] {
-            if let r = f(x[i]) { out[i] = r } else { valid[i] = false }
+        var anyNull = false
+        out.withUnsafeMutableBufferPointer { o in
+            valid.withUnsafeMutableBufferPointer { v in
+                for i in 0..<n where v[i] {
+                    if let r = f(x[i]) { o[i] = r } else { v[i] = false; anyNull = true }
+                }
+            }
         }
-        return Vector(data: .float(out), valid: valid, count: n)
+        return Vector(data: .float(out), valid: a.valid == nil && !anyNull ? nil : valid, count: n)
     }
 
     @inline(__always)
@@ -281,10 +315,51 @@ extension Node {
         var valid = a.valid ?? [Bool](repeating: true, count: n)
         var out = [Int64](repeating: 0, count: n)
         let x = a.ints
-        for i in 0..<n where valid[i] {
-            if let r = f(x[i]) { out[i] = r } else { valid[i] = false }
+        var anyNull = false
+        out.withUnsafeMutableBufferPointer { o in
+            valid.withUnsafeMutableBufferPointer { v in
+                for i in 0..<n where v[i] {
+                    if let r = f(x[i]) { o[i] = r } else { v[i] = false; anyNull = true }
+                }
+            }
         }
-        return Vector(data: .int(out), valid: valid, count: n)
+        return Vector(data: .int(out), valid: a.valid == nil && !anyNull ? nil : valid, count: n)
+    }
+
+    /// A predicate between a string vector and a constant, on their bytes.
+    static func strings(_ a: Vector, constant: String, _ n: Int, _ f: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool) -> Vector {
+        guard case .string(let x) = a.data else { return Vector.constant(.null, .bool, count: n) }
+        var out = [Bool](repeating: false, count: n)
+        let valid = a.valid
+        var needle = constant
+        needle.withUTF8 { p in
+            let q = UnsafeRawBufferPointer(p)
+            x.data.withUnsafeBytes { xd in
+                out.withUnsafeMutableBufferPointer { o in
+                    for i in 0..<n where valid?[i] ?? true {
+                        o[i] = f(UnsafeRawBufferPointer(rebasing: xd[x.offsets[i]..<x.offsets[i + 1]]), q)
+                    }
+                }
+            }
+        }
+        return Vector(data: .bool(out), valid: valid, count: n)
+    }
+
+    /// A predicate on two string vectors, on their bytes.
+    @inline(__always)
+    static func strings(_ a: Vector, _ b: Vector, _ n: Int, _ f: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Bool) -> Vector {
+        guard case .string(let x) = a.data, case .string(let y) = b.data else { return Vector.constant(.null, .bool, count: n) }
+        var out = [Bool](repeating: false, count: n)
+        let valid = Vector.combine(a.valid, b.valid)
+        x.data.withUnsafeBytes { xd in
+            y.data.withUnsafeBytes { yd in
+                for i in 0..<n where valid?[i] ?? true {
+                    out[i] = f(UnsafeRawBufferPointer(rebasing: xd[x.offsets[i]..<x.offsets[i + 1]]),
+                               UnsafeRawBufferPointer(rebasing: yd[y.offsets[i]..<y.offsets[i + 1]]))
+                }
+            }
+        }
+        return Vector(data: .bool(out), valid: valid, count: n)
     }
 
     @inline(__always)
@@ -292,9 +367,9 @@ extension Node {
         var out = [Bool](repeating: false, count: n)
         let valid = Vector.combine(a.valid, b.valid)
         switch (a.data, b.data) {
-        case (.int(let x), .int(let y)): for i in 0..<n { out[i] = c.holds(Kernels.order(x[i], y[i])) }
-        case (.float(let x), .float(let y)): for i in 0..<n { out[i] = c.holds(Kernels.order(x[i], y[i])) }
-        case (.bool(let x), .bool(let y)): for i in 0..<n { out[i] = c.holds(Kernels.order(x[i], y[i])) }
+        case (.int(let x), .int(let y)): out.withUnsafeMutableBufferPointer { o in for i in 0..<n { o[i] = c.holds(Kernels.order(x[i], y[i])) } }
+        case (.float(let x), .float(let y)): out.withUnsafeMutableBufferPointer { o in for i in 0..<n { o[i] = c.holds(Kernels.order(x[i], y[i])) } }
+        case (.bool(let x), .bool(let y)): out.withUnsafeMutableBufferPointer { o in for i in 0..<n { o[i] = c.holds(Kernels.order(x[i], y[i])) } }
         case (.string(let x), .string(let y)):
             x.data.withUnsafeBytes { xd in
                 y.data.withUnsafeBytes { yd in
@@ -344,6 +419,19 @@ extension Node {
             for i in 0..<n { out[i] = Double(x[i]) }
             return Vector(data: .float(out), valid: a[0].valid, count: n)
         case .compare(let c): return compare(a[0], a[1], n, c)
+        case .startsWith: return strings(a[0], a[1], n, Kernels.startsWith)
+        case .endsWith: return strings(a[0], a[1], n, Kernels.endsWith)
+        case .contains: return strings(a[0], a[1], n, Kernels.contains)
+        case .length:
+            guard case .string(let x) = a[0].data else { return general(op, a, args, type, n) }
+            var out = [Int64](repeating: 0, count: n)
+            let vx = a[0].valid
+            x.data.withUnsafeBytes { xd in
+                for i in 0..<n where vx?[i] ?? true {
+                    out[i] = Kernels.length(UnsafeRawBufferPointer(rebasing: xd[x.offsets[i]..<x.offsets[i + 1]]))
+                }
+            }
+            return Vector(data: .int(out), valid: a[0].valid, count: n)
         case .not:
             let x = a[0].bools
             var out = [Bool](repeating: false, count: n)
@@ -355,10 +443,15 @@ extension Node {
             let x = a[0].bools, y = a[1].bools
             let isAnd = op == .and
             var out = [Bool](repeating: false, count: n)
+            guard a[0].valid != nil || a[1].valid != nil else {
+                if isAnd { for i in 0..<n { out[i] = x[i] && y[i] } } else { for i in 0..<n { out[i] = x[i] || y[i] } }
+                return Vector(data: .bool(out), valid: nil, count: n)
+            }
+            let validA = a[0].valid ?? [Bool](repeating: true, count: n), validB = a[1].valid ?? [Bool](repeating: true, count: n)
             var valid = [Bool](repeating: true, count: n)
             var anyNull = false
             for i in 0..<n {
-                let va = a[0].isValid(i), vb = a[1].isValid(i)
+                let va = validA[i], vb = validB[i]
                 let decisive = isAnd ? ((va && !x[i]) || (vb && !y[i])) : ((va && x[i]) || (vb && y[i]))
                 if decisive { out[i] = !isAnd } else if va && vb { out[i] = isAnd } else { valid[i] = false; anyNull = true }
             }
@@ -377,41 +470,66 @@ extension Node {
             for i in 0..<n where valid?[i] ?? true { out[i] = Kernels.haversineKm(p[0][i], p[1][i], p[2][i], p[3][i]) }
             return Vector(data: .float(out), valid: valid, count: n)
         case .coalesce where type != .string:
-            var result = a[0]
-            guard var valid = result.valid else { return result }
-            for next in a.dropFirst() {
-                for i in 0..<n where !valid[i] && next.isValid(i) {
-                    valid[i] = true
-                    switch (result.data, next.data) {
-                    case (.int(var r), .int(let x)): r[i] = x[i]; result.data = .int(r)
-                    case (.float(var r), .float(let x)): r[i] = x[i]; result.data = .float(r)
-                    case (.bool(var r), .bool(let x)): r[i] = x[i]; result.data = .bool(r)
-                    default: break
-                    }
+            guard var valid = a[0].valid else { return a[0] }
+            switch a[0].data {
+            case .int(var r):
+                for next in a.dropFirst() {
+                    let x = next.ints, nv = next.valid
+                    for i in 0..<n where !valid[i] && (nv?[i] ?? true) { valid[i] = true; r[i] = x[i] }
                 }
+                return Vector(data: .int(r), valid: valid.allSatisfy { $0 } ? nil : valid, count: n)
+            case .float(var r):
+                for next in a.dropFirst() {
+                    let x = next.floats, nv = next.valid
+                    for i in 0..<n where !valid[i] && (nv?[i] ?? true) { valid[i] = true; r[i] = x[i] }
+                }
+                return Vector(data: .float(r), valid: valid.allSatisfy { $0 } ? nil : valid, count: n)
+            case .bool(var r):
+                for next in a.dropFirst() {
+                    let x = next.bools, nv = next.valid
+                    for i in 0..<n where !valid[i] && (nv?[i] ?? true) { valid[i] = true; r[i] = x[i] }
+                }
+                return Vector(data: .bool(r), valid: valid.allSatisfy { $0 } ? nil : valid, count: n)
+            case .string:
+                return general(op, a, args, type, n)
             }
-            result.valid = valid.allSatisfy { $0 } ? nil : valid
-            return result
+        case .nullIf where type == .int64 || type == .float64 || type == .timestamp:
+            // a, or null where a equals b (b null: a).
+            let validA = a[0].valid
+            var valid = validA ?? [Bool](repeating: true, count: n)
+            let validB = a[1].valid
+            switch (a[0].data, a[1].data) {
+            case (.int(let x), .int(let y)):
+                for i in 0..<n where valid[i] && (validB?[i] ?? true) && Kernels.order(x[i], y[i]) == 0 { valid[i] = false }
+                return Vector(data: .int(x), valid: valid, count: n)
+            case (.float(let x), .float(let y)):
+                for i in 0..<n where valid[i] && (validB?[i] ?? true) && Kernels.order(x[i], y[i]) == 0 { valid[i] = false }
+                return Vector(data: .float(x), valid: valid, count: n)
+            default:
+                return general(op, a, args, type, n)
+            }
         case .ifThenElse where type == .int64 || type == .float64 || type == .timestamp:
             let c = a[0].bools
-            var valid = [Bool](repeating: true, count: n)
+            let all = [Bool](repeating: true, count: n)
+            let vc = a[0].valid ?? all, vx = a[1].valid ?? all, vy = a[2].valid ?? all
+            var valid = all
             switch (a[1].data, a[2].data) {
             case (.int(let x), .int(let y)):
                 var out = [Int64](repeating: 0, count: n)
                 for i in 0..<n {
-                    let pick = a[0].isValid(i) && c[i]
-                    out[i] = pick ? x[i] : y[i]
-                    valid[i] = pick ? a[1].isValid(i) : a[2].isValid(i)
-                    if !valid[i] { out[i] = 0 }
+                    let pick = vc[i] && c[i]
+                    let ok = pick ? vx[i] : vy[i]
+                    valid[i] = ok
+                    out[i] = ok ? (pick ? x[i] : y[i]) : 0
                 }
                 return Vector(data: .int(out), valid: valid, count: n)
             case (.float(let x), .float(let y)):
                 var out = [Double](repeating: 0, count: n)
                 for i in 0..<n {
-                    let pick = a[0].isValid(i) && c[i]
-                    out[i] = pick ? x[i] : y[i]
-                    valid[i] = pick ? a[1].isValid(i) : a[2].isValid(i)
-                    if !valid[i] { out[i] = 0 }
+                    let pick = vc[i] && c[i]
+                    let ok = pick ? vx[i] : vy[i]
+                    valid[i] = ok
+                    out[i] = ok ? (pick ? x[i] : y[i]) : 0
                 }
                 return Vector(data: .float(out), valid: valid, count: n)
             default:

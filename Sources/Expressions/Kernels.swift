@@ -136,22 +136,39 @@ enum Kernels {
         }
         return String(out)
     }
-    static func length(_ s: String) -> Int64 { Int64(s.unicodeScalars.count) }
-    static func contains(_ s: String, _ part: String) -> Bool {
-        part.isEmpty || s.utf8.count >= part.utf8.count && Array(s.utf8).withUnsafeBufferPointer { h in
-            Array(part.utf8).withUnsafeBufferPointer { n in
-                guard let hb = h.baseAddress, let nb = n.baseAddress else { return false }
-                var i = 0
-                while i + n.count <= h.count {
-                    if memcmp(hb + i, nb, n.count) == 0 { return true }
-                    i += 1
-                }
-                return false
-            }
-        }
+    // The byte-level string kernels: both evaluators call these (the row evaluator through the strings' UTF-8).
+    /// Unicode scalars in valid UTF-8: the bytes that do not continue a sequence.
+    @inline(__always) static func length(_ s: UnsafeRawBufferPointer) -> Int64 {
+        var n: Int64 = 0
+        for b in s where b & 0xC0 != 0x80 { n += 1 }
+        return n
     }
-    static func startsWith(_ s: String, _ prefix: String) -> Bool { s.utf8.starts(with: prefix.utf8) }
-    static func endsWith(_ s: String, _ suffix: String) -> Bool { s.utf8.reversed().starts(with: suffix.utf8.reversed()) }
+    @inline(__always) static func startsWith(_ s: UnsafeRawBufferPointer, _ p: UnsafeRawBufferPointer) -> Bool {
+        p.count <= s.count && (p.count == 0 || memcmp(s.baseAddress!, p.baseAddress!, p.count) == 0)
+    }
+    @inline(__always) static func endsWith(_ s: UnsafeRawBufferPointer, _ p: UnsafeRawBufferPointer) -> Bool {
+        p.count <= s.count && (p.count == 0 || memcmp(s.baseAddress! + (s.count - p.count), p.baseAddress!, p.count) == 0)
+    }
+    @inline(__always) static func contains(_ s: UnsafeRawBufferPointer, _ p: UnsafeRawBufferPointer) -> Bool {
+        if p.count == 0 { return true }
+        guard p.count <= s.count, let sb = s.baseAddress, let pb = p.baseAddress else { return false }
+        let first = p[0]
+        var i = 0
+        while i + p.count <= s.count {
+            if s[i] == first && memcmp(sb + i, pb, p.count) == 0 { return true }
+            i += 1
+        }
+        return false
+    }
+    /// Calls `body` with the UTF-8 bytes of two strings.
+    @inline(__always) static func bytes<R>(_ a: String, _ b: String, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
+        var a = a, b = b
+        return a.withUTF8 { pa in b.withUTF8 { pb in body(UnsafeRawBufferPointer(pa), UnsafeRawBufferPointer(pb)) } }
+    }
+    static func length(_ s: String) -> Int64 { var s = s; return s.withUTF8 { length(UnsafeRawBufferPointer($0)) } }
+    static func contains(_ s: String, _ part: String) -> Bool { bytes(s, part, contains) }
+    static func startsWith(_ s: String, _ prefix: String) -> Bool { bytes(s, prefix, startsWith) }
+    static func endsWith(_ s: String, _ suffix: String) -> Bool { bytes(s, suffix, endsWith) }
 
     // Casts.
     static func int(_ x: Double) -> Int64? {

@@ -51,8 +51,28 @@ extension Node {
                 if a.isNull { return .null }
                 if b.isNull { return a }
                 return Scalar.order(a, b) == 0 ? .null : a
+            case .addInt, .subtractInt, .multiplyInt, .remainderInt, .addFloat, .subtractFloat, .multiplyFloat, .divide,
+                 .remainderFloat, .compare:
+                // The common binary operations without an argument array (the same kernels as below).
+                let a = args[0].evaluate(inputs)
+                if a.isNull { return .null }
+                let b = args[1].evaluate(inputs)
+                if b.isNull { return .null }
+                return Scalar.binary(op, a, b)
+            case .toFloat:
+                if case .int64(let i) = args[0].evaluate(inputs) { return .float64(Double(i)) }
+                return .null
             default:
-                // Everything else: null in, null out.
+                // Everything else: null in, null out. Up to four arguments without an array.
+                if args.count <= 4 {
+                    var values = SmallValues()
+                    for arg in args {
+                        let v = arg.evaluate(inputs)
+                        if v.isNull { return .null }
+                        values.append(v)
+                    }
+                    return Scalar.apply(op, values, type)
+                }
                 var values: [Value] = []
                 values.reserveCapacity(args.count)
                 for arg in args {
@@ -68,6 +88,28 @@ extension Node {
 
 /// The strict operations on non-null values (`nil` results are null), through ``Kernels``.
 enum Scalar {
+    /// The common binary operations on two non-null values: what ``apply(_:_:_:)`` does for them.
+    @inline(__always)
+    static func binary(_ op: Operation, _ a: Value, _ b: Value) -> Value {
+        switch (op, a, b) {
+        case (.addInt, .int64(let x), .int64(let y)): return Kernels.add(x, y).map(Value.int64) ?? .null
+        case (.subtractInt, .int64(let x), .int64(let y)): return Kernels.subtract(x, y).map(Value.int64) ?? .null
+        case (.multiplyInt, .int64(let x), .int64(let y)): return Kernels.multiply(x, y).map(Value.int64) ?? .null
+        case (.remainderInt, .int64(let x), .int64(let y)): return Kernels.remainder(x, y).map(Value.int64) ?? .null
+        case (.addFloat, .float64(let x), .float64(let y)): return .float64(Kernels.add(x, y))
+        case (.subtractFloat, .float64(let x), .float64(let y)): return .float64(Kernels.subtract(x, y))
+        case (.multiplyFloat, .float64(let x), .float64(let y)): return .float64(Kernels.multiply(x, y))
+        case (.divide, .float64(let x), .float64(let y)): return Kernels.divide(x, y).map(Value.float64) ?? .null
+        case (.remainderFloat, .float64(let x), .float64(let y)): return Kernels.remainder(x, y).map(Value.float64) ?? .null
+        case (.compare(let c), _, _): return .bool(c.holds(order(a, b)))
+        default:
+            var values = SmallValues()
+            values.append(a)
+            values.append(b)
+            return apply(op, values, .null)
+        }
+    }
+
     static func order(_ a: Value, _ b: Value) -> Int {
         switch (a, b) {
         case (.int64(let x), .int64(let y)), (.timestamp(let x), .timestamp(let y)): return Kernels.order(x, y)
@@ -78,7 +120,7 @@ enum Scalar {
         }
     }
 
-    static func apply(_ op: Operation, _ v: [Value], _ type: ExpressionType) -> Value {
+    static func apply<Arguments: ValueArguments>(_ op: Operation, _ v: Arguments, _ type: ExpressionType) -> Value {
         func int(_ i: Int) -> Int64 {
             switch v[i] { case .int64(let x), .timestamp(let x): return x; default: return 0 }
         }
@@ -123,7 +165,8 @@ enum Scalar {
         case .ceil: return .float64(Kernels.ceil(double(0)))
         case .least, .greatest:
             var best = v[0]
-            for x in v.dropFirst() {
+            for k in 1..<v.count {
+                let x = v[k]
                 let o = order(x, best)
                 if op == .least ? o < 0 : o > 0 { best = x }
             }
@@ -136,7 +179,7 @@ enum Scalar {
         case .lower: return .string(string(0).lowercased())
         case .upper: return .string(string(0).uppercased())
         case .length: return .int64(Kernels.length(string(0)))
-        case .concat: return .string(v.indices.map(string).joined())
+        case .concat: return .string((0..<v.count).map(string).joined())
         case .substring: return Kernels.substring(string(0), start: int(1), length: v.count > 2 ? int(2) : nil).map { .string($0) } ?? .null
         case .contains: return .bool(Kernels.contains(string(0), string(1)))
         case .startsWith: return .bool(Kernels.startsWith(string(0), string(1)))
@@ -185,6 +228,38 @@ enum Scalar {
         case (.int64(let i), .timestamp): return .timestamp(i)
         case (.string(let s), .timestamp): return TimeParsing.iso8601Micros(s).map { .timestamp($0) } ?? .null
         default: return .null
+        }
+    }
+}
+
+/// Arguments of an operation: an array, or up to four values kept inline (no allocation per evaluation).
+protocol ValueArguments {
+    var count: Int { get }
+    subscript(i: Int) -> Value { get }
+}
+
+extension Array: ValueArguments where Element == Value {}
+
+struct SmallValues: ValueArguments {
+    private var a: Value = .null, b: Value = .null, c: Value = .null, d: Value = .null
+    private(set) var count = 0
+
+    mutating func append(_ v: Value) {
+        switch count {
+        case 0: a = v
+        case 1: b = v
+        case 2: c = v
+        default: d = v
+        }
+        count += 1
+    }
+
+    subscript(i: Int) -> Value {
+        switch i {
+        case 0: return a
+        case 1: return b
+        case 2: return c
+        default: return d
         }
     }
 }

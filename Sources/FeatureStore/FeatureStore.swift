@@ -17,6 +17,8 @@ public struct FeatureStore: Sendable {
     public let registry: Registry
     /// The online store, opened on first use (shared with the store this one was reloaded from, see below).
     let onlineHandle: OnlineStoreHandle
+    /// Selections resolved against these definitions (lookups name the same services again and again).
+    let selections = SelectionCache()
 
     /// Compiles the repository's definitions; throws ``CompileError`` listing every problem.
     ///

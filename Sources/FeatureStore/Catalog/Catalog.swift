@@ -68,6 +68,12 @@ public struct Catalog: Sendable {
             for f in view.features { parts += [f.name, f.description] }
         }
         if let entity = definition as? Entity { parts += entity.joinKeys.map(\.name) }
+        if let view = definition as? OnDemandView {
+            for f in view.features { parts += [f.name, f.description, f.expression] }
+        }
+        if let source = definition as? DataSource {
+            for d in source.derived { parts += [d.name, d.expression] }
+        }
         return parts.joined(separator: "\n").lowercased()
     }
 }

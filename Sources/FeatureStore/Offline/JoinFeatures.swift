@@ -1,6 +1,7 @@
 public import Columnar
 import Expressions
 import Foundation
+import Synchronization
 
 /// Which features to join: a feature service, or references (`view` for all its features, `view:feature`).
 public enum FeatureSelection: Sendable {
@@ -77,18 +78,65 @@ public struct JoinError: Error, Sendable, CustomStringConvertible {
 }
 
 /// One view's part of a join or lookup: the features wanted and their output names.
-struct ViewRequest {
+struct ViewRequest: Sendable {
     var view: FeatureView
     var features: [Feature]
     var outputNames: [String]
     /// Per feature, whether it is in the output (false: read only as an input of on-demand features).
     var visible: [Bool]
+    /// Per feature, `view.feature`: how on-demand features name it.
+    var inputKeys: [String]
+}
+
+/// Selections already resolved, by their text: at most a few hundred (then it starts again).
+final class SelectionCache: Sendable {
+    private let entries = Mutex<[String: ResolvedSelection]>([:])
+
+    subscript(key: String) -> ResolvedSelection? {
+        get { entries.withLock { $0[key] } }
+        set {
+            entries.withLock {
+                if $0.count >= 512 { $0.removeAll() }
+                $0[key] = newValue
+            }
+        }
+    }
 }
 
 /// What a selection asks for: views' features (in order), then on-demand features.
-struct ResolvedSelection {
+struct ResolvedSelection: Sendable {
     var views: [ViewRequest] = []
     var onDemand: [OnDemandRequest] = []
+    /// An output name that appears twice, with what it is (found once, when resolved).
+    var duplicate: (name: String, what: String)?
+    /// The distinct inputs of the on-demand features (``OnDemandRequest/slots`` index them).
+    var onDemandInputs: [OnDemandInput] = []
+
+    /// Numbers the on-demand features' inputs once the views' features are all known.
+    mutating func assignSlots() {
+        var columnOf: [String: Int] = [:]
+        var c = 0
+        for view in views {
+            for key in view.inputKeys { columnOf[key] = c; c += 1 }
+        }
+        var index: [OnDemandInput: Int] = [:]
+        for r in onDemand.indices {
+            onDemand[r].slots = onDemand[r].features.map { feature in
+                zip(feature.bindings, zip(feature.inputKeys, feature.expression.inputs)).map { binding, keyAndInput in
+                    let input: OnDemandInput
+                    if case .request(let field) = binding {
+                        input = .request(field)
+                    } else {
+                        input = .feature(column: columnOf[keyAndInput.0]!, type: keyAndInput.1.type)
+                    }
+                    if let known = index[input] { return known }
+                    onDemandInputs.append(input)
+                    index[input] = onDemandInputs.count - 1
+                    return onDemandInputs.count - 1
+                }
+            }
+        }
+    }
 
     /// Every output name, in output order (the visible view features, then the on-demand features), with what it is.
     var outputs: [(name: String, what: String)] {
@@ -119,7 +167,7 @@ struct ResolvedSelection {
         if let existing = views.firstIndex(where: { $0.view.name == view.name }) {
             index = existing
         } else {
-            views.append(ViewRequest(view: view, features: [], outputNames: [], visible: []))
+            views.append(ViewRequest(view: view, features: [], outputNames: [], visible: [], inputKeys: []))
             index = views.count - 1
         }
         for f in wanted {
@@ -130,6 +178,7 @@ struct ResolvedSelection {
             views[index].features.append(f)
             views[index].outputNames.append(fullNames ? "\(view.name)__\(f.name)" : f.name)
             views[index].visible.append(visible)
+            views[index].inputKeys.append("\(view.name).\(f.name)")
         }
     }
 }
@@ -238,6 +287,21 @@ extension FeatureStore {
     /// The views and features a selection names, in order, with their output names; on-demand features with the
     /// features of other views they read (added, hidden, when not requested themselves).
     func resolve(_ selection: FeatureSelection, fullNames: Bool) throws(JoinError) -> ResolvedSelection {
+        let key: String
+        switch selection {
+        case .service(let name): key = "s\(fullNames ? 1 : 0):\(name)"
+        case .references(let refs): key = "r\(fullNames ? 1 : 0):" + refs.map(\.description).joined(separator: ",")
+        }
+        if let known = selections[key] { return known }
+        var resolved = try resolveUncached(selection, fullNames: fullNames)
+        resolved.assignSlots()
+        var names = Set<String>()
+        resolved.duplicate = resolved.outputs.first { !names.insert($0.name).inserted }
+        selections[key] = resolved
+        return resolved
+    }
+
+    private func resolveUncached(_ selection: FeatureSelection, fullNames: Bool) throws(JoinError) -> ResolvedSelection {
         let refs: [FeatureReference]
         switch selection {
         case .service(let name):

@@ -124,8 +124,7 @@ extension FeatureStore {
             throw OnlineStoreError("entity key columns have different lengths: \(entities.map { "\($0.key)=\($0.value.count)" }.sorted().joined(separator: ", "))", invalidRequest: true)
         }
         let n = counts.first ?? 0
-        var names = Set<String>()
-        for (name, _) in resolved.outputs where !names.insert(name).inserted {
+        if let (name, _) = resolved.duplicate {
             throw OnlineStoreError("feature name '\(name)' appears twice; use full feature names (view__feature)", invalidRequest: true)
         }
         let requestInputs = try Self.requestInputs(resolved.onDemand, context: requestContext, count: n)
@@ -165,16 +164,14 @@ extension FeatureStore {
         }
         guard !resolved.onDemand.isEmpty else { return OnlineFeatures(entityCount: n, columns: columns) }
         var visible: [OnlineFeatureColumn] = []
-        var inputs: [String: [OnlineValue]] = [:]
         var c = 0
         for request in requests {
             for f in request.features.indices {
-                inputs["\(request.view.name).\(request.features[f].name)"] = columns[c].values
                 if request.visible[f] { visible.append(columns[c]) }
                 c += 1
             }
         }
-        visible += Self.onDemandColumns(resolved.onDemand, features: inputs, request: requestInputs, count: n)
+        visible += Self.onDemandColumns(resolved, viewColumns: columns, request: requestInputs, count: n)
         return OnlineFeatures(entityCount: n, columns: visible)
     }
 
@@ -260,32 +257,37 @@ extension FeatureStore {
         return out
     }
 
-    /// On-demand features for every entity: each expression evaluated on its request fields and view features.
-    static func onDemandColumns(_ requests: [OnDemandRequest], features: [String: [OnlineValue]], request: [String: [Value]], count n: Int) -> [OnlineFeatureColumn] {
+    /// On-demand features for every entity: each expression evaluated on its request fields and view features
+    /// (each input converted to expression values once, however many features read it).
+    static func onDemandColumns(_ resolved: ResolvedSelection, viewColumns: [OnlineFeatureColumn], request: [String: [Value]], count n: Int) -> [OnlineFeatureColumn] {
+        var table: [[Value]] = []
+        table.reserveCapacity(resolved.onDemandInputs.count)
+        for input in resolved.onDemandInputs {
+            switch input {
+            case .request(let field): table.append(request[field.name] ?? [Value](repeating: .null, count: n))
+            case .feature(let column, let type): table.append(viewColumns[column].values.map { $0.expressionValue(type) })
+            }
+        }
         var columns: [OnlineFeatureColumn] = []
-        for r in requests {
-            for (feature, name) in zip(r.features, r.outputNames) {
-                let sources: [(request: [Value]?, feature: [OnlineValue]?)] = feature.bindings.map { binding in
-                    switch binding {
-                    case .request(let field): return (request[field.name], nil)
-                    case .feature(let view, let f): return (nil, features["\(view).\(f)"])
-                    }
-                }
-                let types = feature.expression.inputs.map(\.type)
+        let noTimes = [Int64?](repeating: nil, count: n)
+        // One row buffer for every expression (each reads its first slots.count entries).
+        var row = [Value](repeating: .null, count: resolved.onDemand.flatMap(\.slots).map(\.count).max() ?? 0)
+        for r in resolved.onDemand {
+            for (k, (feature, name)) in zip(r.features, r.outputNames).enumerated() {
+                let slots = r.slots[k]
                 var values = [OnlineValue](repeating: .null, count: n)
                 var statuses = [FeatureStatus](repeating: .nullValue, count: n)
-                var row = [Value](repeating: .null, count: sources.count)
                 for i in 0..<n {
-                    for (j, source) in sources.enumerated() {
-                        row[j] = source.request?[i] ?? source.feature?[i].expressionValue(types[j]) ?? .null
-                    }
+                    for j in 0..<slots.count { row[j] = table[slots[j]][i] }
                     let value = OnlineValue(feature.expression.evaluate(row), as: feature.output)
-                    values[i] = value
-                    if value != .null { statuses[i] = .present }
+                    if value != .null {
+                        values[i] = value
+                        statuses[i] = .present
+                    }
                 }
                 columns.append(OnlineFeatureColumn(name: name, view: r.view.view.name, feature: feature.definition.name,
                                                    type: .scalar(feature.definition.type), values: values, statuses: statuses,
-                                                   eventTimestamps: [Int64?](repeating: nil, count: n)))
+                                                   eventTimestamps: noTimes))
             }
         }
         return columns

@@ -18,6 +18,8 @@ struct CompiledOnDemandView: Sendable {
         var output: OutputType
         /// One binding per input of the expression, in slot order.
         var bindings: [Binding]
+        /// Per binding, `view.feature` for a feature, the field's name for a request field.
+        var inputKeys: [String]
     }
 
     let view: OnDemandView
@@ -35,7 +37,13 @@ struct CompiledOnDemandView: Sendable {
                 if let q = input.qualifier { return .feature(view: q, feature: input.name) }
                 return .request(view.request.first { $0.name == input.name }!)
             }
-            features.append(Feature(definition: feature, expression: compiled, output: output, bindings: bindings))
+            let keys = bindings.map { binding -> String in
+                switch binding {
+                case .request(let field): return field.name
+                case .feature(let v, let f): return "\(v).\(f)"
+                }
+            }
+            features.append(Feature(definition: feature, expression: compiled, output: output, bindings: bindings, inputKeys: keys))
         }
         self.features = features
     }
@@ -44,10 +52,21 @@ struct CompiledOnDemandView: Sendable {
 }
 
 /// One on-demand view's part of a join or lookup: the features wanted and their output names.
-struct OnDemandRequest {
+struct OnDemandRequest: Sendable {
     var view: CompiledOnDemandView
     var features: [CompiledOnDemandView.Feature]
     var outputNames: [String]
+    /// Per feature, per input: its index in the selection's ``ResolvedSelection/onDemandInputs``.
+    var slots: [[Int]] = []
+}
+
+/// One distinct input of a selection's on-demand features.
+enum OnDemandInput: Sendable, Hashable {
+    /// A request field.
+    case request(RequestField)
+    /// A view feature: its position among all the selection's view features (visible or not), and its type inside
+    /// expressions.
+    case feature(column: Int, type: ExpressionType)
 }
 
 extension OnlineValue {

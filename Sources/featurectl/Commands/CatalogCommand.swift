@@ -194,6 +194,8 @@ enum Summary {
             }
         case let v as FeatureView:
             return "\(v.features.count) features, ttl \(v.ttl), source \(v.source)\(v.online ? "" : ", offline only")"
+        case let v as OnDemandView:
+            return "\(v.features.count) features at request time" + (v.request.isEmpty ? "" : ", request: " + v.request.map(\.name).joined(separator: ", "))
         case let s as FeatureService:
             return "\(s.features.count) refs: " + s.features.map(\.description).joined(separator: ", ")
         default:
@@ -237,6 +239,20 @@ enum ObjectRenderer {
             }
             let views = registry.views(readingFrom: s.name).map(\.name)
             fields.append(("feature views", views.isEmpty ? "(none)" : views.joined(separator: ", ")))
+            if !s.derived.isEmpty {
+                var derived = TextTable("DERIVED COLUMN", "TYPE", "EXPRESSION")
+                for d in s.derived { derived.add(d.name, d.type.rawValue, d.expression) }
+                sections.append(derived.render(indent: "  "))
+            }
+        case let v as OnDemandView:
+            fields.append(("request", v.request.isEmpty ? "(none)" : v.request.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")))
+            let inputs = registry.inputViews(of: v)
+            fields.append(("reads", inputs.isEmpty ? "(request data only)" : inputs.joined(separator: ", ")))
+            let users = registry.services(using: v.name).map(\.name)
+            fields.append(("used by", users.isEmpty ? "(no service)" : users.joined(separator: ", ")))
+            var schema = TextTable("FEATURE", "TYPE", "EXPRESSION", "DESCRIPTION")
+            for f in v.features { schema.add(f.name, f.type.rawValue, f.expression, f.description) }
+            sections.append(schema.render(indent: "  "))
         case let v as FeatureView:
             let keys = registry.joinKeys(of: v).map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")
             fields.append(("entities", "\(v.entities.joined(separator: ", ")) (\(keys))"))
@@ -270,6 +286,10 @@ enum ObjectRenderer {
         case let s as FeatureService:
             var refs = TextTable("VIEW", "FEATURE", "TYPE")
             for ref in s.features {
+                if let odv = registry.onDemandView(named: ref.view) {
+                    for f in ref.feature.flatMap(odv.feature(named:)).map({ [$0] }) ?? odv.features { refs.add(odv.name, f.name, f.type.rawValue) }
+                    continue
+                }
                 guard let view = registry.featureView(named: ref.view) else { continue }
                 let features = ref.feature.flatMap(view.feature(named:)).map { [$0] } ?? view.features
                 for f in features { refs.add(view.name, f.name, f.type.description) }
