@@ -6,10 +6,10 @@ import StreamIngestion
 import Testing
 
 /// Derived columns of a stream source: computed per event by the ingester with the compiled expression the offline
-/// engine evaluates over columns; the offline copy keeps the data they are computed from, not them.
-@Suite("Derived columns on a stream", .serialized, .timeLimit(.minutes(5)))
-struct StreamDerivedColumnTests {
-    static let definitions = """
+/// engine evaluates over columns; the offline copy keeps the data they are computed from, not them. (In the stream
+/// suite, which runs its mock clusters one at a time.)
+extension StreamIngestionTests {
+    static let derivedDefinitions = """
         entities:
           - {name: driver, join_keys: [{name: driver_id, type: int64}]}
         sources:
@@ -42,7 +42,7 @@ struct StreamDerivedColumnTests {
 
     @Test("the ingester computes derived columns per event; the offline copy keeps their inputs; the join computes the same values")
     func derivedOnStream() async throws {
-        let f = try StreamFixture(partitions: 1, definitions: Self.definitions)
+        let f = try StreamFixture(partitions: 1, definitions: Self.derivedDefinitions)
         let events = [
             #"{"driver_id": 1, "trips": 6, "minutes": 60, "is_online": true, "ts": "2025-01-01T08:00:00Z"}"#,
             #"{"driver_id": 2, "trips": 1, "minutes": 0, "is_online": true, "ts": "2025-01-01T09:30:00Z"}"#,

@@ -65,8 +65,9 @@ final class StreamFixture: @unchecked Sendable {
         try producer.flush()
     }
 
-    /// Runs `ingestor` until it has consumed `count` messages in all (the first batches wait for the group join).
-    func ingest(_ ingestor: StreamIngestor, until count: Int, timeout: Duration = .seconds(30)) async throws {
+    /// Runs `ingestor` until it has consumed `count` messages in all (the first batches wait for the group join, which
+    /// takes seconds on the mock cluster and longer while the whole suite loads both cores).
+    func ingest(_ ingestor: StreamIngestor, until count: Int, timeout: Duration = .seconds(90)) async throws {
         let deadline = ContinuousClock.now + timeout
         while ingestor.statistics.snapshot.messages < count {
             guard ContinuousClock.now < deadline else {

@@ -123,7 +123,7 @@ struct FeatureCtlTests {
 
         let list = try featurectl(["catalog", "list", "--json", "--search", "acceptance", "--repo", repo.path])
         let rows = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
-        #expect(rows?.map { $0["name"] as? String } == ["driver_stats"])
+        #expect(rows?.map { $0["name"] as? String } == ["driver_stats", "trip_request"], "the view, and the on-demand view whose feature reads the acceptance rate")
 
         let show = try featurectl(["catalog", "show", "route", "--json", "--repo", repo.path])
         let object = try JSONSerialization.jsonObject(with: Data(show.stdout.utf8)) as? [String: Any]

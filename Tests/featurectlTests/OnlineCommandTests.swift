@@ -179,11 +179,11 @@ struct OnlineCommandTests {
                 #expect(status == "PRESENT" || status == "NULL_VALUE", "\(name) is fresh online: \(status ?? "?")")
             }
         }
-        // Training = serving on the example: every online view, 50 entities each, no mismatch.
+        // Training = serving on the example: every online view and the on-demand view, 50 entities each, no mismatch.
         let verify = try featurectl(["verify", "--sample", "50", "--json", "--repo", repo.path])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [[String: Any]])
-        #expect(reports.count == 5 && reports.allSatisfy { ($0["entities"] as? Int ?? 0) > 0 && ($0["mismatches"] as? [Any])?.isEmpty == true }, "\(verify.stdout)")
+        #expect(reports.count == 6 && reports.allSatisfy { ($0["entities"] as? Int ?? 0) > 0 && ($0["mismatches"] as? [Any])?.isEmpty == true }, "\(verify.stdout)")
     }
 
     @Test("apply drops the online rows of a view whose schema changed (plan says so), and get no longer serves them")
