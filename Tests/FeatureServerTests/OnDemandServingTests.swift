@@ -184,6 +184,14 @@ struct OnDemandServingTests {
         #expect(http.body.contains(#""values":[1767261597,1767261596]"#), "\(http.body)")
         let missing = try await f.http("POST", "/v1/online-features", json: #"{"features": ["calc:f4"], "entities": {"driver_id": [0]}}"#)
         #expect(missing.status == 400 && missing.body.contains("missing request field 'txt'"), "\(missing.body)")
+
+        // The catalog shows each expression, its inputs and type, and draws the views it reads into its lineage.
+        let page = try await f.catalogPage("/on-demand/calc")
+        #expect(page.status == 200)
+        #expect(page.body.contains("<code>concat(upper(xs.s), txt)</code>") && page.body.contains("<code>xs.s</code> <code>txt</code>"), "\(page.body)")
+        #expect(page.body.contains("<code>at timestamp</code>") && page.body.contains("href=\"/views/xs\""))
+        let source = try await f.catalogPage("/sources/xs_src")
+        #expect(source.body.contains("<code>xy float64</code> = <code>x * y</code>"), "derived columns on the source's page")
         try await f.stop()
     }
 }
