@@ -65,6 +65,16 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // hiredis from the system (Debian: libhiredis-dev 0.14). Found without pkg-config: its flags include one
+        // SwiftPM refuses (-D_FILE_OFFSET_BITS=64), and the header and library are on the default paths.
+        .systemLibrary(
+            name: "CHiredis",
+            path: "Sources/CHiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // A Redis client: a thin wrapper over hiredis connections (run on threads of their own), and Redis Cluster
+        // routing (hash slots, slot map, MOVED/ASK, retries) with per-node pipelines.
+        .target(name: "Redis", dependencies: ["CHiredis"]),
         // A thin Swift wrapper over librdkafka: producer, group consumer with manual commits, mock cluster.
         .target(name: "Kafka", dependencies: ["CRdKafka"]),
         // Block codecs (snappy, gzip, zstd, lz4_raw) behind one Swift enum.
@@ -209,6 +219,7 @@ let package = Package(
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "LocalOfflineEngineTests", dependencies: ["LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
