@@ -110,6 +110,8 @@ let package = Package(
         .target(name: "LocalOfflineEngine", dependencies: ["FeatureStore", "FeatureComputation", "Parquet", "Columnar"]),
         // The embedded online store (the default kind, `sqlite`): SQLite in WAL mode, a table per view and schema.
         .target(name: "SQLiteOnlineStore", dependencies: ["FeatureStore", "FeatureComputation", "SQLite"]),
+        // The Redis online store (kind `redis`): standalone or Redis Cluster, through the Redis client.
+        .target(name: "RedisOnlineStore", dependencies: ["FeatureStore", "FeatureComputation", "Redis"]),
         // JSON text in and out, for the HTTP face and stream decoding: a strict one-pass parser, an exact writer, and
         // feature values to and from JSON.
         .target(name: "JSONCoding", dependencies: ["FeatureStore", "Columnar"]),
@@ -220,6 +222,7 @@ let package = Package(
         .testTarget(name: "LocalOfflineEngineTests", dependencies: ["LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis"]),
+        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["RedisOnlineStore", "Redis", "FeatureStore", "FeatureStoreTesting"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),

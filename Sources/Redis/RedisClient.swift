@@ -83,6 +83,32 @@ final class RedisNodePool: Sendable {
         return try result.get()
     }
 
+    /// Runs `body` with one connection of this node, on its thread (blocking calls allowed): for transactions that
+    /// read between commands (`WATCH` ... `MULTI` ... `EXEC`).
+    func withConnection<T: Sendable>(configuration: RedisConfiguration, _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> T) async throws(RedisError) -> T {
+        let lane = lanes[next.wrappingAdd(1, ordering: .relaxed).oldValue % lanes.count]
+        let endpoint = self.endpoint
+        let result: Result<T, RedisError> = await withCheckedContinuation { continuation in
+            lane.queue.async {
+                do throws(RedisError) {
+                    if lane.connection?.isOpen != true {
+                        lane.connection = try RedisConnection(endpoint, connectTimeout: configuration.connectTimeout,
+                                                              readTimeout: configuration.readTimeout, credentials: configuration.credentials)
+                    }
+                    let connection = lane.connection!
+                    let value = try body(connection)
+                    // A body that gave up half-way leaves no transaction or watch behind.
+                    if connection.isOpen { _ = try? connection.command([Array("UNWATCH".utf8)]) }
+                    continuation.resume(returning: .success(value))
+                } catch {
+                    lane.connection = nil
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
     /// Closes every connection (after the calls queued before).
     func close() {
         for lane in lanes { lane.queue.async { lane.connection = nil } }
@@ -151,6 +177,42 @@ public final class RedisClient: Sendable {
             }
         }
         throw last ?? RedisError(.connection, node: "-", "no Redis node configured")
+    }
+
+    /// The primaries of the cluster (the standalone server).
+    public func primaries() async throws(RedisError) -> [RedisEndpoint] {
+        if configuration.cluster && slotMap == nil { try await refreshSlotMap() }
+        return slotMap?.nodes ?? []
+    }
+
+    /// Runs `body` on a connection of the node serving `key`'s slot, on that connection's thread, for work that reads
+    /// between commands (`WATCH`/`MULTI`/`EXEC`). When `body` meets a `MOVED` or `ASK` (it throws
+    /// ``RedisError/Kind/server`` with the redirect as message) or the node fails, the slot map is reloaded and `body`
+    /// runs again, at most ``RedisConfiguration/maxAttempts`` times.
+    public func withConnection<T: Sendable>(forKey key: [UInt8], _ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> T) async throws(RedisError) -> T {
+        if configuration.cluster && slotMap == nil { try await refreshSlotMap() }
+        var attempt = 0
+        while true {
+            attempt += 1
+            guard let node = state.withLock({ $0.map?.node(for: HashSlot.slot(of: key)) }) else {
+                throw RedisError(.server, node: "-", "no node serves the slot of key '\(String(decoding: key, as: UTF8.self))'")
+            }
+            do throws(RedisError) {
+                return try await pool(node).withConnection(configuration: configuration, body)
+            } catch {
+                let redirected = error.kind == .server && (RedisRedirect(error.message) != nil || error.message.hasPrefix("TRYAGAIN") || error.message.hasPrefix("CLUSTERDOWN"))
+                guard attempt < configuration.maxAttempts, redirected || error.kind == .connection || error.kind == .timeout else { throw error }
+                if case .moved(let slot, let to)? = RedisRedirect(error.message) { state.withLock { $0.map?.move(slot, to: to) } }
+                let base = min(1000, 20 << min(attempt - 1, 5))
+                try? await Task.sleep(for: .milliseconds(base + Int.random(in: 0...base)))
+                if configuration.cluster && RedisRedirect(error.message) == nil { try? await refreshSlotMap() }
+            }
+        }
+    }
+
+    /// Runs one command on a given node (administration: `SCAN`, `PING`, `DBSIZE` on each primary).
+    public func command(_ args: [[UInt8]], on node: RedisEndpoint) async throws(RedisError) -> RedisReply {
+        try await pool(node).pipeline([args], configuration: configuration)[0]
     }
 
     /// Runs one command.

@@ -37,9 +37,18 @@ final class RedisServers: @unchecked Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    /// Starts one server with `extra` arguments; waits until it answers PING.
+    /// Starts one server with `extra` arguments; waits until it answers PING. A port taken between choosing and
+    /// binding it (tests run in parallel) is retried on another.
     @discardableResult
     func start(_ extra: [String] = [], password: String? = nil) throws -> Int {
+        var last: (any Error)? = nil
+        for _ in 0..<4 {
+            do { return try startOnce(extra, password: password) } catch { last = error }
+        }
+        throw last!
+    }
+
+    private func startOnce(_ extra: [String], password: String?) throws -> Int {
         guard let server = Self.serverPath else { throw RedisError(.connection, node: "-", "redis-server is not installed: run `bash scripts/setup`") }
         let port = Self.freePort()
         let folder = dir.appendingPathComponent("\(port)")
@@ -57,6 +66,7 @@ final class RedisServers: @unchecked Sendable {
         ports.append(port)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
+            guard process.isRunning else { throw RedisError(.connection, node: "127.0.0.1:\(port)", "redis-server exited (port taken?)") }
             if let c = try? RedisConnection(RedisEndpoint(host: "127.0.0.1", port: port), connectTimeout: .milliseconds(200), readTimeout: .seconds(1),
                                             credentials: password.map { RedisCredentials(password: $0) }),
                (try? c.command([Array("PING".utf8)])) == .status("PONG") {

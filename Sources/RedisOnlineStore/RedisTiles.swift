@@ -1,0 +1,293 @@
+public import FeatureStore
+import FeatureComputation
+import Foundation
+import Redis
+
+/// Aggregated views' tiles, cuts and stream positions: all in one hash slot (`{P:p:tiles}`), so that a stream batch is
+/// checked and applied in one transaction.
+extension RedisOnlineStore {
+    static func field(start: Int64, origin: TileOrigin) -> String { "\(start):\(origin.rawValue)" }
+
+    static func parseField(_ text: String) -> (start: Int64, origin: TileOrigin)? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let start = Int64(parts[0]), let raw = Int(parts[1]), let origin = TileOrigin(rawValue: raw) else { return nil }
+        return (start, origin)
+    }
+
+    static func partitionField(_ p: StreamPartition) -> String { "\(p.topic)\u{1F}\(p.partition)" }
+
+    static func parsePartition(_ text: String) -> StreamPartition? {
+        let parts = text.split(separator: "\u{1F}", omittingEmptySubsequences: false)
+        guard parts.count == 2, let partition = Int32(parts[1]) else { return nil }
+        return StreamPartition(String(parts[0]), partition)
+    }
+
+    /// A hash reply (`HGETALL`) as field -> value pairs.
+    static func pairs(_ reply: RedisReply, _ key: String) throws(RedisError) -> [(String, RedisReply)] {
+        if case .error(let e) = reply { throw RedisError(.server, node: "-", e) }
+        guard case .array(let items) = reply, items.count % 2 == 0 else { throw RedisError(.protocolError, node: "-", "key '\(key)' answered \(reply) to HGETALL") }
+        return stride(from: 0, to: items.count, by: 2).compactMap { i in items[i].text.map { ($0, items[i + 1]) } }
+    }
+
+    /// Reads a reply of a command sent inside a `withConnection` body: a redirect or another error is thrown (the body
+    /// runs again after a redirect).
+    static func checked(_ reply: RedisReply, node: RedisEndpoint) throws(RedisError) -> RedisReply {
+        if case .error(let e) = reply { throw RedisError(.server, node: node.description, e) }
+        return reply
+    }
+
+    func validateTiles(_ tiles: [OnlineTile], view: FeatureView, keys: [JoinKey]) throws(OnlineStoreError) {
+        guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it has no tiles") }
+        for (i, tile) in tiles.enumerated() where tile.key.count != keys.count {
+            throw OnlineStoreError("tile \(i) for view '\(view.name)' has \(tile.key.count) key values, the view has \(keys.count) join keys")
+        }
+    }
+
+    public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
+        try validateTiles(tiles, view: view, keys: keys)
+        guard !tiles.isEmpty else { return }
+        let table = table(view, keys)
+        var commands: [[[UInt8]]] = []
+        var entities: Set<String> = []
+        for tile in tiles {
+            let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
+            entities.insert(entity)
+            let key = tileKey(table, entity, hop: tile.hop)
+            commands.append([Array("HSET".utf8), Array(key.utf8), Array(Self.field(start: tile.start, origin: tile.origin).utf8), tile.states])
+        }
+        // One transaction: the batch is written whole or not at all.
+        let transaction = commands
+        do {
+            try await client.withConnection(forKey: Array(tileTag.utf8)) { connection throws(RedisError) in
+                let replies = try connection.pipeline([[Array("MULTI".utf8)]] + transaction + [[Array("EXEC".utf8)]])
+                for reply in replies { _ = try Self.checked(reply, node: connection.endpoint) }
+            }
+        } catch {
+            throw Self.error(error)
+        }
+        try await recordTileStatistics(table: table, view: view, entities: entities, newest: tiles.map(\.start).max()!)
+    }
+
+    func recordTileStatistics(table: String, view: FeatureView, entities: Set<String>, newest: Int64) async throws(OnlineStoreError) {
+        let statsKey = "\(prefix):\(project):\(table):stats", entitiesKey = "\(prefix):\(project):\(table):entities"
+        _ = try await run([
+            RedisCommand(key: Array(entitiesKey.utf8), [Array("PFADD".utf8), Array(entitiesKey.utf8)] + entities.map { Array($0.utf8) }),
+            RedisCommand(key: statsKey, ["EVAL", Self.maxScript, "1", statsKey, "newest", String(newest)]),
+            RedisCommand(key: tablesKey, ["HSET", tablesKey, table, view.name]),
+        ], "recording statistics of '\(view.name)'")
+    }
+
+    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
+        let table = table(view, joinKeys)
+        let hops = from.keys.sorted()
+        var commands: [RedisCommand] = []
+        for entity in entities {
+            let hex = Self.hex(try OnlineEncoding.encodeKey(entity))
+            for hop in hops {
+                let key = Array(tileKey(table, hex, hop: hop).utf8)
+                commands.append(RedisCommand(key: key, [Array("HGETALL".utf8), key]))
+            }
+        }
+        let replies = try await run(commands, "reading tiles of '\(view.name)'")
+        var out: [[OnlineTile]] = []
+        var r = 0
+        for entity in entities {
+            var tiles: [OnlineTile] = []
+            for hop in hops {
+                let key = String(decoding: commands[r].key ?? [], as: UTF8.self)
+                let fields: [(String, RedisReply)]
+                do { fields = try Self.pairs(replies[r], key) } catch { throw OnlineStoreError(.corrupt, "redis: \(error.message)") }
+                r += 1
+                var found: [OnlineTile] = []
+                for (name, value) in fields {
+                    guard let (start, origin) = Self.parseField(name), let states = value.bytes else {
+                        throw OnlineStoreError(.corrupt, "redis: key '\(key)' has a field '\(name)' that is not a tile")
+                    }
+                    if start >= from[hop]! { found.append(OnlineTile(key: entity, hop: hop, start: start, states: states, origin: origin)) }
+                }
+                tiles += found.sorted { ($0.start, $0.origin.rawValue) < ($1.start, $1.origin.rawValue) }
+            }
+            out.append(tiles)
+        }
+        return out
+    }
+
+    /// Deletes the fields of one tile hash whose start is before ARGV[1] and whose origin is ARGV[2] (-1: any).
+    static let deleteTilesScript = """
+        local n = 0
+        for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+          local s, o = string.match(f, '^(-?%d+):(%d+)$')
+          if s and tonumber(s) < tonumber(ARGV[1]) and (ARGV[2] == '-1' or o == ARGV[2]) then
+            redis.call('HDEL', KEYS[1], f)
+            n = n + 1
+          end
+        end
+        return n
+        """
+
+    public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+        guard !before.isEmpty else { return 0 }
+        let table = table(view, keys)
+        let pattern = Self.glob("\(tileTag):\(table):") + "*"
+        let node: RedisEndpoint
+        do {
+            _ = try await client.primaries()
+            guard let n = client.slotMap?.node(for: HashSlot.slot(of: tileTag)) else { return 0 }
+            node = n
+        } catch {
+            throw Self.error(error)
+        }
+        var deleted = 0
+        var cursor = "0"
+        repeat {
+            let reply: RedisReply
+            do { reply = try await client.command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"].map { Array($0.utf8) }, on: node) } catch { throw Self.error(error) }
+            guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text, case .array(let found) = parts[1] else {
+                throw OnlineStoreError(.failed, "redis \(node): SCAN answered \(reply)")
+            }
+            cursor = next
+            var commands: [RedisCommand] = []
+            for key in found.compactMap(\.text) {
+                guard let hop = key.split(separator: ":").last.flatMap({ Int64($0) }), let bound = before[hop] else { continue }
+                commands.append(RedisCommand(key: key, ["EVAL", Self.deleteTilesScript, "1", key, String(bound), String(origin?.rawValue ?? -1)]))
+            }
+            if !commands.isEmpty {
+                let replies = try await run(commands, "deleting tiles of '\(view.name)'")
+                deleted += replies.reduce(0) { if case .integer(let n) = $1 { return $0 + Int(n) } else { return $0 } }
+            }
+        } while cursor != "0"
+        return deleted
+    }
+
+    public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let key = cutsKey(table(view, keys))
+        let reply = try await run([RedisCommand(key: key, ["HGETALL", key])], "reading the cuts of '\(view.name)'")[0]
+        return try Self.cuts(reply, key)
+    }
+
+    static func cuts(_ reply: RedisReply, _ key: String) throws(OnlineStoreError) -> [Int64: Int64] {
+        var out: [Int64: Int64] = [:]
+        let fields: [(String, RedisReply)]
+        do { fields = try pairs(reply, key) } catch { throw OnlineStoreError(.corrupt, "redis: \(error.message)") }
+        for (hop, cut) in fields {
+            guard let h = Int64(hop), let c = cut.text.flatMap({ Int64($0) }) else { throw OnlineStoreError(.corrupt, "redis: key '\(key)' has a cut that does not decode") }
+            out[h] = c
+        }
+        return out
+    }
+
+    public func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let table = table(view, keys)
+        let key = cutsKey(table)
+        var commands = cuts.sorted { $0.key < $1.key }.map { RedisCommand(key: key, [onlyMissing ? "HSETNX" : "HSET", key, String($0.key), String($0.value)]) }
+        commands.append(RedisCommand(key: tablesKey, ["HSET", tablesKey, table, view.name]))
+        commands.append(RedisCommand(key: key, ["HGETALL", key]))
+        let replies = try await run(commands, "setting the cuts of '\(view.name)'")
+        return try Self.cuts(replies.last!, key)
+    }
+
+    public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
+        let key = positionsKey(consumer)
+        let reply = try await run([RedisCommand(key: key, ["HGETALL", key])], "reading stream positions")[0]
+        return try Self.positions(reply, key)
+    }
+
+    static func positions(_ reply: RedisReply, _ key: String) throws(OnlineStoreError) -> [StreamPartition: Int64] {
+        var out: [StreamPartition: Int64] = [:]
+        let fields: [(String, RedisReply)]
+        do { fields = try pairs(reply, key) } catch { throw OnlineStoreError(.corrupt, "redis: \(error.message)") }
+        for (name, value) in fields {
+            guard let partition = parsePartition(name), let next = value.text.flatMap({ Int64($0) }) else {
+                throw OnlineStoreError(.corrupt, "redis: key '\(key)' has a position that does not decode")
+            }
+            out[partition] = next
+        }
+        return out
+    }
+
+    public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
+        for update in batch.updates { try validateTiles(update.tiles, view: update.view, keys: update.joinKeys) }
+        // What the transaction touches, named once.
+        struct Planned: Sendable {
+            var view: FeatureView
+            var table: String
+            var cutsKey: String
+            var expectedCuts: [Int64: Int64]
+            var tiles: [(key: String, field: String, hop: Int64, states: [UInt8])]
+            var entities: Set<String>
+        }
+        var planned: [Planned] = []
+        for update in batch.updates {
+            let table = table(update.view, update.joinKeys)
+            var tiles: [(key: String, field: String, hop: Int64, states: [UInt8])] = []
+            var entities: Set<String> = []
+            for tile in update.tiles {
+                let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
+                entities.insert(entity)
+                tiles.append((tileKey(table, entity, hop: tile.hop), Self.field(start: tile.start, origin: .stream), tile.hop, tile.states))
+            }
+            planned.append(Planned(view: update.view, table: table, cutsKey: cutsKey(table), expectedCuts: update.cuts, tiles: tiles, entities: entities))
+        }
+        let positionsKey = positionsKey(batch.consumer)
+        let plan = planned
+        let result: Result<StreamTileOutcome, OnlineStoreError>
+        do {
+            result = try await client.withConnection(forKey: Array(tileTag.utf8)) { c throws(RedisError) -> Result<StreamTileOutcome, OnlineStoreError> in
+                let node = c.endpoint
+                func run(_ args: [String]) throws(RedisError) -> RedisReply { try Self.checked(c.command(args.map { Array($0.utf8) }), node: node) }
+                // Watch everything read, then check positions and cuts as the batch expects them.
+                let watched = [positionsKey] + plan.map(\.cutsKey) + Set(plan.flatMap { $0.tiles.map(\.key) }).sorted()
+                _ = try run(["WATCH"] + watched)
+                let positionsReply = try run(["HGETALL", positionsKey])
+                var cutReplies: [String: RedisReply] = [:]
+                for p in plan { cutReplies[p.table] = try run(["HGETALL", p.cutsKey]) }
+                let stored: [StreamPartition: Int64]
+                var cutsOf: [String: [Int64: Int64]] = [:]
+                do throws(OnlineStoreError) {
+                    stored = try Self.positions(positionsReply, positionsKey)
+                    for p in plan { cutsOf[p.table] = try Self.cuts(cutReplies[p.table]!, p.cutsKey) }
+                } catch {
+                    return .failure(error)
+                }
+                let tables = Dictionary(plan.map { ($0.view.name, $0.table) }, uniquingKeysWith: { a, _ in a })
+                if let conflict = batch.conflict(positions: stored, cuts: { cutsOf[tables[$0.view.name]!] ?? [:] }) {
+                    return .success(.conflict(conflict))
+                }
+                // The stream parts merged with what is stored, in Swift (the shared computation library).
+                var writes: [[[UInt8]]] = []
+                for p in plan {
+                    for tile in p.tiles {
+                        var states = tile.states
+                        if let current = try run(["HGET", tile.key, tile.field]).bytes {
+                            do throws(OnlineStoreError) {
+                                states = try TileStates.merge(current, tile.states, view: p.view, hop: tile.hop)
+                            } catch {
+                                return .failure(OnlineStoreError(.corrupt, "redis: key '\(tile.key)' field '\(tile.field)': \(error.message)"))
+                            }
+                        }
+                        writes.append([Array("HSET".utf8), Array(tile.key.utf8), Array(tile.field.utf8), states])
+                    }
+                }
+                for (partition, next) in batch.next.sorted(by: { $0.key < $1.key }) {
+                    writes.append(["HSET", positionsKey, Self.partitionField(partition), String(next)].map { Array($0.utf8) })
+                }
+                let replies = try c.pipeline([[Array("MULTI".utf8)]] + writes + [[Array("EXEC".utf8)]])
+                for reply in replies.dropLast() { _ = try Self.checked(reply, node: node) }
+                guard case .array = replies.last! else {
+                    // EXEC answered nil: a watched key changed in between; nothing was written.
+                    return .success(.conflict("another writer changed the positions, cuts or tiles during the batch"))
+                }
+                return .success(.applied)
+            }
+        } catch {
+            throw Self.error(error)
+        }
+        let outcome = try result.get()
+        if outcome == .applied {
+            for p in planned where !p.tiles.isEmpty {
+                try await recordTileStatistics(table: p.table, view: p.view, entities: p.entities, newest: 0)
+            }
+        }
+        return outcome
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Redis
+import Testing
+
+/// Real redis-server processes for the tests, on free high loopback ports, each in a folder of its own; stopped
+/// (SIGKILL) and removed when released.
+final class RedisServers: @unchecked Sendable {
+    let dir: URL
+    private(set) var processes: [Int: Process] = [:]
+    private(set) var ports: [Int] = []
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        for p in processes.values where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    static var serverPath: String? {
+        ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// A port nothing listens on (bound and released).
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    /// Starts one server with `extra` arguments; waits until it answers PING. A port taken between choosing and
+    /// binding it (tests run in parallel) is retried on another.
+    @discardableResult
+    func start(_ extra: [String] = [], password: String? = nil) throws -> Int {
+        var last: (any Error)? = nil
+        for _ in 0..<4 {
+            do { return try startOnce(extra, password: password) } catch { last = error }
+        }
+        throw last!
+    }
+
+    private func startOnce(_ extra: [String], password: String?) throws -> Int {
+        guard let server = Self.serverPath else { throw RedisError(.connection, node: "-", "redis-server is not installed: run `bash scripts/setup`") }
+        let port = Self.freePort()
+        let folder = dir.appendingPathComponent("\(port)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: server)
+        process.currentDirectoryURL = folder
+        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "yes",
+                             "--daemonize", "no", "--logfile", folder.appendingPathComponent("log").path]
+            + (password.map { ["--requirepass", $0] } ?? []) + extra
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        processes[port] = process
+        ports.append(port)
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            guard process.isRunning else { throw RedisError(.connection, node: "127.0.0.1:\(port)", "redis-server exited (port taken?)") }
+            if let c = try? RedisConnection(RedisEndpoint(host: "127.0.0.1", port: port), connectTimeout: .milliseconds(200), readTimeout: .seconds(1),
+                                            credentials: password.map { RedisCredentials(password: $0) }),
+               (try? c.command([Array("PING".utf8)])) == .status("PONG") {
+                return port
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw RedisError(.connection, node: "127.0.0.1:\(port)", "redis-server did not answer PING within 10 s")
+    }
+
+    /// A cluster of `primaries` primaries (no replicas), every slot assigned, `cluster_state:ok` on every node.
+    func startCluster(primaries: Int = 3) throws -> [Int] {
+        let ports = try (0..<primaries).map { _ in
+            try start(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000"])
+        }
+        let cli = Process()
+        cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
+        cli.arguments = ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "0", "--cluster-yes"]
+        cli.standardOutput = FileHandle.nullDevice
+        cli.standardError = FileHandle.nullDevice
+        try cli.run()
+        cli.waitUntilExit()
+        guard cli.terminationStatus == 0 else { throw RedisError(.server, node: "-", "redis-cli --cluster create failed") }
+        let deadline = Date().addingTimeInterval(20)
+        for port in ports {
+            while true {
+                let c = try RedisConnection(RedisEndpoint(host: "127.0.0.1", port: port), connectTimeout: .seconds(1), readTimeout: .seconds(1))
+                let info = try c.command(["CLUSTER", "INFO"].map { Array($0.utf8) }).text ?? ""
+                // A primary may still refuse with CLUSTERDOWN for a moment: probe it with a key it serves.
+                if info.contains("cluster_state:ok"), case .integer = try c.command(["CLUSTER", "COUNTKEYSINSLOT", "0"].map { Array($0.utf8) }) { break }
+                guard Date() < deadline else { throw RedisError(.server, node: "127.0.0.1:\(port)", "cluster_state is not ok after 20 s") }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        return ports
+    }
+
+    func stop(_ port: Int) {
+        guard let p = processes[port], p.isRunning else { return }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+    }
+}
+
+extension RedisConnection {
+    /// A command given as text.
+    func run(_ args: String...) throws -> RedisReply { try command(args.map { Array($0.utf8) }) }
+}
