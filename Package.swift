@@ -13,6 +13,8 @@ let package = Package(
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
         // The embedded online store: register its kind (SQLiteOnlineStoreKind.register()) before opening a repository.
         .library(name: "SQLiteOnlineStore", targets: ["SQLiteOnlineStore"]),
+        // The Redis online store (standalone or Redis Cluster): register its kind (RedisOnlineStoreKind.register()).
+        .library(name: "RedisOnlineStore", targets: ["RedisOnlineStore"]),
         // The embedded offline engine: register its kind (LocalOfflineEngineKind.register()) before opening a repository.
         .library(name: "LocalOfflineEngine", targets: ["LocalOfflineEngine"]),
         // What the public API returns and reads: tables (joinFeatures returns one) and Parquet files.
@@ -143,6 +145,7 @@ let package = Package(
             name: "featurectl",
             dependencies: [
                 "SQLiteOnlineStore",
+                "RedisOnlineStore",
                 "LocalOfflineEngine",
                 "FeatureStore",
                 "JSONCoding",
@@ -179,6 +182,7 @@ let package = Package(
             name: "FeatureServer",
             dependencies: [
                 "SQLiteOnlineStore",
+                "RedisOnlineStore",
                 "LocalOfflineEngine",
                 "Kafka",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -221,8 +225,10 @@ let package = Package(
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
         .testTarget(name: "LocalOfflineEngineTests", dependencies: ["LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
-        .testTarget(name: "RedisTests", dependencies: ["Redis"]),
-        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["RedisOnlineStore", "Redis", "FeatureStore", "FeatureStoreTesting"]),
+        // Real redis-server processes and clusters for the tests (started on free loopback ports, killed after).
+        .target(name: "RedisTestSupport", dependencies: ["Redis"], path: "Tests/RedisTestSupport"),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
+        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
@@ -237,7 +243,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
-        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka"]),
+        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

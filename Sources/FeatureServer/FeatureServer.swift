@@ -8,6 +8,7 @@ import Logging
 import Metrics
 import Prometheus
 import LocalOfflineEngine
+import RedisOnlineStore
 import SQLiteOnlineStore
 import ServiceLifecycle
 import StreamIngestion
@@ -57,6 +58,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
     func run() async throws {
         MemoryPolicy.retainFreedMemory()
         SQLiteOnlineStoreKind.register()
+        RedisOnlineStoreKind.register()
         LocalOfflineEngineKind.register()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Columnar
 import LocalOfflineEngine
+import RedisOnlineStore
 import SQLiteOnlineStore
 
 /// `featurectl`: manage a feature repository from the command line.
@@ -24,6 +25,7 @@ struct FeatureCtl: AsyncParsableCommand {
     static func main() async {
         MemoryPolicy.retainFreedMemory()
         SQLiteOnlineStoreKind.register()
+        RedisOnlineStoreKind.register()
         LocalOfflineEngineKind.register()
         do {
             var command = try parseAsRoot()

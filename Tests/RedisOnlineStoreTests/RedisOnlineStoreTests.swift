@@ -2,6 +2,7 @@ import FeatureStore
 import FeatureStoreTesting
 import Foundation
 import Redis
+import RedisTestSupport
 import RedisOnlineStore
 import Testing
 

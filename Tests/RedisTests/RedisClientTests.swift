@@ -1,5 +1,6 @@
 import Foundation
 import Redis
+import RedisTestSupport
 import Testing
 
 func local(_ port: Int) -> RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }

@@ -149,6 +149,14 @@ struct Compilation {
         var values: [String: String] = [:], locations: [String: SourceLocation] = [:]
         var keyLocations: [String: SourceLocation] = [:]
         for key in o.keys where key != "kind" && !skipping.contains(key) {
+            // A list of plain values is handed over comma-separated (`nodes: [a:1, b:2]`).
+            if case .sequence(let items)? = reader.node(o, key) {
+                let texts = items.compactMap { reader.scalarString($0, describing: "each item of '\(key)' in \(o.what)")?.value }
+                values[key] = texts.joined(separator: ",")
+                locations[key] = reader.location(of: reader.node(o, key)!)
+                keyLocations[key] = reader.keyLocation(o, key)
+                continue
+            }
             guard let value = reader.string(o, key) else { continue }
             values[key] = value.value
             locations[key] = value.location

@@ -17,6 +17,8 @@ public struct StoreSettings: Sendable, Hashable, Codable {
     public var blockLocation: SourceLocation?
     /// Problems found while the kind read its settings.
     public private(set) var problems: [Diagnostic] = []
+    /// The repository's project, set when a store is opened (a shared server keeps projects apart by it).
+    public var project: String?
 
     /// Settings made in code (tests, programs): no locations.
     public init(kind: String, values: [String: String] = [:]) {

@@ -65,12 +65,13 @@ extension FeatureStore {
     /// The online store named in the settings: opened and started once, then shared by every use (and by the
     /// definitions reloaded from these, see ``init(repository:reloading:)``).
     public func onlineStore() async throws(OnlineStoreError) -> any OnlineStore {
-        let settings = config.onlineStore.settings, repository = self.repository
+        let settings = config.onlineStore.settings, repository = self.repository, project = config.project
         return try await onlineHandle.get { () async throws(OnlineStoreError) -> any OnlineStore in
             let kind = try OnlineStoreKinds.resolve(settings)
             var checked = settings
             kind.validate(&checked)
             if let problem = checked.problems.first { throw OnlineStoreError("online_store: \(problem)") }
+            checked.project = project
             let store = try kind.open(checked, repository: repository)
             try await store.start()
             return store

@@ -1,15 +1,14 @@
-import Foundation
-import Redis
-import Testing
+public import Foundation
+public import Redis
 
 /// Real redis-server processes for the tests, on free high loopback ports, each in a folder of its own; stopped
 /// (SIGKILL) and removed when released.
-final class RedisServers: @unchecked Sendable {
-    let dir: URL
-    private(set) var processes: [Int: Process] = [:]
-    private(set) var ports: [Int] = []
+public final class RedisServers: @unchecked Sendable {
+    public let dir: URL
+    public private(set) var processes: [Int: Process] = [:]
+    public private(set) var ports: [Int] = []
 
-    init() throws {
+    public init() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("redis-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
@@ -19,12 +18,12 @@ final class RedisServers: @unchecked Sendable {
         try? FileManager.default.removeItem(at: dir)
     }
 
-    static var serverPath: String? {
+    public static var serverPath: String? {
         ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// A port nothing listens on (bound and released).
-    static func freePort() -> Int {
+    public static func freePort() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -40,7 +39,7 @@ final class RedisServers: @unchecked Sendable {
     /// Starts one server with `extra` arguments; waits until it answers PING. A port taken between choosing and
     /// binding it (tests run in parallel) is retried on another.
     @discardableResult
-    func start(_ extra: [String] = [], password: String? = nil) throws -> Int {
+    public func start(_ extra: [String] = [], password: String? = nil) throws -> Int {
         var last: (any Error)? = nil
         for _ in 0..<4 {
             do { return try startOnce(extra, password: password) } catch { last = error }
@@ -78,7 +77,7 @@ final class RedisServers: @unchecked Sendable {
     }
 
     /// A cluster of `primaries` primaries (no replicas), every slot assigned, `cluster_state:ok` on every node.
-    func startCluster(primaries: Int = 3) throws -> [Int] {
+    public func startCluster(primaries: Int = 3) throws -> [Int] {
         let ports = try (0..<primaries).map { _ in
             try start(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000"])
         }
@@ -104,7 +103,7 @@ final class RedisServers: @unchecked Sendable {
         return ports
     }
 
-    func stop(_ port: Int) {
+    public func stop(_ port: Int) {
         guard let p = processes[port], p.isRunning else { return }
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -113,5 +112,5 @@ final class RedisServers: @unchecked Sendable {
 
 extension RedisConnection {
     /// A command given as text.
-    func run(_ args: String...) throws -> RedisReply { try command(args.map { Array($0.utf8) }) }
+    public func run(_ args: String...) throws -> RedisReply { try command(args.map { Array($0.utf8) }) }
 }
