@@ -135,6 +135,7 @@ public final class RedisOnlineStore: OnlineStore {
         return 1
         """
 
+    @discardableResult
     public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
         guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' aggregates events: write its tiles, not rows") }
         // Every row checked before anything is sent: a bad row refuses the batch whole.
@@ -307,6 +308,7 @@ public final class RedisOnlineStore: OnlineStore {
         return OnlineViewStatistics(rows: Int(count), newestEventTimestamp: replies[1].text.flatMap { Int64($0) })
     }
 
+    @discardableResult
     public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
         let kept = Set(views.map { table($0.0, $0.1) })
         let reply = try await run([RedisCommand(key: tablesKey, ["HGETALL", tablesKey])], "reading the stored views")[0]

@@ -125,6 +125,7 @@ extension RedisOnlineStore {
         return n
         """
 
+    @discardableResult
     public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
         guard !before.isEmpty else { return 0 }
         let table = table(view, keys)
@@ -176,6 +177,7 @@ extension RedisOnlineStore {
         return out
     }
 
+    @discardableResult
     public func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
         let table = table(view, keys)
         let key = cutsKey(table)

@@ -4,6 +4,7 @@ import Foundation
 import Redis
 import RedisTestSupport
 import RedisOnlineStore
+import Synchronization
 import Testing
 
 func local(_ port: Int) -> RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
@@ -30,5 +31,85 @@ struct RedisOnlineStoreTests {
             RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(ports[1])], cluster: true)), prefix: "fs", project: "conformance")
         }
         _ = servers
+    }
+}
+
+@Suite("Redis online store: faults and failover", .serialized, .timeLimit(.minutes(5)))
+struct RedisFaultTests {
+    static let stats = FeatureView(name: "stats", entities: ["driver"], source: "s", ttl: .zero,
+                                   features: [Feature(name: "conv", type: .scalar(.float64)), Feature(name: "trips", type: .scalar(.int64))])
+    static let driver = [JoinKey(name: "driver_id", type: .int64)]
+
+    static func rows(_ n: Int, at time: Int64) -> [OnlineRow] {
+        (0..<n).map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: time, values: [.double(Double($0) / 8), .int(Int64($0))]) }
+    }
+
+    @Test("health turns NOT_SERVING naming the node while the server is down, and SERVING again once it is back")
+    func healthFollowsTheServer() async throws {
+        let servers = try RedisServers()
+        let port = try servers.start()
+        let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(port)], cluster: false, connectTimeout: .milliseconds(300),
+                                                                            readTimeout: .milliseconds(300), maxAttempts: 1)), prefix: "fs", project: "health")
+        try await store.start()
+        #expect(await store.health() == .serving)
+        servers.stop(port)
+        guard case .notServing(let why) = await store.health() else { Issue.record("still serving"); return }
+        #expect(why.contains("127.0.0.1:\(port)"), "\(why)")
+        await #expect(throws: OnlineStoreError.self) { _ = try await store.read([[.int(1)]], from: Self.stats, joinKeys: Self.driver) }
+        try servers.restart(port)
+        var back = false
+        for _ in 0..<100 where !back {
+            back = await store.health() == .serving
+            if !back { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(back)
+        await store.stop()
+    }
+
+    @Test("failover: a primary killed under reads and writes; errors stop once a replica is promoted (window printed); a rerun restores what replication lost")
+    func failover() async throws {
+        let servers = try RedisServers()
+        let ports = try servers.startCluster(primaries: 3, replicas: 1)
+        let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: ports.map(local), cluster: true, connectTimeout: .milliseconds(300),
+                                                                            readTimeout: .milliseconds(500), maxAttempts: 3)), prefix: "fs", project: "failover")
+        try await store.start()
+        let entities = 2_000
+        try await store.write(Self.rows(entities, at: 1), to: Self.stats, keys: Self.driver)
+        let victim = try #require(store.client.slotMap?.node(for: HashSlot.slot(of: "fs:failover:x")))
+
+        // Steady load: lookups of 20 entities and writes of 20 rows, as fast as they go, recording failures.
+        let started = ContinuousClock.now
+        let failures = Mutex<[Duration]>([])
+        let stop = Atomic<Bool>(false)
+        let load = Task {
+            var time: Int64 = 2
+            while !stop.load(ordering: .relaxed) {
+                let ids = (0..<20).map { _ in Int64.random(in: 0..<Int64(entities)) }
+                do {
+                    _ = try await store.read(ids.map { [.int($0)] }, from: Self.stats, joinKeys: Self.driver)
+                    try await store.write(ids.map { OnlineRow(key: [.int($0)], eventTimestamp: time, values: [.double(1), .int($0)]) }, to: Self.stats, keys: Self.driver)
+                    time += 1
+                } catch {
+                    failures.withLock { $0.append(ContinuousClock.now - started) }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let killedAt = ContinuousClock.now - started
+        servers.stop(victim.port)
+        try await Task.sleep(for: .seconds(8))
+        stop.store(true, ordering: .relaxed)
+        await load.value
+        let errors = failures.withLock { $0 }
+        let window = (errors.last.map { $0 - killedAt }) ?? .zero
+        print("failover: \(errors.count) failed calls, the last \(window) after the kill of \(victim)")
+        #expect(errors.allSatisfy { $0 >= killedAt }, "no error before the kill")
+        #expect(window < .seconds(6), "errors stop once a replica is promoted (window \(window))")
+        // Everything reads again; a rerun of the batch load restores what asynchronous replication may have lost.
+        try await store.write(Self.rows(entities, at: 1_000_000), to: Self.stats, keys: Self.driver)
+        let all = try await store.read((0..<entities).map { [.int(Int64($0))] }, from: Self.stats, joinKeys: Self.driver)
+        #expect(all.allSatisfy { $0?.eventTimestamp == 1_000_000 })
+        await store.stop()
     }
 }

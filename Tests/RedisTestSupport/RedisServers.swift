@@ -76,14 +76,17 @@ public final class RedisServers: @unchecked Sendable {
         throw RedisError(.connection, node: "127.0.0.1:\(port)", "redis-server did not answer PING within 10 s")
     }
 
-    /// A cluster of `primaries` primaries (no replicas), every slot assigned, `cluster_state:ok` on every node.
-    public func startCluster(primaries: Int = 3) throws -> [Int] {
-        let ports = try (0..<primaries).map { _ in
-            try start(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000"])
+    /// A cluster of `primaries` primaries with `replicas` replicas each, every slot assigned, `cluster_state:ok` on
+    /// every node. Returns every node's port (primaries first, as `redis-cli` assigns them).
+    public func startCluster(primaries: Int = 3, replicas: Int = 0) throws -> [Int] {
+        let ports = try (0..<(primaries * (1 + replicas))).map { _ in
+            // A replica may take over however long it was apart from its primary (the tests kill primaries early).
+            try start(["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+                       "--cluster-replica-validity-factor", "0"])
         }
         let cli = Process()
         cli.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-        cli.arguments = ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "0", "--cluster-yes"]
+        cli.arguments = ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "\(replicas)", "--cluster-yes"]
         cli.standardOutput = FileHandle.nullDevice
         cli.standardError = FileHandle.nullDevice
         try cli.run()
@@ -95,12 +98,30 @@ public final class RedisServers: @unchecked Sendable {
                 let c = try RedisConnection(RedisEndpoint(host: "127.0.0.1", port: port), connectTimeout: .seconds(1), readTimeout: .seconds(1))
                 let info = try c.command(["CLUSTER", "INFO"].map { Array($0.utf8) }).text ?? ""
                 // A primary may still refuse with CLUSTERDOWN for a moment: probe it with a key it serves.
-                if info.contains("cluster_state:ok"), case .integer = try c.command(["CLUSTER", "COUNTKEYSINSLOT", "0"].map { Array($0.utf8) }) { break }
+                // A replica is ready once its first sync is done.
+                let replication = try c.command(["INFO", "replication"].map { Array($0.utf8) }).text ?? ""
+                let synced = !replication.contains("role:slave") || replication.contains("master_link_status:up")
+                if info.contains("cluster_state:ok"), synced, case .integer = try c.command(["CLUSTER", "COUNTKEYSINSLOT", "0"].map { Array($0.utf8) }) { break }
                 guard Date() < deadline else { throw RedisError(.server, node: "127.0.0.1:\(port)", "cluster_state is not ok after 20 s") }
                 Thread.sleep(forTimeInterval: 0.1)
             }
         }
         return ports
+    }
+
+    /// Starts the server of `port` again (same folder and arguments are not kept: a plain server on that port).
+    public func restart(_ port: Int, password: String? = nil) throws {
+        guard let server = Self.serverPath else { return }
+        let folder = dir.appendingPathComponent("\(port)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: server)
+        process.currentDirectoryURL = folder
+        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"]
+            + (password.map { ["--requirepass", $0] } ?? [])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        processes[port] = process
     }
 
     public func stop(_ port: Int) {
