@@ -204,7 +204,7 @@ let package = Package(
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
         .executableTarget(name: "ExpressionBench", dependencies: ["Expressions", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/ExpressionBench"),
-        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/OnlineBench"),
+        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/OnlineBench"),
         // Load generator for FeatureServer over gRPC (bench/serving.sh).
         .executableTarget(name: "ServingBench", dependencies: [
             "FeatureServingAPI",

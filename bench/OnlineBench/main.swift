@@ -10,9 +10,11 @@ import FeatureStore
 import Foundation
 import LocalOfflineEngine
 import Parquet
+import RedisOnlineStore
 import SQLiteOnlineStore
 
 SQLiteOnlineStoreKind.register()
+RedisOnlineStoreKind.register()
 LocalOfflineEngineKind.register()
 
 MemoryPolicy.retainFreedMemory()
