@@ -64,6 +64,11 @@ final class RedisNodePool: Sendable {
 
     /// Sends the commands as one pipeline on one connection (connecting first when needed) and returns the replies.
     func pipeline(_ commands: [[[UInt8]]], configuration: RedisConfiguration) async throws(RedisError) -> [RedisReply] {
+        try await pipelineResult(commands, configuration: configuration).get()
+    }
+
+    /// ``pipeline(_:configuration:)`` as a result (what concurrent callers collect without throwing).
+    func pipelineResult(_ commands: [[[UInt8]]], configuration: RedisConfiguration) async -> Result<[RedisReply], RedisError> {
         let lane = lanes[next.wrappingAdd(1, ordering: .relaxed).oldValue % lanes.count]
         let endpoint = self.endpoint
         let result: Result<[RedisReply], RedisError> = await withCheckedContinuation { continuation in
@@ -80,7 +85,7 @@ final class RedisNodePool: Sendable {
                 }
             }
         }
-        return try result.get()
+        return result
     }
 
     /// Runs `body` with one connection of this node, on its thread (blocking calls allowed): for transactions that
@@ -257,32 +262,35 @@ public final class RedisClient: Sendable {
                 groups[node, default: []].append(i)
             }
             // Every node's pipeline at once.
-            let results = await withTaskGroup(of: (RedisEndpoint, Result<[RedisReply], RedisError>).self) { group in
-                for (node, indices) in groups {
-                    var batch: [[[UInt8]]] = []
-                    for i in indices {
-                        if askAt[i] != nil { batch.append([Array("ASKING".utf8)]) }
-                        batch.append(commands[i].args)
-                    }
-                    let pool = self.pool(node)
-                    let configuration = self.configuration
-                    group.addTask {
-                        do throws(RedisError) {
-                            return (node, .success(try await pool.pipeline(batch, configuration: configuration)))
-                        } catch {
-                            return (node, .failure(error))
-                        }
-                    }
+            var jobs: [(node: RedisEndpoint, indices: [Int], batch: [[[UInt8]]])] = []
+            for (node, indices) in groups {
+                var batch: [[[UInt8]]] = []
+                for i in indices {
+                    if askAt[i] != nil { batch.append([Array("ASKING".utf8)]) }
+                    batch.append(commands[i].args)
                 }
-                var out: [RedisEndpoint: Result<[RedisReply], RedisError>] = [:]
-                for await (node, result) in group { out[node] = result }
+                jobs.append((node, indices, batch))
+            }
+            let configuration = self.configuration
+            let pools = jobs.map { pool($0.node) }
+            // One node (a standalone server, or keys that share one): no child task to wait for.
+            let results: [Result<[RedisReply], RedisError>?] = jobs.count == 1
+                ? [await pools[0].pipelineResult(jobs[0].batch, configuration: configuration)]
+                : await withTaskGroup(of: (Int, Result<[RedisReply], RedisError>).self) { group in
+                for (j, job) in jobs.enumerated() {
+                    let pool = pools[j], batch = job.batch
+                    group.addTask { (j, await pool.pipelineResult(batch, configuration: configuration)) }
+                }
+                var out = [Result<[RedisReply], RedisError>?](repeating: nil, count: jobs.count)
+                for await (j, result) in group { out[j] = result }
                 return out
             }
             var retry: [Int] = []
             var refresh = false
             var backOff = false
-            for (node, indices) in groups {
-                switch results[node]! {
+            for (j, job) in jobs.enumerated() {
+                let node = job.node, indices = job.indices
+                switch results[j] ?? .failure(RedisError(.connection, node: node.description, "no reply")) {
                 case .failure(let error):
                     lastError = error
                     retry += indices
