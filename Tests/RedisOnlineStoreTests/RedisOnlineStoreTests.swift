@@ -66,6 +66,28 @@ struct RedisFaultTests {
         await store.stop()
     }
 
+    @Test("a stored value that does not decode is an error naming the key, never a crash")
+    func corruptValue() async throws {
+        let servers = try RedisServers()
+        let port = try servers.start()
+        let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(port)], cluster: false)), prefix: "fs", project: "corrupt")
+        try await store.start()
+        try await store.write(Self.rows(3, at: 5), to: Self.stats, keys: Self.driver)
+        let c = try RedisConnection(local(port), connectTimeout: .seconds(1), readTimeout: .seconds(1))
+        guard case .array(let keys) = try c.run("KEYS", "fs:corrupt:stats:*:{*"), let key = keys.compactMap(\.text).sorted().first else {
+            Issue.record("no row keys"); return
+        }
+        _ = try c.run("HSET", key, "v", "\u{7}garbage")
+        _ = try c.run("HSET", key.replacingOccurrences(of: "{", with: "{x"), "t", "not-a-time")
+        await #expect {
+            _ = try await store.read((0..<3).map { [.int(Int64($0))] }, from: Self.stats, joinKeys: Self.driver)
+        } throws: { error in
+            guard let e = error as? OnlineStoreError else { return false }
+            return e.code == .corrupt && e.message.contains(key) && e.message.contains("does not decode")
+        }
+        await store.stop()
+    }
+
     @Test("failover: a primary killed under reads and writes; errors stop once a replica is promoted (window printed); a rerun restores what replication lost")
     func failover() async throws {
         let servers = try RedisServers()

@@ -22,7 +22,11 @@ final class ServerProcess {
         try process.run()
         let deadline = Date().addingTimeInterval(30)
         while grpcPort == 0 || httpPort == 0 || catalogPort == 0 {
-            guard process.isRunning, Date() < deadline else { throw ServerProcessError(log: log) }
+            guard process.isRunning, Date() < deadline else {
+                // A server that did not come up is not left behind holding its ports.
+                if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+                throw ServerProcessError(log: log)
+            }
             grpcPort = Self.port(in: log, of: "gRPC listening") ?? 0
             httpPort = Self.port(in: log, of: "HTTP listening") ?? 0
             catalogPort = Self.port(in: log, of: "catalog listening at") ?? 0

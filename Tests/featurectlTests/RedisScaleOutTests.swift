@@ -43,8 +43,9 @@ struct RedisScaleOutTests {
 
             """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
         try #require(try featurectl(["apply", "--repo", repo.path]).status == 0)
-        let servers = [try ServerProcess(repository: repo), try ServerProcess(repository: repo)]
+        var servers: [ServerProcess] = []
         defer { for s in servers { _ = s.terminate() } }
+        for _ in 0..<2 { servers.append(try ServerProcess(repository: repo)) }
 
         // 40 users x 5 events, keyed by user (a user's events share a partition), minutes apart, the last one newest.
         let producer = try KafkaProducer(properties: ["bootstrap.servers": kafka.bootstrapServers])
@@ -81,7 +82,7 @@ struct RedisScaleOutTests {
             #expect(body.contains(#""values":[\#(expectedSums)]"#), "server \(i): sums\n\(body)")
         }
         #expect(bodies[0] == bodies[1], "both servers serve the same values")
-        // The ingesters split the partitions: each consumed some, together every message once.
+        // The ingesters split the partitions: each consumed some, together every message.
         var consumed: [Int] = []
         for server in servers {
             let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/metrics")!)
@@ -89,6 +90,8 @@ struct RedisScaleOutTests {
             let line = metrics.split(separator: "\n").first { $0.hasPrefix(#"featurestore_stream_messages_total{topic="events"}"#) }
             consumed.append(line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0)
         }
-        #expect(consumed.allSatisfy { $0 > 0 } && consumed.reduce(0, +) == 200, "messages per ingester: \(consumed)")
+        // (A message read before a rebalance moved its partition can be read again by the other ingester: delivery is
+        // at least once; the counts above show each event was merged once.)
+        #expect(consumed.allSatisfy { $0 > 0 } && consumed.reduce(0, +) >= 200, "messages per ingester: \(consumed)")
     }
 }
