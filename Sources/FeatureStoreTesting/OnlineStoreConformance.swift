@@ -223,7 +223,9 @@ extension OnlineStoreConformance {
         try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 300, start: 600, states: [1]),
                                     OnlineTile(key: [.string("a"), .int(1)], hop: 300, start: 900, states: [1]),
                                     OnlineTile(key: [.string("b"), .int(2)], hop: 300, start: 300, states: [1])], to: tripCounts, keys: route)
-        try expect(try await store.statistics(of: tripCounts, keys: route), OnlineViewStatistics(rows: 2, newestEventTimestamp: 900), "statistics")
+        let tileStatistics = try await store.statistics(of: tripCounts, keys: route)
+        try expect(tileStatistics.rows, 2, "entities with tiles")
+        try expect(tileStatistics.newestEventTimestamp, 900, "newest tile")
         var changed = tripCounts
         changed.features[0].aggregation?.hop = TimeSpan(seconds: 600)
         try expect(changed.schemaVersion(keys: route) != tripCounts.schemaVersion(keys: route), true, "another hop is another schema")

@@ -305,7 +305,7 @@ public final class RedisOnlineStore: OnlineStore {
         let replies = try await run([RedisCommand(key: base + ":entities", ["PFCOUNT", base + ":entities"]),
                                      RedisCommand(key: base + ":stats", ["HGET", base + ":stats", "newest"])], "reading statistics of '\(view.name)'")
         guard case .integer(let count) = replies[0] else { throw OnlineStoreError(.corrupt, "redis: PFCOUNT of '\(base):entities' answered \(replies[0])") }
-        return OnlineViewStatistics(rows: Int(count), newestEventTimestamp: replies[1].text.flatMap { Int64($0) })
+        return OnlineViewStatistics(rows: Int(count), newestEventTimestamp: replies[1].text.flatMap { Int64($0) }, approximate: true)
     }
 
     @discardableResult

@@ -127,7 +127,7 @@ struct CatalogModel {
     /// Online state of a view: rows, newest event, and whether that is older than its ttl.
     func freshness(of view: FeatureView) -> Object? {
         guard view.online, let stats = onlineStatistics[view.name] else { return nil }
-        var o: Object = ["rows": stats.rows]
+        var o: Object = ["rows": stats.rows, "rows_approximate": stats.approximate]
         var newest = stats.newestEventTimestamp
         if let stream = streamStatus?(view.name), let streamed = stream.newestEvent { newest = max(newest ?? .min, streamed) }
         if let newest {

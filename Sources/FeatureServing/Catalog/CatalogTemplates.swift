@@ -115,7 +115,7 @@ enum CatalogTemplates {
         <dt>Source</dt><dd>{{#source}}<a href="{{url}}">{{name}}</a>{{/source}}</dd>
         <dt>ttl</dt><dd>{{ttl}}</dd>
         <dt>Used by</dt><dd>{{#services}}<a href="{{url}}">{{name}}</a> {{/services}}{{^services}}<span class="muted">no service</span>{{/services}}</dd>
-        <dt>Online</dt><dd>{{#freshness}}{{rows}} rows{{#newest_event}}, newest event {{newest_event}} (<span class="{{#stale}}stale{{/stale}}{{^stale}}fresh{{/stale}}">{{age}}</span>{{#stale}}, older than the ttl{{/stale}}){{/newest_event}}{{/freshness}}{{^freshness}}<span class="muted">not in the online store</span>{{/freshness}}</dd>
+        <dt>Online</dt><dd>{{#freshness}}{{#rows_approximate}}about {{/rows_approximate}}{{rows}} rows{{#rows_approximate}} (an estimate){{/rows_approximate}}{{#newest_event}}, newest event {{newest_event}} (<span class="{{#stale}}stale{{/stale}}{{^stale}}fresh{{/stale}}">{{age}}</span>{{#stale}}, older than the ttl{{/stale}}){{/newest_event}}{{/freshness}}{{^freshness}}<span class="muted">not in the online store</span>{{/freshness}}</dd>
         {{#last_materialization}}<dt>Last materialization</dt><dd>{{at}}: {{rows_written}} rows written for {{entities}} entities ({{rows_read}} rows read in {{seconds}} s; window {{window}})</dd>{{/last_materialization}}
         {{#stream}}<dt>Stream</dt><dd>topic <code>{{topic}}</code>, offline copy in {{#batch_source}}<a href="{{url}}">{{name}}</a>{{/batch_source}}{{#ingested_here}}; newest event {{newest_event}}; freshness p50 {{freshness_p50_ms}} ms, p99 {{freshness_p99_ms}} ms; consumer lag {{total_lag}} ({{#lag}}p{{partition}}: {{lag}} {{/lag}}){{/ingested_here}}{{^ingested_here}}; not ingested by this server{{/ingested_here}}</dd>{{/stream}}
         </dl>

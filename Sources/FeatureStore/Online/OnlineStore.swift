@@ -88,15 +88,27 @@ public enum TileOrigin: Int, Sendable, Hashable, Codable, CaseIterable {
 
 /// Per-view statistics of the online store.
 public struct OnlineViewStatistics: Sendable, Hashable, Codable {
-    /// Entities stored (exact for the embedded store; a store that can only estimate says so in its documentation).
+    /// Entities stored (exact, or an estimate when ``approximate``).
     public var rows: Int
     /// The newest event time stored (microseconds), if any row is.
     public var newestEventTimestamp: Int64?
+    /// Whether ``rows`` is an estimate (a networked store that would need a scan to count).
+    public var approximate: Bool
 
     /// Statistics of a view: entities stored and the newest event time (microseconds).
-    public init(rows: Int, newestEventTimestamp: Int64?) {
+    public init(rows: Int, newestEventTimestamp: Int64?, approximate: Bool = false) {
         self.rows = rows
         self.newestEventTimestamp = newestEventTimestamp
+        self.approximate = approximate
+    }
+
+    enum CodingKeys: String, CodingKey { case rows, newestEventTimestamp, approximate }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rows = try c.decode(Int.self, forKey: .rows)
+        newestEventTimestamp = try c.decodeIfPresent(Int64.self, forKey: .newestEventTimestamp)
+        approximate = try c.decodeIfPresent(Bool.self, forKey: .approximate) ?? false
     }
 }
 

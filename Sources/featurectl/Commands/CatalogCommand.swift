@@ -263,7 +263,7 @@ enum ObjectRenderer {
             fields.append(("used by", users.isEmpty ? "(no service)" : users.joined(separator: ", ")))
             if let online = shown.online {
                 let newest = online.newestEventTimestamp.map { Column.isoTimestamp($0, unit: .microseconds, utc: true) } ?? "-"
-                fields.append(("online rows", "\(online.rows), newest event \(newest)"))
+                fields.append(("online rows", "\(online.approximate ? "about " : "")\(online.rows)\(online.approximate ? " (an estimate)" : ""), newest event \(newest)"))
             }
             let stats = shown.lastMaterialization?.report.features ?? [:]
             if let m = shown.lastMaterialization {
