@@ -97,6 +97,25 @@ extension Plan {
         return changes.sorted { $0.path < $1.path }
     }
 
+    /// A view's features that changed type, or were removed while a service used them.
+    static func featureReasons(view: String, old: [(name: String, type: String)], new: [(name: String, type: String)],
+                               oldServices: [FeatureService]) -> [String] {
+        var reasons: [String] = []
+        for feature in old {
+            if let now = new.first(where: { $0.name == feature.name }) {
+                if now.type != feature.type { reasons.append("feature '\(feature.name)' changed type: \(feature.type) -> \(now.type)") }
+                continue
+            }
+            let users = oldServices.filter { s in
+                s.features.contains { $0.view == view && ($0.feature == nil || $0.feature == feature.name) }
+            }.map(\.name)
+            if !users.isEmpty {
+                reasons.append("feature '\(feature.name)' removed; it was used by service \(users.sorted().joined(separator: ", "))")
+            }
+        }
+        return reasons
+    }
+
     static func breakingReasons(kind: ObjectKind, old: String, new: String, oldServices: [FeatureService]) -> [String] {
         switch kind {
         case .entity:
@@ -110,21 +129,8 @@ extension Plan {
         case .featureView:
             guard let a = try? CanonicalSpec.decode(FeatureView.self, from: old),
                   let b = try? CanonicalSpec.decode(FeatureView.self, from: new) else { return [] }
-            var reasons: [String] = []
-            for feature in a.features {
-                if let now = b.feature(named: feature.name) {
-                    if now.type != feature.type {
-                        reasons.append("feature '\(feature.name)' changed type: \(feature.type) -> \(now.type)")
-                    }
-                } else {
-                    let users = oldServices.filter { s in
-                        s.features.contains { $0.view == a.name && ($0.feature == nil || $0.feature == feature.name) }
-                    }.map(\.name)
-                    if !users.isEmpty {
-                        reasons.append("feature '\(feature.name)' removed; it was used by service \(users.sorted().joined(separator: ", "))")
-                    }
-                }
-            }
+            var reasons = featureReasons(view: a.name, old: a.features.map { ($0.name, $0.type.description) },
+                                         new: b.features.map { ($0.name, $0.type.description) }, oldServices: oldServices)
             if a.entities != b.entities {
                 reasons.append("entities changed: [\(a.entities.joined(separator: ", "))] -> [\(b.entities.joined(separator: ", "))]")
             }
@@ -132,22 +138,8 @@ extension Plan {
         case .onDemandView:
             guard let a = try? CanonicalSpec.decode(OnDemandView.self, from: old),
                   let b = try? CanonicalSpec.decode(OnDemandView.self, from: new) else { return [] }
-            var reasons: [String] = []
-            for feature in a.features {
-                if let now = b.feature(named: feature.name) {
-                    if now.type != feature.type {
-                        reasons.append("feature '\(feature.name)' changed type: \(feature.type.rawValue) -> \(now.type.rawValue)")
-                    }
-                } else {
-                    let users = oldServices.filter { s in
-                        s.features.contains { $0.view == a.name && ($0.feature == nil || $0.feature == feature.name) }
-                    }.map(\.name)
-                    if !users.isEmpty {
-                        reasons.append("feature '\(feature.name)' removed; it was used by service \(users.sorted().joined(separator: ", "))")
-                    }
-                }
-            }
-            return reasons
+            return featureReasons(view: a.name, old: a.features.map { ($0.name, $0.type.rawValue) },
+                                  new: b.features.map { ($0.name, $0.type.rawValue) }, oldServices: oldServices)
         case .source, .featureService:
             return []
         }
