@@ -217,6 +217,7 @@ extension RedisOnlineStore {
             var expectedCuts: [Int64: Int64]
             var tiles: [(key: String, field: String, hop: Int64, states: [UInt8])]
             var entities: Set<String>
+            var newest: Int64
         }
         var planned: [Planned] = []
         for update in batch.updates {
@@ -228,7 +229,8 @@ extension RedisOnlineStore {
                 entities.insert(entity)
                 tiles.append((tileKey(table, entity, hop: tile.hop), Self.field(start: tile.start, origin: .stream), tile.hop, tile.states))
             }
-            planned.append(Planned(view: update.view, table: table, cutsKey: cutsKey(table), expectedCuts: update.cuts, tiles: tiles, entities: entities))
+            planned.append(Planned(view: update.view, table: table, cutsKey: cutsKey(table), expectedCuts: update.cuts, tiles: tiles,
+                                   entities: entities, newest: update.tiles.map(\.start).max() ?? .min))
         }
         let positionsKey = positionsKey(batch.consumer)
         let plan = planned
@@ -287,7 +289,7 @@ extension RedisOnlineStore {
         let outcome = try result.get()
         if outcome == .applied {
             for p in planned where !p.tiles.isEmpty {
-                try await recordTileStatistics(table: p.table, view: p.view, entities: p.entities, newest: 0)
+                try await recordTileStatistics(table: p.table, view: p.view, entities: p.entities, newest: p.newest)
             }
         }
         return outcome
