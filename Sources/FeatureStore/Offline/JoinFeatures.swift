@@ -259,7 +259,7 @@ extension FeatureStore {
             let columns = try await joinView(request, index: index, of: requests.count, entities: table, times: entityTimes,
                                              timesValid: timesValid, engine: engine, options: options)
             for (f, (name, column)) in zip(request.outputNames, columns).enumerated() {
-                hidden["\(request.view.name).\(request.features[f].name)"] = column
+                hidden[request.inputKeys[f]] = column
                 guard request.visible[f] else { continue }
                 table.schema.fields.append(Field(name, column.type, nullable: true))
                 table.columns.append(column)
@@ -268,11 +268,10 @@ extension FeatureStore {
         // On-demand features, over the entity rows' request columns and the joined features.
         for request in resolved.onDemand {
             for (feature, name) in zip(request.features, request.outputNames) {
-                let inputs: [Column] = feature.bindings.map { binding in
-                    switch binding {
-                    case .request(let field): return entityTable.column(named: field.name)!
-                    case .feature(let view, let name): return hidden["\(view).\(name)"]!
-                    }
+                // Request fields by name among the entity columns (checked above), features by `view.feature`.
+                let inputs: [Column] = zip(feature.bindings, feature.inputKeys).map { binding, key in
+                    if case .request = binding { return entityTable.column(named: key)! }
+                    return hidden[key]!
                 }
                 let column = feature.expression.evaluate(columns: inputs, rowCount: table.rowCount, as: feature.output)
                 table.schema.fields.append(Field(name, column.type, nullable: true))

@@ -83,7 +83,8 @@ extension FeatureStore {
         // Entities: a sample of those of each view read (the same row count for all).
         var entities: [String: [OnlineValue]] = [:]
         var count = max(0, sample)
-        var keyTypes: [String: ScalarType] = [:]
+        // Each key's column as the source holds it, and the sampled rows of it (the training set's key columns).
+        var keyColumns: [String: (column: Column, rows: [Int])] = [:]
         for name in registry.inputViews(of: view) {
             guard let input = registry.featureView(named: name), let source = registry.batchSource(of: input) else { continue }
             let keys = registry.joinKeys(of: input)
@@ -106,7 +107,7 @@ extension FeatureStore {
             count = min(count, rows.count)
             for (k, key) in keys.enumerated() where entities[key.name] == nil {
                 entities[key.name] = rows.map { latest.keys[k].onlineValue(at: $0, as: .scalar(key.type)) }
-                keyTypes[key.name] = key.type
+                keyColumns[key.name] = (latest.keys[k], rows)
             }
         }
         // A view of request data alone has no entities to look up with: nothing to compare.
@@ -122,9 +123,8 @@ extension FeatureStore {
                                                  now: Date(timeIntervalSince1970: Double(at) / 1_000_000))
         // The training set: keys and request data as columns of the entity rows.
         var columns: [(String, Column)] = []
-        for (name, values) in entities.sorted(by: { $0.key < $1.key }) {
-            columns.append((name, keyTypes[name] == .string ? Column(strings: values.map { if case .string(let s) = $0 { return s } else { return nil } })
-                                                             : Column(int64: values.map { if case .int(let i) = $0 { return i } else { return nil } })))
+        for (name, key) in keyColumns.sorted(by: { $0.key < $1.key }) {
+            columns.append((name, key.column.take(key.rows.prefix(count).map { Int32($0) })))
         }
         columns.append(("event_timestamp", Column(timestamps: (0..<count).map { _ in at })))
         for field in view.request {
