@@ -215,7 +215,7 @@ let package = Package(
         ], path: "bench/ServingBench"),
         // Stream ingestion rate and freshness on the mock cluster (bench/ingest.sh).
         .executableTarget(name: "IngestBench", dependencies: [
-            "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "StreamIngestion", "Kafka",
+            "FeatureStore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "StreamIngestion", "Kafka",
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "bench/IngestBench"),
         .testTarget(name: "ColumnarTests", dependencies: ["Columnar"]),

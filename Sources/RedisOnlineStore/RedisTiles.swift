@@ -239,36 +239,47 @@ extension RedisOnlineStore {
             result = try await client.withConnection(forKey: Array(tileTag.utf8)) { c throws(RedisError) -> Result<StreamTileOutcome, OnlineStoreError> in
                 let node = c.endpoint
                 func run(_ args: [String]) throws(RedisError) -> RedisReply { try Self.checked(c.command(args.map { Array($0.utf8) }), node: node) }
-                // Watch everything read, then check positions and cuts as the batch expects them.
-                let watched = [positionsKey] + plan.map(\.cutsKey) + Set(plan.flatMap { $0.tiles.map(\.key) }).sorted()
-                _ = try run(["WATCH"] + watched)
-                let positionsReply = try run(["HGETALL", positionsKey])
-                var cutReplies: [String: RedisReply] = [:]
-                for p in plan { cutReplies[p.table] = try run(["HGETALL", p.cutsKey]) }
+                // Watch the positions and the cuts, then check them as the batch expects them. Every writer of
+                // stream parts records positions in the same hash, so watching it serializes them; a backfill moves
+                // a cut before it deletes stream parts, so watching the cuts catches it; other changes to tile keys
+                // touch backfill parts (other fields) or tiles past retention. Watching the tile keys too would cost
+                // more than the batch: the server checks each new watched key against the connection's list of
+                // watched keys, quadratic in their number (20,000 tiles took seconds).
+                _ = try run(["WATCH", positionsKey] + plan.map(\.cutsKey))
+                // The reads in one pipeline: a batch costs a few round trips, not one per tile.
+                var reads: [[[UInt8]]] = [["HGETALL", positionsKey].map { Array($0.utf8) }]
+                reads += plan.map { p in ["HGETALL", p.cutsKey].map { Array($0.utf8) } }
+                for p in plan { reads += p.tiles.map { tile in ["HGET", tile.key, tile.field].map { Array($0.utf8) } } }
+                let readReplies = try c.pipeline(reads)
+                for reply in readReplies { _ = try Self.checked(reply, node: node) }
                 let stored: [StreamPartition: Int64]
                 var cutsOf: [String: [Int64: Int64]] = [:]
                 do throws(OnlineStoreError) {
-                    stored = try Self.positions(positionsReply, positionsKey)
-                    for p in plan { cutsOf[p.table] = try Self.cuts(cutReplies[p.table]!, p.cutsKey) }
+                    stored = try Self.positions(readReplies[0], positionsKey)
+                    for (i, p) in plan.enumerated() { cutsOf[p.table] = try Self.cuts(readReplies[1 + i], p.cutsKey) }
                 } catch {
                     return .failure(error)
                 }
                 let tables = Dictionary(plan.map { ($0.view.name, $0.table) }, uniquingKeysWith: { a, _ in a })
                 if let conflict = batch.conflict(positions: stored, cuts: { cutsOf[tables[$0.view.name]!] ?? [:] }) {
+                    _ = try run(["UNWATCH"])
                     return .success(.conflict(conflict))
                 }
                 // The stream parts merged with what is stored, in Swift (the shared computation library).
                 var writes: [[[UInt8]]] = []
+                var replyIndex = 1 + plan.count
                 for p in plan {
                     for tile in p.tiles {
                         var states = tile.states
-                        if let current = try run(["HGET", tile.key, tile.field]).bytes {
+                        if let current = readReplies[replyIndex].bytes {
                             do throws(OnlineStoreError) {
                                 states = try TileStates.merge(current, tile.states, view: p.view, hop: tile.hop)
                             } catch {
+                                _ = try run(["UNWATCH"])
                                 return .failure(OnlineStoreError(.corrupt, "redis: key '\(tile.key)' field '\(tile.field)': \(error.message)"))
                             }
                         }
+                        replyIndex += 1
                         writes.append([Array("HSET".utf8), Array(tile.key.utf8), Array(tile.field.utf8), states])
                     }
                 }

@@ -4,19 +4,23 @@
 //               (online into SQLite and offline into Parquet files: a full ingestion, not only the online write).
 //   freshness:  a producer thread at a steady rate with event time = now; freshness (time written online - event
 //               time) recorded per row through the same metrics hook FeatureServer uses.
+//   --online-store YAML: the repository's online_store block as a flow mapping (default: the embedded SQLite store),
+//               e.g. '{kind: redis, cluster: true, nodes: [127.0.0.1:27101]}' (bench/redis.sh).
 //   --aggregated 1: a fourth view on the same stream aggregates it (count, sum and max of cart_value over 1h, 1d and
 //               7d: 9 features, tiles updated exactly once with the partitions' positions).
-// Usage: ingest-bench [--events N] [--rate R] [--seconds S] [--partitions P] [--mode throughput|freshness|both] [--aggregated 1]
+// Usage: ingest-bench [--events N] [--rate R] [--seconds S] [--partitions P] [--mode throughput|freshness|both] [--aggregated 1] [--online-store YAML]
 import CoreMetrics
 import FeatureStore
 import Foundation
 import Kafka
 import LocalOfflineEngine
+import RedisOnlineStore
 import SQLiteOnlineStore
 import StreamIngestion
 import Synchronization
 
 SQLiteOnlineStoreKind.register()
+RedisOnlineStoreKind.register()
 LocalOfflineEngineKind.register()
 
 struct Options {
@@ -27,6 +31,7 @@ struct Options {
     var mode = "both"
     var exportTo: String? = nil
     var aggregated = false
+    var onlineStore: String? = nil
 
     init(_ args: [String]) {
         var i = 1
@@ -40,6 +45,7 @@ struct Options {
             case "--mode": mode = value
             case "--export": exportTo = value
             case "--aggregated": aggregated = value == "1"
+            case "--online-store": onlineStore = value
             default: fatalError("unknown option \(args[i])")
             }
             i += 2
@@ -142,6 +148,7 @@ func makeRepository(kafka: String) throws -> URL {
           bootstrap_servers: "\(kafka)"
           offline_roll_interval: 30s
           properties: {session.timeout.ms: "6000", heartbeat.interval.ms: "500", fetch.wait.max.ms: "20"}
+        \(options.onlineStore.map { "online_store: \($0)" } ?? "")
 
         """.write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
     try (definitions + (options.aggregated ? aggregatedView : "")).write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
