@@ -55,6 +55,7 @@ public enum OnlineStoreConformance {
         Check(name: "a tile's backfill and stream parts are apart: each replaced alone, both read; deleteTiles by hop, start and origin", body: tileOrigins),
         Check(name: "a stream batch merges into the stream part of its tiles and records its positions at once; a batch from other positions or cuts changes nothing", body: streamBatches),
         Check(name: "cuts are kept per view and recipe, set where missing or replaced; positions per consumer", body: cutsAndPositions),
+        Check(name: "a stream batch as large as an ingester's (10,000 entities) is applied in one call, with the backfill parts of the same tiles", body: largeStreamBatch),
     ]
 
     // MARK: Fixtures
@@ -300,6 +301,25 @@ extension OnlineStoreConformance {
         try expect(try count(got), [10, 5], "refused batches change no tile")
         try expect(try await store.streamPositions(consumer: "g"), [p0: 9, p1: 2], "nor any position")
         try expect(try await store.streamPositions(consumer: "other"), [:], "positions are per consumer")
+    }
+
+    static func largeStreamBatch(_ make: () throws -> any OnlineStore) async throws {
+        let store = try make()
+        let entities: [[OnlineValue]] = (0..<10_000).map { [.string("zone-\($0 % 97)"), .int(Int64($0))] }
+        try await store.writeTiles(entities.map { OnlineTile(key: $0, hop: h, start: 600, states: counted(1)) }, to: tripCounts, keys: route)
+        let cuts = try await store.setTileCuts([h: 600], of: tripCounts, keys: route, onlyMissing: true)
+        let p0 = StreamPartition("trips", 0)
+        for (round, events) in [2, 3].enumerated() {
+            let tiles = entities.map { OnlineTile(key: $0, hop: h, start: 600, states: counted(events), origin: .stream) }
+            let batch = StreamTileBatch(consumer: "g", expected: round == 0 ? [:] : [p0: 10_000], next: [p0: 10_000 * Int64(round + 1)],
+                                        updates: [.init(view: tripCounts, joinKeys: route, tiles: tiles, cuts: cuts)])
+            try expect(try await store.applyStreamTiles(batch), .applied, "batch \(round + 1)")
+        }
+        let sample = [entities[0], entities[4_321], entities[9_999]]
+        for tiles in try await store.readTiles(sample, of: tripCounts, joinKeys: route, from: [h: 0]) {
+            try expect(try count(tiles), [1, 5], "each entity's backfill part and its merged stream part")
+        }
+        try expect(try await store.streamPositions(consumer: "g"), [p0: 20_000], "positions recorded")
     }
 
     static func cutsAndPositions(_ make: () throws -> any OnlineStore) async throws {

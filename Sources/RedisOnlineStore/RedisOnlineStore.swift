@@ -14,7 +14,8 @@ import Synchronization
 /// | `P:p:T:{E}` | hash `t`, `c`, `v` | a plain view's latest row: event and created time (µs) and every feature in one field in the compact row encoding; the entity in the hash tag, so every view of an entity is on one node; `PEXPIREAT event + ttl` |
 /// | `P:p:T:stats`, `P:p:T:entities` | hash, HyperLogLog | newest event time; entities written (an estimate, exact for small counts) |
 /// | `P:p:tables` | hash | the views and schema versions stored (for `dropStale`) |
-/// | `{P:p:tiles}:T:E:H` | hash `start:origin` -> states | an aggregated view's tiles of one entity and hop |
+/// | `P:p:T:{E}:H` | hash `start:origin` -> states | the backfill part of an aggregated view's tiles of one entity and hop (written by `materialize`): with the entity's rows |
+/// | `{P:p:tiles}:T:E:H` | hash `start:origin` -> states | the stream part of those tiles (merged by ingesters) |
 /// | `{P:p:tiles}:cuts:T`, `{P:p:tiles}:positions:C` | hash | tile cuts per hop; a consumer's stream positions |
 ///
 /// Rows are upserted by a Lua script (`EVALSHA`, loaded again after `NOSCRIPT`): a row replaces the stored one only
@@ -22,9 +23,11 @@ import Synchronization
 /// One field for all features instead of one per feature: a read always wants the whole row of one schema, and
 /// `HMGET` of three fields costs the same however wide the view.
 ///
-/// Aggregated views' tiles, cuts and stream positions share one hash slot (`{P:p:tiles}`), so a stream batch is
-/// checked and applied in one `WATCH`/`MULTI`/`EXEC` transaction, exactly once as in the embedded store; this keeps
-/// every aggregated view's tiles on one node (plain views shard across the cluster).
+/// Aggregated views keep each tile in two parts (``TileCuts``). The backfill part, most of what a lookup reads (every
+/// tile before the cut), is sharded by entity like rows. The stream part, the cuts and the stream positions share one
+/// hash slot (`{P:p:tiles}`), so a stream batch is checked and applied in one `WATCH`/`MULTI`/`EXEC` transaction,
+/// exactly once as in the embedded store: that slot's node takes every ingester's tile writes and holds the tiles
+/// since the last backfill's cut (run `materialize-incremental` regularly to keep that part small).
 ///
 /// Differences that come from Redis: a batch of rows spread over several nodes is not one transaction (each row's
 /// upsert is atomic and a rerun converges); Redis acknowledges a write before replicating it, so a failover can lose
@@ -92,7 +95,11 @@ public final class RedisOnlineStore: OnlineStore {
     }
 
     func rowKey(_ table: String, _ entity: String) -> String { "\(prefix):\(project):\(table):{\(entity)}" }
-    func tileKey(_ table: String, _ entity: String, hop: Int64) -> String { "\(tileTag):\(table):\(entity):\(hop)" }
+    /// The key of one entity's tiles of one hop: the backfill part beside the entity's rows, the stream part in the
+    /// tiles slot.
+    func tileKey(_ table: String, _ entity: String, hop: Int64, origin: TileOrigin) -> String {
+        origin == .backfill ? "\(rowKey(table, entity)):\(hop)" : "\(tileTag):\(table):\(entity):\(hop)"
+    }
     func cutsKey(_ table: String) -> String { "\(tileTag):cuts:\(table)" }
     func positionsKey(_ consumer: String) -> String { "\(tileTag):positions:\(consumer)" }
 
@@ -246,13 +253,13 @@ public final class RedisOnlineStore: OnlineStore {
 
     // MARK: Whole views
 
-    /// Deletes every key matching `pattern` on every primary (`SCAN` + `UNLINK`, 1,000 at a time); returns how many.
-    @discardableResult
-    func deleteKeys(matching pattern: String) async throws(OnlineStoreError) -> Int {
-        var deleted = 0
-        let nodes: [RedisEndpoint]
-        do { nodes = try await client.primaries() } catch { throw Self.error(error) }
-        for node in nodes {
+    /// Calls `body` with the keys matching `pattern` on `nodes` (every primary when nil), a `SCAN` page (about
+    /// 1,000 keys) at a time.
+    func scanKeys(matching pattern: String, on nodes: [RedisEndpoint]? = nil,
+                  _ body: ([[UInt8]]) async throws(OnlineStoreError) -> Void) async throws(OnlineStoreError) {
+        let targets: [RedisEndpoint]
+        if let nodes { targets = nodes } else { do { targets = try await client.primaries() } catch { throw Self.error(error) } }
+        for node in targets {
             var cursor = "0"
             repeat {
                 let reply: RedisReply
@@ -262,12 +269,19 @@ public final class RedisOnlineStore: OnlineStore {
                 }
                 cursor = next
                 let names = keys.compactMap(\.bytes)
-                if !names.isEmpty {
-                    // Keys one by one: in a cluster, a multi-key UNLINK must stay in one slot.
-                    let replies = try await run(names.map { RedisCommand(key: $0, [Array("UNLINK".utf8), $0]) }, "deleting keys \(pattern)")
-                    deleted += replies.reduce(0) { if case .integer(let n) = $1 { return $0 + Int(n) } else { return $0 } }
-                }
+                if !names.isEmpty { try await body(names) }
             } while cursor != "0"
+        }
+    }
+
+    /// Deletes every key matching `pattern` on every primary (`SCAN` + `UNLINK`, 1,000 at a time); returns how many.
+    @discardableResult
+    func deleteKeys(matching pattern: String) async throws(OnlineStoreError) -> Int {
+        var deleted = 0
+        try await scanKeys(matching: pattern) { names throws(OnlineStoreError) in
+            // Keys one by one: in a cluster, a multi-key UNLINK must stay in one slot.
+            let replies = try await run(names.map { RedisCommand(key: $0, [Array("UNLINK".utf8), $0]) }, "deleting keys \(pattern)")
+            deleted += replies.reduce(0) { if case .integer(let n) = $1 { return $0 + Int(n) } else { return $0 } }
         }
         return deleted
     }

@@ -3,14 +3,43 @@ import FeatureComputation
 import Foundation
 import Redis
 
-/// Aggregated views' tiles, cuts and stream positions: all in one hash slot (`{P:p:tiles}`), so that a stream batch is
-/// checked and applied in one transaction.
+/// Aggregated views' tiles, cuts and stream positions. The backfill part of tiles lives beside the entity's rows
+/// (sharded); the stream part, the cuts and the stream positions in one hash slot (`{P:p:tiles}`), so that a stream
+/// batch is checked and applied in one transaction.
 extension RedisOnlineStore {
     static func field(start: Int64, origin: TileOrigin) -> String { "\(start):\(origin.rawValue)" }
 
-    static func parseField(_ text: String) -> (start: Int64, origin: TileOrigin)? {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let start = Int64(parts[0]), let raw = Int(parts[1]), let origin = TileOrigin(rawValue: raw) else { return nil }
+    /// A tile field's name, `start:origin` in ASCII digits (start may be negative), read from its bytes.
+    static func parseField(_ bytes: [UInt8]) -> (start: Int64, origin: TileOrigin)? {
+        var i = 0, negative = false
+        if bytes.first == UInt8(ascii: "-") { negative = true; i = 1 }
+        var magnitude: UInt64 = 0
+        let digitsStart = i
+        while i < bytes.count, bytes[i] != UInt8(ascii: ":") {
+            let d = bytes[i] &- UInt8(ascii: "0")
+            guard d < 10 else { return nil }
+            let (times, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times.addingReportingOverflow(UInt64(d))
+            guard !o1, !o2 else { return nil }
+            magnitude = sum
+            i += 1
+        }
+        guard i > digitsStart, i + 1 < bytes.count else { return nil }
+        let start: Int64
+        if negative {
+            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            start = magnitude == UInt64(Int64.max) + 1 ? .min : -Int64(magnitude)
+        } else {
+            guard magnitude <= UInt64(Int64.max) else { return nil }
+            start = Int64(magnitude)
+        }
+        var raw = 0
+        for b in bytes[(i + 1)...] {
+            let d = b &- UInt8(ascii: "0")
+            guard d < 10, raw < 1_000 else { return nil }
+            raw = raw * 10 + Int(d)
+        }
+        guard let origin = TileOrigin(rawValue: raw) else { return nil }
         return (start, origin)
     }
 
@@ -43,27 +72,34 @@ extension RedisOnlineStore {
         }
     }
 
+    /// Backfill parts go to their entities' nodes, pipelined (each tile replaced whole; a batch spread over nodes is
+    /// not one transaction, and a rerun of `materialize` rewrites it); stream parts, in one transaction on the tiles
+    /// slot. Bad input is refused before anything is written.
     public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         try validateTiles(tiles, view: view, keys: keys)
         guard !tiles.isEmpty else { return }
         let table = table(view, keys)
-        var commands: [[[UInt8]]] = []
+        var backfill: [RedisCommand] = []
+        var stream: [[[UInt8]]] = []
         var entities: Set<String> = []
         for tile in tiles {
             let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
             entities.insert(entity)
-            let key = tileKey(table, entity, hop: tile.hop)
-            commands.append([Array("HSET".utf8), Array(key.utf8), Array(Self.field(start: tile.start, origin: tile.origin).utf8), tile.states])
+            let key = Array(tileKey(table, entity, hop: tile.hop, origin: tile.origin).utf8)
+            let command = [Array("HSET".utf8), key, Array(Self.field(start: tile.start, origin: tile.origin).utf8), tile.states]
+            if tile.origin == .backfill { backfill.append(RedisCommand(key: key, command)) } else { stream.append(command) }
         }
-        // One transaction: the batch is written whole or not at all.
-        let transaction = commands
-        do {
-            try await client.withConnection(forKey: Array(tileTag.utf8)) { connection throws(RedisError) in
-                let replies = try connection.pipeline([[Array("MULTI".utf8)]] + transaction + [[Array("EXEC".utf8)]])
-                for reply in replies { _ = try Self.checked(reply, node: connection.endpoint) }
+        if !backfill.isEmpty { _ = try await run(backfill, "writing tiles of '\(view.name)'") }
+        if !stream.isEmpty {
+            let transaction = stream
+            do {
+                try await client.withConnection(forKey: Array(tileTag.utf8)) { connection throws(RedisError) in
+                    let replies = try connection.pipeline([[Array("MULTI".utf8)]] + transaction + [[Array("EXEC".utf8)]])
+                    for reply in replies { _ = try Self.checked(reply, node: connection.endpoint) }
+                }
+            } catch {
+                throw Self.error(error)
             }
-        } catch {
-            throw Self.error(error)
         }
         try await recordTileStatistics(table: table, view: view, entities: entities, newest: tiles.map(\.start).max()!)
     }
@@ -77,35 +113,47 @@ extension RedisOnlineStore {
         ], "recording statistics of '\(view.name)'")
     }
 
+    /// Per entity and hop, the backfill part (on the entity's node) and the stream part (on the tiles slot's node):
+    /// all of them one pipeline per node, sent to every node before any reply is read.
     public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let table = table(view, joinKeys)
         let hops = from.keys.sorted()
+        let origins: [TileOrigin] = [.backfill, .stream]
         var commands: [RedisCommand] = []
+        commands.reserveCapacity(entities.count * hops.count * 2)
         for entity in entities {
             let hex = Self.hex(try OnlineEncoding.encodeKey(entity))
             for hop in hops {
-                let key = Array(tileKey(table, hex, hop: hop).utf8)
-                commands.append(RedisCommand(key: key, [Array("HGETALL".utf8), key]))
+                for origin in origins {
+                    let key = Array(tileKey(table, hex, hop: hop, origin: origin).utf8)
+                    commands.append(RedisCommand(key: key, [Array("HGETALL".utf8), key]))
+                }
             }
         }
         let replies = try await run(commands, "reading tiles of '\(view.name)'")
         var out: [[OnlineTile]] = []
+        out.reserveCapacity(entities.count)
         var r = 0
         for entity in entities {
             var tiles: [OnlineTile] = []
             for hop in hops {
-                let key = String(decoding: commands[r].key ?? [], as: UTF8.self)
-                let fields: [(String, RedisReply)]
-                do { fields = try Self.pairs(replies[r], key) } catch { throw OnlineStoreError(.corrupt, "redis: \(error.message)") }
-                r += 1
-                var found: [OnlineTile] = []
-                for (name, value) in fields {
-                    guard let (start, origin) = Self.parseField(name), let states = value.bytes else {
-                        throw OnlineStoreError(.corrupt, "redis: key '\(key)' has a field '\(name)' that is not a tile")
+                let first = tiles.count
+                let bound = from[hop]!
+                for _ in origins {
+                    let reply = replies[r]
+                    let key = commands[r].key ?? []
+                    r += 1
+                    guard case .array(let items) = reply, items.count % 2 == 0 else {
+                        throw OnlineStoreError(.corrupt, "redis: key '\(String(decoding: key, as: UTF8.self))' answered \(reply) to HGETALL")
                     }
-                    if start >= from[hop]! { found.append(OnlineTile(key: entity, hop: hop, start: start, states: states, origin: origin)) }
+                    for i in stride(from: 0, to: items.count, by: 2) {
+                        guard let name = items[i].bytes, let (start, origin) = Self.parseField(name), let states = items[i + 1].bytes else {
+                            throw OnlineStoreError(.corrupt, "redis: key '\(String(decoding: key, as: UTF8.self))' has a field '\(items[i].text ?? "?")' that is not a tile")
+                        }
+                        if start >= bound { tiles.append(OnlineTile(key: entity, hop: hop, start: start, states: states, origin: origin)) }
+                    }
                 }
-                tiles += found.sorted { ($0.start, $0.origin.rawValue) < ($1.start, $1.origin.rawValue) }
+                tiles[first...].sort { ($0.start, $0.origin.rawValue) < ($1.start, $1.origin.rawValue) }
             }
             out.append(tiles)
         }
@@ -125,38 +173,42 @@ extension RedisOnlineStore {
         return n
         """
 
+    /// Scans the parts asked for: stream parts on the tiles slot's node, backfill parts on every primary.
     @discardableResult
     public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
         guard !before.isEmpty else { return 0 }
         let table = table(view, keys)
-        let pattern = Self.glob("\(tileTag):\(table):") + "*"
-        let node: RedisEndpoint
-        do {
-            _ = try await client.primaries()
-            guard let n = client.slotMap?.node(for: HashSlot.slot(of: tileTag)) else { return 0 }
-            node = n
-        } catch {
-            throw Self.error(error)
-        }
         var deleted = 0
-        var cursor = "0"
-        repeat {
-            let reply: RedisReply
-            do { reply = try await client.command(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"].map { Array($0.utf8) }, on: node) } catch { throw Self.error(error) }
-            guard case .array(let parts) = reply, parts.count == 2, let next = parts[0].text, case .array(let found) = parts[1] else {
-                throw OnlineStoreError(.failed, "redis \(node): SCAN answered \(reply)")
-            }
-            cursor = next
+        func deleteFields(_ names: [[UInt8]]) async throws(OnlineStoreError) {
             var commands: [RedisCommand] = []
-            for key in found.compactMap(\.text) {
+            for name in names {
+                let key = String(decoding: name, as: UTF8.self)
                 guard let hop = key.split(separator: ":").last.flatMap({ Int64($0) }), let bound = before[hop] else { continue }
                 commands.append(RedisCommand(key: key, ["EVAL", Self.deleteTilesScript, "1", key, String(bound), String(origin?.rawValue ?? -1)]))
             }
-            if !commands.isEmpty {
-                let replies = try await run(commands, "deleting tiles of '\(view.name)'")
-                deleted += replies.reduce(0) { if case .integer(let n) = $1 { return $0 + Int(n) } else { return $0 } }
+            guard !commands.isEmpty else { return }
+            let replies = try await run(commands, "deleting tiles of '\(view.name)'")
+            deleted += replies.reduce(0) { if case .integer(let n) = $1 { return $0 + Int(n) } else { return $0 } }
+        }
+        if origin != .backfill {
+            let node: RedisEndpoint
+            do {
+                _ = try await client.primaries()
+                guard let n = client.slotMap?.node(for: HashSlot.slot(of: tileTag)) else { return 0 }
+                node = n
+            } catch {
+                throw Self.error(error)
             }
-        } while cursor != "0"
+            try await scanKeys(matching: Self.glob("\(tileTag):\(table):") + "*", on: [node]) { names throws(OnlineStoreError) in
+                try await deleteFields(names)
+            }
+        }
+        if origin != .stream {
+            // The view's row keys and backfill tiles share a prefix; only keys ending in a hop are tiles.
+            try await scanKeys(matching: Self.glob("\(prefix):\(project):\(table):{") + "*") { names throws(OnlineStoreError) in
+                try await deleteFields(names)
+            }
+        }
         return deleted
     }
 
@@ -227,7 +279,7 @@ extension RedisOnlineStore {
             for tile in update.tiles {
                 let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
                 entities.insert(entity)
-                tiles.append((tileKey(table, entity, hop: tile.hop), Self.field(start: tile.start, origin: .stream), tile.hop, tile.states))
+                tiles.append((tileKey(table, entity, hop: tile.hop, origin: .stream), Self.field(start: tile.start, origin: .stream), tile.hop, tile.states))
             }
             planned.append(Planned(view: update.view, table: table, cutsKey: cutsKey(table), expectedCuts: update.cuts, tiles: tiles,
                                    entities: entities, newest: update.tiles.map(\.start).max() ?? .min))

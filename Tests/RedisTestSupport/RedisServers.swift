@@ -22,16 +22,27 @@ public final class RedisServers: @unchecked Sendable {
         ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// A port nothing listens on (bound and released).
-    public static func freePort() -> Int {
+    /// A port nothing listens on (bound and released). With `clusterBus`, one whose cluster bus port (port + 10000)
+    /// exists and is free too: a cluster node listens on both.
+    public static func freePort(clusterBus: Bool = false) -> Int {
+        for _ in 0..<100 {
+            guard let port = bindable(0) else { continue }
+            if !clusterBus || (port + 10_000 <= 65_535 && bindable(port + 10_000) != nil) { return port }
+        }
+        return bindable(0) ?? 0
+    }
+
+    /// Binds `port` on loopback (0: any) and releases it; the port bound, or nil when taken.
+    private static func bindable(_ port: Int) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
+        addr.sin_port = UInt16(port).bigEndian
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        let bound = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        guard bound == 0 else { return nil }
         _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
@@ -49,7 +60,7 @@ public final class RedisServers: @unchecked Sendable {
 
     private func startOnce(_ extra: [String], password: String?) throws -> Int {
         guard let server = Self.serverPath else { throw RedisError(.connection, node: "-", "redis-server is not installed: run `bash scripts/setup`") }
-        let port = Self.freePort()
+        let port = Self.freePort(clusterBus: extra.contains("--cluster-enabled"))
         let folder = dir.appendingPathComponent("\(port)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let process = Process()
@@ -65,7 +76,10 @@ public final class RedisServers: @unchecked Sendable {
         ports.append(port)
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
-            guard process.isRunning else { throw RedisError(.connection, node: "127.0.0.1:\(port)", "redis-server exited (port taken?)") }
+            guard process.isRunning else {
+                let log = (try? String(contentsOf: folder.appendingPathComponent("log"), encoding: .utf8))?.split(separator: "\n").suffix(2).joined(separator: " | ") ?? ""
+                throw RedisError(.connection, node: "127.0.0.1:\(port)", "redis-server exited (port taken?): \(log)")
+            }
             if let c = try? RedisConnection(RedisEndpoint(host: "127.0.0.1", port: port), connectTimeout: .milliseconds(200), readTimeout: .seconds(1),
                                             credentials: password.map { RedisCredentials(password: $0) }),
                (try? c.command([Array("PING".utf8)])) == .status("PONG") {
