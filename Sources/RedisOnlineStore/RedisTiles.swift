@@ -298,6 +298,8 @@ extension RedisOnlineStore {
                 // more than the batch: the server checks each new watched key against the connection's list of
                 // watched keys, quadratic in their number (20,000 tiles took seconds).
                 _ = try run(["WATCH", positionsKey] + plan.map(\.cutsKey))
+                // However the body ends (EXEC, a conflict, an error), the pooled connection watches nothing after it.
+                defer { _ = try? c.command([Array("UNWATCH".utf8)]) }
                 // The reads in one pipeline: a batch costs a few round trips, not one per tile.
                 var reads: [[[UInt8]]] = [["HGETALL", positionsKey].map { Array($0.utf8) }]
                 reads += plan.map { p in ["HGETALL", p.cutsKey].map { Array($0.utf8) } }
@@ -314,7 +316,6 @@ extension RedisOnlineStore {
                 }
                 let tables = Dictionary(plan.map { ($0.view.name, $0.table) }, uniquingKeysWith: { a, _ in a })
                 if let conflict = batch.conflict(positions: stored, cuts: { cutsOf[tables[$0.view.name]!] ?? [:] }) {
-                    _ = try run(["UNWATCH"])
                     return .success(.conflict(conflict))
                 }
                 // The stream parts merged with what is stored, in Swift (the shared computation library).
@@ -327,7 +328,6 @@ extension RedisOnlineStore {
                             do throws(OnlineStoreError) {
                                 states = try TileStates.merge(current, tile.states, view: p.view, hop: tile.hop)
                             } catch {
-                                _ = try run(["UNWATCH"])
                                 return .failure(OnlineStoreError(.corrupt, "redis: key '\(tile.key)' field '\(tile.field)': \(error.message)"))
                             }
                         }
