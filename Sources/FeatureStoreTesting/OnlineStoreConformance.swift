@@ -217,6 +217,15 @@ extension OnlineStoreConformance {
         try expect(later[0].map(\.start), [900, 600], "only tiles from the start given")
         let perHop = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [60: 1000, 300: 0])
         try expect(perHop[0].map { [$0.hop, $0.start] }, [[300, 300], [300, 600]], "each hop from its own start; hops not asked for are not read")
+        // Events before 1970 have negative tile starts, down to the smallest a hop can have.
+        let c: [OnlineValue] = [.string("old"), .int(-1)]
+        let oldest = Int64.min - Int64.min % 300 + 300
+        try await store.writeTiles([OnlineTile(key: c, hop: 300, start: -600, states: [7]),
+                                    OnlineTile(key: c, hop: 300, start: oldest, states: [8]),
+                                    OnlineTile(key: c, hop: 300, start: 0, states: [9], origin: .stream)], to: tripCounts, keys: route)
+        let early = try await store.readTiles([c], of: tripCounts, joinKeys: route, from: [300: Int64.min])[0]
+        try expect(early.map { "\($0.start)/\($0.origin)" }, ["\(oldest)/backfill", "-600/backfill", "0/stream"], "negative starts, ordered")
+        try expect(early.map(\.states), [[8], [7], [9]], "their states")
     }
 
     static func tilesLifecycle(_ make: () throws -> any OnlineStore) async throws {
