@@ -228,7 +228,7 @@ let package = Package(
         // Real redis-server processes and clusters for the tests (started on free loopback ports, killed after).
         .target(name: "RedisTestSupport", dependencies: ["Redis"], path: "Tests/RedisTestSupport"),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
-        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar"]),
+        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureComputation", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),

@@ -16,6 +16,7 @@ import Synchronization
 /// | `P:p:tables` | hash | the views and schema versions stored (for `dropStale`) |
 /// | `P:p:T:{E}:H` | hash `start:origin` -> states | the backfill part of an aggregated view's tiles of one entity and hop (written by `materialize`): with the entity's rows |
 /// | `{P:p:tiles}:T:E:H` | hash `start:origin` -> states | the stream part of those tiles (merged by ingesters) |
+/// | `{P:p:tiles}:T:index:H:O` | sorted set | per hop and origin, the entities with tiles, scored by the oldest start their key may hold (expiry without `SCAN`) |
 /// | `{P:p:tiles}:cuts:T`, `{P:p:tiles}:positions:C` | hash | tile cuts per hop; a consumer's stream positions |
 ///
 /// Rows are upserted by a Lua script (`EVALSHA`, loaded again after `NOSCRIPT`): a row replaces the stored one only
@@ -100,6 +101,9 @@ public final class RedisOnlineStore: OnlineStore {
     func tileKey(_ table: String, _ entity: String, hop: Int64, origin: TileOrigin) -> String {
         origin == .backfill ? "\(rowKey(table, entity)):\(hop)" : "\(tileTag):\(table):\(entity):\(hop)"
     }
+    /// The index of one view's tile keys of one hop and origin: a sorted set of entities (hex), each scored with the
+    /// oldest tile start its key may hold, so expiry visits only the keys holding tiles to delete (no `SCAN`).
+    func tileIndexKey(_ table: String, hop: Int64, origin: TileOrigin) -> String { "\(tileTag):\(table):index:\(hop):\(origin.rawValue)" }
     func cutsKey(_ table: String) -> String { "\(tileTag):cuts:\(table)" }
     func positionsKey(_ consumer: String) -> String { "\(tileTag):positions:\(consumer)" }
 

@@ -89,6 +89,9 @@ extension RedisOnlineStore {
             let command = [Array("HSET".utf8), key, Array(Self.field(start: tile.start, origin: tile.origin).utf8), tile.states]
             if tile.origin == .backfill { backfill.append(RedisCommand(key: key, command)) } else { stream.append(command) }
         }
+        // The index first: a key it names without the tile (a failed write) costs expiry one visit, while a tile it
+        // does not name would never expire.
+        _ = try await run(indexUpdates(table, tiles.map { ($0.key, $0.hop, $0.start, $0.origin) }), "indexing tiles of '\(view.name)'")
         if !backfill.isEmpty { _ = try await run(backfill, "writing tiles of '\(view.name)'") }
         if !stream.isEmpty {
             let transaction = stream
@@ -102,6 +105,31 @@ extension RedisOnlineStore {
             }
         }
         try await recordTileStatistics(table: table, view: view, entities: entities, newest: tiles.map(\.start).max()!)
+    }
+
+    /// `ZADD LT` commands (in pieces of 1,000 entities) lowering each entity's score in the index of its tiles' hop
+    /// and origin to the oldest start written (adding entities not yet indexed).
+    func indexUpdates(_ table: String, _ tiles: [(key: [OnlineValue], hop: Int64, start: Int64, origin: TileOrigin)]) throws(OnlineStoreError) -> [RedisCommand] {
+        struct Group: Hashable { var hop: Int64; var origin: TileOrigin }
+        var oldest: [Group: [String: Int64]] = [:]
+        for tile in tiles {
+            let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
+            oldest[Group(hop: tile.hop, origin: tile.origin), default: [:]][entity] = min(oldest[Group(hop: tile.hop, origin: tile.origin)]?[entity] ?? .max, tile.start)
+        }
+        var commands: [RedisCommand] = []
+        for (group, entities) in oldest {
+            let key = tileIndexKey(table, hop: group.hop, origin: group.origin)
+            let pairs = Array(entities)
+            for chunk in stride(from: 0, to: pairs.count, by: 1_000) {
+                var args = [Array("ZADD".utf8), Array(key.utf8), Array("LT".utf8)]
+                for (entity, start) in pairs[chunk..<min(pairs.count, chunk + 1_000)] {
+                    args.append(Array(String(start).utf8))
+                    args.append(Array(entity.utf8))
+                }
+                commands.append(RedisCommand(key: Array(key.utf8), args))
+            }
+        }
+        return commands
     }
 
     func recordTileStatistics(table: String, view: FeatureView, entities: Set<String>, newest: Int64) async throws(OnlineStoreError) {
@@ -160,53 +188,59 @@ extension RedisOnlineStore {
         return out
     }
 
-    /// Deletes the fields of one tile hash whose start is before ARGV[1] and whose origin is ARGV[2] (-1: any).
+    /// Deletes the fields of one tile hash whose start is before ARGV[1] and whose origin is ARGV[2] (-1: any);
+    /// returns how many, whether any field is left, and the oldest start left. (Lua numbers are doubles: exact for
+    /// starts within 2^53 microseconds of 1970, about 285,000 years.)
     static let deleteTilesScript = """
-        local n = 0
+        local n, left, oldest = 0, 0, 0
         for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
           local s, o = string.match(f, '^(-?%d+):(%d+)$')
           if s and tonumber(s) < tonumber(ARGV[1]) and (ARGV[2] == '-1' or o == ARGV[2]) then
             redis.call('HDEL', KEYS[1], f)
             n = n + 1
+          elseif s and (left == 0 or tonumber(s) < oldest) then
+            left, oldest = 1, tonumber(s)
           end
         end
-        return n
+        return {n, left, oldest}
         """
 
-    /// Scans the parts asked for: stream parts on the tiles slot's node, backfill parts on every primary.
+    /// Visits, per hop and origin, only the entities whose index score says their key holds a tile before the bound
+    /// (no `SCAN`): each key's old fields are deleted on its own node, then its score is raised to the oldest start
+    /// left, or it leaves the index when nothing is left.
     @discardableResult
     public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
-        guard !before.isEmpty else { return 0 }
         let table = table(view, keys)
         var deleted = 0
-        func deleteFields(_ names: [[UInt8]]) async throws(OnlineStoreError) {
-            var commands: [RedisCommand] = []
-            for name in names {
-                let key = String(decoding: name, as: UTF8.self)
-                guard let hop = key.split(separator: ":").last.flatMap({ Int64($0) }), let bound = before[hop] else { continue }
-                commands.append(RedisCommand(key: key, ["EVAL", Self.deleteTilesScript, "1", key, String(bound), String(origin?.rawValue ?? -1)]))
-            }
-            guard !commands.isEmpty else { return }
-            let replies = try await run(commands, "deleting tiles of '\(view.name)'")
-            deleted += replies.reduce(0) { if case .integer(let n) = $1 { return $0 + Int(n) } else { return $0 } }
-        }
-        if origin != .backfill {
-            let node: RedisEndpoint
-            do {
-                _ = try await client.primaries()
-                guard let n = client.slotMap?.node(for: HashSlot.slot(of: tileTag)) else { return 0 }
-                node = n
-            } catch {
-                throw Self.error(error)
-            }
-            try await scanKeys(matching: Self.glob("\(tileTag):\(table):") + "*", on: [node]) { names throws(OnlineStoreError) in
-                try await deleteFields(names)
-            }
-        }
-        if origin != .stream {
-            // The view's row keys and backfill tiles share a prefix; only keys ending in a hop are tiles.
-            try await scanKeys(matching: Self.glob("\(prefix):\(project):\(table):{") + "*") { names throws(OnlineStoreError) in
-                try await deleteFields(names)
+        for (hop, bound) in before.sorted(by: { $0.key < $1.key }) {
+            for part in origin.map({ [$0] }) ?? [.backfill, .stream] {
+                let index = tileIndexKey(table, hop: hop, origin: part)
+                var visited: Set<String> = []
+                while true {
+                    let reply = try await run([RedisCommand(key: index, ["ZRANGEBYSCORE", index, "-inf", "(\(bound)", "LIMIT", "0", "1000"])],
+                                              "reading the tile index of '\(view.name)'")[0]
+                    guard case .array(let items) = reply else { throw OnlineStoreError(.corrupt, "redis: '\(index)' answered \(reply) to ZRANGEBYSCORE") }
+                    // An entity seen again in this pass was written anew meanwhile: the next expiry takes it.
+                    let entities = items.compactMap(\.text).filter { !visited.contains($0) }
+                    guard !entities.isEmpty else { break }
+                    visited.formUnion(entities)
+                    let commands = entities.map { entity -> RedisCommand in
+                        let key = tileKey(table, entity, hop: hop, origin: part)
+                        return RedisCommand(key: key, ["EVAL", Self.deleteTilesScript, "1", key, String(bound), String(part.rawValue)])
+                    }
+                    let replies = try await run(commands, "deleting tiles of '\(view.name)'")
+                    var updates: [RedisCommand] = []
+                    for (entity, reply) in zip(entities, replies) {
+                        guard case .array(let parts) = reply, parts.count == 3, case .integer(let n) = parts[0], case .integer(let left) = parts[1],
+                              case .integer(let oldest) = parts[2] else {
+                            throw OnlineStoreError(.failed, "redis: deleting tiles of '\(view.name)' answered \(reply)")
+                        }
+                        deleted += Int(n)
+                        updates.append(left == 0 ? RedisCommand(key: index, ["ZREM", index, entity])
+                                                 : RedisCommand(key: index, ["ZADD", index, "XX", String(oldest), entity]))
+                    }
+                    _ = try await run(updates, "updating the tile index of '\(view.name)'")
+                }
             }
         }
         return deleted
@@ -286,6 +320,12 @@ extension RedisOnlineStore {
         }
         let positionsKey = positionsKey(batch.consumer)
         let plan = planned
+        // The stream parts' index, in the same slot: updated in the batch's transaction.
+        var indexCommands: [RedisCommand] = []
+        for update in batch.updates {
+            indexCommands += try indexUpdates(table(update.view, update.joinKeys), update.tiles.map { ($0.key, $0.hop, $0.start, TileOrigin.stream) })
+        }
+        let indexing = indexCommands
         let result: Result<StreamTileOutcome, OnlineStoreError>
         do {
             result = try await client.withConnection(forKey: Array(tileTag.utf8)) { c throws(RedisError) -> Result<StreamTileOutcome, OnlineStoreError> in
@@ -335,6 +375,7 @@ extension RedisOnlineStore {
                         writes.append([Array("HSET".utf8), Array(tile.key.utf8), Array(tile.field.utf8), states])
                     }
                 }
+                writes += indexing.map(\.args)
                 for (partition, next) in batch.next.sorted(by: { $0.key < $1.key }) {
                     writes.append(["HSET", positionsKey, Self.partitionField(partition), String(next)].map { Array($0.utf8) })
                 }

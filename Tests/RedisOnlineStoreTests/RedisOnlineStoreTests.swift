@@ -1,3 +1,4 @@
+import FeatureComputation
 import FeatureStore
 import FeatureStoreTesting
 import Foundation
@@ -30,6 +31,52 @@ struct RedisOnlineStoreTests {
         try await check.run {
             RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(ports[1])], cluster: true)), prefix: "fs", project: "conformance")
         }
+        _ = servers
+    }
+}
+
+@Suite("Redis online store: tile expiry", .timeLimit(.minutes(5)))
+struct RedisTileExpiryTests {
+    static let counts = FeatureView(name: "counts", entities: ["driver"], source: "s", ttl: .zero, features: [
+        Feature(name: "count_1h", type: .scalar(.int64), aggregation: FeatureAggregation(function: .count, column: nil, window: TimeSpan(seconds: 3600), hop: TimeSpan(seconds: 300))),
+    ])
+    static let plain = FeatureView(name: "plain", entities: ["driver"], source: "s", ttl: .zero, features: [Feature(name: "x", type: .scalar(.int64))])
+    static let driver = [JoinKey(name: "driver_id", type: .int64)]
+
+    static func calls(_ command: String, port: Int) throws -> Int64 {
+        let c = try RedisConnection(local(port), connectTimeout: .seconds(1), readTimeout: .seconds(1))
+        let info = try c.command(["INFO", "commandstats"].map { Array($0.utf8) }).text ?? ""
+        guard let line = info.split(separator: "\r\n").first(where: { $0.hasPrefix("cmdstat_\(command):calls=") }) else { return 0 }
+        return Int64(line.dropFirst("cmdstat_\(command):calls=".count).prefix { $0.isNumber }) ?? 0
+    }
+
+    @Test("expiring old tiles visits only the entities whose keys hold them: no SCAN, other keys untouched, the index follows")
+    func expiryWithoutScan() async throws {
+        let servers = try RedisServers()
+        let port = try servers.start()
+        let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(port)], cluster: false)), prefix: "fs", project: "expiry")
+        try await store.start()
+        let h: Int64 = 300_000_000
+        // 5,000 plain rows that expiry must not visit, and 1,000 drivers with tiles: the first 100 with an old tile too.
+        _ = try await store.write((0..<5_000).map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: [.int(1)]) }, to: Self.plain, keys: Self.driver)
+        var tiles = (0..<1_000).map { OnlineTile(key: [.int(Int64($0))], hop: h, start: 10 * h, states: [1]) }
+        tiles += (0..<100).map { OnlineTile(key: [.int(Int64($0))], hop: h, start: 2 * h, states: [2]) }
+        tiles += (0..<100).map { OnlineTile(key: [.int(Int64($0))], hop: h, start: 3 * h, states: [3], origin: .stream) }
+        try await store.writeTiles(tiles, to: Self.counts, keys: Self.driver)
+        let scans = try Self.calls("scan", port: port), evals = try Self.calls("eval", port: port)
+        #expect(try await store.deleteTiles(of: Self.counts, keys: Self.driver, before: [h: 5 * h], origin: nil) == 200)
+        #expect(try Self.calls("scan", port: port) == scans, "expiry sent SCAN")
+        #expect(try Self.calls("eval", port: port) - evals == 200, "one visit per key holding an old tile (100 backfill, 100 stream)")
+        let left = try await store.readTiles([[.int(0)], [.int(999)]], of: Self.counts, joinKeys: Self.driver, from: [h: 0])
+        #expect(left.map { $0.map(\.start) } == [[10 * h], [10 * h]])
+        // Visited keys are re-scored (backfill) or leave the index (stream, now empty): a second pass visits nothing.
+        #expect(try await store.deleteTiles(of: Self.counts, keys: Self.driver, before: [h: 5 * h], origin: nil) == 0)
+        #expect(try Self.calls("eval", port: port) - evals == 200)
+        // Everything goes once the bound passes the newest tiles.
+        #expect(try await store.deleteTiles(of: Self.counts, keys: Self.driver, before: [h: 11 * h], origin: .backfill) == 1_000)
+        #expect(try await store.readTiles([[.int(0)]], of: Self.counts, joinKeys: Self.driver, from: [h: 0]) == [[]])
+        let rows = try await store.read((0..<5_000).map { [.int(Int64($0))] }, from: Self.plain, joinKeys: Self.driver)
+        #expect(rows.allSatisfy { $0 != nil }, "plain rows untouched")
         _ = servers
     }
 }
