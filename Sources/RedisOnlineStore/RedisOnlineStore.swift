@@ -16,7 +16,7 @@ import Synchronization
 /// | `P:p:tables` | hash | the views and schema versions stored (for `dropStale`) |
 /// | `P:p:T:{E}:H` | hash `start:origin` -> states | the backfill part of an aggregated view's tiles of one entity and hop (written by `materialize`): with the entity's rows |
 /// | `{P:p:tiles}:T:E:H` | hash `start:origin` -> states | the stream part of those tiles (merged by ingesters) |
-/// | `{P:p:tiles}:T:index:H:O` | sorted set | per hop and origin, the entities with tiles, scored by the oldest start their key may hold (expiry without `SCAN`) |
+/// | `P:p:T:{ixB}:H`, `{P:p:tiles}:T:index:H:1` | sorted sets | per hop, the entities with backfill tiles (in 64 sets by entity) and with stream tiles, scored by the oldest start their key may hold (expiry without `SCAN`) |
 /// | `{P:p:tiles}:cuts:T`, `{P:p:tiles}:positions:C` | hash | tile cuts per hop; a consumer's stream positions |
 ///
 /// Rows are upserted by a Lua script (`EVALSHA`, loaded again after `NOSCRIPT`): a row replaces the stored one only
@@ -102,8 +102,18 @@ public final class RedisOnlineStore: OnlineStore {
         origin == .backfill ? "\(rowKey(table, entity)):\(hop)" : "\(tileTag):\(table):\(entity):\(hop)"
     }
     /// The index of one view's tile keys of one hop and origin: a sorted set of entities (hex), each scored with the
-    /// oldest tile start its key may hold, so expiry visits only the keys holding tiles to delete (no `SCAN`).
-    func tileIndexKey(_ table: String, hop: Int64, origin: TileOrigin) -> String { "\(tileTag):\(table):index:\(hop):\(origin.rawValue)" }
+    /// oldest tile start its key may hold, so expiry visits only the keys holding tiles to delete (no `SCAN`). The
+    /// backfill part's index is split in ``tileIndexBuckets`` sets by entity, spread over the cluster like the tiles;
+    /// the stream part's lives in the tiles slot, beside its tiles.
+    func tileIndexKey(_ table: String, hop: Int64, origin: TileOrigin, bucket: Int) -> String {
+        origin == .backfill ? "\(prefix):\(project):\(table):{ix\(bucket)}:\(hop)" : "\(tileTag):\(table):index:\(hop):\(origin.rawValue)"
+    }
+    /// How many sets the backfill part's index of a view and hop is split in.
+    static let tileIndexBuckets = 64
+    /// The index set of an entity's backfill tiles (the stream part's index has one set).
+    static func tileIndexBucket(_ entity: String, origin: TileOrigin) -> Int {
+        origin == .backfill ? HashSlot.slot(of: entity) % tileIndexBuckets : 0
+    }
     func cutsKey(_ table: String) -> String { "\(tileTag):cuts:\(table)" }
     func positionsKey(_ consumer: String) -> String { "\(tileTag):positions:\(consumer)" }
 

@@ -110,15 +110,16 @@ extension RedisOnlineStore {
     /// `ZADD LT` commands (in pieces of 1,000 entities) lowering each entity's score in the index of its tiles' hop
     /// and origin to the oldest start written (adding entities not yet indexed).
     func indexUpdates(_ table: String, _ tiles: [(key: [OnlineValue], hop: Int64, start: Int64, origin: TileOrigin)]) throws(OnlineStoreError) -> [RedisCommand] {
-        struct Group: Hashable { var hop: Int64; var origin: TileOrigin }
+        struct Group: Hashable { var hop: Int64; var origin: TileOrigin; var bucket: Int }
         var oldest: [Group: [String: Int64]] = [:]
         for tile in tiles {
             let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
-            oldest[Group(hop: tile.hop, origin: tile.origin), default: [:]][entity] = min(oldest[Group(hop: tile.hop, origin: tile.origin)]?[entity] ?? .max, tile.start)
+            let group = Group(hop: tile.hop, origin: tile.origin, bucket: Self.tileIndexBucket(entity, origin: tile.origin))
+            oldest[group, default: [:]][entity] = min(oldest[group]?[entity] ?? .max, tile.start)
         }
         var commands: [RedisCommand] = []
         for (group, entities) in oldest {
-            let key = tileIndexKey(table, hop: group.hop, origin: group.origin)
+            let key = tileIndexKey(table, hop: group.hop, origin: group.origin, bucket: group.bucket)
             let pairs = Array(entities)
             for chunk in stride(from: 0, to: pairs.count, by: 1_000) {
                 var args = [Array("ZADD".utf8), Array(key.utf8), Array("LT".utf8)]
@@ -207,37 +208,45 @@ extension RedisOnlineStore {
 
     /// Visits, per hop and origin, only the entities whose index score says their key holds a tile before the bound
     /// (no `SCAN`): each key's old fields are deleted on its own node, then its score is raised to the oldest start
-    /// left, or it leaves the index when nothing is left.
+    /// left, or it leaves the index when nothing is left. The index sets are read together, a page of up to 1,000
+    /// entities each per round.
     @discardableResult
     public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
         let table = table(view, keys)
         var deleted = 0
         for (hop, bound) in before.sorted(by: { $0.key < $1.key }) {
             for part in origin.map({ [$0] }) ?? [.backfill, .stream] {
-                let index = tileIndexKey(table, hop: hop, origin: part)
+                var indexes = (0..<(part == .backfill ? Self.tileIndexBuckets : 1)).map { tileIndexKey(table, hop: hop, origin: part, bucket: $0) }
                 var visited: Set<String> = []
-                while true {
-                    let reply = try await run([RedisCommand(key: index, ["ZRANGEBYSCORE", index, "-inf", "(\(bound)", "LIMIT", "0", "1000"])],
-                                              "reading the tile index of '\(view.name)'")[0]
-                    guard case .array(let items) = reply else { throw OnlineStoreError(.corrupt, "redis: '\(index)' answered \(reply) to ZRANGEBYSCORE") }
-                    // An entity seen again in this pass was written anew meanwhile: the next expiry takes it.
-                    let entities = items.compactMap(\.text).filter { !visited.contains($0) }
-                    guard !entities.isEmpty else { break }
-                    visited.formUnion(entities)
-                    let commands = entities.map { entity -> RedisCommand in
-                        let key = tileKey(table, entity, hop: hop, origin: part)
+                while !indexes.isEmpty {
+                    let pages = try await run(indexes.map { RedisCommand(key: $0, ["ZRANGEBYSCORE", $0, "-inf", "(\(bound)", "LIMIT", "0", "1000"]) },
+                                              "reading the tile index of '\(view.name)'")
+                    var found: [(index: String, entity: String)] = []
+                    var active: [String] = []
+                    for (index, page) in zip(indexes, pages) {
+                        guard case .array(let items) = page else { throw OnlineStoreError(.corrupt, "redis: '\(index)' answered \(page) to ZRANGEBYSCORE") }
+                        // An entity seen again in this pass was written anew meanwhile: the next expiry takes it.
+                        let fresh = items.compactMap(\.text).filter { !visited.contains($0) }
+                        if !fresh.isEmpty { active.append(index) }
+                        found += fresh.map { (index, $0) }
+                    }
+                    indexes = active
+                    guard !found.isEmpty else { break }
+                    visited.formUnion(found.map(\.entity))
+                    let commands = found.map { item -> RedisCommand in
+                        let key = tileKey(table, item.entity, hop: hop, origin: part)
                         return RedisCommand(key: key, ["EVAL", Self.deleteTilesScript, "1", key, String(bound), String(part.rawValue)])
                     }
                     let replies = try await run(commands, "deleting tiles of '\(view.name)'")
                     var updates: [RedisCommand] = []
-                    for (entity, reply) in zip(entities, replies) {
+                    for (item, reply) in zip(found, replies) {
                         guard case .array(let parts) = reply, parts.count == 3, case .integer(let n) = parts[0], case .integer(let left) = parts[1],
                               case .integer(let oldest) = parts[2] else {
                             throw OnlineStoreError(.failed, "redis: deleting tiles of '\(view.name)' answered \(reply)")
                         }
                         deleted += Int(n)
-                        updates.append(left == 0 ? RedisCommand(key: index, ["ZREM", index, entity])
-                                                 : RedisCommand(key: index, ["ZADD", index, "XX", String(oldest), entity]))
+                        updates.append(left == 0 ? RedisCommand(key: item.index, ["ZREM", item.index, item.entity])
+                                                 : RedisCommand(key: item.index, ["ZADD", item.index, "XX", String(oldest), item.entity]))
                     }
                     _ = try await run(updates, "updating the tile index of '\(view.name)'")
                 }
