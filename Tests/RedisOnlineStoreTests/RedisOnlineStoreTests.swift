@@ -10,6 +10,15 @@ import Testing
 
 func local(_ port: Int) -> RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
 
+/// A standalone server of the test's own (kept running while `servers` lives) and a started store on it.
+func startedStandaloneStore(project: String) async throws -> (servers: RedisServers, port: Int, store: RedisOnlineStore) {
+    let servers = try RedisServers()
+    let port = try servers.start()
+    let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(port)], cluster: false)), prefix: "fs", project: project)
+    try await store.start()
+    return (servers, port, store)
+}
+
 /// The online-store conformance suite on real Redis: a standalone server and a 3-primary Redis Cluster, each check on
 /// servers of its own (started by the test, on free loopback ports).
 @Suite("Redis online store", .timeLimit(.minutes(5)))
@@ -52,10 +61,7 @@ struct RedisTileExpiryTests {
 
     @Test("expiring old tiles visits only the entities whose keys hold them: no SCAN, other keys untouched, the index follows")
     func expiryWithoutScan() async throws {
-        let servers = try RedisServers()
-        let port = try servers.start()
-        let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(port)], cluster: false)), prefix: "fs", project: "expiry")
-        try await store.start()
+        let (servers, port, store) = try await startedStandaloneStore(project: "expiry")
         let h: Int64 = 300_000_000
         // 5,000 plain rows that expiry must not visit, and 1,000 drivers with tiles: the first 100 with an old tile too.
         _ = try await store.write((0..<5_000).map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: [.int(1)]) }, to: Self.plain, keys: Self.driver)
@@ -115,10 +121,7 @@ struct RedisFaultTests {
 
     @Test("a stored value that does not decode is an error naming the key, never a crash")
     func corruptValue() async throws {
-        let servers = try RedisServers()
-        let port = try servers.start()
-        let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: [local(port)], cluster: false)), prefix: "fs", project: "corrupt")
-        try await store.start()
+        let (servers, port, store) = try await startedStandaloneStore(project: "corrupt")
         try await store.write(Self.rows(3, at: 5), to: Self.stats, keys: Self.driver)
         let c = try RedisConnection(local(port), connectTimeout: .seconds(1), readTimeout: .seconds(1))
         guard case .array(let keys) = try c.run("KEYS", "fs:corrupt:stats:*:{*"), let key = keys.compactMap(\.text).sorted().first else {
@@ -133,6 +136,7 @@ struct RedisFaultTests {
             return e.code == .corrupt && e.message.contains(key) && e.message.contains("does not decode")
         }
         await store.stop()
+        _ = servers
     }
 
     @Test("failover: a primary killed under reads and writes; errors stop once a replica is promoted (window printed); a rerun restores what replication lost")
