@@ -210,6 +210,11 @@ extension RedisOnlineStore {
     /// (no `SCAN`): each key's old fields are deleted on its own node, then its score is raised to the oldest start
     /// left, or it leaves the index when nothing is left. The index sets are read together, a page of up to 1,000
     /// entities each per round.
+    ///
+    /// Pruning a key and updating its index entry are two steps on two nodes. A writer that indexes and writes a
+    /// tile between them (a backfill reviving an entity whose tiles had all expired) can leave that key out of the
+    /// index: its tiles then outlive their windows (memory, never a wrong value: lookups read from a start) until
+    /// the entity's next tile indexes it again, or the view is deleted.
     @discardableResult
     public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
         let table = table(view, keys)
