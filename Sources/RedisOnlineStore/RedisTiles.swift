@@ -82,16 +82,19 @@ extension RedisOnlineStore {
         var backfill: [RedisCommand] = []
         var stream: [[[UInt8]]] = []
         var entities: Set<String> = []
+        var indexed: [IndexedTile] = []
+        indexed.reserveCapacity(tiles.count)
         for tile in tiles {
             let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
             entities.insert(entity)
+            indexed.append(IndexedTile(entity: entity, hop: tile.hop, start: tile.start, origin: tile.origin))
             let key = Array(tileKey(table, entity, hop: tile.hop, origin: tile.origin).utf8)
             let command = [Array("HSET".utf8), key, Array(Self.field(start: tile.start, origin: tile.origin).utf8), tile.states]
             if tile.origin == .backfill { backfill.append(RedisCommand(key: key, command)) } else { stream.append(command) }
         }
         // The index first: a key it names without the tile (a failed write) costs expiry one visit, while a tile it
         // does not name would never expire.
-        _ = try await run(indexUpdates(table, tiles.map { ($0.key, $0.hop, $0.start, $0.origin) }), "indexing tiles of '\(view.name)'")
+        _ = try await run(indexUpdates(table, indexed), "indexing tiles of '\(view.name)'")
         if !backfill.isEmpty { _ = try await run(backfill, "writing tiles of '\(view.name)'") }
         if !stream.isEmpty {
             let transaction = stream
@@ -107,15 +110,22 @@ extension RedisOnlineStore {
         try await recordTileStatistics(table: table, view: view, entities: entities, newest: tiles.map(\.start).max()!)
     }
 
+    /// A tile as the index sees it: its entity (hex), hop, start and part.
+    struct IndexedTile {
+        var entity: String
+        var hop: Int64
+        var start: Int64
+        var origin: TileOrigin
+    }
+
     /// `ZADD LT` commands (in pieces of 1,000 entities) lowering each entity's score in the index of its tiles' hop
     /// and origin to the oldest start written (adding entities not yet indexed).
-    func indexUpdates(_ table: String, _ tiles: [(key: [OnlineValue], hop: Int64, start: Int64, origin: TileOrigin)]) throws(OnlineStoreError) -> [RedisCommand] {
+    func indexUpdates(_ table: String, _ tiles: [IndexedTile]) -> [RedisCommand] {
         struct Group: Hashable { var hop: Int64; var origin: TileOrigin; var bucket: Int }
         var oldest: [Group: [String: Int64]] = [:]
         for tile in tiles {
-            let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
-            let group = Group(hop: tile.hop, origin: tile.origin, bucket: Self.tileIndexBucket(entity, origin: tile.origin))
-            oldest[group, default: [:]][entity] = min(oldest[group]?[entity] ?? .max, tile.start)
+            let group = Group(hop: tile.hop, origin: tile.origin, bucket: Self.tileIndexBucket(tile.entity, origin: tile.origin))
+            oldest[group, default: [:]][tile.entity] = min(oldest[group]?[tile.entity] ?? .max, tile.start)
         }
         var commands: [RedisCommand] = []
         for (group, entities) in oldest {
@@ -320,25 +330,25 @@ extension RedisOnlineStore {
             var newest: Int64
         }
         var planned: [Planned] = []
+        var indexCommands: [RedisCommand] = []
         for update in batch.updates {
             let table = table(update.view, update.joinKeys)
             var tiles: [(key: String, field: String, hop: Int64, states: [UInt8])] = []
             var entities: Set<String> = []
+            var indexed: [IndexedTile] = []
             for tile in update.tiles {
                 let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
                 entities.insert(entity)
+                indexed.append(IndexedTile(entity: entity, hop: tile.hop, start: tile.start, origin: .stream))
                 tiles.append((tileKey(table, entity, hop: tile.hop, origin: .stream), Self.field(start: tile.start, origin: .stream), tile.hop, tile.states))
             }
+            // The stream parts' index, in the same slot: updated in the batch's transaction.
+            indexCommands += indexUpdates(table, indexed)
             planned.append(Planned(view: update.view, table: table, cutsKey: cutsKey(table), expectedCuts: update.cuts, tiles: tiles,
                                    entities: entities, newest: update.tiles.map(\.start).max() ?? .min))
         }
         let positionsKey = positionsKey(batch.consumer)
         let plan = planned
-        // The stream parts' index, in the same slot: updated in the batch's transaction.
-        var indexCommands: [RedisCommand] = []
-        for update in batch.updates {
-            indexCommands += try indexUpdates(table(update.view, update.joinKeys), update.tiles.map { ($0.key, $0.hop, $0.start, TileOrigin.stream) })
-        }
         let indexing = indexCommands
         let result: Result<StreamTileOutcome, OnlineStoreError>
         do {
