@@ -7,9 +7,11 @@ import Dispatch
 ///
 /// **The rule.** Among an entity's rows, the later of two rows is the one with the greater event time; for equal
 /// event times, the greater created time (a null created time is the lowest); for equal event and created times,
-/// the later row of the source. Rows with a null key part or a null event time never count.
+/// the greater content (`contentPrecedes`: the online store compares the encoded rows, so the same row wins
+/// whatever order the rows arrive in); for equal content, the later row of the source (they hold the same values).
+/// Rows with a null key part or a null event time never count.
 ///
-/// - ``winners(codes:times:timesValid:ttlNanoseconds:)``: for an entity row at time `t`, the latest row with event
+/// - ``winners(codes:times:timesValid:ttl:)``: for an entity row at time `t`, the latest row with event
 ///   time `<= t`, if it is not older than `t - ttl` (the join).
 /// - ``latestRows()``: each entity's latest row of the whole index (materialization, over the rows of a window).
 ///
@@ -33,8 +35,10 @@ public struct LatestRowIndex: Sendable {
     ///   - created: created times in any unit, or nil when the source has none.
     ///   - createdValid: which created times are not null (nil: all).
     ///   - window: when given, only rows with `window.lowerBound <= time < window.upperBound` are indexed.
+    ///   - contentPrecedes: for rows of equal event and created times, whether the first row's content orders below
+    ///     the second's (called on exact ties only); nil: the later row wins.
     public init(keys: [Column], times: [Int64], timesValid: Bitmap?, created: [Int64]?, createdValid: Bitmap?,
-                window: Range<Int64>? = nil) {
+                window: Range<Int64>? = nil, contentPrecedes: ((Int, Int) -> Bool)? = nil) {
         var encoder = KeyEncoder(parts: keys.count)
         let codes = encoder.encode(keys, insert: true)
         let rows = times.count
@@ -68,7 +72,7 @@ public struct LatestRowIndex: Sendable {
             fill[g] += 1
         }
         // Within each group: ordered by the rule (event time, created time, row).
-        let rule = RowOrder(times: times, created: created, createdValid: createdValid)
+        let rule = RowOrder(times: times, created: created, createdValid: createdValid, contentPrecedes: contentPrecedes)
         order.withUnsafeMutableBufferPointer { o in
             for g in 0..<groupCount {
                 let lo = Int(start[g]), hi = Int(start[g + 1])
@@ -108,8 +112,8 @@ public struct LatestRowIndex: Sendable {
     ///   - codes: the entity rows' key codes, from ``encoder`` with `insert: false`.
     ///   - times: the entity rows' times, in the unit of the indexed times.
     ///   - timesValid: which entity times are not null (nil: all); a null time matches nothing.
-    ///   - ttlNanoseconds: the longest age of a winner, in the same unit (0: no limit).
-    public func winners(codes: [Int64], times: [Int64], timesValid: Bitmap?, ttlNanoseconds: Int64) -> [Int32] {
+    ///   - ttl: the longest age of a winner, in the same unit (0: no limit).
+    public func winners(codes: [Int64], times: [Int64], timesValid: Bitmap?, ttl: Int64) -> [Int32] {
         let n = codes.count
         return [Int32](unsafeUninitializedCapacity: n) { out, initialized in
             let base = out.baseAddress!
@@ -123,7 +127,7 @@ public struct LatestRowIndex: Sendable {
                 sortedTimes.withUnsafeBufferPointer { st in
                     for r in lo..<hi {
                         out[r] = probe(code: codes[r], time: times[r], valid: timesValid.map { $0[r] } ?? true,
-                                       ttl: ttlNanoseconds, sortedTimes: st)
+                                       ttl: ttl, sortedTimes: st)
                     }
                 }
             }
@@ -149,12 +153,13 @@ public struct LatestRowIndex: Sendable {
 }
 
 /// The rule for which of two rows of one entity is the later: the greater event time; for equal event times, the
-/// greater created time (a null created time is the lowest); for equal event and created times, the later row of the
-/// source. Written once: ``LatestRowIndex`` sorts by it and ``LatestRows`` reduces by it.
+/// greater created time (a null created time is the lowest); for equal event and created times, the greater content,
+/// then the later row of the source. Written once: ``LatestRowIndex`` sorts by it and ``LatestRows`` reduces by it.
 struct RowOrder {
     let times: [Int64]
     let created: [Int64]?
     let createdValid: Bitmap?
+    let contentPrecedes: ((Int, Int) -> Bool)?
 
     @inline(__always)
     func createdTime(_ r: Int) -> Int64 {
@@ -170,6 +175,10 @@ struct RowOrder {
         if ta != tb { return ta < tb }
         let ca = createdTime(a), cb = createdTime(b)
         if ca != cb { return ca < cb }
+        if let contentPrecedes {
+            if contentPrecedes(a, b) { return true }
+            if contentPrecedes(b, a) { return false }
+        }
         return a < b
     }
 }
@@ -191,10 +200,13 @@ public struct LatestRows: Sendable {
     ///   - created: created times in any unit, or nil when the source has none.
     ///   - createdValid: which created times are not null (nil: all).
     ///   - window: the rows that count.
-    public init(keys: [Column], times: [Int64], timesValid: Bitmap?, created: [Int64]?, createdValid: Bitmap?, window: Range<Int64>) {
+    ///   - contentPrecedes: for exact ties of event and created time, whether the first row's content orders below the
+    ///     second's (see ``LatestRowIndex``).
+    public init(keys: [Column], times: [Int64], timesValid: Bitmap?, created: [Int64]?, createdValid: Bitmap?, window: Range<Int64>,
+                contentPrecedes: ((Int, Int) -> Bool)? = nil) {
         var encoder = KeyEncoder(parts: keys.count)
         let codes = encoder.encode(keys, insert: true)
-        let rule = RowOrder(times: times, created: created, createdValid: createdValid)
+        let rule = RowOrder(times: times, created: created, createdValid: createdValid, contentPrecedes: contentPrecedes)
         var groups = Int64Table(capacity: 1024)
         var best: [Int32] = []
         var inWindow = 0

@@ -61,7 +61,8 @@ public final class InMemoryOnlineStore: OnlineStore {
             var changed = 0
             for (key, row) in encoded {
                 if let current = table[key],
-                   (row.eventTimestamp, row.createdTimestamp) <= (current.eventTimestamp, current.createdTimestamp) { continue }
+                   !OnlineEncoding.replaces(event: row.eventTimestamp, created: row.createdTimestamp, row: OnlineEncoding.encodeRow(row.values),
+                                            stored: (current.eventTimestamp, current.createdTimestamp, OnlineEncoding.encodeRow(current.values))) { continue }
                 table[key] = row
                 changed += 1
             }

@@ -42,7 +42,8 @@ public enum OnlineStoreConformance {
     /// Every check of the suite.
     public static let checks: [Check] = [
         Check(name: "a newer event replaces the stored row; an older one is ignored and not counted", body: newerEventWins),
-        Check(name: "equal event times are broken by created time; a replay of the same times changes nothing", body: createdTimeBreaksTies),
+        Check(name: "equal event times are broken by created time (none is the lowest); a replay of the same row changes nothing", body: createdTimeBreaksTies),
+        Check(name: "exact ties of event and created time go to the greater encoded row in any order, alone or in a batch; far-future times compare exactly", body: exactTiesGoToTheGreaterRow),
         Check(name: "composite keys match on every part; string keys byte for byte (empty, case, non-ASCII)", body: compositeAndStringKeys),
         Check(name: "every value type round-trips: nulls, booleans, Int64 bounds, NaN and infinities, strings, bytes, times, lists", body: valuesRoundTrip),
         Check(name: "one read serves many views and keys, nil where nothing is stored", body: manyViewsInOneRead),
@@ -67,7 +68,7 @@ public enum OnlineStoreConformance {
     static let routes = FeatureView(name: "routes", entities: ["route"], source: "r", ttl: .zero,
                                     features: [Feature(name: "minutes", type: .scalar(.float64))])
 
-    static func row(_ id: Int64, _ event: Int64, created: Int64 = 0, conv: Double) -> OnlineRow {
+    static func row(_ id: Int64, _ event: Int64, created: Int64 = OnlineRow.noCreatedTimestamp, conv: Double) -> OnlineRow {
         OnlineRow(key: [.int(id)], eventTimestamp: event, createdTimestamp: created, values: [.double(conv), .int(id)])
     }
 
@@ -99,10 +100,36 @@ public enum OnlineStoreConformance {
         try await store.write([row(1, 100, created: 5, conv: 0.5)], to: stats, keys: driver)
         try expect(try await store.write([row(1, 100, created: 4, conv: 0.4)], to: stats, keys: driver), 0, "an older created time")
         try expect(try await store.write([row(1, 100, created: 6, conv: 0.6)], to: stats, keys: driver), 1, "a newer created time")
-        try expect(try await store.write([row(1, 100, created: 6, conv: 0.7)], to: stats, keys: driver), 0, "the same event and created time")
+        try expect(try await store.write([row(1, 100, created: 6, conv: 0.6)], to: stats, keys: driver), 0, "a replay of the same row")
         let got = try await store.read([[.int(1)]], from: stats, joinKeys: driver).first ?? nil
         try expect(got?.values.first, .double(0.6), "value after ties")
         try expect(got?.createdTimestamp, 6, "stored created time")
+        // A row without a created time is below any created time, one before 1970 too.
+        try await store.write([row(3, 100, created: -5, conv: 0.1)], to: stats, keys: driver)
+        try expect(try await store.write([row(3, 100, created: OnlineRow.noCreatedTimestamp, conv: 0.2)], to: stats, keys: driver), 0,
+                   "no created time against one before 1970")
+    }
+
+    /// Rows of equal event and created times: the greater encoded row wins (``OnlineEncoding/replaces(event:created:row:stored:)``),
+    /// whatever order they arrive in, one at a time or in one batch; far-future times compare exactly.
+    static func exactTiesGoToTheGreaterRow(_ make: () throws -> any OnlineStore) async throws {
+        let store = try make()
+        let values = [0.1, 0.2, 0.3, -0.0, 0.0, .nan, .infinity, 1e300]
+        let greatest = values.max { OnlineEncoding.rowPrecedes(OnlineEncoding.encodeRow([.double($0), .int(1)]), OnlineEncoding.encodeRow([.double($1), .int(1)])) }!
+        let far = Int64.max - 1
+        for (id, order) in [values, values.reversed(), values.sorted { $0.bitPattern < $1.bitPattern }].enumerated() {
+            let key = Int64(10 + id)
+            for v in order { try await store.write([row(key, far, created: far, conv: v)], to: stats, keys: driver) }
+            let got = try await store.read([[.int(key)]], from: stats, joinKeys: driver).first ?? nil
+            try expect(got?.values.first.map { "\($0)" }, "\(OnlineValue.double(greatest))", "the greater row of exact ties, one write at a time (order \(id))")
+            try await store.write(order.map { row(key + 100, 7, created: -3, conv: $0) }, to: stats, keys: driver)
+            let batch = try await store.read([[.int(key + 100)]], from: stats, joinKeys: driver).first ?? nil
+            try expect(batch?.values.first.map { "\($0)" }, "\(OnlineValue.double(greatest))", "the greater row of exact ties in one batch (order \(id))")
+        }
+        // Far-future times one microsecond apart are told apart (Redis's Lua numbers are doubles).
+        try await store.write([row(20, far - 1, conv: 1)], to: stats, keys: driver)
+        try expect(try await store.write([row(20, far, conv: 2)], to: stats, keys: driver), 1, "a far-future event 1 us newer")
+        try expect(try await store.write([row(20, far - 1, conv: 3)], to: stats, keys: driver), 0, "a far-future event 1 us older")
     }
 
     static func compositeAndStringKeys(_ make: () throws -> any OnlineStore) async throws {

@@ -10,7 +10,7 @@ extension LocalOfflineEngine {
         let view = request.view, source = request.source
         let inputs = AggregationInputs(source: source, keys: request.joinKeys, features: request.features)
         let range = request.timeRange
-        let reach = request.features.compactMap { $0.aggregation.map { ($0.window.seconds + $0.hop.seconds) * 1_000_000_000 } }.max() ?? 0
+        let reach = request.features.compactMap { $0.aggregation.map { ($0.window.seconds + $0.hop.seconds) * 1_000_000 } }.max() ?? 0
         request.progress?(.reading, 0, 0)
         let data = try read(source, view: view, columns: inputs.columns, from: range.lowerBound &- reach, to: range.upperBound)
         request.progress?(.indexing, data.rowCount, data.rowCount)
@@ -20,15 +20,12 @@ extension LocalOfflineEngine {
         let entityCount = request.entityTimes.count
         request.progress?(.joining, 0, entityCount)
         let results = WindowAggregator.aggregate(
-            eventKeys: keys, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
-            features: windowFeatures, entityKeys: request.entityKeys, entityTimes: request.entityTimes.map(Self.micros),
+            eventKeys: keys, eventTimes: times, eventTimesValid: timesValid,
+            features: windowFeatures, entityKeys: request.entityKeys, entityTimes: request.entityTimes,
             entityTimesValid: request.entityTimesValid)
         request.progress?(.joining, entityCount, entityCount)
         return zip(request.features, results).map { feature, values in Self.column(values, as: feature.type) }
     }
-
-    /// Nanoseconds to microseconds, rounding down.
-    static func micros(_ ns: Int64) -> Int64 { ns >= 0 ? ns / 1000 : (ns - 999) / 1000 }
 
     /// A column of `type` from aggregation results (nil: null).
     static func column(_ results: [AggregateResult?], as type: ValueType) -> Column {
@@ -96,11 +93,11 @@ extension LocalOfflineEngine {
             starts[hop] = max(fromStart, request.firstTiles[hop].map(window.floorToHop) ?? Int64.min)
         }
         let earliest = starts.values.min() ?? Int64.min
-        let data = try read(source, view: view, columns: inputs.columns, from: earliest == Int64.min ? nil : earliest &* 1000, to: request.end &* 1000)
+        let data = try read(source, view: view, columns: inputs.columns, from: earliest == Int64.min ? nil : earliest, to: request.end)
         let keys = try inputs.keys(of: data, view: view)
         let (times, timesValid) = try Self.eventTimes(data, source)
         let features = try inputs.windowFeatures(of: data, view: view)
-        let built = TileBuilder.tiles(eventKeys: keys, eventTimes: times.map(Self.micros), eventTimesValid: timesValid,
+        let built = TileBuilder.tiles(eventKeys: keys, eventTimes: times, eventTimesValid: timesValid,
                                       features: features, starts: starts, end: request.end)
         return EventTiles(keys: keys, tiles: built.tiles, events: built.events)
     }

@@ -8,8 +8,7 @@ extension LocalOfflineEngine {
     public func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows {
         let view = request.view, source = request.source
         let columns = SourceColumns(source: source, keys: request.joinKeys, features: view.features)
-        let startNs = request.start == Int64.min ? Int64.min : request.start &* 1000, endNs = request.end &* 1000
-        let data = try read(source, view: view, columns: columns.all, from: request.start == Int64.min ? nil : startNs, to: endNs)
+        let data = try read(source, view: view, columns: columns.all, from: request.start == Int64.min ? nil : request.start, to: request.end)
         let (times, timesValid) = try Self.eventTimes(data, source)
         let created = try Self.createdTimes(data, source)
         var keys: [Column] = [], features: [Column] = []
@@ -26,7 +25,8 @@ extension LocalOfflineEngine {
             features.append(column)
         }
         let latest = LatestRows(keys: keys, times: times, timesValid: timesValid, created: created?.times,
-                                createdValid: created?.valid, window: startNs..<endNs)
+                                createdValid: created?.valid, window: request.start..<request.end,
+                                contentPrecedes: OnlineEncoding.rowOrder(features: features, types: view.features.map(\.type)))
         return LatestSourceRows(keys: keys, features: features, eventTimes: times, createdTimes: created?.times,
                                 createdValid: created?.valid, rows: latest.rows, rowsInWindow: latest.rowsInWindow)
     }

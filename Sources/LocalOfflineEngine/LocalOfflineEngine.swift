@@ -1,6 +1,7 @@
 public import Columnar
 public import FeatureStore
 public import Foundation
+import FeatureComputation
 import Parquet
 
 /// The local offline engine: batch sources are Parquet files, folders (Hive partitions included) or globs, read in
@@ -59,7 +60,7 @@ public struct LocalOfflineEngine: OfflineEngine {
     }
 
     /// Reads the needed columns of a view's source, skipping row groups whose event times fall outside
-    /// `[from, to]` (nanoseconds; nil: no lower bound).
+    /// `[from, to]` (microseconds; nil: no lower bound).
     ///
     /// Derived columns among `columns` are computed from the data columns they read (``DerivedColumns``).
     func read(_ source: DataSource, view: FeatureView, columns: [String], from lower: Int64?, to upper: Int64) throws(OfflineEngineError) -> Table {
@@ -82,35 +83,46 @@ public struct LocalOfflineEngine: OfflineEngine {
         }
     }
 
-    /// Row-group skipping on the source's event time, in the column's units.
+    /// Row-group skipping on the source's event time (bounds in microseconds), in the column's units: a row group is
+    /// read when some of its times may lie in `[from, to]` once read as microseconds (``EventTime``).
     static func timePredicate(_ type: DataType?, column: String, from lower: Int64?, to upper: Int64) -> RangePredicate? {
         switch type {
         case .timestamp(let unit, _)?:
-            let f = 1_000_000_000 / unit.perSecond
-            let lo = lower.map { $0 >= 0 ? $0 / f : ($0 - f + 1) / f }
-            let hi = upper >= 0 ? (upper + f - 1) / f : upper / f
-            return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
+            switch unit {
+            case .nanoseconds:
+                // Nanoseconds round down to microseconds: [lo us, hi us] holds the ticks [lo*1000, hi*1000 + 999].
+                let lo = lower.map { EventTime.scaled($0, by: 1000) }
+                let hi = upper >= Int64.max / 1000 ? Int64.max : EventTime.scaled(upper, by: 1000) + 999
+                return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
+            case .microseconds:
+                return RangePredicate(column: column, lower: lower.map { .int($0) }, upper: .int(upper))
+            case .milliseconds:
+                let lo = lower.map { $0 >= 0 ? ($0 + 999) / 1000 : $0 / 1000 }  // ceiling
+                let hi = upper >= 0 ? upper / 1000 : (upper - 999) / 1000  // floor
+                return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
+            }
         case .date32?:
-            let day: Int64 = 86_400_000_000_000
-            let lo = lower.map { $0 >= 0 ? $0 / day : ($0 - day + 1) / day }
-            return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(upper / day + 1))
+            let day: Int64 = 86_400_000_000
+            let lo = lower.map { $0 >= 0 ? ($0 + day - 1) / day : $0 / day }
+            let hi = upper >= 0 ? upper / day : (upper - day + 1) / day
+            return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
         default:
             return nil
         }
     }
 
-    /// The event time column of data read from `source`, in nanoseconds, with its validity.
+    /// The event time column of data read from `source`, in microseconds (``EventTime``), with its validity.
     static func eventTimes(_ data: Table, _ source: DataSource) throws(OfflineEngineError) -> (times: [Int64], valid: Bitmap?) {
-        guard let column = data.column(named: source.timestampField), let times = column.timestampNanoseconds() else {
+        guard let column = data.column(named: source.timestampField), let times = EventTime.microseconds(of: column) else {
             throw OfflineEngineError(.invalidData, "column '\(source.timestampField)' of source '\(source.name)' is not a timestamp")
         }
         return (times, column.validity)
     }
 
-    /// The created time column, when the source has one, in nanoseconds, with its validity.
+    /// The created time column, when the source has one, in microseconds (``EventTime``), with its validity.
     static func createdTimes(_ data: Table, _ source: DataSource) throws(OfflineEngineError) -> (times: [Int64], valid: Bitmap?)? {
         guard let name = source.createdTimestampField, let column = data.column(named: name) else { return nil }
-        guard let times = column.timestampNanoseconds() else {
+        guard let times = EventTime.microseconds(of: column) else {
             throw OfflineEngineError(.invalidData, "column '\(name)' of source '\(source.name)' is not a timestamp")
         }
         return (times, column.validity)

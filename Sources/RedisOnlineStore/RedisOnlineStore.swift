@@ -11,7 +11,7 @@ import Synchronization
 ///
 /// | key | type | what |
 /// | --- | --- | --- |
-/// | `P:p:T:{E}` | hash `t`, `c`, `v` | a plain view's latest row: event and created time (µs) and every feature in one field in the compact row encoding; the entity in the hash tag, so every view of an entity is on one node; `PEXPIREAT event + ttl` |
+/// | `P:p:T:{E}` | hash `t`, `c`, `v` | a plain view's latest row: event and created time (µs) and every feature in one field in the compact row encoding; the entity in the hash tag, so every view of an entity is on one node; `PEXPIREAT event + ttl + grace` (``RowExpiry``) |
 /// | `P:p:T:stats`, `P:p:T:entities` | hash, HyperLogLog | newest event time; entities written (an estimate, exact for small counts) |
 /// | `P:p:tables` | hash | the views and schema versions stored (for `dropStale`) |
 /// | `P:p:T:{E}:H` | hash `start:origin` -> states | the backfill part of an aggregated view's tiles of one entity and hop (written by `materialize`): with the entity's rows |
@@ -136,13 +136,34 @@ public final class RedisOnlineStore: OnlineStore {
 
     // MARK: Rows
 
-    /// Replaces the stored row when (event, created) is newer; sets the expiry. Returns 1 when written.
+    /// Replaces the stored row when it is newer by the rule every store keeps (``OnlineEncoding/replaces(event:created:row:stored:)``):
+    /// a greater event time, then created time, then encoded row in byte order. Times are compared as decimal text,
+    /// exactly (Lua's numbers are doubles: far-future microseconds would round), and rows byte by byte (Lua's `<` on
+    /// strings follows the server's locale). Sets the expiry. Returns 1 when written.
     static let upsertScript = """
-        local cur = redis.call('HMGET', KEYS[1], 't', 'c')
+        local function bytes(a, b)
+          if a == b then return 0 end
+          local n = math.min(#a, #b)
+          for i = 1, n do
+            local x, y = string.byte(a, i), string.byte(b, i)
+            if x ~= y then return x < y and -1 or 1 end
+          end
+          return #a < #b and -1 or 1
+        end
+        local function int(a, b)
+          local na, nb = string.byte(a, 1) == 45, string.byte(b, 1) == 45
+          if na ~= nb then return na and -1 or 1 end
+          local r
+          if #a ~= #b then r = #a < #b and -1 or 1 else r = bytes(a, b) end
+          if na then return -r end
+          return r
+        end
+        local cur = redis.call('HMGET', KEYS[1], 't', 'c', 'v')
         if cur[1] then
-          local t, c = tonumber(cur[1]), tonumber(cur[2])
-          local nt, nc = tonumber(ARGV[1]), tonumber(ARGV[2])
-          if nt < t or (nt == t and nc <= c) then return 0 end
+          local order = int(ARGV[1], cur[1])
+          if order == 0 then order = int(ARGV[2], cur[2]) end
+          if order == 0 then order = bytes(ARGV[3], cur[3] or '') end
+          if order <= 0 then return 0 end
         end
         redis.call('HSET', KEYS[1], 't', ARGV[1], 'c', ARGV[2], 'v', ARGV[3])
         if ARGV[4] ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
@@ -173,14 +194,15 @@ public final class RedisOnlineStore: OnlineStore {
         }
         guard !encoded.isEmpty else { return 0 }
         let table = table(view, keys)
-        let ttlMillis = view.ttl.seconds * 1000
+        let ttl = view.ttl.seconds * 1_000_000
         let sha = upsertSHA.withLock { $0 }
         var written = 0
         for chunk in stride(from: 0, to: encoded.count, by: 5_000) {
             let part = encoded[chunk..<min(encoded.count, chunk + 5_000)]
             let commands = part.map { e -> RedisCommand in
                 let key = Array(rowKey(table, e.entity).utf8)
-                let expireAt = ttlMillis > 0 ? e.row.eventTimestamp / 1000 + ttlMillis : 0
+                // Kept while a lookup can still see it (``RowExpiry``), in milliseconds rounded up, never 0 (no expiry).
+                let expireAt = ttl > 0 ? Swift.max(1, RowExpiry.goneAt(event: e.row.eventTimestamp, ttl: ttl) / 1000 + (RowExpiry.clockMargin / 1000) + 1) : 0
                 return RedisCommand(key: key, [Array((sha == nil ? "EVAL" : "EVALSHA").utf8), Array((sha ?? Self.upsertScript).utf8), Array("1".utf8), key,
                                                Array(String(e.row.eventTimestamp).utf8), Array(String(e.row.createdTimestamp).utf8), e.value,
                                                Array(String(expireAt).utf8)])

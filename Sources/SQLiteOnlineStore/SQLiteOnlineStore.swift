@@ -165,7 +165,7 @@ public final class SQLiteOnlineStore: OnlineStore {
                 INSERT INTO \(table) (entity_key, event_ts, created_ts, value) VALUES (?, ?, ?, ?)
                 ON CONFLICT (entity_key) DO UPDATE SET
                     event_ts = excluded.event_ts, created_ts = excluded.created_ts, value = excluded.value
-                WHERE (excluded.event_ts, excluded.created_ts) > (event_ts, created_ts)
+                WHERE (excluded.event_ts, excluded.created_ts, excluded.value) > (event_ts, created_ts, value)
                 """)
             return try c.connection.transaction {
                 var changed = 0

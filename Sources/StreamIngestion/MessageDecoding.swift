@@ -196,7 +196,7 @@ public struct EventMapper: Sendable {
         let rawTime = values[slots.timestamp]
         guard rawTime != .null else { throw BadMessage(.missingTimestamp, "\(timestampField): missing (the event time)") }
         let eventTime = try Self.time(rawTime, field: timestampField)
-        var created: Int64 = 0
+        var created = OnlineRow.noCreatedTimestamp
         if let createdField, let slot = slots.created, values[slot] != .null { created = try Self.time(values[slot], field: createdField) }
         var out: [OnlineValue] = []
         out.reserveCapacity(featureFields.count)

@@ -195,7 +195,7 @@ final class OfflineEventLog {
             switch slot {
             case .key(let r, let i): value = rows[r].key[i]
             case .eventTime(let r): value = .timestamp(rows[r].eventTimestamp)
-            case .created(let r): value = rows[r].createdTimestamp == 0 ? .null : .timestamp(rows[r].createdTimestamp)
+            case .created(let r): value = rows[r].createdTimestamp == OnlineRow.noCreatedTimestamp ? .null : .timestamp(rows[r].createdTimestamp)
             case .feature(let r, let i): value = rows[r].values[i]
             case .input(let r, let i): value = r < inputs.count && i < inputs[r].count ? inputs[r][i] : .null
             case .absent: value = .null

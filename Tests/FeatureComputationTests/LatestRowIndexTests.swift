@@ -19,7 +19,7 @@ struct LatestRowIndexTests {
     static func winners(_ index: LatestRowIndex, _ lookups: [(Int64, Int64)], ttl: Int64 = 0) -> [Int32] {
         var encoder = index.encoder
         let codes = encoder.encode([Column(int64: lookups.map { Optional($0.0) })], insert: false)
-        return index.winners(codes: codes, times: lookups.map(\.1), timesValid: nil, ttlNanoseconds: ttl)
+        return index.winners(codes: codes, times: lookups.map(\.1), timesValid: nil, ttl: ttl)
     }
 
     @Test("the greatest event time wins; then the greatest created time; then the later row")

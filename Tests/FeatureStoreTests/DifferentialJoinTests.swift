@@ -33,7 +33,7 @@ struct DifferentialJoinTests {
         try await compare(seed: seed, shape: "simple", views: ("windowed", "unbounded"))
     }
 
-    @Test("composite string+int keys, a field mapping, microsecond times, (event, created) ties broken by file order, and 80,000 entity rows (the multi-threaded path) join as DuckDB does", arguments: [11, 12])
+    @Test("composite string+int keys, a field mapping, microsecond times, (event, created) ties broken by the greater encoded row, and 80,000 entity rows (the multi-threaded path) join as DuckDB does", arguments: [11, 12])
     func compositeKeysMatchDuckDB(seed: Int) async throws {
         try await compare(seed: seed, shape: "composite", views: ("zone_windowed", "zone_unbounded"))
     }

@@ -51,12 +51,12 @@ public struct AggregateState: Sendable {
             switch value {
             case .int(let x):
                 integerSum += Int128(x)
-                floatSum.add(Double(x))
-                if function != .sum { squareSum.add(Double(x) * Double(x)) }
+                Self.addInteger(x, to: &floatSum, sign: 1)
+                if function != .sum { Self.addIntegerSquare(x, to: &squareSum, sign: 1) }
             case .double(let x):
                 sawDouble = true
                 floatSum.add(x)
-                if function != .sum { squareSum.add(x * x) }
+                if function != .sum { Self.addSquare(x, to: &squareSum, sign: 1) }
             default:
                 count -= 1  // not a number: the compiler rejects such definitions; skipped here
             }
@@ -99,7 +99,8 @@ public struct AggregateState: Sendable {
     }
 
     /// Removes one event added before (`count`, `sum`, `mean`, `variance`, `stddev` only): the sliding window's
-    /// leaving edge. Exact: a float leaves the sum by adding its negation.
+    /// leaving edge. Exact: a finite float leaves the sum by adding its negation, a NaN or an infinity by
+    /// leaving its count (``ExactSum/remove(_:)``).
     public mutating func remove(_ value: AggregateValue?, at time: Int64) {
         precondition(canSubtract, "\(function) cannot remove events")
         if function == .count {
@@ -111,15 +112,70 @@ public struct AggregateState: Sendable {
         case .int(let x):
             count -= 1
             integerSum -= Int128(x)
-            floatSum.add(-Double(x))
-            if function != .sum { squareSum.add(-(Double(x) * Double(x))) }
+            Self.addInteger(x, to: &floatSum, sign: -1)
+            if function != .sum { Self.addIntegerSquare(x, to: &squareSum, sign: -1) }
         case .double(let x):
             count -= 1
-            floatSum.add(-x)
-            if function != .sum { squareSum.add(-(x * x)) }
+            floatSum.remove(x)
+            if function != .sum { Self.addSquare(x, to: &squareSum, sign: -1) }
         default:
             break
         }
+    }
+
+    /// Adds (`sign` 1) or removes (-1) `x * x` exactly: the rounded product and its error (an error-free product,
+    /// exact unless the square overflows or its low part falls below the smallest normal double).
+    @inline(__always)
+    static func addSquare(_ x: Double, to squares: inout ExactSum, sign: Double) {
+        let p = x * x
+        guard p.isFinite else {
+            if sign > 0 { squares.add(p) } else { squares.remove(p) }
+            return
+        }
+        let e = (-p).addingProduct(x, x)  // fma: x*x - p, exactly
+        if sign > 0 {
+            squares.add(p)
+            squares.add(e)
+        } else {
+            squares.add(-p)
+            squares.add(-e)
+        }
+    }
+
+    /// An integer as the double nearest it and the rest: `x == high + low` exactly (`low` fits in 11 bits, since
+    /// `high` is within half an ulp of `x`; taken in Int128, as `high` may be 2^63 for `x` near Int64.max).
+    @inline(__always)
+    static func parts(_ x: Int64) -> (high: Double, low: Double) {
+        let high = Double(x)
+        return (high, Double(Int128(x) - Int128(high)))
+    }
+
+    /// Adds (`sign` 1) or removes (-1) an integer exactly: an int64 beyond 2^53 is not rounded on the way.
+    @inline(__always)
+    static func addInteger(_ x: Int64, to sum: inout ExactSum, sign: Double) {
+        let (high, low) = parts(x)
+        sum.add(sign * high)
+        if low != 0 { sum.add(sign * low) }
+    }
+
+    /// Adds (`sign` 1) or removes (-1) the square of an integer exactly: `high² + 2·high·low + low²`, each an exact
+    /// product of doubles.
+    @inline(__always)
+    static func addIntegerSquare(_ x: Int64, to squares: inout ExactSum, sign: Double) {
+        let (high, low) = parts(x)
+        addSquare(high, to: &squares, sign: sign)
+        if low != 0 {
+            addProduct(2 * high, low, to: &squares, sign: sign)
+            addSquare(low, to: &squares, sign: sign)
+        }
+    }
+
+    @inline(__always)
+    static func addProduct(_ a: Double, _ b: Double, to sums: inout ExactSum, sign: Double) {
+        let p = a * b
+        let e = (-p).addingProduct(a, b)
+        sums.add(sign * p)
+        sums.add(sign * e)
     }
 
     /// Adds the events another state of the same function holds.
@@ -173,8 +229,7 @@ public struct AggregateState: Sendable {
             return .double(floatSum.value / Double(count))
         case .variance, .stddev:
             guard count > 1 else { return nil }
-            let n = Double(count), s = floatSum.value, q = squareSum.value
-            let variance = Swift.max(0, (q - s * s / n) / (n - 1))
+            let variance = ExactVariance.variance(count: count, sum: floatSum, squares: squareSum)
             return .double(function == .variance ? variance : variance.squareRoot())
         case .min, .max:
             return extreme.map { .value($0) }

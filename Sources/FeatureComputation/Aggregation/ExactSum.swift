@@ -71,6 +71,16 @@ public struct ExactSum: Sendable, Equatable {
         if pending >= 1 << 30 { normalize() }
     }
 
+    /// Removes one value added before: a finite one by adding its negation, an infinity or a NaN by taking it off its
+    /// count (adding the negation of a NaN would count a second NaN, and of an infinity the opposite infinity).
+    public mutating func remove(_ x: Double) {
+        guard x.isFinite else {
+            if x.isNaN { nans -= 1 } else if x > 0 { positiveInfinities -= 1 } else { negativeInfinities -= 1 }
+            return
+        }
+        add(-x)
+    }
+
     /// Adds the values another sum holds.
     public mutating func merge(_ other: ExactSum) {
         if !other.limbs.isEmpty {

@@ -239,7 +239,7 @@ public final class ServingCore: Sendable {
         }
         let rows = (0..<n).map { i in
             OnlineRow(key: keyColumns.map { $0[i] }, eventTimestamp: eventTimestamps[i],
-                      createdTimestamp: createdTimestamps.isEmpty ? 0 : createdTimestamps[i],
+                      createdTimestamp: createdTimestamps.isEmpty ? OnlineRow.noCreatedTimestamp : createdTimestamps[i],
                       values: featureColumns.map { $0[i] })
         }
         let written: Int

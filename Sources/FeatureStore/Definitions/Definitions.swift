@@ -266,6 +266,28 @@ public struct Feature: Sendable, Hashable, Codable {
     }
 }
 
+/// How long a plain view's row stays visible to lookups, one rule for every store.
+///
+/// A row of age `<= ttl` is served (PRESENT or NULL_VALUE); of age in `(ttl, ttl + grace]` it is OUTSIDE_MAX_AGE; older,
+/// it is NOT_FOUND, as if it were gone, whether or not the store still holds it. Stores may delete a row once it is
+/// older than `ttl + grace` (Redis sets each key to expire then, plus ``clockMargin``), never before: so SQLite, which
+/// keeps rows, and Redis, which expires them, give the same statuses. The grace is the ttl itself, at most one day.
+public enum RowExpiry {
+    /// The grace after the ttl during which a row is OUTSIDE_MAX_AGE (microseconds; 0 for ttl 0: rows never age).
+    public static func grace(ttl: Int64) -> Int64 { ttl <= 0 ? 0 : min(ttl, 86_400_000_000) }
+
+    /// How far a store's clock may run ahead of a lookup's before it deletes a row the lookup still reports
+    /// (microseconds).
+    public static let clockMargin: Int64 = 60_000_000
+
+    /// The first time (microseconds) at which a row of `event` is NOT_FOUND under `ttl` (microseconds, > 0):
+    /// `event + ttl + grace`, saturating.
+    public static func goneAt(event: Int64, ttl: Int64) -> Int64 {
+        let (sum, overflow) = event.addingReportingOverflow(ttl + grace(ttl: ttl))
+        return overflow ? (event < 0 ? Int64.min : Int64.max) : sum
+    }
+}
+
 /// A group of features computed from one source for one or more entities, valid for `ttl` after their event time.
 public struct FeatureView: Definition {
     public static let kind = ObjectKind.featureView

@@ -1,5 +1,6 @@
 public import Columnar
 import Expressions
+import FeatureComputation
 import Foundation
 import Synchronization
 
@@ -248,7 +249,7 @@ extension FeatureStore {
         guard let timeColumn = table.column(named: options.timestampColumn) else {
             throw JoinError("the entity rows have no column '\(options.timestampColumn)' (their event time); columns: \(table.schema.fields.map(\.name).joined(separator: ", "))")
         }
-        guard let entityTimes = timeColumn.timestampNanoseconds() else {
+        guard let entityTimes = EventTime.microseconds(of: timeColumn) else {
             throw JoinError("entity column '\(options.timestampColumn)' is \(timeColumn.type), not a timestamp")
         }
         let timesValid = timeColumn.validity

@@ -101,7 +101,7 @@ public struct SourceColumns: Sendable {
 /// | rule | meaning |
 /// | --- | --- |
 /// | candidates | source rows with the entity row's join key values and `t - ttl <= event_ts <= t` (ttl 0: no lower bound) |
-/// | winner | the greatest `event_ts`; ties: the greatest `created_ts` (null lowest), then the later row of the source |
+/// | winner | the greatest `event_ts`; ties: the greatest `created_ts` (null lowest), then the greater encoded row of the view's features (``OnlineEncoding/rowPrecedes(_:_:)``) |
 /// | no candidate | the features are null |
 /// | nulls | an entity row with a null time or key part, and a source row with a null key part or event time, never match |
 public struct PointInTimeRequest: Sendable {
@@ -115,7 +115,7 @@ public struct PointInTimeRequest: Sendable {
     public var features: [Feature]
     /// The entity rows' key columns, in join key order (their types already checked against the join keys).
     public var entityKeys: [Column]
-    /// The entity rows' times, nanoseconds since the epoch, and which are valid (nil: all).
+    /// The entity rows' times, microseconds since the epoch (``EventTime``: finer times rounded down).
     public var entityTimes: [Int64]
     /// Which entity times are valid (nil: all).
     public var entityTimesValid: Bitmap?
@@ -177,9 +177,9 @@ public struct LatestSourceRows: Sendable {
     public var keys: [Column]
     /// Feature columns, in the view's feature order.
     public var features: [Column]
-    /// Event times, nanoseconds since the epoch.
+    /// Event times, microseconds since the epoch (``EventTime``).
     public var eventTimes: [Int64]
-    /// Created times in nanoseconds and their validity, when the source has them.
+    /// Created times in microseconds, when the source has them.
     public var createdTimes: [Int64]?
     /// Which created times are valid (nil: all).
     public var createdValid: Bitmap?

@@ -176,8 +176,8 @@ extension FeatureStore {
                 default: break
                 }
             }
-            let createdMicros = created.map { createdValid?[r] == false ? 0 : $0[r] / 1000 } ?? 0
-            batch.append(OnlineRow(key: key, eventTimestamp: times[r] / 1000, createdTimestamp: createdMicros, values: values))
+            let createdMicros = created.map { createdValid?[r] == false ? OnlineRow.noCreatedTimestamp : $0[r] } ?? OnlineRow.noCreatedTimestamp
+            batch.append(OnlineRow(key: key, eventTimestamp: times[r], createdTimestamp: createdMicros, values: values))
             if batch.count == Self.materializationBatch || n == best.count - 1 {
                 written += try await store.write(batch, to: view, keys: keys)
                 batch.removeAll(keepingCapacity: true)
@@ -212,9 +212,10 @@ extension FeatureStore {
             // of them (from the oldest a lookup can need), whatever START says (materialize-incremental's watermark).
             start = Int64.min
         }
-        // Tiles no lookup from `end - allowed lateness` on can need are neither written nor kept.
+        // Tiles no lookup from `min(end, now) - allowed lateness` on can need are neither written nor kept: an END in
+        // the future keeps what lookups need now (retention at END would delete the tiles of the present).
         let lateness = (config.kafka ?? KafkaConfig(bootstrapServers: "")).allowedLateness.seconds * 1_000_000
-        let kept = TileCuts.retention(of: view, at: end, allowedLateness: lateness)
+        let kept = TileCuts.retention(of: view, at: min(end, Self.clockMicros()), allowedLateness: lateness)
         var tiles: [OnlineTile] = []
         var events = 0
         var entities = Set<[OnlineValue]>()
@@ -252,7 +253,7 @@ extension FeatureStore {
     /// interval - 1 minute)` when that is later.
     private func backfillCuts(_ view: FeatureView, keys: [JoinKey], hops: [Int64], end: Int64, store: any OnlineStore) async throws(OnlineStoreError) -> [Int64: Int64] {
         let kafka = config.kafka ?? KafkaConfig(bootstrapServers: "")
-        let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+        let now = Self.clockMicros()
         // A first cut never lies in the future: the stream owns what has not happened yet.
         let first = min(end, now)
         var cuts = try await store.setTileCuts(Dictionary(uniqueKeysWithValues: hops.map { ($0, first) }), of: view, keys: keys, onlyMissing: true)
@@ -269,6 +270,9 @@ extension FeatureStore {
 }
 
 extension FeatureStore {
+    /// The wall clock in microseconds (what "now" is for cuts and tile retention).
+    static func clockMicros() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)) }
+
     /// Runs `body` with the offline engine on a source that has data, turning the engine's errors into the store's.
     fileprivate func reading<T>(_ view: FeatureView, source: DataSource, path: String,
                                 _ body: (any OfflineEngine) async throws -> T) async throws(OnlineStoreError) -> T {

@@ -1,3 +1,4 @@
+public import Columnar
 import Foundation
 
 /// A feature or key value as the online store holds it.
@@ -12,6 +13,43 @@ public enum OnlineValue: Sendable, Hashable, CustomStringConvertible {
     /// Microseconds since the epoch, UTC.
     case timestamp(Int64)
     case list([OnlineValue])
+
+    /// Equal when they encode to the same bytes: strings by their UTF-8 bytes (not Swift's canonical equivalence, under
+    /// which "é" and "e\u{301}" are equal: a key compares as bytes everywhere), floats by their bits (a NaN equals
+    /// itself, -0.0 is not 0.0). What "training equals serving" means, and how entities are grouped.
+    public static func == (a: OnlineValue, b: OnlineValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.int(let x), .int(let y)), (.timestamp(let x), .timestamp(let y)): return x == y
+        case (.float(let x), .float(let y)): return x.bitPattern == y.bitPattern
+        case (.double(let x), .double(let y)): return x.bitPattern == y.bitPattern
+        case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+        case (.bytes(let x), .bytes(let y)): return x == y
+        case (.list(let x), .list(let y)): return x == y
+        default: return false
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0 as UInt8)
+        case .bool(let x): hasher.combine(1 as UInt8); hasher.combine(x)
+        case .int(let x): hasher.combine(2 as UInt8); hasher.combine(x)
+        case .float(let x): hasher.combine(3 as UInt8); hasher.combine(x.bitPattern)
+        case .double(let x): hasher.combine(4 as UInt8); hasher.combine(x.bitPattern)
+        case .string(let x):
+            hasher.combine(5 as UInt8)
+            var text = x
+            text.withUTF8 { utf8 in
+                hasher.combine(utf8.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(utf8))
+            }
+        case .bytes(let x): hasher.combine(6 as UInt8); hasher.combine(x)
+        case .timestamp(let x): hasher.combine(7 as UInt8); hasher.combine(x)
+        case .list(let x): hasher.combine(8 as UInt8); hasher.combine(x)
+        }
+    }
 
     public var description: String {
         switch self {
@@ -73,6 +111,32 @@ public enum OnlineEncoding {
         out.reserveCapacity(values.count * 9)
         for v in values { encode(v, &out) }
         return out
+    }
+
+    /// The tie rule of rows (one rule for the join, materialize, streams, pushes and every store): of two rows of one
+    /// entity with equal event and created times, the one whose encoded row (``encodeRow(_:)``) is greater in byte
+    /// order wins. Whether `a`'s encoded row orders below `b`'s.
+    public static func rowPrecedes(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        a.lexicographicallyPrecedes(b)
+    }
+
+    /// Whether a row replaces the one a store holds for its entity: a greater event time, or the same and a greater
+    /// created time, or both the same and a greater encoded row (``rowPrecedes(_:_:)``). Every store keeps this rule
+    /// (SQLite in its upsert, Redis in its script), so the same rows give the same row in any order of arrival.
+    public static func replaces(event: Int64, created: Int64, row: [UInt8], stored: (event: Int64, created: Int64, row: [UInt8])) -> Bool {
+        if event != stored.event { return event > stored.event }
+        if created != stored.created { return created > stored.created }
+        return rowPrecedes(stored.row, row)
+    }
+
+    /// ``rowPrecedes(_:_:)`` for rows `a` and `b` of feature columns (the view's features, in order, read as the
+    /// online store would store them): what an offline engine hands ``LatestRowIndex`` as `contentPrecedes`.
+    public static func rowOrder(features: [Column], types: [ValueType]) -> (Int, Int) -> Bool {
+        { a, b in
+            let x = encodeRow(zip(features, types).map { $0.onlineValue(at: a, as: $1) })
+            let y = encodeRow(zip(features, types).map { $0.onlineValue(at: b, as: $1) })
+            return rowPrecedes(x, y)
+        }
     }
 
     private static func encode(_ v: OnlineValue, _ out: inout [UInt8]) {

@@ -176,7 +176,7 @@ extension FeatureStore {
         return OnlineFeatures(entityCount: n, columns: visible)
     }
 
-    /// A plain view's features from its stored latest rows: values older than the ttl withheld.
+    /// A plain view's features from its stored latest rows: values older than the ttl withheld (``RowExpiry``).
     private func plainColumns(_ request: ViewRequest, stored: [StoredOnlineRow?], count n: Int, now nowMicros: Int64) -> [OnlineFeatureColumn] {
         let view = request.view
         var columns: [OnlineFeatureColumn] = []
@@ -188,8 +188,9 @@ extension FeatureStore {
             var times = [Int64?](repeating: nil, count: n)
             for i in 0..<n {
                 guard let row = stored[i] else { continue }
+                if ttl > 0 && nowMicros >= RowExpiry.goneAt(event: row.eventTimestamp, ttl: ttl) { continue }  // as if expired
                 times[i] = row.eventTimestamp
-                if ttl > 0 && row.eventTimestamp < nowMicros - ttl {
+                if ttl > 0 && nowMicros - ttl > row.eventTimestamp {
                     statuses[i] = .outsideMaxAge
                     continue
                 }

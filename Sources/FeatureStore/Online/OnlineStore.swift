@@ -6,18 +6,23 @@ public struct OnlineRow: Sendable {
     public var key: [OnlineValue]
     /// Microseconds since the epoch.
     public var eventTimestamp: Int64
-    /// Microseconds since the epoch; breaks ties between equal event times (0 when the source has none).
+    /// Microseconds since the epoch; breaks ties between equal event times (``noCreatedTimestamp`` when the source
+    /// has none or the row's is null: lower than any time, as the join orders a null created time).
     public var createdTimestamp: Int64
     /// The feature values, in the view's feature order.
     public var values: [OnlineValue]
 
     /// A row: key values, times in microseconds, feature values (each in the view's order).
-    public init(key: [OnlineValue], eventTimestamp: Int64, createdTimestamp: Int64 = 0, values: [OnlineValue]) {
+    public init(key: [OnlineValue], eventTimestamp: Int64, createdTimestamp: Int64 = OnlineRow.noCreatedTimestamp, values: [OnlineValue]) {
         self.key = key
         self.eventTimestamp = eventTimestamp
         self.createdTimestamp = createdTimestamp
         self.values = values
     }
+
+    /// The created time of a row without one (null, or a source without the field): below every real time, so a
+    /// row with a created time wins a tie of event times over one without, offline and online alike.
+    public static let noCreatedTimestamp = Int64.min
 }
 
 /// Entities to read from one view: key values in the view's join key order.

@@ -10,13 +10,16 @@ never occur in the features.
 SHAPE "composite": a composite key (region string, including an empty string and non-ASCII text, and driver_id),
 a source column `val_raw` that the definitions map to the feature `value`, times in microseconds (entity times land
 exactly on a feature time, one microsecond before or after it, or exactly at the ttl edge and one microsecond past),
-equal (event_ts, created_ts) pairs (broken by the later row of the file), and 80,000 entity rows, so the join takes
-its multi-threaded path (65,536 rows and more).
+equal (event_ts, created_ts) pairs (broken by the greater encoded row, as every online store breaks them: the
+column `tie_key` holds the row's encoding, a tag byte then the float's little-endian bits, written here
+independently of the Swift code), and 80,000 entity rows, so the join takes its multi-threaded path (65,536 rows and
+more).
 
 OUT_DIR/expected.json: {"ttl600": [...], "ttl0": [...]} indexed by rid, floats as repr strings.
 """
 import json
 import random
+import struct
 import sys
 
 import duckdb
@@ -68,9 +71,11 @@ elif shape == "composite":
         grain = r.choice([1, 1_000, second])  # microsecond, millisecond or whole-second times
         t = None if r.random() < 0.01 else r.randrange(0, 3000 * second) // grain * grain
         feat["event_ts"].append(t)
-        # created: often equal to the event time (a tie on both is then broken by the later row of the file)
+        # created: often equal to the event time (a tie on both is then broken by the greater encoded row)
         feat["created_ts"].append(None if t is None else t + r.choice([0, 0, 1, second]))
         feat["val_raw"].append(None if r.random() < 0.02 else round(r.uniform(-1000, 1000), 6))
+    # The online store's encoding of the view's one float64 feature: tag 0 for null, else tag 4 and the bits (LE).
+    feat["tie_key"] = [b"\x00" if v is None else b"\x04" + struct.pack("<d", v) for v in feat["val_raw"]]
     ent = {"rid": list(range(n_ent)), "region": [], "driver_id": [], "event_timestamp": []}
     for _ in range(n_ent):
         base = feat["event_ts"][r.randrange(n_feat)] or 0
@@ -79,7 +84,7 @@ elif shape == "composite":
         ent["event_timestamp"].append(base + r.choice([0, 0, 1, -1, 600 * second, 600 * second + 1, r.randrange(0, 1200 * second)]))
     pq.write_table(pa.table({"region": pa.array(feat["region"], pa.string()), "driver_id": pa.array(feat["driver_id"], pa.int64()),
                              "event_ts": ts(feat["event_ts"], 1), "created_ts": ts(feat["created_ts"], 1),
-                             "val_raw": pa.array(feat["val_raw"], pa.float64())}),
+                             "val_raw": pa.array(feat["val_raw"], pa.float64()), "tie_key": pa.array(feat["tie_key"], pa.binary())}),
                    f"{out}/feat2.parquet", row_group_size=4096)
     pq.write_table(pa.table({"rid": pa.array(ent["rid"], pa.int64()), "region": pa.array(ent["region"], pa.string()),
                              "driver_id": pa.array(ent["driver_id"], pa.int64()),
@@ -89,12 +94,13 @@ else:
     raise SystemExit(f"unknown shape {shape}")
 
 key_columns = "driver_id" if shape == "simple" else "region, driver_id"
+tie = "" if shape == "simple" else "tie_key DESC, "
 con = duckdb.connect()
 rows = con.execute(f"""
     WITH f AS (
         SELECT * FROM read_parquet('{out}/{file}', file_row_number = true)
         WHERE {' AND '.join(k + ' IS NOT NULL' for k in key_columns.split(', '))} AND event_ts IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY {key_columns}, event_ts ORDER BY created_ts DESC, file_row_number DESC) = 1
+        QUALIFY row_number() OVER (PARTITION BY {key_columns}, event_ts ORDER BY created_ts DESC, {tie}file_row_number DESC) = 1
     )
     SELECT e.rid,
            CASE WHEN f.event_ts >= e.event_timestamp - INTERVAL 600 SECOND THEN f.{value_col} END AS ttl600,
