@@ -243,7 +243,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
-        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
+        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,8 @@
 /// A partial aggregate that cannot be read back: truncated, of an unknown version or function, or inconsistent.
 public struct AggregateStateDecodingError: Error, Sendable, CustomStringConvertible {
     public var message: String
+    /// An error saying `message`.
+    public init(message: String) { self.message = message }
     public var description: String { "cannot decode an aggregation state: \(message)" }
 }
 

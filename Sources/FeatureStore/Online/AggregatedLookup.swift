@@ -33,6 +33,42 @@ public enum TileStates {
         AggregateState.encode(states)
     }
 
+    /// A backfill part's bytes: its states, then its *coverage*, one more state (the `max` of a timestamp): the part
+    /// holds every event of the tile before that time that the offline files held. A part whose coverage reaches the
+    /// tile's end is *whole*, and a lookup reads it alone, without the tile's stream part: the stream's events of
+    /// that tile are in the backfill part too. So a backfill that moves the cut is handed over tile by tile, each
+    /// tile's backfill part written at once, and a lookup during it (or after a crash in the middle) never counts an
+    /// event twice, whatever the store (no transaction across its nodes needed).
+    public static func encodeBackfill(_ states: [AggregateState], coverage: Int64) -> [UInt8] {
+        var marker = AggregateState(.max)
+        marker.add(.timestamp(coverage), at: coverage)
+        return AggregateState.encode(states + [marker])
+    }
+
+    /// The coverage of a backfill part written by ``encodeBackfill(_:coverage:)`` whose hop has `features` states (nil
+    /// for a part written without one, read as not whole).
+    static func coverage(of bytes: [UInt8], features: Int) throws(AggregateStateDecodingError) -> Int64? {
+        var sequence = AggregateState.Sequence(bytes)
+        var position = 0
+        var last: ArraySlice<UInt8>?
+        while let slice = try sequence.next() {
+            position += 1
+            last = slice
+        }
+        guard position == features + 1, let last else { return nil }
+        return try Self.coverage(last)
+    }
+
+    /// The coverage a trailing state holds, or an error when it is not a coverage.
+    static func coverage(_ slice: ArraySlice<UInt8>) throws(AggregateStateDecodingError) -> Int64 {
+        var state = AggregateState(.max)
+        try state.merge(encoded: slice)
+        guard case .value(.timestamp(let t))? = state.result else {
+            throw AggregateStateDecodingError(message: "a backfill part's last state is not its coverage")
+        }
+        return t
+    }
+
     /// The states of a tile of `view` with `hop`, checked against the features' functions and `n`.
     public static func decode(_ bytes: [UInt8], view: FeatureView, hop: Int64) throws(OnlineStoreError) -> [AggregateState] {
         try decode(bytes, view: view, features: features(of: view, hop: hop))
@@ -57,13 +93,18 @@ public enum TileStates {
         return states
     }
 
-    /// The bytes of each state of a tile of `view`, which must hold `count` states.
+    /// The bytes of each state of a tile of `view`, which must hold `count` states (a backfill part may hold its
+    /// coverage after them, which is checked and left out).
     static func states(of bytes: [UInt8], view: FeatureView, count: Int) throws(OnlineStoreError) -> [ArraySlice<UInt8>] {
-        let slices: [ArraySlice<UInt8>]
+        var slices: [ArraySlice<UInt8>]
         do {
             slices = try AggregateState.slices(of: bytes)
+            if slices.count == count + 1 {
+                _ = try coverage(slices[count])
+                slices.removeLast()
+            }
         } catch {
-            throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' is truncated", cause: error)
+            throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' is truncated or damaged", cause: error)
         }
         guard slices.count == count else {
             throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' has \(slices.count) states, not \(count)")
@@ -100,13 +141,28 @@ public enum TileStates {
     /// Each requested feature's value for one entity at `now` (microseconds): its tiles with
     /// `start(now) <= tile start < now` merged (the head tile holds the events up to now). Each tile's states are
     /// merged straight from its bytes, and only those of requested features whose window holds the tile.
+    ///
+    /// A tile whose backfill part is whole (``encodeBackfill(_:coverage:)``) is read from that part alone.
     static func values(_ layout: Layout, tiles: [OnlineTile], now: Int64) throws(OnlineStoreError) -> [OnlineValue] {
         var states = layout.requested.map { AggregateState($0.aggregation.function, n: $0.aggregation.n ?? 1) }
         let starts = layout.requested.map { $0.aggregation.computation.start(at: now) }
+        // The tiles (hop, start) whose backfill part is whole: their stream parts are not read.
+        var whole: Set<TileSpot> = []
+        for tile in tiles where tile.origin == .backfill && tile.start < now {
+            guard let readers = layout.readers[tile.hop] else { continue }  // refused below
+            let covered: Int64?
+            do {
+                covered = try coverage(of: tile.states, features: readers.count)
+            } catch {
+                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
+            }
+            if let covered, covered >= tile.start &+ tile.hop { whole.insert(TileSpot(hop: tile.hop, start: tile.start)) }
+        }
         for tile in tiles where tile.start < now {
             guard let readers = layout.readers[tile.hop] else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has hop \(tile.hop) us, which no feature has")
             }
+            if tile.origin == .stream, !whole.isEmpty, whole.contains(TileSpot(hop: tile.hop, start: tile.start)) { continue }
             // Its states read in place, one at a time (no allocation per tile).
             var sequence = AggregateState.Sequence(tile.states)
             var position = 0
@@ -121,12 +177,27 @@ public enum TileStates {
             } catch {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
             }
-            guard position == readers.count else {
+            // A backfill part may end with its coverage (checked in the first pass).
+            let expected = tile.origin == .backfill && position == readers.count + 1 ? readers.count + 1 : readers.count
+            guard position == expected else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' holds more or fewer than its \(readers.count) states")
+            }
+            if expected > readers.count {
+                do {
+                    _ = try coverage(of: tile.states, features: readers.count)
+                } catch {
+                    throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
+                }
             }
         }
         return zip(layout.requested, states).map { item, state in OnlineValue(state.result, as: item.feature.type) }
     }
+}
+
+/// A tile's place: its hop and start.
+struct TileSpot: Hashable {
+    var hop: Int64
+    var start: Int64
 }
 
 extension OnlineValue {

@@ -196,8 +196,10 @@ extension FeatureStore {
     /// whole from its hop's boundary at or before `start`, replacing what the store holds for those tiles.
     ///
     /// For a view fed by a stream, `end` is per hop the cut between backfill and stream (``TileCuts``): set to `end`
-    /// the first time, moved forward to a safe hop boundary later; the stream parts of tiles the backfill now owns are
-    /// deleted once the backfill parts are written.
+    /// the first time, moved forward to a safe hop boundary later. Each backfill part records its coverage (the cut),
+    /// so a tile whose backfill part is whole is read from it alone the moment it is written: the hand-over is atomic
+    /// for readers tile by tile, during the run and after a crash in it. The stream parts of tiles the backfill now
+    /// owns are deleted once the backfill parts are written (only to free space).
     fileprivate func materializeTiles(_ view: FeatureView, source: DataSource, path: String, keys: [JoinKey], start: Int64, end: Int64,
                                       began: Date, progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
         let store = try await onlineStore()
@@ -228,7 +230,8 @@ extension FeatureStore {
             for tile in built.tiles where ends[tile.hop] == cut && tile.start >= kept[tile.hop] ?? Int64.min {
                 let key = zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
                 entities.insert(key)
-                tiles.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encode(tile.states)))
+                // Its coverage: the events before the cut (whole when the tile ends at or before it).
+                tiles.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encodeBackfill(tile.states, coverage: cut)))
             }
         }
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: tiles.count))
