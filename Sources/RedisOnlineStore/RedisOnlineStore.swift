@@ -195,14 +195,18 @@ public final class RedisOnlineStore: OnlineStore {
         guard !encoded.isEmpty else { return 0 }
         let table = table(view, keys)
         let ttl = view.ttl.seconds * 1_000_000
+        let writtenAt = Int64(Date().timeIntervalSince1970 * 1000)
         let sha = upsertSHA.withLock { $0 }
         var written = 0
         for chunk in stride(from: 0, to: encoded.count, by: 5_000) {
             let part = encoded[chunk..<min(encoded.count, chunk + 5_000)]
             let commands = part.map { e -> RedisCommand in
                 let key = Array(rowKey(table, e.entity).utf8)
-                // Kept while a lookup can still see it (``RowExpiry``), in milliseconds rounded up, never 0 (no expiry).
-                let expireAt = ttl > 0 ? Swift.max(1, RowExpiry.goneAt(event: e.row.eventTimestamp, ttl: ttl) / 1000 + (RowExpiry.clockMargin / 1000) + 1) : 0
+                // Kept while a lookup can still see it (``RowExpiry``), in milliseconds rounded up, and at least a day
+                // after it is written (a backfill of past days is still there for `verify --at` those days, as SQLite
+                // keeps it).
+                let expireAt = ttl > 0 ? Swift.max(writtenAt + RowExpiry.historicRetention / 1000,
+                                                   RowExpiry.goneAt(event: e.row.eventTimestamp, ttl: ttl) / 1000 + (RowExpiry.clockMargin / 1000) + 1) : 0
                 return RedisCommand(key: key, [Array((sha == nil ? "EVAL" : "EVALSHA").utf8), Array((sha ?? Self.upsertScript).utf8), Array("1".utf8), key,
                                                Array(String(e.row.eventTimestamp).utf8), Array(String(e.row.createdTimestamp).utf8), e.value,
                                                Array(String(expireAt).utf8)])

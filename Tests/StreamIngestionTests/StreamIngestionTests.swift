@@ -114,9 +114,9 @@ struct StreamIngestionTests {
     @Test("rows written count exactly the events newer than the stored row: late and replayed events are not written")
     func rowsWrittenCountsNewerEvents() async throws {
         let f = try StreamFixture(partitions: 1)
-        // In order on one partition: 10:00 (written), 09:00 (late), 11:00 (written), 10:30 (late), 11:00 again (a
-        // replay of the same event time: not newer), 12:00 (written); driver 8: one event (written).
-        try f.send(["10:00", "09:00", "11:00", "10:30", "11:00", "12:00"].enumerated().map { i, t in event(7, trips: i, ts: "2025-01-01T\(t):00Z") }
+        // In order on one partition: 10:00 (written), 09:00 (late), 11:00 (written), 10:30 (late), the 11:00 event
+        // again (a replay: the same row, not newer), 12:00 (written); driver 8: one event (written).
+        try f.send([("10:00", 0), ("09:00", 1), ("11:00", 2), ("10:30", 3), ("11:00", 2), ("12:00", 5)].map { t, trips in event(7, trips: trips, ts: "2025-01-01T\(t):00Z") }
                    + [event(8, trips: 1, ts: "2025-01-01T00:00:00Z")])
         let ingestor = try StreamIngestor(store: f.store)
         try await f.ingest(ingestor, until: 7)

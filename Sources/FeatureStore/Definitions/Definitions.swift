@@ -280,6 +280,10 @@ public enum RowExpiry {
     /// (microseconds).
     public static let clockMargin: Int64 = 60_000_000
 
+    /// How long a store that expires rows keeps one after writing it, at least (microseconds): a day, so lookups at
+    /// past times right after a backfill of those times (`verify --at`) see what a store that keeps rows sees.
+    public static let historicRetention: Int64 = 86_400_000_000
+
     /// The first time (microseconds) at which a row of `event` is NOT_FOUND under `ttl` (microseconds, > 0):
     /// `event + ttl + grace`, saturating.
     public static func goneAt(event: Int64, ttl: Int64) -> Int64 {
