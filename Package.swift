@@ -243,6 +243,10 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
+        // The differential fuzzer: random definitions and hostile data, training against a brute-force reference and
+        // serving against training on every store (swift test runs a bounded number of seeds; scripts/fuzz runs longer).
+        .testTarget(name: "DifferentialFuzzTests", dependencies: ["FeatureStore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "RedisTestSupport"],
+                    exclude: ["fuzz_oracle.py"]),
         .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -131,17 +131,23 @@ struct BytesInterner: Sendable {
 
 /// Builds key codes for the rows of one side, column by column; composite keys pair the codes of their parts.
 ///
-/// Integer keys are their own codes; string and binary keys are interned byte for byte; a composite key's code pairs
-/// the codes of its parts. A key with a null part gets ``KeyCode/null``.
+/// Integer keys are their own codes (interned instead when the feature side holds Int64.min or Int64.min + 1, the
+/// sentinels' values); string and binary keys are interned byte for byte; a composite key's code pairs the codes of
+/// its parts. A key with a null part gets ``KeyCode/null``.
 public struct KeyEncoder: Sendable {
     private var interners: [BytesInterner]
     /// One table per extra key part: (code so far, next part) -> combined code.
     private var pairs: [[PairKey: Int64]]
+    /// Per part: whether its 64-bit integers are interned (their bytes) rather than their own codes, decided by the
+    /// first `insert` call: when the feature side holds one of the two sentinel values (``KeyCode``), so that
+    /// Int64.min and Int64.min + 1 are keys like any other (the online store encodes them like any other).
+    private var internsIntegers: [Bool?]
 
     /// An encoder for keys of `parts` columns.
     public init(parts: Int) {
         interners = Array(repeating: BytesInterner(), count: parts)
         pairs = Array(repeating: [:], count: max(0, parts - 1))
+        internsIntegers = Array(repeating: nil, count: parts)
     }
 
     /// Codes for the rows of `columns` (one per key part). With `insert` (the feature side) new keys get codes;
@@ -186,7 +192,22 @@ public struct KeyEncoder: Sendable {
         case .int32(let v):
             for r in 0..<rows { out[r] = Int64(v[r]) }
         case .int64(let v):
-            out = v
+            let valid = column.validity
+            if insert, internsIntegers[part] == nil {
+                internsIntegers[part] = v.indices.contains { (v[$0] == KeyCode.null || v[$0] == KeyCode.absent) && (valid?[$0] ?? true) }
+            }
+            if internsIntegers[part] == true {
+                for r in 0..<rows {
+                    var value = v[r].bigEndian
+                    out[r] = withUnsafeBytes(of: &value) { interners[part].id(of: $0, insert: insert) } ?? KeyCode.absent
+                }
+            } else {
+                out = v
+                // Not interned: the feature side holds neither sentinel value, so an entity key equal to one is absent.
+                if !insert {
+                    for r in 0..<rows where v[r] == KeyCode.null || v[r] == KeyCode.absent { out[r] = KeyCode.absent }
+                }
+            }
         case .bytes(let b):
             for r in 0..<rows {
                 out[r] = b.withBytes(at: r) { interners[part].id(of: $0, insert: insert) } ?? KeyCode.absent
@@ -198,7 +219,6 @@ public struct KeyEncoder: Sendable {
         if let validity = column.validity {
             for r in 0..<rows where !validity[r] { out[r] = KeyCode.null }
         }
-        // The two smallest Int64 values are the sentinels: an integer key equal to one of them never matches.
         return out
     }
 }

@@ -215,3 +215,34 @@ struct SkewRegressionTests {
         #expect(try await repo.online("stats:x", keys: [.int(1)], at: year3000).columns[0].values == [.double(3)])
     }
 }
+
+/// Cases the differential fuzzer found, each kept as a named test (the seed that found it in the name).
+@Suite("Fuzzer findings (regressions)", .timeLimit(.minutes(3)))
+struct FuzzFindingTests {
+    @Test("fuzz seed 48: integer keys Int64.min and Int64.min + 1 (the key codes' sentinels) match in the training set as online, alone and in composite keys")
+    func sentinelIntegerKeys() async throws {
+        for keys in [[Int64.min, Int64.min + 1, 5], [Int64.min + 1]] {
+            let repo = try SkewRegressionTests.Repo(views: """
+                  - name: stats
+                    entities: [driver]
+                    source: events
+                    features: [{name: x, type: float64}]
+                  - name: agg
+                    entities: [driver]
+                    source: events
+                    aggregations:
+                      - {function: count, windows: [2h], hop: 1h}
+                """, data: try Table([("driver_id", Column(int64: keys)), ("ts", Column(timestamps: keys.map { _ in -999_997_200_000_000 })),
+                                      ("x", Column(float64: keys.map { Double($0) }))]))
+            let at: Int64 = -999_989_100_000_000
+            let asked = keys.map { OnlineValue.int($0) } + [.int(Int64.min + 2)]
+            let offline = try await repo.offline("stats:x,agg:count_2h", keys: asked, at: asked.map { _ in at })
+            #expect(try repo.trained(offline, "x", view: "stats") == keys.map { .double(Double($0)) } + [.null])
+            #expect(try repo.trained(offline, "count_2h", view: "agg") == keys.map { _ in .int(1) } + [.int(0)])
+            _ = try await repo.store.materialize(start: Int64.min, end: at)
+            let online = try await repo.online("stats:x,agg:count_2h", keys: asked, at: at)
+            #expect(online.columns[0].values == keys.map { .double(Double($0)) } + [.null])
+            #expect(online.columns[1].values == keys.map { _ in .int(1) } + [.int(0)])
+        }
+    }
+}

@@ -113,6 +113,16 @@ extension FeatureStore {
     public func getOnlineFeatures(entities: [String: [OnlineValue]], features: FeatureSelection,
                                   fullFeatureNames: Bool = false, requestContext: [String: [OnlineValue]] = [:],
                                   now: Date = Date()) async throws(OnlineStoreError) -> OnlineFeatures {
+        // To the nearest microsecond: a time given in microseconds and made a Date comes back as itself.
+        try await getOnlineFeatures(entities: entities, features: features, fullFeatureNames: fullFeatureNames, requestContext: requestContext,
+                                    at: Int64((now.timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+
+    /// ``getOnlineFeatures(entities:features:fullFeatureNames:requestContext:now:)`` at a time given exactly, in
+    /// microseconds since the epoch (what `verify` and replays compare with training sets at the same time).
+    public func getOnlineFeatures(entities: [String: [OnlineValue]], features: FeatureSelection,
+                                  fullFeatureNames: Bool = false, requestContext: [String: [OnlineValue]] = [:],
+                                  at nowMicros: Int64) async throws(OnlineStoreError) -> OnlineFeatures {
         let resolved: ResolvedSelection
         do {
             resolved = try resolve(features, fullNames: fullFeatureNames)
@@ -130,7 +140,6 @@ extension FeatureStore {
         }
         let requestInputs = try Self.requestInputs(resolved.onDemand, context: requestContext, count: n)
         let store = try await onlineStore()
-        let nowMicros = Int64(now.timeIntervalSince1970 * 1_000_000)
         // Every view's keys first, then one read for all views.
         var reads: [OnlineReadRequest] = []
         for request in requests {

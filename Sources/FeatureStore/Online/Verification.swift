@@ -119,8 +119,7 @@ extension FeatureStore {
         var context: [String: [OnlineValue]] = [:]
         for field in view.request { context[field.name] = (0..<count).map { Self.verificationValue(field, row: $0, at: at) } }
         let selection = FeatureSelection.references([FeatureReference(view: view.name)])
-        let online = try await getOnlineFeatures(entities: entities, features: selection, fullFeatureNames: true, requestContext: context,
-                                                 now: Date(timeIntervalSince1970: Double(at) / 1_000_000))
+        let online = try await getOnlineFeatures(entities: entities, features: selection, fullFeatureNames: true, requestContext: context, at: at)
         // The training set: keys and request data as columns of the entity rows.
         var columns: [(String, Column)] = []
         for (name, key) in keyColumns.sorted(by: { $0.key < $1.key }) {
@@ -193,8 +192,7 @@ extension FeatureStore {
         var entities: [String: [OnlineValue]] = [:]
         for (key, values) in zip(keys, entityValues) { entities[key.name] = values }
         let selection = FeatureSelection.references([FeatureReference(view: view.name)])
-        let online = try await getOnlineFeatures(entities: entities, features: selection, fullFeatureNames: true,
-                                                 now: Date(timeIntervalSince1970: Double(at) / 1_000_000))
+        let online = try await getOnlineFeatures(entities: entities, features: selection, fullFeatureNames: true, at: at)
         // The training set at the same time: the keys as the source has them, one row per entity.
         var columns: [(String, Column)] = zip(keys, chosen.isEmpty ? [] : keys.indices.map { k in latest.keys[k].take(chosen.map { Int32($0) }) })
             .map { ($0.0.name, $0.1) }
