@@ -8,7 +8,7 @@ import RedisTestSupport
 import SQLiteOnlineStore
 
 /// A seeded generator (SplitMix64): the same seed makes the same case on every machine.
-struct SplitMix {
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 0x2545_F491_4F6C_DD1D }
     mutating func next() -> UInt64 {
@@ -150,6 +150,13 @@ struct FuzzCase: Sendable {
     }
 
     var keyNames: [String] { keyTypes.indices.map { "k\($0)" } }
+
+    /// The plain view's online row of an event, as a push or the stream ingester writes it.
+    func row(_ e: Event) -> OnlineRow {
+        OnlineRow(key: e.keys, eventTimestamp: e.ts!, createdTimestamp: hasCreated ? (e.created ?? OnlineRow.noCreatedTimestamp) : OnlineRow.noCreatedTimestamp,
+                  values: [e.x.map { .double($0) } ?? .null, e.n.map { .int($0) } ?? .null, e.s.map { .string($0) } ?? .null,
+                           e.b.map { .bool($0) } ?? .null, e.w.map { .timestamp($0) } ?? .null])
+    }
 
     /// The plain view's features, as named in the source and the oracle.
     static let plainFeatures: [(name: String, type: String)] = [("x", "float64"), ("n", "int64"), ("s", "string"), ("b", "bool"), ("w", "timestamp")]
@@ -336,12 +343,27 @@ enum DifferentialFuzzer {
                 problems += compareWithOracle(columns, expected, fuzzCase)
             }
 
-            // Online: materialize up to each lookup time in turn (plain rows at or before t, tiles of events before
-            // t), then look up the rows at that time.
+            // Online: fill the store up to each lookup time in turn (plain rows at or before t, tiles of events before
+            // t), then look up the rows at that time. The plain view is filled by materialize, or (half the cases) by
+            // rows written as pushes and streams write them: shuffled, in batches of any size, some delivered twice.
+            var r = SplitMix(seed: fuzzCase.seed &* 31 &+ UInt64(store.rawValue.count))
+            let pushes = r.chance(0.5)
+            let plainView = featureStore.registry.featureView(named: "plain")!, plainKeys = featureStore.registry.joinKeys(of: plainView)
             var previousPlain = Int64.min, previousTiles = Int64.min
             for at in Set(fuzzCase.lookups.map(\.at)).sorted() {
                 let rows = fuzzCase.lookups.indices.filter { fuzzCase.lookups[$0].at == at }
-                if at &+ 1 > previousPlain {
+                if at &+ 1 > previousPlain, pushes {
+                    var due = fuzzCase.events.filter { e in e.ts.map { $0 >= previousPlain && $0 <= at } ?? false }.map { fuzzCase.row($0) }
+                    due += (0..<r.below(1 + due.count / 3)).compactMap { _ in fuzzCase.events.filter { ($0.ts ?? Int64.max) < previousPlain }.randomElement(using: &r).map { fuzzCase.row($0) } }
+                    for i in due.indices.reversed() { due.swapAt(i, r.below(i + 1)) }
+                    var i = 0
+                    while i < due.count {
+                        let size = 1 + r.below(8)
+                        try await featureStore.onlineStore().write(Array(due[i..<min(due.count, i + size)]), to: plainView, keys: plainKeys)
+                        i += size
+                    }
+                    previousPlain = at + 1
+                } else if at &+ 1 > previousPlain {
                     _ = try await featureStore.materialize(start: previousPlain, end: at + 1, views: ["plain"])
                     previousPlain = at + 1
                 }
