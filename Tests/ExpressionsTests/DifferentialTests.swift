@@ -43,9 +43,16 @@ struct DifferentialTests {
         ("cast_double", "cast(a as float64) / 7", "CAST(a AS DOUBLE) / 7", .float64),
         ("compare_mixed", "a >= x", "a >= x", .bool),
         ("is_null", "s is null or t is not null", "s IS NULL OR t IS NOT NULL", .bool),
+        ("less_or_equal", "a <= b", "a <= b", .bool),
+        ("float_le_ne", "x <= y or x != y", "x <= y OR x <> y", .bool),
+        ("timestamp_le", "t <= u", "t <= u", .bool),
+        ("timestamp_lt_eq", "t < u or t = u", "t < u OR t = u", .bool),
+        ("timestamp_gt", "u > t and u >= t", "u > t AND u >= t", .bool),
+        ("greatest_float", "greatest(x, y, 0.5)", "CASE WHEN x IS NULL OR y IS NULL THEN NULL ELSE greatest(x, y, 0.5) END", .float64),
+        ("least_int", "least(a, b)", "CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE least(a, b) END", .int64),
     ]
 
-    @Test("the column evaluator agrees with DuckDB row for row", arguments: [1, 2])
+    @Test("the column evaluator and the per-row evaluator (lookups, streams) agree with DuckDB row for row", arguments: [1, 2])
     func agreesWithDuckDB(seed: Int) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("expr-diff-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -71,6 +78,10 @@ struct DifferentialTests {
                 let ours = ExpressionsTests.value(of: got, at: i, output.expressionType)
                 let theirs = Self.value(want[i], output.expressionType)
                 if !ours.isIdentical(to: theirs) && !Self.bothZero(ours, theirs) { mismatches.append("row \(i): \(ours) vs DuckDB \(theirs)") }
+                // The per-row evaluator, on the same row's values.
+                let row = compiled.evaluate(zip(inputs, compiled.inputs).map { ExpressionsTests.value(of: $0, at: i, $1.type) })
+                let perRow = Self.stored(row, as: output)
+                if !perRow.isIdentical(to: theirs) && !Self.bothZero(perRow, theirs) { mismatches.append("row \(i) per row: \(perRow) vs DuckDB \(theirs)") }
             }
             #expect(mismatches.isEmpty, "\(name) (\(text)), seed \(seed): \(mismatches.count) mismatches: \(mismatches.prefix(4))")
         }
@@ -84,6 +95,14 @@ struct DifferentialTests {
         case .bool: return (any as? NSNumber).map { .bool($0.boolValue) } ?? .null
         case .string: return (any as? String).map(Value.string) ?? .null
         default: return .null
+        }
+    }
+
+    /// A per-row result as the column evaluator stores it for `output` (an int64 result of a float64 column, say).
+    static func stored(_ v: Value, as output: OutputType) -> Value {
+        switch (v, output.expressionType) {
+        case (.int64(let i), .float64): return .float64(Double(i))
+        default: return v
         }
     }
 

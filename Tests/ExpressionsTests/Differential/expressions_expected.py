@@ -3,7 +3,8 @@ evaluator.
 
 Usage: python expressions_expected.py OUT_DIR SEED CASES_JSON
 
-OUT_DIR/data.parquet: 5,000 rows of (a int64, b int64, x float64, y float64, s string, t timestamp[us]), with nulls,
+OUT_DIR/data.parquet: 5,000 rows of (a int64, b int64, x float64, y float64, s string, t and u timestamp[us], u often
+equal to t or one microsecond off, before 1970 too), with nulls,
 zeros, negatives and equal values frequent. CASES_JSON: a file with [[name, sql], ...]. OUT_DIR/expected.json:
 {name: [value per row]}: floats as repr strings, None for null.
 """
@@ -32,10 +33,13 @@ y = [maybe(r.choice([0.0, 1.0, -1.0, 3.0]) if r.random() < 0.2 else r.uniform(-5
 s = [maybe(r.choice(words)) for _ in range(N)]
 base = 1_700_000_000_000_000
 t = [maybe(base + r.randint(-400 * 86_400, 400 * 86_400) * 1_000_000 + r.randint(0, 999_999)) for _ in range(N)]
+u = [maybe(r.choice([v, v + 1, v - 1, -v]) if v is not None and r.random() < 0.5 else base + r.randint(-400 * 86_400, 400 * 86_400) * 1_000_000)
+     for v in t]
 table = pa.table({
     "a": pa.array(a, pa.int64()), "b": pa.array(b, pa.int64()),
     "x": pa.array(x, pa.float64()), "y": pa.array(y, pa.float64()),
     "s": pa.array(s, pa.string()), "t": pa.array(t, pa.timestamp("us", tz="UTC")),
+    "u": pa.array(u, pa.timestamp("us", tz="UTC")),
 })
 pq.write_table(table, f"{out}/data.parquet")
 
