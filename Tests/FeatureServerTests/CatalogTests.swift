@@ -41,6 +41,7 @@ struct CatalogTests {
 
     @Test("the catalog has a port of its own: the HTTP API's port (which browsers refuse) does not serve its pages")
     func catalogOnItsOwnPort() async throws {
+        #expect(CatalogServer.defaultPort == 8888, "feast ui's port, which browsers open")
         let f = try await ServerFixture()
         #expect(f.catalogPort != f.httpPort)
         #expect(try await f.catalogPage("/").status == 200)

@@ -224,8 +224,10 @@ struct OnlineStoreErrorTests {
         }
         // Bytes that are not a stored row are corrupt data, never a crash.
         #expect(throws: OnlineStoreError.self) { _ = try OnlineEncoding.decodeRow([200, 1, 2], count: 1) }
-        do { _ = try OnlineEncoding.decodeRow([200], count: 1) } catch { #expect(error.code == .corrupt) }
+        let corrupt = try #require(throws: OnlineStoreError.self) { _ = try OnlineEncoding.decodeRow([200], count: 1) }
+        #expect(corrupt.code == .corrupt)
         // A float is no key: the request is wrong.
-        do { _ = try OnlineEncoding.encodeKey([.double(1)]) } catch { #expect(error.code == .invalidRequest) }
+        let bad = try #require(throws: OnlineStoreError.self) { _ = try OnlineEncoding.encodeKey([.double(1)]) }
+        #expect(bad.code == .invalidRequest)
     }
 }

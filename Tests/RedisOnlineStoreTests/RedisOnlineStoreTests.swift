@@ -153,6 +153,7 @@ struct RedisFaultTests {
         // Steady load: lookups of 20 entities and writes of 20 rows, as fast as they go, recording failures.
         let started = ContinuousClock.now
         let failures = Mutex<[Duration]>([])
+        let successes = Atomic<Int>(0)
         let stop = Atomic<Bool>(false)
         let load = Task {
             var time: Int64 = 2
@@ -162,16 +163,26 @@ struct RedisFaultTests {
                     _ = try await store.read(ids.map { [.int($0)] }, from: Self.stats, joinKeys: Self.driver)
                     try await store.write(ids.map { OnlineRow(key: [.int($0)], eventTimestamp: time, values: [.double(1), .int($0)]) }, to: Self.stats, keys: Self.driver)
                     time += 1
+                    successes.add(1, ordering: .relaxed)
                 } catch {
                     failures.withLock { $0.append(ContinuousClock.now - started) }
                     try? await Task.sleep(for: .milliseconds(20))
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(500))
-        let killedAt = ContinuousClock.now - started
-        servers.stop(victim.port)
-        try await Task.sleep(for: .seconds(8))
+        // Conditions with deadlines, not fixed sleeps: the load runs, then after the kill it runs again for a while.
+        let killedAt: Duration
+        do {
+            try await Self.until("the load to run") { successes.load(ordering: .relaxed) >= 20 }
+            killedAt = ContinuousClock.now - started
+            servers.stop(victim.port)
+            let atKill = successes.load(ordering: .relaxed)
+            try await Self.until("200 calls to succeed after the kill (a replica promoted)") { successes.load(ordering: .relaxed) >= atKill + 200 }
+        } catch {
+            stop.store(true, ordering: .relaxed)
+            await load.value
+            throw error
+        }
         stop.store(true, ordering: .relaxed)
         await load.value
         let errors = failures.withLock { $0 }
@@ -184,5 +195,14 @@ struct RedisFaultTests {
         let all = try await store.read((0..<entities).map { [.int(Int64($0))] }, from: Self.stats, joinKeys: Self.driver)
         #expect(all.allSatisfy { $0?.eventTimestamp == 1_000_000 })
         await store.stop()
+    }
+
+    /// Waits until `done` holds, checking every 50 ms, for at most `limit`.
+    static func until(_ what: String, within limit: Duration = .seconds(30), _ done: () -> Bool) async throws {
+        let end = ContinuousClock.now + limit
+        while !done() {
+            guard ContinuousClock.now < end else { throw ConformanceFailure("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
     }
 }

@@ -83,6 +83,16 @@ public final class RedisServers: @unchecked Sendable {
             if let c = try? RedisConnection(RedisEndpoint(host: "127.0.0.1", port: port), connectTimeout: .milliseconds(200), readTimeout: .seconds(1),
                                             credentials: password.map { RedisCredentials(password: $0) }),
                (try? c.command([Array("PING".utf8)])) == .status("PONG") {
+                // The server answering must be ours: between picking the free port and binding it, a parallel test
+                // may have started its own server there.
+                let info = (try? c.command(["INFO", "server"].map { Array($0.utf8) }))?.text ?? ""
+                guard info.contains("process_id:\(process.processIdentifier)\r") else {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                    processes[port] = nil
+                    ports.removeAll { $0 == port }
+                    throw RedisError(.connection, node: "127.0.0.1:\(port)", "port \(port) was taken by another server")
+                }
                 return port
             }
             Thread.sleep(forTimeInterval: 0.05)

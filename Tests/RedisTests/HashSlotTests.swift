@@ -13,13 +13,15 @@ struct HashSlotTests {
 
     @Test("hash tags: the part between the first { and the next } decides; an empty or unclosed tag does not")
     func hashTags() {
-        #expect(HashSlot.slot(of: "{user1000}.following") == HashSlot.slot(of: "{user1000}.followers"))
-        #expect(HashSlot.slot(of: "{user1000}.following") == HashSlot.slot(of: "user1000"))
-        #expect(HashSlot.slot(of: "foo{}{bar}") == HashSlot.slot(of: "foo{}{bar}"))
-        #expect(HashSlot.slot(of: "foo{}{bar}") != HashSlot.slot(of: "bar"), "an empty first tag hashes the whole key")
-        #expect(HashSlot.slot(of: "foo{{bar}}zap") == HashSlot.slot(of: "{bar"))
-        #expect(HashSlot.slot(of: "foo{bar}{zap}") == HashSlot.slot(of: "bar"))
-        #expect(HashSlot.slot(of: "{unclosed") == HashSlot.slot(of: "{unclosed"))
+        // Golden values: what Redis's CLUSTER KEYSLOT answers for each key.
+        #expect(HashSlot.slot(of: "{user1000}.following") == 3443)
+        #expect(HashSlot.slot(of: "{user1000}.followers") == 3443)
+        #expect(HashSlot.slot(of: "user1000") == 3443)
+        #expect(HashSlot.slot(of: "foo{}{bar}") == 8363, "an empty first tag hashes the whole key")
+        #expect(HashSlot.slot(of: "foo{{bar}}zap") == 4015, "the tag is \"{bar\"")
+        #expect(HashSlot.slot(of: "{bar") == 4015)
+        #expect(HashSlot.slot(of: "foo{bar}{zap}") == 5061, "the first tag, \"bar\"")
+        #expect(HashSlot.slot(of: "{unclosed") == 470, "an unclosed tag hashes the whole key")
     }
 
     @Test("redirects are parsed from MOVED and ASK errors, and nothing else")

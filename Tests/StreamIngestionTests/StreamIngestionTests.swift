@@ -163,6 +163,7 @@ struct StreamIngestionTests {
         var dead: [KafkaMessage] = []
         let deadline = ContinuousClock.now + .seconds(30)
         while dead.count < 6 && ContinuousClock.now < deadline { dead += reader.poll(max: 100, timeout: .milliseconds(200)).messages }
+        try #require(dead.count == 6, "dead letters within 30 s: \(dead.count)")
         #expect(dead.map { String(decoding: $0.value, as: UTF8.self) }[1] == "[1, 2]")
         #expect(dead.compactMap { $0.header("x-featurestore-reason") } == ["malformed", "malformed", "missing_key", "missing_timestamp", "bad_timestamp", "wrong_type"])
         #expect(dead[5].header("x-featurestore-error") == "trips: a string for type int32")

@@ -178,6 +178,10 @@ struct IngestCrashTests {
 
         let rerun = try featurectl(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
+        // The crash is proven to matter: the restarted ingester met events already in the tiles and skipped them.
+        let final = (rerun.stdout + rerun.stderr).split(separator: "\n").last { $0.contains(" messages; rows written: ") }.map(String.init) ?? ""
+        let redelivered = final.range(of: "redelivered: ").flatMap { Int(final[$0.upperBound...].prefix { $0.isNumber }) } ?? -1
+        #expect(redelivered > 0, "the restarted ingester skipped events already in the tiles (killed after round \(killedAt)): \(final)")
         let online = try await FeatureStore(repository: repo).getOnlineFeatures(
             entities: ["user_id": (0..<users).map { .int(Int64($0)) }],
             features: .references([FeatureReference(view: "score_stats", feature: "count_1h"), FeatureReference(view: "score_stats", feature: "score_sum_1h")]))

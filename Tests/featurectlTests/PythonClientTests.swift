@@ -71,6 +71,18 @@ func runPython(_ arguments: [String]) throws -> RunResult {
 
 @Suite("Python client example", .serialized, .timeLimit(.minutes(10)))
 struct PythonClientTests {
+    /// The same value as the client prints it and as featurectl does: numbers (a float32 widened by Python compared as
+    /// float32), text, lists element by element, null; times as either's text of the same instant are not compared.
+    static func same(_ a: Any?, _ b: Any?) -> Bool {
+        switch (a, b) {
+        case (nil, nil), (is NSNull, is NSNull), (nil, is NSNull), (is NSNull, nil): return true
+        case let (x as NSNumber, y as NSNumber): return x.doubleValue == y.doubleValue || Float(x.doubleValue) == Float(y.doubleValue)
+        case let (x as String, y as String): return x == y || x.contains(":") && y.contains(":")
+        case let (x as [Any], y as [Any]): return x.count == y.count && zip(x, y).allSatisfy { same($0, $1) }
+        default: return false
+        }
+    }
+
     @Test("the Python example fetches a model's features from a running FeatureServer, which stops cleanly on SIGTERM")
     func pythonClientFetchesFeatures() throws {
         let repo = try copyOfExample()
@@ -83,6 +95,9 @@ struct PythonClientTests {
         let client = try runPython([packageRoot.appendingPathComponent("examples/python/client.py").path,
                                     "--target", "127.0.0.1:\(server.grpcPort)", "--customer", "5001",
                                     "--drivers", "1001,1002,999999", "--json"])
+        // The same lookup through featurectl on the same store: the client must print the same values and statuses.
+        let get = try featurectl(["get", "--service", "driver_ranking_v1", "--entity", "driver_id=1001,1002,999999",
+                                  "--entity", "customer_id=5001,5001,5001", "--full-feature-names", "--json", "--repo", repo.path])
         let status = server.terminate()
         #expect(client.status == 0, "\(client.stderr)")
         let rows = client.stdout.split(separator: "\n").compactMap {
@@ -96,5 +111,23 @@ struct PythonClientTests {
         let unknown = try #require(byDriver[999999]?["missing"] as? [String])
         #expect(unknown.contains("driver_stats__conv_rate=NOT_FOUND"), "\(unknown)")
         #expect(status == 0, "FeatureServer exits 0 after SIGTERM")
+
+        try #require(get.status == 0, "\(get.stderr)")
+        let golden = try #require(try JSONSerialization.jsonObject(with: Data(get.stdout.utf8)) as? [[String: Any]])
+        try #require(golden.count == 3)
+        for g in golden {
+            let id = try #require((g["entity"] as? [String: Any])?["driver_id"] as? Int)
+            let row = try #require(byDriver[id], "driver \(id) is in the client's output")
+            let want = try #require(g["features"] as? [String: [String: Any]])
+            let got = try #require(row["features"] as? [String: Any])
+            #expect(Set(got.keys) == Set(want.keys), "driver \(id): the same features")
+            for (name, w) in want {
+                #expect(Self.same(got[name], w["value"]), "driver \(id) \(name): client \(got[name] ?? "nil"), featurectl \(w["value"] ?? "nil")")
+            }
+            let missing = want.compactMap { name, w in (w["status"] as? String).flatMap { $0 == "PRESENT" ? nil : "\(name)=\($0)" } }
+            #expect(Set(row["missing"] as? [String] ?? []) == Set(missing), "driver \(id): the same statuses")
+        }
+        #expect(golden.contains { ($0["features"] as? [String: [String: Any]])?.values.contains { $0["status"] as? String == "PRESENT" } == true },
+                "some values are present, so the comparison compares values")
     }
 }

@@ -46,6 +46,19 @@ struct RedisScaleOutTests {
         var servers: [ServerProcess] = []
         defer { for s in servers { _ = s.terminate() } }
         for _ in 0..<2 { servers.append(try ServerProcess(repository: repo)) }
+        // Both ingesters hold partitions before anything is produced: each publishes a consumer-lag gauge per partition
+        // assigned to it, so a server with one has joined the group and been given its share.
+        let joined = Date().addingTimeInterval(90)
+        while true {
+            var assigned = 0
+            for server in servers {
+                let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/metrics")!)
+                if String(decoding: data, as: UTF8.self).split(separator: "\n").contains(where: { $0.hasPrefix("featurestore_stream_consumer_lag{") }) { assigned += 1 }
+            }
+            if assigned == servers.count { break }
+            try #require(Date() < joined, "both ingesters got partitions within 90 s (\(assigned) did)")
+            try await Task.sleep(for: .milliseconds(250))
+        }
 
         // 40 users x 5 events, keyed by user (a user's events share a partition), minutes apart, the last one newest.
         let producer = try KafkaProducer(properties: ["bootstrap.servers": kafka.bootstrapServers])
