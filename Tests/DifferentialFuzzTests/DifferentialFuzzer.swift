@@ -40,6 +40,7 @@ struct FuzzCase: Sendable {
             case "ax": return "float64"
             case "an": return "int64"
             case "as": return "string"
+            case "dx": return "float64"
             default: return nil
             }
         }
@@ -119,7 +120,8 @@ struct FuzzCase: Sendable {
         let recipes: [(String, String?)] = [("count", nil), ("sum", "ax"), ("sum", "an"), ("mean", "ax"), ("mean", "an"), ("min", "ax"),
                                             ("max", "an"), ("min", "as"), ("max", "as"), ("variance", "ax"), ("stddev", "an"), ("variance", "an"),
                                             ("first", "as"), ("last", "ax"), ("last_n", "as"), ("last_distinct_n", "ax"),
-                                            ("approx_count_distinct", "an"), ("first", "an"), ("last", "as")]
+                                            ("approx_count_distinct", "an"), ("first", "an"), ("last", "as"),
+                                            ("sum", "dx"), ("max", "dx"), ("mean", "dx")]
         var aggregations: [Aggregation] = []
         for _ in 0..<(2 + r.below(6)) {
             let (function, column) = r.pick(recipes)
@@ -166,7 +168,18 @@ struct FuzzCase: Sendable {
             entities:
               - {name: e, join_keys: [\(zip(keyNames, keyTypes).map { "{name: \($0), type: \($1)}" }.joined(separator: ", "))]}
             sources:
-              - {name: events, kind: parquet, path: data/events, timestamp_field: ts\(hasCreated ? ", created_timestamp_field: created" : "")}
+              - name: events
+                kind: parquet
+                path: data/events
+                timestamp_field: ts\(hasCreated ? "\n    created_timestamp_field: created" : "")
+                columns: {ax: float64, an: int64}
+                derived:
+                  - {name: dx, type: float64, expr: "ax * 2 + an"}
+            on_demand_views:
+              - name: od
+                features:
+                  - {name: xn, type: float64, expr: "plain.x + plain.n"}
+                  - {name: big, type: bool, expr: "plain.n > 40 or plain.s = 'Z'"}
             feature_views:
               - name: plain
                 entities: [e]
@@ -324,7 +337,7 @@ enum DifferentialFuzzer {
             try FileManager.default.copyItem(at: dir.appendingPathComponent("events.parquet"), to: repo.appendingPathComponent("data/events/part-0.parquet"))
             let featureStore = try FeatureStore(repository: repo)
             let views = ["plain"] + (fuzzCase.aggregations.isEmpty ? [] : ["agg"])
-            let selection = FeatureSelection.references(views.map { FeatureReference(view: $0) })
+            let selection = FeatureSelection.references((views + ["od"]).map { FeatureReference(view: $0) })
 
             // The training set, once: against the oracle.
             if training == nil {
@@ -337,6 +350,15 @@ enum DifferentialFuzzer {
                             continue
                         }
                         columns[feature.name] = (0..<column.count).map { column.onlineValue(at: $0, as: feature.type) }
+                    }
+                }
+                if let od = featureStore.registry.onDemandView(named: "od") {
+                    for feature in od.features {
+                        guard let column = table.column(named: feature.name) else {
+                            problems.append("training set: no column \(feature.name)")
+                            continue
+                        }
+                        columns[feature.name] = (0..<column.count).map { column.onlineValue(at: $0, as: .scalar(feature.type)) }
                     }
                 }
                 training = columns
@@ -401,7 +423,8 @@ enum DifferentialFuzzer {
         var problems: [String] = []
         let plain = expected["plain"] as? [String: [Any]] ?? [:]
         let aggregated = expected["aggregated"] as? [String: [Any]] ?? [:]
-        for (feature, want) in plain.merging(aggregated, uniquingKeysWith: { a, _ in a }) {
+        let onDemand = expected["on_demand"] as? [String: [Any]] ?? [:]
+        for (feature, want) in plain.merging(aggregated, uniquingKeysWith: { a, _ in a }).merging(onDemand, uniquingKeysWith: { a, _ in a }) {
             guard let got = training[feature] else { continue }
             for (row, w) in want.enumerated() {
                 let wanted = decode(w)

@@ -119,6 +119,8 @@ def row_bytes(values, kinds):
 
 for row in events:
     row.setdefault("created", None)
+    # The derived column dx = ax * 2 + an (float64; null when an input is null).
+    row["dx"] = None if row["ax"] is None or row["an"] is None else row["ax"] * 2.0 + float(row["an"])
 
 by_key = {}
 for row in events:
@@ -144,12 +146,21 @@ def rank(row):
 
 plain_values = {f["name"]: [] for f in pf}
 plain_status = {f["name"]: [] for f in pf}
+# The on-demand view od over the plain view's values at t: xn = x + n (float64), big = n > 40 or s = 'Z' (SQL's
+# three-valued logic: null or true is true, null or false is null).
+on_demand = {"xn": [], "big": []}
 for e in entities:
     t = e["event_timestamp"]
     rows = [r for r in by_key.get(key_of(e), []) if r["ts"] <= t]
     latest = max(rows, key=rank) if rows else None
     in_ttl = [r for r in rows if ttl == 0 or r["ts"] >= t - ttl]
     winner = max(in_ttl, key=rank) if in_ttl else None
+    x, n, s = (None, None, None) if winner is None else (winner["x"], winner["n"], winner["s"])
+    on_demand["xn"].append(encode("float64", None if x is None or n is None else x + float(n)))
+    left = None if n is None else n > 40
+    right = None if s is None else s == "Z"
+    big = True if (left is True or right is True) else (None if left is None or right is None else False)
+    on_demand["big"].append(encode("bool", big))
     for f in pf:
         value = None if winner is None else winner[f["name"]]
         plain_values[f["name"]].append(encode(f["type"], value))
@@ -239,4 +250,4 @@ for f in spec["aggregated"]["features"]:
             out.append(encode("int64" if kind == "count" else kind, value))
     agg_values[f["name"]] = out
 
-json.dump({"plain": plain_values, "plain_status": plain_status, "aggregated": agg_values}, open(f"{case}/expected.json", "w"))
+json.dump({"plain": plain_values, "plain_status": plain_status, "aggregated": agg_values, "on_demand": on_demand}, open(f"{case}/expected.json", "w"))
