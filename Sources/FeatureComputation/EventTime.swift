@@ -25,6 +25,13 @@ public enum EventTime {
     @inline(__always)
     public static func microseconds(days: Int32) -> Int64 { scaled(Int64(days), by: 86_400_000_000) }
 
+    /// `t - span` (a span >= 0), saturating at `Int64.min`: the start of a window or a ttl reaching before every time.
+    @inline(__always)
+    public static func before(_ t: Int64, by span: Int64) -> Int64 {
+        let (d, overflow) = t.subtractingReportingOverflow(span)
+        return overflow ? Int64.min : d
+    }
+
     /// `x * factor`, saturating at the ends of `Int64`.
     @inline(__always)
     public static func scaled(_ x: Int64, by factor: Int64) -> Int64 {

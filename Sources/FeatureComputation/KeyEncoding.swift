@@ -190,7 +190,16 @@ public struct KeyEncoder: Sendable {
         var out = [Int64](repeating: 0, count: rows)
         switch column.values {
         case .int32(let v):
-            for r in 0..<rows { out[r] = Int64(v[r]) }
+            // Never a sentinel; interned (as their int64 bytes) when the part's 64-bit keys are, to get the same codes.
+            if internsIntegers[part] == true {
+                for r in 0..<rows {
+                    var value = Int64(v[r]).bigEndian
+                    out[r] = withUnsafeBytes(of: &value) { interners[part].id(of: $0, insert: insert) } ?? KeyCode.absent
+                }
+            } else {
+                if insert, internsIntegers[part] == nil { internsIntegers[part] = false }
+                for r in 0..<rows { out[r] = Int64(v[r]) }
+            }
         case .int64(let v):
             let valid = column.validity
             if insert, internsIntegers[part] == nil {

@@ -147,7 +147,7 @@ public struct LatestRowIndex: Sendable {
         }
         let i = lo - 1
         guard i >= first else { return -1 }
-        if ttl > 0, st[i] < t &- ttl { return -1 }
+        if ttl > 0, st[i] < EventTime.before(t, by: ttl) { return -1 }
         return sortedRows[i]
     }
 }

@@ -12,7 +12,7 @@ extension LocalOfflineEngine {
         let range = request.timeRange
         let reach = request.features.compactMap { $0.aggregation.map { ($0.window.seconds + $0.hop.seconds) * 1_000_000 } }.max() ?? 0
         request.progress?(.reading, 0, 0)
-        let data = try read(source, view: view, columns: inputs.columns, from: range.lowerBound &- reach, to: range.upperBound)
+        let data = try read(source, view: view, columns: inputs.columns, from: EventTime.before(range.lowerBound, by: reach), to: range.upperBound)
         request.progress?(.indexing, data.rowCount, data.rowCount)
         let keys = try inputs.keys(of: data, view: view)
         let (times, timesValid) = try Self.eventTimes(data, source)

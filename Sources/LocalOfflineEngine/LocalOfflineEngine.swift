@@ -97,14 +97,15 @@ public struct LocalOfflineEngine: OfflineEngine {
             case .microseconds:
                 return RangePredicate(column: column, lower: lower.map { .int($0) }, upper: .int(upper))
             case .milliseconds:
-                let lo = lower.map { $0 >= 0 ? ($0 + 999) / 1000 : $0 / 1000 }  // ceiling
-                let hi = upper >= 0 ? upper / 1000 : (upper - 999) / 1000  // floor
+                // Ceiling and floor without overflow; ticks saturated to Int64.max (EventTime) stay in at the top.
+                let lo = lower.map { $0 / 1000 + ($0 % 1000 > 0 ? 1 : 0) }
+                let hi = upper == Int64.max ? Int64.max : upper / 1000 - (upper % 1000 < 0 ? 1 : 0)
                 return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
             }
         case .date32?:
             let day: Int64 = 86_400_000_000
-            let lo = lower.map { $0 >= 0 ? ($0 + day - 1) / day : $0 / day }
-            let hi = upper >= 0 ? upper / day : (upper - day + 1) / day
+            let lo = lower.map { $0 / day + ($0 % day > 0 ? 1 : 0) }
+            let hi = upper / day - (upper % day < 0 ? 1 : 0)
             return RangePredicate(column: column, lower: lo.map { .int($0) }, upper: .int(hi))
         default:
             return nil

@@ -15,7 +15,7 @@ extension LocalOfflineEngine {
         request.progress?(.reading, 0, 0)
         let range = request.timeRange
         let ttl = view.ttl.seconds > 0 ? view.ttl.seconds * 1_000_000 : nil
-        let data = try read(source, view: view, columns: columns.all, from: ttl.map { range.lowerBound &- $0 }, to: range.upperBound)
+        let data = try read(source, view: view, columns: columns.all, from: ttl.map { EventTime.before(range.lowerBound, by: $0) }, to: range.upperBound)
         request.progress?(.indexing, data.rowCount, data.rowCount)
         for (key, name) in zip(request.joinKeys, columns.keys) {
             if let column = data.column(named: name), !FeatureStore.keyTypeMatches(column.type, key.type) {

@@ -158,15 +158,22 @@ public final class RedisOnlineStore: OnlineStore {
           if na then return -r end
           return r
         end
+        local function expire()
+          if ARGV[4] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT', KEYS[1], ARGV[4], 'GT') end
+        end
         local cur = redis.call('HMGET', KEYS[1], 't', 'c', 'v')
         if cur[1] then
           local order = int(ARGV[1], cur[1])
           if order == 0 then order = int(ARGV[2], cur[2]) end
           if order == 0 then order = bytes(ARGV[3], cur[3] or '') end
-          if order <= 0 then return 0 end
+          if order <= 0 then
+            -- Not newer; the kept row's expiry may still move later (a longer ttl, a rewrite by a later run).
+            if order == 0 or ARGV[4] == '0' then expire() end
+            return 0
+          end
         end
         redis.call('HSET', KEYS[1], 't', ARGV[1], 'c', ARGV[2], 'v', ARGV[3])
-        if ARGV[4] ~= '0' then redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
+        if ARGV[4] == '0' then redis.call('PERSIST', KEYS[1]) else redis.call('PEXPIREAT', KEYS[1], ARGV[4]) end
         return 1
         """
 

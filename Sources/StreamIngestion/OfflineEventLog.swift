@@ -1,4 +1,5 @@
 import Columnar
+import FeatureComputation
 import FeatureStore
 import Foundation
 
@@ -333,8 +334,8 @@ enum OfflineColumns {
                 guard case .timestamp(let micros) = v else { null(i); continue }
                 switch unit {
                 case .microseconds: out[i] = micros
-                case .milliseconds: out[i] = micros >= 0 ? micros / 1000 : (micros - 999) / 1000
-                case .nanoseconds: out[i] = micros &* 1000
+                case .milliseconds: out[i] = micros >= 0 ? micros / 1000 : (micros + 1) / 1000 - 1
+                case .nanoseconds: out[i] = EventTime.scaled(micros, by: 1000)
                 }
             }
             buffer = .int64(out)

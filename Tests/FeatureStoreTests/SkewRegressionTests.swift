@@ -243,6 +243,12 @@ struct FuzzFindingTests {
             let online = try await repo.online("stats:x,agg:count_2h", keys: asked, at: at)
             #expect(online.columns[0].values == keys.map { .double(Double($0)) } + [.null])
             #expect(online.columns[1].values == keys.map { _ in .int(1) } + [.int(0)])
+            // Entity keys given as int32 (accepted for an int64 key) are coded as the source's interned keys are.
+            let narrow = try await repo.store.joinFeatures(entities: .table(try Table([
+                ("driver_id", Column(int32: [0, 1, 5])), ("event_timestamp", Column(timestamps: [at, at, at])),
+            ])), features: FeatureSelection(parsing: "stats:x")!)
+            let want: [OnlineValue] = [0, 1, 5].map { k in keys.contains(Int64(k)) ? .double(Double(k)) : .null }
+            #expect(try repo.trained(narrow, "x", view: "stats") == want, "int32 entity keys \(keys)")
         }
     }
 }

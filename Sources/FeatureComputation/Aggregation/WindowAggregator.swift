@@ -281,15 +281,8 @@ extension AggregateValue {
         if column.isNull(row) { return nil }
         switch (column.type, column.values) {
         case (.bool, .bool(let v)): self = .bool(v[row])
-        case (.timestamp(let unit, _), .int64(let v)):
-            let perMicro = unit.perSecond / 1_000_000
-            if unit.perSecond >= 1_000_000 {
-                let t = v[row]
-                self = .timestamp(t >= 0 ? t / perMicro : (t - perMicro + 1) / perMicro)
-            } else {
-                self = .timestamp(v[row] &* (1_000_000 / unit.perSecond))
-            }
-        case (.date32, .int32(let v)): self = .timestamp(Int64(v[row]) &* 86_400_000_000)
+        case (.timestamp(let unit, _), .int64(let v)): self = .timestamp(EventTime.microseconds(v[row], unit: unit))
+        case (.date32, .int32(let v)): self = .timestamp(EventTime.microseconds(days: v[row]))
         case (_, .int32(let v)): self = .int(Int64(v[row]))
         case (_, .int64(let v)): self = .int(v[row])
         case (_, .float32(let v)): self = .double(Double(v[row]))

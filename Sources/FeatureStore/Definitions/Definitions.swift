@@ -268,7 +268,7 @@ public struct Feature: Sendable, Hashable, Codable {
 
 /// How long a plain view's row stays visible to lookups, one rule for every store.
 ///
-/// A row of age `<= ttl` is served (PRESENT or NULL_VALUE); of age in `(ttl, ttl + grace]` it is OUTSIDE_MAX_AGE; older,
+/// A row of age `<= ttl` is served (PRESENT or NULL_VALUE); of age in `(ttl, ttl + grace)` it is OUTSIDE_MAX_AGE; older,
 /// it is NOT_FOUND, as if it were gone, whether or not the store still holds it. Stores may delete a row once it is
 /// older than `ttl + grace` (Redis sets each key to expire then, plus ``clockMargin``), never before: so SQLite, which
 /// keeps rows, and Redis, which expires them, give the same statuses. The grace is the ttl itself, at most one day.

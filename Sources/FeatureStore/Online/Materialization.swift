@@ -92,7 +92,9 @@ extension FeatureStore {
         for view in views {
             let watermark: Int64?
             do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError(.failed, "\(error)", cause: error) }
-            let start = watermark ?? (view.ttl.seconds > 0 ? end - view.ttl.seconds * 1_000_000 : Int64.min)
+            // First run: every row a lookup at END can still report (within the ttl, or OUTSIDE_MAX_AGE in its grace).
+            let ttl = view.ttl.seconds * 1_000_000
+            let start = watermark ?? (ttl > 0 ? end - ttl - RowExpiry.grace(ttl: ttl) : Int64.min)
             guard start < end else { continue }
             let report = try await materialize(view, start: start, end: end, progress: progress)
             do {
@@ -198,8 +200,8 @@ extension FeatureStore {
     /// For a view fed by a stream, `end` is per hop the cut between backfill and stream (``TileCuts``): set to `end`
     /// the first time, moved forward to a safe hop boundary later. Each backfill part records its coverage (the cut),
     /// so a tile whose backfill part is whole is read from it alone the moment it is written: the hand-over is atomic
-    /// for readers tile by tile, during the run and after a crash in it. The stream parts of tiles the backfill now
-    /// owns are deleted once the backfill parts are written (only to free space).
+    /// for readers tile by tile, during the run and after a crash in it. Stream parts that no lookup reads any more
+    /// are deleted one run later, only to free space.
     fileprivate func materializeTiles(_ view: FeatureView, source: DataSource, path: String, keys: [JoinKey], start: Int64, end: Int64,
                                       began: Date, progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
         let store = try await onlineStore()
@@ -208,8 +210,14 @@ extension FeatureStore {
         var handOver: [Int64: Int64] = [:]
         var start = start
         if let fed = registry.source(named: view.source), case .kafka = fed.kind {
+            // Stream parts are deleted one run late: those before the cut as it was when this run began, whose tiles
+            // an earlier run made whole. Deleting the ones this run hands over would race with a lookup that read a
+            // tile's backfill part before its rewrite and its stream part after the delete (two nodes on Redis).
+            let previous = try await store.tileCuts(of: view, keys: keys)
             ends = try await backfillCuts(view, keys: keys, hops: hops, end: end, store: store)
-            for (hop, cut) in ends { handOver[hop] = AggregationWindow(length: hop, hop: hop)!.floorToHop(cut) }
+            for (hop, cut) in previous where cut > Int64.min && ends[hop] != nil {
+                handOver[hop] = AggregationWindow(length: hop, hop: hop)!.floorToHop(cut)
+            }
             // The backfill owns every tile before the cut, the ones the stream held until now too: it rewrites all
             // of them (from the oldest a lookup can need), whatever START says (materialize-incremental's watermark).
             start = Int64.min
@@ -243,7 +251,7 @@ extension FeatureStore {
             progress?(MaterializationProgress(view: view.name, stage: "writing", rows: done, totalRows: tiles.count))
         }
         if !handOver.isEmpty {
-            // The backfill now owns these tiles whole: the events the stream merged into them are in the backfill part.
+            // An earlier backfill made these tiles whole: lookups read their backfill parts alone; this frees the space.
             try await store.deleteTiles(of: view, keys: keys, before: handOver, origin: .stream)
         }
         try await store.deleteTiles(of: view, keys: keys, before: kept, origin: nil)

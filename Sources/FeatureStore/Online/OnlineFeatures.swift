@@ -199,7 +199,7 @@ extension FeatureStore {
                 guard let row = stored[i] else { continue }
                 if ttl > 0 && nowMicros >= RowExpiry.goneAt(event: row.eventTimestamp, ttl: ttl) { continue }  // as if expired
                 times[i] = row.eventTimestamp
-                if ttl > 0 && nowMicros - ttl > row.eventTimestamp {
+                if ttl > 0 && EventTime.before(nowMicros, by: ttl) > row.eventTimestamp {
                     statuses[i] = .outsideMaxAge
                     continue
                 }
@@ -323,12 +323,10 @@ extension Column {
             return .list((offsets[i]..<offsets[i + 1]).map { child.onlineValue(at: $0, as: .scalar(inner)) })
         case (.scalar(.timestamp), .int64(let v)):
             guard case .timestamp(let unit, _) = self.type else { return .null }
-            // To microseconds, rounding down (no per-row allocation: this runs for every materialized row).
-            let ticks = v[i], perMicro = unit.perSecond / 1_000_000
-            if unit.perSecond >= 1_000_000 { return .timestamp(ticks >= 0 ? ticks / perMicro : (ticks - perMicro + 1) / perMicro) }
-            return .timestamp(ticks &* (1_000_000 / unit.perSecond))
+            // To microseconds by the one conversion (no per-row allocation: this runs for every materialized row).
+            return .timestamp(EventTime.microseconds(v[i], unit: unit))
         case (.scalar(.timestamp), .int32(let v)) where self.type == .date32:
-            return .timestamp(Int64(v[i]) &* 86_400_000_000)
+            return .timestamp(EventTime.microseconds(days: v[i]))
         case (.scalar(.bool), .bool(let v)): return .bool(v[i])
         case (.scalar(.float32), .float32(let v)): return .float(v[i])
         case (.scalar(.float64), .float64(let v)): return .double(v[i])

@@ -209,7 +209,9 @@ extension FeatureView {
         // An aggregated feature adds its recipe: another window, hop, function or n means other tiles.
         let text = keys.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",") + "|"
             + features.map { "\($0.name):\($0.type)" + ($0.aggregation.map { "=\($0.summary)" } ?? "") }.joined(separator: ",")
-            + (isAggregated ? "|tiles:3" : "")  // tiles with a backfill part and a stream part, one state per recipe
+            // Tiles: a backfill part and a stream part, one state per recipe, backfill parts ending with their coverage,
+            // exact squares for variance (v4: older servers cannot read them, so they live in tables of their own).
+            + (isAggregated ? "|tiles:4" : "")
         return String(CanonicalSpec.hash(text).prefix(12))
     }
 }
