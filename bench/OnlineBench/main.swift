@@ -46,6 +46,20 @@ let views = store.registry.featureViews.filter(\.online)
 // Keys that exist: read from the first view's statistics range (drivers 1...N in the benchmark data).
 let keyName = store.registry.joinKeys(of: views[0])[0].name
 let maxKey = Int64(ProcessInfo.processInfo.environment["BENCH_KEYS"] ?? "20000") ?? 20_000
+// Lookups at the time of the newest event stored (the data's end, not today's clock): values within their ttl, as in
+// serving, rather than rows long expired.
+var lookupTime = Int64(Date().timeIntervalSince1970 * 1_000_000)
+do {
+    let online = try await store.onlineStore()
+    var newest: Int64? = nil
+    for view in views {
+        if let t = try await online.statistics(of: view, keys: store.registry.joinKeys(of: view)).newestEventTimestamp { newest = max(newest ?? t, t) }
+    }
+    if let newest { lookupTime = newest + 1 }
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(1)
+}
 
 func measure(_ label: String, entities: Int, views chosen: [FeatureView]) async throws {
     try await latency(label, store: store, keyName: keyName, maxKey: maxKey, entities: entities, views: chosen, iterations: iterations)
@@ -60,9 +74,9 @@ func latency(_ label: String, store: FeatureStore, keyName: String, maxKey: Int6
     for _ in 0..<iterations {
         let keys = (0..<entities).map { _ in OnlineValue.int(Int64.random(in: 1...maxKey, using: &rng)) }
         let start = DispatchTime.now().uptimeNanoseconds
-        let result = try await store.getOnlineFeatures(entities: [keyName: keys], features: selection, fullFeatureNames: true)
+        let result = try await store.getOnlineFeatures(entities: [keyName: keys], features: selection, fullFeatureNames: true, at: lookupTime)
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
-        found += result.columns[0].statuses.filter { $0 != .notFound }.count
+        found += result.columns[0].statuses.filter { $0 == .present || $0 == .nullValue }.count
     }
     times.sort()
     func p(_ q: Double) -> Double { times[min(times.count - 1, Int(Double(times.count) * q))] }
