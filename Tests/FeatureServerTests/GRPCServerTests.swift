@@ -17,7 +17,7 @@ struct GRPCServerTests {
         let f = try await ServerFixture()
         defer { Task { try? await f.stop() } }
         try await f.withClient { client in
-            let pushed = try await push(client, ids: [1, 2, 3], agesSeconds: [10, 10, 7200], conv: [0.5, nil, 0.9])
+            let pushed = try await push(client, ids: [1, 2, 3], agesSeconds: [10, 10, 5400], conv: [0.5, nil, 0.9])
             #expect(pushed.rowsReceived == 3 && pushed.rowsWritten == 3)
             _ = try await client.pushFeatures(.with {
                 $0.featureView = "route_stats"

@@ -13,7 +13,7 @@ struct HTTPServerTests {
         let f = try await ServerFixture()
         let pushed = try await f.http("POST", "/v1/push", json: """
             {"feature_view": "stats", "entities": {"driver_id": [1, 2, 3]},
-             "event_timestamps": ["\(iso(secondsAgo: 10))", "\(iso(secondsAgo: 10))", "\(iso(secondsAgo: 7200))"],
+             "event_timestamps": ["\(iso(secondsAgo: 10))", "\(iso(secondsAgo: 10))", "\(iso(secondsAgo: 5400))"],
              "features": {"conv": [0.1, null, 0.9], "trips": [9007199254740993, 2, 3], "tags": [["a", "b\\"c"], [], null]}}
             """)
         #expect(pushed.status == 200 && pushed.contentType == "application/json")
@@ -125,7 +125,7 @@ struct HTTPServerTests {
     @Test("HTTP and gRPC answer the same lookup with the same values and statuses")
     func sameAnswerAsGRPC() async throws {
         let f = try await ServerFixture()
-        _ = try await f.withClient { client in try await push(client, ids: [5, 6], agesSeconds: [1, 7200], conv: [0.25, 0.75]) }
+        _ = try await f.withClient { client in try await push(client, ids: [5, 6], agesSeconds: [1, 5400], conv: [0.25, 0.75]) }
         let grpc = try await f.withClient { client in
             try await client.getOnlineFeatures(.with {
                 $0.entities = ["driver_id": ints([5, 6, 7])]
@@ -140,7 +140,7 @@ struct HTTPServerTests {
         let results = try #require(http.json["results"] as? [[String: Any]])
         #expect((http.json["metadata"] as? [String: Any])?["feature_names"] as? [String] == grpc.featureNames)
         try #require(grpc.features.count == 4 && results.count == 4, "one result per feature of the service on both faces")
-        // Driver 5 is fresh, driver 6 is 2 h old (ttl 1 h), driver 7 is unknown; no route has a row.
+        // Driver 5 is fresh, driver 6 is 1.5 h old (ttl 1 h, within the grace of one more ttl), driver 7 is unknown; no route has a row.
         let expected: [[String]] = [
             ["PRESENT", "OUTSIDE_MAX_AGE", "NOT_FOUND"], ["NULL_VALUE", "OUTSIDE_MAX_AGE", "NOT_FOUND"],
             ["NULL_VALUE", "OUTSIDE_MAX_AGE", "NOT_FOUND"], ["NOT_FOUND", "NOT_FOUND", "NOT_FOUND"],
