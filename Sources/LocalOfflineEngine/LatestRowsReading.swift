@@ -4,7 +4,7 @@ import FeatureComputation
 
 extension LocalOfflineEngine {
     /// Materialization's reading: the row groups that can hold events in the window, reduced in one pass by
-    /// ``LatestRows`` (the join's rule: greatest event time, then created time, then the later row).
+    /// ``LatestRows`` (the join's rule: greatest event time, then created time, then the greater encoded row).
     public func latestRows(_ request: LatestRowsRequest) async throws -> LatestSourceRows {
         let view = request.view, source = request.source
         let columns = SourceColumns(source: source, keys: request.joinKeys, features: view.features)

@@ -191,7 +191,7 @@ extension FeatureStore {
     /// | rule | meaning |
     /// | --- | --- |
     /// | candidates | rows of the view's source with the same join key values and `t - ttl <= event_ts <= t` (both inclusive; ttl 0: no lower bound) |
-    /// | winner | the greatest `event_ts`; ties: the greatest `created_ts`, then the later row in the source |
+    /// | winner | the greatest `event_ts`; ties: the greatest `created_ts` (null lowest), then the greater encoded row (``OnlineEncoding/rowPrecedes(_:_:)``), as every online store keeps them |
     /// | no candidate | the view's features are null |
     /// | rows | every entity row once, in input order, its columns unchanged (duplicates kept) |
     /// | names | `feature`, or `view__feature` with `fullFeatureNames`; a clash is an error |

@@ -52,7 +52,7 @@ extension FeatureStore {
 
     /// Loads the latest row per entity of each online view (or of `views`) with `start <= event_ts < end` into the
     /// online store: the same meaning as `joinFeatures` at time `end` (ties: the greatest created time, then the
-    /// later row). Writes are event-time ordered, so rerunning, or racing a stream, never makes data older.
+    /// greater encoded row). Writes are event-time ordered, so rerunning, or racing a stream, never makes data older.
     ///
     /// - Parameters:
     ///   - start: the window's start, microseconds since the epoch (inclusive; `Int64.min`: from the beginning).

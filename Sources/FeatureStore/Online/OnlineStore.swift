@@ -126,8 +126,9 @@ public enum OnlineStoreHealth: Sendable, Hashable {
 
 /// The key-value store that serves features: the latest row per entity and view.
 ///
-/// Writes are event-time ordered: a row replaces what is stored only when its `(event_ts, created_ts)` is newer,
-/// so batch materialization and streams can race on the same keys in any order. Every store passes
+/// Writes are event-time ordered: a row replaces what is stored only when its `(event_ts, created_ts, encoded row)` is
+/// greater (``OnlineEncoding/replaces(event:created:row:stored:)``), so batch materialization, pushes and streams can race
+/// on the same keys in any order and the same row wins. Every store passes
 /// `OnlineStoreConformance` (target `FeatureStoreTesting`).
 ///
 /// Calls are `async`: a networked store waits on the network without holding a thread; an embedded one does its
