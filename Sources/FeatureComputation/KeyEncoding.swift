@@ -185,6 +185,12 @@ public struct KeyEncoder: Sendable {
         return c
     }
 
+    /// Whether `bytes` are valid UTF-8 (ASCII without allocating).
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if !bytes.contains(where: { $0 >= 0x80 }) { return true }
+        return String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil
+    }
+
     private mutating func code(_ column: Column, part: Int, insert: Bool) -> [Int64] {
         let rows = column.count
         var out = [Int64](repeating: 0, count: rows)
@@ -218,8 +224,14 @@ public struct KeyEncoder: Sendable {
                 }
             }
         case .bytes(let b):
+            // A string key that is not UTF-8 is no key (as a null part): the online store keys strings as text, where
+            // such bytes cannot be written, so training must not match them either.
+            let text = column.type == .string
             for r in 0..<rows {
-                out[r] = b.withBytes(at: r) { interners[part].id(of: $0, insert: insert) } ?? KeyCode.absent
+                out[r] = b.withBytes(at: r) { bytes -> Int64? in
+                    if text, !Self.isUTF8(bytes) { return KeyCode.null }
+                    return interners[part].id(of: bytes, insert: insert)
+                } ?? KeyCode.absent
             }
         default:
             // Other types are rejected before encoding; nothing matches.

@@ -252,3 +252,23 @@ struct FuzzFindingTests {
         }
     }
 }
+
+extension FuzzFindingTests {
+    @Test("string keys that are not UTF-8 match nothing in the training set and are not materialized, as online (where they become U+FFFD) they cannot be asked for")
+    func invalidUTF8Keys() async throws {
+        let raw = Column(binary: [Array("a".utf8), [0xFF], [0xFE], Array("\u{FFFD}".utf8)])
+        let keys = Column(type: .string, values: raw.values, validity: nil)
+        let repo = try SkewRegressionTests.Repo(views: """
+              - name: stats
+                entities: [driver]
+                source: events
+                features: [{name: x, type: float64}]
+            """, keyType: "string", data: try Table([("driver_id", keys), ("ts", Column(timestamps: [1, 2, 3, 4])), ("x", Column(float64: [1, 2, 3, 4]))]))
+        let entities = try Table([("driver_id", keys), ("event_timestamp", Column(timestamps: [10, 10, 10, 10]))])
+        let offline = try await repo.store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: "stats:x")!)
+        #expect(try repo.trained(offline, "x", view: "stats") == [.double(1), .null, .null, .double(4)])
+        _ = try await repo.store.materialize(start: Int64.min, end: 11)
+        let online = try await repo.online("stats:x", keys: [.string("a"), .string("\u{FFFD}")], at: 10)
+        #expect(online.columns[0].values == [.double(1), .double(4)], "the real U+FFFD key keeps its own row")
+    }
+}
