@@ -98,7 +98,7 @@ extension LocalOfflineEngine {
         let (times, timesValid) = try Self.eventTimes(data, source)
         let features = try inputs.windowFeatures(of: data, view: view)
         let built = TileBuilder.tiles(eventKeys: keys, eventTimes: times, eventTimesValid: timesValid,
-                                      features: features, starts: starts, end: request.end)
+                                      features: features, starts: starts, end: request.end, rawFrom: request.rawFrom)
         return EventTiles(keys: keys, tiles: built.tiles, events: built.events)
     }
 }

@@ -81,7 +81,7 @@ final class StreamTileWriter {
                 }
                 if event.row.eventTimestamp < lateBefore {
                     late[event.view] += 1
-                } else if folds[event.view].add(event.row, cuts: viewCuts[event.view]) {
+                } else if folds[event.view].add(event.row, cuts: viewCuts[event.view], now: now) {
                     applied[event.view] += 1
                 } else {
                     beforeCut[event.view] += 1
@@ -135,6 +135,8 @@ struct TileFold {
     private let byHop: [(hop: Int64, window: AggregationWindow, features: [(function: AggregateFunction, n: Int, column: Int?)])]
     /// The tiles folded so far, their keys, and each key's position.
     private var tiles: [[AggregateState]] = []
+    /// Per tile: its events at or after the ingester's clock, kept whole (``RawEvents``).
+    private var raw: [RawEvents] = []
     private var keys: [Key] = []
     private var positions: [Key: Int] = [:]
 
@@ -148,8 +150,10 @@ struct TileFold {
         }
     }
 
-    /// Folds in an event for every hop whose cut it is not before; false when it is before some hop's cut.
-    mutating func add(_ row: OnlineRow, cuts: [Int64: Int64]) -> Bool {
+    /// Folds in an event for every hop whose cut it is not before; false when it is before some hop's cut. An event at or
+    /// after `now` (the ingester's clock: a producer's clock ahead of ours) is kept whole in its tile, so that a lookup
+    /// in that tile before the event's time does not count it.
+    mutating func add(_ row: OnlineRow, cuts: [Int64: Int64], now: Int64) -> Bool {
         var whole = true
         // The entity's number: its key is hashed once per event, not once per hop.
         let entity: Int
@@ -174,6 +178,12 @@ struct TileFold {
                 positions[key] = index
                 keys.append(key)
                 tiles.append(features.map { AggregateState($0.function, n: $0.n) })
+                raw.append(RawEvents())
+            }
+            if row.eventTimestamp >= now {
+                raw[index].events.append(RawEvents.Event(time: row.eventTimestamp,
+                                                         values: features.map { f in f.column.flatMap { AggregateValue(row.values[$0]) } }))
+                continue
             }
             for (i, feature) in features.enumerated() {
                 tiles[index][i].add(feature.column.flatMap { AggregateValue(row.values[$0]) }, at: row.eventTimestamp)
@@ -183,8 +193,9 @@ struct TileFold {
     }
 
     var onlineTiles: [OnlineTile] {
-        zip(keys, tiles).map { key, states in
-            OnlineTile(key: entities[key.entity], hop: key.hop, start: key.start, states: TileStates.encode(states), origin: .stream)
+        keys.indices.map { i in
+            OnlineTile(key: entities[keys[i].entity], hop: keys[i].hop, start: keys[i].start,
+                       states: AggregateState.encode(tiles[i], raw: raw[i]), origin: .stream)
         }
     }
 }

@@ -98,6 +98,32 @@ struct SkewRegressionTests {
         #expect(online.columns[0].values == (try repo.trained(offline, "count_1h", view: "trips")))
     }
 
+    @Test("a lookup in the middle of a tile counts only the tile's events before its time, after a materialize whose END is later (case 7)")
+    func eventsAfterTheLookupInItsTile() async throws {
+        // Events in the future (after the materialize's clock) and a lookup between two of them in one hourly tile.
+        let hour = 60 * Self.minute
+        let tile = (FeatureStore.clockMicros() + 3 * hour) / hour * hour
+        let times = [tile - 30 * Self.minute, tile + 10 * Self.minute, tile + 20 * Self.minute, tile + 50 * Self.minute]
+        let repo = try Repo(views: """
+              - name: trips
+                entities: [driver]
+                source: events
+                aggregations:
+                  - {function: count, windows: [1d], hop: 1h}
+                  - {column: fare, function: sum, type: float64, windows: [1d], hop: 1h}
+                  - {column: fare, function: last, type: float64, windows: [1d], hop: 1h}
+            """, data: try Table([("driver_id", Column(int64: times.map { _ in 3 })), ("ts", Column(timestamps: times)),
+                                  ("fare", Column(float64: [1, 2, 4, 8]))]))
+        _ = try await repo.store.materialize(start: tile - 86_400_000_000, end: tile + 2 * hour)
+        for at in [tile + 15 * Self.minute, tile + 20 * Self.minute, tile + 20 * Self.minute + 1, tile + 2 * hour] {
+            let features = "trips:count_1d,trips:fare_sum_1d,trips:fare_last_1d"
+            let online = try await repo.online(features, keys: [.int(3)], at: at)
+            let offline = try await repo.offline(features, keys: [.int(3)], at: [at])
+            let trained = try ["count_1d", "fare_sum_1d", "fare_last_1d"].map { try repo.trained(offline, $0, view: "trips")[0] }
+            #expect(online.columns.map { $0.values[0] } == trained, "at tile + \((at - tile) / Self.minute) min")
+        }
+    }
+
     @Test("variance and stddev are exact at large magnitudes (1e9 + 0..4: 2.5; epoch seconds 1.7e9 + 0..3: 5/3) and NaN with a NaN or an infinity, offline and online (case 4)")
     func varianceAtLargeMagnitudes() async throws {
         let cases: [(Int64, [Double], Double)] = [

@@ -284,3 +284,25 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension StreamAggregationTests {
+
+    @Test("events stamped after the ingester's clock are kept whole: a lookup in their tile before their time does not count them, one after does (issue 24, case 7)")
+    func futureEventsCountFromTheirTime() async throws {
+        let (dir, store) = try Self.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A producer whose clock runs ahead: two events an hour or more ahead of now in one 5-minute tile (the 1h
+        // window's hop), a lookup between them, and a past event.
+        let hour = 60 * Self.minute
+        let tile = (Self.now + 2 * hour) / hour * hour + 20 * Self.minute
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 1)
+        for (i, at) in [Self.now - 10 * Self.minute, tile + Self.minute, tile + 3 * Self.minute].enumerated() {
+            consumer.append(topic: StreamFixture.topic, value: Self.message(5, trips: i + 1, speed: Double(i), at: at))
+        }
+        await Self.drain(try StreamIngestor(store: store, consumer: consumer))
+        for (at, count, trips) in [(tile + 2 * Self.minute, 1, 2), (tile + 3 * Self.minute, 1, 2), (tile + 3 * Self.minute + 1, 2, 5)] {
+            let online = try await Self.online(store, drivers: [5], at: at)
+            #expect(online[0][0] == .int(Int64(count)) && online[0][1] == .int(Int64(trips)), "at tile + \((at - tile) / Self.minute) min: \(online[0])")
+        }
+    }
+}

@@ -34,8 +34,14 @@ extension AggregateState {
 
     /// The states of two buffers written by ``encode(_:)`` merged pairwise (the same functions, in the same order), as
     /// one such buffer: what a store merges when a stream adds to a tile it already holds.
+    ///
+    /// Raw events (``RawEvents``) of either buffer are kept, concatenated, after the states.
     public static func merge(encoded a: [UInt8], _ b: [UInt8]) throws(AggregateStateDecodingError) -> [UInt8] {
-        let left = try slices(of: a), right = try slices(of: b)
+        var left = try slices(of: a), right = try slices(of: b)
+        var raw = RawEvents()
+        for slice in left + right where RawEvents.isRaw(slice) { raw.events += try RawEvents(decoding: slice).events }
+        left.removeAll { RawEvents.isRaw($0) }
+        right.removeAll { RawEvents.isRaw($0) }
         guard left.count == right.count else { throw AggregateStateDecodingError(message: "tiles of \(left.count) and \(right.count) states") }
         var out = ByteWriter()
         var scratch = ByteWriter()
@@ -46,6 +52,11 @@ extension AggregateState {
             state.write(to: &scratch)
             out.varint(UInt64(scratch.bytes.count))
             out.bytes.append(contentsOf: scratch.bytes)
+        }
+        if !raw.events.isEmpty {
+            let bytes = raw.encodedSlice
+            out.varint(UInt64(bytes.count))
+            out.bytes.append(contentsOf: bytes)
         }
         return out.bytes
     }

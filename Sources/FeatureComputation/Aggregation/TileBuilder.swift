@@ -8,6 +8,8 @@ public struct BuiltTile: Sendable {
     public var start: Int64
     /// One state per feature with this hop, in the order the features were given.
     public var states: [AggregateState]
+    /// Events at or after `rawFrom`, kept whole (``RawEvents``): a lookup adds those before its time.
+    public var raw = RawEvents()
 }
 
 /// Tiles for the online store from events (materialization's backfill): for each entity and each hop the features
@@ -19,9 +21,10 @@ public enum TileBuilder {
     ///   - starts: per hop, the first event time counted (a tile boundary, so every tile built is whole up to `end`;
     ///     `Int64.min` or absent: from the first event).
     ///   - end: events count before `end`.
+    ///   - rawFrom: events at or after it (the writer's clock) are kept whole rather than folded into the states.
     /// - Returns: the tiles, and the events counted in some tile.
     public static func tiles(eventKeys: [Column], eventTimes: [Int64], eventTimesValid: Bitmap?, features: [WindowFeature],
-                             starts: [Int64: Int64], end: Int64) -> (tiles: [BuiltTile], events: Int) {
+                             starts: [Int64: Int64], end: Int64, rawFrom: Int64 = Int64.max) -> (tiles: [BuiltTile], events: Int) {
         var encoder = KeyEncoder(parts: eventKeys.count)
         // Any code but the null one is a key (integer keys are their own codes, negative ones included).
         let codes = encoder.encode(eventKeys, insert: true)
@@ -47,6 +50,11 @@ public enum TileBuilder {
                     index[key] = i
                     tiles.append(BuiltTile(row: row, hop: hop, start: key.start,
                                            states: features.filter { $0.window.hop == hop }.map { AggregateState($0.function, n: $0.n) }))
+                }
+                if t >= rawFrom {
+                    let values = features.filter { $0.window.hop == hop }.map { f in f.values.flatMap { AggregateValue(column: $0, row: row) } }
+                    tiles[i].raw.events.append(RawEvents.Event(time: t, values: values))
+                    continue
                 }
                 var f = 0
                 for feature in features where feature.window.hop == hop {

@@ -159,6 +159,9 @@ public struct LatestRowsRequest: Sendable {
     /// For ``OfflineEngine/aggregateTiles(_:)``: per hop, the start of the first tile wanted when it is later than
     /// `floor_hop(start)` (tiles no lookup can need are not built: a month of one-minute tiles would not fit in memory).
     public var firstTiles: [Int64: Int64]
+    /// For ``OfflineEngine/aggregateTiles(_:)``: events at or after this time (the writer's clock) are kept whole in
+    /// their tiles (``RawEvents``), not folded into the states (`Int64.max`: none).
+    public var rawFrom: Int64 = Int64.max
 
     /// The latest rows of `view` with `start <= event_ts < end` (microseconds).
     public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], start: Int64, end: Int64, firstTiles: [Int64: Int64] = [:]) {

@@ -39,10 +39,17 @@ public enum TileStates {
     /// that tile are in the backfill part too. So a backfill that moves the cut is handed over tile by tile, each
     /// tile's backfill part written at once, and a lookup during it (or after a crash in the middle) never counts an
     /// event twice, whatever the store (no transaction across its nodes needed).
-    public static func encodeBackfill(_ states: [AggregateState], coverage: Int64) -> [UInt8] {
+    public static func encodeBackfill(_ states: [AggregateState], coverage: Int64, raw: RawEvents? = nil) -> [UInt8] {
         var marker = AggregateState(.max)
         marker.add(.timestamp(coverage), at: coverage)
-        return AggregateState.encode(states + [marker])
+        return AggregateState.encode(states + [marker], raw: raw)
+    }
+
+    /// The raw events of a tile part (``RawEvents``), empty when it keeps none.
+    static func raw(of bytes: [UInt8]) throws(AggregateStateDecodingError) -> RawEvents {
+        var out = RawEvents()
+        for slice in try AggregateState.slices(of: bytes) where RawEvents.isRaw(slice) { out.events += try RawEvents(decoding: slice).events }
+        return out
     }
 
     /// The coverage of a backfill part written by ``encodeBackfill(_:coverage:)`` whose hop has `features` states (nil
@@ -52,6 +59,7 @@ public enum TileStates {
         var position = 0
         var last: ArraySlice<UInt8>?
         while let slice = try sequence.next() {
+            if RawEvents.isRaw(slice) { continue }
             position += 1
             last = slice
         }
@@ -99,6 +107,7 @@ public enum TileStates {
         var slices: [ArraySlice<UInt8>]
         do {
             slices = try AggregateState.slices(of: bytes)
+            slices.removeAll { RawEvents.isRaw($0) }
             if slices.count == count + 1 {
                 _ = try coverage(slices[count])
                 slices.removeLast()
@@ -168,6 +177,18 @@ public enum TileStates {
             var position = 0
             do {
                 while let slice = try sequence.next() {
+                    if RawEvents.isRaw(slice) {
+                        // Events kept whole: those before the lookup's time count (``RawEvents``).
+                        for event in try RawEvents(decoding: slice).events where event.time < now {
+                            guard event.values.count == readers.count else {
+                                throw AggregateStateDecodingError(message: "raw events with \(event.values.count) values, not \(readers.count)")
+                            }
+                            for (j, value) in event.values.enumerated() {
+                                for i in readers[j] where tile.start >= starts[i] { states[i].add(value, at: event.time) }
+                            }
+                        }
+                        continue
+                    }
                     // One more state than the tile's hop has features is counted and refused below.
                     if position < readers.count {
                         for i in readers[position] where tile.start >= starts[i] { try states[i].merge(encoded: slice) }

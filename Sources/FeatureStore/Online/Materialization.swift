@@ -225,21 +225,25 @@ extension FeatureStore {
         // Tiles no lookup from `min(end, now) - allowed lateness` on can need are neither written nor kept: an END in
         // the future keeps what lookups need now (retention at END would delete the tiles of the present).
         let lateness = (config.kafka ?? KafkaConfig(bootstrapServers: "")).allowedLateness.seconds * 1_000_000
-        let kept = TileCuts.retention(of: view, at: min(end, Self.clockMicros()), allowedLateness: lateness)
+        let clock = Self.clockMicros()
+        let kept = TileCuts.retention(of: view, at: min(end, clock), allowedLateness: lateness)
         var tiles: [OnlineTile] = []
         var events = 0
         var entities = Set<[OnlineValue]>()
         // One read per distinct end (usually one): a tile of a hop holds exactly the events before that hop's end.
         for cut in Set(ends.values).sorted() where start < cut {
             let built = try await reading(view, source: source, path: path) { engine in
-                try await engine.aggregateTiles(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut, firstTiles: kept))
+                var request = LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut, firstTiles: kept)
+                // Events at or after now are kept whole: a lookup in their tile before them must not count them.
+                request.rawFrom = clock
+                return try await engine.aggregateTiles(request)
             }
             events = max(events, built.events)
             for tile in built.tiles where ends[tile.hop] == cut && tile.start >= kept[tile.hop] ?? Int64.min {
                 let key = zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
                 entities.insert(key)
                 // Its coverage: the events before the cut (whole when the tile ends at or before it).
-                tiles.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encodeBackfill(tile.states, coverage: cut)))
+                tiles.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encodeBackfill(tile.states, coverage: cut, raw: tile.raw)))
             }
         }
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: tiles.count))

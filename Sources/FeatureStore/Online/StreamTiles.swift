@@ -123,7 +123,12 @@ extension TileStates {
         var states = try decode(stored, view: view, features: features)
         let more = try decode(delta, view: view, features: features)
         for i in states.indices { states[i].merge(more[i]) }
-        return encode(states)
+        do {
+            // Raw events of both (``RawEvents``), kept after the states.
+            return AggregateState.encode(states, raw: RawEvents(try raw(of: stored).events + raw(of: delta).events))
+        } catch {
+            throw OnlineStoreError(.corrupt, "a tile of '\(view.name)': \(error)", cause: error)
+        }
     }
 }
 
