@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Redis
 import RedisTestSupport
 import Testing
@@ -35,7 +38,18 @@ struct RedisClientTests {
         let good = RedisClient(RedisConfiguration(nodes: [local(port)], cluster: false, credentials: RedisCredentials(password: "correct-horse-battery")))
         #expect(try await good.command(RedisCommand(key: "a", ["PING"])) == .status("PONG"))
 
-        let closed = RedisServers.freePort()
+        // A port bound but never listening for the whole check: connections are refused, and no parallel test can
+        // start a server on it meanwhile (a port picked free and released could be taken).
+        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(holder) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) } }
+        try #require(bound == 0, "a port to hold")
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(holder, $0, &length) } }
+        let closed = Int(UInt16(bigEndian: address.sin_port))
         let refused = RedisClient(RedisConfiguration(nodes: [local(closed)], cluster: false, maxAttempts: 2))
         await #expect {
             _ = try await refused.command(RedisCommand(key: "a", ["PING"]))
@@ -51,9 +65,15 @@ struct RedisClientTests {
         } throws: { error in
             (error as? RedisError)?.kind == .timeout && (error as? RedisError)?.node == "127.0.0.1:\(port)"
         }
-        // The timed-out connection was dropped; the next call works on a fresh one.
-        try await Task.sleep(for: .seconds(1))
-        #expect(try await slow.command(RedisCommand(key: "a", ["PING"])) == .status("PONG"))
+        // The timed-out connection was dropped; the next call works on a fresh one once the server is awake again
+        // (retried until it answers, within a deadline, not after a fixed sleep).
+        let awake = ContinuousClock.now + .seconds(10)
+        var answer: RedisReply? = nil
+        while answer == nil && ContinuousClock.now < awake {
+            answer = try? await slow.command(RedisCommand(key: "a", ["PING"]))
+            if answer == nil { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(answer == .status("PONG"))
     }
 
     @Test("a cluster: keys of every node in one batch, one pipeline per node; hash tags keep keys together")
