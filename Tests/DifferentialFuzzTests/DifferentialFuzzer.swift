@@ -323,7 +323,7 @@ enum DifferentialFuzzer {
         try ParquetFileWriter.write(events, to: dir.appendingPathComponent("events.parquet").path)
         try ParquetFileWriter.write(entities, to: dir.appendingPathComponent("entities.parquet").path)
         try JSONSerialization.data(withJSONObject: fuzzCase.spec).write(to: dir.appendingPathComponent("spec.json"))
-        try runOracle(dir)
+        try await runOracle(dir)
         let expected = try requireJSON(dir.appendingPathComponent("expected.json"))
 
         var problems: [String] = []
@@ -467,7 +467,22 @@ enum DifferentialFuzzer {
         }
     }
 
-    static func runOracle(_ dir: URL) throws {
+    /// Runs the oracle on a thread of its own: waiting for a child process must not hold one of Swift's cooperative
+    /// threads (two on this machine), which the rest of the suite shares.
+    static func runOracle(_ dir: URL) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread {
+                do {
+                    try runOracleBlocking(dir)
+                    continuation.resume()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
+    static func runOracleBlocking(_ dir: URL) throws {
         let python = ProcessInfo.processInfo.environment["FEATURESTORE_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw FuzzError("no Python at \(python): run `bash scripts/setup` (it makes .venv with pyarrow)")
