@@ -5,7 +5,7 @@ import Testing
 /// independent brute-force reference (`fuzz_oracle.py`), and lookups after materialize on SQLite, a standalone Redis
 /// and a 3-primary Redis Cluster must equal the training set at the same time, bit for bit, statuses included.
 ///
-/// `swift test` runs a bounded number of seeds (FUZZ_CASES, default 8, from FUZZ_SEED, default 1); `scripts/fuzz
+/// `swift test` runs a bounded number of seeds (FUZZ_CASES, default 6, from FUZZ_SEED, default 1); `scripts/fuzz
 /// --minutes N` runs new seeds for N minutes (FUZZ_SECONDS). A failure prints the seed and the case shrunk to the
 /// fewest events and lookups that still fail.
 @Suite("Differential fuzzer: training = reference, serving = training", .serialized, .timeLimit(.minutes(60)))
@@ -15,12 +15,13 @@ struct DifferentialFuzzTests {
         let environment = ProcessInfo.processInfo.environment
         let first = UInt64(environment["FUZZ_SEED"] ?? "") ?? 1
         let seconds = Double(environment["FUZZ_SECONDS"] ?? "")
-        let cases = Int(environment["FUZZ_CASES"] ?? "") ?? 8
+        let cases = Int(environment["FUZZ_CASES"] ?? "") ?? 6
         let stores = (environment["FUZZ_STORES"]?.split(separator: ",").compactMap { FuzzStore(rawValue: String($0)) }) ?? FuzzStore.allCases
         let started = Date()
         var seed = first, ran = 0, events = 0, lookups = 0
         while seconds.map({ Date().timeIntervalSince(started) < $0 }) ?? (ran < cases) {
             let fuzzCase = FuzzCase.generate(seed: seed)
+            await Task.yield()
             let problems = try await DifferentialFuzzer.check(fuzzCase, stores: stores)
             if !problems.isEmpty {
                 let shrunk = await DifferentialFuzzer.shrink(fuzzCase, stores: stores)

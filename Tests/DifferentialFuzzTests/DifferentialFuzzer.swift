@@ -373,6 +373,8 @@ enum DifferentialFuzzer {
             let plainView = featureStore.registry.featureView(named: "plain")!, plainKeys = featureStore.registry.joinKeys(of: plainView)
             var previousPlain = Int64.min, previousTiles = Int64.min
             for at in Set(fuzzCase.lookups.map(\.at)).sorted() {
+                // Each step's work runs inline on a cooperative thread: let the rest of the suite run between steps.
+                await Task.yield()
                 let rows = fuzzCase.lookups.indices.filter { fuzzCase.lookups[$0].at == at }
                 if at &+ 1 > previousPlain, pushes {
                     var due = fuzzCase.events.filter { e in e.ts.map { $0 >= previousPlain && $0 <= at } ?? false }.map { fuzzCase.row($0) }
