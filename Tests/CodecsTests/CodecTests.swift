@@ -1,7 +1,7 @@
 import Codecs
 import Testing
 
-@Suite("Block codecs", .timeLimit(.minutes(1)))
+@Suite("Block codecs", .timeLimit(.minutes(3)))
 struct CodecTests {
     /// Text-like data (compressible) and noise (not), of several sizes including empty.
     static func samples() -> [[UInt8]] {

@@ -1,7 +1,7 @@
 import Columnar
 import Testing
 
-@Suite("Columns and tables", .timeLimit(.minutes(1)))
+@Suite("Columns and tables", .timeLimit(.minutes(3)))
 struct ColumnTests {
     static let strings = Column(strings: ["a", nil, "ccc", ""])
     static let lists = Column(type: .list(.int64), values: .list(offsets: [0, 2, 2, 3, 3], values: Column(int64: [1, 2, 3])),

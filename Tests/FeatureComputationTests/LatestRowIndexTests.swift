@@ -4,7 +4,7 @@ import Testing
 
 /// The one rule for which row is an entity's value at a time, as both the join (``LatestRowIndex/winners``) and
 /// materialization (``LatestRowIndex/latestRows()``) apply it.
-@Suite("Latest-row rule shared by training and serving", .timeLimit(.minutes(1)))
+@Suite("Latest-row rule shared by training and serving", .timeLimit(.minutes(3)))
 struct LatestRowIndexTests {
     /// An index over rows of (key, event time, created time or nil).
     static func index(_ rows: [(key: Int64?, time: Int64?, created: Int64?)], window: Range<Int64>? = nil, createdColumn: Bool = true) -> LatestRowIndex {

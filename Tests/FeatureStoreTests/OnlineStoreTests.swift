@@ -207,7 +207,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 }
 
-@Suite("Online store errors", .timeLimit(.minutes(1)))
+@Suite("Online store errors", .timeLimit(.minutes(3)))
 struct OnlineStoreErrorTests {
     @Test("errors carry a code and their cause: a store that cannot be opened is unavailable, with SQLite's error inside")
     func codesAndCauses() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import SQLite
 import Testing
 
-@Suite("SQLite wrapper", .timeLimit(.minutes(1)))
+@Suite("SQLite wrapper", .timeLimit(.minutes(3)))
 struct ConnectionTests {
     static func database() throws -> Connection {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("sqlite-\(UUID().uuidString).db").path
