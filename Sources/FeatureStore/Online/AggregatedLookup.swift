@@ -198,17 +198,10 @@ public enum TileStates {
             } catch {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
             }
-            // A backfill part may end with its coverage (checked in the first pass).
+            // A backfill part may end with its coverage (read and checked once, in the first pass).
             let expected = tile.origin == .backfill && position == readers.count + 1 ? readers.count + 1 : readers.count
             guard position == expected else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' holds more or fewer than its \(readers.count) states")
-            }
-            if expected > readers.count {
-                do {
-                    _ = try coverage(of: tile.states, features: readers.count)
-                } catch {
-                    throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
-                }
             }
         }
         return zip(layout.requested, states).map { item, state in OnlineValue(state.result, as: item.feature.type) }
