@@ -1,9 +1,12 @@
+import AvroMessageFormat
+import JSONMessageFormat
+import KafkaTransport
 import ArgumentParser
 import Columnar
 import FeatureServing
 import FeatureStore
 import Foundation
-import Kafka
+
 import Logging
 import Metrics
 import Prometheus
@@ -60,6 +63,9 @@ struct FeatureServerCommand: AsyncParsableCommand {
         SQLiteOnlineStoreKind.register()
         RedisOnlineStoreKind.register()
         LocalOfflineEngineKind.register()
+        KafkaSourceKind.register()
+        JSONMessageFormat.register()
+        AvroMessageFormat.register()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -85,7 +91,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch), access: access,
                                metrics: ServingMetrics(factory: factory))
         var ingestion: IngestionService? = nil
-        let hasStreams = repository.store.registry.sources.contains { if case .kafka = $0.kind { return true } else { return false } }
+        let hasStreams = repository.store.registry.sources.contains(where: \.isStream)
         if ingest, hasStreams, repository.store.config.kafka != nil {
             do {
                 // The ingester follows the server's reloads: after `apply` it ingests with the new definitions.

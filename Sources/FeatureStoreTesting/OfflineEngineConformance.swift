@@ -46,7 +46,7 @@ public enum OfflineEngineConformance {
     // MARK: Fixtures
 
     static let driver = [JoinKey(name: "driver_id", type: .int64)]
-    static let source = DataSource(name: "events", kind: .parquet(path: "conformance/events"), timestampField: "ts",
+    static let source = DataSource(name: "events", kind: "parquet", settings: ["path": "conformance/events"], timestampField: "ts",
                                    createdTimestampField: "created")
     static let conv = Feature(name: "conv", type: .scalar(.float64))
     static func view(ttl seconds: Int64) -> FeatureView {
@@ -149,7 +149,7 @@ public enum OfflineEngineConformance {
 
     static func compositeAndStringKeys(_ engine: any OfflineEngine) async throws {
         let keys = [JoinKey(name: "origin", type: .string), JoinKey(name: "zone", type: .int32)]
-        let routes = DataSource(name: "routes", kind: .parquet(path: "conformance/routes"), timestampField: "ts")
+        let routes = DataSource(name: "routes", kind: "parquet", settings: ["path": "conformance/routes"], timestampField: "ts")
         let minutes = Feature(name: "minutes", type: .scalar(.float64))
         let view = FeatureView(name: "routes", entities: ["route"], source: routes.name, ttl: .zero, features: [minutes])
         let origins: [String?] = ["a", "a", "A", "", "zürich", "zu\u{0308}rich"]

@@ -1,5 +1,6 @@
 public import Columnar
 public import FeatureStore
+import ParquetSource
 public import Foundation
 import FeatureComputation
 import Parquet
@@ -14,6 +15,9 @@ public struct LocalOfflineEngine: OfflineEngine {
     /// Source paths are relative to this folder (or absolute).
     public let repository: URL
 
+    /// Parquet only.
+    public var sourceKinds: [String] { ["parquet"] }
+
     public init(repository: URL) {
         self.repository = repository
     }
@@ -25,8 +29,8 @@ public struct LocalOfflineEngine: OfflineEngine {
 
     /// The Parquet path of a batch source.
     func path(of source: DataSource) throws(OfflineEngineError) -> String {
-        guard case .parquet(let path) = source.kind else {
-            throw OfflineEngineError(.invalidData, "source '\(source.name)' is not a parquet source: the local engine reads parquet batch sources")
+        guard let path = ParquetSourceKind.path(of: source) else {
+            throw OfflineEngineError(.invalidData, "source '\(source.name)' is a \(source.kind) source: the local engine reads parquet sources")
         }
         return path
     }

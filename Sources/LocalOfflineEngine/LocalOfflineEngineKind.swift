@@ -1,5 +1,6 @@
 public import FeatureStore
 public import Foundation
+import ParquetSource
 
 /// `offline_store: {kind: local}`: the default offline engine, Parquet read and written in this process.
 ///
@@ -8,6 +9,9 @@ public struct LocalOfflineEngineKind: OfflineEngineKind {
     public let name = "local"
 
     public init() {}
+
+    /// The Parquet source kind.
+    public var sourceKinds: [any SourceKind] { [ParquetSourceKind()] }
 
     /// Registers the kind with ``OfflineEngineKinds`` (programs call this once at start-up; again is harmless).
     public static func register() {

@@ -8,7 +8,8 @@ public struct IngestionError: Error, Sendable, CustomStringConvertible, Equatabl
         self.message = message
         self.cause = cause
     }
-    public var description: String { message }
+    /// The message, then the causes' (`cannot connect to kafka: feature_store.yaml has no 'kafka' section`).
+    public var description: String { cause.map { "\(message): \($0)" } ?? message }
 
     /// Equal messages (the cause is not compared).
     public static func == (a: IngestionError, b: IngestionError) -> Bool { a.message == b.message }

@@ -1,6 +1,5 @@
 import CoreMetrics
 import FeatureStore
-import Kafka
 
 /// Ingestion metrics through swift-metrics:
 /// `featurestore_stream_messages_total{topic}`, `featurestore_stream_bad_messages_total{reason}`,
@@ -16,7 +15,7 @@ final class IngestionMetrics: @unchecked Sendable {
     private var bad: [BadMessageReason: CoreMetrics.Counter] = [:]
     private var written: [String: CoreMetrics.Counter] = [:]
     private var freshness: [String: CoreMetrics.Timer] = [:]
-    private var lags: [TopicPartition: CoreMetrics.Gauge] = [:]
+    private var lags: [StreamPartition: CoreMetrics.Gauge] = [:]
     private var offlineRows: [String: CoreMetrics.Counter] = [:]
     private var offlineFiles: [String: CoreMetrics.Counter] = [:]
     private var late: [String: CoreMetrics.Counter] = [:]
@@ -26,7 +25,7 @@ final class IngestionMetrics: @unchecked Sendable {
         self.factory = factory
     }
 
-    func record(messages batch: [KafkaMessage], bad reasons: [BadMessageReason], rows: [String: [OnlineRow]],
+    func record(messages batch: [StreamMessage], bad reasons: [BadMessageReason], rows: [String: [OnlineRow]],
                 written counts: [String: Int], writtenAt: Int64) {
         var perTopic: [String: Int] = [:]
         for m in batch { perTopic[m.topic, default: 0] += 1 }
@@ -74,7 +73,7 @@ final class IngestionMetrics: @unchecked Sendable {
         }
     }
 
-    func lag(_ lag: [TopicPartition: Int64]) {
+    func lag(_ lag: [StreamPartition: Int64]) {
         for (tp, value) in lag {
             let gauge = lags[tp] ?? CoreMetrics.Gauge(label: "featurestore_stream_consumer_lag", dimensions: [("topic", tp.topic), ("partition", "\(tp.partition)")], factory: factory)
             lags[tp] = gauge

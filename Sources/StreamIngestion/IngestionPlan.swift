@@ -1,5 +1,5 @@
 import FeatureStore
-import JSONCoding
+import Logging
 
 /// Which views an ingester feeds from which topics, and how each topic's messages are decoded and mapped: decided
 /// once from the definitions, before any client exists.
@@ -7,9 +7,11 @@ struct IngestionPlan {
     /// One topic's way into its views.
     struct Route {
         var mappers: [EventMapper]
-        var decoder: any MessageDecoder
+        /// The source's payload format and its settings (the decoder is made once the selection is known).
+        var format: StoreSettings
+        var decoder: (any MessageDecoder)? = nil
         /// The message fields the mappers read (the decoder may skip the rest), and where each mapper's are.
-        var selection = JSONFieldSelection([])
+        var selection = FieldSelection([])
         var slots: [EventMapper.Slots] = []
         /// For each mapper of an aggregated view, its position in ``IngestionPlan/aggregatedViews`` (nil: a plain view).
         var aggregatedIndex: [Int?] = []
@@ -25,12 +27,14 @@ struct IngestionPlan {
     let aggregatedViews: [EventMapper]
     /// The topics that feed some aggregated view.
     let tileTopics: Set<String>
+    /// The transport of the streams read (one kind per ingester).
+    let transport: any StreamSourceKind
 
     /// The plan for `views` (names), or for every online view with a stream source when nil.
     ///
     /// - Throws: ``IngestionError`` for an unknown view (with the closest name), a view that does not read a stream,
     ///   or nothing to ingest.
-    init(store: FeatureStore, views: [String]?) throws(IngestionError) {
+    init(store: FeatureStore, views: [String]?, logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
         let registry = store.registry
         var chosen: [FeatureView] = []
         if let views {
@@ -38,33 +42,60 @@ struct IngestionPlan {
                 guard let view = registry.featureView(named: name) else {
                     throw IngestionError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))")
                 }
-                guard let source = registry.source(named: view.source), case .kafka = source.kind else {
-                    throw IngestionError("feature view '\(name)' does not read a kafka source (its source is '\(view.source)')")
+                guard let source = registry.source(named: view.source), source.isStream else {
+                    throw IngestionError("feature view '\(name)' does not read a stream source (its source is '\(view.source)')")
                 }
                 chosen.append(view)
             }
         } else {
             chosen = registry.featureViews.filter { view in
-                guard view.online, let source = registry.source(named: view.source), case .kafka = source.kind else { return false }
-                return true
+                guard view.online, let source = registry.source(named: view.source) else { return false }
+                return source.isStream
             }
         }
-        guard !chosen.isEmpty else { throw IngestionError("no online feature view reads a kafka source: nothing to ingest") }
+        guard !chosen.isEmpty else { throw IngestionError("no online feature view reads a stream source: nothing to ingest") }
+        // One transport per ingester: the kind of the chosen views' stream sources.
+        var transport: (any StreamSourceKind)? = nil
+        for view in chosen {
+            let source = registry.source(named: view.source)!
+            guard let kind = SourceKinds.kind(named: source.kind) as? any StreamSourceKind else {
+                throw IngestionError("source '\(source.name)' of feature view '\(view.name)' is a \(source.kind) source, and this program has no stream transport of that kind; transports in this program: \(SourceKinds.names.filter { SourceKinds.kind(named: $0) is any StreamSourceKind }.joined(separator: ", "))")
+            }
+            if let transport, transport.name != kind.name {
+                throw IngestionError("the views read streams of two kinds (\(transport.name) and \(kind.name)); run one ingester per kind (--view)")
+            }
+            transport = kind
+        }
+        self.transport = transport!
         var routes: [String: Route] = [:]
         for view in chosen {
-            guard let source = registry.source(named: view.source), case .kafka(let topic, let format, _) = source.kind else { continue }
+            guard let source = registry.source(named: view.source) else { continue }
+            let topic = self.transport.topic(of: source)
+            let format = source.format ?? StoreSettings(kind: "json")
             // Derived columns of the stream source and of its batch source are computed per event.
             let batch = registry.batchSource(of: view)
             var types = registry.declaredColumnTypes(of: source)
             if let batch { types.merge(registry.declaredColumnTypes(of: batch)) { a, _ in a } }
             let mapper = EventMapper(view: view, source: source, joinKeys: registry.joinKeys(of: view),
                                      derived: batch?.derived ?? source.derived, columnTypes: types)
-            routes[topic, default: Route(mappers: [], decoder: format.decoder)].mappers.append(mapper)
+            if let other = routes[topic], other.format != format {
+                throw IngestionError("sources reading topic '\(topic)' disagree on its format (\(other.format.kind) and \(format.kind))")
+            }
+            routes[topic, default: Route(mappers: [], format: format)].mappers.append(mapper)
         }
         for (topic, route) in routes {
-            let selection = JSONFieldSelection(route.mappers.flatMap(\.fieldsRead))
+            let selection = FieldSelection(route.mappers.flatMap(\.fieldsRead))
             routes[topic]?.selection = selection
             routes[topic]?.slots = route.mappers.map { $0.slots(in: selection) }
+            guard let kind = PayloadFormatKinds.kind(named: route.format.kind) as? any MessageFormatKind else {
+                throw IngestionError("topic '\(topic)' is in format '\(route.format.kind)', which this program cannot decode; formats in this program: \(PayloadFormatKinds.names.joined(separator: ", "))")
+            }
+            do {
+                routes[topic]?.decoder = try kind.decoder(settings: route.format, fields: selection,
+                                                          context: FormatContext(repository: store.repository, topic: topic, logger: logger))
+            } catch {
+                throw IngestionError("cannot decode topic '\(topic)' as \(route.format.kind)", cause: error)
+            }
         }
         let aggregatedViews = routes.values.flatMap { $0.mappers.filter(\.view.isAggregated) }.sorted { $0.view.name < $1.view.name }
         for (topic, route) in routes {

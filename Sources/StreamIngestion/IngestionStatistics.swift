@@ -1,4 +1,4 @@
-public import Kafka
+public import FeatureStore
 import Synchronization
 
 /// Counts of what ingestion did, shared with whoever reports it (logs, metrics, tests).
@@ -10,16 +10,16 @@ public final class IngestionStatistics: Sendable {
         public var bad: [BadMessageReason: Int] = [:]
         public var deadLettered = 0
         /// Committed next offset per partition.
-        public var committed: [TopicPartition: Int64] = [:]
+        public var committed: [StreamPartition: Int64] = [:]
         /// Consumed (written online) next offset per partition.
-        public var consumed: [TopicPartition: Int64] = [:]
+        public var consumed: [StreamPartition: Int64] = [:]
         /// Events appended to the offline copy, per batch source, and the files written.
         public var offlineRows: [String: Int] = [:]
         public var offlineFiles = 0
         /// Failed offline writes (retried with the offsets uncommitted).
         public var offlineRetries = 0
         /// Consumer lag per partition, as last measured by `run` (every 5 s).
-        public var lag: [TopicPartition: Int64] = [:]
+        public var lag: [StreamPartition: Int64] = [:]
         /// Newest event time written online per view (microseconds).
         public var newestEvent: [String: Int64] = [:]
         /// Freshness samples (time written online - event time, microseconds) of the last batches, per view: up to

@@ -77,8 +77,11 @@ final class OfflineEventLog {
             // Group the topic's views by the batch source that keeps their events.
             var groups: [String: [Int]] = [:]
             for (i, mapper) in mappers.enumerated() {
-                guard let batch = registry.batchSource(of: mapper.view), case .parquet = batch.kind else {
-                    throw IngestionError("feature view '\(mapper.view.name)': its stream source has no parquet batch_source to keep events offline")
+                guard let batch = registry.batchSource(of: mapper.view), !batch.isStream else {
+                    throw IngestionError("feature view '\(mapper.view.name)': its stream source has no table batch_source to keep events offline")
+                }
+                guard engine.sourceKinds.contains(batch.kind) else {
+                    throw IngestionError("feature view '\(mapper.view.name)': the offline engine '\(store.config.offlineEngine.kind)' cannot append to \(batch.kind) sources like '\(batch.name)'; it writes: \(engine.sourceKinds.joined(separator: ", "))")
                 }
                 groups[batch.name, default: []].append(i)
             }
@@ -148,8 +151,7 @@ final class OfflineEventLog {
 
     /// Where a batch source's data is, for messages.
     static func location(of source: DataSource) -> String {
-        if case .parquet(let path) = source.kind { return path }
-        return source.name
+        source.whereabouts
     }
 
     /// Whether a column of type `column` can store values of the declared type `declared`.

@@ -1,14 +1,13 @@
 public import FeatureStore
 import Foundation
-import JSONCoding
-public import Kafka
 public import CoreMetrics
 public import Logging
 import Synchronization
 
-/// Feeds the online store from the Kafka topics of a repository's stream sources.
+/// Feeds the online store from the topics of a repository's stream sources.
 ///
-/// It reads through a ``StreamConsumer``: Kafka in production (made from `feature_store.yaml`), an
+/// It reads through a ``StreamConsumer``: the transport of the sources' kind in production (Kafka, made from
+/// `feature_store.yaml` by its ``StreamSourceKind``), an
 /// ``InMemoryStreamConsumer`` in tests. Its parts: ``IngestionPlan`` (views, topics, decoders), the batch loop here
 /// (decode, map, write, dead-letter, commit), ``OfflineEventLog`` (the offline copy), ``IngestionStatistics`` and
 /// ``IngestionMetrics``.
@@ -45,8 +44,10 @@ public final class StreamIngestor: @unchecked Sendable {
     /// The topic of each view fed.
     public var topicOfView: [String: String] { current.withLock { $0.plan.topicOfView } }
     private let consumer: any StreamConsumer
-    /// With `bootstrap_servers: embedded`: librdkafka's mock cluster, in this process, holding the topics.
-    public let embeddedCluster: KafkaMockCluster?
+    /// With an embedded broker in this process (`bootstrap_servers: embedded`): the address producers reach it at.
+    public let embeddedAddress: String?
+    /// What the connection keeps alive (an embedded broker).
+    private let resources: [any Sendable]
     private let deadLetters: (any DeadLetterSink)?
     private let deadLetterTopic: String?
     private let logger: Logger
@@ -57,20 +58,21 @@ public final class StreamIngestor: @unchecked Sendable {
     /// The stream's part of aggregated views' tiles.
     private let tileWriter: StreamTileWriter
     /// The partitions assigned at the last batch (a change means positions may have moved under us).
-    private var lastAssignment: Set<TopicPartition> = []
+    private var lastAssignment: Set<StreamPartition> = []
     private var lastExpiry = ContinuousClock.now - .seconds(3600)
     /// Next offsets consumed and written online but not yet committed (waiting for the offline roll).
-    private var pending: [TopicPartition: Int64] = [:]
+    private var pending: [StreamPartition: Int64] = [:]
     // Used only by the thread that runs the ingestor.
     private var lastLoggedConsumerError = ContinuousClock.now - .seconds(60)
     private var lastLagUpdate = ContinuousClock.now - .seconds(60)
 
-    /// An ingester reading Kafka as `feature_store.yaml` says: a consumer in the project's group, subscribed to the
-    /// topics of the chosen views, and a dead-letter producer when a dead-letter topic is set.
+    /// An ingester reading the streams as `feature_store.yaml` says, through the transport of the sources' kind (Kafka:
+    /// a consumer in the project's group, subscribed to the topics of the chosen views, and a dead-letter producer
+    /// when a dead-letter topic is set).
     ///
     /// - Parameters:
-    ///   - views: the views to feed (names); nil: every online view with a Kafka source.
-    ///   - bootstrapServers: overrides `kafka.bootstrap_servers` (tests, the embedded mock).
+    ///   - views: the views to feed (names); nil: every online view with a stream source.
+    ///   - bootstrapServers: overrides the transport's broker address (`kafka.bootstrap_servers`; tests, the embedded mock).
     ///   - metrics: where to record ingestion metrics (FeatureServer's Prometheus registry); none when nil.
     ///   - definitions: the current definitions and their version, asked before each batch (a server passes its
     ///     reloads): when the version changes, the ingester writes its buffered events, then plans and maps with the new
@@ -79,14 +81,14 @@ public final class StreamIngestor: @unchecked Sendable {
                             pollTimeout: Duration = .milliseconds(100), metrics: (any MetricsFactory)? = nil,
                             definitions: (@Sendable () -> (version: Int, store: FeatureStore))? = nil,
                             logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
-        guard let kafka = store.config.kafka else {
-            throw IngestionError("feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
+        let plan = try IngestionPlan(store: store, views: views, logger: logger)
+        let connection: StreamConnection
+        do {
+            connection = try plan.transport.connect(store: store, topics: plan.topics, address: bootstrapServers, logger: logger)
+        } catch {
+            throw IngestionError("cannot connect to \(plan.transport.name)", cause: error)
         }
-        let plan = try IngestionPlan(store: store, views: views)
-        let connection = try KafkaIngestionConnection(kafka: kafka, project: store.config.project, topics: plan.topics,
-                                                      bootstrapServers: bootstrapServers, logger: logger)
-        try self.init(store: store, views: views, plan: plan, consumer: connection.consumer, deadLetters: connection.deadLetters,
-                      deadLetterTopic: kafka.deadLetterTopic, embeddedCluster: connection.embeddedCluster, batchSize: batchSize,
+        try self.init(store: store, views: views, plan: plan, connection: connection, batchSize: batchSize,
                       pollTimeout: pollTimeout, metrics: metrics, definitions: definitions, logger: logger)
     }
 
@@ -100,29 +102,30 @@ public final class StreamIngestor: @unchecked Sendable {
                             deadLetters: (any DeadLetterSink)? = nil, deadLetterTopic: String? = nil, batchSize: Int = 5_000,
                             metrics: (any MetricsFactory)? = nil, definitions: (@Sendable () -> (version: Int, store: FeatureStore))? = nil,
                             logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
-        try self.init(store: store, views: views, plan: IngestionPlan(store: store, views: views), consumer: consumer,
-                      deadLetters: deadLetters, deadLetterTopic: deadLetterTopic, embeddedCluster: nil, batchSize: batchSize,
-                      pollTimeout: .zero, metrics: metrics, definitions: definitions, logger: logger)
+        let connection = StreamConnection(consumer: consumer, deadLetters: deadLetters, deadLetterTopic: deadLetterTopic,
+                                          consumerName: store.config.kafka?.group(project: store.config.project) ?? "featurestore-\(store.config.project)")
+        try self.init(store: store, views: views, plan: IngestionPlan(store: store, views: views, logger: logger), connection: connection,
+                      batchSize: batchSize, pollTimeout: .zero, metrics: metrics, definitions: definitions, logger: logger)
     }
 
-    private init(store: FeatureStore, views: [String]?, plan: IngestionPlan, consumer: any StreamConsumer, deadLetters: (any DeadLetterSink)?,
-                 deadLetterTopic: String?, embeddedCluster: KafkaMockCluster?, batchSize: Int, pollTimeout: Duration,
+    private init(store: FeatureStore, views: [String]?, plan: IngestionPlan, connection: StreamConnection, batchSize: Int, pollTimeout: Duration,
                  metrics: (any MetricsFactory)?, definitions: (@Sendable () -> (version: Int, store: FeatureStore))?,
                  logger: Logger) throws(IngestionError) {
         current = Mutex(Current(store: store, plan: plan, version: definitions?().version ?? 0))
         self.definitions = definitions
         self.viewNames = views
-        self.consumer = consumer
-        self.deadLetters = deadLetterTopic == nil ? nil : deadLetters
-        self.deadLetterTopic = deadLetters == nil ? nil : deadLetterTopic
-        self.embeddedCluster = embeddedCluster
+        self.consumer = connection.consumer
+        self.deadLetters = connection.deadLetterTopic == nil ? nil : connection.deadLetters
+        self.deadLetterTopic = connection.deadLetters == nil ? nil : connection.deadLetterTopic
+        self.embeddedAddress = connection.embeddedAddress
+        self.resources = connection.resources
         self.batchSize = batchSize
         self.pollTimeout = pollTimeout
         self.metrics = metrics.map(IngestionMetrics.init)
         self.logger = logger
         offline = try Self.offlineLog(store: store, plan: plan)
         let kafka = store.config.kafka ?? KafkaConfig(bootstrapServers: "")
-        tileWriter = StreamTileWriter(consumer: kafka.group(project: store.config.project), allowedLateness: kafka.allowedLateness)
+        tileWriter = StreamTileWriter(consumer: connection.consumerName, allowedLateness: kafka.allowedLateness)
     }
 
     private static func offlineLog(store: FeatureStore, plan: IngestionPlan) throws(IngestionError) -> OfflineEventLog {
@@ -140,14 +143,14 @@ public final class StreamIngestor: @unchecked Sendable {
         let (known, oldTopics) = current.withLock { ($0.version, $0.plan.topics) }
         guard version != known else { return }
         do throws(IngestionError) {
-            let plan = try IngestionPlan(store: fresh, views: viewNames)
+            let plan = try IngestionPlan(store: fresh, views: viewNames, logger: logger)
             await settle(force: true, shouldContinue: shouldContinue)
             guard offline.isEmpty else { return }  // the offline write failed: try again before the next batch
             let log = try Self.offlineLog(store: fresh, plan: plan)
             if plan.topics != oldTopics {
                 let consumer = self.consumer, topics = plan.topics
-                do { try await offPool { () throws(KafkaError) in try consumer.subscribe(topics) } } catch {
-                    throw IngestionError("kafka: \(error.message)", cause: error)
+                do { try await offPool { () throws(StreamError) in try consumer.subscribe(topics) } } catch {
+                    throw IngestionError("cannot subscribe to the new topics", cause: error)
                 }
             }
             offline = log
@@ -165,7 +168,7 @@ public final class StreamIngestor: @unchecked Sendable {
     }
 
     /// The partitions this instance consumes now (empty until the group has assigned them).
-    public var assignment: [TopicPartition] { consumer.assignment() }
+    public var assignment: [StreamPartition] { consumer.assignment() }
 
     /// What one batch did.
     public struct BatchReport: Sendable {
@@ -184,29 +187,48 @@ public final class StreamIngestor: @unchecked Sendable {
         let (messages, errors) = await offPool { consumer.poll(max: batchSize, timeout: pollTimeout) }
         if let first = errors.first, ContinuousClock.now - lastLoggedConsumerError > .seconds(10) {
             lastLoggedConsumerError = .now
-            logger.warning("kafka consumer error (retrying)", metadata: ["error": "\(first)", "count": "\(errors.count)"])
+            logger.warning("stream consumer error (retrying)", metadata: ["error": "\(first)", "count": "\(errors.count)"])
         }
         var report = BatchReport(messages: messages.count)
         guard !messages.isEmpty else {
             await settle(force: false, shouldContinue: shouldContinue)
             return report
         }
+        // Decoders fetch what the batch names and they have not seen (writer schemas); a failure is retried, not
+        // blamed on the messages.
+        var byTopic: [String: [StreamMessage]] = [:]
+        for message in messages where plan.routes[message.topic] != nil { byTopic[message.topic, default: []].append(message) }
+        for (topic, batch) in byTopic.sorted(by: { $0.key < $1.key }) {
+            var attempt = 0
+            while true {
+                do throws(StreamError) {
+                    try await plan.routes[topic]!.decoder!.prepare(batch)
+                    break
+                } catch {
+                    attempt += 1
+                    logger.error("cannot prepare the decoder of a topic; retrying the batch (its offsets are not committed)",
+                                 metadata: ["topic": "\(topic)", "error": "\(error)", "attempt": "\(attempt)"])
+                    guard shouldContinue() else { return report }
+                    try? await Task.sleep(for: .seconds(Self.backoff(attempt: attempt)))
+                }
+            }
+        }
         var rows: [String: [OnlineRow]] = [:]
         var mappersByView: [String: EventMapper] = [:]
-        var next: [TopicPartition: Int64] = [:]
-        var bad: [(KafkaMessage, BadMessage)] = []
+        var next: [StreamPartition: Int64] = [:]
+        var bad: [(StreamMessage, BadMessage)] = []
         var events: [(topic: String, rows: [OnlineRow], inputs: [[OnlineValue]])] = []
         events.reserveCapacity(messages.count)
         // Aggregated views: events for tiles, and the position after the batch of each partition feeding them.
         var tileEvents: [StreamTileWriter.Event] = []
         var tileNext: [StreamPartition: Int64] = [:]
         for message in messages {
-            next[message.topicPartition] = max(next[message.topicPartition] ?? 0, message.offset + 1)
-            let partition = StreamPartition(message.topic, message.partition)
+            let partition = message.streamPartition
+            next[partition] = max(next[partition] ?? 0, message.offset + 1)
             if plan.tileTopics.contains(message.topic) { tileNext[partition] = max(tileNext[partition] ?? 0, message.offset + 1) }
             do throws(BadMessage) {
                 guard let route = plan.routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
-                let values = try route.decoder.values(of: message.value, selecting: route.selection)
+                let values = try route.decoder!.values(of: message)
                 // All of the message's views, or none: a message bad for one view is not half ingested.
                 var mapped: [(EventMapper, OnlineRow)] = []
                 mapped.reserveCapacity(route.mappers.count)
@@ -360,7 +382,7 @@ public final class StreamIngestor: @unchecked Sendable {
         guard !pending.isEmpty else { return }
         do {
             let consumer = self.consumer, next = pending
-            try await offPool { () throws(KafkaError) in try consumer.commit(next) }
+            try await offPool { () throws(StreamError) in try consumer.commit(next) }
             let done = pending
             pending = [:]
             statistics.update { s in for (tp, offset) in done { s.committed[tp] = offset } }
@@ -410,34 +432,34 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// Consumer lag per assigned partition: the high watermark minus what this instance has written online (or, when
     /// more, the group's committed offset).
-    public func lag() async -> [TopicPartition: Int64] {
+    public func lag() async -> [StreamPartition: Int64] {
         let partitions = assignment
         let snapshot = statistics.snapshot
         let consumer = self.consumer
-        let committed = (try? await offPool { () throws(KafkaError) in try consumer.committed(partitions, timeout: .seconds(5)) }) ?? snapshot.committed
-        var out: [TopicPartition: Int64] = [:]
+        let committed = (try? await offPool { () throws(StreamError) in try consumer.committed(partitions, timeout: .seconds(5)) }) ?? snapshot.committed
+        var out: [StreamPartition: Int64] = [:]
         for tp in partitions {
             // Events written online count as consumed even while their offsets wait for the offline roll.
             let position = max(committed[tp] ?? 0, snapshot.consumed[tp] ?? 0)
-            if let high = try? await offPool({ () throws(KafkaError) in try consumer.highWatermark(tp, timeout: .seconds(5)) }) { out[tp] = max(0, high - position) }
+            if let high = try? await offPool({ () throws(StreamError) in try consumer.highWatermark(tp, timeout: .seconds(5)) }) { out[tp] = max(0, high - position) }
         }
         return out
     }
 }
 
-/// The queue where the Kafka client's blocking calls run (poll waits up to its timeout; commits and offset queries wait
+/// The queue where the stream consumer's blocking calls run (poll waits up to its timeout; commits and offset queries wait
 /// on the broker), so that they never hold a thread of Swift's cooperative pool.
-private let kafkaQueue = DispatchQueue(label: "featurestore.ingest.kafka")
+private let consumerQueue = DispatchQueue(label: "featurestore.ingest.consumer")
 
-/// Runs a blocking call on ``kafkaQueue`` and awaits its result.
+/// Runs a blocking call on ``consumerQueue`` and awaits its result.
 func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
     await withCheckedContinuation { continuation in
-        kafkaQueue.async { continuation.resume(returning: body()) }
+        consumerQueue.async { continuation.resume(returning: body()) }
     }
 }
 
-/// Runs a blocking call that throws on ``kafkaQueue`` and awaits its result.
-func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(KafkaError) -> T) async throws(KafkaError) -> T {
-    let result: Result<T, KafkaError> = await offPool { Result { () throws(KafkaError) in try body() } }
+/// Runs a blocking call that throws on ``consumerQueue`` and awaits its result.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws(StreamError) -> T) async throws(StreamError) -> T {
+    let result: Result<T, StreamError> = await offPool { Result { () throws(StreamError) in try body() } }
     return try result.get()
 }

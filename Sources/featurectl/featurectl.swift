@@ -1,3 +1,6 @@
+import AvroMessageFormat
+import JSONMessageFormat
+import KafkaTransport
 import ArgumentParser
 import Columnar
 import LocalOfflineEngine
@@ -27,6 +30,9 @@ struct FeatureCtl: AsyncParsableCommand {
         SQLiteOnlineStoreKind.register()
         RedisOnlineStoreKind.register()
         LocalOfflineEngineKind.register()
+        KafkaSourceKind.register()
+        JSONMessageFormat.register()
+        AvroMessageFormat.register()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

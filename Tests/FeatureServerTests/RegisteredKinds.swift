@@ -1,3 +1,5 @@
+import JSONMessageFormat
+import KafkaTransport
 import LocalOfflineEngine
 import SQLiteOnlineStore
 
@@ -6,4 +8,6 @@ import SQLiteOnlineStore
 let registeredKinds: Void = {
     SQLiteOnlineStoreKind.register()
     LocalOfflineEngineKind.register()
+    KafkaSourceKind.register()
+    JSONMessageFormat.register()
 }()

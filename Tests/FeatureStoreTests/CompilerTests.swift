@@ -156,7 +156,7 @@ struct CompilerTests {
             """
         #expect(diagnostics(["a.yaml": base, "b.yaml": stream]) == [
             "b.yaml:6:19: error: unknown batch source 'stats_sorce' in source 'stream'; did you mean 'stats_source'?",
-            "b.yaml:11:19: error: batch source 'stream' of source 'stream2' is a kafka source; it must be a parquet source",
+            "b.yaml:11:19: error: batch source 'stream' of source 'stream2' is a kafka source (a stream); it must be a table source such as parquet",
         ])
     }
 
@@ -213,9 +213,9 @@ struct CompilerTests {
     @Test("an unknown source kind and keys of the other kind are rejected")
     func sourceKindRules() {
         let text = base.replacingOccurrences(of: "kind: parquet", with: "kind: parquett")
-        #expect(diagnostics(text).first == "defs.yaml:8:11: error: unknown source kind 'parquett'; did you mean 'parquet'?; use parquet or kafka")
+        #expect(diagnostics(text).first == "defs.yaml:8:11: error: unknown source kind 'parquett'; did you mean 'parquet'?; kinds in this program: kafka, parquet")
         let mixed = base.replacingOccurrences(of: "kind: parquet\n", with: "kind: parquet\n    topic: events\n")
-        #expect(diagnostics(mixed) == ["defs.yaml:9:5: error: 'topic' is for kafka sources; source 'stats_source' is a parquet source"])
+        #expect(diagnostics(mixed) == ["defs.yaml:9:5: error: unknown setting 'topic' for source kind 'parquet'; its settings: path"])
     }
 
     @Test("a duplicate key in one mapping is reported")

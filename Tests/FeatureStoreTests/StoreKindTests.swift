@@ -46,6 +46,7 @@ struct StoreKindTests {
 /// come from the engine the settings name, not from Parquet read by the core.
 struct SchemaOverridingEngineKind: OfflineEngineKind {
     let name = "schema-override"
+    var sourceKinds: [any SourceKind] { OfflineEngineKinds.kind(named: "local")!.sourceKinds }
 
     func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: ["conv_type"])
@@ -62,6 +63,7 @@ struct SchemaOverridingEngine: OfflineEngine {
     let inner: any OfflineEngine
     let convType: DataType
 
+    var sourceKinds: [String] { inner.sourceKinds }
     func schema(of source: DataSource) throws -> Schema? {
         guard var schema = try inner.schema(of: source) else { return nil }
         if let i = schema.fields.firstIndex(where: { $0.name == "conv" }) { schema.fields[i].type = convType }

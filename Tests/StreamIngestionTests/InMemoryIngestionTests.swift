@@ -35,8 +35,8 @@ struct InMemoryIngestionTests {
                                                  features: .references([FeatureReference(view: "activity", feature: "trips_last_hour")]))
         #expect(online.columns[0].values == [.int(9), .int(7), .int(8)], "each driver's newest event")
         #expect(ingestor.statistics.snapshot.bad.values.reduce(0, +) == 1)
-        #expect(try consumer.committed([TopicPartition(StreamFixture.topic, 0), TopicPartition(StreamFixture.topic, 1)], timeout: .seconds(1))
-                == [TopicPartition(StreamFixture.topic, 0): 5, TopicPartition(StreamFixture.topic, 1): 6], "every offset, the bad message's too")
+        #expect(try consumer.committed([StreamPartition(StreamFixture.topic, 0), StreamPartition(StreamFixture.topic, 1)], timeout: .seconds(1))
+                == [StreamPartition(StreamFixture.topic, 0): 5, StreamPartition(StreamFixture.topic, 1): 6], "every offset, the bad message's too")
         #expect(ingestor.statistics.snapshot.offlineRows["activity_batch"] == 10, "the good events are in the offline copy")
     }
 

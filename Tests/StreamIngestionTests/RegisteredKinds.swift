@@ -1,3 +1,6 @@
+import AvroMessageFormat
+import JSONMessageFormat
+import KafkaTransport
 import LocalOfflineEngine
 import SQLiteOnlineStore
 
@@ -6,4 +9,7 @@ import SQLiteOnlineStore
 let registeredKinds: Void = {
     SQLiteOnlineStoreKind.register()
     LocalOfflineEngineKind.register()
+    KafkaSourceKind.register()
+    JSONMessageFormat.register()
+    AvroMessageFormat.register()
 }()

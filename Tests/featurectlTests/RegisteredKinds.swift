@@ -1,3 +1,6 @@
+import AvroMessageFormat
+import JSONMessageFormat
+import KafkaTransport
 import LocalOfflineEngine
 import RedisOnlineStore
 import SQLiteOnlineStore
@@ -8,4 +11,7 @@ let registeredKinds: Void = {
     SQLiteOnlineStoreKind.register()
     RedisOnlineStoreKind.register()
     LocalOfflineEngineKind.register()
+    KafkaSourceKind.register()
+    JSONMessageFormat.register()
+    AvroMessageFormat.register()
 }()

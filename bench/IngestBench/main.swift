@@ -9,6 +9,9 @@
 //   --aggregated 1: a fourth view on the same stream aggregates it (count, sum and max of cart_value over 1h, 1d and
 //               7d: 9 features, tiles updated exactly once with the partitions' positions).
 // Usage: ingest-bench [--events N] [--rate R] [--seconds S] [--partitions P] [--mode throughput|freshness|both] [--aggregated 1] [--online-store YAML]
+import AvroMessageFormat
+import JSONMessageFormat
+import KafkaTransport
 import CoreMetrics
 import FeatureStore
 import Foundation
@@ -22,6 +25,9 @@ import Synchronization
 SQLiteOnlineStoreKind.register()
 RedisOnlineStoreKind.register()
 LocalOfflineEngineKind.register()
+KafkaSourceKind.register()
+JSONMessageFormat.register()
+AvroMessageFormat.register()
 
 struct Options {
     var events = 300_000

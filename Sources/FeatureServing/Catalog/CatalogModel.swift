@@ -213,8 +213,8 @@ struct CatalogModel {
                 "window": "\(Self.iso(micros: m.report.start)) .. \(Self.iso(micros: m.report.end))",
             ] as Object
         }
-        if let source = registry.source(named: view.source), case .kafka(let topic, _, let batch) = source.kind {
-            var stream: Object = ["topic": topic, "batch_source": link(.source, batch), "ingested_here": false]
+        if let source = registry.source(named: view.source), let batch = source.batchSource {
+            var stream: Object = ["location": source.whereabouts, "batch_source": link(.source, batch), "ingested_here": false]
             if let status = streamStatus?(view.name) {
                 stream["ingested_here"] = true
                 if let newest = status.newestEvent { stream["newest_event"] = Self.iso(micros: newest) }
@@ -273,14 +273,11 @@ struct CatalogModel {
     func sources() -> [Object] {
         registry.sources.map { s -> Object in
             var o = common(s, kind: .source)
-            o["source_kind"] = s.kind.name
-            switch s.kind {
-            case .parquet(let path): o["path"] = path
-            case .kafka(let topic, let format, let batch):
-                o["topic"] = topic
-                o["format"] = format.rawValue
-                o["batch_source"] = link(.source, batch)
-            }
+            o["source_kind"] = s.kind
+            o["location"] = s.whereabouts
+            o["settings"] = s.settings.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] as Object }
+            if let format = s.format { o["format"] = format.kind }
+            if let batch = s.batchSource { o["batch_source"] = link(.source, batch) }
             o["timestamp_field"] = s.timestampField
             if let created = s.createdTimestampField { o["created_timestamp_field"] = created }
             o["has_field_mapping"] = !s.fieldMapping.isEmpty

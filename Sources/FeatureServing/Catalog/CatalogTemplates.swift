@@ -117,7 +117,7 @@ enum CatalogTemplates {
         <dt>Used by</dt><dd>{{#services}}<a href="{{url}}">{{name}}</a> {{/services}}{{^services}}<span class="muted">no service</span>{{/services}}</dd>
         <dt>Online</dt><dd>{{#freshness}}{{#rows_approximate}}about {{/rows_approximate}}{{rows}} rows{{#rows_approximate}} (an estimate){{/rows_approximate}}{{#newest_event}}, newest event {{newest_event}} (<span class="{{#stale}}stale{{/stale}}{{^stale}}fresh{{/stale}}">{{age}}</span>{{#stale}}, older than the ttl{{/stale}}){{/newest_event}}{{/freshness}}{{^freshness}}<span class="muted">not in the online store</span>{{/freshness}}</dd>
         {{#last_materialization}}<dt>Last materialization</dt><dd>{{at}}: {{rows_written}} rows written for {{entities}} entities ({{rows_read}} rows read in {{seconds}} s; window {{window}})</dd>{{/last_materialization}}
-        {{#stream}}<dt>Stream</dt><dd>topic <code>{{topic}}</code>, offline copy in {{#batch_source}}<a href="{{url}}">{{name}}</a>{{/batch_source}}{{#ingested_here}}; newest event {{newest_event}}; freshness p50 {{freshness_p50_ms}} ms, p99 {{freshness_p99_ms}} ms; consumer lag {{total_lag}} ({{#lag}}p{{partition}}: {{lag}} {{/lag}}){{/ingested_here}}{{^ingested_here}}; not ingested by this server{{/ingested_here}}</dd>{{/stream}}
+        {{#stream}}<dt>Stream</dt><dd><code>{{location}}</code>, offline copy in {{#batch_source}}<a href="{{url}}">{{name}}</a>{{/batch_source}}{{#ingested_here}}; newest event {{newest_event}}; freshness p50 {{freshness_p50_ms}} ms, p99 {{freshness_p99_ms}} ms; consumer lag {{total_lag}} ({{#lag}}p{{partition}}: {{lag}} {{/lag}}){{/ingested_here}}{{^ingested_here}}; not ingested by this server{{/ingested_here}}</dd>{{/stream}}
         </dl>
         <h2>Schema</h2>
         <table id="schema"><thead><tr><th>Feature</th><th>Type</th><th>Description</th><th>Nulls</th><th>Min</th><th>Max</th><th>Mean</th></tr></thead><tbody>
@@ -164,7 +164,7 @@ enum CatalogTemplates {
         <h1>Sources</h1>
         <table id="sources" class="sortable"><thead><tr><th>Name</th><th>Kind</th><th>Where</th><th>Feature views</th><th>Owner</th></tr></thead><tbody>
         {{#sources}}<tr><td><a href="{{url}}">{{name}}</a><div class="muted">{{description}}</div></td><td>{{source_kind}}</td>
-        <td>{{#path}}<code>{{path}}</code>{{/path}}{{#topic}}topic <code>{{topic}}</code>{{/topic}}</td>
+        <td><code>{{location}}</code></td>
         <td>{{#views}}<a href="{{url}}">{{name}}</a> {{/views}}</td><td>{{owner}}</td></tr>
         {{/sources}}</tbody></table>
         """#
@@ -172,8 +172,8 @@ enum CatalogTemplates {
     static let source = #"""
         {{> header}}
         <dt>Kind</dt><dd>{{source_kind}}</dd>
-        {{#path}}<dt>Path</dt><dd><code>{{path}}</code></dd>{{/path}}
-        {{#topic}}<dt>Topic</dt><dd><code>{{topic}}</code> ({{format}})</dd>{{/topic}}
+        {{#settings}}<dt>{{key}}</dt><dd><code>{{value}}</code></dd>{{/settings}}
+        {{#format}}<dt>Format</dt><dd>{{format}}</dd>{{/format}}
         {{#batch_source}}<dt>Offline copy</dt><dd><a href="{{url}}">{{name}}</a></dd>{{/batch_source}}
         <dt>Event time</dt><dd><code>{{timestamp_field}}</code></dd>
         {{#created_timestamp_field}}<dt>Created time</dt><dd><code>{{created_timestamp_field}}</code></dd>{{/created_timestamp_field}}

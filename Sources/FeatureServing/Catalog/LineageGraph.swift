@@ -17,7 +17,7 @@ enum LineageGraph {
         for view in registry.featureViews {
             let v = ObjectKey(kind: .featureView, name: view.name)
             edges.append((ObjectKey(kind: .source, name: view.source), v))
-            if let source = registry.source(named: view.source), case .kafka(_, _, let batch) = source.kind {
+            if let source = registry.source(named: view.source), let batch = source.batchSource {
                 edges.append((ObjectKey(kind: .source, name: batch), ObjectKey(kind: .source, name: view.source)))
             }
             for entity in view.entities { edges.append((ObjectKey(kind: .entity, name: entity), v)) }

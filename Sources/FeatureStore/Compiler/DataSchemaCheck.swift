@@ -38,8 +38,13 @@ enum DataSchemaCheck {
         }
         var problems: [Diagnostic] = []
         var unchecked: [String] = []
-        for source in registry.sources {
-            guard case .parquet(let path) = source.kind else { continue }
+        for source in registry.sources where !source.isStream {
+            guard engine.sourceKinds.contains(source.kind) else {
+                problems.append(Diagnostic(registry.location(of: .source, source.name, field: "name"),
+                                           "the offline engine '\(registry.config.offlineEngine.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))"))
+                continue
+            }
+            let path = source.whereabouts
             var schema: Schema
             do {
                 guard let found = try engine.schema(of: source) else {

@@ -133,8 +133,6 @@ struct Compilation {
     static let topLevelKeys = ObjectKind.allCases.map(\.listKey)
     static let entityKeys = ["name", "join_keys", "description", "owner", "tags"]
     static let joinKeyKeys = ["name", "type"]
-    static let sourceKeys = ["name", "kind", "path", "topic", "format", "batch_source", "timestamp_field",
-                             "created_timestamp_field", "field_mapping", "derived", "columns", "description", "owner", "tags"]
     static let viewKeys = ["name", "entities", "source", "ttl", "features", "aggregations", "online", "description", "owner", "tags"]
     static let aggregationKeys = ["function", "column", "windows", "hop", "n", "name", "type", "description"]
     static let featureKeys = ["name", "type", "description"]
@@ -142,31 +140,41 @@ struct Compilation {
 
     // MARK: Settings
 
-    /// A block that belongs to a kind (`online_store`, `offline_store`), read as scalars for the kind to check: `kind`
-    /// (or `defaultKind`) and every other key but `skipping`, with their locations.
+    /// A block that belongs to a kind (`online_store`, `offline_store`, a source, a format), read as scalars for the
+    /// kind to check: `kind` (or `defaultKind`) and every other key but `skipping`, with their locations. Nested
+    /// mappings become dotted keys (`schema_registry: {url: x}` is `schema_registry.url`).
     static func kindSettings(_ reader: inout YAMLReader, _ o: YAMLObject, _ node: Node, defaultKind: String, skipping: [String]) -> StoreSettings {
         let kind = reader.string(o, "kind")
-        var values: [String: String] = [:], locations: [String: SourceLocation] = [:]
-        var keyLocations: [String: SourceLocation] = [:]
-        for key in o.keys where key != "kind" && !skipping.contains(key) {
-            // A list of plain values is handed over comma-separated (`nodes: [a:1, b:2]`).
-            if case .sequence(let items)? = reader.node(o, key) {
-                let texts = items.compactMap { reader.scalarString($0, describing: "each item of '\(key)' in \(o.what)")?.value }
-                values[key] = texts.joined(separator: ",")
-                locations[key] = reader.location(of: reader.node(o, key)!)
-                keyLocations[key] = reader.keyLocation(o, key)
-                continue
-            }
-            guard let value = reader.string(o, key) else { continue }
-            values[key] = value.value
-            locations[key] = value.location
-            keyLocations[key] = reader.keyLocation(o, key)
-        }
-        var settings = StoreSettings(kind: kind?.value ?? defaultKind, values: values, locations: locations,
-                                     blockLocation: reader.location(of: node))
-        settings.keyLocations = keyLocations
+        var settings = StoreSettings(kind: kind?.value ?? defaultKind, values: [:], locations: [:], blockLocation: reader.location(of: node))
+        collectSettings(&reader, o, prefix: "", skipping: Set(skipping).union(["kind"]), into: &settings)
         if let kind { settings.keyLocations["kind"] = kind.location }
         return settings
+    }
+
+    private static func collectSettings(_ reader: inout YAMLReader, _ o: YAMLObject, prefix: String, skipping: Set<String>,
+                                        into settings: inout StoreSettings) {
+        for key in o.keys where !skipping.contains(key) {
+            let name = prefix + key
+            guard let value = reader.node(o, key) else { continue }
+            switch value {
+            case .sequence(let items):
+                // A list of plain values is handed over comma-separated (`nodes: [a:1, b:2]`).
+                let texts = items.compactMap { reader.scalarString($0, describing: "each item of '\(name)' in \(o.what)")?.value }
+                settings.values[name] = texts.joined(separator: ",")
+                settings.locations[name] = reader.location(of: value)
+                settings.keyLocations[name] = reader.keyLocation(o, key)
+            case .mapping:
+                if let inner = reader.openObject(value, what: "'\(name)' of \(o.what)") {
+                    settings.keyLocations[name] = reader.keyLocation(o, key)
+                    collectSettings(&reader, inner, prefix: name + ".", skipping: [], into: &settings)
+                }
+            default:
+                guard let text = reader.string(o, key) else { continue }
+                settings.values[name] = text.value
+                settings.locations[name] = text.location
+                settings.keyLocations[name] = reader.keyLocation(o, key)
+            }
+        }
     }
 
     /// Lets the block's kind check its settings (`validate`: nil when this program has no such kind, an error naming
@@ -396,37 +404,39 @@ struct Compilation {
     }
 
     private mutating func readSource(_ node: Node, _ reader: inout YAMLReader) -> Parsed<DataSource>? {
-        guard let object = reader.object(node, kind: "source", allowed: Self.sourceKeys) else { return nil }
+        // The common keys are read here; the rest belong to the source's kind, which checks them.
+        guard let object = reader.openObject(node, kind: "source") else { return nil }
         let name = name(object, &reader, kind: "source")
         var at: [String: SourceLocation] = [:]
-        var kind: SourceKind? = nil
+        var kindName: String? = nil
+        var settings: [String: String] = [:]
+        var batchSource: String? = nil
+        var format: StoreSettings? = nil
         if let kindText = reader.string(object, "kind", required: true) {
-            switch kindText.value {
-            case "parquet":
-                for key in ["topic", "format", "batch_source"] where reader.node(object, key) != nil {
-                    reader.error(reader.keyLocation(object, key)!, "'\(key)' is for kafka sources; \(object.what) is a parquet source")
-                }
-                if let path = reader.string(object, "path", required: true) {
-                    kind = .parquet(path: path.value)
-                }
-            case "kafka":
-                if reader.node(object, "path") != nil {
-                    reader.error(reader.keyLocation(object, "path")!, "'path' is for parquet sources; a kafka source names its offline copy with 'batch_source'")
-                }
-                let topic = reader.string(object, "topic", required: true)
-                var format = MessageFormat.json
-                if let f = reader.string(object, "format") {
-                    if let parsed = MessageFormat(rawValue: f.value) {
-                        format = parsed
-                    } else {
-                        reader.error(f.location, "unknown message format '\(f.value)'; supported: \(MessageFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            var block = Self.kindSettings(&reader, object, node, defaultKind: kindText.value, skipping: Array(DataSource.commonKeys))
+            block.family = "source"
+            block.sharedKeys = DataSource.commonKeys.sorted()
+            block.keyLocations["kind"] = kindText.location
+            if let kind = SourceKinds.kind(named: kindText.value) {
+                kind.validate(&block)
+                for problem in block.problems { reader.error(problem.location, problem.message) }
+                kindName = kind.name
+                settings = block.values
+                let what = "\(object.what) is a \(kind.name) source (a \(kind.role.rawValue))"
+                switch kind.role {
+                case .table:
+                    for key in ["batch_source", "format"] where reader.node(object, key) != nil {
+                        reader.error(reader.keyLocation(object, key)!, "'\(key)' is for stream sources; \(what)")
                     }
+                case .stream:
+                    if let batch = reader.string(object, "batch_source", required: true) {
+                        at["batch_source"] = batch.location
+                        batchSource = batch.value
+                    }
+                    format = readFormat(object, &reader)
                 }
-                let batch = reader.string(object, "batch_source", required: true)
-                if let batch { at["batch_source"] = batch.location }
-                if let topic, let batch { kind = .kafka(topic: topic.value, format: format, batchSource: batch.value) }
-            default:
-                reader.error(kindText.location, "unknown source kind '\(kindText.value)'\(Suggestion.hint(for: kindText.value, in: ["parquet", "kafka"])); use parquet or kafka")
+            } else {
+                reader.error(kindText.location, SourceKinds.unknownKindMessage(kindText.value))
             }
         }
         let timestamp = reader.string(object, "timestamp_field", required: true)
@@ -445,12 +455,39 @@ struct Compilation {
         }
         let (description, owner, tags) = common(object, &reader)
         let (derived, columns) = readDerived(object, &reader, source: name?.value, at: &at)
-        guard let name, let kind, let timestamp else { return nil }
-        return Parsed(value: DataSource(name: name.value, kind: kind, timestampField: timestamp.value,
+        guard let name, let kindName, let timestamp else { return nil }
+        return Parsed(value: DataSource(name: name.value, kind: kindName, settings: settings, batchSource: batchSource,
+                                        format: format, timestampField: timestamp.value,
                                         createdTimestampField: created?.value, fieldMapping: mapping,
                                         derived: derived, columns: columns,
                                         description: description, owner: owner, tags: tags, location: name.location),
                       location: name.location, at: at)
+    }
+
+    /// `format: NAME` or `format: {kind: NAME, ...settings}` of a stream source (absent: `json`), checked by its kind.
+    private mutating func readFormat(_ object: YAMLObject, _ reader: inout YAMLReader) -> StoreSettings? {
+        var settings: StoreSettings
+        if let node = reader.node(object, "format") {
+            if case .mapping = node {
+                guard let block = reader.openObject(node, what: "'format' of \(object.what)") else { return nil }
+                guard reader.string(block, "kind", required: true) != nil else { return nil }
+                settings = Self.kindSettings(&reader, block, node, defaultKind: "json", skipping: [])
+            } else {
+                guard let name = reader.string(object, "format") else { return nil }
+                settings = StoreSettings(kind: name.value, values: [:], locations: [:], blockLocation: name.location)
+                settings.keyLocations["kind"] = name.location
+            }
+        } else {
+            settings = StoreSettings(kind: "json")
+        }
+        settings.family = "message format"
+        guard let kind = PayloadFormatKinds.kind(named: settings.kind) else {
+            reader.error(settings.keyLocations["kind"] ?? object.location, PayloadFormatKinds.unknownKindMessage(settings.kind))
+            return nil
+        }
+        kind.validate(&settings)
+        for problem in settings.problems { reader.error(problem.location, problem.message) }
+        return settings
     }
 
     private func readView(_ node: Node, _ reader: inout YAMLReader) -> Parsed<FeatureView>? {
@@ -686,14 +723,14 @@ struct Compilation {
         linkExpressions(sources: sources, views: views, onDemand: onDemand, entities: entities)
 
         for source in sources.values {
-            guard case .kafka(_, _, let batchName) = source.value.kind, let at = source.at["batch_source"] else { continue }
+            guard let batchName = source.value.batchSource, let at = source.at["batch_source"] else { continue }
             guard let batch = sources[batchName] else {
                 if declared[.source]?.contains(batchName) == true { continue }
                 diagnostics.append(Diagnostic(at, "unknown batch source '\(batchName)' in source '\(source.value.name)'\(Suggestion.hint(for: batchName, in: sources.keys))"))
                 continue
             }
-            if case .kafka = batch.value.kind {
-                diagnostics.append(Diagnostic(at, "batch source '\(batchName)' of source '\(source.value.name)' is a kafka source; it must be a parquet source"))
+            if batch.value.isStream {
+                diagnostics.append(Diagnostic(at, "batch source '\(batchName)' of source '\(source.value.name)' is a \(batch.value.kind) source (a stream); it must be a table source such as parquet"))
             }
         }
 

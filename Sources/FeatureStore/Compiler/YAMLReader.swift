@@ -102,11 +102,20 @@ struct YAMLReader {
 
     /// The node as a mapping with any keys (a block whose keys its owner checks, like a store kind's settings).
     mutating func openObject(_ node: Node, what: String) -> YAMLObject? {
+        object(node, kind: nil, what: what, allowed: Self.keys(of: node))
+    }
+
+    /// A named object of `kind` (`source 'trips'`) with any keys: its kind checks the keys it owns.
+    mutating func openObject(_ node: Node, kind: String) -> YAMLObject? {
+        object(node, kind: kind, allowed: Self.keys(of: node))
+    }
+
+    private static func keys(of node: Node) -> [String] {
         var keys: [String] = []
         if case .mapping(let mapping) = node {
             for (key, _) in mapping { if case .scalar(let s) = key { keys.append(s.string) } }
         }
-        return object(node, what: what, allowed: keys)
+        return keys
     }
 
     /// The raw node under `key`, or `nil` when absent or explicitly null.

@@ -107,32 +107,22 @@ public struct Entity: Definition {
     enum CodingKeys: String, CodingKey { case name, joinKeys = "join_keys", description, owner, tags }
 }
 
-/// The payload format of a stream source.
-public enum MessageFormat: String, Sendable, Hashable, Codable, CaseIterable {
-    case json
-}
-
-/// Where a source's rows live.
-public enum SourceKind: Sendable, Hashable {
-    /// Parquet data: a file, a folder of files (Hive partitions included) or a glob, relative to the repository.
-    case parquet(path: String)
-    /// A Kafka topic; `batchSource` names the Parquet source that holds the same events offline.
-    case kafka(topic: String, format: MessageFormat, batchSource: String)
-
-    /// `parquet` or `kafka`.
-    public var name: String {
-        switch self {
-        case .parquet: return "parquet"
-        case .kafka: return "kafka"
-        }
-    }
-}
-
-/// A source of feature rows: offline (Parquet) or a stream (Kafka) backed by an offline source.
+/// A source of feature rows: a table of rows at rest (Parquet files, ...) that offline engines read, or a stream of
+/// events (a Kafka topic, ...) that names the table source holding the same events offline (`batch_source`).
+///
+/// What the rows are and where they live is the business of the source's kind (``SourceKind``, registered by the
+/// target that brings it): the core keeps the kind's own settings as written and knows only its role.
 public struct DataSource: Definition {
     public static let kind = ObjectKind.source
     public var name: String
-    public var kind: SourceKind
+    /// The source kind (`parquet`, `kafka`, ...): a registered ``SourceKind``.
+    public var kind: String
+    /// The kind's own settings, as written (`path` for parquet; `topic` for kafka), nested keys joined with dots.
+    public var settings: [String: String]
+    /// For a stream source: the table source that holds the same events offline (its training data).
+    public var batchSource: String?
+    /// For a stream source: the payload format of its messages (`json` when not written) with the format's settings.
+    public var format: StoreSettings?
     /// The column (or message field) holding each row's event time.
     public var timestampField: String
     /// An optional column with the time a row was written: breaks ties between equal event times.
@@ -149,12 +139,17 @@ public struct DataSource: Definition {
     public var tags: [String: String]
     public var location: SourceLocation?
 
-    /// A source of rows: where they are (`kind`), which column holds their event time and, optionally, their created time.
-    public init(name: String, kind: SourceKind, timestampField: String, createdTimestampField: String? = nil,
+    /// A source of rows of kind `kind` with the kind's `settings`: which column holds their event time and,
+    /// optionally, their created time. A stream source names its `batchSource` and its payload `format`.
+    public init(name: String, kind: String, settings: [String: String] = [:], batchSource: String? = nil,
+                format: StoreSettings? = nil, timestampField: String, createdTimestampField: String? = nil,
                 fieldMapping: [String: String] = [:], derived: [DerivedColumn] = [], columns: [String: ScalarType] = [:],
                 description: String = "", owner: String = "", tags: [String: String] = [:], location: SourceLocation? = nil) {
         self.name = name
         self.kind = kind
+        self.settings = settings
+        self.batchSource = batchSource
+        self.format = format
         self.timestampField = timestampField
         self.createdTimestampField = createdTimestampField
         self.fieldMapping = fieldMapping
@@ -166,67 +161,73 @@ public struct DataSource: Definition {
         self.location = location
     }
 
-    enum CodingKeys: String, CodingKey {
-        case name, kind, path, topic, format, batchSource = "batch_source"
-        case timestampField = "timestamp_field", createdTimestampField = "created_timestamp_field"
-        case fieldMapping = "field_mapping", derived, columns, description, owner, tags
+    /// Whether this is a stream source (it names a batch source).
+    public var isStream: Bool { batchSource != nil }
+
+    /// The name of the offline source that holds this source's data (itself for a table source).
+    public var batchSourceName: String { batchSource ?? name }
+
+    /// The keys every source has; the others are its kind's settings.
+    static let commonKeys: Set<String> = ["name", "kind", "batch_source", "format", "timestamp_field", "created_timestamp_field",
+                                          "field_mapping", "derived", "columns", "description", "owner", "tags"]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ s: String) { stringValue = s }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
     }
 
+    // Coded flat, as written: the common keys and the kind's settings side by side (`{"kind": "parquet", "path": ...}`),
+    // so the canonical form (and version) of a source is what its YAML says.
     public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        name = try c.decode(String.self, forKey: .name)
-        switch try c.decode(String.self, forKey: .kind) {
-        case "kafka":
-            kind = .kafka(topic: try c.decode(String.self, forKey: .topic),
-                          format: try c.decode(MessageFormat.self, forKey: .format),
-                          batchSource: try c.decode(String.self, forKey: .batchSource))
-        default:
-            kind = .parquet(path: try c.decode(String.self, forKey: .path))
+        let c = try decoder.container(keyedBy: Key.self)
+        name = try c.decode(String.self, forKey: Key("name"))
+        kind = try c.decode(String.self, forKey: Key("kind"))
+        batchSource = try c.decodeIfPresent(String.self, forKey: Key("batch_source"))
+        if c.contains(Key("format")) {
+            if let plain = try? c.decode(String.self, forKey: Key("format")) {
+                format = StoreSettings(kind: plain)
+            } else {
+                format = try c.decode(StoreSettings.self, forKey: Key("format"))
+            }
         }
-        timestampField = try c.decode(String.self, forKey: .timestampField)
-        createdTimestampField = try c.decodeIfPresent(String.self, forKey: .createdTimestampField)
-        fieldMapping = try c.decodeIfPresent([String: String].self, forKey: .fieldMapping) ?? [:]
-        derived = try c.decodeIfPresent([DerivedColumn].self, forKey: .derived) ?? []
-        columns = try c.decodeIfPresent([String: ScalarType].self, forKey: .columns) ?? [:]
-        description = try c.decodeIfPresent(String.self, forKey: .description) ?? ""
-        owner = try c.decodeIfPresent(String.self, forKey: .owner) ?? ""
-        tags = try c.decodeIfPresent([String: String].self, forKey: .tags) ?? [:]
+        timestampField = try c.decode(String.self, forKey: Key("timestamp_field"))
+        createdTimestampField = try c.decodeIfPresent(String.self, forKey: Key("created_timestamp_field"))
+        fieldMapping = try c.decodeIfPresent([String: String].self, forKey: Key("field_mapping")) ?? [:]
+        derived = try c.decodeIfPresent([DerivedColumn].self, forKey: Key("derived")) ?? []
+        columns = try c.decodeIfPresent([String: ScalarType].self, forKey: Key("columns")) ?? [:]
+        description = try c.decodeIfPresent(String.self, forKey: Key("description")) ?? ""
+        owner = try c.decodeIfPresent(String.self, forKey: Key("owner")) ?? ""
+        tags = try c.decodeIfPresent([String: String].self, forKey: Key("tags")) ?? [:]
+        var settings: [String: String] = [:]
+        for key in c.allKeys where !Self.commonKeys.contains(key.stringValue) {
+            settings[key.stringValue] = try c.decode(String.self, forKey: key)
+        }
+        self.settings = settings
         location = nil
     }
 
     public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(kind.name, forKey: .kind)
-        switch kind {
-        case .parquet(let path):
-            try c.encode(path, forKey: .path)
-        case .kafka(let topic, let format, let batchSource):
-            try c.encode(topic, forKey: .topic)
-            try c.encode(format, forKey: .format)
-            try c.encode(batchSource, forKey: .batchSource)
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(name, forKey: Key("name"))
+        try c.encode(kind, forKey: Key("kind"))
+        for (key, value) in settings { try c.encode(value, forKey: Key(key)) }
+        if let batchSource { try c.encode(batchSource, forKey: Key("batch_source")) }
+        if let format {
+            // A format without settings is its name (`"format": "json"`), as written.
+            if format.values.isEmpty { try c.encode(format.kind, forKey: Key("format")) } else { try c.encode(format, forKey: Key("format")) }
         }
-        try c.encode(timestampField, forKey: .timestampField)
-        try c.encodeIfPresent(createdTimestampField, forKey: .createdTimestampField)
-        try c.encode(fieldMapping, forKey: .fieldMapping)
+        try c.encode(timestampField, forKey: Key("timestamp_field"))
+        try c.encodeIfPresent(createdTimestampField, forKey: Key("created_timestamp_field"))
+        try c.encode(fieldMapping, forKey: Key("field_mapping"))
         // Absent when empty, so sources without them keep the content (and version) they had.
-        if !derived.isEmpty { try c.encode(derived, forKey: .derived) }
-        if !columns.isEmpty { try c.encode(columns, forKey: .columns) }
-        try c.encode(description, forKey: .description)
-        try c.encode(owner, forKey: .owner)
-        try c.encode(tags, forKey: .tags)
-    }
-
-    /// The Kafka topic, for a stream source.
-    public var topic: String? {
-        if case .kafka(let topic, _, _) = kind { return topic }
-        return nil
-    }
-
-    /// The name of the offline source that holds this source's data (itself for a Parquet source).
-    public var batchSourceName: String {
-        if case .kafka(_, _, let batch) = kind { return batch }
-        return name
+        if !derived.isEmpty { try c.encode(derived, forKey: Key("derived")) }
+        if !columns.isEmpty { try c.encode(columns, forKey: Key("columns")) }
+        try c.encode(description, forKey: Key("description"))
+        try c.encode(owner, forKey: Key("owner"))
+        try c.encode(tags, forKey: Key("tags"))
     }
 }
 

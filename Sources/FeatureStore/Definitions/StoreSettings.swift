@@ -28,8 +28,11 @@ public struct StoreSettings: Sendable, Hashable, Codable {
         self.blockLocation = nil
     }
 
-    /// What the settings configure, for messages ("online store", "offline engine").
-    var family = "online store"
+    /// What the settings configure, for messages ("online store", "offline engine", "source", "message format").
+    public var family = "online store"
+    /// Keys of the enclosing object that are not the kind's (a source's common keys), offered as suggestions for
+    /// unknown settings.
+    public var sharedKeys: [String] = []
 
     init(kind: String, values: [String: String], locations: [String: SourceLocation], blockLocation: SourceLocation?) {
         self.kind = kind
@@ -48,14 +51,14 @@ public struct StoreSettings: Sendable, Hashable, Codable {
     public mutating func rejectUnknown(allowing allowed: [String]) {
         for key in values.keys.sorted() where !allowed.contains(key) {
             let at = keyLocations[key] ?? locations[key] ?? blockLocation ?? SourceLocation(file: "feature_store.yaml", line: 1, column: 1)
-            problems.append(Diagnostic(at, "unknown setting '\(key)' for \(family) kind '\(kind)'\(Suggestion.hint(for: key, in: allowed)); its settings: \(allowed.joined(separator: ", "))"))
+            problems.append(Diagnostic(at, "unknown setting '\(key)' for \(family) kind '\(kind)'\(Suggestion.hint(for: key, in: allowed + sharedKeys)); its settings: \(allowed.isEmpty ? "none" : allowed.joined(separator: ", "))"))
         }
     }
 
     /// A string setting, or `defaultValue` when absent.
     public mutating func string(_ key: String, default defaultValue: String? = nil, required: Bool = false) -> String? {
         if let value = values[key] { return value }
-        if required { problem(key, "online store kind '\(kind)' needs '\(key)'") }
+        if required { problem(key, "\(family) kind '\(kind)' needs '\(key)'") }
         return defaultValue
     }
 

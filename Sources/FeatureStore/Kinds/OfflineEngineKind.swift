@@ -14,6 +14,9 @@ public protocol OfflineEngineKind: Sendable {
     /// `file:line:column` diagnostic).
     func validate(_ settings: inout StoreSettings)
 
+    /// The source kinds the engine reads; registering the engine kind registers them too.
+    var sourceKinds: [any SourceKind] { get }
+
     /// The engine the settings describe (already validated), for the repository at `repository` (source paths are
     /// relative to it).
     func open(_ settings: StoreSettings, repository: URL) throws(OfflineEngineError) -> any OfflineEngine
@@ -27,6 +30,7 @@ public enum OfflineEngineKinds {
     /// Makes `kind` available to repositories opened from now on.
     public static func register(_ kind: any OfflineEngineKind) {
         table.register(kind, named: kind.name)
+        for source in kind.sourceKinds { SourceKinds.register(source) }
     }
 
     /// The kind called `name`, if registered.

@@ -350,8 +350,11 @@ extension FeatureStore {
     private func joinView(_ request: ViewRequest, index: Int, of count: Int, entities: Table, times: [Int64], timesValid: Bitmap?,
                           engine: any OfflineEngine, options: JoinOptions) async throws(JoinError) -> [Column] {
         let view = request.view
-        guard let source = registry.batchSource(of: view), case .parquet = source.kind else {
-            throw JoinError("feature view '\(view.name)' has no offline (parquet) source")
+        guard let source = registry.batchSource(of: view) else {
+            throw JoinError("feature view '\(view.name)' has no offline (table) source")
+        }
+        guard engine.sourceKinds.contains(source.kind) else {
+            throw JoinError("feature view '\(view.name)': the offline engine '\(config.offlineEngine.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))")
         }
         // Entity key columns, checked against the entities' declared key types.
         let keys = registry.joinKeys(of: view)

@@ -15,6 +15,10 @@ public import FeatureComputation
 /// work where it is called. ``schema(of:)`` is synchronous: the compiler calls it, and it reads metadata only.
 /// Requirements throw ``OfflineEngineError``s or any error of the engine's own; callers wrap the latter.
 public protocol OfflineEngine: Sendable {
+    /// The source kinds this engine reads (`parquet` for the local engine): the join, materialization, the schema check
+    /// and the stream's offline copy use batch sources of these kinds only, and say so for others.
+    var sourceKinds: [String] { get }
+
     /// The columns a batch source's data has, or nil when it has no data yet (no such path, an empty folder, a glob
     /// that matches nothing): data often comes after the definitions.
     func schema(of source: DataSource) throws -> Schema?

@@ -138,9 +138,10 @@ extension FeatureStore {
         guard start < end else {
             throw OnlineStoreError("the window of '\(view.name)' is empty: start (\(start) us) is not before end (\(end) us)")
         }
-        guard let source = registry.batchSource(of: view), case .parquet(let path) = source.kind else {
-            throw OnlineStoreError("feature view '\(view.name)' has no offline (parquet) source")
+        guard let source = registry.batchSource(of: view) else {
+            throw OnlineStoreError("feature view '\(view.name)' has no offline (table) source")
         }
+        let path = source.whereabouts
         let keys = registry.joinKeys(of: view)
         progress?(MaterializationProgress(view: view.name, stage: "reading", rows: 0, totalRows: 0))
         if view.isAggregated {
@@ -209,7 +210,7 @@ extension FeatureStore {
         var ends = Dictionary(uniqueKeysWithValues: hops.map { ($0, end) })
         var handOver: [Int64: Int64] = [:]
         var start = start
-        if let fed = registry.source(named: view.source), case .kafka = fed.kind {
+        if let fed = registry.source(named: view.source), fed.isStream {
             // Stream parts are deleted one run late: those before the cut as it was when this run began, whose tiles
             // an earlier run made whole. Deleting the ones this run hands over would race with a lookup that read a
             // tile's backfill part before its rewrite and its stream part after the delete (two nodes on Redis).
@@ -293,6 +294,9 @@ extension FeatureStore {
                                 _ body: (any OfflineEngine) async throws -> T) async throws(OnlineStoreError) -> T {
         do {
             let engine = try offlineEngine()
+            guard engine.sourceKinds.contains(source.kind) else {
+                throw OnlineStoreError("feature view '\(view.name)': the offline engine '\(config.offlineEngine.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))")
+            }
             guard try engine.schema(of: source) != nil else {
                 throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
             }

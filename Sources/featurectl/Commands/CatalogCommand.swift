@@ -188,10 +188,7 @@ enum Summary {
         case let e as Entity:
             return "keys: " + e.joinKeys.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")
         case let s as DataSource:
-            switch s.kind {
-            case .parquet(let path): return "parquet \(path)"
-            case .kafka(let topic, _, let batch): return "kafka \(topic) (offline: \(batch))"
-            }
+            return "\(s.kind) \(s.whereabouts)" + (s.batchSource.map { " (offline: \($0))" } ?? "")
         case let v as FeatureView:
             return "\(v.features.count) features, ttl \(v.ttl), source \(v.source)\(v.online ? "" : ", offline only")"
         case let v as OnDemandView:
@@ -222,16 +219,13 @@ enum ObjectRenderer {
             let views = registry.featureViews.filter { $0.entities.contains(e.name) }.map(\.name)
             fields.append(("feature views", views.isEmpty ? "(none)" : views.joined(separator: ", ")))
         case let s as DataSource:
-            switch s.kind {
-            case .parquet(let path):
-                fields.append(("kind", "parquet"))
-                fields.append(("path", path))
-            case .kafka(let topic, let format, let batch):
-                fields.append(("kind", "kafka"))
-                fields.append(("topic", topic))
-                fields.append(("format", format.rawValue))
-                fields.append(("batch source", batch))
+            fields.append(("kind", s.kind))
+            for key in s.settings.keys.sorted() { fields.append((key.replacingOccurrences(of: "_", with: " "), s.settings[key]!)) }
+            if let format = s.format {
+                fields.append(("format", format.kind))
+                for key in format.values.keys.sorted() { fields.append(("format \(key)", format.values[key]!)) }
             }
+            if let batch = s.batchSource { fields.append(("batch source", batch)) }
             fields.append(("timestamp field", s.timestampField))
             if let created = s.createdTimestampField { fields.append(("created field", created)) }
             if !s.fieldMapping.isEmpty {

@@ -38,7 +38,7 @@ struct DemoEventsCommand: ParsableCommand {
         }
         var generators: [EventGenerator] = []
         for source in registry.sources {
-            guard case .kafka(let topic, _, _) = source.kind else { continue }
+            guard source.kind == "kafka", let topic = source.settings["topic"] else { continue }
             let views = registry.featureViews.filter { $0.source == source.name }
             guard !views.isEmpty else { continue }
             generators.append(EventGenerator(topic: topic, source: source, views: views, keys: views.flatMap { registry.joinKeys(of: $0) }))

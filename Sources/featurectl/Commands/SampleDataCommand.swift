@@ -3,6 +3,7 @@ import Columnar
 import FeatureStore
 import Foundation
 import Parquet
+import ParquetSource
 
 struct SampleDataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,7 +37,7 @@ struct SampleDataCommand: ParsableCommand {
         }()
         let data = RideHailingData(size: RideHailingData.Size(rawValue: size)!, end: endMicros)
         func path(of sourceName: String) throws -> URL {
-            guard let source = store.registry.source(named: sourceName), case .parquet(let path) = source.kind else {
+            guard let source = store.registry.source(named: sourceName), let path = ParquetSourceKind.path(of: source) else {
                 Console.error("error: sample-data writes the ride-hailing example's data; this repository has no parquet source '\(sourceName)'")
                 throw ExitCode(1)
             }

@@ -1,91 +1,5 @@
 import Columnar
 public import FeatureStore
-public import JSONCoding
-
-/// Why a message could not be ingested; each reason is counted separately.
-public enum BadMessageReason: String, Sendable, CaseIterable, Hashable {
-    /// The payload is not in the source's format (for `json`: not JSON, or not an object).
-    case malformed
-    /// A join key is missing or null.
-    case missingKey = "missing_key"
-    /// The event time is missing or null.
-    case missingTimestamp = "missing_timestamp"
-    /// The event time is not ISO-8601 or epoch milliseconds/microseconds.
-    case badTimestamp = "bad_timestamp"
-    /// A key or feature has a value of the wrong type.
-    case wrongType = "wrong_type"
-    /// No feature view reads the message's topic (the definitions changed under a running consumer).
-    case unknownView = "unknown_view"
-}
-
-/// A message that cannot be ingested: the reason (for counting) and a message naming the field.
-public struct BadMessage: Error, Sendable, CustomStringConvertible {
-    public var reason: BadMessageReason
-    public var message: String
-    public init(_ reason: BadMessageReason, _ message: String) {
-        self.reason = reason
-        self.message = message
-    }
-    public var description: String { "\(reason.rawValue): \(message)" }
-}
-
-/// Turns a message payload into named fields. One implementation per `MessageFormat`; Avro or protobuf payloads
-/// plug in here without touching the ingestor.
-public protocol MessageDecoder: Sendable {
-    /// The fields of one message, by the names the producer used.
-    func fields(of payload: [UInt8]) throws(BadMessage) -> [String: JSONValue]
-
-    /// The values of the selected fields, in the selection's order (`.null` when absent). A decoder may skip
-    /// building the other fields; by default this picks them out of ``fields(of:)``.
-    func values(of payload: [UInt8], selecting selection: JSONFieldSelection) throws(BadMessage) -> [JSONValue]
-}
-
-extension MessageDecoder {
-    public func values(of payload: [UInt8], selecting selection: JSONFieldSelection) throws(BadMessage) -> [JSONValue] {
-        let fields = try fields(of: payload)
-        return selection.names.map { fields[$0] ?? .null }
-    }
-}
-
-/// `format: json`: one JSON object per message.
-public struct JSONMessageDecoder: MessageDecoder {
-    public init() {}
-
-    public func fields(of payload: [UInt8]) throws(BadMessage) -> [String: JSONValue] {
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(payload)
-        } catch {
-            throw BadMessage(.malformed, "payload: \(error.message)")
-        }
-        guard case .object(let fields) = value else { throw BadMessage(.malformed, "payload: expected a JSON object, found \(value.kindName)") }
-        return fields
-    }
-
-    public func values(of payload: [UInt8], selecting selection: JSONFieldSelection) throws(BadMessage) -> [JSONValue] {
-        let values: [JSONValue]?
-        do {
-            values = try JSONValue.parseObject(payload, selecting: selection)
-        } catch {
-            throw BadMessage(.malformed, "payload: \(error.message)")
-        }
-        guard let values else {
-            // Not an object: the full parse says what it is.
-            _ = try fields(of: payload)
-            throw BadMessage(.malformed, "payload: expected a JSON object")
-        }
-        return values
-    }
-}
-
-extension MessageFormat {
-    /// The decoder of the format.
-    public var decoder: any MessageDecoder {
-        switch self {
-        case .json: return JSONMessageDecoder()
-        }
-    }
-}
 
 /// Maps the fields of a decoded event to one feature view's row, through the source's field mapping.
 /// The message key is not used: keys come from the payload.
@@ -119,7 +33,7 @@ public struct EventMapper: Sendable {
     /// Whether some of its columns are derived columns.
     public var hasDerivedColumns: Bool { !derived.isEmpty }
 
-    /// Where this mapper's fields are in the values of a ``JSONFieldSelection``.
+    /// Where this mapper's fields are in the values of a ``FieldSelection``.
     public struct Slots: Sendable {
         var keys: [Int]
         var timestamp: Int
@@ -130,7 +44,7 @@ public struct EventMapper: Sendable {
     }
 
     /// The slots of this mapper's fields in `selection`, which must include ``fieldsRead``.
-    public func slots(in selection: JSONFieldSelection) -> Slots {
+    public func slots(in selection: FieldSelection) -> Slots {
         Slots(keys: keyFields.map { selection.index(of: $0)! }, timestamp: selection.index(of: timestampField)!,
               features: zip(featureFields, computed).map { $0.1 == nil ? selection.index(of: $0.0)! : -1 },
               inputs: inputs.map { selection.index(of: $0.name)! }, created: createdField.map { selection.index(of: $0)! })
@@ -179,13 +93,13 @@ public struct EventMapper: Sendable {
     }
 
     /// The online row of an event given as named fields.
-    public func row(_ fields: [String: JSONValue]) throws(BadMessage) -> OnlineRow {
-        let selection = JSONFieldSelection(fieldsRead)
+    public func row(_ fields: [String: EventValue]) throws(BadMessage) -> OnlineRow {
+        let selection = FieldSelection(fieldsRead)
         return try row(selection.names.map { fields[$0] ?? .null }, slots: slots(in: selection))
     }
 
     /// The online row of an event given as the values of a selection (`.null` for absent fields).
-    public func row(_ values: [JSONValue], slots: Slots) throws(BadMessage) -> OnlineRow {
+    public func row(_ values: [EventValue], slots: Slots) throws(BadMessage) -> OnlineRow {
         var key: [OnlineValue] = []
         key.reserveCapacity(joinKeys.count)
         for (k, joinKey) in joinKeys.enumerated() {
@@ -195,9 +109,9 @@ public struct EventMapper: Sendable {
         }
         let rawTime = values[slots.timestamp]
         guard rawTime != .null else { throw BadMessage(.missingTimestamp, "\(timestampField): missing (the event time)") }
-        let eventTime = try Self.time(rawTime, field: timestampField)
+        let eventTime = try rawTime.eventTime(field: timestampField)
         var created = OnlineRow.noCreatedTimestamp
-        if let createdField, let slot = slots.created, values[slot] != .null { created = try Self.time(values[slot], field: createdField) }
+        if let createdField, let slot = slots.created, values[slot] != .null { created = try values[slot].eventTime(field: createdField) }
         var out: [OnlineValue] = []
         out.reserveCapacity(featureFields.count)
         if derived.isEmpty {
@@ -223,7 +137,7 @@ public struct EventMapper: Sendable {
     }
 
     /// The values of the data fields derived columns read (``inputs``), as the offline copy keeps them.
-    public func inputValues(_ values: [JSONValue], slots: Slots) throws(BadMessage) -> [OnlineValue] {
+    public func inputValues(_ values: [EventValue], slots: Slots) throws(BadMessage) -> [OnlineValue] {
         var out: [OnlineValue] = []
         out.reserveCapacity(inputs.count)
         for (k, input) in inputs.enumerated() {
@@ -232,31 +146,7 @@ public struct EventMapper: Sendable {
         return out
     }
 
-    private func convert(_ value: JSONValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {
-        do {
-            return try value.onlineValue(as: type, field: field)
-        } catch {
-            throw BadMessage(.wrongType, error.message)
-        }
-    }
-
-    /// Numbers below 10^14 are epoch milliseconds (10^14 ms is the year 5138); larger ones epoch microseconds.
-    static let millisecondsBelow: Double = 1e14
-
-    /// Microseconds since the epoch of an event time: an ISO-8601 string, or epoch milliseconds or microseconds.
-    static func time(_ value: JSONValue, field: String) throws(BadMessage) -> Int64 {
-        switch value {
-        case .string(let s):
-            guard let micros = TimeParsing.iso8601Micros(s) else {
-                throw BadMessage(.badTimestamp, "\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
-            }
-            return micros
-        case .int(let n):
-            return abs(Double(n)) < millisecondsBelow ? n &* 1000 : n
-        case .double(let d) where d.isFinite && abs(d) < 9e15:
-            return abs(d) < millisecondsBelow ? Int64((d * 1000).rounded(.down)) : Int64(d)
-        default:
-            throw BadMessage(.badTimestamp, "\(field): \(value.kindName) is not a time (ISO-8601 or epoch milliseconds/microseconds)")
-        }
+    private func convert(_ value: EventValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {
+        try value.onlineValue(as: type, field: field)
     }
 }

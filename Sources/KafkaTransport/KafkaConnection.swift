@@ -1,16 +1,17 @@
 import FeatureStore
 import Kafka
 import Logging
+import StreamIngestion
 
 /// The Kafka clients of an ingester, made from a repository's `kafka` settings: a consumer in the project's group
 /// subscribed to the topics, a dead-letter producer when a dead-letter topic is set, and with
 /// `bootstrap_servers: embedded` librdkafka's mock cluster in this process holding the topics.
-struct KafkaIngestionConnection {
-    let consumer: KafkaConsumer
-    let deadLetters: KafkaProducer?
+struct KafkaConnection {
+    let consumer: KafkaStreamConsumer
+    let deadLetters: KafkaDeadLetterSink?
     let embeddedCluster: KafkaMockCluster?
 
-    init(kafka: KafkaConfig, project: String, topics: [String], bootstrapServers: String?, logger: Logger) throws(IngestionError) {
+    init(kafka: KafkaConfig, project: String, topics: [String], bootstrapServers: String?, logger: Logger) throws(StreamError) {
         var properties = kafka.properties
         let servers = bootstrapServers ?? kafka.bootstrapServers
         if servers == KafkaConfig.embedded {
@@ -24,7 +25,7 @@ struct KafkaIngestionConnection {
                 logger.notice("embedded Kafka (librdkafka mock cluster) listening", metadata: [
                     "bootstrap_servers": "\(cluster.bootstrapServers)", "topics": "\(topics.joined(separator: ","))"])
             } catch {
-                throw IngestionError("cannot start the embedded Kafka cluster: \(error.message)", cause: error)
+                throw StreamError("cannot start the embedded Kafka cluster", cause: error)
             }
         } else {
             embeddedCluster = nil
@@ -35,17 +36,18 @@ struct KafkaIngestionConnection {
         // Freshness first: a fetch returns after at most 50 ms when a partition is quiet (librdkafka waits 500 ms).
         properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? "50"
         do {
-            consumer = try KafkaConsumer(properties: properties)
-            try consumer.subscribe(topics)
+            let kafkaConsumer = try KafkaConsumer(properties: properties)
+            try kafkaConsumer.subscribe(topics)
+            consumer = KafkaStreamConsumer(kafkaConsumer)
             if kafka.deadLetterTopic != nil {
                 var producerProperties = kafka.properties
                 producerProperties["bootstrap.servers"] = properties["bootstrap.servers"]
-                deadLetters = try KafkaProducer(properties: producerProperties)
+                deadLetters = KafkaDeadLetterSink(try KafkaProducer(properties: producerProperties))
             } else {
                 deadLetters = nil
             }
         } catch {
-            throw IngestionError("kafka: \(error.message)", cause: error)
+            throw StreamError("kafka: cannot make the consumer", cause: error)
         }
     }
 }

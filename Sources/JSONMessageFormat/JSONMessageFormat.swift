@@ -1,0 +1,64 @@
+public import FeatureStore
+import JSONCoding
+public import StreamIngestion
+
+/// `format: json` (the default): one JSON object per message; the ingester's fields are its keys.
+///
+/// Numbers keep their exact form (integers as integers), times are ISO-8601 strings or epoch milliseconds or
+/// microseconds, bytes are base64 strings. The format has no settings.
+public struct JSONMessageFormat: MessageFormatKind {
+    public let name = "json"
+
+    public init() {}
+
+    /// Registers the format with ``PayloadFormatKinds``.
+    public static func register() {
+        PayloadFormatKinds.register(JSONMessageFormat())
+    }
+
+    public func validate(_ settings: inout StoreSettings) {
+        settings.rejectUnknown(allowing: [])
+    }
+
+    public func decoder(settings: StoreSettings, fields: FieldSelection, context: FormatContext) throws(StreamError) -> any MessageDecoder {
+        JSONMessageDecoder(fields)
+    }
+}
+
+/// Decodes JSON objects, building only the selected fields' values (the others are checked for syntax only).
+public struct JSONMessageDecoder: MessageDecoder {
+    let selection: JSONFieldSelection
+
+    /// A decoder of `fields`.
+    public init(_ fields: FieldSelection) {
+        selection = JSONFieldSelection(fields.names)
+    }
+
+    public func values(of message: StreamMessage) throws(BadMessage) -> [EventValue] {
+        let values: [JSONValue]?
+        do {
+            values = try JSONValue.parseObject(message.value, selecting: selection)
+        } catch {
+            throw BadMessage(.malformed, "payload: \(error.message)")
+        }
+        guard let values else {
+            // Not an object: the full parse says what it is.
+            let whole: JSONValue
+            do { whole = try JSONValue.parse(message.value) } catch { throw BadMessage(.malformed, "payload: \(error.message)") }
+            throw BadMessage(.malformed, "payload: expected a JSON object, found \(whole.kindName)")
+        }
+        return values.map(Self.eventValue)
+    }
+
+    static func eventValue(_ value: JSONValue) -> EventValue {
+        switch value {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .array(let items): return .list(items.map(eventValue))
+        case .object: return .unsupported("an object")
+        }
+    }
+}

@@ -1,0 +1,60 @@
+public import FeatureStore
+public import Logging
+public import StreamIngestion
+import Kafka
+
+/// `kind: kafka`: a stream source reading a Kafka topic; its offline copy goes to its `batch_source`.
+///
+/// ```yaml
+/// - name: trip_events
+///   kind: kafka
+///   topic: trips              # the kind's one setting
+///   format: json              # or {kind: avro, schema_registry: {url: ...}}
+///   batch_source: trips       # a table source holding the same events offline
+///   timestamp_field: event_ts
+/// ```
+///
+/// The brokers, the consumer group and the dead-letter topic come from the `kafka` block of `feature_store.yaml`.
+/// Register it with ``register()`` (programs that ingest: featurectl, FeatureServer).
+public struct KafkaSourceKind: StreamSourceKind {
+    public let name = "kafka"
+    public let role = SourceRole.stream
+
+    public init() {}
+
+    /// Registers the Kafka source kind with ``SourceKinds``.
+    public static func register() {
+        SourceKinds.register(KafkaSourceKind())
+    }
+
+    public func validate(_ settings: inout StoreSettings) {
+        settings.rejectUnknown(allowing: ["topic"])
+        if let topic = settings.string("topic", required: true), !Self.isValidTopic(topic) {
+            settings.problem("topic", "'\(topic)' is not a Kafka topic name: use 1 to 249 letters, digits, '.', '_' and '-'")
+        }
+    }
+
+    public func describe(_ settings: [String: String]) -> String { "topic \(settings["topic"] ?? "")" }
+
+    public func topic(of source: DataSource) -> String { source.settings["topic"] ?? "" }
+
+    public func connect(store: FeatureStore, topics: [String], address: String?, logger: Logger) throws(StreamError) -> StreamConnection {
+        guard let kafka = store.config.kafka else {
+            throw StreamError("feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
+        }
+        let connection = try KafkaConnection(kafka: kafka, project: store.config.project, topics: topics,
+                                             bootstrapServers: address, logger: logger)
+        return StreamConnection(consumer: connection.consumer, deadLetters: connection.deadLetters,
+                                deadLetterTopic: kafka.deadLetterTopic, consumerName: kafka.group(project: store.config.project),
+                                resources: connection.embeddedCluster.map { [$0] } ?? [],
+                                embeddedAddress: connection.embeddedCluster?.bootstrapServers)
+    }
+
+    /// Kafka's rule for topic names.
+    static func isValidTopic(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 249 && name != "." && name != ".."
+            && name.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d
+            }
+    }
+}

@@ -1,0 +1,44 @@
+public import FeatureStore
+
+/// `kind: parquet`: a table of Parquet files at `path` (a file, a folder of files with Hive partitions, or a glob),
+/// relative to the repository.
+///
+/// ```yaml
+/// - name: trips
+///   kind: parquet
+///   path: data/trips          # the kind's one setting
+///   timestamp_field: event_ts
+/// ```
+///
+/// The local offline engine reads these sources (and brings this kind when it is registered); a stream source can
+/// name one as its `batch_source`, where its ingester appends the offline copy.
+public struct ParquetSourceKind: SourceKind {
+    public let name = "parquet"
+    public let role = SourceRole.table
+
+    public init() {}
+
+    public func validate(_ settings: inout StoreSettings) {
+        settings.rejectUnknown(allowing: ["path"])
+        if let path = settings.string("path", required: true), path.isEmpty {
+            settings.problem("path", "'path' of a parquet source must not be empty")
+        }
+    }
+
+    public func describe(_ settings: [String: String]) -> String { settings["path"] ?? "" }
+
+    /// The Parquet path of a source of this kind, or nil for a source of another kind.
+    public static func path(of source: DataSource) -> String? {
+        source.kind == "parquet" ? source.settings["path"] : nil
+    }
+}
+
+extension DataSource {
+    /// A Parquet source named `name` at `path` (for programs and tests that define sources in code).
+    public static func parquet(_ name: String, path: String, timestampField: String, createdTimestampField: String? = nil,
+                               fieldMapping: [String: String] = [:], derived: [DerivedColumn] = [],
+                               columns: [String: ScalarType] = [:]) -> DataSource {
+        DataSource(name: name, kind: "parquet", settings: ["path": path], timestampField: timestampField,
+                   createdTimestampField: createdTimestampField, fieldMapping: fieldMapping, derived: derived, columns: columns)
+    }
+}
