@@ -178,8 +178,9 @@ struct AvroBinaryReader {
     mutating func length() throws(AvroError) -> Int {
         let start = position
         let n = try long()
-        guard n >= 0, n <= Int64(bytes.count - position) else {
-            throw AvroError("a length of \(n) bytes, with \(bytes.count - position) left (at byte \(start))")
+        guard n >= 0 else { throw AvroError("a negative length of \(n) (at byte \(start))") }
+        guard n <= Int64(bytes.count - position) else {
+            throw AvroError("truncated: a length of \(n) bytes, with \(bytes.count - position) left (at byte \(start))")
         }
         return Int(n)
     }
