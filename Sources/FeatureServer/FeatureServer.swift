@@ -91,8 +91,12 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch), access: access,
                                metrics: ServingMetrics(factory: factory))
         var ingestion: IngestionService? = nil
-        let hasStreams = repository.store.registry.sources.contains(where: \.isStream)
-        if ingest, hasStreams, repository.store.config.kafka != nil {
+        // Streams whose transport the settings configure (a `kafka` block for Kafka sources).
+        let hasStreams = repository.store.registry.sources.contains { source in
+            guard source.isStream, let transport = SourceKinds.kind(named: source.kind) as? any StreamSourceKind else { return false }
+            return transport.isConfigured(repository.store.config)
+        }
+        if ingest, hasStreams {
             do {
                 // The ingester follows the server's reloads: after `apply` it ingests with the new definitions.
                 let ingestor = try StreamIngestor(store: repository.store, metrics: factory, definitions: { [repository] in

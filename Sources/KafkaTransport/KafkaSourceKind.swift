@@ -22,9 +22,10 @@ public struct KafkaSourceKind: StreamSourceKind {
 
     public init() {}
 
-    /// Registers the Kafka source kind with ``SourceKinds``.
+    /// Registers the Kafka source kind with ``SourceKinds`` and its `kafka` block with ``ConfigSections``.
     public static func register() {
         SourceKinds.register(KafkaSourceKind())
+        ConfigSections.register(KafkaSection())
     }
 
     public func validate(_ settings: inout StoreSettings) {
@@ -39,7 +40,7 @@ public struct KafkaSourceKind: StreamSourceKind {
     public func topic(of source: DataSource) -> String { source.settings["topic"] ?? "" }
 
     public func connect(store: FeatureStore, topics: [String], address: String?, logger: Logger) throws(StreamError) -> StreamConnection {
-        guard let kafka = store.config.kafka else {
+        guard let kafka = KafkaConfig(store.config) else {
             throw StreamError("feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
         }
         let connection = try KafkaConnection(kafka: kafka, project: store.config.project, topics: topics,
@@ -49,6 +50,8 @@ public struct KafkaSourceKind: StreamSourceKind {
                                 resources: connection.embeddedCluster.map { [$0] } ?? [],
                                 embeddedAddress: connection.embeddedCluster?.bootstrapServers)
     }
+
+    public func isConfigured(_ config: RepositoryConfig) -> Bool { KafkaConfig(config) != nil }
 
     /// Kafka's rule for topic names.
     static func isValidTopic(_ name: String) -> Bool {

@@ -103,7 +103,7 @@ public final class StreamIngestor: @unchecked Sendable {
                             metrics: (any MetricsFactory)? = nil, definitions: (@Sendable () -> (version: Int, store: FeatureStore))? = nil,
                             logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
         let connection = StreamConnection(consumer: consumer, deadLetters: deadLetters, deadLetterTopic: deadLetterTopic,
-                                          consumerName: store.config.kafka?.group(project: store.config.project) ?? "featurestore-\(store.config.project)")
+                                          consumerName: "featurestore-\(store.config.project)")
         try self.init(store: store, views: views, plan: IngestionPlan(store: store, views: views, logger: logger), connection: connection,
                       batchSize: batchSize, pollTimeout: .zero, metrics: metrics, definitions: definitions, logger: logger)
     }
@@ -124,14 +124,13 @@ public final class StreamIngestor: @unchecked Sendable {
         self.metrics = metrics.map(IngestionMetrics.init)
         self.logger = logger
         offline = try Self.offlineLog(store: store, plan: plan)
-        let kafka = store.config.kafka ?? KafkaConfig(bootstrapServers: "")
-        tileWriter = StreamTileWriter(consumer: connection.consumerName, allowedLateness: kafka.allowedLateness)
+        tileWriter = StreamTileWriter(consumer: connection.consumerName, allowedLateness: store.config.streams.allowedLateness)
     }
 
     private static func offlineLog(store: FeatureStore, plan: IngestionPlan) throws(IngestionError) -> OfflineEventLog {
-        let kafka = store.config.kafka ?? KafkaConfig(bootstrapServers: "")
+        let streams = store.config.streams
         return try OfflineEventLog(store: store, routes: plan.routes.mapValues(\.mappers),
-                                   rollInterval: kafka.offlineRollInterval, rollBytes: kafka.offlineRollBytes)
+                                   rollInterval: streams.offlineRollInterval, rollBytes: streams.offlineRollBytes)
     }
 
     /// Takes up definitions applied since the last batch: writes the events buffered with the old ones (and commits

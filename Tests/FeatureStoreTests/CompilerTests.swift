@@ -227,7 +227,7 @@ struct CompilerTests {
     @Test("feature_store.yaml is validated: project, online store kind, unknown keys")
     func configRules() {
         #expect(diagnostics(["defs.yaml": base], config: "projct: demo\n") == [
-            "feature_store.yaml:1:1: error: unknown key 'projct' in the repository settings; did you mean 'project'?; allowed keys: project, offline_store, online_store, registry, kafka, auth",
+            "feature_store.yaml:1:1: error: unknown key 'projct' in the repository settings; did you mean 'project'?; allowed keys: project, offline_store, online_store, registry, auth, kafka",
             "feature_store.yaml:1:1: error: the repository settings is missing required key 'project'",
         ])
         // The kinds listed are those this process registered (other tests may add some): sqlite at least.

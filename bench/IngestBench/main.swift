@@ -8,7 +8,9 @@
 //               e.g. '{kind: redis, cluster: true, nodes: [127.0.0.1:27101]}' (bench/redis.sh).
 //   --aggregated 1: a fourth view on the same stream aggregates it (count, sum and max of cart_value over 1h, 1d and
 //               7d: 9 features, tiles updated exactly once with the partitions' positions).
-// Usage: ingest-bench [--events N] [--rate R] [--seconds S] [--partitions P] [--mode throughput|freshness|both] [--aggregated 1] [--online-store YAML]
+//   --format avro --registry URL: the same events as Avro records in the Confluent wire format (schema registered in the
+//               registry at URL, which bench/ingest_avro.sh starts), decoded by the avro format instead of JSON.
+// Usage: ingest-bench [--events N] [--rate R] [--seconds S] [--partitions P] [--mode throughput|freshness|both] [--aggregated 1] [--online-store YAML] [--format json|avro --registry URL]
 import AvroMessageFormat
 import JSONMessageFormat
 import KafkaTransport
@@ -21,6 +23,9 @@ import RedisOnlineStore
 import SQLiteOnlineStore
 import StreamIngestion
 import Synchronization
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 SQLiteOnlineStoreKind.register()
 RedisOnlineStoreKind.register()
@@ -38,6 +43,8 @@ struct Options {
     var exportTo: String? = nil
     var aggregated = false
     var onlineStore: String? = nil
+    var format = "json"
+    var registry: String? = nil
 
     init(_ args: [String]) {
         var i = 1
@@ -52,6 +59,8 @@ struct Options {
             case "--export": exportTo = value
             case "--aggregated": aggregated = value == "1"
             case "--online-store": onlineStore = value
+            case "--format": format = value
+            case "--registry": registry = value
             default: fatalError("unknown option \(args[i])")
             }
             i += 2
@@ -64,7 +73,7 @@ let definitions = """
       - {name: user, join_keys: [{name: user_id, type: int64}]}
     sources:
       - {name: events_batch, kind: parquet, path: data/events, timestamp_field: ts}
-      - {name: events_stream, kind: kafka, topic: events, format: json, batch_source: events_batch, timestamp_field: ts}
+      - {name: events_stream, kind: kafka, topic: events, format: FORMAT, batch_source: events_batch, timestamp_field: ts}
     feature_views:
       - name: clicks
         entities: [user]
@@ -97,6 +106,47 @@ func makeEvent(user: Int, ts: Int64, rng: inout SystemRandomNumberGenerator) -> 
     let padding = 1000 - s.utf8.count - 2
     s += String(repeating: "x", count: max(0, padding)) + "\"}"
     return Array(s.utf8)
+}
+
+/// The schema of the Avro events: the JSON events' fields with their types.
+let avroSchema = #"{"type":"record","name":"Event","namespace":"bench","fields":[{"name":"user_id","type":"long"},{"name":"ts","type":{"type":"long","logicalType":"timestamp-micros"}},{"name":"clicks_1m","type":"long"},{"name":"clicks_1h","type":"long"},{"name":"ctr_1h","type":"double"},{"name":"last_page","type":"string"},{"name":"session_seconds","type":"double"},{"name":"pages_in_session","type":"int"},{"name":"is_mobile","type":"boolean"},{"name":"country","type":"string"},{"name":"cart_value","type":"double"},{"name":"items_in_cart","type":"int"},{"name":"purchases_7d","type":"long"},{"name":"last_category","type":"string"},{"name":"context","type":"string"}]}"#
+
+/// Registers the Avro schema under `events-value` and returns its id.
+func registerAvroSchema(registry: String) async throws -> Int32 {
+    var request = URLRequest(url: URL(string: registry)!.appendingPathComponent("subjects/events-value/versions"))
+    request.httpMethod = "POST"
+    request.setValue("application/vnd.schemaregistry.v1+json", forHTTPHeaderField: "Content-Type")
+    request.setValue("Basic " + Data("bench:bench".utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
+    request.httpBody = try JSONSerialization.data(withJSONObject: ["schema": avroSchema])
+    let (data, _) = try await URLSession.shared.data(for: request)
+    let answer = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+    guard let id = answer?["id"] as? Int else { fatalError("the registry did not register the schema: \(String(decoding: data, as: UTF8.self))") }
+    return Int32(id)
+}
+
+/// The same event as ``makeEvent(user:ts:rng:)``, as an Avro record in the Confluent wire format.
+func makeAvroEvent(user: Int, ts: Int64, schemaID: Int32, rng: inout SystemRandomNumberGenerator) -> [UInt8] {
+    var out: [UInt8] = [0, UInt8(truncatingIfNeeded: schemaID >> 24), UInt8(truncatingIfNeeded: schemaID >> 16),
+                        UInt8(truncatingIfNeeded: schemaID >> 8), UInt8(truncatingIfNeeded: schemaID)]
+    out.reserveCapacity(1024)
+    func long(_ v: Int64) {
+        var n = UInt64(bitPattern: (v << 1) ^ (v >> 63))
+        while n >= 0x80 { out.append(UInt8(n & 0x7f) | 0x80); n >>= 7 }
+        out.append(UInt8(n))
+    }
+    func double(_ d: Double) { withUnsafeBytes(of: d.bitPattern.littleEndian) { out += $0 } }
+    func string(_ s: String) { long(Int64(s.utf8.count)); out += s.utf8 }
+    let countries = ["DE", "FR", "US", "BR", "IN", "JP"], pages = ["/home", "/search", "/item/42", "/cart", "/checkout"]
+    long(Int64(user)); long(ts)
+    long(Int64.random(in: 0..<20, using: &rng)); long(Int64.random(in: 0..<500, using: &rng))
+    double(Double.random(in: 0..<1, using: &rng)); string(pages[Int.random(in: 0..<5, using: &rng)])
+    double(Double.random(in: 0..<3600, using: &rng)); long(Int64.random(in: 0..<50, using: &rng))
+    out.append(Bool.random(using: &rng) ? 1 : 0); string(countries[Int.random(in: 0..<6, using: &rng)])
+    double(Double.random(in: 0..<500, using: &rng)); long(Int64.random(in: 0..<12, using: &rng))
+    long(Int64.random(in: 0..<9, using: &rng)); string("electronics")
+    // The same context padding as the JSON event's.
+    string(String(repeating: "x", count: 560))
+    return out
 }
 
 func micros() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
@@ -157,7 +207,9 @@ func makeRepository(kafka: String) throws -> URL {
         \(options.onlineStore.map { "online_store: \($0)" } ?? "")
 
         """.write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
-    try (definitions + (options.aggregated ? aggregatedView : "")).write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+    let format = options.format == "avro"
+        ? "{kind: avro, schema_registry: {url: \"\(options.registry!)\", basic_auth_user_info_env: BENCH_REGISTRY_AUTH}}" : "json"
+    try (definitions.replacingOccurrences(of: "format: FORMAT", with: "format: \(format)") + (options.aggregated ? aggregatedView : "")).write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
     return dir
 }
 
@@ -177,8 +229,14 @@ if options.mode == "throughput" || options.mode == "both" {
     var rng = SystemRandomNumberGenerator()
     // Event times in the last 30 minutes: within the allowed lateness (1h) of aggregated views when ingested.
     let base = micros() - 1_800_000_000
+    let schemaID = options.format == "avro" ? try await registerAvroSchema(registry: options.registry!) : 0
+    if options.format == "avro" { setenv("BENCH_REGISTRY_AUTH", "bench:bench", 1) }
+    var payloadBytes = 0
     for i in 0..<options.events {
-        try producer.produce(topic: "events", key: Array("\(i % users)".utf8), value: makeEvent(user: i % users, ts: base + Int64(i), rng: &rng))
+        let payload = options.format == "avro" ? makeAvroEvent(user: i % users, ts: base + Int64(i), schemaID: schemaID, rng: &rng)
+            : makeEvent(user: i % users, ts: base + Int64(i), rng: &rng)
+        payloadBytes += payload.count
+        try producer.produce(topic: "events", key: Array("\(i % users)".utf8), value: payload)
     }
     try producer.flush(timeout: .seconds(120))
     FileHandle.standardError.write(Data("produced \(options.events) events\n".utf8))
@@ -199,8 +257,8 @@ if options.mode == "throughput" || options.mode == "both" {
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     let s = ingestor.statistics.snapshot
     let rate = Double(options.events) / seconds
-    print(String(format: "throughput: %d events (1 KB JSON, \(options.aggregated ? "3 views + 1 aggregated (9 features)" : "3 views"), %d partitions) in %.2f s = %.0f events/s; rows written online %d (of %d), offline rows %d in %d files",
-                 options.events, options.partitions, seconds, rate, s.rowsWritten.values.reduce(0, +), s.rowsReceived.values.reduce(0, +),
+    print(String(format: "throughput: %d events (\(options.format) of %d bytes on average, \(options.aggregated ? "3 views + 1 aggregated (9 features)" : "3 views"), %d partitions) in %.2f s = %.0f events/s; rows written online %d (of %d), offline rows %d in %d files",
+                 options.events, payloadBytes / max(1, options.events), options.partitions, seconds, rate, s.rowsWritten.values.reduce(0, +), s.rowsReceived.values.reduce(0, +),
                  s.offlineRows.values.reduce(0, +), s.offlineFiles))
     print("RESULT throughput_events_per_s \(Int(rate))")
     fflush(nil)

@@ -126,7 +126,8 @@ struct Compilation {
     /// Where each expression is written: `source:NAME:derived.COLUMN`, `on_demand_view:NAME:feature.FEATURE`.
     var expressionSites: [String: ExpressionSite] = [:]
 
-    static let configKeys = ["project", "offline_store", "online_store", "registry", "kafka", "auth"]
+    /// The core's keys of `feature_store.yaml`; registered ``ConfigSectionKind``s add theirs.
+    static let configKeys = ["project", "offline_store", "online_store", "registry", "auth"]
     static let tokenKeys = ["name", "scopes", "env", "file"]
     /// Views named by auth scopes, checked once views are known.
     var scopeViews: [Located<String>] = []
@@ -196,7 +197,7 @@ struct Compilation {
             if reader.diagnostics.isEmpty { reader.error(SourceLocation(file: file.name, line: 1, column: 1), "the file is empty: it needs at least 'project: NAME'") }
             return nil
         }
-        guard let top = reader.object(root, what: "the repository settings", allowed: Self.configKeys) else { return nil }
+        guard let top = reader.object(root, what: "the repository settings", allowed: Self.configKeys + ConfigSections.names) else { return nil }
         var config = RepositoryConfig(project: "")
         if let project = reader.string(top, "project", required: true) {
             if Identifier.isValid(project.value) {
@@ -227,37 +228,17 @@ struct Compilation {
                 config.registryPath = path.value
             }
         }
-        if let node = reader.node(top, "kafka"),
-           let o = reader.object(node, what: "'kafka'", allowed: ["bootstrap_servers", "consumer_group", "dead_letter_topic", "properties",
-                                                                   "offline_roll_interval", "offline_roll_size_mb", "allowed_lateness"]) {
-            if let servers = reader.string(o, "bootstrap_servers", required: true) {
-                var properties: [String: String] = [:]
-                for (k, v) in reader.stringMap(o, "properties") ?? [] { properties[k.value] = v.value }
-                var kafka = KafkaConfig(bootstrapServers: servers.value, consumerGroup: reader.string(o, "consumer_group")?.value,
-                                        deadLetterTopic: reader.string(o, "dead_letter_topic")?.value, properties: properties)
-                if let text = reader.string(o, "offline_roll_interval") {
-                    if let span = TimeSpan(parsing: text.value) {
-                        kafka.offlineRollInterval = span
-                    } else {
-                        reader.error(text.location, "'offline_roll_interval' must be a time span like 30s, 5m or 0 (after every batch), found '\(text.value)'")
-                    }
-                }
-                if let text = reader.string(o, "allowed_lateness") {
-                    if let span = TimeSpan(parsing: text.value), span.seconds > 0 {
-                        kafka.allowedLatenessSetting = span
-                    } else {
-                        reader.error(text.location, "'allowed_lateness' must be a positive time span like 10m or 1h, found '\(text.value)'")
-                    }
-                }
-                if let text = reader.string(o, "offline_roll_size_mb") {
-                    if let mb = Int(text.value), mb > 0, mb <= 4096 {
-                        kafka.offlineRollBytes = mb << 20
-                    } else {
-                        reader.error(text.location, "'offline_roll_size_mb' must be a whole number of megabytes from 1 to 4096, found '\(text.value)'")
-                    }
-                }
-                config.kafka = kafka
-            }
+        // Blocks of other targets (`kafka`): their sections check them.
+        for name in ConfigSections.names {
+            guard let kind = ConfigSections.kind(named: name), let node = reader.node(top, name),
+                  let o = reader.openObject(node, what: "'\(name)'") else { continue }
+            var settings = Self.kindSettings(&reader, o, node, defaultKind: name, skipping: ["kind"])
+            settings.kind = name
+            settings.family = "'\(name)' section"
+            kind.validate(&settings)
+            for problem in settings.problems { reader.error(problem.location, problem.message) }
+            config.sections[name] = settings
+            if let streams = kind.streamSettings(settings) { config.streams = streams }
         }
         if let node = reader.node(top, "auth"), let o = reader.object(node, what: "'auth'", allowed: ["tokens", "catalog"]) {
             config.auth = readAuth(o, &reader)

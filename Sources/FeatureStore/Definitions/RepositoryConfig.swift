@@ -10,7 +10,7 @@
 ///   path: data/online.db
 /// registry:
 ///   path: data/registry.db
-/// kafka:                    # optional
+/// kafka:                    # optional: a section of the Kafka transport (see ConfigSectionKind)
 ///   bootstrap_servers: localhost:9092
 /// auth:                     # optional: bearer tokens for FeatureServer
 ///   tokens:
@@ -32,19 +32,41 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     public var onlineStore: OnlineStoreConfig
     /// The registry (catalog) file, relative to the repository.
     public var registryPath: String
-    /// Kafka settings, when the repository has stream sources.
-    public var kafka: KafkaConfig?
     /// Who may call the server; `nil`: no authentication (anyone who reaches the port).
     public var auth: AuthConfig?
+    /// The blocks that belong to registered ``ConfigSectionKind``s (`kafka`), by key, as their kinds read them.
+    public var sections: [String: StoreSettings]
+    /// How streams and backfills share work (from a stream transport's block; the defaults otherwise).
+    public var streams: StreamSettings
 
     public init(project: String, offlineStorePath: String = "data", onlineStore: OnlineStoreConfig = OnlineStoreConfig(),
-                registryPath: String = "data/registry.db", kafka: KafkaConfig? = nil, auth: AuthConfig? = nil) {
+                registryPath: String = "data/registry.db", auth: AuthConfig? = nil, sections: [String: StoreSettings] = [:],
+                streams: StreamSettings = StreamSettings()) {
         self.project = project
         self.offlineStorePath = offlineStorePath
         self.onlineStore = onlineStore
         self.registryPath = registryPath
-        self.kafka = kafka
         self.auth = auth
+        self.sections = sections
+        self.streams = streams
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case project, offlineStorePath, offlineStore, onlineStore, registryPath, auth, sections, streams
+    }
+
+    /// Registries written before sections existed hold no `sections` (their `kafka` is dropped: the next `apply`
+    /// writes the block again).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        project = try c.decode(String.self, forKey: .project)
+        offlineStorePath = try c.decodeIfPresent(String.self, forKey: .offlineStorePath) ?? "data"
+        offlineStore = try c.decodeIfPresent(OfflineStoreConfig.self, forKey: .offlineStore)
+        onlineStore = try c.decodeIfPresent(OnlineStoreConfig.self, forKey: .onlineStore) ?? OnlineStoreConfig()
+        registryPath = try c.decodeIfPresent(String.self, forKey: .registryPath) ?? "data/registry.db"
+        auth = try c.decodeIfPresent(AuthConfig.self, forKey: .auth)
+        sections = try c.decodeIfPresent([String: StoreSettings].self, forKey: .sections) ?? [:]
+        streams = try c.decodeIfPresent(StreamSettings.self, forKey: .streams) ?? StreamSettings()
     }
 }
 
@@ -108,45 +130,6 @@ public struct OfflineStoreConfig: KindConfig {
 extension RepositoryConfig {
     /// The offline engine's settings (the default kind when the settings name none).
     public var offlineEngine: OfflineStoreConfig { offlineStore ?? OfflineStoreConfig() }
-}
-
-/// How to reach Kafka for stream sources.
-public struct KafkaConfig: Sendable, Hashable, Codable {
-    /// Comma-separated `host:port` list, or `embedded` (an in-process mock cluster, for demos).
-    public var bootstrapServers: String
-    /// The consumer group; by default `featurestore-<project>`.
-    public var consumerGroup: String?
-    /// Where messages that cannot be ingested go (with the reason in a header); none when nil.
-    public var deadLetterTopic: String?
-    /// Extra librdkafka properties (`security.protocol`, `sasl.mechanisms`, ...), passed as they are.
-    public var properties: [String: String]
-    /// The offline copy of the stream: a Parquet file is closed (and its events' offsets committed) at least this
-    /// often (`offline_roll_interval`, default 60s; 0: after every batch).
-    public var offlineRollInterval: TimeSpan
-    /// ... or once this many bytes of events are buffered (`offline_roll_size_mb`, default 64).
-    public var offlineRollBytes: Int
-    /// `allowed_lateness` (nil: the default, 1h). See ``allowedLateness``.
-    public var allowedLatenessSetting: TimeSpan?
-    /// How old an event may be, by the ingester's clock when it reads it, and still update the tiles of aggregated
-    /// views: older events are counted as late and left to the next backfill (they are in the offline copy).
-    public var allowedLateness: TimeSpan { allowedLatenessSetting ?? TimeSpan(seconds: 3600) }
-
-    public init(bootstrapServers: String, consumerGroup: String? = nil, deadLetterTopic: String? = nil,
-                properties: [String: String] = [:], offlineRollInterval: TimeSpan = TimeSpan(seconds: 60),
-                offlineRollBytes: Int = 64 << 20) {
-        self.bootstrapServers = bootstrapServers
-        self.consumerGroup = consumerGroup
-        self.deadLetterTopic = deadLetterTopic
-        self.properties = properties
-        self.offlineRollInterval = offlineRollInterval
-        self.offlineRollBytes = offlineRollBytes
-    }
-
-    /// `bootstrap_servers: embedded` runs librdkafka's mock cluster inside the ingesting process (demos, tests).
-    public static let embedded = "embedded"
-
-    /// The consumer group of `project`.
-    public func group(project: String) -> String { consumerGroup ?? "featurestore-\(project)" }
 }
 
 /// Bearer-token authentication for the server. Each token has a name (for logs), scopes, and a secret read at

@@ -225,7 +225,7 @@ extension FeatureStore {
         }
         // Tiles no lookup from `min(end, now) - allowed lateness` on can need are neither written nor kept: an END in
         // the future keeps what lookups need now (retention at END would delete the tiles of the present).
-        let lateness = (config.kafka ?? KafkaConfig(bootstrapServers: "")).allowedLateness.seconds * 1_000_000
+        let lateness = config.streams.allowedLateness.seconds * 1_000_000
         let clock = Self.clockMicros()
         let kept = TileCuts.retention(of: view, at: min(end, clock), allowedLateness: lateness)
         var tiles: [OnlineTile] = []
@@ -268,7 +268,7 @@ extension FeatureStore {
     /// hops that have none yet; otherwise moved forward to the hop boundary at or before `min(end, now - allowed lateness - offline roll
     /// interval - 1 minute)` when that is later.
     private func backfillCuts(_ view: FeatureView, keys: [JoinKey], hops: [Int64], end: Int64, store: any OnlineStore) async throws(OnlineStoreError) -> [Int64: Int64] {
-        let kafka = config.kafka ?? KafkaConfig(bootstrapServers: "")
+        let streams = config.streams
         let now = Self.clockMicros()
         // A first cut never lies in the future: the stream owns what has not happened yet.
         let first = min(end, now)
@@ -276,8 +276,8 @@ extension FeatureStore {
         var moved: [Int64: Int64] = [:]
         for hop in hops {
             let current = cuts[hop] ?? first
-            let next = TileCuts.movedCut(current: current, hop: hop, end: end, now: now, allowedLateness: kafka.allowedLateness.seconds * 1_000_000,
-                                         rollInterval: kafka.offlineRollInterval.seconds * 1_000_000)
+            let next = TileCuts.movedCut(current: current, hop: hop, end: end, now: now, allowedLateness: streams.allowedLateness.seconds * 1_000_000,
+                                         rollInterval: streams.offlineRollInterval.seconds * 1_000_000)
             if next > current { moved[hop] = next }
         }
         if !moved.isEmpty { cuts = try await store.setTileCuts(moved, of: view, keys: keys, onlyMissing: false) }

@@ -119,6 +119,10 @@ public protocol StreamSourceKind: SourceKind {
     /// The topic (or stream) a source of this kind reads.
     func topic(of source: DataSource) -> String
 
+    /// Whether the repository's settings say how to reach the transport (a `kafka` block), so that a server ingests
+    /// only when they do.
+    func isConfigured(_ config: RepositoryConfig) -> Bool
+
     /// A consumer of `topics` for `store`'s project (and a dead-letter sink when the settings name one).
     /// `address` overrides the repository's broker address (tests, an embedded broker).
     func connect(store: FeatureStore, topics: [String], address: String?, logger: Logger) throws(StreamError) -> StreamConnection

@@ -2,6 +2,7 @@ import ArgumentParser
 import FeatureStore
 import Foundation
 import Kafka
+import KafkaTransport
 
 struct DemoEventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +33,7 @@ struct DemoEventsCommand: ParsableCommand {
     func run() throws {
         let store = try repository.load()
         let registry = store.registry
-        guard let servers = bootstrapServers ?? store.config.kafka?.bootstrapServers, servers != KafkaConfig.embedded else {
+        guard let servers = bootstrapServers ?? KafkaConfig(store.config)?.bootstrapServers, servers != KafkaConfig.embedded else {
             Console.error("error: pass --bootstrap-servers (the embedded cluster's address is in the ingesting process's log: 'embedded Kafka ... listening')")
             throw ExitCode(1)
         }
