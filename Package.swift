@@ -47,6 +47,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
     ],
     targets: [
+        // What every error of the project is: a code, a message without its cause's text, and the cause; and the one
+        // renderer of the chain (CLI, HTTP, gRPC, logs). No dependencies.
+        .target(name: "ErrorChain"),
         // sqlite3 from the system (Debian: libsqlite3-dev).
         .systemLibrary(
             name: "CSQLite",
@@ -76,24 +79,24 @@ let package = Package(
         ),
         // A Redis client: a thin wrapper over hiredis connections (run on threads of their own), and Redis Cluster
         // routing (hash slots, slot map, MOVED/ASK, retries) with per-node pipelines.
-        .target(name: "Redis", dependencies: ["CHiredis"]),
+        .target(name: "Redis", dependencies: ["CHiredis", "ErrorChain"]),
         // A thin Swift wrapper over librdkafka: producer, group consumer with manual commits, mock cluster.
-        .target(name: "Kafka", dependencies: ["CRdKafka"]),
+        .target(name: "Kafka", dependencies: ["CRdKafka", "ErrorChain"]),
         // Block codecs (snappy, gzip, zstd, lz4_raw) behind one Swift enum.
-        .target(name: "Codecs", dependencies: ["CCompression"]),
+        .target(name: "Codecs", dependencies: ["CCompression", "ErrorChain"]),
         // In-memory columnar data: typed contiguous buffers, validity bitmaps, tables.
-        .target(name: "Columnar"),
+        .target(name: "Columnar", dependencies: ["ErrorChain"]),
         // Parquet files: reader and writer over Columnar tables. Knows nothing of features.
-        .target(name: "Parquet", dependencies: ["Columnar", "Codecs"]),
+        .target(name: "Parquet", dependencies: ["Columnar", "Codecs", "ErrorChain"]),
         // A thin, safe Swift wrapper over the sqlite3 C API.
-        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "SQLite", dependencies: ["CSQLite", "ErrorChain"]),
         // The computations training and serving share, pure code over Columnar: the one rule for which row is an
         // entity's value at a time (used by the point-in-time join and by materialization), key encoding, and for
         // time-window aggregations the window rule, exact float sums and the mergeable partial aggregates.
-        .target(name: "FeatureComputation", dependencies: ["Columnar"]),
+        .target(name: "FeatureComputation", dependencies: ["Columnar", "ErrorChain"]),
         // The expression language of derived columns and request-time features: its syntax (lexer, parser, a tree
         // with the place of every node). Pure Swift, no dependencies.
-        .target(name: "Expressions", dependencies: ["Columnar"]),
+        .target(name: "Expressions", dependencies: ["Columnar", "ErrorChain"]),
         // The core: definitions, the compiler (data checks through the offline engine protocol), the registry
         // (catalog, in a SQLite file), values, feature selection, and the protocols with their registries of kinds:
         // OnlineStore / OnlineStoreKind, OfflineEngine / OfflineEngineKind. No Parquet, no online store inside.
@@ -104,21 +107,22 @@ let package = Package(
                 "FeatureComputation",
                 "Expressions",
                 "SQLite",
+                "ErrorChain",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The local offline engine (the default kind, `local`): Parquet read and written in this process, the
         // point-in-time join and materialization's reading computed with FeatureComputation.
-        .target(name: "LocalOfflineEngine", dependencies: ["FeatureStore", "FeatureComputation", "Parquet", "ParquetSource", "Columnar"]),
+        .target(name: "LocalOfflineEngine", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "Parquet", "ParquetSource", "Columnar"]),
         // The Parquet source kind (`kind: parquet`, a table of files at `path`): what the local engine reads.
-        .target(name: "ParquetSource", dependencies: ["FeatureStore"]),
+        .target(name: "ParquetSource", dependencies: ["ErrorChain", "FeatureStore"]),
         // The embedded online store (the default kind, `sqlite`): SQLite in WAL mode, a table per view and schema.
-        .target(name: "SQLiteOnlineStore", dependencies: ["FeatureStore", "FeatureComputation", "SQLite"]),
+        .target(name: "SQLiteOnlineStore", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "SQLite"]),
         // The Redis online store (kind `redis`): standalone or Redis Cluster, through the Redis client.
-        .target(name: "RedisOnlineStore", dependencies: ["FeatureStore", "FeatureComputation", "Redis"]),
+        .target(name: "RedisOnlineStore", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "Redis"]),
         // JSON text in and out, for the HTTP face and stream decoding: a strict one-pass parser, an exact writer, and
         // feature values to and from JSON.
-        .target(name: "JSONCoding", dependencies: ["FeatureStore", "Columnar"]),
+        .target(name: "JSONCoding", dependencies: ["FeatureStore", "Columnar", "ErrorChain"]),
         // Stream ingestion: topics of stream sources into the online store (at-least-once, event-time ordered) and into
         // files under their batch sources (the offline copy), through two protocols with kinds of their own: the
         // transport (StreamSourceKind, StreamConsumer) and the payload format (MessageFormatKind, MessageDecoder).
@@ -127,6 +131,7 @@ let package = Package(
             dependencies: [
                 "FeatureStore",
                 "Columnar",
+                "ErrorChain",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -134,15 +139,15 @@ let package = Package(
         ),
         // The Kafka transport (`kind: kafka` sources): librdkafka consumers in a group, dead letters, the embedded mock cluster.
         .target(name: "KafkaTransport", dependencies: [
-            "FeatureStore", "StreamIngestion", "Kafka", .product(name: "Logging", package: "swift-log"),
+            "FeatureStore", "ErrorChain", "StreamIngestion", "Kafka", .product(name: "Logging", package: "swift-log"),
         ]),
         // `format: json`: JSON objects, decoded by JSONCoding's one-pass parser.
-        .target(name: "JSONMessageFormat", dependencies: ["FeatureStore", "StreamIngestion", "JSONCoding"]),
+        .target(name: "JSONMessageFormat", dependencies: ["ErrorChain", "FeatureStore", "StreamIngestion", "JSONCoding"]),
         // Avro: schemas (JSON form, named types, logical types) and the binary encoding, read field by field with
         // reader/writer resolution. Knows nothing of features or streams.
-        .target(name: "Avro"),
+        .target(name: "Avro", dependencies: ["ErrorChain"]),
         // `format: avro`: the Confluent wire format with schemas fetched by id from a Schema Registry.
-        .target(name: "AvroMessageFormat", dependencies: ["FeatureStore", "StreamIngestion", "Avro"]),
+        .target(name: "AvroMessageFormat", dependencies: ["ErrorChain", "FeatureStore", "StreamIngestion", "Avro"]),
         // The versioned serving API (Protos/): protobuf messages and gRPC stubs, generated by scripts/generate-protos.
         .target(
             name: "FeatureServingAPI",
@@ -177,7 +182,7 @@ let package = Package(
         .target(
             name: "FeatureServing",
             dependencies: [
-                "FeatureStore",
+                "FeatureStore", "ErrorChain",
                 "JSONCoding",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -217,7 +222,7 @@ let package = Package(
         ),
         // What every implementation must do, as checks their tests run: the online store and offline engine conformance
         // suites, and in-memory parts (an online store, a stream consumer) for tests that need no real one.
-        .target(name: "FeatureStoreTesting", dependencies: ["FeatureStore", "FeatureComputation", "Columnar"]),
+        .target(name: "FeatureStoreTesting", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "Columnar"]),
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).

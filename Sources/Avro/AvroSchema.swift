@@ -1,4 +1,5 @@
 import Foundation
+public import ErrorChain
 
 /// An Avro schema, parsed from its JSON form (the Avro 1.11 specification): primitive types, records, enums, arrays,
 /// maps, unions and fixed, with logical types and named types referenced by their full names (recursion included).
@@ -260,7 +261,7 @@ public struct AvroDefault: Sendable, Hashable {
 }
 
 /// A schema that cannot be parsed, or data that does not decode with its schema.
-public struct AvroError: Error, Sendable, CustomStringConvertible {
+public struct AvroError: ChainedError {
     /// What is wrong, with the byte offset for data.
     public var message: String
     /// The error that caused it (JSON parsing of a schema).
@@ -272,5 +273,8 @@ public struct AvroError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var description: String { message }
+    /// `avro`.
+    public var errorCode: String { "avro" }
+    /// The chain: the message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
 }

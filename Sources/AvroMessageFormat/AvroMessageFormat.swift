@@ -159,7 +159,7 @@ final class AvroMessageDecoder: MessageDecoder {
             }
             switch result {
             case .success(let values): return values.map(Self.eventValue)
-            case .failure(let error): throw BadMessage(.malformed, "payload (schema id \(id)): \(error.message)")
+            case .failure(let error): throw BadMessage(.malformed, "payload (schema id \(id))", cause: error)
             }
         }
     }

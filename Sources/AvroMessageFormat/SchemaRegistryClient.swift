@@ -2,6 +2,7 @@ import Avro
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+public import ErrorChain
 #endif
 
 /// A client of a Confluent Schema Registry (its REST API): schemas by id (`GET /schemas/ids/{id}`) and a subject's
@@ -100,7 +101,7 @@ struct SchemaRegistryClient: Sendable {
 }
 
 /// The schema registry cannot be asked now.
-struct RegistryError: Error, Sendable, CustomStringConvertible {
+struct RegistryError: ChainedError {
     var message: String
     var cause: (any Error & Sendable)?
 
@@ -109,5 +110,7 @@ struct RegistryError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    var description: String { cause.map { "\(message): \($0)" } ?? message }
+    var errorCode: String { "schema_registry" }
+
+    var description: String { ErrorChain.render(self) }
 }

@@ -1,4 +1,5 @@
 import CCompression
+public import ErrorChain
 
 /// The block compression codecs of columnar files.
 public enum Codec: String, Sendable, Hashable, CaseIterable {
@@ -6,10 +7,17 @@ public enum Codec: String, Sendable, Hashable, CaseIterable {
 }
 
 /// A compression or decompression failure, with the codec's own reason.
-public struct CodecError: Error, Sendable, CustomStringConvertible {
+public struct CodecError: ChainedError {
+    /// The codec that failed.
     public var codec: Codec
+    /// The codec's reason.
     public var reason: String
-    public var description: String { "\(codec.rawValue) \(reason)" }
+    /// `codec.NAME`.
+    public var errorCode: String { "codec.\(codec.rawValue)" }
+    /// The codec and its reason.
+    public var description: String { ErrorChain.render(self) }
+    /// The codec and its reason.
+    public var message: String { "\(codec.rawValue) \(reason)" }
 }
 
 extension Codec {

@@ -1,3 +1,4 @@
+public import ErrorChain
 /// Variable-length values (strings, binary) in one contiguous byte buffer with `count + 1` offsets.
 public struct BytesBuffer: Sendable, Hashable {
     /// `offsets[i]..<offsets[i+1]` is value `i` in `data`.
@@ -175,11 +176,25 @@ public struct Table: Sendable {
 }
 
 /// Errors building columnar values.
-public enum ColumnarError: Error, Sendable, CustomStringConvertible {
+public enum ColumnarError: ChainedError {
+    /// Columns of different lengths, or a count that does not fit.
     case shape(String)
+    /// A value or column of the wrong type.
     case type(String)
 
-    public var description: String {
+    /// What is wrong.
+    public var description: String { ErrorChain.render(self) }
+
+    /// `columnar.shape` or `columnar.type`.
+    public var errorCode: String {
+        switch self {
+        case .shape: return "columnar.shape"
+        case .type: return "columnar.type"
+        }
+    }
+
+    /// What is wrong.
+    public var message: String {
         switch self {
         case .shape(let m), .type(let m): return m
         }

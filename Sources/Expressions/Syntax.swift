@@ -1,3 +1,4 @@
+public import ErrorChain
 /// The syntax of the expression language (derived columns and request-time features): what the parser reads, with
 /// the place of every node in the expression's text, so the compiler can name the exact `file:line:column` of a
 /// mistake.
@@ -72,14 +73,20 @@ public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
 }
 
 /// A mistake in an expression's text: what is wrong and where (UTF-8 offsets in the expression).
-public struct ExpressionError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct ExpressionError: ChainedError, Hashable {
+    /// What is wrong.
     public var message: String
+    /// Where, in UTF-8 offsets of the expression.
     public var range: Range<Int>
+    /// `expression`.
+    public var errorCode: String { "expression" }
+    /// The message with the offset.
+    public var headline: String { "\(message) (at offset \(range.lowerBound))" }
 
     public init(_ message: String, at range: Range<Int>) {
         self.message = message
         self.range = range
     }
 
-    public var description: String { "\(message) (at offset \(range.lowerBound))" }
+    public var description: String { headline }
 }

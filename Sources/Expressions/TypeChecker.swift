@@ -1,3 +1,4 @@
+public import ErrorChain
 /// What a name in an expression refers to, as the definition around it says.
 public enum NameLookup: Sendable {
     /// An input of this type.
@@ -7,9 +8,15 @@ public enum NameLookup: Sendable {
 }
 
 /// Every mistake found in one expression, in text order.
-public struct ExpressionErrors: Error, Sendable, CustomStringConvertible {
+public struct ExpressionErrors: ChainedError {
+    /// The mistakes, in text order.
     public var errors: [ExpressionError]
-    public var description: String { errors.map(\.description).joined(separator: "; ") }
+    /// `expression`.
+    public var errorCode: String { "expression" }
+    /// Every mistake, with its offset.
+    public var description: String { ErrorChain.render(self) }
+    /// Every mistake, with its offset.
+    public var message: String { errors.map(\.description).joined(separator: "; ") }
 }
 
 /// Checks and compiles expressions: parses the text, resolves every name through the caller's scope, types every

@@ -85,7 +85,7 @@ public struct FeatureStore: Sendable {
             do {
                 dropped = try await onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
             } catch {
-                throw RegistryError.storage(path: "online_store (\(config.onlineStore.kind))", underlying: "applied, but the stale online rows could not be dropped: \(error)")
+                throw RegistryError.storage(path: "online_store (\(config.onlineStore.kind))", doing: "applied, but the stale online rows could not be dropped", cause: error)
             }
         }
         return (plan, dropped)

@@ -1,6 +1,7 @@
 public import FeatureStore
 import FeatureComputation
 import Foundation
+public import ErrorChain
 
 /// The behaviour every ``OnlineStore`` must have, as checks that any store's tests run: the embedded SQLite store's
 /// today, a networked store's when it arrives, so stores cannot drift apart in meaning.
@@ -374,9 +375,13 @@ extension OnlineStoreConformance {
 }
 
 /// A store that does not behave as the ``OnlineStoreConformance`` suite requires.
-public struct ConformanceFailure: Error, Sendable, CustomStringConvertible {
+public struct ConformanceFailure: ChainedError {
     /// What differed.
     public var message: String
+    /// A failure saying `message`.
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// `conformance`.
+    public var errorCode: String { "conformance" }
+    /// The message.
+    public var description: String { ErrorChain.render(self) }
 }

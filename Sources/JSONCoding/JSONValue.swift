@@ -1,6 +1,7 @@
 import Columnar
 public import FeatureStore
 import Foundation
+public import ErrorChain
 
 /// A JSON document as a client or a producer sent it (HTTP request bodies, stream messages). Numbers keep their exact
 /// form: integers as `Int64`, others as the nearest `Double`.
@@ -114,8 +115,13 @@ public enum JSONValue: Sendable, Equatable, Decodable {
 }
 
 /// A value that does not fit its declared type, or malformed JSON; the message names the field.
-public struct ValueConversionError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ValueConversionError: ChainedError, Equatable {
+    /// What is wrong, naming the field.
     public var message: String
+    /// An error saying `message`.
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// `invalid_value`.
+    public var errorCode: String { "invalid_value" }
+    /// The message.
+    public var description: String { ErrorChain.render(self) }
 }

@@ -39,12 +39,12 @@ public struct JSONMessageDecoder: MessageDecoder {
         do {
             values = try JSONValue.parseObject(message.value, selecting: selection)
         } catch {
-            throw BadMessage(.malformed, "payload: \(error.message)")
+            throw BadMessage(.malformed, "payload", cause: error)
         }
         guard let values else {
             // Not an object: the full parse says what it is.
             let whole: JSONValue
-            do { whole = try JSONValue.parse(message.value) } catch { throw BadMessage(.malformed, "payload: \(error.message)") }
+            do { whole = try JSONValue.parse(message.value) } catch { throw BadMessage(.malformed, "payload", cause: error) }
             throw BadMessage(.malformed, "payload: expected a JSON object, found \(whole.kindName)")
         }
         return values.map(Self.eventValue)

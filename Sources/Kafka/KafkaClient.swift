@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+public import ErrorChain
 
 /// A failure reported by librdkafka (configuration, broker, commit or produce errors).
 public struct KafkaError: Error, Sendable, CustomStringConvertible {
@@ -17,6 +18,11 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     }
 
     public var description: String { message }
+}
+
+extension KafkaError: ChainedError {
+    /// `kafka.N` with librdkafka's code, or `kafka`.
+    public var errorCode: String { code.map { "kafka.\($0)" } ?? "kafka" }
 }
 
 /// A topic and partition.

@@ -42,7 +42,7 @@ public struct LocalOfflineEngine: OfflineEngine {
         do {
             return try ParquetDataset(path: url.path).schema
         } catch {
-            throw OfflineEngineError(.unreadable, "\(error)", cause: error)
+            throw OfflineEngineError(.unreadable, "", cause: error)
         }
     }
 
@@ -59,7 +59,7 @@ public struct LocalOfflineEngine: OfflineEngine {
         do {
             return try ParquetDataset(path: location).read()
         } catch {
-            throw OfflineEngineError(.unreadable, "\(error)", cause: error)
+            throw OfflineEngineError(.unreadable, "", cause: error)
         }
     }
 
@@ -77,13 +77,13 @@ public struct LocalOfflineEngine: OfflineEngine {
                                                from: lower, to: upper)
             data = try dataset.read(columns: source.derived.isEmpty ? columns : derived.dataColumns(for: columns), where: predicate)
         } catch {
-            throw OfflineEngineError(.unreadable, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+            throw OfflineEngineError(.unreadable, "cannot read the source of feature view '\(view.name)'", cause: error)
         }
         guard !source.derived.isEmpty else { return data }
         do {
             return try derived.apply(to: data, wanted: columns)
         } catch {
-            throw OfflineEngineError(.invalidData, "feature view '\(view.name)': \(error.message)", cause: error)
+            throw OfflineEngineError(.invalidData, "feature view '\(view.name)'", cause: error)
         }
     }
 

@@ -34,7 +34,7 @@ extension LocalOfflineEngine {
                 close(fd)
             }
         } catch {
-            throw OfflineEngineError(.unreadable, "cannot write to batch source '\(source.name)' at \(path): \(error)", cause: error)
+            throw OfflineEngineError(.unreadable, "cannot write to batch source '\(source.name)' at \(path)", cause: error)
         }
         return AppendedPart(location: path, rows: table.rowCount)
     }

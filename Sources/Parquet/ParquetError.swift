@@ -1,3 +1,4 @@
+public import ErrorChain
 /// Where in a file a problem was found: as precise as is known.
 public struct ParquetLocation: Sendable, Hashable, CustomStringConvertible {
     public var file: String
@@ -23,17 +24,30 @@ public struct ParquetLocation: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A Parquet file that cannot be read or written: what is wrong and where.
-public struct ParquetError: Error, Sendable, CustomStringConvertible {
+public struct ParquetError: ChainedError {
+    /// What is wrong, without the cause's text.
     public var message: String
+    /// Where: the file, row group, column and byte offset known.
     public var location: ParquetLocation?
+    /// The error that caused it (a codec's, a file system's).
+    public var cause: (any Error & Sendable)?
 
-    public init(_ message: String, at location: ParquetLocation? = nil) {
+    /// An error described by `message` at `location`, caused by `cause`.
+    public init(_ message: String, at location: ParquetLocation? = nil, cause: (any Error & Sendable)? = nil) {
         self.message = message
         self.location = location
+        self.cause = cause
     }
 
-    public var description: String {
-        location.map { "\($0): \(message)" } ?? message
+    /// `parquet`.
+    public var errorCode: String { "parquet" }
+    /// The chain: place and message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
+
+    /// The place, then the message.
+    public var headline: String {
+        guard let location else { return message }
+        return message.isEmpty ? "\(location)" : "\(location): \(message)"
     }
 
     /// The same error, placed at `location` unless it already has a place.

@@ -1,5 +1,6 @@
 import CHiredis
 import Foundation
+public import ErrorChain
 
 /// A reply of a Redis server (RESP2).
 public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
@@ -71,7 +72,21 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         self.message = message
     }
 
-    public var description: String { "redis \(node): \(message)" }
+    public var description: String { headline }
+}
+
+extension RedisError: ChainedError {
+    /// `redis.connection`, `redis.timeout`, `redis.server` or `redis.protocol`.
+    public var errorCode: String {
+        switch kind {
+        case .connection: return "redis.connection"
+        case .timeout: return "redis.timeout"
+        case .server: return "redis.server"
+        case .protocolError: return "redis.protocol"
+        }
+    }
+    /// The node and the message.
+    public var headline: String { "redis \(node): \(message)" }
 }
 
 /// How to reach a Redis node and how long to wait.

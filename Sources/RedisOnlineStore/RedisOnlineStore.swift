@@ -290,7 +290,7 @@ public final class RedisOnlineStore: OnlineStore {
                     rows.append(StoredOnlineRow(eventTimestamp: event, createdTimestamp: created,
                                                 values: try OnlineEncoding.decodeRow(value, count: request.view.features.count)))
                 } catch {
-                    throw OnlineStoreError(.corrupt, "redis: key '\(key)' holds a value that does not decode: \(error.message)")
+                    throw OnlineStoreError(.corrupt, "redis: key '\(key)' holds a value that does not decode", cause: error)
                 }
             }
             out.append(rows)

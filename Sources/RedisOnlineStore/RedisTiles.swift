@@ -279,7 +279,7 @@ extension RedisOnlineStore {
     static func cuts(_ reply: RedisReply, _ key: String) throws(OnlineStoreError) -> [Int64: Int64] {
         var out: [Int64: Int64] = [:]
         let fields: [(String, RedisReply)]
-        do { fields = try pairs(reply, key) } catch { throw OnlineStoreError(.corrupt, "redis: \(error.message)") }
+        do { fields = try pairs(reply, key) } catch { throw OnlineStoreError(.corrupt, "redis", cause: error) }
         for (hop, cut) in fields {
             guard let h = Int64(hop), let c = cut.text.flatMap({ Int64($0) }) else { throw OnlineStoreError(.corrupt, "redis: key '\(key)' has a cut that does not decode") }
             out[h] = c
@@ -307,7 +307,7 @@ extension RedisOnlineStore {
     static func positions(_ reply: RedisReply, _ key: String) throws(OnlineStoreError) -> [StreamPartition: Int64] {
         var out: [StreamPartition: Int64] = [:]
         let fields: [(String, RedisReply)]
-        do { fields = try pairs(reply, key) } catch { throw OnlineStoreError(.corrupt, "redis: \(error.message)") }
+        do { fields = try pairs(reply, key) } catch { throw OnlineStoreError(.corrupt, "redis", cause: error) }
         for (name, value) in fields {
             guard let partition = parsePartition(name), let next = value.text.flatMap({ Int64($0) }) else {
                 throw OnlineStoreError(.corrupt, "redis: key '\(key)' has a position that does not decode")
@@ -392,7 +392,7 @@ extension RedisOnlineStore {
                             do throws(OnlineStoreError) {
                                 states = try TileStates.merge(current, tile.states, view: p.view, hop: tile.hop)
                             } catch {
-                                return .failure(OnlineStoreError(.corrupt, "redis: key '\(tile.key)' field '\(tile.field)': \(error.message)"))
+                                return .failure(OnlineStoreError(.corrupt, "redis: key '\(tile.key)' field '\(tile.field)'", cause: error))
                             }
                         }
                         replyIndex += 1

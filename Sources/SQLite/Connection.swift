@@ -1,4 +1,5 @@
 import CSQLite
+public import ErrorChain
 
 /// An error reported by SQLite, with the result code, SQLite's message and the statement involved.
 public struct SQLiteError: Error, CustomStringConvertible, Sendable {
@@ -9,7 +10,14 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// The SQL being run, when there was one.
     public let sql: String?
 
-    public var description: String {
+    public var description: String { headline }
+}
+
+extension SQLiteError: ChainedError {
+    /// `sqlite.N`, with SQLite's result code.
+    public var errorCode: String { "sqlite.\(code)" }
+    /// The code, SQLite's message and the statement.
+    public var headline: String {
         if let sql { return "SQLite error \(code): \(message) (in: \(sql))" }
         return "SQLite error \(code): \(message)"
     }

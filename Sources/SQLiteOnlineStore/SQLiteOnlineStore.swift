@@ -66,7 +66,7 @@ public final class SQLiteOnlineStore: OnlineStore {
             writer = Mutex(PooledConnection(w))
             self.readers = Mutex([])
         } catch {
-            throw OnlineStoreError(.unavailable, "cannot open the online store \(path): \(error)", cause: error)
+            throw OnlineStoreError(.unavailable, "cannot open the online store \(path)", cause: error)
         }
     }
 
@@ -82,7 +82,7 @@ public final class SQLiteOnlineStore: OnlineStore {
                 pooled = PooledConnection(c)
             }
         } catch {
-            throw OnlineStoreError(.unavailable, "cannot open a reader on \(path): \(error)", cause: error)
+            throw OnlineStoreError(.unavailable, "cannot open a reader on \(path)", cause: error)
         }
         defer {
             readers.withLock { pool in if pool.count < readerCount { pool.append(pooled) } }
@@ -119,7 +119,7 @@ public final class SQLiteOnlineStore: OnlineStore {
     /// A failure inside a store call, with SQLite's error kept as the cause.
     private static func storeError(_ error: any Error) -> OnlineStoreError {
         if let error = error as? OnlineStoreError { return error }
-        return OnlineStoreError(.failed, "\(error)", cause: error)
+        return OnlineStoreError(.failed, "", cause: error)
     }
 
     private static func quoted(_ name: String) -> String { "\"\(name)\"" }

@@ -2,6 +2,7 @@ import Columnar
 import FeatureComputation
 import FeatureStore
 import Foundation
+public import ErrorChain
 
 /// The offline side of a stream: ingested events appended, through the offline engine, to the batch source of their
 /// stream source, so `joinFeatures` and `materialize` see exactly what was served.
@@ -68,7 +69,7 @@ final class OfflineEventLog {
         do {
             engine = try store.offlineEngine()
         } catch {
-            throw IngestionError("cannot open the offline engine: \(error)", cause: error)
+            throw IngestionError("cannot open the offline engine", cause: error)
         }
         var targets: [Target] = []
         var targetIndex: [String: Int] = [:]
@@ -119,7 +120,7 @@ final class OfflineEventLog {
                     do {
                         existing = try engine.appendTarget(batch)
                     } catch {
-                        throw IngestionError("\(error)", cause: error)
+                        throw IngestionError("", cause: error)
                     }
                     index = targets.count
                     targets.append(Target(source: batch, schema: existing ?? Schema(declared.map { Field($0.name, $0.type) })))
@@ -243,15 +244,15 @@ final class OfflineEventLog {
             }
             table = try Table(schema: target.schema, columns: columns)
         } catch {
-            throw IngestionError("cannot write stream events of batch source '\(target.source.name)': \(error)", cause: error)
+            throw IngestionError("cannot write stream events of batch source '\(target.source.name)'", cause: error)
         }
         do {
             let part = try await engine.append(table, to: target.source, partition: "date=\(day)")
             return WrittenFile(source: target.source.name, path: part.location, rows: part.rows)
         } catch let error as OfflineEngineError {
-            throw IngestionError("cannot write stream events: \(error)", cause: error)
+            throw IngestionError("cannot write stream events", cause: error)
         } catch {
-            throw IngestionError("cannot write stream events of batch source '\(target.source.name)': \(error)", cause: error)
+            throw IngestionError("cannot write stream events of batch source '\(target.source.name)'", cause: error)
         }
     }
 
@@ -275,9 +276,11 @@ extension OnlineValue {
 
 /// Builds columns of a given type from online values (the inverse of reading a source row into the online store).
 enum OfflineColumns {
-    struct Unsupported: Error, CustomStringConvertible {
+    struct Unsupported: ChainedError {
         var type: DataType
-        var description: String { "cannot write stream values to a column of type \(type)" }
+        var errorCode: String { "unsupported_column" }
+        var message: String { "cannot write stream values to a column of type \(type)" }
+        var description: String { message }
     }
 
     static func column(_ values: [OnlineValue], as type: DataType) throws(Unsupported) -> Column {

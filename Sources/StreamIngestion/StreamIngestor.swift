@@ -1,4 +1,5 @@
 public import FeatureStore
+import ErrorChain
 import Foundation
 public import CoreMetrics
 public import Logging
@@ -297,13 +298,13 @@ public final class StreamIngestor: @unchecked Sendable {
         for (message, problem) in bad {
             logger.warning("bad message skipped", metadata: [
                 "topic": "\(message.topic)", "partition": "\(message.partition)", "offset": "\(message.offset)",
-                "reason": "\(problem.reason.rawValue)", "error": "\(problem.message)",
+                "reason": "\(problem.reason.rawValue)", "error": "\(ErrorChain.render(problem))",
             ])
             if let deadLetters, let deadLetterTopic {
                 do {
                     try deadLetters.sendDeadLetter(topic: deadLetterTopic, key: message.key, value: message.value, headers: [
                         ("x-featurestore-reason", Array(problem.reason.rawValue.utf8)),
-                        ("x-featurestore-error", Array(problem.message.utf8)),
+                        ("x-featurestore-error", Array(ErrorChain.render(problem).utf8)),
                         ("x-featurestore-source", Array("\(message.topic)/\(message.partition)/\(message.offset)".utf8)),
                     ])
                 } catch {

@@ -1,9 +1,16 @@
+public import ErrorChain
 /// A partial aggregate that cannot be read back: truncated, of an unknown version or function, or inconsistent.
-public struct AggregateStateDecodingError: Error, Sendable, CustomStringConvertible {
+public struct AggregateStateDecodingError: ChainedError {
+    /// What is wrong with the bytes.
     public var message: String
     /// An error saying `message`.
     public init(message: String) { self.message = message }
-    public var description: String { "cannot decode an aggregation state: \(message)" }
+    /// `aggregate_state`.
+    public var errorCode: String { "aggregate_state" }
+    /// What could not be done, then why.
+    public var description: String { ErrorChain.render(self) }
+    /// What could not be done, then why.
+    public var headline: String { "cannot decode an aggregation state: \(message)" }
 }
 
 /// The binary form of partial aggregates, as the online store keeps them in tiles: compact (an exact sum keeps only

@@ -1,5 +1,6 @@
 public import FeatureStore
 public import Foundation
+public import ErrorChain
 
 /// Who may do what: the bearer tokens of `feature_store.yaml`'s `auth` section with their secrets loaded.
 ///
@@ -127,8 +128,17 @@ public struct AccessPolicy: Sendable {
 }
 
 /// The auth settings cannot be used (a secret is missing, unreadable or too short).
-public struct AccessPolicyError: Error, Sendable, CustomStringConvertible {
+public struct AccessPolicyError: ChainedError {
+    /// What is wrong, naming the token.
     public var message: String
-    init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// The error behind it (a secret file that cannot be read).
+    public var cause: (any Error & Sendable)?
+    init(_ message: String, cause: (any Error & Sendable)? = nil) {
+        self.message = message
+        self.cause = cause
+    }
+    /// `auth`.
+    public var errorCode: String { "auth" }
+    /// The chain: the message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
 }

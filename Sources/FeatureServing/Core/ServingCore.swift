@@ -1,4 +1,5 @@
 public import FeatureStore
+import ErrorChain
 import Foundation
 import Synchronization
 
@@ -260,10 +261,11 @@ public final class ServingCore: Sendable {
 
     /// The status of a store failure: the request's fault, the store's absence, or an internal error.
     static func servingError(_ error: OnlineStoreError) -> ServingError {
+        // The store's error is the cause; the faces render the chain (ErrorChain), so its text is not copied here.
         switch error.code {
-        case .invalidRequest: return ServingError(.invalidArgument, error.message)
-        case .unavailable: return ServingError(.unavailable, error.message)
-        case .corrupt, .failed: return ServingError(.internal, error.message)
+        case .invalidRequest: return ServingError(.invalidArgument, "", cause: error)
+        case .unavailable: return ServingError(.unavailable, "", cause: error)
+        case .corrupt, .failed, .badInput: return ServingError(.internal, "", cause: error)
         }
     }
 

@@ -1,6 +1,7 @@
+public import ErrorChain
 /// Why a call failed, in the terms both faces of the server share: a gRPC status code, an HTTP status and a message
 /// that names the offending field of the request.
-public struct ServingError: Error, Sendable, CustomStringConvertible, Equatable {
+public struct ServingError: ChainedError, Equatable {
     /// The outcome codes, named as gRPC names them (metrics label calls with these names too).
     public enum Code: String, Sendable, CaseIterable {
         case ok = "OK"
@@ -25,16 +26,28 @@ public struct ServingError: Error, Sendable, CustomStringConvertible, Equatable 
         }
     }
 
+    /// The outcome.
     public var code: Code
+    /// What went wrong, naming the request's field.
     public var message: String
+    /// The error behind it (a store's), kept for logs; clients see the message chain only for internal errors.
+    public var cause: (any Error & Sendable)?
 
-    public init(_ code: Code, _ message: String) {
+    /// An outcome of `code` described by `message`, caused by `cause`.
+    public init(_ code: Code, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.code = code
         self.message = message
+        self.cause = cause
     }
+
+    /// The gRPC name of the code (`INVALID_ARGUMENT`).
+    public var errorCode: String { code.rawValue }
+
+    /// Equal code and message (the cause is not compared).
+    public static func == (a: ServingError, b: ServingError) -> Bool { a.code == b.code && a.message == b.message }
 
     /// A request that cannot be served, naming the field at fault.
     static func invalid(_ message: String) -> ServingError { ServingError(.invalidArgument, message) }
 
-    public var description: String { "\(code.rawValue): \(message)" }
+    public var description: String { "\(code.rawValue): \(ErrorChain.render(self))" }
 }

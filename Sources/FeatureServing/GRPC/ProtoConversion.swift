@@ -1,3 +1,4 @@
+import ErrorChain
 public import FeatureServingAPI
 public import FeatureStore
 import GRPCCore
@@ -15,7 +16,7 @@ extension ServingError {
         case .notFound: code = .notFound
         case .unavailable: code = .unavailable
         }
-        return RPCError(code: code, message: message)
+        return RPCError(code: code, message: ErrorChain.render(self))
     }
 }
 

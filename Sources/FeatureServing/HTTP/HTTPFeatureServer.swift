@@ -1,4 +1,5 @@
 import FeatureStore
+import ErrorChain
 import Foundation
 import Hummingbird
 import JSONCoding
@@ -124,7 +125,7 @@ struct HTTPRoutes: Sendable {
         } catch is NIOTooManyBytesError {
             return Self.json(.contentTooLarge, Self.errorBody(code: "INVALID_ARGUMENT", message: "body: over the limit of \(core.limits.maxBodyBytes) bytes"))
         } catch {
-            return Self.error(ServingError(.invalidArgument, "body: could not be read (\(error))"))
+            return Self.error(ServingError(.invalidArgument, "body: could not be read", cause: error))
         }
         do {
             let out = try await core.call(method, .http) { () async throws(ServingError) in try await body(bytes, authorization) }
@@ -235,7 +236,7 @@ struct HTTPRoutes: Sendable {
     }
 
     static func error(_ error: ServingError) -> Response {
-        json(HTTPResponse.Status(code: error.code.httpStatus), errorBody(code: error.code.rawValue, message: error.message))
+        json(HTTPResponse.Status(code: error.code.httpStatus), errorBody(code: error.code.rawValue, message: ErrorChain.render(error)))
     }
 }
 

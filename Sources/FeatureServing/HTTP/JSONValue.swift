@@ -9,7 +9,7 @@ extension JSONValue {
         do {
             return try JSONValue.parse(bytes)
         } catch {
-            throw .invalid("body: \(error.message)")
+            throw ServingError(.invalidArgument, "body", cause: error)
         }
     }
 }

@@ -1,3 +1,4 @@
+public import ErrorChain
 /// One problem found in a feature repository, at a place in a file.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// Where the problem is.
@@ -16,7 +17,7 @@ public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The repository does not compile; `diagnostics` lists every problem found, in file order.
-public struct CompileError: Error, Sendable, CustomStringConvertible {
+public struct CompileError: ChainedError {
     /// Every problem found, in file order.
     public var diagnostics: [Diagnostic]
 
@@ -28,11 +29,18 @@ public struct CompileError: Error, Sendable, CustomStringConvertible {
             .map(\.element)
     }
 
-    public var description: String {
+    /// `compile`.
+    public var errorCode: String { "compile" }
+
+    /// Every diagnostic, one per line, and their count.
+    public var message: String {
         let n = diagnostics.count
         return diagnostics.map(\.description).joined(separator: "\n")
             + "\n\(n) error\(n == 1 ? "" : "s") found"
     }
+
+    /// The diagnostics (a compile error has no cause).
+    public var description: String { message }
 }
 
 /// "did you mean" hints: the closest candidate by edit distance, when it is close enough to be a typo.

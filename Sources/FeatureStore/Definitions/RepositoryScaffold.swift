@@ -1,20 +1,43 @@
 public import Foundation
+public import ErrorChain
 
 /// Writes a new, valid feature repository: what `featurectl init NAME` creates.
 public enum RepositoryScaffold {
     /// Errors creating a repository.
-    public enum Failure: Error, CustomStringConvertible {
+    public enum Failure: ChainedError {
+        /// The project name is not an identifier.
         case badName(String)
+        /// The folder exists and holds files.
         case notEmpty(String)
-        case io(String)
+        /// A file could not be written: what, and the file system's error.
+        case io(String, cause: (any Error & Sendable)?)
 
-        public var description: String {
+        /// `scaffold.bad_name`, `scaffold.not_empty` or `scaffold.io`.
+        public var errorCode: String {
+            switch self {
+            case .badName: return "scaffold.bad_name"
+            case .notEmpty: return "scaffold.not_empty"
+            case .io: return "scaffold.io"
+            }
+        }
+
+        /// What went wrong.
+        public var message: String {
             switch self {
             case .badName(let name): return "'\(name)' is not a valid project name: use letters, digits and '_', not starting with a digit"
             case .notEmpty(let path): return "\(path) already exists and is not empty: choose another name or folder"
-            case .io(let message): return message
+            case .io(let message, _): return message
             }
         }
+
+        /// The file system's error, for ``io(_:cause:)``.
+        public var cause: (any Error & Sendable)? {
+            if case .io(_, let cause) = self { return cause }
+            return nil
+        }
+
+        /// The chain: the message, then the cause's.
+        public var description: String { ErrorChain.render(self) }
     }
 
     /// Creates the repository `project` in `directory` (which must not exist or be empty) and returns the files written.
@@ -38,7 +61,7 @@ public enum RepositoryScaffold {
                 try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
             }
         } catch {
-            throw .io("cannot write the repository in \(directory.path): \(error.localizedDescription)")
+            throw .io("cannot write the repository in \(directory.path)", cause: error)
         }
         return files.map(\.0)
     }

@@ -1,5 +1,6 @@
 import Columnar
 import Foundation
+public import ErrorChain
 
 /// A point in time written by a person: on the command line (`materialize START END`, `sample-data --end`) and
 /// anywhere else a user types a time rather than a program sending one.
@@ -49,13 +50,20 @@ public enum TimeArgument {
 }
 
 /// A time argument that could not be read in full.
-public struct TimeArgumentError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct TimeArgumentError: ChainedError, Equatable {
     /// The argument as written.
     public var text: String
     /// What is wrong beyond "not a time", when known.
     public var reason: String?
 
-    public var description: String {
+    /// `invalid_time`.
+    public var errorCode: String { "invalid_time" }
+
+    /// The argument, why it is not a time, and what to write.
+    public var message: String {
         "'\(text)' is not a time\(reason.map { " (\($0))" } ?? ""): write \(TimeArgument.accepted)"
     }
+
+    /// The message.
+    public var description: String { message }
 }

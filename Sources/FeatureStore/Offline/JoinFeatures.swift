@@ -3,6 +3,7 @@ import Expressions
 import FeatureComputation
 import Foundation
 import Synchronization
+public import ErrorChain
 
 /// Which features to join: a feature service, or references (`view` for all its features, `view:feature`).
 public enum FeatureSelection: Sendable {
@@ -65,7 +66,7 @@ public struct JoinProgress: Sendable {
 }
 
 /// A join that cannot run: what is wrong, naming the column, view or feature.
-public struct JoinError: Error, Sendable, CustomStringConvertible {
+public struct JoinError: ChainedError {
     /// What went wrong, naming the view, column or file.
     public var message: String
     /// What caused it, when another error did (a `ParquetError` with its file and offset, for example).
@@ -75,7 +76,10 @@ public struct JoinError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.cause = cause
     }
-    public var description: String { message }
+    /// `join`.
+    public var errorCode: String { "join" }
+    /// The chain: the message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
 }
 
 /// One view's part of a join or lookup: the features wanted and their output names.
@@ -224,7 +228,7 @@ extension FeatureStore {
             do {
                 table = try await engine.readTable(at: path)
             } catch {
-                throw JoinError("cannot read the entity rows: \(error)", cause: error)
+                throw JoinError("cannot read the entity rows", cause: error)
             }
         }
         // Output names must not clash with each other or with the entity columns.
@@ -381,7 +385,7 @@ extension FeatureStore {
         } catch let error as OfflineEngineError {
             throw JoinError(error.message, cause: error)
         } catch {
-            throw JoinError("cannot join feature view '\(view.name)': \(error)", cause: error)
+            throw JoinError("cannot join feature view '\(view.name)'", cause: error)
         }
         guard columns.count == request.features.count, columns.allSatisfy({ $0.count == entities.rowCount }) else {
             throw JoinError("the offline engine returned \(columns.count) columns of \(columns.map(\.count)) rows for feature view '\(view.name)', not \(request.features.count) of \(entities.rowCount)")

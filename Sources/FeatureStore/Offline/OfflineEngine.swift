@@ -1,5 +1,6 @@
 public import Columnar
 public import FeatureComputation
+public import ErrorChain
 
 /// The engine that reads and computes over a repository's offline data (its batch sources): the point-in-time join
 /// behind ``FeatureStore/joinFeatures(entities:features:options:)``, the latest rows behind materialization, the
@@ -50,7 +51,7 @@ public protocol OfflineEngine: Sendable {
 }
 
 /// A failure of an offline engine: what kind, a message naming the view, source, column or file, and its cause.
-public struct OfflineEngineError: Error, Sendable, CustomStringConvertible {
+public struct OfflineEngineError: ChainedError {
     /// The kind of failure.
     public enum Code: String, Sendable, Hashable {
         /// The data does not fit the definitions or the request (a missing column, a wrong type).
@@ -73,7 +74,10 @@ public struct OfflineEngineError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var description: String { message }
+    /// `offline_engine.` and the code (`offline_engine.invalidData`).
+    public var errorCode: String { "offline_engine.\(code.rawValue)" }
+    /// The chain: the message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
 }
 
 /// The source columns a view reads, named as the source names them (its field mapping applied in reverse): join keys,

@@ -91,7 +91,7 @@ public enum TileStates {
             do {
                 state = try AggregateState(decoding: Array(slice))
             } catch {
-                throw OnlineStoreError(.corrupt, "a tile of '\(view.name)': \(error)", cause: error)
+                throw OnlineStoreError(.corrupt, "a tile of '\(view.name)'", cause: error)
             }
             guard let a = feature.aggregation, state.function == a.function, state.n == max(1, a.n ?? 1) else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(view.name)' holds a state of another function than '\(feature.name)'")
@@ -163,7 +163,7 @@ public enum TileStates {
             do {
                 covered = try coverage(of: tile.states, features: readers.count)
             } catch {
-                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
+                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)'", cause: error)
             }
             if let covered, covered >= tile.start &+ tile.hop { whole.insert(TileSpot(hop: tile.hop, start: tile.start)) }
         }
@@ -196,7 +196,7 @@ public enum TileStates {
                     position += 1
                 }
             } catch {
-                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)': \(error)", cause: error)
+                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)'", cause: error)
             }
             // A backfill part may end with its coverage (read and checked once, in the first pass).
             let expected = tile.origin == .backfill && position == readers.count + 1 ? readers.count + 1 : readers.count

@@ -70,7 +70,7 @@ extension FeatureStore {
             do {
                 try registryStore.recordMaterialization(report)
             } catch {
-                throw OnlineStoreError(.failed, "materialized '\(view.name)' but could not record it in the registry: \(error)", cause: error)
+                throw OnlineStoreError(.failed, "materialized '\(view.name)' but could not record it in the registry", cause: error)
             }
             reports.append(report)
         }
@@ -91,7 +91,7 @@ extension FeatureStore {
         var reports: [MaterializationReport] = []
         for view in views {
             let watermark: Int64?
-            do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError(.failed, "\(error)", cause: error) }
+            do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError(.failed, "", cause: error) }
             // First run: every row a lookup at END can still report (within the ttl, or OUTSIDE_MAX_AGE in its grace).
             let ttl = view.ttl.seconds * 1_000_000
             let start = watermark ?? (ttl > 0 ? end - ttl - RowExpiry.grace(ttl: ttl) : Int64.min)
@@ -102,7 +102,7 @@ extension FeatureStore {
                 try registryStore.recordMaterialization(report)
                 try registryStore.setWatermark(end, of: view.name)
             } catch {
-                throw OnlineStoreError(.failed, "materialized '\(view.name)' but could not record it in the registry: \(error)", cause: error)
+                throw OnlineStoreError(.failed, "materialized '\(view.name)' but could not record it in the registry", cause: error)
             }
             reports.append(report)
         }
@@ -115,7 +115,7 @@ extension FeatureStore {
         do {
             return (views, try openRegistry())
         } catch {
-            throw OnlineStoreError(.failed, "\(error)", cause: error)
+            throw OnlineStoreError(.failed, "", cause: error)
         }
     }
 
@@ -304,9 +304,10 @@ extension FeatureStore {
         } catch let error as OnlineStoreError {
             throw error
         } catch let error as OfflineEngineError {
-            throw OnlineStoreError(.failed, error.message, cause: error)
+            // The input, not the store: the engine's error names the file, row group and column.
+            throw OnlineStoreError(.badInput, "cannot read the source of feature view '\(view.name)' (\(source.name))", cause: error)
         } catch {
-            throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)': \(error)", cause: error)
+            throw OnlineStoreError(.failed, "cannot read the source of feature view '\(view.name)'", cause: error)
         }
     }
 }

@@ -1,6 +1,7 @@
+public import ErrorChain
 /// An online store failure: a code saying what kind of failure it is, a message naming the view or key where known,
 /// and the error that caused it, when one did (a SQLite error, a network error), kept whole for whoever handles it.
-public struct OnlineStoreError: Error, Sendable, CustomStringConvertible {
+public struct OnlineStoreError: ChainedError {
     /// The kind of failure, which decides how a caller reacts (a server maps it to a status).
     public enum Code: String, Sendable, Hashable {
         /// The request itself is wrong (an unknown feature, a missing key, a wrong type), not the store.
@@ -9,6 +10,9 @@ public struct OnlineStoreError: Error, Sendable, CustomStringConvertible {
         case unavailable
         /// Stored data cannot be read back (corrupt, or of another schema).
         case corrupt
+        /// The offline data being materialized is bad or unreadable (the cause names the file, row group and column):
+        /// not a failure of the store, and retrying will not help until the data is fixed.
+        case badInput
         /// Any other failure of the store or of this program.
         case failed
     }
@@ -38,5 +42,8 @@ public struct OnlineStoreError: Error, Sendable, CustomStringConvertible {
         self.init(invalidRequest ? .invalidRequest : .failed, message)
     }
 
-    public var description: String { message }
+    /// `online_store.` and the code (`online_store.unavailable`).
+    public var errorCode: String { "online_store.\(code.rawValue)" }
+    /// The chain: the message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
 }

@@ -127,7 +127,7 @@ extension TileStates {
             // Raw events of both (``RawEvents``), kept after the states.
             return AggregateState.encode(states, raw: RawEvents(try raw(of: stored).events + raw(of: delta).events))
         } catch {
-            throw OnlineStoreError(.corrupt, "a tile of '\(view.name)': \(error)", cause: error)
+            throw OnlineStoreError(.corrupt, "a tile of '\(view.name)'", cause: error)
         }
     }
 }

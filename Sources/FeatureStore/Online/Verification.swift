@@ -97,7 +97,7 @@ extension FeatureStore {
                 guard try engine.schema(of: source) != nil else { count = 0; break }
                 latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
             } catch {
-                throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(input.name)': \(error)", cause: error)
+                throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(input.name)'", cause: error)
             }
             // A deterministic sample: rows ordered by a hash of their key.
             let rows = latest.rows.map { row -> (hash: String, row: Int) in
@@ -144,7 +144,7 @@ extension FeatureStore {
         do {
             offline = try await joinFeatures(entities: .table(try Table(columns)), features: selection, options: JoinOptions(fullFeatureNames: true))
         } catch {
-            throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)': \(error)", cause: error)
+            throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)'", cause: error)
         }
         var mismatches: [VerificationMismatch] = []
         for column in online.columns {
@@ -177,7 +177,7 @@ extension FeatureStore {
             }
             latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
         } catch {
-            throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)': \(error)", cause: error)
+            throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)'", cause: error)
         }
         // A deterministic sample: rows ordered by a hash of their key (each hash computed once).
         let hashed = latest.rows.map { row -> (hash: String, row: Int) in
@@ -202,7 +202,7 @@ extension FeatureStore {
             offline = try await joinFeatures(entities: .table(try Table(columns)), features: selection,
                                              options: JoinOptions(fullFeatureNames: true))
         } catch {
-            throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)': \(error)", cause: error)
+            throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)'", cause: error)
         }
         var mismatches: [VerificationMismatch] = []
         for column in online.columns {

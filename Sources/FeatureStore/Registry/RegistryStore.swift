@@ -1,5 +1,6 @@
 public import Foundation
 import SQLite
+public import ErrorChain
 
 /// Identifies a registered object: its kind and name.
 public struct ObjectKey: Sendable, Hashable, Codable {
@@ -38,21 +39,43 @@ public struct ObjectVersion: Sendable, Codable {
 }
 
 /// Errors of the registry file.
-public enum RegistryError: Error, CustomStringConvertible, Sendable {
+public enum RegistryError: ChainedError {
+    /// The file belongs to another project.
     case projectMismatch(path: String, registered: String, configured: String)
-    case storage(path: String, underlying: String)
+    /// The file cannot be read or written: what was being done, and the storage's error.
+    case storage(path: String, doing: String, cause: (any Error & Sendable)?)
+    /// The file holds what this program cannot read.
     case corrupt(path: String, detail: String)
 
-    public var description: String {
+    /// `registry.project_mismatch`, `registry.storage` or `registry.corrupt`.
+    public var errorCode: String {
+        switch self {
+        case .projectMismatch: return "registry.project_mismatch"
+        case .storage: return "registry.storage"
+        case .corrupt: return "registry.corrupt"
+        }
+    }
+
+    /// What went wrong, naming the file.
+    public var message: String {
         switch self {
         case .projectMismatch(let path, let registered, let configured):
             return "the registry \(path) belongs to project '\(registered)', not '\(configured)': point 'registry' in feature_store.yaml at another file"
-        case .storage(let path, let underlying):
-            return "registry \(path): \(underlying)"
+        case .storage(let path, let doing, _):
+            return doing.isEmpty ? "registry \(path)" : "registry \(path): \(doing)"
         case .corrupt(let path, let detail):
             return "registry \(path) is damaged: \(detail)"
         }
     }
+
+    /// The storage's error, for ``storage(path:doing:cause:)``.
+    public var cause: (any Error & Sendable)? {
+        if case .storage(_, _, let cause) = self { return cause }
+        return nil
+    }
+
+    /// The chain: the message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
 }
 
 /// The catalog: applied definitions, each object with its versions and history, in one SQLite file.
@@ -88,14 +111,14 @@ public final class RegistryStore {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
             } else if !FileManager.default.fileExists(atPath: path) {
-                throw RegistryError.storage(path: path, underlying: "no registry yet: run `featurectl apply` first")
+                throw RegistryError.storage(path: path, doing: "no registry yet: run `featurectl apply` first", cause: nil)
             }
             db = try Connection(path: path, mode: create ? .readWriteCreate : .readWrite)
             try db.execute(Self.schema)
         } catch let error as RegistryError {
             throw error
         } catch {
-            throw RegistryError.storage(path: path, underlying: "\(error)")
+            throw RegistryError.storage(path: path, doing: "", cause: error)
         }
     }
 
@@ -105,7 +128,7 @@ public final class RegistryStore {
         } catch let error as RegistryError {
             throw error
         } catch {
-            throw RegistryError.storage(path: path, underlying: "\(error)")
+            throw RegistryError.storage(path: path, doing: "", cause: error)
         }
     }
 

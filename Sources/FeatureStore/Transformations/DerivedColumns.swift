@@ -1,5 +1,6 @@
 public import Columnar
 import Expressions
+public import ErrorChain
 
 /// A source's derived columns, computed over data read from it: the one code path every offline engine and the
 /// stream ingester use, so a derived column has the same values in training sets, materialized rows and streams.
@@ -99,10 +100,15 @@ public struct DerivedColumns: Sendable {
 }
 
 /// Data that cannot feed a derived column's expression.
-public struct DerivedColumnError: Error, Sendable, CustomStringConvertible {
+public struct DerivedColumnError: ChainedError {
+    /// What is wrong, naming the column.
     public var message: String
+    /// An error saying `message`.
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
+    /// `derived_column`.
+    public var errorCode: String { "derived_column" }
+    /// The message.
+    public var description: String { ErrorChain.render(self) }
 }
 
 extension Registry {

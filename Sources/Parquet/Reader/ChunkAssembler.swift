@@ -76,7 +76,7 @@ enum ChunkAssembler {
             do {
                 return try Column.concatenate(parts)
             } catch {
-                throw ParquetError("\(error)", at: ParquetLocation(file: first.file.path, column: name))
+                throw ParquetError("", at: ParquetLocation(file: first.file.path, column: name), cause: error)
             }
         }
 

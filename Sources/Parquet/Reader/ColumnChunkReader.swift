@@ -159,9 +159,9 @@ struct ColumnChunkReader {
             } catch let error as DecodeError {
                 throw ParquetError(error.message, at: ParquetLocation(file: "", offset: position))
             } catch let error as CodecError {
-                throw ParquetError("decompression failed: \(error)", at: ParquetLocation(file: "", offset: position))
+                throw ParquetError("decompression failed", at: ParquetLocation(file: "", offset: position), cause: error)
             } catch {
-                throw ParquetError("\(error)", at: ParquetLocation(file: "", offset: position))
+                throw ParquetError("", at: ParquetLocation(file: "", offset: position), cause: error)
             }
         }
         return try finish()

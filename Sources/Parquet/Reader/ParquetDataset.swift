@@ -111,7 +111,7 @@ public struct ParquetDataset: Sendable {
         do {
             return try Table(schema: Schema(fields), columns: out)
         } catch {
-            throw ParquetError("\(error)", at: ParquetLocation(file: path))
+            throw ParquetError("", at: ParquetLocation(file: path), cause: error)
         }
     }
 

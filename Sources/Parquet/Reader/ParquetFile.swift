@@ -155,7 +155,7 @@ public final class ParquetFile: Sendable {
         do {
             return try Table(schema: Schema(wanted.map { Field($0.name, $0.type, nullable: $0.nullable) }), columns: columns)
         } catch {
-            throw ParquetError("\(error)", at: ParquetLocation(file: path))
+            throw ParquetError("", at: ParquetLocation(file: path), cause: error)
         }
     }
 

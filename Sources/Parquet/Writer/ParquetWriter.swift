@@ -137,9 +137,9 @@ public final class ParquetFileWriter {
             } catch let error as ParquetError {
                 throw error.located(at)
             } catch let error as CodecError {
-                throw ParquetError("compression failed: \(error)", at: at)
+                throw ParquetError("compression failed", at: at, cause: error)
             } catch {
-                throw ParquetError("\(error)", at: at)
+                throw ParquetError("", at: at, cause: error)
             }
         }
         rowGroups.append(RowGroup(columns: chunks, totalByteSize: total, numRows: Int64(rows.count)))

@@ -1,6 +1,7 @@
 public import FeatureStore
 public import Foundation
 public import Logging
+public import ErrorChain
 
 /// Why a message could not be ingested; each reason is counted separately.
 public enum BadMessageReason: String, Sendable, CaseIterable, Hashable {
@@ -22,19 +23,27 @@ public enum BadMessageReason: String, Sendable, CaseIterable, Hashable {
 }
 
 /// A message that cannot be ingested: the reason (for counting) and a message naming the field.
-public struct BadMessage: Error, Sendable, CustomStringConvertible {
+public struct BadMessage: ChainedError {
     /// Why, for counting and for the dead letter's `x-featurestore-reason` header.
     public var reason: BadMessageReason
     /// What is wrong, naming the field (the dead letter's `x-featurestore-error` header).
     public var message: String
 
-    /// A bad message for `reason`, described by `message`.
-    public init(_ reason: BadMessageReason, _ message: String) {
+    /// The decoder's error behind it (an `AvroError` with its byte offset), if any.
+    public var cause: (any Error & Sendable)?
+
+    /// A bad message for `reason`, described by `message`, caused by `cause`.
+    public init(_ reason: BadMessageReason, _ message: String, cause: (any Error & Sendable)? = nil) {
         self.reason = reason
         self.message = message
+        self.cause = cause
     }
 
-    public var description: String { "\(reason.rawValue): \(message)" }
+    /// `bad_message.` and the reason (`bad_message.wrong_type`).
+    public var errorCode: String { "bad_message.\(reason.rawValue)" }
+
+    /// The reason and the message chain.
+    public var description: String { "\(reason.rawValue): \(ErrorChain.render(self))" }
 }
 
 /// The fields an ingester reads from a topic's messages, in a fixed order: what a decoder extracts.

@@ -1,5 +1,6 @@
 public import FeatureStore
 public import Logging
+public import ErrorChain
 
 /// One message of a stream, in the ingester's own terms: where it is (partition and offset), its key, its payload,
 /// its headers and the time the stream gave it.
@@ -37,7 +38,7 @@ public struct StreamMessage: Sendable {
 
 /// A failure of a stream transport (a broker unreachable, a commit refused, a bad setting): its message, and the
 /// transport's own error as the cause (a `KafkaError` with librdkafka's code).
-public struct StreamError: Error, Sendable, CustomStringConvertible {
+public struct StreamError: ChainedError {
     /// What went wrong, without the cause's text.
     public var message: String
     /// The transport's error.
@@ -49,7 +50,11 @@ public struct StreamError: Error, Sendable, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var description: String { cause.map { "\(message): \($0)" } ?? message }
+    /// `stream`.
+    public var errorCode: String { "stream" }
+
+    /// The chain: the message, then the cause's.
+    public var description: String { ErrorChain.render(self) }
 }
 
 /// Where an ingester reads events: partitions of topics, polled in batches, with committed positions.
