@@ -69,59 +69,19 @@ public enum JSONValue: Sendable, Equatable, Decodable {
     /// for `bytes`; ISO-8601 strings or integer epoch microseconds for timestamps; arrays for lists; null for a
     /// missing value. The error message starts with `field`.
     public func onlineValue(as type: ValueType, field: String) throws(ValueConversionError) -> OnlineValue {
-        if self == .null { return .null }
-        switch (type, self) {
-        case (.scalar(.bool), .bool(let b)): return .bool(b)
-        case (.scalar(.int64), .int(let i)): return .int(i)
-        case (.scalar(.int32), .int(let i)):
-            guard Int64(Int32.min)...Int64(Int32.max) ~= i else { throw ValueConversionError("\(field): \(i) does not fit int32") }
-            return .int(i)
-        case (.scalar(.float32), _), (.scalar(.float64), _):
-            guard let d = number else { break }
-            return type == .scalar(.float32) ? .float(Float(d)) : .double(d)
-        case (.scalar(.string), .string(let s)): return .string(s)
-        case (.scalar(.bytes), .string(let s)):
-            guard let data = Data(base64Encoded: s) else { throw ValueConversionError("\(field): not base64 (bytes are sent as base64 strings)") }
-            return .bytes(Array(data))
-        case (.scalar(.timestamp), .int(let micros)): return .timestamp(micros)
-        case (.scalar(.timestamp), .string(let s)):
-            guard let micros = TimeParsing.iso8601Micros(s) else {
-                throw ValueConversionError("\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
-            }
-            return .timestamp(micros)
-        case (.list(let inner), .array(let items)):
-            var out: [OnlineValue] = []
-            out.reserveCapacity(items.count)
-            for (k, item) in items.enumerated() {
-                out.append(try item.onlineValue(as: .scalar(inner), field: "\(field)[\(k)]"))
-            }
-            return .list(out)
-        default:
-            break
-        }
-        throw ValueConversionError("\(field): \(kindName) for type \(type)")
+        try eventValue.onlineValue(as: type, field: field)
     }
 
-    private var number: Double? {
+    /// The value as the feature store's untyped ``EventValue`` (objects are not values of features).
+    public var eventValue: EventValue {
         switch self {
-        case .int(let i): return Double(i)
-        case .double(let d): return d
-        case .string("NaN"): return .nan
-        case .string("Infinity"): return .infinity
-        case .string("-Infinity"): return -.infinity
-        default: return nil
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .array(let items): return .list(items.map(\.eventValue))
+        case .object: return .unsupported("an object")
         }
     }
-}
-
-/// A value that does not fit its declared type, or malformed JSON; the message names the field.
-public struct ValueConversionError: ChainedError, Equatable {
-    /// What is wrong, naming the field.
-    public var message: String
-    /// An error saying `message`.
-    public init(_ message: String) { self.message = message }
-    /// `invalid_value`.
-    public var errorCode: String { "invalid_value" }
-    /// The message.
-    public var description: String { ErrorChain.render(self) }
 }

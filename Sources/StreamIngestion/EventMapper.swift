@@ -147,6 +147,10 @@ public struct EventMapper: Sendable {
     }
 
     private func convert(_ value: EventValue, as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {
-        try value.onlineValue(as: type, field: field)
+        do {
+            return try value.onlineValue(as: type, field: field)
+        } catch {
+            throw BadMessage(.wrongType, error.message)
+        }
     }
 }

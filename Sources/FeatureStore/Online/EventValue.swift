@@ -1,9 +1,9 @@
-public import FeatureStore
+public import ErrorChain
 import Columnar
 import Foundation
 
-/// The value of one field of a decoded message, as its payload format gave it: what every ``MessageDecoder`` returns
-/// and ``EventMapper`` turns into typed online values, one rule for every format.
+/// A value as a payload or a request gave it, before it is typed: what every stream format's decoder returns and what
+/// JSON requests hold. ``onlineValue(as:field:)`` is the one rule that types it, for every format and both faces.
 public enum EventValue: Sendable, Hashable {
     /// Absent or null.
     case null
@@ -43,13 +43,13 @@ public enum EventValue: Sendable, Hashable {
     /// Integers for `int32`/`int64`; numbers (or "NaN", "Infinity", "-Infinity") for floats; strings; bytes, or base64
     /// strings, for `bytes`; timestamps, ISO-8601 strings or integer epoch microseconds for timestamps; lists for
     /// lists; null for a missing value.
-    public func onlineValue(as type: ValueType, field: String) throws(BadMessage) -> OnlineValue {
+    public func onlineValue(as type: ValueType, field: String) throws(ValueConversionError) -> OnlineValue {
         if case .null = self { return .null }
         switch (type, self) {
         case (.scalar(.bool), .bool(let b)): return .bool(b)
         case (.scalar(.int64), .int(let i)): return .int(i)
         case (.scalar(.int32), .int(let i)):
-            guard Int64(Int32.min)...Int64(Int32.max) ~= i else { throw BadMessage(.wrongType, "\(field): \(i) does not fit int32") }
+            guard Int64(Int32.min)...Int64(Int32.max) ~= i else { throw ValueConversionError("\(field): \(i) does not fit int32") }
             return .int(i)
         case (.scalar(.float32), _), (.scalar(.float64), _):
             guard let d = number else { break }
@@ -57,13 +57,13 @@ public enum EventValue: Sendable, Hashable {
         case (.scalar(.string), .string(let s)): return .string(s)
         case (.scalar(.bytes), .bytes(let b)): return .bytes(b)
         case (.scalar(.bytes), .string(let s)):
-            guard let data = Data(base64Encoded: s) else { throw BadMessage(.wrongType, "\(field): not base64 (bytes are sent as base64 strings)") }
+            guard let data = Data(base64Encoded: s) else { throw ValueConversionError("\(field): not base64 (bytes are sent as base64 strings)") }
             return .bytes(Array(data))
         case (.scalar(.timestamp), .timestamp(let micros)): return .timestamp(micros)
         case (.scalar(.timestamp), .int(let micros)): return .timestamp(micros)
         case (.scalar(.timestamp), .string(let s)):
             guard let micros = TimeParsing.iso8601Micros(s) else {
-                throw BadMessage(.wrongType, "\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
+                throw ValueConversionError("\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
             }
             return .timestamp(micros)
         case (.list(let inner), .list(let items)):
@@ -76,7 +76,7 @@ public enum EventValue: Sendable, Hashable {
         default:
             break
         }
-        throw BadMessage(.wrongType, "\(field): \(kindName) for type \(type)")
+        throw ValueConversionError("\(field): \(kindName) for type \(type)")
     }
 
     private var number: Double? {
@@ -89,27 +89,16 @@ public enum EventValue: Sendable, Hashable {
         default: return nil
         }
     }
+}
 
-    /// Numbers below 10^14 are epoch milliseconds (10^14 ms is the year 5138); larger ones epoch microseconds.
-    static let millisecondsBelow: Double = 1e14
-
-    /// Microseconds since the epoch of an event time: a timestamp, an ISO-8601 string, or epoch milliseconds or
-    /// microseconds.
-    func eventTime(field: String) throws(BadMessage) -> Int64 {
-        switch self {
-        case .timestamp(let micros):
-            return micros
-        case .string(let s):
-            guard let micros = TimeParsing.iso8601Micros(s) else {
-                throw BadMessage(.badTimestamp, "\(field): '\(s)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
-            }
-            return micros
-        case .int(let n):
-            return abs(Double(n)) < Self.millisecondsBelow ? n &* 1000 : n
-        case .double(let d) where d.isFinite && abs(d) < 9e15:
-            return abs(d) < Self.millisecondsBelow ? Int64((d * 1000).rounded(.down)) : Int64(d)
-        default:
-            throw BadMessage(.badTimestamp, "\(field): \(kindName) is not a time (ISO-8601 or epoch milliseconds/microseconds)")
-        }
-    }
+/// A value that does not fit its declared type, or malformed text; the message names the field.
+public struct ValueConversionError: ChainedError, Equatable {
+    /// What is wrong, naming the field.
+    public var message: String
+    /// An error saying `message`.
+    public init(_ message: String) { self.message = message }
+    /// `invalid_value`.
+    public var errorCode: String { "invalid_value" }
+    /// The message.
+    public var description: String { ErrorChain.render(self) }
 }
