@@ -157,6 +157,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // The serving process's options, shared by FeatureServer and `featurectl serve`.
+        .target(name: "ServeOptions", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The command-line tool.
         .executableTarget(
             name: "featurectl",
@@ -174,6 +176,7 @@ let package = Package(
                 "Parquet",
                 "ParquetSource",
                 "Columnar",
+                "ServeOptions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -209,6 +212,7 @@ let package = Package(
                 "JSONMessageFormat",
                 "AvroMessageFormat",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "ServeOptions",
                 "FeatureServing",
                 "StreamIngestion",
                 "FeatureStore",
@@ -248,16 +252,19 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "AvroTests", dependencies: ["Avro"], exclude: ["Interop"]),
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
-        .testTarget(name: "LocalOfflineEngineTests", dependencies: ["LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore", "ParquetSource"]),
+        .testTarget(name: "LocalOfflineEngineTests", dependencies: ["TestKinds", "LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore", "ParquetSource"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         // Real redis-server processes and clusters for the tests (started on free loopback ports, killed after).
         .target(name: "RedisTestSupport", dependencies: ["Redis"], path: "Tests/RedisTestSupport"),
+        // Every kind the tests register (one list for all test targets).
+        .target(name: "TestKinds", dependencies: ["SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport",
+                                                 "JSONMessageFormat", "AvroMessageFormat"], path: "Tests/TestKinds"),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
-        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureComputation", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "Parquet", "Columnar"]),
+        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["TestKinds", "RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureComputation", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "Parquet", "Columnar"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
-        .testTarget(name: "FeatureServerTests", dependencies: [
+        .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureServerTests", dependencies: ["TestKinds", 
             "FeatureServing", "FeatureServingAPI", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -267,12 +274,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StreamIngestionTests", dependencies: ["StreamIngestion", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat", "Avro", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
+        .testTarget(name: "StreamIngestionTests", dependencies: ["TestKinds", "StreamIngestion", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat", "Avro", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
         // The differential fuzzer: random definitions and hostile data, training against a brute-force reference and
         // serving against training on every store (swift test runs a bounded number of seeds; scripts/fuzz runs longer).
-        .testTarget(name: "DifferentialFuzzTests", dependencies: ["FeatureStore", "ParquetSource", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "RedisTestSupport"],
+        .testTarget(name: "DifferentialFuzzTests", dependencies: ["TestKinds", "FeatureStore", "ParquetSource", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "RedisTestSupport"],
                     exclude: ["fuzz_oracle.py"]),
-        .testTarget(name: "featurectlTests", dependencies: ["featurectl", "FeatureStore", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
+        .testTarget(name: "featurectlTests", dependencies: ["TestKinds", "featurectl", "FeatureStore", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -32,14 +32,12 @@ public struct AvroRecordDecoder: Sendable {
         var defaults: [AvroValue?] = Array(repeating: nil, count: fields.count)
         var missing: [String] = []
         for (slot, name) in fields.enumerated() {
-            // The reader's field of that name (its aliases name the writer's field it reads).
-            let readerField = readerFields.first { $0.name == name }
-            let names = [name] + (readerField?.aliases ?? [])
-            if let w = writerFields.firstIndex(where: { f in names.contains(f.name) || f.aliases.contains(name) }) {
+            if let w = Self.writerField(for: name, writerFields: writerFields, readerFields: readerFields) {
                 if slotOfWriterField[w] == nil { slotOfWriterField[w] = slot }
                 continue
             }
-            if let readerField, let reader, let value = try? Self.value(of: readerField.defaultValue, node: readerField.type, in: reader) {
+            // The writer lacks it: the reader's field of that name gives its default.
+            if let readerField = readerFields.first(where: { $0.name == name }), let reader, let value = try? Self.value(of: readerField.defaultValue, node: readerField.type, in: reader) {
                 defaults[slot] = value
             } else {
                 missing.append(name)
@@ -52,13 +50,19 @@ public struct AvroRecordDecoder: Sendable {
         // Slots read from no writer field and with no default stay null (and are in `missing`).
         _ = fields
         aliasCopies = fields.enumerated().compactMap { slot, name -> (Int, Int)? in
-            let readerField = readerFields.first { $0.name == name }
-            let names = [name] + (readerField?.aliases ?? [])
-            guard let w = writerFields.firstIndex(where: { f in names.contains(f.name) || f.aliases.contains(name) }),
+            guard let w = Self.writerField(for: name, writerFields: writerFields, readerFields: readerFields),
                   let first = slotOfWriterField[w], first != slot else { return nil }
             return (slot, first)
         }
         fieldCount = fields.count
+    }
+
+    /// The writer's field a selected name reads, as Avro resolves it: the field of that exact name, else one named
+    /// by an alias of the reader's field of that name (writer aliases play no part).
+    static func writerField(for name: String, writerFields: [AvroSchema.Field], readerFields: [AvroSchema.Field]) -> Int? {
+        if let exact = writerFields.firstIndex(where: { $0.name == name }) { return exact }
+        guard let aliases = readerFields.first(where: { $0.name == name })?.aliases else { return nil }
+        return writerFields.firstIndex { aliases.contains($0.name) }
     }
 
     let aliasCopies: [(Int, Int)]
@@ -240,7 +244,10 @@ struct AvroBinaryReader {
             return .double(Double(bitPattern: bits))
         case .bytes:
             let raw = Array(try take(try length()))
-            if case .decimal(_, let scale)? = logical { return .decimal(unscaled: raw, scale: scale) }
+            if case .decimal(_, let scale)? = logical {
+                guard raw.count <= 32 else { throw AvroError("a decimal of \(raw.count) bytes, more than 76 digits hold (at byte \(position - raw.count))") }
+                return .decimal(unscaled: raw, scale: scale)
+            }
             return .bytes(raw)
         case .string:
             return .string(try string())
@@ -264,10 +271,10 @@ struct AvroBinaryReader {
                     count = count == .min ? .max : -count
                     _ = try long()  // the block's size in bytes
                 }
-                guard count <= Int64(bytes.count - position) || isZeroSized(items, in: schema) else {
-                    throw AvroError("an array block of \(count) items, with \(bytes.count - position) bytes left (at byte \(position))")
+                // Items past the end fail as they are read; items of no bytes (nulls, empty records) are bounded here.
+                guard count <= Self.maxItems - Int64(out.count) else {
+                    throw AvroError("an array of more than \(Self.maxItems) items (at byte \(position))")
                 }
-                guard count <= 1 << 24 else { throw AvroError("an array block of \(count) items (at byte \(position))") }
                 for _ in 0..<count { out.append(try value(items, in: schema, depth: depth + 1)) }
             }
             return .array(out)
@@ -280,13 +287,8 @@ struct AvroBinaryReader {
         }
     }
 
-    func isZeroSized(_ node: Int, in schema: AvroSchema) -> Bool {
-        switch schema.nodes[node] {
-        case .null: return true
-        case .fixed(_, let size): return size == 0
-        default: return false
-        }
-    }
+    /// The most items an array or map may hold (its blocks together): bounds the work of items that take no bytes.
+    static let maxItems: Int64 = 1 << 24
 
     mutating func skip(_ node: Int, in schema: AvroSchema, depth: Int = 0) throws(AvroError) {
         guard depth < Self.maxDepth else { throw AvroError("values nested more than \(Self.maxDepth) deep") }
@@ -307,6 +309,7 @@ struct AvroBinaryReader {
         case .array(let items), .map(let items):
             let isMap: Bool
             if case .map = schema.nodes[node] { isMap = true } else { isMap = false }
+            var total: Int64 = 0
             while true {
                 var count = try long()
                 if count == 0 { break }
@@ -317,10 +320,8 @@ struct AvroBinaryReader {
                     _ = try take(Int(clamping: size))
                     continue
                 }
-                guard count <= Int64(bytes.count - position) || isZeroSized(items, in: schema) else {
-                    throw AvroError("a block of \(count) items, with \(bytes.count - position) bytes left (at byte \(position))")
-                }
-                guard count <= 1 << 24 else { throw AvroError("a block of \(count) items (at byte \(position))") }
+                total += count
+                guard total <= Self.maxItems else { throw AvroError("more than \(Self.maxItems) items (at byte \(position))") }
                 while count > 0 {
                     if isMap { _ = try take(try length()) }
                     try skip(items, in: schema, depth: depth + 1)

@@ -136,6 +136,7 @@ public struct AvroSchema: Sendable, Hashable {
                 guard let name = o["name"]?.string else { throw AvroError("a record needs a 'name'") }
                 let full = Self.fullName(name, namespace: ns)
                 let innerNamespace = full.contains(".") ? String(full[..<full.lastIndex(of: ".")!]) : ns
+                guard named[full] == nil else { throw AvroError("type '\(full)' is defined twice") }
                 index = add(.record(name: full, fields: []))
                 named[full] = index
                 guard case .array(let list)? = o["fields"] else { throw AvroError("record '\(full)' needs a list of 'fields'") }
@@ -154,6 +155,7 @@ public struct AvroSchema: Sendable, Hashable {
                     throw AvroError("an enum needs a 'name' and a list of 'symbols'")
                 }
                 let full = Self.fullName(name, namespace: ns)
+                guard named[full] == nil else { throw AvroError("type '\(full)' is defined twice") }
                 index = add(.enumeration(name: full, symbols: symbols, defaultSymbol: o["default"]?.string))
                 named[full] = index
             case "array":
@@ -171,6 +173,8 @@ public struct AvroSchema: Sendable, Hashable {
                     throw AvroError("a fixed needs a 'name' and a 'size'")
                 }
                 let full = Self.fullName(name, namespace: ns)
+                guard named[full] == nil else { throw AvroError("type '\(full)' is defined twice") }
+                guard size <= 1 << 30 else { throw AvroError("fixed '\(full)' of \(size) bytes is too large") }
                 index = add(.fixed(name: full, size: size))
                 named[full] = index
             default:
@@ -204,7 +208,9 @@ public struct AvroSchema: Sendable, Hashable {
                 var scale = 0
                 if case .integer(let sc)? = o["scale"] { scale = Int(exactly: sc) ?? -1 }
                 guard scale >= 0, scale <= precision else { return nil }
-                if case .fixed(_, let size) = node, Double(precision) > (Double(8 * size - 1) * log10(2.0)).rounded(.down) { return nil }
+                // At most 76 digits (what 32 bytes hold), and what a fixed's bytes hold.
+                guard precision <= 76 else { return nil }
+                if case .fixed(_, let size) = node, Double(precision) > ((Double(size) * 8 - 1) * log10(2.0)).rounded(.down) { return nil }
                 return .decimal(precision: precision, scale: scale)
             default: return nil
             }
@@ -212,7 +218,7 @@ public struct AvroSchema: Sendable, Hashable {
 
         mutating func checkReferences() throws(AvroError) {
             for (index, name) in pending {
-                guard let target = named[name] ?? named[name.split(separator: ".").last.map(String.init) ?? name] else {
+                guard let target = named[name] else {
                     throw AvroError("unknown type '\(name)'")
                 }
                 nodes[index] = .reference(target)

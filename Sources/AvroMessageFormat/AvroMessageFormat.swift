@@ -90,8 +90,13 @@ final class AvroMessageDecoder: MessageDecoder {
 
     enum Entry: Sendable {
         case decoder(AvroRecordDecoder, missingMessage: String?)
-        case unusable(String)
+        /// Why the id cannot be used, and when that was found: asked again after ``recheckAfter`` (a registry
+        /// replica may lag behind the one the producer registered with).
+        case unusable(String, since: ContinuousClock.Instant)
     }
+
+    /// How long an id the registry did not give stays refused before it is asked for again.
+    static let recheckAfter: Duration = .seconds(60)
 
     private let entries = Mutex<[Int32: Entry]>([:])
 
@@ -109,7 +114,13 @@ final class AvroMessageDecoder: MessageDecoder {
 
     func prepare(_ messages: [StreamMessage]) async throws(StreamError) {
         var wanted: Set<Int32> = []
-        let known = entries.withLock { Set($0.keys) }
+        let now = ContinuousClock.now
+        let known = entries.withLock { entries in
+            Set(entries.compactMap { id, entry -> Int32? in
+                if case .unusable(_, let since) = entry, now - since >= Self.recheckAfter { return nil }
+                return id
+            })
+        }
         for message in messages {
             if let id = Self.schemaID(message.value), !known.contains(id) { wanted.insert(id) }
         }
@@ -121,7 +132,7 @@ final class AvroMessageDecoder: MessageDecoder {
                 let entry: Entry
                 switch try await client.schema(id: id) {
                 case .unusable(let why):
-                    entry = .unusable(why)
+                    entry = .unusable(why, since: .now)
                 case .schema(let writer):
                     do {
                         let decoder = try AvroRecordDecoder(writer: writer, reader: reader, fields: fields.names)
@@ -129,7 +140,7 @@ final class AvroMessageDecoder: MessageDecoder {
                             : "schema id \(id) has no field \(decoder.missing.map { "'\($0)'" }.joined(separator: ", ")) and the reader schema (subject \(subject)) gives no default"
                         entry = .decoder(decoder, missingMessage: missing)
                     } catch {
-                        entry = .unusable("schema id \(id): \(error.message)")
+                        entry = .unusable("schema id \(id): \(error.message)", since: .now)
                     }
                 }
                 entries.withLock { $0[id] = entry }
@@ -150,7 +161,7 @@ final class AvroMessageDecoder: MessageDecoder {
             throw BadMessage(.unknownSchema, "schema id \(id) was not fetched")
         }
         switch entry {
-        case .unusable(let why):
+        case .unusable(let why, _):
             throw BadMessage(.unknownSchema, why)
         case .decoder(let decoder, let missing):
             if let missing { throw BadMessage(.wrongType, missing) }

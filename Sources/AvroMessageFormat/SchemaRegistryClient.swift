@@ -1,8 +1,8 @@
 import Avro
+import ErrorChain
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
-public import ErrorChain
 #endif
 
 /// A client of a Confluent Schema Registry (its REST API): schemas by id (`GET /schemas/ids/{id}`) and a subject's
@@ -93,8 +93,9 @@ struct SchemaRegistryClient: Sendable {
         let message = (try? JSONDecoder().decode(ErrorAnswer.self, from: data))?.message ?? "HTTP \(status)"
         switch status {
         case 200..<300: return .found(data)
-        case 404: return .notFound(message)
-        case 401, 403: throw RegistryError("the schema registry refused the credentials (HTTP \(status): \(message))")
+        case 401: throw RegistryError("the schema registry refused the credentials (HTTP \(status): \(message))")
+        // Not found, forbidden for this schema, or an id it cannot take: about this id, not the registry.
+        case 400..<500 where status != 408 && status != 429: return .notFound("HTTP \(status): \(message)")
         default: throw RegistryError("the schema registry answered HTTP \(status) for \(path): \(message)")
         }
     }

@@ -393,31 +393,10 @@ private struct Checker {
     }
 }
 
-/// "did you mean" hints for names and functions.
+/// "did you mean" hints for names and functions: ``DidYouMean``'s one rule.
 public enum ExpressionSuggestion {
-    /// `; did you mean 'x'?` when a candidate is close (edit distance up to a third of the name), else empty.
+    /// `; did you mean 'x'?` when a candidate is close, else empty.
     public static func hint(for name: String, in candidates: [String]) -> String {
-        let lowered = name.lowercased()
-        var best: (String, Int)? = nil
-        for candidate in candidates {
-            let d = distance(Array(lowered.utf8), Array(candidate.lowercased().utf8))
-            if d <= max(1, lowered.count / 3), d < (best?.1 ?? Int.max) { best = (candidate, d) }
-        }
-        return best.map { "; did you mean '\($0.0)'?" } ?? ""
-    }
-
-    static func distance(_ a: [UInt8], _ b: [UInt8]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        DidYouMean.hint(for: name, in: candidates)
     }
 }

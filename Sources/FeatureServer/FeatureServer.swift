@@ -13,6 +13,7 @@ import Prometheus
 import LocalOfflineEngine
 import RedisOnlineStore
 import SQLiteOnlineStore
+import ServeOptions
 import ServiceLifecycle
 import StreamIngestion
 import UnixSignals
@@ -30,33 +31,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
             has an 'auth' section. Stops gracefully on SIGTERM or SIGINT: health turns NOT_SERVING and no new calls are taken.
             """)
 
-    @Option(help: "The feature repository folder.")
-    var repo: String = "."
-
-    @Option(help: "The address to listen on.")
-    var host: String = "127.0.0.1"
-
-    @Option(help: "The gRPC port (0: any free port).")
-    var grpcPort: Int = 6570
-
-    @Option(help: "The HTTP/JSON port (0: any free port).")
-    var httpPort: Int = 6566
-
-    @Option(help: "The feature catalog's port (pages and /api/v1/catalog; 0: any free port).")
-    var catalogPort: Int = CatalogServer.defaultPort
-
-    @Flag(inversion: .prefixedNo, help: "Serve the feature catalog.")
-    var catalog = true
-
-    @Option(help: "The most entity rows in one request.")
-    var maxBatch: Int = 10_000
-
-    @Flag(inversion: .prefixedNo, help: "Ingest the Kafka topics of stream sources (when feature_store.yaml has a kafka section).")
-    var ingest = true
-
-    func validate() throws {
-        guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
-    }
+    @OptionGroup var options: ServeOptions
 
     func run() async throws {
         MemoryPolicy.retainFreedMemory()
@@ -72,7 +47,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "featurestore.server")
-        let url = URL(fileURLWithPath: repo)
+        let url = URL(fileURLWithPath: options.repo)
         let repository: ServedRepository
         let access: AccessPolicy
         do {
@@ -88,7 +63,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let factory = ServingMetrics.prometheusFactory(registry: registry)
         MetricsSystem.bootstrap(factory)
-        let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch), access: access,
+        let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: options.maxBatch), access: access,
                                metrics: ServingMetrics(factory: factory))
         var ingestion: IngestionService? = nil
         // Streams whose transport the settings configure (a `kafka` block for Kafka sources).
@@ -96,7 +71,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
             guard source.isStream, let transport = SourceKinds.kind(named: source.kind) as? any StreamSourceKind else { return false }
             return transport.isConfigured(repository.store.config)
         }
-        if ingest, hasStreams {
+        if options.ingest, hasStreams {
             do {
                 // The ingester follows the server's reloads: after `apply` it ingests with the new definitions.
                 let ingestor = try StreamIngestor(store: repository.store, metrics: factory, definitions: { [repository] in
@@ -109,17 +84,17 @@ struct FeatureServerCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         } else if hasStreams {
-            logger.info("stream sources are not ingested here", metadata: ["reason": "\(ingest ? "no kafka section in feature_store.yaml" : "--no-ingest")"])
+            logger.info("stream sources are not ingested here", metadata: ["reason": "\(options.ingest ? "no stream transport configured in feature_store.yaml" : "--no-ingest")"])
         }
         var services: [any Service] = [
             // First, so it stops last: the store outlives the servers in front of it.
             OnlineStoreService(repository: repository, health: core.health, logger: logger),
-            GRPCFeatureServer(core: core, host: host, port: grpcPort, logger: logger),
-            HTTPFeatureServer(core: core, host: host, port: httpPort, metricsRegistry: registry, logger: logger),
+            GRPCFeatureServer(core: core, host: options.host, port: options.grpcPort, logger: logger),
+            HTTPFeatureServer(core: core, host: options.host, port: options.httpPort, metricsRegistry: registry, logger: logger),
             RepositoryReloader(repository: repository),
         ]
-        if catalog {
-            services.append(CatalogServer(core: core, host: host, port: catalogPort,
+        if options.catalog {
+            services.append(CatalogServer(core: core, host: options.host, port: options.catalogPort,
                                           streamStatus: ingestion.map { Self.streamStatus($0.ingestor) }, logger: logger))
         }
         if let ingestion { services.append(ingestion) }

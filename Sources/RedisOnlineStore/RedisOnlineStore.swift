@@ -118,7 +118,7 @@ public final class RedisOnlineStore: OnlineStore {
     func positionsKey(_ consumer: String) -> String { "\(tileTag):positions:\(consumer)" }
 
     static func error(_ error: RedisError) -> OnlineStoreError {
-        OnlineStoreError(error.kind == .server || error.kind == .protocolError ? .failed : .unavailable, error.description, cause: error)
+        OnlineStoreError(error.kind == .server || error.kind == .protocolError ? .failed : .unavailable, "", cause: error)
     }
 
     /// Runs commands; a command's error reply becomes an error naming `what`.

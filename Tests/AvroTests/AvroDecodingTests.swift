@@ -165,4 +165,37 @@ struct AvroDecodingTests {
         #expect(AvroValue.decimalText(unscaled: [UInt8(0x80)] + [UInt8](repeating: 0, count: 15), scale: 5) == "-1701411834604692317316873037158841.05728")
         #expect(AvroValue.double(unscaled: [0x04, 0xd2], scale: 2) == 12.34)
     }
+
+    @Test("hostile schemas and data are refused without a crash or unbounded work: huge fixed decimals, zero-byte items without end, long decimals, names defined twice")
+    func hostileSchemas() throws {
+        // A fixed decimal whose size would overflow the precision check: the logical type is ignored, not a trap.
+        let huge = try AvroSchema(parsing: #"{"type":"record","name":"T","fields":[{"name":"f","type":{"type":"fixed","name":"F","size":1000,"logicalType":"decimal","precision":5}}]}"#)
+        #expect(huge.recordFields?.count == 1)
+        #expect(throws: AvroError.self) { _ = try AvroSchema(parsing: #"{"type":"fixed","name":"F","size":1152921504606846976}"#) }
+        #expect(throws: AvroError.self) { _ = try AvroSchema(parsing: #"{"type":"record","name":"T","fields":[{"name":"a","type":{"type":"enum","name":"T","symbols":["x"]}}]}"#) }
+        // Blocks of nulls claiming 2^24 items each: refused once past the bound, quickly.
+        let nulls = try AvroRecordDecoder(writer: try AvroSchema(parsing: #"{"type":"record","name":"T","fields":[{"name":"a","type":{"type":"array","items":"null"}}]}"#), reader: nil, fields: ["a"])
+        func zigzag(_ v: Int64) -> [UInt8] {
+            var n = UInt64(bitPattern: (v << 1) ^ (v >> 63))
+            var out: [UInt8] = []
+            while n >= 0x80 { out.append(UInt8(n & 0x7f) | 0x80); n >>= 7 }
+            return out + [UInt8(n)]
+        }
+        let blocks = Array([[UInt8]](repeating: zigzag(1 << 23), count: 1000).joined()) + [0]
+        #expect(throws: AvroError.self) { _ = try decode(nulls, blocks) }
+        // Arrays of empty records (zero bytes each), as fastavro writes five of them: 0a 00.
+        let empties = try AvroRecordDecoder(writer: try AvroSchema(parsing: #"{"type":"record","name":"T","fields":[{"name":"a","type":{"type":"array","items":{"type":"record","name":"E","fields":[]}}}]}"#), reader: nil, fields: ["a"])
+        #expect(try decode(empties, [0x0a, 0x00]) == [.array(Array(repeating: .nested("a record"), count: 5))])
+        // A decimal of 40 bytes: more digits than any precision allows.
+        let decimals = try AvroRecordDecoder(writer: try AvroSchema(parsing: #"{"type":"record","name":"T","fields":[{"name":"d","type":{"type":"bytes","logicalType":"decimal","precision":10,"scale":2}}]}"#), reader: nil, fields: ["d"])
+        #expect(throws: AvroError.self) { _ = try decode(decimals, zigzag(40) + [UInt8](repeating: 1, count: 40)) }
+    }
+
+    @Test("a reader field reads the writer field of its exact name before one its aliases name")
+    func exactNameBeforeAlias() throws {
+        let writer = try AvroSchema(parsing: #"{"type":"record","name":"T","fields":[{"name":"amount","type":"long"},{"name":"amount_cents","type":"long"}]}"#)
+        let reader = try AvroSchema(parsing: #"{"type":"record","name":"T","fields":[{"name":"amount_cents","type":"long","aliases":["amount"]}]}"#)
+        let decoder = try AvroRecordDecoder(writer: writer, reader: reader, fields: ["amount_cents"])
+        #expect(try decode(decoder, [2, 200, 1]) == [.long(100)])
+    }
 }

@@ -1,6 +1,7 @@
 import Columnar
 import FeatureStore
 import Foundation
+import TestKinds
 import LocalOfflineEngine
 import Parquet
 import RedisOnlineStore
@@ -305,11 +306,7 @@ final class FuzzRedis: @unchecked Sendable {
 
 /// Runs cases: the training set against the oracle, and lookups on each store against the training set.
 enum DifferentialFuzzer {
-    static let registered: Void = {
-        SQLiteOnlineStoreKind.register()
-        RedisOnlineStoreKind.register()
-        LocalOfflineEngineKind.register()
-    }()
+    static let registered: Void = registeredKinds
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 

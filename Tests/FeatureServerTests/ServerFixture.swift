@@ -11,6 +11,7 @@ import SwiftProtobuf
 import Testing
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestKinds
 #endif
 
 /// A repository with drivers (int64 key) and routes (two string keys), served as FeatureServer serves it: gRPC, HTTP

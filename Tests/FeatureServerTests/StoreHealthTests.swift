@@ -9,6 +9,7 @@ import Logging
 import Prometheus
 import ServiceLifecycle
 import Testing
+import TestKinds
 
 /// The server owns its online store as a service: started with the server, its health behind the health endpoints,
 /// stopped after the servers in front of it.

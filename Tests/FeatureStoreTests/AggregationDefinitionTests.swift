@@ -2,6 +2,7 @@ import FeatureComputation
 import Foundation
 import Testing
 @testable import FeatureStore
+import TestKinds
 
 /// `aggregations:` in feature views: the features they make, and every mistake reported at its place.
 @Suite("Aggregation definitions")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FeatureStore
+import TestKinds
 
 /// Compiles in-memory files and returns the rendered diagnostics (empty when the repository compiles).
 func diagnostics(_ files: [String: String], config: String = "project: demo\n") -> [String] {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FeatureStore
+import TestKinds
 
 /// A temporary folder removed when the value goes away.
 final class TemporaryDirectory {

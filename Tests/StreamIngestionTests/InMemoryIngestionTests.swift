@@ -4,6 +4,7 @@ import Kafka
 import StreamIngestion
 import Synchronization
 import Testing
+import TestKinds
 
 /// The ingestion logic without a broker: an ``InMemoryStreamConsumer`` feeds the same ``StreamIngestor``.
 @Suite("Stream ingestion logic on an in-memory consumer", .serialized, .timeLimit(.minutes(2)))

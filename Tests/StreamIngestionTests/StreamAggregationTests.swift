@@ -5,6 +5,7 @@ import Foundation
 import Kafka
 import StreamIngestion
 import Testing
+import TestKinds
 
 /// Aggregated views fed by a stream: tiles updated exactly once, split from the backfill by the cut, late events
 /// left to the backfill, old tiles expired. On an ``InMemoryStreamConsumer``; the Kafka and crash tests are elsewhere.

@@ -5,6 +5,7 @@ import Kafka
 import Parquet
 import StreamIngestion
 import Testing
+import TestKinds
 
 /// A repository with one stream view (`activity`, fed by topic `driver_events`) on librdkafka's mock cluster.
 final class StreamFixture: @unchecked Sendable {

@@ -4,6 +4,7 @@ import Foundation
 import Parquet
 import Synchronization
 import Testing
+import TestKinds
 
 @Suite("materialize survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct CrashTests {

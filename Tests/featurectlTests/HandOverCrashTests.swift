@@ -8,6 +8,7 @@ import RedisTestSupport
 import SQLite
 import Synchronization
 import Testing
+import TestKinds
 
 /// A backfill that moves the cut of a stream-fed aggregated view writes the backfill parts of tiles the stream held
 /// until then. Lookups during it, and after a crash in the middle, must count each event once (issue 24, case 3).

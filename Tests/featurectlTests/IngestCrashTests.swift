@@ -5,6 +5,7 @@ import Kafka
 import Parquet
 import Synchronization
 import Testing
+import TestKinds
 
 @Suite("featurectl ingest survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct IngestCrashTests {

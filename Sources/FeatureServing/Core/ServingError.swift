@@ -30,7 +30,7 @@ public struct ServingError: ChainedError, Equatable {
     public var code: Code
     /// What went wrong, naming the request's field.
     public var message: String
-    /// The error behind it (a store's), kept for logs; clients see the message chain only for internal errors.
+    /// The error behind it (a store's): both faces send clients the rendered chain (message, then the causes').
     public var cause: (any Error & Sendable)?
 
     /// An outcome of `code` described by `message`, caused by `cause`.

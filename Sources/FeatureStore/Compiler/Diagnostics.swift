@@ -1,4 +1,5 @@
 public import ErrorChain
+
 /// One problem found in a feature repository, at a place in a file.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     /// Where the problem is.
@@ -43,40 +44,16 @@ public struct CompileError: ChainedError {
     public var description: String { message }
 }
 
-/// "did you mean" hints: the closest candidate by edit distance, when it is close enough to be a typo.
-/// "Did you mean" suggestions: the closest name by edit distance, for every message that names an unknown thing.
+/// "Did you mean" suggestions in the core's messages: ``DidYouMean``'s one rule.
 public enum Suggestion {
-    /// The candidate closest to `word` (case-insensitive edit distance within a third of its length), if any.
+    /// The candidate closest to `word`, if one is close enough to be a typo.
     public static func closest(to word: String, in candidates: some Sequence<String>) -> String? {
-        let limit = max(2, word.count / 3)
-        var best: (String, Int)? = nil
-        for candidate in candidates {
-            let d = distance(word.lowercased(), candidate.lowercased())
-            if d <= limit, d < (best?.1 ?? .max) { best = (candidate, d) }
-        }
-        return best?.0
+        DidYouMean.closest(to: word, in: candidates)
     }
 
     /// `; did you mean 'x'?` or an empty string.
     public static func hint(for word: String, in candidates: some Sequence<String>) -> String {
-        closest(to: word, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
-    }
-
-    /// Levenshtein distance.
-    static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        DidYouMean.hint(for: word, in: candidates)
     }
 }
 

@@ -219,7 +219,7 @@ extension FeatureStore {
         let resolved = try resolve(features, fullNames: options.fullFeatureNames)
         let requests = resolved.views
         let engine: any OfflineEngine
-        do { engine = try offlineEngine() } catch { throw JoinError(error.message, cause: error) }
+        do { engine = try offlineEngine() } catch { throw JoinError("", cause: error) }
         var table: Table
         switch entities {
         case .table(let t):
@@ -383,7 +383,7 @@ extension FeatureStore {
         do {
             columns = try await engine.pointInTimeJoin(lookup)
         } catch let error as OfflineEngineError {
-            throw JoinError(error.message, cause: error)
+            throw JoinError("", cause: error)
         } catch {
             throw JoinError("cannot join feature view '\(view.name)'", cause: error)
         }

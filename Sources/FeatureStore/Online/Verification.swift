@@ -89,21 +89,7 @@ extension FeatureStore {
             guard let input = registry.featureView(named: name), let source = registry.batchSource(of: input) else { continue }
             let keys = registry.joinKeys(of: input)
             if keys.allSatisfy({ entities[$0.name] != nil }) { continue }
-            var keysOnly = input
-            keysOnly.features = []
-            let latest: LatestSourceRows
-            do {
-                let engine = try offlineEngine()
-                guard try engine.schema(of: source) != nil else { count = 0; break }
-                latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
-            } catch {
-                throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(input.name)'", cause: error)
-            }
-            // A deterministic sample: rows ordered by a hash of their key.
-            let rows = latest.rows.map { row -> (hash: String, row: Int) in
-                let r = Int(row)
-                return (CanonicalSpec.hash(latest.keys.map { $0.text(at: r) }.joined(separator: "\u{1F}")), r)
-            }.sorted { $0.hash < $1.hash }.map(\.row)
+            guard let (latest, rows) = try await sampledKeys(input, source: source, keys: keys, at: at) else { count = 0; break }
             count = min(count, rows.count)
             for (k, key) in keys.enumerated() where entities[key.name] == nil {
                 entities[key.name] = rows.map { latest.keys[k].onlineValue(at: $0, as: .scalar(key.type)) }
@@ -146,17 +132,11 @@ extension FeatureStore {
         } catch {
             throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)'", cause: error)
         }
-        var mismatches: [VerificationMismatch] = []
-        for column in online.columns {
-            guard let feature = view.feature(named: column.feature), let trained = offline.column(named: column.name) else { continue }
-            for (i, served) in column.values.enumerated() {
-                let computed = trained.onlineValue(at: i, as: .scalar(feature.type))
-                guard !Self.sameValue(served, computed) else { continue }
-                var entity: [String: String] = [:]
-                for (name, values) in entities { entity[name] = "\(values[i])" }
-                for field in view.request { entity[field.name] = "\(context[field.name]![i])" }
-                mismatches.append(VerificationMismatch(feature: column.feature, entity: entity, online: "\(served)", offline: "\(computed)"))
-            }
+        let mismatches = Self.mismatches(online: online, offline: offline, type: { view.feature(named: $0).map { .scalar($0.type) } }) { i in
+            var entity: [String: String] = [:]
+            for (name, values) in entities { entity[name] = "\(values[i])" }
+            for field in view.request { entity[field.name] = "\(context[field.name]![i])" }
+            return entity
         }
         return VerificationReport(view: view.name, at: at, entities: count, features: view.features.count, mismatches: mismatches)
     }
@@ -166,25 +146,11 @@ extension FeatureStore {
             throw OnlineStoreError("feature view '\(view.name)' has no offline source to verify against")
         }
         let keys = registry.joinKeys(of: view)
-        // The entities: the keys of the source's rows before `at` (the latest row of each, no feature read).
-        var keysOnly = view
-        keysOnly.features = []
-        let latest: LatestSourceRows
-        do {
-            let engine = try offlineEngine()
-            guard try engine.schema(of: source) != nil else {
-                return VerificationReport(view: view.name, at: at, entities: 0, features: view.features.count, mismatches: [])
-            }
-            latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
-        } catch {
-            throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)'", cause: error)
+        // The entities: a sample of the keys of the source's rows before `at`.
+        guard let (latest, rows) = try await sampledKeys(view, source: source, keys: keys, at: at) else {
+            return VerificationReport(view: view.name, at: at, entities: 0, features: view.features.count, mismatches: [])
         }
-        // A deterministic sample: rows ordered by a hash of their key (each hash computed once).
-        let hashed = latest.rows.map { row -> (hash: String, row: Int) in
-            let r = Int(row)
-            return (CanonicalSpec.hash(latest.keys.map { $0.text(at: r) }.joined(separator: "\u{1F}")), r)
-        }
-        let chosen = hashed.sorted { $0.hash < $1.hash }.prefix(max(0, sample)).map(\.row)
+        let chosen = Array(rows.prefix(max(0, sample)))
         let entityValues = keys.enumerated().map { k, key in chosen.map { latest.keys[k].onlineValue(at: $0, as: .scalar(key.type)) } }
         guard !chosen.isEmpty else {
             return VerificationReport(view: view.name, at: at, entities: 0, features: view.features.count, mismatches: [])
@@ -204,18 +170,49 @@ extension FeatureStore {
         } catch {
             throw OnlineStoreError(.failed, "cannot compute the training set of '\(view.name)'", cause: error)
         }
-        var mismatches: [VerificationMismatch] = []
-        for column in online.columns {
-            guard let feature = view.feature(named: column.feature), let trained = offline.column(named: column.name) else { continue }
-            for (i, served) in column.values.enumerated() {
-                let computed = trained.onlineValue(at: i, as: feature.type)
-                guard !Self.sameValue(served, computed) else { continue }
-                var entity: [String: String] = [:]
-                for (k, key) in keys.enumerated() { entity[key.name] = "\(entityValues[k][i])" }
-                mismatches.append(VerificationMismatch(feature: column.feature, entity: entity, online: "\(served)", offline: "\(computed)"))
-            }
+        let mismatches = Self.mismatches(online: online, offline: offline, type: { view.feature(named: $0)?.type }) { i in
+            var entity: [String: String] = [:]
+            for (k, key) in keys.enumerated() { entity[key.name] = "\(entityValues[k][i])" }
+            return entity
         }
         return VerificationReport(view: view.name, at: at, entities: chosen.count, features: view.features.count, mismatches: mismatches)
+    }
+
+    /// The keys of `view`'s source rows before `at` (the latest row of each, no feature read), in a deterministic
+    /// sample order (by a hash of the key, each computed once); nil when the source has no data yet.
+    private func sampledKeys(_ view: FeatureView, source: DataSource, keys: [JoinKey], at: Int64) async throws(OnlineStoreError)
+        -> (latest: LatestSourceRows, rows: [Int])? {
+        var keysOnly = view
+        keysOnly.features = []
+        let latest: LatestSourceRows
+        do {
+            let engine = try offlineEngine()
+            guard try engine.schema(of: source) != nil else { return nil }
+            latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
+        } catch {
+            throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)'", cause: error)
+        }
+        let hashed = latest.rows.map { row -> (hash: String, row: Int) in
+            let r = Int(row)
+            return (CanonicalSpec.hash(latest.keys.map { $0.text(at: r) }.joined(separator: "\u{1F}")), r)
+        }
+        return (latest, hashed.sorted { $0.hash < $1.hash }.map(\.row))
+    }
+
+    /// Every served value that differs from the training set's, feature by feature (types by `type`), each with the
+    /// entity (and request values) of its row.
+    static func mismatches(online: OnlineFeatures, offline: Table, type: (String) -> ValueType?,
+                           entity: (Int) -> [String: String]) -> [VerificationMismatch] {
+        var out: [VerificationMismatch] = []
+        for column in online.columns {
+            guard let featureType = type(column.feature), let trained = offline.column(named: column.name) else { continue }
+            for (i, served) in column.values.enumerated() {
+                let computed = trained.onlineValue(at: i, as: featureType)
+                guard !sameValue(served, computed) else { continue }
+                out.append(VerificationMismatch(feature: column.feature, entity: entity(i), online: "\(served)", offline: "\(computed)"))
+            }
+        }
+        return out
     }
 
     /// Equal values, floats by their bits (a NaN equals the same NaN).

@@ -5,9 +5,9 @@ import LocalOfflineEngine
 import RedisOnlineStore
 import SQLiteOnlineStore
 
-/// The store and engine kinds these tests use, registered once before any repository is opened (reference it in
-/// fixtures and in tests that open repositories themselves).
-let registeredKinds: Void = {
+/// Every kind the tests use (stores, engines, sources, formats, sections), registered once before any repository is
+/// opened: reference it in fixtures and in tests that open repositories themselves. One list for every test target.
+public let registeredKinds: Void = {
     SQLiteOnlineStoreKind.register()
     RedisOnlineStoreKind.register()
     LocalOfflineEngineKind.register()

@@ -1,0 +1,53 @@
+public import ArgumentParser
+
+/// The options of the serving process, shared by the `FeatureServer` executable and `featurectl serve` (which runs
+/// FeatureServer in its place with the same options): one definition, so the two can never disagree.
+public struct ServeOptions: ParsableArguments {
+    /// The feature repository folder.
+    @Option(help: "The feature repository folder.", completion: .directory)
+    public var repo: String = "."
+
+    /// The address to listen on.
+    @Option(help: "The address to listen on.")
+    public var host: String = "127.0.0.1"
+
+    /// The gRPC port.
+    @Option(help: "The gRPC port (0: any free port).")
+    public var grpcPort: Int = 6570
+
+    /// The HTTP/JSON port.
+    @Option(help: "The HTTP/JSON port: lookups, pushes, health, metrics (0: any free port).")
+    public var httpPort: Int = 6566
+
+    /// The catalog's port (8888, the port `feast ui` uses: browsers refuse to open 6566).
+    @Option(help: "The feature catalog's port (pages and /api/v1/catalog; 0: any free port).")
+    public var catalogPort: Int = 8888
+
+    /// Whether to serve the catalog.
+    @Flag(inversion: .prefixedNo, help: "Serve the feature catalog.")
+    public var catalog = true
+
+    /// The most entity rows in one request.
+    @Option(help: "The most entity rows in one request.")
+    public var maxBatch: Int = 10_000
+
+    /// Whether to ingest the stream sources whose transport the settings configure.
+    @Flag(inversion: .prefixedNo, help: "Ingest the topics of stream sources (when feature_store.yaml configures their transport, e.g. a kafka section).")
+    public var ingest = true
+
+    public init() {}
+
+    public mutating func validate() throws {
+        guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
+        for (name, port) in [("--grpc-port", grpcPort), ("--http-port", httpPort), ("--catalog-port", catalogPort)] where !(0...65535).contains(port) {
+            throw ValidationError("\(name) must be a port from 0 to 65535, found \(port)")
+        }
+    }
+
+    /// The options as a command line (for running FeatureServer with them).
+    public var arguments: [String] {
+        ["--repo", repo, "--host", host, "--grpc-port", String(grpcPort), "--http-port", String(httpPort),
+         "--catalog-port", String(catalogPort), catalog ? "--catalog" : "--no-catalog", "--max-batch", String(maxBatch),
+         ingest ? "--ingest" : "--no-ingest"]
+    }
+}
