@@ -5,6 +5,8 @@ import PackageDescription
 //   definitions (YAML) -> compiler -> registry/catalog
 //                                  -> offline engines (LocalOfflineEngine: Parquet)  } sharing FeatureComputation
 //                                  -> online stores (SQLiteOnlineStore) -> FeatureServer }
+// Sources, stream transports and payload formats are rooms like stores and engines: each a target bringing a kind
+// (ParquetSource; KafkaTransport; JSONMessageFormat, AvroMessageFormat) that programs register.
 // C libraries sit behind thin Swift wrappers in targets of their own.
 let package = Package(
     name: "FeatureStore",
@@ -15,8 +17,18 @@ let package = Package(
         .library(name: "SQLiteOnlineStore", targets: ["SQLiteOnlineStore"]),
         // The Redis online store (standalone or Redis Cluster): register its kind (RedisOnlineStoreKind.register()).
         .library(name: "RedisOnlineStore", targets: ["RedisOnlineStore"]),
-        // The embedded offline engine: register its kind (LocalOfflineEngineKind.register()) before opening a repository.
+        // The embedded offline engine: register its kind (LocalOfflineEngineKind.register(), which registers the parquet
+        // source kind it reads) before opening a repository.
         .library(name: "LocalOfflineEngine", targets: ["LocalOfflineEngine"]),
+        .library(name: "ParquetSource", targets: ["ParquetSource"]),
+        // Streams: the ingester, the Kafka transport (KafkaSourceKind.register()) and the payload formats
+        // (JSONMessageFormat.register(), AvroMessageFormat.register()).
+        .library(name: "StreamIngestion", targets: ["StreamIngestion"]),
+        .library(name: "KafkaTransport", targets: ["KafkaTransport"]),
+        .library(name: "JSONMessageFormat", targets: ["JSONMessageFormat"]),
+        .library(name: "AvroMessageFormat", targets: ["AvroMessageFormat"]),
+        .library(name: "Avro", targets: ["Avro"]),
+        .library(name: "ErrorChain", targets: ["ErrorChain"]),
         // What the public API returns and reads: tables (joinFeatures returns one) and Parquet files.
         .library(name: "Columnar", targets: ["Columnar"]),
         .library(name: "Parquet", targets: ["Parquet"]),

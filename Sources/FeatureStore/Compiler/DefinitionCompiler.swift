@@ -234,7 +234,7 @@ struct Compilation {
                   let o = reader.openObject(node, what: "'\(name)'") else { continue }
             var settings = Self.kindSettings(&reader, o, node, defaultKind: name, skipping: ["kind"])
             settings.kind = name
-            settings.family = "'\(name)' section"
+            settings.family = "section"
             kind.validate(&settings)
             for problem in settings.problems { reader.error(problem.location, problem.message) }
             config.sections[name] = settings
