@@ -4,11 +4,15 @@
 # Tests/StreamIngestionTests/Interop/schema_registry.py, on loopback), ingested online into SQLite and offline into
 # Parquet, runs alternating. Prints each format's median events/s and the ratio.
 # Usage: bash bench/ingest_avro.sh [events, default 200000] [runs, default 3]
+#        (INGEST_BENCH=path/to/ingest-bench runs that binary instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS="${1:-200000}"
 RUNS="${2:-3}"
-swift build -c release --product ingest-bench >/dev/null
+if [ -z "${INGEST_BENCH:-}" ]; then
+  swift build -c release --product ingest-bench >/dev/null
+  INGEST_BENCH=.build/release/ingest-bench
+fi
 PARTITIONS=$(( (EVENTS / 4000) + 1 ))
 REGISTRY_OUT=$(mktemp)
 .venv/bin/python Tests/StreamIngestionTests/Interop/schema_registry.py bench:bench >"$REGISTRY_OUT" &
@@ -19,7 +23,7 @@ URL="http://127.0.0.1:$(head -1 "$REGISTRY_OUT")"
 json=(); avro=()
 for run in $(seq "$RUNS"); do
   for format in json avro; do
-    out=$(.build/release/ingest-bench --mode throughput --events "$EVENTS" --partitions "$PARTITIONS" --format "$format" --registry "$URL" 2>/dev/null)
+    out=$("$INGEST_BENCH" --mode throughput --events "$EVENTS" --partitions "$PARTITIONS" --format "$format" --registry "$URL" 2>/dev/null)
     echo "$out" | grep -E "^throughput"
     rate=$(echo "$out" | awk '/RESULT/ {print $3}')
     if [ "$format" = json ]; then json+=("$rate"); else avro+=("$rate"); fi

@@ -237,6 +237,7 @@ public enum AvroJSON: Sendable, Hashable, Decodable {
     case array([AvroJSON])
     case object([String: AvroJSON])
 
+    /// Decodes any JSON value, trying whole numbers (Int64) before other numbers.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }

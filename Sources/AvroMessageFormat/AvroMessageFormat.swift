@@ -29,8 +29,10 @@ import Synchronization
 /// Decoded by hand rather than with Avro C (`libavro-dev`): only top-level fields are built, the rest skipped in one
 /// pass, with no per-message allocation of a generic value tree and no C library to install or wrap.
 public struct AvroMessageFormat: MessageFormatKind {
+    /// `avro`; see ``PayloadFormatKind/name``.
     public let name = "avro"
 
+    /// The format; ``register()`` registers it.
     public init() {}
 
     /// Registers the format with ``PayloadFormatKinds``.
@@ -38,6 +40,8 @@ public struct AvroMessageFormat: MessageFormatKind {
         PayloadFormatKinds.register(AvroMessageFormat())
     }
 
+    /// Requires an http or https `schema_registry.url`, and checks that the credentials come from one place, the
+    /// timeout is positive and `subject` is not empty; see ``PayloadFormatKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: ["subject", "schema_registry.url", "schema_registry.basic_auth_user_info_env",
                                           "schema_registry.basic_auth_user_info_file", "schema_registry.timeout"])
@@ -56,6 +60,9 @@ public struct AvroMessageFormat: MessageFormatKind {
         if let subject = settings.values["subject"], subject.isEmpty { settings.problem("subject", "'subject' must not be empty") }
     }
 
+    /// A decoder fetching schemas from the registry, with the credentials read now (a relative file path is relative to
+    /// the repository) and the subject `TOPIC-value` unless set; throws when the credentials cannot be read; see
+    /// ``MessageFormatKind/decoder(settings:fields:context:)``.
     public func decoder(settings: StoreSettings, fields: FieldSelection, context: FormatContext) throws(StreamError) -> any MessageDecoder {
         var settings = settings
         guard let text = settings.string("schema_registry.url"), let url = URL(string: text) else {
@@ -111,6 +118,9 @@ final class AvroMessageDecoder: MessageDecoder {
         guard payload.count >= 5, payload[0] == 0 else { return nil }
         return Int32(bitPattern: UInt32(payload[1]) << 24 | UInt32(payload[2]) << 16 | UInt32(payload[3]) << 8 | UInt32(payload[4]))
     }
+
+    /// Writer schemas are fetched before a batch is decoded.
+    var needsPreparation: Bool { true }
 
     func prepare(_ messages: [StreamMessage]) async throws(StreamError) {
         var wanted: Set<Int32> = []

@@ -1,6 +1,8 @@
 /// A packed bit set: bit `i` is word `i / 64`, bit `i % 64` (least significant first).
 public struct Bitmap: Sendable, Hashable {
+    /// The bits, 64 per word (least significant first); the last word's bits past ``count`` are zero.
     public private(set) var words: [UInt64]
+    /// The number of bits.
     public private(set) var count: Int
 
     /// `count` bits, all set to `value`.
@@ -11,20 +13,24 @@ public struct Bitmap: Sendable, Hashable {
         if value, count & 63 != 0 { words[n - 1] = (1 << UInt64(count & 63)) - 1 }
     }
 
+    /// A bitmap holding `bits`, in order.
     public init(_ bits: [Bool]) {
         self.init(count: bits.count, value: false)
         for (i, b) in bits.enumerated() where b { set(i) }
     }
 
+    /// Bit `i`; `i` must be below ``count``.
     @inline(__always)
     public subscript(i: Int) -> Bool {
         get { (words[i >> 6] >> UInt64(i & 63)) & 1 == 1 }
         set { if newValue { set(i) } else { clear(i) } }
     }
 
+    /// Sets bit `i` (below ``count``).
     @inline(__always)
     public mutating func set(_ i: Int) { words[i >> 6] |= 1 << UInt64(i & 63) }
 
+    /// Clears bit `i` (below ``count``).
     @inline(__always)
     public mutating func clear(_ i: Int) { words[i >> 6] &= ~(1 << UInt64(i & 63)) }
 

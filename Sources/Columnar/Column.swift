@@ -3,20 +3,25 @@ public import ErrorChain
 public struct BytesBuffer: Sendable, Hashable {
     /// `offsets[i]..<offsets[i+1]` is value `i` in `data`.
     public var offsets: [Int]
+    /// The values' bytes, back to back.
     public var data: [UInt8]
 
+    /// A buffer of `offsets` into `data`; by default empty (no values).
     public init(offsets: [Int] = [0], data: [UInt8] = []) {
         self.offsets = offsets
         self.data = data
     }
 
+    /// The number of values.
     public var count: Int { offsets.count - 1 }
 
+    /// Appends a value made of `bytes`.
     public mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         data.append(contentsOf: bytes)
         offsets.append(data.count)
     }
 
+    /// Appends a value made of `string`'s UTF-8 bytes.
     public mutating func append(_ string: String) {
         var s = string
         s.withUTF8 { data.append(contentsOf: $0) }
@@ -60,6 +65,7 @@ public indirect enum ColumnValues: Sendable {
     /// Lists: `offsets[i]..<offsets[i+1]` are row `i`'s elements in `values`.
     case list(offsets: [Int], values: Column)
 
+    /// The number of values; for a list, the number of rows (not of elements).
     public var count: Int {
         switch self {
         case .bool(let v): return v.count
@@ -75,22 +81,28 @@ public indirect enum ColumnValues: Sendable {
 
 /// One typed column: a dense buffer of values and an optional validity bitmap (`nil`: no nulls).
 public struct Column: Sendable {
+    /// The logical type of the values.
     public var type: DataType
+    /// The values, one per row (null rows hold a placeholder).
     public var values: ColumnValues
     /// Bit `i` set when row `i` holds a value; `nil` when every row does.
     public var validity: Bitmap?
 
+    /// A column of `type` holding `values`, with `validity` (nil: no nulls); lengths are not checked.
     public init(type: DataType, values: ColumnValues, validity: Bitmap? = nil) {
         self.type = type
         self.values = values
         self.validity = validity
     }
 
+    /// The number of rows.
     public var count: Int { values.count }
 
+    /// Whether row `i` is null.
     @inline(__always)
     public func isNull(_ i: Int) -> Bool { validity.map { !$0[i] } ?? false }
 
+    /// The number of null rows (0 without a validity bitmap).
     public var nullCount: Int { validity.map { count - $0.setCount } ?? 0 }
 }
 
@@ -104,26 +116,32 @@ extension Column {
         return bitmap
     }
 
+    /// A column of `type`, one stored in an int64 buffer (see ``ColumnValues/int64(_:)``), from `values`; nil is null.
     public init(_ type: DataType = .int64, int64 values: [Int64?]) {
         self.init(type: type, values: .int64(values.map { $0 ?? 0 }), validity: Self.validity(values))
     }
 
+    /// A column of `type`, one stored in an int32 buffer (see ``ColumnValues/int32(_:)``), from `values`; nil is null.
     public init(_ type: DataType = .int32, int32 values: [Int32?]) {
         self.init(type: type, values: .int32(values.map { $0 ?? 0 }), validity: Self.validity(values))
     }
 
+    /// A float64 column of `values`; nil is null.
     public init(float64 values: [Double?]) {
         self.init(type: .float64, values: .float64(values.map { $0 ?? 0 }), validity: Self.validity(values))
     }
 
+    /// A float32 column of `values`; nil is null.
     public init(float32 values: [Float?]) {
         self.init(type: .float32, values: .float32(values.map { $0 ?? 0 }), validity: Self.validity(values))
     }
 
+    /// A bool column of `values`; nil is null.
     public init(bool values: [Bool?]) {
         self.init(type: .bool, values: .bool(values.map { $0 ?? false }), validity: Self.validity(values))
     }
 
+    /// A string column of `values`, stored as UTF-8; nil is null.
     public init(strings values: [String?]) {
         var buffer = BytesBuffer()
         buffer.data.reserveCapacity(values.reduce(0) { $0 + ($1?.utf8.count ?? 0) })
@@ -133,6 +151,7 @@ extension Column {
         self.init(type: .string, values: .bytes(buffer), validity: Self.validity(values))
     }
 
+    /// A binary column of `values`; nil is null.
     public init(binary values: [[UInt8]?]) {
         var buffer = BytesBuffer()
         for v in values {
@@ -149,7 +168,9 @@ extension Column {
 
 /// Named columns of equal length.
 public struct Table: Sendable {
+    /// The name, type and nullability of each column, in order.
     public var schema: Schema
+    /// The columns, in schema order, all of the same length.
     public var columns: [Column]
 
     /// A table; every column must have `rowCount` rows (checked).
@@ -170,8 +191,10 @@ public struct Table: Sendable {
         try self.init(schema: Schema(named.map { Field($0.0, $0.1.type, nullable: true) }), columns: named.map(\.1))
     }
 
+    /// The number of rows (0 for a table without columns).
     public var rowCount: Int { columns.first?.count ?? 0 }
 
+    /// The first column named `name`; nil when there is none.
     public func column(named name: String) -> Column? { schema.index(of: name).map { columns[$0] } }
 }
 

@@ -33,6 +33,7 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
     /// A list of values of the element type.
     case list(DataType)
 
+    /// The type as displayed: `int64`, `timestamp[us, UTC]`, `decimal(10, 2)`, `list<string>`.
     public var description: String {
         switch self {
         case .bool: return "bool"
@@ -67,10 +68,14 @@ public indirect enum DataType: Sendable, Hashable, CustomStringConvertible {
 
 /// A named, typed column slot of a schema.
 public struct Field: Sendable, Hashable {
+    /// The column's name.
     public var name: String
+    /// The column's logical type.
     public var type: DataType
+    /// Whether the column may hold nulls.
     public var nullable: Bool
 
+    /// A field named `name` of `type`, nullable unless told otherwise.
     public init(_ name: String, _ type: DataType, nullable: Bool = true) {
         self.name = name
         self.type = type
@@ -80,13 +85,16 @@ public struct Field: Sendable, Hashable {
 
 /// The fields of a table, in order.
 public struct Schema: Sendable, Hashable {
+    /// The fields, in column order.
     public var fields: [Field]
 
+    /// A schema of `fields`, in order (names are not checked for duplicates).
     public init(_ fields: [Field]) {
         self.fields = fields
     }
 
     /// The index of the field named `name`.
     public func index(of name: String) -> Int? { fields.firstIndex { $0.name == name } }
+    /// The first field named `name`; nil when there is none.
     public func field(named name: String) -> Field? { fields.first { $0.name == name } }
 }

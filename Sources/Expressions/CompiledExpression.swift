@@ -19,16 +19,19 @@ public struct CompiledExpression: Sendable {
 public struct ExpressionInput: Sendable, Hashable, CustomStringConvertible {
     /// The view, for `view.feature`.
     public var qualifier: String?
+    /// The column, request field or feature, without the view.
     public var name: String
     /// Its type inside the expression.
     public var type: ExpressionType
 
+    /// An input named `name` (of view `qualifier`, when not nil) with type `type`.
     public init(qualifier: String?, name: String, type: ExpressionType) {
         self.qualifier = qualifier
         self.name = name
         self.type = type
     }
 
+    /// `view.feature`, or the name alone.
     public var description: String { qualifier.map { "\($0).\(name)" } ?? name }
 }
 

@@ -8,6 +8,8 @@ public enum ExpressionParser {
     /// How deep expressions may nest (parentheses, operators, calls): deeper is an error, never a stack overflow.
     public static let maximumDepth = 128
 
+    /// Parses `text` into its syntax tree; throws an ``ExpressionError`` at the first mistake (nesting deeper than
+    /// ``maximumDepth`` is one).
     public static func parse(_ text: String) throws(ExpressionError) -> Expression {
         var parser = Parser(tokens: try Lexer.tokens(text))
         let expression = try parser.expression(depth: 0)

@@ -6,6 +6,7 @@ public import ErrorChain
 /// Positions are offsets in the expression's UTF-8 bytes (`Range<Int>`); the definitions compiler adds where the
 /// expression starts in its YAML file.
 public struct Expression: Sendable, Hashable {
+    /// What a node is: a literal, a name, an operation, a call, a `case` or a `cast`, with its operands.
     public indirect enum Kind: Sendable, Hashable {
         case literal(Literal)
         /// A column of the source or the request (`fare`), or a feature of another view (`driver_stats.acc_rate`).
@@ -24,14 +25,18 @@ public struct Expression: Sendable, Hashable {
 
     /// One `when condition then value` of a `case`.
     public struct WhenClause: Sendable, Hashable {
+        /// The condition, after `when`.
         public var condition: Expression
+        /// The value when the condition holds, after `then`.
         public var value: Expression
     }
 
+    /// What the node is, with its operands.
     public var kind: Kind
     /// Where it is in the text (UTF-8 offsets).
     public var range: Range<Int>
 
+    /// A node of `kind` at `range` (UTF-8 offsets in the text).
     public init(_ kind: Kind, _ range: Range<Int>) {
         self.kind = kind
         self.range = range
@@ -50,11 +55,13 @@ public enum Literal: Sendable, Hashable {
     case string(String)
 }
 
+/// A prefix operator: `-` (negation) or `not`.
 public enum UnaryOperator: String, Sendable, Hashable {
     case negate = "-"
     case not
 }
 
+/// An infix operator, spelled by its raw value (`==` is read as `=`, `<>` as `!=`).
 public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
     case or, and
     case equal = "=", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
@@ -83,10 +90,12 @@ public struct ExpressionError: ChainedError, Hashable {
     /// The message with the offset.
     public var headline: String { "\(message) (at offset \(range.lowerBound))" }
 
+    /// An error saying `message` about the text at `range` (UTF-8 offsets).
     public init(_ message: String, at range: Range<Int>) {
         self.message = message
         self.range = range
     }
 
+    /// The message with the offset (``headline``).
     public var description: String { headline }
 }

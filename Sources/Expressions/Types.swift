@@ -5,6 +5,7 @@ public enum ExpressionType: String, Sendable, Hashable, CaseIterable, CustomStri
     /// The type of the literal `null`, before it meets another type (`coalesce(x, null)`).
     case null
 
+    /// The type's name (`int64`, `timestamp`, ...).
     public var description: String { rawValue }
 
     var isNumeric: Bool { self == .int64 || self == .float64 }
@@ -59,11 +60,13 @@ public enum Value: Sendable, CustomStringConvertible {
     case string(String)
     case timestamp(Int64)
 
+    /// Whether the value is null.
     public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 
+    /// The value for messages: `null`, `true`, `42`, `'text'` (in quotes), `timestamp(N us)`.
     public var description: String {
         switch self {
         case .null: return "null"

@@ -17,6 +17,7 @@ public final class InMemoryOnlineStore: OnlineStore {
     private let positions = Mutex<[String: [StreamPartition: Int64]]>([:])
     private let state = Mutex<(health: OnlineStoreHealth, starts: Int, stops: Int)>((.serving, 0, 0))
 
+    /// An empty store (``InMemoryOnlineStoreKind`` shares one per `name`).
     public init() {}
 
     /// Sets what ``health()`` answers, to test how a server reacts to a store that cannot serve.
@@ -29,14 +30,17 @@ public final class InMemoryOnlineStore: OnlineStore {
         state.withLock { ($0.starts, $0.stops) }
     }
 
+    /// Counts the start (see ``lifecycleCalls``); see ``OnlineStore/start()``.
     public func start() async throws(OnlineStoreError) {
         state.withLock { $0.starts += 1 }
     }
 
+    /// Counts the stop (see ``lifecycleCalls``); the contents stay; see ``OnlineStore/stop()``.
     public func stop() async {
         state.withLock { $0.stops += 1 }
     }
 
+    /// What ``setHealth(_:)`` last set (serving at first); see ``OnlineStore/health()``.
     public func health() async -> OnlineStoreHealth {
         state.withLock { $0.health }
     }
@@ -45,6 +49,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         TableKey(view: view.name, schema: view.schemaVersion(keys: keys))
     }
 
+    /// Replaces only older stored rows, under one lock; see ``OnlineStore/write(_:to:keys:)``.
     public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
         guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is aggregated: it keeps tiles (writeTiles), not rows") }
         var encoded: [([UInt8], StoredOnlineRow)] = []
@@ -71,6 +76,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// Reads every request under one lock; see ``OnlineStore/read(_:)``.
     public func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
         var keys: [[[UInt8]]] = []
         for request in requests { keys.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }) }
@@ -82,11 +88,13 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// Empties the view's rows and tiles; see ``OnlineStore/deleteAll(of:keys:)``.
     public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         tables.withLock { $0[Self.table(view, keys)] = [:] }
         tileTables.withLock { $0[Self.table(view, keys)] = [:] }
     }
 
+    /// Exact counts; see ``OnlineStore/statistics(of:keys:)``.
     public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
         if view.isAggregated {
             let tiles = tileTables.withLock { $0[Self.table(view, keys)] ?? [:] }
@@ -98,6 +106,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// Drops the rows, tiles and cuts of other views and schema versions; see ``OnlineStore/dropStale(keeping:)``.
     public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
         let keep = Set(views.map { Self.table($0.0, $0.1) })
         let staleTiles = tileTables.withLock { tables in
@@ -113,6 +122,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// Replaces the tiles under one lock; see ``OnlineStore/writeTiles(_:to:keys:)``.
     public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
         var encoded: [(TileKey, OnlineTile)] = []
@@ -128,6 +138,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// The view's stored tiles, per entity; see ``OnlineStore/readTiles(_:of:joinKeys:from:)``.
     public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let keys = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
         let table = tileTables.withLock { $0[Self.table(view, joinKeys)] ?? [:] }
@@ -138,6 +149,7 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// Deletes the tiles under one lock; see ``OnlineStore/deleteTiles(of:keys:before:origin:)``.
     public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
         let name = Self.table(view, keys)
@@ -151,10 +163,12 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// The view's cuts; see ``OnlineStore/tileCuts(of:keys:)``.
     public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
         cuts.withLock { $0[Self.table(view, keys)] ?? [:] }
     }
 
+    /// Sets the cuts under one lock; see ``OnlineStore/setTileCuts(_:of:keys:onlyMissing:)``.
     public func setTileCuts(_ new: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it has no tiles to cut") }
         let name = Self.table(view, keys)
@@ -164,10 +178,13 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
+    /// The consumer's positions; see ``OnlineStore/streamPositions(consumer:)``.
     public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
         positions.withLock { $0[consumer] ?? [:] }
     }
 
+    /// Checks and merges the batch while holding the positions, cuts and tiles locks; see
+    /// ``OnlineStore/applyStreamTiles(_:)``.
     public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
         var encoded: [[(TileKey, OnlineTile)]] = []
         for update in batch.updates {
@@ -214,9 +231,11 @@ public final class InMemoryOnlineStore: OnlineStore {
 /// `online_store: {kind: memory, name: NAME}`: an ``InMemoryOnlineStore``; repositories naming the same `name` share
 /// one store for the life of the process.
 public struct InMemoryOnlineStoreKind: OnlineStoreKind {
+    /// `memory`.
     public let name = "memory"
     private static let stores = Mutex<[String: InMemoryOnlineStore]>([:])
 
+    /// The kind (register it with ``register()``).
     public init() {}
 
     /// Registers the kind with ``OnlineStoreKinds``.
@@ -224,10 +243,13 @@ public struct InMemoryOnlineStoreKind: OnlineStoreKind {
         OnlineStoreKinds.register(InMemoryOnlineStoreKind())
     }
 
+    /// Allows `name` only; see ``OnlineStoreKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: ["name"])
     }
 
+    /// The process-wide store of `name` (default: the repository's path), made on first use; see
+    /// ``OnlineStoreKind/open(_:repository:)``.
     public func open(_ settings: StoreSettings, repository: URL) throws(OnlineStoreError) -> any OnlineStore {
         let name = settings.values["name"] ?? repository.path
         return Self.stores.withLock { stores in

@@ -28,6 +28,7 @@ public enum OfflineEngineConformance {
             try await body(try makeEngine())
         }
 
+        /// The check's ``name``.
         public var description: String { name }
     }
 

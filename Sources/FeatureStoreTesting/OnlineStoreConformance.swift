@@ -37,6 +37,7 @@ public enum OnlineStoreConformance {
             await store.stop()
         }
 
+        /// The check's ``name``.
         public var description: String { name }
     }
 

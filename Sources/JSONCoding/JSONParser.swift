@@ -350,6 +350,7 @@ public struct JSONFieldSelection: Sendable, Hashable {
     public let names: [String]
     let utf8: [[UInt8]]
 
+    /// A selection of `names` in the order given, each kept once (the first time it appears).
     public init(_ names: [String]) {
         var unique: [String] = []
         for name in names where !unique.contains(name) { unique.append(name) }

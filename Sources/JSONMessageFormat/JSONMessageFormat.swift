@@ -7,8 +7,10 @@ public import StreamIngestion
 /// Numbers keep their exact form (integers as integers), times are ISO-8601 strings or epoch milliseconds or
 /// microseconds, bytes are base64 strings. The format has no settings.
 public struct JSONMessageFormat: MessageFormatKind {
+    /// `json`; see ``PayloadFormatKind/name``.
     public let name = "json"
 
+    /// The format; ``register()`` registers it.
     public init() {}
 
     /// Registers the format with ``PayloadFormatKinds``.
@@ -16,10 +18,12 @@ public struct JSONMessageFormat: MessageFormatKind {
         PayloadFormatKinds.register(JSONMessageFormat())
     }
 
+    /// Allows no settings; see ``PayloadFormatKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: [])
     }
 
+    /// A ``JSONMessageDecoder`` of `fields`; see ``MessageFormatKind/decoder(settings:fields:context:)``.
     public func decoder(settings: StoreSettings, fields: FieldSelection, context: FormatContext) throws(StreamError) -> any MessageDecoder {
         JSONMessageDecoder(fields)
     }
@@ -34,6 +38,8 @@ public struct JSONMessageDecoder: MessageDecoder {
         selection = JSONFieldSelection(fields.names)
     }
 
+    /// The selected fields' values (null for an absent field, unsupported for an object); a payload that is not a JSON
+    /// object is `malformed`; see ``MessageDecoder/values(of:)``.
     public func values(of message: StreamMessage) throws(BadMessage) -> [EventValue] {
         let values: [JSONValue]?
         do {

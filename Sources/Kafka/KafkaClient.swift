@@ -4,10 +4,12 @@ public import ErrorChain
 
 /// A failure reported by librdkafka (configuration, broker, commit or produce errors).
 public struct KafkaError: Error, Sendable, CustomStringConvertible {
+    /// What failed, with librdkafka's description of the error when there is one.
     public var message: String
     /// librdkafka's `rd_kafka_resp_err_t`, when there is one.
     public var code: Int32?
 
+    /// An error described by `message`, with librdkafka's `code` when there is one.
     public init(_ message: String, code: Int32? = nil) {
         self.message = message
         self.code = code
@@ -17,6 +19,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         self.init("\(what): \(String(cString: rd_kafka_err2str(err)))", code: err.rawValue)
     }
 
+    /// The message.
     public var description: String { message }
 }
 
@@ -27,29 +30,39 @@ extension KafkaError: ChainedError {
 
 /// A topic and partition.
 public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    /// The topic's name.
     public var topic: String
+    /// The partition's number (0-based).
     public var partition: Int32
 
+    /// Partition `partition` of `topic`.
     public init(_ topic: String, _ partition: Int32) {
         self.topic = topic
         self.partition = partition
     }
 
+    /// `topic[partition]`.
     public var description: String { "\(topic)[\(partition)]" }
 }
 
 /// One consumed message, copied out of librdkafka.
 public struct KafkaMessage: Sendable {
+    /// The topic it was read from.
     public var topic: String
+    /// The partition it was read from.
     public var partition: Int32
+    /// Its offset in the partition.
     public var offset: Int64
+    /// The key; nil when the message has none.
     public var key: [UInt8]?
+    /// The payload (empty when the message has none).
     public var value: [UInt8]
     /// The message's timestamp in milliseconds since the epoch, when it has one.
     public var timestampMillis: Int64?
     /// The message's headers, in order.
     public var headers: [(name: String, value: [UInt8])] = []
 
+    /// A message at `offset` of `topic`'s partition `partition`, with these contents.
     public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]? = nil, value: [UInt8], timestampMillis: Int64? = nil,
                 headers: [(name: String, value: [UInt8])] = []) {
         self.topic = topic
@@ -66,6 +79,7 @@ public struct KafkaMessage: Sendable {
         headers.last { $0.name == name }.map { String(decoding: $0.value, as: UTF8.self) }
     }
 
+    /// The message's topic and partition.
     public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
 }
 
@@ -330,6 +344,7 @@ public final class KafkaMockCluster: @unchecked Sendable {
     /// `host:port,...` of the mock brokers.
     public let bootstrapServers: String
 
+    /// Starts a mock cluster of `brokers` brokers; throws when librdkafka cannot create it.
     public init(brokers: Int = 1) throws(KafkaError) {
         let conf = try makeConf(["log_level": "3"])
         owner = try makeHandle(RD_KAFKA_PRODUCER, conf)

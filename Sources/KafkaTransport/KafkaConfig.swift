@@ -56,10 +56,15 @@ public struct KafkaConfig: Sendable, Hashable {
 public struct KafkaSection: ConfigSectionKind {
     /// The block's key.
     public static let key = "kafka"
+    /// `kafka`; see ``ConfigSectionKind/name``.
     public let name = KafkaSection.key
 
+    /// The section, for ``ConfigSections/register(_:)``.
     public init() {}
 
+    /// Requires `bootstrap_servers`, passes `properties.*` through, and checks `offline_roll_interval` (a time span, 0:
+    /// every batch), `allowed_lateness` (positive) and `offline_roll_size_mb` (1 to 4096); see
+    /// ``ConfigSectionKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         let known = ["bootstrap_servers", "consumer_group", "dead_letter_topic", "offline_roll_interval", "offline_roll_size_mb", "allowed_lateness"]
         let properties = settings.values.keys.filter { $0.hasPrefix("properties.") }
@@ -76,6 +81,8 @@ public struct KafkaSection: ConfigSectionKind {
         }
     }
 
+    /// The block's `allowed_lateness` and offline roll settings over the defaults of ``StreamSettings`` (an invalid
+    /// value keeps the default); see ``ConfigSectionKind/streamSettings(_:)``.
     public func streamSettings(_ settings: StoreSettings) -> StreamSettings? {
         var streams = StreamSettings()
         if let text = settings.values["offline_roll_interval"], let span = TimeSpan(parsing: text) { streams.offlineRollInterval = span }

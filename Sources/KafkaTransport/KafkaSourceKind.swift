@@ -17,9 +17,12 @@ import Kafka
 /// The brokers, the consumer group and the dead-letter topic come from the `kafka` block of `feature_store.yaml`.
 /// Register it with ``register()`` (programs that ingest: featurectl, FeatureServer).
 public struct KafkaSourceKind: StreamSourceKind {
+    /// `kafka`; see ``SourceKind/name``.
     public let name = "kafka"
+    /// A stream; see ``SourceKind/role``.
     public let role = SourceRole.stream
 
+    /// The kind; ``register()`` registers it with its `kafka` section.
     public init() {}
 
     /// Registers the Kafka source kind with ``SourceKinds`` and its `kafka` block with ``ConfigSections``.
@@ -28,6 +31,8 @@ public struct KafkaSourceKind: StreamSourceKind {
         ConfigSections.register(KafkaSection())
     }
 
+    /// Requires `topic`, a Kafka topic name (1 to 249 letters, digits, `.`, `_` and `-`), and allows no other setting;
+    /// see ``SourceKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: ["topic"])
         if let topic = settings.string("topic", required: true), !Self.isValidTopic(topic) {
@@ -35,10 +40,14 @@ public struct KafkaSourceKind: StreamSourceKind {
         }
     }
 
+    /// `topic` and the topic's name (`topic trips`); see ``SourceKind/describe(_:)``.
     public func describe(_ settings: [String: String]) -> String { "topic \(settings["topic"] ?? "")" }
 
+    /// The source's `topic` (empty when absent); see ``StreamSourceKind/topic(of:)``.
     public func topic(of source: DataSource) -> String { source.settings["topic"] ?? "" }
 
+    /// Connects through the repository's `kafka` block (`address`, when given, replacing its `bootstrap_servers`);
+    /// throws when there is no such block; see ``StreamSourceKind/connect(store:topics:address:logger:)``.
     public func connect(store: FeatureStore, topics: [String], address: String?, logger: Logger) throws(StreamError) -> StreamConnection {
         guard let kafka = KafkaConfig(store.config) else {
             throw StreamError("feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
@@ -51,6 +60,7 @@ public struct KafkaSourceKind: StreamSourceKind {
                                 embeddedAddress: connection.embeddedCluster?.bootstrapServers)
     }
 
+    /// Whether `feature_store.yaml` has a `kafka` block; see ``StreamSourceKind/isConfigured(_:)``.
     public func isConfigured(_ config: RepositoryConfig) -> Bool { KafkaConfig(config) != nil }
 
     /// Kafka's rule for topic names.

@@ -13,25 +13,30 @@ public final class KafkaStreamConsumer: StreamConsumer {
         self.consumer = consumer
     }
 
+    /// Subscribes through librdkafka, joining the group; see ``StreamConsumer/subscribe(_:)``.
     public func subscribe(_ topics: [String]) throws(StreamError) {
         do { try consumer.subscribe(topics) } catch { throw StreamError("kafka: cannot subscribe to \(topics.joined(separator: ", "))", cause: error) }
     }
 
+    /// Polls librdkafka, its errors kept as causes; see ``StreamConsumer/poll(max:timeout:)``.
     public func poll(max: Int, timeout: Duration) -> (messages: [StreamMessage], errors: [StreamError]) {
         let (messages, errors) = consumer.poll(max: max, timeout: timeout)
         return (messages.map(Self.message), errors.map { StreamError("kafka consumer", cause: $0) })
     }
 
+    /// Commits through librdkafka, synchronously; see ``StreamConsumer/commit(_:)``.
     public func commit(_ next: [StreamPartition: Int64]) throws(StreamError) {
         var offsets: [TopicPartition: Int64] = [:]
         for (p, offset) in next { offsets[TopicPartition(p.topic, p.partition)] = offset }
         do { try consumer.commit(offsets) } catch { throw StreamError("kafka: cannot commit offsets", cause: error) }
     }
 
+    /// The partitions the group has assigned to this member; see ``StreamConsumer/assignment()``.
     public func assignment() -> [StreamPartition] {
         consumer.assignment().map { StreamPartition($0.topic, $0.partition) }
     }
 
+    /// The group's committed offsets, asked of the broker; see ``StreamConsumer/committed(_:timeout:)``.
     public func committed(_ partitions: [StreamPartition], timeout: Duration) throws(StreamError) -> [StreamPartition: Int64] {
         do {
             let found = try consumer.committed(partitions.map { TopicPartition($0.topic, $0.partition) }, timeout: timeout)
@@ -43,6 +48,7 @@ public final class KafkaStreamConsumer: StreamConsumer {
         }
     }
 
+    /// The partition's high watermark, asked of the broker; see ``StreamConsumer/highWatermark(_:timeout:)``.
     public func highWatermark(_ partition: StreamPartition, timeout: Duration) throws(StreamError) -> Int64 {
         do {
             return try consumer.highWatermark(TopicPartition(partition.topic, partition.partition), timeout: timeout)
@@ -51,6 +57,7 @@ public final class KafkaStreamConsumer: StreamConsumer {
         }
     }
 
+    /// Closes the librdkafka consumer, leaving the group; see ``StreamConsumer/close()``.
     public func close() {
         consumer.close()
     }
@@ -71,12 +78,15 @@ public final class KafkaDeadLetterSink: DeadLetterSink {
         self.producer = producer
     }
 
+    /// Queues the message for `topic` in the producer (``flush(timeout:)`` waits for it); see
+    /// ``DeadLetterSink/sendDeadLetter(topic:key:value:headers:)``.
     public func sendDeadLetter(topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])]) throws(StreamError) {
         do { try producer.produce(topic: topic, key: key, value: value, headers: headers) } catch {
             throw StreamError("kafka: cannot produce to the dead-letter topic \(topic)", cause: error)
         }
     }
 
+    /// Flushes the producer; see ``DeadLetterSink/flush(timeout:)``.
     public func flush(timeout: Duration) throws(StreamError) {
         do { try producer.flush(timeout: timeout) } catch { throw StreamError("kafka: dead letters not confirmed", cause: error) }
     }

@@ -80,6 +80,8 @@ extension LocalOfflineEngine {
 }
 
 extension LocalOfflineEngine {
+    /// Reads the row groups with events from the earliest tile asked for up to `end` and builds the tiles in one pass
+    /// (``TileBuilder``); see ``OfflineEngine/aggregateTiles(_:)``.
     public func aggregateTiles(_ request: LatestRowsRequest) async throws -> EventTiles {
         let view = request.view, source = request.source
         // The states tiles hold: per hop, one per recipe (TileStates.features), in that order.

@@ -18,6 +18,7 @@ public struct LocalOfflineEngine: OfflineEngine {
     /// Parquet only.
     public var sourceKinds: [String] { ["parquet"] }
 
+    /// An engine over the repository folder `repository`.
     public init(repository: URL) {
         self.repository = repository
     }
@@ -35,6 +36,8 @@ public struct LocalOfflineEngine: OfflineEngine {
         return path
     }
 
+    /// The schema in the Parquet metadata of the source's path (nil when it holds no data file yet); see
+    /// ``OfflineEngine/schema(of:)``.
     public func schema(of source: DataSource) throws -> Schema? {
         let path = try path(of: source)
         let url = resolve(path)
@@ -55,6 +58,8 @@ public struct LocalOfflineEngine: OfflineEngine {
         return !files.isEmpty
     }
 
+    /// Reads a Parquet file, folder or glob, relative to the working directory (not the repository); see
+    /// ``OfflineEngine/readTable(at:)``.
     public func readTable(at location: String) async throws -> Table {
         do {
             return try ParquetDataset(path: location).read()

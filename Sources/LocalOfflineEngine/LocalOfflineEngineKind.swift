@@ -6,8 +6,10 @@ import ParquetSource
 ///
 /// It has no settings of its own (`path`, the folder of offline data, is the repository's).
 public struct LocalOfflineEngineKind: OfflineEngineKind {
+    /// `local`.
     public let name = "local"
 
+    /// The kind (register it with ``register()``).
     public init() {}
 
     /// The Parquet source kind.
@@ -18,10 +20,12 @@ public struct LocalOfflineEngineKind: OfflineEngineKind {
         OfflineEngineKinds.register(LocalOfflineEngineKind())
     }
 
+    /// Rejects every setting (the kind has none); see ``OfflineEngineKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: [])
     }
 
+    /// A ``LocalOfflineEngine`` over `repository`; see ``OfflineEngineKind/open(_:repository:)``.
     public func open(_ settings: StoreSettings, repository: URL) throws(OfflineEngineError) -> any OfflineEngine {
         LocalOfflineEngine(repository: repository)
     }

@@ -1,12 +1,16 @@
 public import ErrorChain
 /// Where in a file a problem was found: as precise as is known.
 public struct ParquetLocation: Sendable, Hashable, CustomStringConvertible {
+    /// The file's path.
     public var file: String
+    /// The row group's index (0-based), when known.
     public var rowGroup: Int?
+    /// The column's name, when known.
     public var column: String?
     /// Byte offset in the file (of the page or structure being read).
     public var offset: Int?
 
+    /// A place in `file`, as precise as the parts given.
     public init(file: String, rowGroup: Int? = nil, column: String? = nil, offset: Int? = nil) {
         self.file = file
         self.rowGroup = rowGroup
@@ -14,6 +18,7 @@ public struct ParquetLocation: Sendable, Hashable, CustomStringConvertible {
         self.offset = offset
     }
 
+    /// The known parts, comma-separated: `path, row group 2, column 'fare', offset 4096`.
     public var description: String {
         var parts = [file]
         if let rowGroup { parts.append("row group \(rowGroup)") }

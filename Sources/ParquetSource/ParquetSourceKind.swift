@@ -13,11 +13,15 @@ public import FeatureStore
 /// The local offline engine reads these sources (and brings this kind when it is registered); a stream source can
 /// name one as its `batch_source`, where its ingester appends the offline copy.
 public struct ParquetSourceKind: SourceKind {
+    /// `parquet`; see ``SourceKind/name``.
     public let name = "parquet"
+    /// A table; see ``SourceKind/role``.
     public let role = SourceRole.table
 
+    /// The kind, for ``SourceKinds/register(_:)``.
     public init() {}
 
+    /// Requires a non-empty `path` and allows no other setting; see ``SourceKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: ["path"])
         if let path = settings.string("path", required: true), path.isEmpty {
@@ -25,6 +29,7 @@ public struct ParquetSourceKind: SourceKind {
         }
     }
 
+    /// The `path` (empty when absent); see ``SourceKind/describe(_:)``.
     public func describe(_ settings: [String: String]) -> String { settings["path"] ?? "" }
 
     /// The Parquet path of a source of this kind, or nil for a source of another kind.

@@ -1,6 +1,7 @@
 /// Redis Cluster's key distribution: 16,384 hash slots, a key's slot the CRC16 (XMODEM) of the key, or of its hash
 /// tag (the part between the first `{` and the next `}`, when not empty) so related keys share a node.
 public enum HashSlot {
+    /// The number of slots: slots are `0 ..< 16_384`.
     public static let count = 16_384
 
     /// The slot of `key`.
@@ -92,6 +93,7 @@ public enum RedisRedirect: Sendable, Hashable {
     case moved(slot: Int, to: RedisEndpoint)
     case ask(slot: Int, to: RedisEndpoint)
 
+    /// The redirect an error line holds (`MOVED 3999 127.0.0.1:6381`); nil for any other error.
     public init?(_ error: String) {
         let parts = error.split(separator: " ")
         guard parts.count == 3, let slot = Int(parts[1]), let node = RedisEndpoint(parsing: String(parts[2])) else { return nil }

@@ -7,14 +7,18 @@ public struct RedisConfiguration: Sendable, Hashable {
     public var nodes: [RedisEndpoint]
     /// Whether the nodes form a Redis Cluster (slots routed by the client) or one standalone server.
     public var cluster: Bool
+    /// What to authenticate with on each new connection (nil: no `AUTH`).
     public var credentials: RedisCredentials?
+    /// How long to wait for a connection to a node.
     public var connectTimeout: Duration
+    /// How long to wait for a reply; after that the connection fails with a timeout and is closed.
     public var readTimeout: Duration
     /// Connections per node (each on its own thread, off Swift's cooperative pool).
     public var connectionsPerNode: Int
     /// How many redirects or retries one command may take before its error is returned.
     public var maxAttempts: Int
 
+    /// A configuration for `nodes`; by default 2-second timeouts, 4 connections per node and 6 attempts per command.
     public init(nodes: [RedisEndpoint], cluster: Bool, credentials: RedisCredentials? = nil, connectTimeout: Duration = .seconds(2),
                 readTimeout: Duration = .seconds(2), connectionsPerNode: Int = 4, maxAttempts: Int = 6) {
         self.nodes = nodes
@@ -29,9 +33,12 @@ public struct RedisConfiguration: Sendable, Hashable {
 
 /// One command and the key it is routed by (nil: any node).
 public struct RedisCommand: Sendable {
+    /// The key it is routed by (its hash slot's node); nil: any node.
     public var key: [UInt8]?
+    /// The command's name and arguments (`GET`, then the key), as bytes.
     public var args: [[UInt8]]
 
+    /// The command `args`, routed by `key`.
     public init(key: [UInt8]?, _ args: [[UInt8]]) {
         self.key = key
         self.args = args
@@ -128,6 +135,7 @@ final class RedisNodePool: Sendable {
 /// (`CLUSTER SLOTS`) before retrying; each command takes at most ``RedisConfiguration/maxAttempts`` tries. The
 /// slot map is also reloaded every 30 seconds of use.
 public final class RedisClient: Sendable {
+    /// The servers and settings it was made with.
     public let configuration: RedisConfiguration
     private struct State {
         var map: SlotMap?
@@ -136,6 +144,7 @@ public final class RedisClient: Sendable {
     }
     private let state: Mutex<State>
 
+    /// A client for `configuration`; it connects on first use (and loads a cluster's slot map then).
     public init(_ configuration: RedisConfiguration) {
         self.configuration = configuration
         let map = configuration.cluster ? nil : configuration.nodes.first.map { SlotMap(single: $0) }

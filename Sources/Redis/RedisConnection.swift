@@ -15,6 +15,7 @@ public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
     case null
     case array([RedisReply])
 
+    /// The reply as `redis-cli`-like text: `+OK`, `-ERR ...`, `:42`, a bulk string in quotes, `(nil)`, `[a, b]`.
     public var description: String {
         switch self {
         case .status(let s): return "+\(s)"
@@ -50,6 +51,7 @@ public enum RedisReply: Sendable, Hashable, CustomStringConvertible {
 
 /// A failure talking to a Redis node: which node, and what happened.
 public struct RedisError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it was.
     public enum Kind: Sendable, Hashable {
         /// The node cannot be reached (refused, unknown host, reset).
         case connection
@@ -61,17 +63,21 @@ public struct RedisError: Error, Sendable, CustomStringConvertible {
         case protocolError
     }
 
+    /// What kind of failure it was.
     public var kind: Kind
     /// `host:port`.
     public var node: String
+    /// What happened.
     public var message: String
 
+    /// An error of `kind` at `node` (`host:port`), described by `message`.
     public init(_ kind: Kind, node: String, _ message: String) {
         self.kind = kind
         self.node = node
         self.message = message
     }
 
+    /// The node and the message (``headline``).
     public var description: String { headline }
 }
 
@@ -91,9 +97,12 @@ extension RedisError: ChainedError {
 
 /// How to reach a Redis node and how long to wait.
 public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// The host name or IP address (an IPv6 address without brackets).
     public var host: String
+    /// The TCP port.
     public var port: Int
 
+    /// The node at `host` and `port`.
     public init(host: String, port: Int) {
         self.host = host
         self.port = port
@@ -108,6 +117,7 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
         self.init(host: host, port: port)
     }
 
+    /// `host:port`, an IPv6 host in brackets (`[::1]:6379`).
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
@@ -115,8 +125,10 @@ public struct RedisEndpoint: Sendable, Hashable, CustomStringConvertible {
 public struct RedisCredentials: Sendable, Hashable {
     /// An ACL user (nil: the default user).
     public var user: String?
+    /// The password.
     public var password: String
 
+    /// Credentials of `user` (nil: the default user) with `password`.
     public init(user: String? = nil, password: String) {
         self.user = user
         self.password = password
@@ -127,6 +139,7 @@ public struct RedisCredentials: Sendable, Hashable {
 /// uses it from one thread at a time, off Swift's cooperative pool (see ``RedisNode``). After an I/O error or a
 /// timeout it is closed (its replies could no longer be matched to commands) and says so on every later call.
 public final class RedisConnection {
+    /// The node it talks to.
     public let endpoint: RedisEndpoint
     private var context: UnsafeMutablePointer<redisContext>?
     private var pending = 0
@@ -162,6 +175,7 @@ public final class RedisConnection {
     /// Whether the connection can still be used.
     public var isOpen: Bool { context != nil }
 
+    /// Frees the connection; later calls throw a connection error. Closing again does nothing.
     public func close() {
         if let context { redisFree(context) }
         context = nil

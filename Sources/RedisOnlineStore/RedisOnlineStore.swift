@@ -34,6 +34,7 @@ import Synchronization
 /// upsert is atomic and a rerun converges); Redis acknowledges a write before replicating it, so a failover can lose
 /// the last writes: rerun `materialize` after one.
 public final class RedisOnlineStore: OnlineStore {
+    /// The client of the Redis servers; closed by ``stop()``.
     public let client: RedisClient
     let prefix: String
     let project: String
@@ -49,6 +50,7 @@ public final class RedisOnlineStore: OnlineStore {
 
     // MARK: Lifecycle
 
+    /// Checks that every primary answers `PING`, then loads the upsert script on each; see ``OnlineStore/start()``.
     public func start() async throws(OnlineStoreError) {
         if case .notServing(let why) = await health() { throw OnlineStoreError(.unavailable, why) }
         // Load the script on every primary (a node that restarts or a replica promoted later answers NOSCRIPT, and
@@ -64,8 +66,10 @@ public final class RedisOnlineStore: OnlineStore {
         }
     }
 
+    /// Closes the client's connections; see ``OnlineStore/stop()``.
     public func stop() async { client.close() }
 
+    /// Serving while every primary answers `PING` with `PONG`; see ``OnlineStore/health()``.
     public func health() async -> OnlineStoreHealth {
         do {
             for node in try await client.primaries() {
@@ -184,6 +188,8 @@ public final class RedisOnlineStore: OnlineStore {
         return 1
         """
 
+    /// Checks every row, then upserts each atomically with the Lua script (5,000 per call; the batch is not one
+    /// transaction across nodes); see ``OnlineStore/write(_:to:keys:)``.
     @discardableResult
     public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
         guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' aggregates events: write its tiles, not rows") }
@@ -258,6 +264,7 @@ public final class RedisOnlineStore: OnlineStore {
         return replies
     }
 
+    /// Reads each entity's row with one `HMGET`, all sent in one call to the client; see ``OnlineStore/read(_:)``.
     public func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
         var commands: [RedisCommand] = []
         var tables: [String] = []
@@ -352,6 +359,8 @@ public final class RedisOnlineStore: OnlineStore {
                            RedisCommand(key: cutsKey(table), ["DEL", cutsKey(table)])], "deleting '\(table)'")
     }
 
+    /// Deletes the view's keys on every primary (`SCAN` + `UNLINK`) and its statistics; see
+    /// ``OnlineStore/deleteAll(of:keys:)``.
     public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         let table = table(view, keys)
         let base = "\(prefix):\(project):\(table)"
@@ -361,6 +370,8 @@ public final class RedisOnlineStore: OnlineStore {
                            RedisCommand(key: base + ":entities", ["DEL", base + ":entities"])], "deleting '\(view.name)'")
     }
 
+    /// Entities written, a HyperLogLog estimate (``OnlineViewStatistics/approximate``; expired rows still count); see
+    /// ``OnlineStore/statistics(of:keys:)``.
     public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
         let base = "\(prefix):\(project):\(table(view, keys))"
         let replies = try await run([RedisCommand(key: base + ":entities", ["PFCOUNT", base + ":entities"]),
@@ -369,6 +380,8 @@ public final class RedisOnlineStore: OnlineStore {
         return OnlineViewStatistics(rows: Int(count), newestEventTimestamp: replies[1].text.flatMap { Int64($0) }, approximate: true)
     }
 
+    /// Deletes the keys, statistics and cuts of the views in the `tables` registry that are not kept; see
+    /// ``OnlineStore/dropStale(keeping:)``.
     @discardableResult
     public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
         let kept = Set(views.map { table($0.0, $0.1) })

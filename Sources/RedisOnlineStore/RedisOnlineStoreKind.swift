@@ -14,8 +14,10 @@ import Redis
 /// | `connect_timeout_ms`, `read_timeout_ms` | how long to wait for a connection, and for a reply | 2000, 2000 |
 /// | `connections` | connections per node | 4 |
 public struct RedisOnlineStoreKind: OnlineStoreKind {
+    /// `redis`.
     public let name = "redis"
 
+    /// The kind (register it with ``register()``).
     public init() {}
 
     /// Registers the kind with ``OnlineStoreKinds`` (programs call this once at start-up; again is harmless).
@@ -26,6 +28,7 @@ public struct RedisOnlineStoreKind: OnlineStoreKind {
     static let settingNames = ["nodes", "cluster", "user", "password_env", "password_file", "key_prefix", "connect_timeout_ms",
                                "read_timeout_ms", "connections"]
 
+    /// Checks every setting without reading the password; see ``OnlineStoreKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
         _ = configuration(&settings, repository: nil)
     }
@@ -82,6 +85,8 @@ public struct RedisOnlineStoreKind: OnlineStoreKind {
                                   readTimeout: .milliseconds(read), connectionsPerNode: connections)
     }
 
+    /// Reads the password and makes a ``RedisOnlineStore`` with its keys under `key_prefix:project:`; see
+    /// ``OnlineStoreKind/open(_:repository:)``.
     public func open(_ settings: StoreSettings, repository: URL) throws(OnlineStoreError) -> any OnlineStore {
         var settings = settings
         let configuration = configuration(&settings, repository: repository)

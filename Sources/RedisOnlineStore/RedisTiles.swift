@@ -270,6 +270,7 @@ extension RedisOnlineStore {
         return deleted
     }
 
+    /// Reads the view's cuts hash; see ``OnlineStore/tileCuts(of:keys:)``.
     public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
         let key = cutsKey(table(view, keys))
         let reply = try await run([RedisCommand(key: key, ["HGETALL", key])], "reading the cuts of '\(view.name)'")[0]
@@ -287,6 +288,8 @@ extension RedisOnlineStore {
         return out
     }
 
+    /// Sets the cuts with `HSET` (`HSETNX` with `onlyMissing`) and records the view in the `tables` registry; see
+    /// ``OnlineStore/setTileCuts(_:of:keys:onlyMissing:)``.
     @discardableResult
     public func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
         let table = table(view, keys)
@@ -298,6 +301,7 @@ extension RedisOnlineStore {
         return try Self.cuts(replies.last!, key)
     }
 
+    /// Reads the consumer's positions hash; see ``OnlineStore/streamPositions(consumer:)``.
     public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
         let key = positionsKey(consumer)
         let reply = try await run([RedisCommand(key: key, ["HGETALL", key])], "reading stream positions")[0]
@@ -317,6 +321,8 @@ extension RedisOnlineStore {
         return out
     }
 
+    /// Checks and merges the batch in one `WATCH`/`MULTI`/`EXEC` transaction on the tiles slot's node; see
+    /// ``OnlineStore/applyStreamTiles(_:)``.
     public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
         for update in batch.updates { try validateTiles(update.tiles, view: update.view, keys: update.joinKeys) }
         // What the transaction touches, named once.

@@ -10,6 +10,7 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
     /// The SQL being run, when there was one.
     public let sql: String?
 
+    /// The code, SQLite's message and the statement (``headline``).
     public var description: String { headline }
 }
 

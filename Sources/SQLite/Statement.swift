@@ -112,8 +112,11 @@ public final class Statement {
         }
     }
 
+    /// Column `index` (0-based) of the current row as an integer: 0 for NULL, other types converted by SQLite.
     public func int64(at index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
+    /// Column `index` (0-based) of the current row as a double: 0 for NULL, other types converted by SQLite.
     public func double(at index: Int32) -> Double { sqlite3_column_double(handle, index) }
+    /// Whether column `index` (0-based) of the current row is NULL.
     public func isNull(at index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 
     /// Column `index` as text (all of its bytes: a NUL character does not end it); nil for NULL.
@@ -123,6 +126,7 @@ public final class Statement {
         return String(decoding: UnsafeRawBufferPointer(start: ptr, count: count), as: UTF8.self)
     }
 
+    /// Column `index` (0-based) of the current row as bytes; empty for NULL and for an empty value.
     public func blob(at index: Int32) -> [UInt8] {
         let count = Int(sqlite3_column_bytes(handle, index))
         guard count > 0, let ptr = sqlite3_column_blob(handle, index) else { return [] }

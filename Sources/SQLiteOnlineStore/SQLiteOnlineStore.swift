@@ -33,11 +33,16 @@ final class PooledConnection: @unchecked Sendable {
 /// One writer connection (writes are serialised), a pool of reader connections (reads run in parallel with
 /// each other and with the writer, as WAL allows). Prepared statements are reused.
 public final class SQLiteOnlineStore: OnlineStore {
+    /// The path of the database file.
     public let path: String
     private let writer: Mutex<PooledConnection>
     private let readers: Mutex<[PooledConnection]>
     private let readerCount: Int
 
+    /// Opens the database at `path` in WAL mode, creating the file and its folder if needed; up to `readers` reader
+    /// connections are kept open for reuse (more are opened while lookups need them).
+    ///
+    /// - Throws: ``OnlineStoreError`` `unavailable` when the database cannot be created or opened.
     public init(path: String, readers: Int = 4) throws(OnlineStoreError) {
         self.path = path
         self.readerCount = readers
@@ -146,6 +151,8 @@ public final class SQLiteOnlineStore: OnlineStore {
             .run([.text(table), .text(view.name), .text(view.schemaVersion(keys: keys)), .real(Date().timeIntervalSince1970)])
     }
 
+    /// Upserts the rows in one SQLite transaction, replacing only older stored rows; see
+    /// ``OnlineStore/write(_:to:keys:)``.
     @discardableResult
     public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
         guard !rows.isEmpty else { return 0 }
@@ -180,6 +187,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
+    /// Reads every request on one pooled reader in one read transaction (one snapshot); see ``OnlineStore/read(_:)``.
     public func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]] {
         if let view = requests.first(where: { $0.view.isAggregated })?.view {
             throw OnlineStoreError("feature view '\(view.name)' is aggregated: read its tiles (readTiles), not rows")
@@ -218,6 +226,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
+    /// Deletes every row (or tile) of the view's table; see ``OnlineStore/deleteAll(of:keys:)``.
     public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         let table = view.onlineTableName(keys: keys)
         try withWriter { c in
@@ -226,6 +235,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
+    /// Exact counts, from the view's table; see ``OnlineStore/statistics(of:keys:)``.
     public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
         let table = view.onlineTableName(keys: keys)
         return try withReader { c in
@@ -238,6 +248,8 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
+    /// Drops the tables and tile cuts of other views and schema versions in one transaction; see
+    /// ``OnlineStore/dropStale(keeping:)``.
     @discardableResult
     public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
         let keep = Set(views.map { $0.0.onlineTableName(keys: $0.1) })
@@ -266,6 +278,7 @@ public final class SQLiteOnlineStore: OnlineStore {
 }
 
 extension SQLiteOnlineStore {
+    /// Replaces the tiles in one SQLite transaction; see ``OnlineStore/writeTiles(_:to:keys:)``.
     public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
         guard !tiles.isEmpty else { return }
@@ -285,6 +298,7 @@ extension SQLiteOnlineStore {
         }
     }
 
+    /// Reads the tiles in one read transaction (one snapshot); see ``OnlineStore/readTiles(_:of:joinKeys:from:)``.
     public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let encoded = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
         let tableName = view.onlineTableName(keys: joinKeys)
@@ -314,6 +328,7 @@ extension SQLiteOnlineStore {
 }
 
 extension SQLiteOnlineStore {
+    /// Deletes the tiles in one SQLite transaction; see ``OnlineStore/deleteTiles(of:keys:before:origin:)``.
     public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
         let table = view.onlineTableName(keys: keys)
@@ -332,6 +347,7 @@ extension SQLiteOnlineStore {
         }
     }
 
+    /// Reads the view's cuts from the `tile_cuts` table; see ``OnlineStore/tileCuts(of:keys:)``.
     public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
         let table = view.onlineTableName(keys: keys)
         return try withReader { c in try Self.cuts(table, on: c) }
@@ -345,6 +361,7 @@ extension SQLiteOnlineStore {
         return out
     }
 
+    /// Sets the cuts in one SQLite transaction; see ``OnlineStore/setTileCuts(_:of:keys:onlyMissing:)``.
     public func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it has no tiles to cut") }
         let table = view.onlineTableName(keys: keys)
@@ -359,6 +376,8 @@ extension SQLiteOnlineStore {
         }
     }
 
+    /// Reads the consumer's positions from the `stream_positions` table; see
+    /// ``OnlineStore/streamPositions(consumer:)``.
     public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
         try withReader { c in try Self.positions(consumer, on: c) }
     }
@@ -373,6 +392,8 @@ extension SQLiteOnlineStore {
         return out
     }
 
+    /// Checks the positions and cuts and merges the tiles in one SQLite write transaction; see
+    /// ``OnlineStore/applyStreamTiles(_:)``.
     public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
         for update in batch.updates {
             guard update.view.isAggregated else { throw OnlineStoreError("feature view '\(update.view.name)' is not aggregated: it has no tiles") }

@@ -35,8 +35,10 @@ public struct ServeOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Ingest the topics of stream sources (when feature_store.yaml configures their transport, e.g. a kafka section).")
     public var ingest = true
 
+    /// The defaults (the parser sets the options given).
     public init() {}
 
+    /// Checks that `--max-batch` is at least 1 and every port is from 0 to 65535.
     public mutating func validate() throws {
         guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
         for (name, port) in [("--grpc-port", grpcPort), ("--http-port", httpPort), ("--catalog-port", catalogPort)] where !(0...65535).contains(port) {

@@ -7,7 +7,9 @@ public import FeatureStore
 /// The row's values are the view's ``columns``: its features for a plain view; for an aggregated view, the columns its
 /// aggregations read (the events' values, which the ingester folds into tiles).
 public struct EventMapper: Sendable {
+    /// The view whose rows it makes.
     public let view: FeatureView
+    /// The view's join keys, in order: a row's key values follow them.
     public let joinKeys: [JoinKey]
     /// What a row's values are, in order: names as the view names them, and types.
     public let columns: [(name: String, type: ValueType)]

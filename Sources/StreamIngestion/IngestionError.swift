@@ -5,6 +5,7 @@ public struct IngestionError: ChainedError, Equatable {
     public var message: String
     /// What caused it, when another error did (a `KafkaError` with librdkafka's code, a `ParquetError`).
     public var cause: (any Error & Sendable)?
+    /// An error described by `message`, caused by `cause`.
     public init(_ message: String, cause: (any Error & Sendable)? = nil) {
         self.message = message
         self.cause = cause

@@ -7,15 +7,19 @@ import Synchronization
 /// another (the Kafka client's blocking calls on a queue of their own), and on graceful shutdown the current batch is
 /// finished and committed, then the consumer leaves the group so its partitions move to the other instances.
 public final class IngestionService: Service, Sendable {
+    /// The ingester it runs.
     public let ingestor: StreamIngestor
     private let stopping = Atomic<Bool>(false)
     private let logger: Logger
 
+    /// A service running `ingestor`, logging to `logger`.
     public init(ingestor: StreamIngestor, logger: Logger = Logger(label: "featurestore.ingest")) {
         self.ingestor = ingestor
         self.logger = logger
     }
 
+    /// Runs batches until graceful shutdown or cancellation, then finishes the current batch, writes the buffered
+    /// offline events, commits and leaves the consumer group; see `Service.run()`.
     public func run() async throws {
         await withTaskCancellationHandler {
             await withTaskGroup(of: Void.self) { group in

@@ -3,11 +3,18 @@ import Synchronization
 
 /// Counts of what ingestion did, shared with whoever reports it (logs, metrics, tests).
 public final class IngestionStatistics: Sendable {
+    /// The counts at one moment: totals since the ingester started unless said otherwise.
     public struct Snapshot: Sendable {
+        /// Messages read, good and bad.
         public var messages = 0
+        /// Rows mapped from good messages, per view (events of aggregated views included).
         public var rowsReceived: [String: Int] = [:]
+        /// Rows written online, per view: rows that replaced or added a stored row; for an aggregated view, events
+        /// merged into tiles.
         public var rowsWritten: [String: Int] = [:]
+        /// Bad messages, per reason.
         public var bad: [BadMessageReason: Int] = [:]
+        /// Bad messages sent to the dead-letter topic (0 without one; sends that failed, and were logged, included).
         public var deadLettered = 0
         /// Committed next offset per partition.
         public var committed: [StreamPartition: Int64] = [:]
@@ -15,6 +22,7 @@ public final class IngestionStatistics: Sendable {
         public var consumed: [StreamPartition: Int64] = [:]
         /// Events appended to the offline copy, per batch source, and the files written.
         public var offlineRows: [String: Int] = [:]
+        /// Files written to the offline copy, all batch sources together.
         public var offlineFiles = 0
         /// Failed offline writes (retried with the offsets uncommitted).
         public var offlineRetries = 0
@@ -33,12 +41,16 @@ public final class IngestionStatistics: Sendable {
         public var redelivered = 0
         /// Tiles deleted because no lookup can need them any more.
         public var expiredTiles = 0
+        /// Batches of at least one message processed.
         public var batches = 0
+        /// Failed online writes, each retried with the batch's offsets uncommitted.
         public var writeRetries = 0
     }
 
     private let state = Mutex(Snapshot())
+    /// Statistics with every count zero.
     public init() {}
+    /// A copy of the counts now.
     public var snapshot: Snapshot { state.withLock { $0 } }
     func update(_ body: (inout Snapshot) -> Void) { state.withLock { body(&$0) } }
 }

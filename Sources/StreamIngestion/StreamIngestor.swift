@@ -39,6 +39,7 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// The definitions ingested with now.
     public var store: FeatureStore { current.withLock { $0.store } }
+    /// What the ingester has done so far, for logs, metrics and tests.
     public let statistics = IngestionStatistics()
     /// The topics consumed.
     public var topics: [String] { current.withLock { $0.plan.topics } }
@@ -172,8 +173,11 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// What one batch did.
     public struct BatchReport: Sendable {
+        /// Messages polled, good and bad.
         public var messages = 0
+        /// Rows written online, all views together (for aggregated views, events merged into tiles).
         public var written = 0
+        /// Messages that could not be ingested.
         public var bad = 0
     }
 
@@ -197,7 +201,11 @@ public final class StreamIngestor: @unchecked Sendable {
         // Decoders fetch what the batch names and they have not seen (writer schemas); a failure is retried, not
         // blamed on the messages.
         var byTopic: [String: [StreamMessage]] = [:]
-        for message in messages where plan.routes[message.topic] != nil { byTopic[message.topic, default: []].append(message) }
+        if plan.routes.values.contains(where: { $0.decoder!.needsPreparation }) {
+            for message in messages where plan.routes[message.topic]?.decoder!.needsPreparation == true {
+                byTopic[message.topic, default: []].append(message)
+            }
+        }
         for (topic, batch) in byTopic.sorted(by: { $0.key < $1.key }) {
             var attempt = 0
             while true {

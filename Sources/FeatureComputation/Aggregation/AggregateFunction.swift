@@ -57,6 +57,8 @@ public enum AggregateValue: Sendable, Hashable, Comparable {
         }
     }
 
+    /// Orders by kind (bool, int, double, string, bytes, timestamp), then by value: `false` before `true`, doubles by
+    /// IEEE total order, strings by their UTF-8 bytes.
     public static func < (a: AggregateValue, b: AggregateValue) -> Bool {
         switch (a, b) {
         case (.bool(let x), .bool(let y)): return !x && y
@@ -68,6 +70,7 @@ public enum AggregateValue: Sendable, Hashable, Comparable {
         }
     }
 
+    /// Equal when of the same kind with the same value: doubles bit for bit, strings by their UTF-8 bytes.
     public static func == (a: AggregateValue, b: AggregateValue) -> Bool {
         switch (a, b) {
         case (.bool(let x), .bool(let y)): return x == y
@@ -79,6 +82,7 @@ public enum AggregateValue: Sendable, Hashable, Comparable {
         }
     }
 
+    /// Hashes the kind and the value, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(rank)
         switch self {

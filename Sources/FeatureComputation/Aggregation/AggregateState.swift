@@ -3,6 +3,7 @@
 /// with the same result (merge is associative and commutative, and so is adding an event); `count`, `sum`, `mean`,
 /// `variance` and `stddev` also subtract.
 public struct AggregateState: Sendable {
+    /// The function aggregated.
     public let function: AggregateFunction
     /// How many values `last_n` and `last_distinct_n` keep.
     public let n: Int
@@ -251,6 +252,7 @@ public enum AggregateResult: Sendable, Hashable {
     case value(AggregateValue)
     case list([AggregateValue])
 
+    /// Equal when the same case holds the same bits (doubles compared by bit pattern).
     public static func == (a: AggregateResult, b: AggregateResult) -> Bool {
         switch (a, b) {
         case (.int(let x), .int(let y)): return x == y
@@ -261,6 +263,7 @@ public enum AggregateResult: Sendable, Hashable {
         }
     }
 
+    /// Hashes the case and the bits, consistently with `==`.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .int(let x): hasher.combine(0); hasher.combine(x)

@@ -36,6 +36,7 @@ public struct ExactSum: Sendable, Equatable {
             && x.negativeInfinities == y.negativeInfinities && x.nans == y.nans
     }
 
+    /// Adds `x` exactly (no rounding); zeros change nothing, infinities and NaN are counted apart.
     public mutating func add(_ x: Double) {
         guard x.isFinite else {
             if x.isNaN { nans += 1 } else if x > 0 { positiveInfinities += 1 } else { negativeInfinities += 1 }

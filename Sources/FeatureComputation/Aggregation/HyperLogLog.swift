@@ -10,6 +10,7 @@ import Foundation
 public struct HyperLogLog: Sendable, Hashable {
     /// log2 of the register count.
     public static let precision = 12
+    /// The number of registers: 2^``precision`` (4,096).
     public static let registerCount = 1 << precision
     /// The largest rank a register can hold (64 - precision + 1).
     static let maxRank = UInt8(64 - precision + 1)
@@ -20,8 +21,11 @@ public struct HyperLogLog: Sendable, Hashable {
     /// All registers (empty while sparse).
     private(set) var dense: [UInt8] = []
 
+    /// An empty sketch: sparse, no register set.
     public init() {}
 
+    /// Whether all registers are stored (once more than a quarter are set, or after merging a dense sketch) rather than
+    /// only those set.
     public var isDense: Bool { !dense.isEmpty }
 
     /// Adds a value.
@@ -181,6 +185,7 @@ public struct HyperLogLog: Sendable, Hashable {
 /// across processes): the value's kind and bytes, mixed 8 bytes at a time and finished with MurmurHash3's
 /// avalanche step.
 public enum StableHash {
+    /// The hash of `value`: of its kind and its bytes (strings as UTF-8), the same on every machine and run.
     public static func of(_ value: AggregateValue) -> UInt64 {
         switch value {
         case .bool(let x): return mix(1, x ? 1 : 0)

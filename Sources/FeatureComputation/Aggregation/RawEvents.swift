@@ -9,16 +9,21 @@
 public struct RawEvents: Sendable, Hashable {
     /// One event: its time (microseconds) and its value for each state of the part, in order (nil: null).
     public struct Event: Sendable, Hashable {
+        /// The event's time, in microseconds since the epoch.
         public var time: Int64
+        /// Its value for each state of the part, in the states' order; nil for null.
         public var values: [AggregateValue?]
+        /// An event at `time` with `values`, one per state of the part.
         public init(time: Int64, values: [AggregateValue?]) {
             self.time = time
             self.values = values
         }
     }
 
+    /// The events kept whole (merging parts concatenates them).
     public var events: [Event]
 
+    /// Raw events holding `events` (none by default).
     public init(_ events: [Event] = []) { self.events = events }
 
     /// The first byte of a raw-events slice among a tile's states (a state starts with its format version, 1).

@@ -80,6 +80,7 @@ extension AggregateState {
     public struct Sequence {
         private var reader: ByteReader
 
+        /// A reader at the start of `bytes`, a buffer written by ``encode(_:)``.
         public init(_ bytes: [UInt8]) {
             reader = ByteReader(bytes: bytes[...])
         }

@@ -4,7 +4,9 @@ public import Columnar
 public struct BuiltTile: Sendable {
     /// An event row of the entity (to read its key from the event columns).
     public var row: Int
+    /// The tile's length in microseconds: the hop of the features it serves.
     public var hop: Int64
+    /// The tile's first time, in microseconds since the epoch (a multiple of `hop`).
     public var start: Int64
     /// One state per feature with this hop, in the order the features were given.
     public var states: [AggregateState]

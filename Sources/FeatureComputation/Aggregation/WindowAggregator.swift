@@ -4,7 +4,9 @@ import Synchronization
 
 /// One aggregated feature to compute offline: the function, its window and the event values it reads.
 public struct WindowFeature: Sendable {
+    /// The aggregate function.
     public var function: AggregateFunction
+    /// The window it aggregates over (its length and hop).
     public var window: AggregationWindow
     /// How many values `last_n` and `last_distinct_n` keep.
     public var n: Int
@@ -13,6 +15,8 @@ public struct WindowFeature: Sendable {
     /// The column's name: features naming the same column share its values, read once.
     public var valuesName: String?
 
+    /// A feature computing `function` over `window` from `values` (nil for `count`), keeping `n` values for `last_n`
+    /// and `last_distinct_n`.
     public init(function: AggregateFunction, window: AggregationWindow, n: Int = 1, values: Column?, valuesName: String? = nil) {
         self.function = function
         self.window = window

@@ -10,7 +10,9 @@ public import ErrorChain
 public struct AccessPolicy: Sendable {
     /// A token the server accepts: its name (for messages and logs) and scopes.
     public struct Principal: Sendable, Equatable {
+        /// The token's name in the `auth` section (for messages and logs; never the secret).
         public let name: String
+        /// What the token may do: read or write, on one view or on every view.
         public let scopes: [AccessScope]
 
         func allows(_ action: AccessScope.Action, view: String) -> Bool {

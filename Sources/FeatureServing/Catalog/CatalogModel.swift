@@ -4,15 +4,18 @@ import Foundation
 
 /// Live stream state of one view, for the catalog (supplied by the ingestion running in the same server).
 public struct StreamViewStatus: Sendable {
+    /// The topic the view's stream is ingested from.
     public var topic: String
     /// Newest event time written online by the stream (microseconds).
     public var newestEvent: Int64?
     /// Freshness (time written online - event time) of the recent rows, in milliseconds.
     public var freshnessP50Millis: Double?
+    /// The 99th percentile of that freshness, in milliseconds.
     public var freshnessP99Millis: Double?
     /// Consumer lag per partition of the topic.
     public var lag: [Int32: Int64]
 
+    /// A view's status: newest event time in microseconds, freshness percentiles in milliseconds, lag per partition.
     public init(topic: String, newestEvent: Int64?, freshnessP50Millis: Double?, freshnessP99Millis: Double?, lag: [Int32: Int64]) {
         self.topic = topic
         self.newestEvent = newestEvent

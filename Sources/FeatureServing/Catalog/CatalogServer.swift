@@ -13,6 +13,7 @@ public final class CatalogServer: Service, Sendable {
     /// The default port, one browsers open.
     public static let defaultPort = 8888
 
+    /// The serving core whose repository the catalog shows.
     public let core: ServingCore
     private let host: String
     private let port: Int
@@ -38,6 +39,7 @@ public final class CatalogServer: Service, Sendable {
     /// The bound port, once listening.
     public var listeningPort: Int? { boundPort.withLock { $0 } }
 
+    /// Listens on `host:port` and serves the catalog until a graceful shutdown (which marks the core NOT_SERVING).
     public func run() async throws {
         let router = Router()
         CatalogRoutes(core: core, streamStatus: streamStatus).register(on: router)

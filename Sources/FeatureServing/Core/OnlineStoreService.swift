@@ -7,11 +7,15 @@ public import ServiceLifecycle
 /// NOT_SERVING while the store cannot serve), and stopped last, once the servers in front of it have drained (list
 /// it first in the `ServiceGroup`: services stop in reverse order). The store outlives reloads of the definitions.
 public struct OnlineStoreService: Service {
+    /// The repository whose current online store is watched.
     public let repository: ServedRepository
+    /// Where the store's health is reported.
     public let health: ServingHealth
+    /// How often the store's health is checked.
     public let interval: Duration
     let logger: Logger
 
+    /// A service for `repository`'s online store, checked every `interval` (default 5 s) and reported to `health`.
     public init(repository: ServedRepository, health: ServingHealth, interval: Duration = .seconds(5), logger: Logger = Logger(label: "featurestore.store")) {
         self.repository = repository
         self.health = health
@@ -19,6 +23,8 @@ public struct OnlineStoreService: Service {
         self.logger = logger
     }
 
+    /// Every `interval`, opens and starts the current definitions' store if needed and reports its health (logging
+    /// changes), until a graceful shutdown or cancellation; then stops the store.
     public func run() async throws {
         var store: (any OnlineStore)? = nil
         var last: OnlineStoreHealth? = nil

@@ -10,6 +10,7 @@ import Synchronization
 public final class ServedRepository: Sendable {
     /// The compiled definitions served at one moment, with what lookups derive from them.
     public struct Snapshot: Sendable {
+        /// The feature store compiled from the definitions.
         public let store: FeatureStore
         /// Counts the loads: 0 at start, one more at each reload (an ingester compares it to notice new definitions).
         public let version: Int
@@ -27,10 +28,12 @@ public final class ServedRepository: Sendable {
         }
     }
 
+    /// The repository folder.
     public let url: URL
     private let state: Mutex<(snapshot: Snapshot, appliedAt: Date?)>
     private let logger: Logger
 
+    /// Compiles the repository at `url`; throws ``CompileError`` when it does not compile.
     public init(url: URL, logger: Logger = Logger(label: "featurestore.server")) throws(CompileError) {
         self.url = url
         self.logger = logger

@@ -9,6 +9,7 @@ public struct ServingLimits: Sendable {
     public var maxBatch: Int = 10_000
     /// The largest HTTP request body, in bytes.
     public var maxBodyBytes: Int = 16 << 20
+    /// Limits of `maxBatch` rows per request and `maxBodyBytes` per HTTP body (default 16 MiB).
     public init(maxBatch: Int = 10_000, maxBodyBytes: Int = 16 << 20) {
         self.maxBatch = maxBatch
         self.maxBodyBytes = maxBodyBytes
@@ -20,6 +21,7 @@ public final class ServingCounters: Sendable {
     private let inFlightCount = Atomic<Int>(0)
     private let totalCount = Atomic<Int>(0)
 
+    /// Counters at zero.
     public init() {}
 
     /// Calls being handled now.
@@ -42,7 +44,9 @@ public final class ServingCounters: Sendable {
 public final class ServingHealth: Sendable {
     private let serving = Atomic<Bool>(true)
     private let storeProblem = Mutex<String?>(nil)
+    /// Serving, until a store problem is reported or ``markNotServing()`` is called.
     public init() {}
+    /// Whether the server is serving: no shutdown begun and the online store's last report was serving.
     public var isServing: Bool { serving.load(ordering: .relaxed) && storeProblem.withLock { $0 == nil } }
     /// Why the server is not serving: the store's problem, or the shutdown (nil while serving).
     public var reason: String? {
@@ -73,13 +77,20 @@ public protocol WireColumn {
 /// What both faces of the server (gRPC and HTTP/JSON) do, in one place: the same checks, access control, metrics
 /// and store calls, so a lookup or a push means the same whichever protocol carries it.
 public final class ServingCore: Sendable {
+    /// The repository served (reloaded after `featurectl apply`).
     public let repository: ServedRepository
+    /// The request limits.
     public let limits: ServingLimits
+    /// Who may do what (``AccessPolicy/open``: every call is allowed).
     public let access: AccessPolicy
+    /// Where calls are measured.
     public let metrics: ServingMetrics
+    /// Calls in flight and handled, across both faces.
     public let counters = ServingCounters()
+    /// Whether the server is serving, for both health endpoints.
     public let health = ServingHealth()
 
+    /// The core of a server of `repository` (by default: the default limits, no authentication, metrics discarded).
     public init(repository: ServedRepository, limits: ServingLimits = ServingLimits(), access: AccessPolicy = .open,
                 metrics: ServingMetrics = .discarding()) {
         self.repository = repository
@@ -276,20 +287,31 @@ public final class ServingCore: Sendable {
 
 /// The request field names used in messages, which differ slightly between the protobuf and JSON forms.
 public struct LookupFields: Sendable {
+    /// The name of the entity rows' field.
     public var entities: String
+    /// The name of the feature selection's field.
     public var features: String
+    /// The protobuf names.
     public static let protobuf = LookupFields(entities: "entities", features: "features")
+    /// The JSON names.
     public static let json = LookupFields(entities: "entities", features: "feature_service or features")
 }
 
 /// The push request field names used in messages.
 public struct PushFields: Sendable {
+    /// The name of the feature view's field.
     public var featureView = "feature_view"
+    /// The name of the join key columns' field.
     public var entities = "entities"
+    /// The name of the event times' field.
     public var eventTimestamps: String
+    /// The name of the created times' field.
     public var createdTimestamps: String
+    /// The name of the feature columns' field.
     public var features = "features"
+    /// The protobuf names (times in `..._micros` fields).
     public static let protobuf = PushFields(eventTimestamps: "event_timestamps_micros", createdTimestamps: "created_timestamps_micros")
+    /// The JSON names.
     public static let json = PushFields(eventTimestamps: "event_timestamps", createdTimestamps: "created_timestamps")
 }
 

@@ -49,5 +49,6 @@ public struct ServingError: ChainedError, Equatable {
     /// A request that cannot be served, naming the field at fault.
     static func invalid(_ message: String) -> ServingError { ServingError(.invalidArgument, message) }
 
+    /// The gRPC name of the code, then the message and its causes (`INVALID_ARGUMENT: entities: ...`).
     public var description: String { "\(code.rawValue): \(ErrorChain.render(self))" }
 }

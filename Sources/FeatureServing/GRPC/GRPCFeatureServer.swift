@@ -10,10 +10,13 @@ public import ServiceLifecycle
 /// and `grpc.health.v1.Health` over HTTP/2 (plaintext); on graceful shutdown marks itself NOT_SERVING and stops
 /// accepting calls (streams in flight are left to the transport's quiescing).
 public final class GRPCFeatureServer: Service, Sendable {
+    /// The serving core the service calls.
     public let core: ServingCore
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let logger: Logger
 
+    /// A plaintext HTTP/2 server of the feature and health services on `host:port` (IPv4; port 0: any free port, see
+    /// ``listeningPort``).
     public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6570, logger: Logger = Logger(label: "featurestore.grpc")) {
         self.core = core
         self.logger = logger
@@ -27,6 +30,7 @@ public final class GRPCFeatureServer: Service, Sendable {
         get async throws { try await server.listeningAddress?.ipv4?.port }
     }
 
+    /// Serves until the server stops (a graceful shutdown calls ``shutdown()``); logs `gRPC listening` once bound.
     public func run() async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -82,6 +82,7 @@ extension OnlineValue {
 }
 
 extension Featurestore_V1_KeyColumn: WireColumn {
+    /// The number of key values (0 when none is set).
     public var count: Int {
         switch values {
         case .int64Values(let a): return a.values.count
@@ -110,8 +111,10 @@ extension Featurestore_V1_KeyColumn: WireColumn {
 }
 
 extension Featurestore_V1_ValueList: WireColumn {
+    /// The number of values.
     public var count: Int { values.count }
 
+    /// Value `i` as `type` (an unset value is null); `field` names it in errors.
     public func value(at i: Int, as type: ValueType, field: String) throws(ServingError) -> OnlineValue {
         try OnlineValue(values[i], as: type, field: field)
     }

@@ -7,6 +7,7 @@ import SwiftProtobuf
 public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
     let core: ServingCore
 
+    /// The service over `core`.
     public init(core: ServingCore) {
         self.core = core
     }
@@ -25,6 +26,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         }
     }
 
+    /// A lookup of a feature service or of feature references (`view` or `view:feature`) for the request's entity rows.
     public func getOnlineFeatures(request: ServerRequest<Featurestore_V1_GetOnlineFeaturesRequest>,
                                   context: ServerContext) async throws -> ServerResponse<Featurestore_V1_GetOnlineFeaturesResponse> {
         let authorization = Self.authorization(request.metadata)
@@ -54,6 +56,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         return ServerResponse(message: response)
     }
 
+    /// Writes the pushed rows to a view's online table; answers the rows received and written (older rows are not).
     public func pushFeatures(request: ServerRequest<Featurestore_V1_PushFeaturesRequest>,
                              context: ServerContext) async throws -> ServerResponse<Featurestore_V1_PushFeaturesResponse> {
         let authorization = Self.authorization(request.metadata)
@@ -68,6 +71,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         })
     }
 
+    /// Every feature view's definition.
     public func listFeatureViews(request: ServerRequest<Featurestore_V1_ListFeatureViewsRequest>,
                                  context: ServerContext) async throws -> ServerResponse<Featurestore_V1_ListFeatureViewsResponse> {
         let authorization = Self.authorization(request.metadata)
@@ -80,6 +84,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         return ServerResponse(message: response)
     }
 
+    /// One feature view's definition, by name; NOT_FOUND when there is none.
     public func getFeatureView(request: ServerRequest<Featurestore_V1_GetFeatureViewRequest>,
                                context: ServerContext) async throws -> ServerResponse<Featurestore_V1_FeatureViewSpec> {
         let authorization = Self.authorization(request.metadata)
@@ -94,6 +99,7 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         return ServerResponse(message: response)
     }
 
+    /// Every feature service: name, features, description, owner and tags.
     public func listFeatureServices(request: ServerRequest<Featurestore_V1_ListFeatureServicesRequest>,
                                     context: ServerContext) async throws -> ServerResponse<Featurestore_V1_ListFeatureServicesResponse> {
         let authorization = Self.authorization(request.metadata)

@@ -22,6 +22,7 @@ import Synchronization
 /// Errors are JSON `{"error": {"code": "INVALID_ARGUMENT", "message": "entities[driver_id][2]: ..."}}` with the
 /// HTTP status of the code (400, 401, 403, 404, 413, 500).
 public final class HTTPFeatureServer: Service, Sendable {
+    /// The serving core the routes call.
     public let core: ServingCore
     private let metricsRegistry: PrometheusCollectorRegistry?
     private let host: String
@@ -47,6 +48,7 @@ public final class HTTPFeatureServer: Service, Sendable {
     /// The bound port, once listening (port 0 picks a free port).
     public var listeningPort: Int? { boundPort.withLock { $0 } }
 
+    /// Listens on `host:port` and serves the routes until a graceful shutdown (which marks the core NOT_SERVING first).
     public func run() async throws {
         let router = Router()
         let routes = HTTPRoutes(core: core, metricsRegistry: metricsRegistry)

@@ -73,10 +73,13 @@ struct JSONObject {
 /// Integers for `int32`/`int64`; numbers (or "NaN", "Infinity", "-Infinity") for floats; strings; base64 strings for
 /// `bytes`; ISO-8601 strings or integer epoch microseconds for timestamps; arrays for lists; null for a missing value.
 public struct JSONColumn: WireColumn, Sendable {
+    /// The values, one per row.
     public var values: [JSONValue]
 
+    /// The number of values.
     public var count: Int { values.count }
 
+    /// Value `i` as `type` (in one of the forms above); `field` names it in errors.
     public func value(at i: Int, as type: ValueType, field: String) throws(ServingError) -> OnlineValue {
         try Self.convert(values[i], as: type, field: field)
     }

@@ -46,6 +46,7 @@ public final class ServingMetrics: Sendable {
     private let outcomes = Mutex<[CodeKey: CoreMetrics.Counter]>([:])
     private let errors = Mutex<[CodeKey: CoreMetrics.Counter]>([:])
 
+    /// Metrics recorded through `factory` (in the server, one from ``prometheusFactory(registry:)``).
     public init(factory: any MetricsFactory) {
         self.factory = factory
         var durations: [Key: CoreMetrics.Timer] = [:]

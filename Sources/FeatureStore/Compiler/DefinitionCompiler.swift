@@ -16,6 +16,7 @@ public enum DefinitionCompiler {
         public var name: String
         /// The file's YAML text.
         public var text: String
+        /// The file `name` (relative to the repository) holding `text`.
         public init(name: String, text: String) {
             self.name = name
             self.text = text

@@ -10,12 +10,15 @@ public struct FeatureAggregation: Sendable, Hashable, Codable {
     public var column: String?
     /// The window's length and hop (whole seconds; the hop divides the window).
     public var window: TimeSpan
+    /// How far the window moves at each step (whole seconds; divides ``window``).
     public var hop: TimeSpan
     /// How many values `last_n` and `last_distinct_n` keep.
     public var n: Int?
     /// The column's declared type (nil: not declared; only `count`, `mean`, `variance` and `stddev` allow that).
     public var inputType: ScalarType?
 
+    /// An aggregation by `function` of `column` over `window`, moving by `hop` (`n` for `last_n` and `last_distinct_n`;
+    /// `inputType`: the column's declared type).
     public init(function: AggregateFunction, column: String?, window: TimeSpan, hop: TimeSpan, n: Int? = nil, inputType: ScalarType? = nil) {
         self.function = function
         self.column = column

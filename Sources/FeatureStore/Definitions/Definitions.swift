@@ -33,6 +33,7 @@ public enum ObjectKind: String, Sendable, Hashable, Codable, CaseIterable, Custo
     case onDemandView = "on_demand_view"
     case featureService = "feature_service"
 
+    /// The raw value (`feature_view`).
     public var description: String { rawValue }
 
     /// The plural key under which objects of this kind are listed in a definition file.
@@ -72,7 +73,10 @@ public protocol Definition: Sendable, Codable, Hashable {
 
 /// A join key of an entity: a column name and its type.
 public struct JoinKey: Sendable, Hashable, Codable {
+    /// The key's name: an identifier, unique in its entity; a source column of that name (or mapped to it) holds the
+    /// key.
     public var name: String
+    /// The key's type: one that ``ScalarType/canBeJoinKey`` (int32, int64, string, bytes).
     public var type: ScalarType
 
     /// A join key `name` of `type`.
@@ -84,13 +88,19 @@ public struct JoinKey: Sendable, Hashable, Codable {
 
 /// Something features describe (a driver, a customer, a route); identified by one or more join keys.
 public struct Entity: Definition {
+    /// ``ObjectKind/entity``.
     public static let kind = ObjectKind.entity
+    /// The entity's name: an identifier, unique among entities.
     public var name: String
     /// The keys that identify one instance; several keys make a composite entity.
     public var joinKeys: [JoinKey]
+    /// What the entity is, for people (empty when not written).
     public var description: String
+    /// Who owns it, as written (empty when not written).
     public var owner: String
+    /// Free-form labels, as written.
     public var tags: [String: String]
+    /// Where the entity is defined (nil when made in code or read back from the catalog).
     public var location: SourceLocation?
 
     /// An entity identified by `joinKeys` (in order).
@@ -113,7 +123,9 @@ public struct Entity: Definition {
 /// What the rows are and where they live is the business of the source's kind (``SourceKind``, registered by the
 /// target that brings it): the core keeps the kind's own settings as written and knows only its role.
 public struct DataSource: Definition {
+    /// ``ObjectKind/source``.
     public static let kind = ObjectKind.source
+    /// The source's name: an identifier, unique among sources.
     public var name: String
     /// The source kind (`parquet`, `kafka`, ...): a registered ``SourceKind``.
     public var kind: String
@@ -134,9 +146,13 @@ public struct DataSource: Definition {
     public var derived: [DerivedColumn]
     /// Declared types of data columns that derived columns read and no feature or join key types already.
     public var columns: [String: ScalarType]
+    /// What the source holds, for people (empty when not written).
     public var description: String
+    /// Who owns it, as written (empty when not written).
     public var owner: String
+    /// Free-form labels, as written.
     public var tags: [String: String]
+    /// Where the source is defined (nil when made in code or read back from the catalog).
     public var location: SourceLocation?
 
     /// A source of rows of kind `kind` with the kind's `settings`: which column holds their event time and,
@@ -181,6 +197,7 @@ public struct DataSource: Definition {
 
     // Coded flat, as written: the common keys and the kind's settings side by side (`{"kind": "parquet", "path": ...}`),
     // so the canonical form (and version) of a source is what its YAML says.
+    /// Decodes the flat form: the common keys, and every other key as a setting of the kind.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         name = try c.decode(String.self, forKey: Key("name"))
@@ -209,6 +226,7 @@ public struct DataSource: Definition {
         location = nil
     }
 
+    /// Encodes the flat form, as written: the kind's settings beside the common keys.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Key.self)
         try c.encode(name, forKey: Key("name"))
@@ -233,6 +251,7 @@ public struct DataSource: Definition {
 
 /// A column of a source computed by an expression over its other columns (`fare / nullif(distance_km, 0)`).
 public struct DerivedColumn: Sendable, Hashable, Codable {
+    /// The column's name: an identifier, unique among the source's derived columns.
     public var name: String
     /// The declared type of its values (a scalar other than bytes).
     public var type: ScalarType
@@ -251,8 +270,11 @@ public struct DerivedColumn: Sendable, Hashable, Codable {
 
 /// One feature of a view: a name, a type and what it means.
 public struct Feature: Sendable, Hashable, Codable {
+    /// The feature's name: an identifier, unique in its view and not one of the view's join keys.
     public var name: String
+    /// The type of its values.
     public var type: ValueType
+    /// What the feature means, for people (empty when not written).
     public var description: String
     /// How the feature is computed from events, for a feature of a view's `aggregations` (nil: a plain feature, the
     /// value of the source column of the same name in the latest row).
@@ -295,7 +317,9 @@ public enum RowExpiry {
 
 /// A group of features computed from one source for one or more entities, valid for `ttl` after their event time.
 public struct FeatureView: Definition {
+    /// ``ObjectKind/featureView``.
     public static let kind = ObjectKind.featureView
+    /// The feature view's name: an identifier, unique among feature views and on-demand views.
     public var name: String
     /// The entities, by name; their join keys together identify a row.
     public var entities: [String]
@@ -303,12 +327,18 @@ public struct FeatureView: Definition {
     public var source: String
     /// How long a value stays valid after its event time; zero means forever.
     public var ttl: TimeSpan
+    /// Its features, in order: those of its `features` (latest values), or one per aggregation and window of its
+    /// `aggregations`.
     public var features: [Feature]
     /// Whether the view is materialized into the online store.
     public var online: Bool
+    /// What the view holds, for people (empty when not written).
     public var description: String
+    /// Who owns it, as written (empty when not written).
     public var owner: String
+    /// Free-form labels, as written.
     public var tags: [String: String]
+    /// Where the view is defined (nil when made in code or read back from the catalog).
     public var location: SourceLocation?
 
     /// A feature view over the rows of `source`, keyed by `entities` (names), serving values up to `ttl` old (0: no limit).
@@ -338,6 +368,7 @@ public struct FeatureView: Definition {
 
 /// A reference to features of a view: `view` (all its features) or `view:feature`.
 public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The view's name.
     public var view: String
     /// The feature, or `nil` for all features of the view.
     public var feature: String?
@@ -361,6 +392,7 @@ public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvert
     /// `view:feature`, or `view`.
     public var description: String { feature.map { "\(view):\($0)" } ?? view }
 
+    /// Decodes `view` or `view:feature` from a string; throws for anything else.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let ref = FeatureReference(parsing: text) else {
@@ -369,6 +401,7 @@ public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvert
         self = ref
     }
 
+    /// Encodes ``description``: `view:feature` or `view`.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(description)
@@ -377,12 +410,19 @@ public struct FeatureReference: Sendable, Hashable, Codable, CustomStringConvert
 
 /// A named set of features that a model consumes, served together.
 public struct FeatureService: Definition {
+    /// ``ObjectKind/featureService``.
     public static let kind = ObjectKind.featureService
+    /// The service's name: an identifier, unique among feature services.
     public var name: String
+    /// The features served, in order: all of a view's, or one feature of a view.
     public var features: [FeatureReference]
+    /// What the service is for, for people (empty when not written).
     public var description: String
+    /// Who owns it, as written (empty when not written).
     public var owner: String
+    /// Free-form labels, as written.
     public var tags: [String: String]
+    /// Where the service is defined (nil when made in code or read back from the catalog).
     public var location: SourceLocation?
 
     /// A named set of features, as a model consumes them.

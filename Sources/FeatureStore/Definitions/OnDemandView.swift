@@ -3,6 +3,7 @@ import Expressions
 /// A field of the request an on-demand view reads: data only the caller has at request time (the trip's distance,
 /// the basket's size), given in the lookup's request context online and as a column of the entity rows offline.
 public struct RequestField: Sendable, Hashable, Codable {
+    /// The field's name: an identifier, unique in the view's request.
     public var name: String
     /// A scalar type other than bytes.
     public var type: ScalarType
@@ -17,11 +18,13 @@ public struct RequestField: Sendable, Hashable, Codable {
 /// A feature computed at request time by an expression over request fields (`trip_distance_km`) and features of
 /// feature views (`driver_stats.acc_rate`).
 public struct OnDemandFeature: Sendable, Hashable, Codable {
+    /// The feature's name: an identifier, unique in its view.
     public var name: String
     /// The declared type of its values (a scalar other than bytes).
     public var type: ScalarType
     /// The expression, in the language of the `Expressions` module.
     public var expression: String
+    /// What the feature means, for people (empty when not written).
     public var description: String
 
     /// A feature `name` of `type` computed by `expression`.
@@ -34,6 +37,7 @@ public struct OnDemandFeature: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey { case name, type, expression = "expr", description }
 
+    /// Decodes a feature; an absent `description` is empty.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         name = try c.decode(String.self, forKey: .name)
@@ -46,14 +50,21 @@ public struct OnDemandFeature: Sendable, Hashable, Codable {
 /// A view whose features are computed at request time, the same way in training sets and in lookups (Feast's
 /// on-demand feature views, without user code): nothing is stored or materialized.
 public struct OnDemandView: Definition {
+    /// ``ObjectKind/onDemandView``.
     public static let kind = ObjectKind.onDemandView
+    /// The view's name: an identifier, unique among feature views and on-demand views.
     public var name: String
     /// The request fields it reads.
     public var request: [RequestField]
+    /// Its features, in order.
     public var features: [OnDemandFeature]
+    /// What the view computes, for people (empty when not written).
     public var description: String
+    /// Who owns it, as written (empty when not written).
     public var owner: String
+    /// Free-form labels, as written.
     public var tags: [String: String]
+    /// Where the view is defined (nil when made in code or read back from the catalog).
     public var location: SourceLocation?
 
     /// An on-demand view computing `features` from `request` fields and other views' features.

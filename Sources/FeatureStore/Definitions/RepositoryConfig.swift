@@ -39,6 +39,8 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     /// How streams and backfills share work (from a stream transport's block; the defaults otherwise).
     public var streams: StreamSettings
 
+    /// The settings of `project`, the others defaulting as in a `feature_store.yaml` without them (offline data in
+    /// `data`, the SQLite online store, the registry `data/registry.db`, no authentication).
     public init(project: String, offlineStorePath: String = "data", onlineStore: OnlineStoreConfig = OnlineStoreConfig(),
                 registryPath: String = "data/registry.db", auth: AuthConfig? = nil, sections: [String: StoreSettings] = [:],
                 streams: StreamSettings = StreamSettings()) {
@@ -90,12 +92,14 @@ extension KindConfig {
         self.init(settings: StoreSettings(kind: kind ?? Self.defaultKind, values: values))
     }
 
+    /// Decodes the flat form; a block without `kind` has ``defaultKind``.
     public init(from decoder: any Decoder) throws {
         var settings = try StoreSettings(from: decoder)
         if settings.kind.isEmpty { settings.kind = Self.defaultKind }
         self.init(settings: settings)
     }
 
+    /// Encodes the flat form: the settings beside `kind`.
     public func encode(to encoder: any Encoder) throws {
         try settings.encode(to: encoder)
     }
@@ -110,7 +114,9 @@ extension KindConfig {
 public struct OnlineStoreConfig: KindConfig {
     /// The kind used when `feature_store.yaml` has no `online_store`: the embedded SQLite store.
     public static let defaultKind = "sqlite"
+    /// The kind and its settings as written.
     public var settings: StoreSettings
+    /// A configuration of `settings`.
     public init(settings: StoreSettings) { self.settings = settings }
 }
 
@@ -123,7 +129,9 @@ public struct OnlineStoreConfig: KindConfig {
 public struct OfflineStoreConfig: KindConfig {
     /// The kind used when `feature_store.yaml` names none: Parquet read in this process.
     public static let defaultKind = "local"
+    /// The kind and its settings as written (without `path`, which is ``RepositoryConfig/offlineStorePath``).
     public var settings: StoreSettings
+    /// A configuration of `settings`.
     public init(settings: StoreSettings) { self.settings = settings }
 }
 
@@ -143,9 +151,12 @@ public struct AuthConfig: Sendable, Hashable, Codable {
         case read
     }
 
+    /// The tokens: at least one, their names unique.
     public var tokens: [TokenConfig]
+    /// Who may read the catalog (`read` when not written).
     public var catalog: CatalogAccess
 
+    /// Authentication by `tokens`, the catalog open as `catalog` says.
     public init(tokens: [TokenConfig], catalog: CatalogAccess = .read) {
         self.tokens = tokens
         self.catalog = catalog
@@ -162,10 +173,14 @@ public struct TokenConfig: Sendable, Hashable, Codable {
         case file(String)
     }
 
+    /// The token's name, for logs: an identifier, unique among the tokens.
     public var name: String
+    /// What the token may do: at least one scope.
     public var scopes: [AccessScope]
+    /// Where its secret is read from at start-up.
     public var secret: Secret
 
+    /// A token `name` allowed `scopes`, its secret read from `secret`.
     public init(name: String, scopes: [AccessScope], secret: Secret) {
         self.name = name
         self.scopes = scopes
@@ -175,14 +190,17 @@ public struct TokenConfig: Sendable, Hashable, Codable {
 
 /// A permission: `read:<view>` / `read:*` (lookups of a view, or of all) and `write:<view>` / `write:*` (pushes).
 public struct AccessScope: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// What a scope permits: `read` (lookups) or `write` (pushes).
     public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
         case read, write
     }
 
+    /// Read or write.
     public var action: Action
     /// The feature view, or `nil` for every view (`*`).
     public var view: String?
 
+    /// A scope of `action` on `view` (nil: every view).
     public init(_ action: Action, view: String?) {
         self.action = action
         self.view = view
@@ -201,5 +219,6 @@ public struct AccessScope: Sendable, Hashable, Codable, CustomStringConvertible 
         self.action == action && (self.view == nil || self.view == view)
     }
 
+    /// `read:<view>`, `write:*`, ...: the form ``init(parsing:)`` reads.
     public var description: String { "\(action.rawValue):\(view ?? "*")" }
 }

@@ -96,8 +96,10 @@ public struct StoreSettings: Sendable, Hashable, Codable {
 
     // Equality, hashing and coding see the settings only (kind and values), not where they were written.
 
+    /// Equal kinds and values (locations and problems are not compared).
     public static func == (a: StoreSettings, b: StoreSettings) -> Bool { a.kind == b.kind && a.values == b.values }
 
+    /// Hashes the kind and values, as ``==`` compares them.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(kind)
         hasher.combine(values)
@@ -110,6 +112,7 @@ public struct StoreSettings: Sendable, Hashable, Codable {
         self.init(kind: kind, values: values)
     }
 
+    /// Encodes the flat form: the values beside `kind`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(values.merging(["kind": kind]) { _, new in new })

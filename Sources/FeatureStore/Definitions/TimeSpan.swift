@@ -5,6 +5,7 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
     /// The length in whole seconds.
     public var seconds: Int64
 
+    /// A span of `seconds` whole seconds.
     public init(seconds: Int64) {
         self.seconds = seconds
     }
@@ -60,10 +61,12 @@ public struct TimeSpan: Sendable, Hashable, Comparable, CustomStringConvertible 
         return out
     }
 
+    /// Shorter first.
     public static func < (lhs: TimeSpan, rhs: TimeSpan) -> Bool { lhs.seconds < rhs.seconds }
 }
 
 extension TimeSpan: Codable {
+    /// Decodes a span written as text (`90s`, `1h30m`); throws for text that is not one.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let span = TimeSpan(parsing: text) else {
@@ -72,6 +75,7 @@ extension TimeSpan: Codable {
         self = span
     }
 
+    /// Encodes the canonical spelling (``description``).
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

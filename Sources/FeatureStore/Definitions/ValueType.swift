@@ -39,6 +39,7 @@ public enum ValueType: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// `int64` or `list<float32>`: the spelling ``init(parsing:)`` reads.
     public var description: String {
         switch self {
         case .scalar(let s): return s.rawValue
@@ -60,6 +61,7 @@ public enum ValueType: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ValueType: Codable {
+    /// Decodes a type written as text; throws for text that names none.
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let parsed = ValueType(parsing: text) else {
@@ -68,6 +70,7 @@ extension ValueType: Codable {
         self = parsed
     }
 
+    /// Encodes ``description``.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)

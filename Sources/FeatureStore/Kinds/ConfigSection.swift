@@ -14,6 +14,7 @@ public protocol ConfigSectionKind: Sendable {
 }
 
 extension ConfigSectionKind {
+    /// Nil: by default a section leaves the stream settings alone; see ``ConfigSectionKind/streamSettings(_:)``.
     public func streamSettings(_ settings: StoreSettings) -> StreamSettings? { nil }
 }
 

@@ -22,6 +22,7 @@ public protocol OnlineStoreKind: Sendable {
 }
 
 extension OnlineStoreKind {
+    /// `true`, for kinds that do not say otherwise; see ``OnlineStoreKind/exists(_:repository:)``.
     public func exists(_ settings: StoreSettings, repository: URL) -> Bool { true }
 }
 

@@ -32,6 +32,7 @@ public protocol SourceKind: Sendable {
 }
 
 extension SourceKind {
+    /// By default, every setting as `key value`, sorted by key and joined with `, `; see ``SourceKind/describe(_:)``.
     public func describe(_ settings: [String: String]) -> String {
         settings.keys.sorted().map { "\($0) \(settings[$0]!)" }.joined(separator: ", ")
     }

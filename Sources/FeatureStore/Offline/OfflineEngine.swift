@@ -158,7 +158,9 @@ public struct PointInTimeRequest: Sendable {
 public struct LatestRowsRequest: Sendable {
     /// The view to materialize.
     public var view: FeatureView
+    /// The view's offline source (``Registry/batchSource(of:)``: for a stream source, its batch source).
     public var source: DataSource
+    /// The view's join keys, in order (``Registry/joinKeys(of:)``).
     public var joinKeys: [JoinKey]
     /// The window in microseconds since the epoch, `start <= event_ts < end` (`Int64.min`: from the beginning).
     public var start: Int64
@@ -221,6 +223,7 @@ public struct EventTiles: Sendable {
     /// Events counted.
     public var events: Int
 
+    /// The tiles `tiles` over the key columns `keys`, built from `events` events.
     public init(keys: [Column], tiles: [BuiltTile], events: Int) {
         self.keys = keys
         self.tiles = tiles

@@ -29,6 +29,8 @@ public enum TileStates {
         }
     }
 
+    /// A tile's bytes: `states` (those ``features(of:hop:)`` lists, in order), each preceded by its length, with no
+    /// coverage (see ``encodeBackfill(_:coverage:raw:)``).
     public static func encode(_ states: [AggregateState]) -> [UInt8] {
         AggregateState.encode(states)
     }

@@ -31,6 +31,7 @@ public enum OnlineValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Hashes what ``==`` compares: strings by their UTF-8 bytes, floats by their bits.
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0 as UInt8)
@@ -51,6 +52,7 @@ public enum OnlineValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The value as text: strings as they are, bytes in hex, timestamps in microseconds with `us`, lists in brackets.
     public var description: String {
         switch self {
         case .null: return "null"

@@ -70,12 +70,14 @@ public struct OnlineTile: Sendable, Hashable {
     public var key: [OnlineValue]
     /// The hop and the tile's start, microseconds (the start is a multiple of the hop).
     public var hop: Int64
+    /// The tile's start, microseconds since the epoch (a multiple of ``hop``).
     public var start: Int64
     /// The encoded partial aggregates.
     public var states: [UInt8]
     /// Which part of the tile this is.
     public var origin: TileOrigin
 
+    /// The `origin` part of `key`'s tile of `hop` starting at `start` (microseconds), holding `states`.
     public init(key: [OnlineValue], hop: Int64, start: Int64, states: [UInt8], origin: TileOrigin = .backfill) {
         self.key = key
         self.hop = hop
@@ -109,6 +111,7 @@ public struct OnlineViewStatistics: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey { case rows, newestEventTimestamp, approximate }
 
+    /// Decodes the statistics; an absent `approximate` is false.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         rows = try c.decode(Int.self, forKey: .rows)

@@ -2,15 +2,20 @@ public import FeatureComputation
 
 /// A partition of a stream's topic.
 public struct StreamPartition: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The topic's name.
     public var topic: String
+    /// The partition's number in the topic, from 0.
     public var partition: Int32
 
+    /// Partition `partition` of `topic`.
     public init(_ topic: String, _ partition: Int32) {
         self.topic = topic
         self.partition = partition
     }
 
+    /// By topic, then partition number.
     public static func < (a: Self, b: Self) -> Bool { (a.topic, a.partition) < (b.topic, b.partition) }
+    /// `topic/partition`.
     public var description: String { "\(topic)/\(partition)" }
 }
 
@@ -65,13 +70,16 @@ public enum TileCuts {
 public struct StreamTileBatch: Sendable {
     /// The tiles of one view.
     public struct ViewUpdate: Sendable {
+        /// The aggregated view.
         public var view: FeatureView
+        /// The view's join keys, in order.
         public var joinKeys: [JoinKey]
         /// Partial aggregates of the batch's events, one per entity, hop and tile start (origin ``TileOrigin/stream``).
         public var tiles: [OnlineTile]
         /// The cuts the events were split by; the batch is refused when the store's differ.
         public var cuts: [Int64: Int64]
 
+        /// The `tiles` of `view`, its events split by `cuts` (hop -> cut, both in microseconds).
         public init(view: FeatureView, joinKeys: [JoinKey], tiles: [OnlineTile], cuts: [Int64: Int64]) {
             self.view = view
             self.joinKeys = joinKeys
@@ -87,8 +95,10 @@ public struct StreamTileBatch: Sendable {
     public var expected: [StreamPartition: Int64]
     /// The positions after the batch.
     public var next: [StreamPartition: Int64]
+    /// The tiles to merge, per view.
     public var updates: [ViewUpdate]
 
+    /// A batch of `consumer` moving its positions from `expected` to `next`, with the tiles of `updates`.
     public init(consumer: String, expected: [StreamPartition: Int64], next: [StreamPartition: Int64], updates: [ViewUpdate]) {
         self.consumer = consumer
         self.expected = expected

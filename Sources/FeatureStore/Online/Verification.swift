@@ -3,21 +3,25 @@ import Foundation
 
 /// A feature whose served value differs from the training set's value at the same time.
 public struct VerificationMismatch: Sendable, Codable, Hashable {
+    /// The feature's name in its view.
     public var feature: String
     /// The entity: join key name -> value, as text.
     public var entity: [String: String]
     /// The value served online, and the value `joinFeatures` computes (as text; `null` for none).
     public var online: String
+    /// The value `joinFeatures` computes, as text (`null` for none).
     public var offline: String
 }
 
 /// What ``FeatureStore/verify(views:sample:at:)`` found for one view.
 public struct VerificationReport: Sendable, Codable {
+    /// The view checked: a feature view or an on-demand view.
     public var view: String
     /// The time compared, microseconds since the epoch.
     public var at: Int64
     /// Entities and features compared.
     public var entities: Int
+    /// Features compared per entity: all of the view's.
     public var features: Int
     /// Every difference found.
     public var mismatches: [VerificationMismatch]

@@ -9,15 +9,21 @@ public struct Plan: Sendable, Codable {
 
     /// One field whose value changes: `ttl: 2h -> 1d`. A missing side is `nil`.
     public struct FieldChange: Sendable, Codable, Hashable {
+        /// The field's path in the canonical content: dotted, list elements by name (`features[conv_rate].type`).
         public var path: String
+        /// The value before, as text (nil: the field is new).
         public var old: String?
+        /// The value after, as text (nil: the field is gone).
         public var new: String?
     }
 
     /// The change to one object.
     public struct Change: Sendable, Codable {
+        /// The object's kind.
         public var kind: ObjectKind
+        /// The object's name.
         public var name: String
+        /// Added, changed or removed.
         public var action: Action
         /// Field-level differences (empty for additions and removals).
         public var fields: [FieldChange]
@@ -33,12 +39,16 @@ public struct Plan: Sendable, Codable {
         enum CodingKeys: String, CodingKey { case kind, name, action, fields, breaking, online, hash }
     }
 
+    /// The project of the definitions.
     public var project: String
+    /// The changes, by kind (in ``ObjectKind`` order), then name; unchanged objects are left out.
     public var changes: [Change]
 
     /// Nothing to do: the catalog matches the definitions.
     public var isEmpty: Bool { changes.isEmpty }
+    /// How many changes may break consumers (those with a ``Change/breaking`` reason).
     public var breakingCount: Int { changes.filter { !$0.breaking.isEmpty }.count }
+    /// How many changes are `action`s.
     public func count(_ action: Action) -> Int { changes.filter { $0.action == action }.count }
 }
 

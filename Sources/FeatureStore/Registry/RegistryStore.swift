@@ -4,9 +4,12 @@ public import ErrorChain
 
 /// Identifies a registered object: its kind and name.
 public struct ObjectKey: Sendable, Hashable, Codable {
+    /// The object's kind.
     public var kind: ObjectKind
+    /// The object's name, unique among objects of its kind.
     public var name: String
 
+    /// The key of the `kind` object called `name`.
     public init(kind: ObjectKind, name: String) {
         self.kind = kind
         self.name = name
@@ -15,7 +18,9 @@ public struct ObjectKey: Sendable, Hashable, Codable {
 
 /// An object as the catalog holds it: its content and version.
 public struct StoredObject: Sendable {
+    /// The object's kind.
     public var kind: ObjectKind
+    /// The object's name.
     public var name: String
     /// 1 for the first version; grows by one with every change (and continues after a removal and re-adding).
     public var version: Int
@@ -29,10 +34,13 @@ public struct StoredObject: Sendable {
 
 /// One entry of an object's history: what happened in which version.
 public struct ObjectVersion: Sendable, Codable {
+    /// The version this entry made (see ``StoredObject/version``).
     public var version: Int
     /// `add`, `change` or `remove`.
     public var action: Plan.Action
+    /// The content hash of this version (empty for a removal).
     public var hash: String
+    /// When this version was applied.
     public var changedAt: Date
     /// The fields that changed from the previous version (empty for additions and removals).
     public var fields: [Plan.FieldChange]

@@ -162,6 +162,7 @@ extension DerivedColumns {
 
 /// One derived column compiled: evaluated per event by the stream ingester.
 public struct CompiledDerivedColumn: Sendable {
+    /// The derived column's definition.
     public let column: DerivedColumn
     let expression: CompiledExpression
     let output: OutputType

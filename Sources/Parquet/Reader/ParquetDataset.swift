@@ -64,6 +64,7 @@ public struct ParquetDataset: Sendable {
         self.schema = Schema(base.fields + keys.map { Field($0, .string, nullable: true) })
     }
 
+    /// The number of rows of all the files, from their footers.
     public var rowCount: Int { files.reduce(0) { $0 + $1.rowCount } }
 
     /// Reads `columns` (all when nil) of every file, skipping row groups the predicate excludes, in file order.

@@ -10,6 +10,7 @@ public enum StatisticValue: Sendable, Hashable, CustomStringConvertible {
     case double(Double)
     case bytes([UInt8])
 
+    /// The value as text (bytes decoded as UTF-8).
     public var description: String {
         switch self {
         case .bool(let b): return "\(b)"
@@ -22,8 +23,11 @@ public enum StatisticValue: Sendable, Hashable, CustomStringConvertible {
 
 /// The statistics a writer recorded for one column of one row group.
 public struct ColumnStatistics: Sendable, Hashable {
+    /// The number of nulls, when recorded.
     public var nullCount: Int?
+    /// The smallest value, when recorded in a usable order.
     public var min: StatisticValue?
+    /// The largest value, when recorded in a usable order.
     public var max: StatisticValue?
 }
 
@@ -31,10 +35,14 @@ public struct ColumnStatistics: Sendable, Hashable {
 ///
 /// Bounds are in the column's units (for timestamps: ticks of the column's unit); `timestampRange` converts.
 public struct RangePredicate: Sendable, Hashable {
+    /// The column's name.
     public var column: String
+    /// The smallest value in range (inclusive); nil: no lower bound.
     public var lower: StatisticValue?
+    /// The largest value in range (inclusive); nil: no upper bound.
     public var upper: StatisticValue?
 
+    /// The range `lower ... upper` of `column`; a nil bound leaves that side open.
     public init(column: String, lower: StatisticValue?, upper: StatisticValue?) {
         self.column = column
         self.lower = lower
@@ -49,6 +57,7 @@ public struct RangePredicate: Sendable, Hashable {
 /// let table = try file.read(columns: ["driver_id", "conv_rate"])
 /// ```
 public final class ParquetFile: Sendable {
+    /// The path it was opened from.
     public let path: String
     let mapped: MappedFile
     let metadata: FileMetaData
@@ -99,8 +108,11 @@ public final class ParquetFile: Sendable {
         unsupportedColumns = Dictionary(mapping.unsupported.map { ($0.name, $0.reason) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// The number of rows, from the footer.
     public var rowCount: Int { metadata.rowGroups.reduce(0) { $0 + Int($1.numRows) } }
+    /// The number of row groups.
     public var rowGroupCount: Int { metadata.rowGroups.count }
+    /// The number of rows of row group `i` (0-based, below ``rowGroupCount``).
     public func rowCount(ofRowGroup i: Int) -> Int { Int(metadata.rowGroups[i].numRows) }
     /// The writer that made the file (`parquet-cpp-arrow version 17.0.0`, ...).
     public var createdBy: String? { metadata.createdBy }

@@ -23,6 +23,7 @@ public struct ParquetWriteOptions: Sendable {
     /// Key/value metadata stored in the footer.
     public var metadata: [String: String] = [:]
 
+    /// Options with `codec`, `rowGroupSize` and `dictionary`; the others keep their defaults.
     public init(codec: Codec = .snappy, rowGroupSize: Int = 1 << 20, dictionary: Bool = true) {
         self.codec = codec
         self.rowGroupSize = rowGroupSize
@@ -35,8 +36,11 @@ public struct ParquetWriteOptions: Sendable {
 /// The file is written under a temporary name beside `path` and renamed into place by `close()`,
 /// so a reader never sees a half-written file.
 public final class ParquetFileWriter {
+    /// Where the file appears once closed.
     public let path: String
+    /// The columns every table written must have, in order.
     public let schema: Schema
+    /// How the file is written.
     public let options: ParquetWriteOptions
     private let temporaryPath: String
     private var fd: Int32
@@ -45,6 +49,7 @@ public final class ParquetFileWriter {
     private let elements: [SchemaElement]
     private var closed = false
 
+    /// Starts the file under a temporary name beside `path`; throws when it cannot be created.
     public init(path: String, schema: Schema, options: ParquetWriteOptions = ParquetWriteOptions()) throws(ParquetError) {
         self.path = path
         self.schema = schema

@@ -71,6 +71,9 @@ public protocol MessageDecoder: Sendable {
     /// unreachable): the ingester retries the batch later instead of treating good messages as bad.
     func prepare(_ messages: [StreamMessage]) async throws(StreamError)
 
+    /// Whether ``prepare(_:)`` has work to do (false: the ingester skips it, and the grouping of a batch by topic).
+    var needsPreparation: Bool { get }
+
     /// The values of the selected fields, in the selection's order (`.null` for an absent field the format allows to
     /// be absent).
     func values(of message: StreamMessage) throws(BadMessage) -> [EventValue]
@@ -79,6 +82,9 @@ public protocol MessageDecoder: Sendable {
 extension MessageDecoder {
     /// Nothing to fetch.
     public func prepare(_ messages: [StreamMessage]) async throws(StreamError) {}
+
+    /// No preparation.
+    public var needsPreparation: Bool { false }
 }
 
 /// What a format needs besides its settings to make a decoder.

@@ -29,6 +29,7 @@ public final class InMemoryStreamConsumer: StreamConsumer {
         }
     }
 
+    /// Adds partition 0 of each topic it does not hold yet (other topics stay); see ``StreamConsumer/subscribe(_:)``.
     public func subscribe(_ topics: [String]) throws(StreamError) {
         state.withLock { s in
             for topic in topics where !s.partitions.keys.contains(where: { $0.topic == topic }) {
@@ -42,6 +43,8 @@ public final class InMemoryStreamConsumer: StreamConsumer {
         state.withLock { s in s.position = s.committed }
     }
 
+    /// Up to `max` messages, partition by partition in (topic, partition) order, without waiting; after ``close()``, an
+    /// error; see ``StreamConsumer/poll(max:timeout:)``.
     public func poll(max: Int, timeout: Duration) -> (messages: [StreamMessage], errors: [StreamError]) {
         state.withLock { s in
             guard !s.closed else { return ([], [StreamError("closed")]) }
@@ -59,22 +62,28 @@ public final class InMemoryStreamConsumer: StreamConsumer {
         }
     }
 
+    /// Records the offsets; see ``StreamConsumer/commit(_:)``.
     public func commit(_ next: [StreamPartition: Int64]) throws(StreamError) {
         state.withLock { s in for (tp, offset) in next { s.committed[tp] = offset } }
     }
 
+    /// Every partition, sorted (none once closed); see ``StreamConsumer/assignment()``.
     public func assignment() -> [StreamPartition] {
         state.withLock { s in s.closed ? [] : s.partitions.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) } }
     }
 
+    /// The offsets committed for `partitions`; see ``StreamConsumer/committed(_:timeout:)``.
     public func committed(_ partitions: [StreamPartition], timeout: Duration) throws(StreamError) -> [StreamPartition: Int64] {
         state.withLock { s in s.committed.filter { partitions.contains($0.key) } }
     }
 
+    /// The number of messages appended to the partition (0 for an unknown one); see
+    /// ``StreamConsumer/highWatermark(_:timeout:)``.
     public func highWatermark(_ tp: StreamPartition, timeout: Duration) throws(StreamError) -> Int64 {
         state.withLock { s in Int64(s.partitions[tp]?.count ?? 0) }
     }
 
+    /// Marks the consumer closed; see ``StreamConsumer/close()``.
     public func close() {
         state.withLock { $0.closed = true }
     }
