@@ -110,3 +110,58 @@ struct IngestionPlan {
         self.topicOfView = topicOfView
     }
 }
+
+/// A batch of messages decoded and routed by an ``IngestionPlan``: the first stage of ingestion, pure (no I/O), so it
+/// can be tested alone; the ingester then writes it online, copies it offline and commits its positions.
+struct DecodedBatch {
+    /// Rows of plain views, by view name.
+    var rows: [String: [OnlineRow]] = [:]
+    /// The mapper of each view with rows.
+    var mappersByView: [String: EventMapper] = [:]
+    /// The position after the batch, per partition (bad messages included: they never block their partition).
+    var next: [StreamPartition: Int64] = [:]
+    /// The messages that cannot be ingested, with why.
+    var bad: [(StreamMessage, BadMessage)] = []
+    /// Each good message's rows (in route order) and derived columns' inputs, for the offline copy.
+    var events: [(topic: String, rows: [OnlineRow], inputs: [[OnlineValue]])] = []
+    /// Events of aggregated views, for their tiles.
+    var tileEvents: [StreamTileWriter.Event] = []
+    /// The position after the batch of each partition feeding aggregated views.
+    var tileNext: [StreamPartition: Int64] = [:]
+}
+
+extension IngestionPlan {
+    /// Decodes and routes `messages` (decoders already prepared): a message is ingested into all of its views or,
+    /// when bad for one, none.
+    func decode(_ messages: [StreamMessage]) -> DecodedBatch {
+        var batch = DecodedBatch()
+        batch.events.reserveCapacity(messages.count)
+        for message in messages {
+            let partition = message.streamPartition
+            batch.next[partition] = max(batch.next[partition] ?? 0, message.offset + 1)
+            if tileTopics.contains(message.topic) { batch.tileNext[partition] = max(batch.tileNext[partition] ?? 0, message.offset + 1) }
+            do throws(BadMessage) {
+                guard let route = routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
+                let values = try route.decoder!.values(of: message)
+                // All of the message's views, or none: a message bad for one view is not half ingested.
+                var mapped: [(EventMapper, OnlineRow)] = []
+                mapped.reserveCapacity(route.mappers.count)
+                for (mapper, slots) in zip(route.mappers, route.slots) { mapped.append((mapper, try mapper.row(values, slots: slots))) }
+                for (i, (mapper, row)) in mapped.enumerated() {
+                    if let view = route.aggregatedIndex[i] {
+                        batch.tileEvents.append(.init(view: view, row: row, partition: partition, offset: message.offset))
+                        continue
+                    }
+                    batch.rows[mapper.view.name, default: []].append(row)
+                    batch.mappersByView[mapper.view.name] = mapper
+                }
+                let inputs = try route.mappers.contains(where: \.hasDerivedColumns)
+                    ? zip(route.mappers, route.slots).map { (mapper, slots) throws(BadMessage) in try mapper.inputValues(values, slots: slots) } : []
+                batch.events.append((message.topic, mapped.map(\.1), inputs))
+            } catch {
+                batch.bad.append((message, error))
+            }
+        }
+        return batch
+    }
+}

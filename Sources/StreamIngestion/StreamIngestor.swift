@@ -221,41 +221,11 @@ public final class StreamIngestor: @unchecked Sendable {
                 }
             }
         }
-        var rows: [String: [OnlineRow]] = [:]
-        var mappersByView: [String: EventMapper] = [:]
-        var next: [StreamPartition: Int64] = [:]
-        var bad: [(StreamMessage, BadMessage)] = []
-        var events: [(topic: String, rows: [OnlineRow], inputs: [[OnlineValue]])] = []
-        events.reserveCapacity(messages.count)
-        // Aggregated views: events for tiles, and the position after the batch of each partition feeding them.
-        var tileEvents: [StreamTileWriter.Event] = []
-        var tileNext: [StreamPartition: Int64] = [:]
-        for message in messages {
-            let partition = message.streamPartition
-            next[partition] = max(next[partition] ?? 0, message.offset + 1)
-            if plan.tileTopics.contains(message.topic) { tileNext[partition] = max(tileNext[partition] ?? 0, message.offset + 1) }
-            do throws(BadMessage) {
-                guard let route = plan.routes[message.topic] else { throw BadMessage(.unknownView, "no feature view reads topic \(message.topic)") }
-                let values = try route.decoder!.values(of: message)
-                // All of the message's views, or none: a message bad for one view is not half ingested.
-                var mapped: [(EventMapper, OnlineRow)] = []
-                mapped.reserveCapacity(route.mappers.count)
-                for (mapper, slots) in zip(route.mappers, route.slots) { mapped.append((mapper, try mapper.row(values, slots: slots))) }
-                for (i, (mapper, row)) in mapped.enumerated() {
-                    if let view = route.aggregatedIndex[i] {
-                        tileEvents.append(.init(view: view, row: row, partition: partition, offset: message.offset))
-                        continue
-                    }
-                    rows[mapper.view.name, default: []].append(row)
-                    mappersByView[mapper.view.name] = mapper
-                }
-                let inputs = try route.mappers.contains(where: \.hasDerivedColumns)
-                    ? zip(route.mappers, route.slots).map { (mapper, slots) throws(BadMessage) in try mapper.inputValues(values, slots: slots) } : []
-                events.append((message.topic, mapped.map(\.1), inputs))
-            } catch {
-                bad.append((message, error))
-            }
-        }
+        // Stage 1, decode and route (pure): rows per view, tile events, the offline copy's events, bad messages.
+        let decoded = plan.decode(messages)
+        var rows = decoded.rows
+        let mappersByView = decoded.mappersByView, next = decoded.next, bad = decoded.bad
+        let events = decoded.events, tileEvents = decoded.tileEvents, tileNext = decoded.tileNext
         // Durable first: the online rows, then the dead letters; offsets last.
         var attempt = 0
         var written: [String: Int] = [:]

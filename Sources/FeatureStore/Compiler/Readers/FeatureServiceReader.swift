@@ -1,0 +1,34 @@
+import FeatureComputation
+import Foundation
+import Yams
+
+/// A feature service: the features it serves.
+extension Compilation {
+    func readService(_ node: Node, _ reader: inout YAMLReader) -> Parsed<FeatureService>? {
+        guard let object = reader.object(node, kind: "feature service", allowed: Self.serviceKeys) else { return nil }
+        let name = name(object, &reader, kind: "feature service")
+        var at: [String: SourceLocation] = [:]
+        var refs: [FeatureReference] = []
+        let items = reader.stringList(object, "features", required: true) ?? []
+        if items.isEmpty, let loc = reader.keyLocation(object, "features") {
+            reader.error(loc, "\(object.what) needs at least one feature reference")
+        }
+        for item in items {
+            guard let ref = FeatureReference(parsing: item.value) else {
+                reader.error(item.location, "bad feature reference '\(item.value)': write 'view' for all its features or 'view:feature' for one")
+                continue
+            }
+            if refs.contains(ref) {
+                reader.error(item.location, "'\(item.value)' is listed twice in \(object.what)")
+                continue
+            }
+            at["ref.\(refs.count)"] = item.location
+            refs.append(ref)
+        }
+        let (description, owner, tags) = common(object, &reader)
+        guard let name, !refs.isEmpty else { return nil }
+        return Parsed(value: FeatureService(name: name.value, features: refs, description: description, owner: owner,
+                                            tags: tags, location: name.location),
+                      location: name.location, at: at)
+    }
+}
