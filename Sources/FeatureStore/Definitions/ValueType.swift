@@ -1,4 +1,5 @@
 public import Columnar
+import Expressions
 
 /// The scalar value types a feature or a join key can have.
 public enum ScalarType: String, Sendable, Hashable, Codable, CaseIterable {
@@ -82,16 +83,8 @@ import Foundation
 extension ScalarType {
     /// The columnar type of values of this type (timestamps: microseconds, UTC).
     public var columnType: DataType {
-        switch self {
-        case .bool: return .bool
-        case .int32: return .int32
-        case .int64: return .int64
-        case .float32: return .float32
-        case .float64: return .float64
-        case .string: return .string
-        case .bytes: return .binary
-        case .timestamp: return .timestamp(.microseconds, utc: true)
-        }
+        // One table: the type expressions store values of this type as (``outputType``), binary for bytes.
+        outputType?.columnType ?? .binary
     }
 }
 
