@@ -66,12 +66,13 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: options.maxBatch), access: access,
                                metrics: ServingMetrics(factory: factory))
         var ingestion: IngestionService? = nil
-        // Streams whose transport the settings configure (a `kafka` block for Kafka sources).
-        let hasStreams = repository.store.registry.sources.contains { source in
-            guard source.isStream, let transport = SourceKinds.kind(named: source.kind) as? any StreamSourceKind else { return false }
+        // Stream sources, and those whose transport the settings configure (a `kafka` block for Kafka sources).
+        let streams = repository.store.registry.sources.filter(\.isStream)
+        let configured = streams.contains { source in
+            guard let transport = SourceKinds.kind(named: source.kind) as? any StreamSourceKind else { return false }
             return transport.isConfigured(repository.store.config)
         }
-        if options.ingest, hasStreams {
+        if options.ingest, configured {
             do {
                 // The ingester follows the server's reloads: after `apply` it ingests with the new definitions.
                 let ingestor = try StreamIngestor(store: repository.store, metrics: factory, definitions: { [repository] in
@@ -83,7 +84,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("error: stream ingestion: \(error)\n".utf8))
                 throw ExitCode(1)
             }
-        } else if hasStreams {
+        } else if !streams.isEmpty {
             logger.info("stream sources are not ingested here", metadata: ["reason": "\(options.ingest ? "no stream transport configured in feature_store.yaml" : "--no-ingest")"])
         }
         var services: [any Service] = [
