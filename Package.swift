@@ -6,23 +6,25 @@ import PackageDescription
 //                                  -> offline engines (LocalOfflineEngine: Parquet)  } sharing FeatureComputation
 //                                  -> online stores (SQLiteOnlineStore) -> FeatureServer }
 // Sources, stream transports and payload formats are rooms like stores and engines: each a target bringing a kind
-// (ParquetSource; KafkaTransport; JSONMessageFormat, AvroMessageFormat) that programs register.
+// (ParquetSource; KafkaTransport; JSONMessageFormat, AvroMessageFormat) as a `Kinds` value programs add to theirs.
 // C libraries sit behind thin Swift wrappers in targets of their own.
 let package = Package(
     name: "FeatureStore",
     platforms: [.macOS(.v15)],
     products: [
+        // The library as users import it: the core with the embedded kinds (SQLite online store, local offline engine,
+        // Parquet source) ready, and the tables it returns. `import FeatureStore` is enough to build training sets.
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
-        // The embedded online store: register its kind (SQLiteOnlineStoreKind.register()) before opening a repository.
+        // The core alone, for programs that choose their kinds (see `Kinds`).
+        .library(name: "FeatureStoreCore", targets: ["FeatureStoreCore"]),
+        // The embedded online store (`Kinds.sqlite`, in `Kinds.embedded`).
         .library(name: "SQLiteOnlineStore", targets: ["SQLiteOnlineStore"]),
-        // The Redis online store (standalone or Redis Cluster): register its kind (RedisOnlineStoreKind.register()).
+        // The Redis online store, standalone or Redis Cluster (`Kinds.redis`).
         .library(name: "RedisOnlineStore", targets: ["RedisOnlineStore"]),
-        // The embedded offline engine: register its kind (LocalOfflineEngineKind.register(), which registers the parquet
-        // source kind it reads) before opening a repository.
+        // The embedded offline engine with the Parquet source kind it reads (`Kinds.local`, in `Kinds.embedded`).
         .library(name: "LocalOfflineEngine", targets: ["LocalOfflineEngine"]),
         .library(name: "ParquetSource", targets: ["ParquetSource"]),
-        // Streams: the ingester, the Kafka transport (KafkaSourceKind.register()) and the payload formats
-        // (JSONMessageFormat.register(), AvroMessageFormat.register()).
+        // Streams: the ingester, the Kafka transport (`Kinds.kafka`) and the payload formats (`Kinds.json`, `Kinds.avro`).
         .library(name: "StreamIngestion", targets: ["StreamIngestion"]),
         .library(name: "KafkaTransport", targets: ["KafkaTransport"]),
         .library(name: "JSONMessageFormat", targets: ["JSONMessageFormat"]),
@@ -110,10 +112,11 @@ let package = Package(
         // with the place of every node). Pure Swift, no dependencies.
         .target(name: "Expressions", dependencies: ["Columnar", "ErrorChain"]),
         // The core: definitions, the compiler (data checks through the offline engine protocol), the registry
-        // (catalog, in a SQLite file), values, feature selection, and the protocols with their registries of kinds:
-        // OnlineStore / OnlineStoreKind, OfflineEngine / OfflineEngineKind. No Parquet, no online store inside.
+        // (catalog, in a SQLite file), values, feature selection, and the protocols of the kinds:
+        // OnlineStore / OnlineStoreKind, OfflineEngine / OfflineEngineKind, and `Kinds`, the value that says which kinds a
+        // program has. No Parquet, no online store inside.
         .target(
-            name: "FeatureStore",
+            name: "FeatureStoreCore",
             dependencies: [
                 "Columnar",
                 "FeatureComputation",
@@ -125,23 +128,27 @@ let package = Package(
         ),
         // The local offline engine (the default kind, `local`): Parquet read and written in this process, the
         // point-in-time join and materialization's reading computed with FeatureComputation.
-        .target(name: "LocalOfflineEngine", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "Parquet", "ParquetSource", "Columnar"]),
+        .target(name: "LocalOfflineEngine", dependencies: ["ErrorChain", "FeatureStoreCore", "FeatureComputation", "Parquet", "ParquetSource", "Columnar"]),
         // The Parquet source kind (`kind: parquet`, a table of files at `path`): what the local engine reads.
-        .target(name: "ParquetSource", dependencies: ["ErrorChain", "FeatureStore"]),
+        .target(name: "ParquetSource", dependencies: ["ErrorChain", "FeatureStoreCore"]),
         // The embedded online store (the default kind, `sqlite`): SQLite in WAL mode, a table per view and schema.
-        .target(name: "SQLiteOnlineStore", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "SQLite"]),
+        .target(name: "SQLiteOnlineStore", dependencies: ["ErrorChain", "FeatureStoreCore", "FeatureComputation", "SQLite"]),
         // The Redis online store (kind `redis`): standalone or Redis Cluster, through the Redis client.
-        .target(name: "RedisOnlineStore", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "Redis"]),
+        .target(name: "RedisOnlineStore", dependencies: ["ErrorChain", "FeatureStoreCore", "FeatureComputation", "Redis"]),
+        // The library as users import it (NIO's umbrella pattern): the core re-exported with the embedded kinds
+        // (`Kinds.embedded`: the SQLite online store, the local offline engine and the Parquet source) as the default
+        // of `FeatureStore(repository:)`, and the tables joins return.
+        .target(name: "FeatureStore", dependencies: ["FeatureStoreCore", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "Columnar", "Parquet"]),
         // JSON text in and out, for the HTTP face and stream decoding: a strict one-pass parser, an exact writer, and
         // feature values to and from JSON.
-        .target(name: "JSONCoding", dependencies: ["FeatureStore", "Columnar", "ErrorChain"]),
+        .target(name: "JSONCoding", dependencies: ["FeatureStoreCore", "Columnar", "ErrorChain"]),
         // Stream ingestion: topics of stream sources into the online store (at-least-once, event-time ordered) and into
         // files under their batch sources (the offline copy), through two protocols with kinds of their own: the
         // transport (StreamSourceKind, StreamConsumer) and the payload format (MessageFormatKind, MessageDecoder).
         .target(
             name: "StreamIngestion",
             dependencies: [
-                "FeatureStore",
+                "FeatureStoreCore",
                 "Columnar",
                 "ErrorChain",
                 .product(name: "Logging", package: "swift-log"),
@@ -151,15 +158,15 @@ let package = Package(
         ),
         // The Kafka transport (`kind: kafka` sources): librdkafka consumers in a group, dead letters, the embedded mock cluster.
         .target(name: "KafkaTransport", dependencies: [
-            "FeatureStore", "ErrorChain", "StreamIngestion", "Kafka", .product(name: "Logging", package: "swift-log"),
+            "FeatureStoreCore", "ErrorChain", "StreamIngestion", "Kafka", .product(name: "Logging", package: "swift-log"),
         ]),
         // `format: json`: JSON objects, decoded by JSONCoding's one-pass parser.
-        .target(name: "JSONMessageFormat", dependencies: ["ErrorChain", "FeatureStore", "StreamIngestion", "JSONCoding"]),
+        .target(name: "JSONMessageFormat", dependencies: ["ErrorChain", "FeatureStoreCore", "StreamIngestion", "JSONCoding"]),
         // Avro: schemas (JSON form, named types, logical types) and the binary encoding, read field by field with
         // reader/writer resolution. Knows nothing of features or streams.
         .target(name: "Avro", dependencies: ["ErrorChain"]),
         // `format: avro`: the Confluent wire format with schemas fetched by id from a Schema Registry.
-        .target(name: "AvroMessageFormat", dependencies: ["ErrorChain", "FeatureStore", "StreamIngestion", "Avro"]),
+        .target(name: "AvroMessageFormat", dependencies: ["ErrorChain", "FeatureStoreCore", "StreamIngestion", "Avro"]),
         // The versioned serving API (Protos/): protobuf messages and gRPC stubs, generated by scripts/generate-protos.
         .target(
             name: "FeatureServingAPI",
@@ -169,6 +176,8 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // Every kind this package has (`Kinds.bundled`): what featurectl and FeatureServer link.
+        .target(name: "BundledKinds", dependencies: ["FeatureStoreCore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat"]),
         // The serving process's options, shared by FeatureServer and `featurectl serve`.
         .target(name: "ServeOptions", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The command-line tool.
@@ -178,7 +187,7 @@ let package = Package(
                 "SQLiteOnlineStore",
                 "RedisOnlineStore",
                 "LocalOfflineEngine",
-                "FeatureStore",
+                "FeatureStoreCore",
                 "JSONCoding",
                 "StreamIngestion",
                 "KafkaTransport",
@@ -189,6 +198,7 @@ let package = Package(
                 "ParquetSource",
                 "Columnar",
                 "ServeOptions",
+                "BundledKinds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -197,7 +207,7 @@ let package = Package(
         .target(
             name: "FeatureServing",
             dependencies: [
-                "FeatureStore", "ErrorChain",
+                "FeatureStoreCore", "ErrorChain",
                 "JSONCoding",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -225,9 +235,10 @@ let package = Package(
                 "AvroMessageFormat",
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "ServeOptions",
+                "BundledKinds",
                 "FeatureServing",
                 "StreamIngestion",
-                "FeatureStore",
+                "FeatureStoreCore",
                 "Columnar",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -238,12 +249,12 @@ let package = Package(
         ),
         // What every implementation must do, as checks their tests run: the online store and offline engine conformance
         // suites, and in-memory parts (an online store, a stream consumer) for tests that need no real one.
-        .target(name: "FeatureStoreTesting", dependencies: ["ErrorChain", "FeatureStore", "FeatureComputation", "Columnar"]),
+        .target(name: "FeatureStoreTesting", dependencies: ["ErrorChain", "FeatureStoreCore", "FeatureComputation", "Columnar"]),
         // Benchmark driver for the Parquet reader (bench/parquet_read.py runs it beside pyarrow).
         .executableTarget(name: "ParquetBench", dependencies: ["Parquet", "Columnar"], path: "bench/ParquetBench"),
         // In-process online lookup latency (bench/online.sh).
-        .executableTarget(name: "ExpressionBench", dependencies: ["Expressions", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/ExpressionBench"),
-        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/OnlineBench"),
+        .executableTarget(name: "ExpressionBench", dependencies: ["Expressions", "FeatureStoreCore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/ExpressionBench"),
+        .executableTarget(name: "OnlineBench", dependencies: ["FeatureStoreCore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/OnlineBench"),
         // Load generator for FeatureServer over gRPC (bench/serving.sh).
         .executableTarget(name: "ServingBench", dependencies: [
             "FeatureServingAPI",
@@ -254,7 +265,7 @@ let package = Package(
         ], path: "bench/ServingBench"),
         // Stream ingestion rate and freshness on the mock cluster (bench/ingest.sh).
         .executableTarget(name: "IngestBench", dependencies: [
-            "FeatureStore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "StreamIngestion", "Kafka",
+            "FeatureStoreCore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "StreamIngestion", "Kafka",
             "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat",
             .product(name: "Metrics", package: "swift-metrics"),
         ], path: "bench/IngestBench"),
@@ -263,21 +274,22 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(name: "AvroTests", dependencies: ["Avro"], exclude: ["Interop"]),
-        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStore"]),
-        .testTarget(name: "LocalOfflineEngineTests", dependencies: ["TestKinds", "LocalOfflineEngine", "FeatureStoreTesting", "FeatureStore", "ParquetSource"]),
+        // The library exactly as a user's package sees it: the `FeatureStore` umbrella and nothing else.
+        .testTarget(name: "LibraryUsageTests", dependencies: ["FeatureStore"]),
+        .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStoreCore"]),
+        .testTarget(name: "LocalOfflineEngineTests", dependencies: ["TestKinds", "LocalOfflineEngine", "FeatureStoreTesting", "FeatureStoreCore", "ParquetSource"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         // Real redis-server processes and clusters for the tests (started on free loopback ports, killed after).
         .target(name: "RedisTestSupport", dependencies: ["Redis"], path: "Tests/RedisTestSupport"),
         // Every kind the tests register (one list for all test targets).
-        .target(name: "TestKinds", dependencies: ["SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport",
-                                                 "JSONMessageFormat", "AvroMessageFormat"], path: "Tests/TestKinds"),
+        .target(name: "TestKinds", dependencies: ["FeatureStoreCore", "BundledKinds", "FeatureStoreTesting"], path: "Tests/TestKinds"),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
-        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["TestKinds", "RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureComputation", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "Parquet", "Columnar"]),
+        .testTarget(name: "RedisOnlineStoreTests", dependencies: ["TestKinds", "RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureComputation", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "Parquet", "Columnar"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: ["TestKinds", 
-            "FeatureServing", "FeatureServingAPI", "FeatureStore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
+            "FeatureServing", "FeatureServingAPI", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
@@ -286,12 +298,12 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StreamIngestionTests", dependencies: ["TestKinds", "StreamIngestion", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat", "Avro", "Kafka", "FeatureStore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
+        .testTarget(name: "StreamIngestionTests", dependencies: ["TestKinds", "StreamIngestion", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat", "Avro", "Kafka", "FeatureStoreCore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
         // The differential fuzzer: random definitions and hostile data, training against a brute-force reference and
         // serving against training on every store (swift test runs a bounded number of seeds; scripts/fuzz runs longer).
-        .testTarget(name: "DifferentialFuzzTests", dependencies: ["TestKinds", "FeatureStore", "ParquetSource", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "RedisTestSupport"],
+        .testTarget(name: "DifferentialFuzzTests", dependencies: ["TestKinds", "FeatureStoreCore", "ParquetSource", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "RedisTestSupport"],
                     exclude: ["fuzz_oracle.py"]),
-        .testTarget(name: "featurectlTests", dependencies: ["TestKinds", "featurectl", "FeatureStore", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
+        .testTarget(name: "featurectlTests", dependencies: ["TestKinds", "featurectl", "FeatureStoreCore", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,5 @@
 import Avro
-public import FeatureStore
+public import FeatureStoreCore
 import Foundation
 public import StreamIngestion
 import Synchronization
@@ -32,13 +32,8 @@ public struct AvroMessageFormat: MessageFormatKind {
     /// `avro`; see ``PayloadFormatKind/name``.
     public let name = "avro"
 
-    /// The format; ``register()`` registers it.
+    /// The format (programs add ``FeatureStoreCore/Kinds/avro`` to their kinds).
     public init() {}
-
-    /// Registers the format with ``PayloadFormatKinds``.
-    public static func register() {
-        PayloadFormatKinds.register(AvroMessageFormat())
-    }
 
     /// Requires an http or https `schema_registry.url`, and checks that the credentials come from one place, the
     /// timeout is positive and `subject` is not empty; see ``PayloadFormatKind/validate(_:)``.
@@ -200,4 +195,9 @@ final class AvroMessageDecoder: MessageDecoder {
         case .nested(let what): return .unsupported(what)
         }
     }
+}
+
+extension Kinds {
+    /// The Avro payload format (Confluent wire format with a Schema Registry).
+    public static let avro = Kinds(formats: [AvroMessageFormat()])
 }

@@ -1,18 +1,13 @@
-import AvroMessageFormat
-import JSONMessageFormat
-import KafkaTransport
+import BundledKinds
 import ArgumentParser
 import Columnar
 import FeatureServing
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 
 import Logging
 import Metrics
 import Prometheus
-import LocalOfflineEngine
-import RedisOnlineStore
-import SQLiteOnlineStore
 import ServeOptions
 import ServiceLifecycle
 import StreamIngestion
@@ -35,12 +30,6 @@ struct FeatureServerCommand: AsyncParsableCommand {
 
     func run() async throws {
         MemoryPolicy.retainFreedMemory()
-        SQLiteOnlineStoreKind.register()
-        RedisOnlineStoreKind.register()
-        LocalOfflineEngineKind.register()
-        KafkaSourceKind.register()
-        JSONMessageFormat.register()
-        AvroMessageFormat.register()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
@@ -51,7 +40,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let repository: ServedRepository
         let access: AccessPolicy
         do {
-            repository = try ServedRepository(url: url, logger: logger)
+            repository = try ServedRepository(url: url, kinds: .bundled, logger: logger)
             access = try AccessPolicy(config: repository.store.config.auth, repository: url)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -69,7 +58,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         // Stream sources, and those whose transport the settings configure (a `kafka` block for Kafka sources).
         let streams = repository.store.registry.sources.filter(\.isStream)
         let configured = streams.contains { source in
-            guard let transport = SourceKinds.kind(named: source.kind) as? any StreamSourceKind else { return false }
+            guard let transport = repository.store.kinds.sources[source.kind] as? any StreamSourceKind else { return false }
             return transport.isConfigured(repository.store.config)
         }
         if options.ingest, configured {

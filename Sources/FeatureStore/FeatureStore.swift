@@ -1,93 +1,29 @@
-public import Foundation
+// The library as users import it: the core (definitions, compiler, catalog, joins, lookups) with the embedded kinds
+// ready, and the tables joins return. `import FeatureStore` alone builds training sets and serves features from the
+// example repository; programs that choose their kinds import `FeatureStoreCore` and the rooms they want.
+@_exported public import Columnar
+@_exported public import FeatureStoreCore
+@_exported public import Foundation
+@_exported public import LocalOfflineEngine
+@_exported public import Parquet
+@_exported public import ParquetSource
+@_exported public import SQLiteOnlineStore
 
-/// A feature repository opened for use: its compiled definitions and the paths of its stores.
-///
-/// ```swift
-/// import FeatureStore
-///
-/// let store = try FeatureStore(repository: URL(fileURLWithPath: "features"))
-/// let plan = try store.plan()      // what `apply` would change in the catalog
-/// try store.apply()                // register the definitions
-/// print(store.registry.featureViews.map(\.name))
-/// ```
-public struct FeatureStore: Sendable {
-    /// The repository folder.
-    public let repository: URL
-    /// The compiled, validated definitions.
-    public let registry: Registry
-    /// The online store, opened on first use (shared with the store this one was reloaded from, see below).
-    let onlineHandle: OnlineStoreHandle
-    /// Selections resolved against these definitions (lookups name the same services again and again).
-    let selections = SelectionCache()
+extension Kinds {
+    /// The kinds that need nothing outside this process: the SQLite online store, the local offline engine and the
+    /// Parquet source it reads. The default of ``FeatureStoreCore/FeatureStore/init(repository:reloading:)``.
+    public static let embedded: Kinds = .sqlite + .local
+}
 
-    /// Compiles the repository's definitions; throws ``CompileError`` listing every problem.
+extension FeatureStore {
+    /// Compiles the repository's definitions with the embedded kinds (``FeatureStoreCore/Kinds/embedded``); throws
+    /// ``FeatureStoreCore/CompileError`` listing every problem. A kind the repository names that is not embedded (a
+    /// Redis online store, a Kafka stream) is kept unchecked and fails when used: building training sets needs neither.
     ///
     /// - Parameters:
     ///   - repository: the repository folder.
-    ///   - previous: the definitions this compile replaces (a server reloading after `apply`). When its online store
-    ///     settings are the same, the new definitions use the same open store (connections, pools) instead of opening
-    ///     another: the store outlives reloads, and everyone holding either snapshot writes through one store.
+    ///   - previous: the definitions this compile replaces (see ``FeatureStoreCore/FeatureStore/init(repository:kinds:unknownKinds:reloading:)``).
     public init(repository: URL, reloading previous: FeatureStore? = nil) throws(CompileError) {
-        self.repository = repository.standardizedFileURL
-        self.registry = try DefinitionCompiler.compile(repository: self.repository)
-        if let previous, previous.repository == self.repository, previous.config.onlineStore == registry.config.onlineStore {
-            onlineHandle = previous.onlineHandle
-        } else {
-            onlineHandle = OnlineStoreHandle()
-        }
-    }
-
-    /// Whether this store and `other` write through the same open online store (see ``init(repository:reloading:)``).
-    public func sharesOnlineStore(with other: FeatureStore) -> Bool {
-        onlineHandle === other.onlineHandle
-    }
-
-    /// The settings of the repository.
-    public var config: RepositoryConfig { registry.config }
-
-    /// A path from the definitions (relative to the repository, or absolute) as a URL.
-    public func resolve(_ path: String) -> URL {
-        path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
-    }
-
-    /// The offline engine named in the settings (`offline_store: {kind: ...}`; default `local`), which reads the
-    /// batch sources for joins, materialization and the stream's offline copy.
-    public func offlineEngine() throws(OfflineEngineError) -> any OfflineEngine {
-        let settings = config.offlineEngine.settings
-        guard let kind = OfflineEngineKinds.kind(named: settings.kind) else {
-            throw OfflineEngineError(.unreadable, OfflineEngineKinds.unknownKindMessage(settings.kind))
-        }
-        return try kind.open(settings, repository: repository)
-    }
-
-    /// The registry file named in the settings.
-    public var registryURL: URL { resolve(config.registryPath) }
-
-    /// Opens the catalog (registry) file.
-    public func openRegistry(create: Bool = true) throws(RegistryError) -> RegistryStore {
-        try RegistryStore(path: registryURL.path, create: create)
-    }
-
-    /// What `apply` would change: objects added, changed (with field-level differences) and removed.
-    public func plan() throws(RegistryError) -> Plan {
-        try openRegistry().plan(for: registry)
-    }
-
-    /// Registers the definitions in the catalog, and returns what changed.
-    ///
-    /// Online rows of views that were removed, or whose stored schema (join keys, features, types) changed, are
-    /// dropped: they could not be served correctly. Their names are in `droppedOnlineViews` of the result.
-    @discardableResult
-    public func apply() async throws(RegistryError) -> (plan: Plan, droppedOnlineViews: [String]) {
-        let plan = try openRegistry().apply(registry)
-        var dropped: [String] = []
-        if onlineStoreExists {
-            do {
-                dropped = try await onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
-            } catch {
-                throw RegistryError.storage(path: "online_store (\(config.onlineStore.kind))", doing: "applied, but the stale online rows could not be dropped", cause: error)
-            }
-        }
-        return (plan, dropped)
+        try self.init(repository: repository, kinds: .embedded, reloading: previous)
     }
 }

@@ -1,9 +1,9 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Foundation
 import Synchronization
 
 /// An online store in memory, for tests that need a store but not a real one (and as the smallest example of a
-/// store kind: a type that keeps rows, a kind that reads its settings, one `register` call).
+/// store kind: a type that keeps rows, a kind that reads its settings, a ``FeatureStoreCore/Kinds`` value).
 ///
 /// It keeps the latest row per view, schema version and entity key with the same event-time ordering as every store,
 /// and passes ``OnlineStoreConformance``. Its contents live as long as the process (one shared space per `name`).
@@ -235,13 +235,8 @@ public struct InMemoryOnlineStoreKind: OnlineStoreKind {
     public let name = "memory"
     private static let stores = Mutex<[String: InMemoryOnlineStore]>([:])
 
-    /// The kind (register it with ``register()``).
+    /// The kind (tests add ``FeatureStoreCore/Kinds/inMemory`` to their kinds).
     public init() {}
-
-    /// Registers the kind with ``OnlineStoreKinds``.
-    public static func register() {
-        OnlineStoreKinds.register(InMemoryOnlineStoreKind())
-    }
 
     /// Allows `name` only; see ``OnlineStoreKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
@@ -259,4 +254,9 @@ public struct InMemoryOnlineStoreKind: OnlineStoreKind {
             return store
         }
     }
+}
+
+extension Kinds {
+    /// The in-memory online store (kind `memory`), for tests.
+    public static let inMemory = Kinds(onlineStores: [InMemoryOnlineStoreKind()])
 }

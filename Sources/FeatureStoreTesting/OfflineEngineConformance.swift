@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 import Columnar
 
 /// The behaviour every ``OfflineEngine`` must have, as checks that any engine's tests run: the local Parquet engine's

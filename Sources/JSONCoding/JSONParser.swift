@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 
 /// A strict JSON (RFC 8259) parser from UTF-8 bytes to ``JSONValue``, written for the ingestion hot path: one pass,

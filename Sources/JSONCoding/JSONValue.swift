@@ -1,7 +1,7 @@
 import Columnar
-public import FeatureStore
+public import FeatureStoreCore
 import Foundation
-public import ErrorChain
+import ErrorChain
 
 /// A JSON document as a client or a producer sent it (HTTP request bodies, stream messages). Numbers keep their exact
 /// form: integers as `Int64`, others as the nearest `Double`.

@@ -1,5 +1,5 @@
 import Columnar
-public import FeatureStore
+public import FeatureStoreCore
 import Foundation
 
 /// Writes JSON text into a byte buffer, exactly: integers as written, floats in their shortest round-trip form.

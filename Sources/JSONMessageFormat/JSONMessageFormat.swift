@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 import JSONCoding
 public import StreamIngestion
 
@@ -10,13 +10,8 @@ public struct JSONMessageFormat: MessageFormatKind {
     /// `json`; see ``PayloadFormatKind/name``.
     public let name = "json"
 
-    /// The format; ``register()`` registers it.
+    /// The format (programs add ``FeatureStoreCore/Kinds/json`` to their kinds).
     public init() {}
-
-    /// Registers the format with ``PayloadFormatKinds``.
-    public static func register() {
-        PayloadFormatKinds.register(JSONMessageFormat())
-    }
 
     /// Allows no settings; see ``PayloadFormatKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
@@ -67,4 +62,9 @@ public struct JSONMessageDecoder: MessageDecoder {
         case .object: return .unsupported("an object")
         }
     }
+}
+
+extension Kinds {
+    /// The JSON payload format (the default `format` of stream sources).
+    public static let json = Kinds(formats: [JSONMessageFormat()])
 }

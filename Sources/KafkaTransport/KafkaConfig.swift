@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 
 /// The `kafka` block of `feature_store.yaml`: how to reach Kafka for stream sources, where bad messages go, and the
 /// stream settings every transport shares (lateness, the offline copy's roll).
@@ -52,7 +52,7 @@ public struct KafkaConfig: Sendable, Hashable {
     public func group(project: String) -> String { consumerGroup ?? "featurestore-\(project)" }
 }
 
-/// The `kafka` section: registered with ``ConfigSections`` by ``KafkaSourceKind/register()``.
+/// The `kafka` section: in ``FeatureStoreCore/Kinds/kafka`` beside the source kind.
 public struct KafkaSection: ConfigSectionKind {
     /// The block's key.
     public static let key = "kafka"

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import Kafka
 import Logging
 import StreamIngestion

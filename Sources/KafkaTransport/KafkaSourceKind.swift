@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Logging
 public import StreamIngestion
 import Kafka
@@ -15,21 +15,16 @@ import Kafka
 /// ```
 ///
 /// The brokers, the consumer group and the dead-letter topic come from the `kafka` block of `feature_store.yaml`.
-/// Register it with ``register()`` (programs that ingest: featurectl, FeatureServer).
+/// Programs that ingest (featurectl, FeatureServer) add ``FeatureStoreCore/Kinds/kafka`` (the kind and its section)
+/// to their kinds.
 public struct KafkaSourceKind: StreamSourceKind {
     /// `kafka`; see ``SourceKind/name``.
     public let name = "kafka"
     /// A stream; see ``SourceKind/role``.
     public let role = SourceRole.stream
 
-    /// The kind; ``register()`` registers it with its `kafka` section.
+    /// The kind (``FeatureStoreCore/Kinds/kafka`` has it with its `kafka` section).
     public init() {}
-
-    /// Registers the Kafka source kind with ``SourceKinds`` and its `kafka` block with ``ConfigSections``.
-    public static func register() {
-        SourceKinds.register(KafkaSourceKind())
-        ConfigSections.register(KafkaSection())
-    }
 
     /// Requires `topic`, a Kafka topic name (1 to 249 letters, digits, `.`, `_` and `-`), and allows no other setting;
     /// see ``SourceKind/validate(_:)``.
@@ -70,4 +65,9 @@ public struct KafkaSourceKind: StreamSourceKind {
                 (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d
             }
     }
+}
+
+extension Kinds {
+    /// The Kafka source kind (a stream transport) with the `kafka` block of `feature_store.yaml`.
+    public static let kafka = Kinds(sources: [KafkaSourceKind()], sections: [KafkaSection()])
 }

@@ -1,6 +1,6 @@
 import Columnar
 import FeatureComputation
-public import FeatureStore
+public import FeatureStoreCore
 
 extension LocalOfflineEngine {
     /// The point-in-time lookup of an aggregated view: each entity row's aggregates over the events of its key in

@@ -1,5 +1,5 @@
 public import Columnar
-public import FeatureStore
+public import FeatureStoreCore
 import ParquetSource
 public import Foundation
 import FeatureComputation

@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Foundation
 import ParquetSource
 
@@ -9,16 +9,12 @@ public struct LocalOfflineEngineKind: OfflineEngineKind {
     /// `local`.
     public let name = "local"
 
-    /// The kind (register it with ``register()``).
+    /// The kind (programs add ``FeatureStoreCore/Kinds/local`` to their kinds).
     public init() {}
 
     /// The Parquet source kind.
     public var sourceKinds: [any SourceKind] { [ParquetSourceKind()] }
 
-    /// Registers the kind with ``OfflineEngineKinds`` (programs call this once at start-up; again is harmless).
-    public static func register() {
-        OfflineEngineKinds.register(LocalOfflineEngineKind())
-    }
 
     /// Rejects every setting (the kind has none); see ``OfflineEngineKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
@@ -29,4 +25,9 @@ public struct LocalOfflineEngineKind: OfflineEngineKind {
     public func open(_ settings: StoreSettings, repository: URL) throws(OfflineEngineError) -> any OfflineEngine {
         LocalOfflineEngine(repository: repository)
     }
+}
+
+extension Kinds {
+    /// The local offline engine (kind `local`) with the Parquet source kind it reads.
+    public static let local = Kinds(offlineEngines: [LocalOfflineEngineKind()])
 }

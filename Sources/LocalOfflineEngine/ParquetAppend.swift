@@ -1,5 +1,5 @@
 public import Columnar
-public import FeatureStore
+public import FeatureStoreCore
 import Foundation
 import Parquet
 import Synchronization

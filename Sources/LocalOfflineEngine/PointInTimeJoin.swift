@@ -1,5 +1,5 @@
 public import Columnar
-public import FeatureStore
+public import FeatureStoreCore
 import FeatureComputation
 
 extension LocalOfflineEngine {

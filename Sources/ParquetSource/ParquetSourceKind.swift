@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 
 /// `kind: parquet`: a table of Parquet files at `path` (a file, a folder of files with Hive partitions, or a glob),
 /// relative to the repository.
@@ -46,4 +46,9 @@ extension DataSource {
         DataSource(name: name, kind: "parquet", settings: ["path": path], timestampField: timestampField,
                    createdTimestampField: createdTimestampField, fieldMapping: fieldMapping, derived: derived, columns: columns)
     }
+}
+
+extension Kinds {
+    /// The Parquet source kind alone (engines that read Parquet bring it: ``FeatureStoreCore/Kinds/local`` has it).
+    public static let parquet = Kinds(sources: [ParquetSourceKind()])
 }

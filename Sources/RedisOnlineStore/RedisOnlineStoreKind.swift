@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Foundation
 import Redis
 
@@ -17,13 +17,8 @@ public struct RedisOnlineStoreKind: OnlineStoreKind {
     /// `redis`.
     public let name = "redis"
 
-    /// The kind (register it with ``register()``).
+    /// The kind (programs add ``FeatureStoreCore/Kinds/redis`` to their kinds).
     public init() {}
-
-    /// Registers the kind with ``OnlineStoreKinds`` (programs call this once at start-up; again is harmless).
-    public static func register() {
-        OnlineStoreKinds.register(RedisOnlineStoreKind())
-    }
 
     static let settingNames = ["nodes", "cluster", "user", "password_env", "password_file", "key_prefix", "connect_timeout_ms",
                                "read_timeout_ms", "connections"]
@@ -94,4 +89,9 @@ public struct RedisOnlineStoreKind: OnlineStoreKind {
         let project = settings.project ?? repository.lastPathComponent
         return RedisOnlineStore(client: RedisClient(configuration), prefix: settings.values["key_prefix"] ?? "fs", project: project)
     }
+}
+
+extension Kinds {
+    /// The Redis online store, standalone or Redis Cluster (kind `redis`).
+    public static let redis = Kinds(onlineStores: [RedisOnlineStoreKind()])
 }

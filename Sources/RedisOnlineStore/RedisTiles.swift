@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 import FeatureComputation
 import Foundation
 import Redis

@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Foundation
 
 /// `online_store: {kind: sqlite, path: data/online.db, readers: 4}`: the embedded store, the default.
@@ -11,13 +11,8 @@ public struct SQLiteOnlineStoreKind: OnlineStoreKind {
     /// `sqlite`.
     public let name = "sqlite"
 
-    /// The kind (register it with ``register()``).
+    /// The kind (programs add ``FeatureStoreCore/Kinds/sqlite`` to their kinds).
     public init() {}
-
-    /// Registers the kind with ``OnlineStoreKinds`` (programs call this once at start-up; again is harmless).
-    public static func register() {
-        OnlineStoreKinds.register(SQLiteOnlineStoreKind())
-    }
 
     static let settingNames = ["path", "readers"]
 
@@ -48,4 +43,9 @@ public struct SQLiteOnlineStoreKind: OnlineStoreKind {
         let path = settings.values["path"] ?? "data/online.db"
         return path.hasPrefix("/") ? URL(fileURLWithPath: path) : repository.appendingPathComponent(path)
     }
+}
+
+extension Kinds {
+    /// The embedded SQLite online store (kind `sqlite`).
+    public static let sqlite = Kinds(onlineStores: [SQLiteOnlineStoreKind()])
 }

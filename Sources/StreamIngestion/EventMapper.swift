@@ -1,5 +1,5 @@
 import Columnar
-public import FeatureStore
+public import FeatureStoreCore
 
 /// Maps the fields of a decoded event to one feature view's row, through the source's field mapping.
 /// The message key is not used: keys come from the payload.

@@ -1,5 +1,5 @@
 import CoreMetrics
-import FeatureStore
+import FeatureStoreCore
 
 /// Ingestion metrics through swift-metrics:
 /// `featurestore_stream_messages_total{topic}`, `featurestore_stream_bad_messages_total{reason}`,

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import Logging
 
 /// Which views an ingester feeds from which topics, and how each topic's messages are decoded and mapped: decided
@@ -58,8 +58,9 @@ struct IngestionPlan {
         var transport: (any StreamSourceKind)? = nil
         for view in chosen {
             let source = registry.source(named: view.source)!
-            guard let kind = SourceKinds.kind(named: source.kind) as? any StreamSourceKind else {
-                throw IngestionError("source '\(source.name)' of feature view '\(view.name)' is a \(source.kind) source, and this program has no stream transport of that kind; transports in this program: \(SourceKinds.names.filter { SourceKinds.kind(named: $0) is any StreamSourceKind }.joined(separator: ", "))")
+            guard let kind = store.kinds.sources[source.kind] as? any StreamSourceKind else {
+                let transports = store.kinds.sources.values.filter { $0 is any StreamSourceKind }.map(\.name).sorted()
+                throw IngestionError("source '\(source.name)' of feature view '\(view.name)' is a \(source.kind) source, and this program has no stream transport of that kind; transports in this program: \(transports.isEmpty ? "none" : transports.joined(separator: ", "))")
             }
             if let transport, transport.name != kind.name {
                 throw IngestionError("the views read streams of two kinds (\(transport.name) and \(kind.name)); run one ingester per kind (--view)")
@@ -87,8 +88,9 @@ struct IngestionPlan {
             let selection = FieldSelection(route.mappers.flatMap(\.fieldsRead))
             routes[topic]?.selection = selection
             routes[topic]?.slots = route.mappers.map { $0.slots(in: selection) }
-            guard let kind = PayloadFormatKinds.kind(named: route.format.kind) as? any MessageFormatKind else {
-                throw IngestionError("topic '\(topic)' is in format '\(route.format.kind)', which this program cannot decode; formats in this program: \(PayloadFormatKinds.names.joined(separator: ", "))")
+            guard let kind = store.kinds.formats[route.format.kind] as? any MessageFormatKind else {
+                let formats = store.kinds.formats.values.filter { $0 is any MessageFormatKind }.map(\.name).sorted()
+                throw IngestionError(route.format.located("topic '\(topic)' is in format '\(route.format.kind)', which this program cannot decode; formats in this program: \(formats.isEmpty ? "none" : formats.joined(separator: ", "))"))
             }
             do {
                 routes[topic]?.decoder = try kind.decoder(settings: route.format, fields: selection,

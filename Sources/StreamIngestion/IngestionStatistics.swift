@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 import Synchronization
 
 /// Counts of what ingestion did, shared with whoever reports it (logs, metrics, tests).

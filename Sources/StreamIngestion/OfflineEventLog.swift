@@ -1,8 +1,8 @@
 import Columnar
 import FeatureComputation
-import FeatureStore
+import FeatureStoreCore
 import Foundation
-public import ErrorChain
+import ErrorChain
 
 /// The offline side of a stream: ingested events appended, through the offline engine, to the batch source of their
 /// stream source, so `joinFeatures` and `materialize` see exactly what was served.
@@ -134,12 +134,12 @@ final class OfflineEventLog {
                         continue
                     }
                     guard Self.canHold(field.type, wanted.type) else {
-                        throw IngestionError("column '\(field.name)' of batch source '\(batchName)' (\(Self.location(of: batch))) is \(field.type) in the existing data, but the stream writes \(wanted.type)")
+                        throw IngestionError("column '\(field.name)' of batch source '\(batchName)' (\(store.whereabouts(of: batch))) is \(field.type) in the existing data, but the stream writes \(wanted.type)")
                     }
                     slots.append(wanted.slot)
                 }
                 for wanted in declared where schema.field(named: wanted.name) == nil {
-                    throw IngestionError("the existing files of batch source '\(batchName)' (\(Self.location(of: batch))) have no column '\(wanted.name)', which the stream writes")
+                    throw IngestionError("the existing files of batch source '\(batchName)' (\(store.whereabouts(of: batch))) have no column '\(wanted.name)', which the stream writes")
                 }
                 projections[topic, default: []].append(Projection(target: index, slots: slots))
             }
@@ -148,11 +148,6 @@ final class OfflineEventLog {
         self.projections = projections
         self.rollInterval = .seconds(rollInterval.seconds)
         self.rollBytes = rollBytes
-    }
-
-    /// Where a batch source's data is, for messages.
-    static func location(of source: DataSource) -> String {
-        source.whereabouts
     }
 
     /// Whether a column of type `column` can store values of the declared type `declared`.

@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 import ErrorChain
 import Foundation
 public import CoreMetrics

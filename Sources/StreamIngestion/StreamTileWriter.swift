@@ -1,5 +1,5 @@
 import FeatureComputation
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 
 /// The stream's side of aggregated views: a batch's events folded into one partial aggregate per entity, hop and

@@ -1,11 +1,6 @@
-import AvroMessageFormat
-import JSONMessageFormat
-import KafkaTransport
+import BundledKinds
 import ArgumentParser
 import Columnar
-import LocalOfflineEngine
-import RedisOnlineStore
-import SQLiteOnlineStore
 
 /// `featurectl`: manage a feature repository from the command line.
 @main
@@ -27,12 +22,6 @@ struct FeatureCtl: AsyncParsableCommand {
     /// before the store calls became async (measured: on the cooperative pool, materialize took 20-35% longer).
     static func main() async {
         MemoryPolicy.retainFreedMemory()
-        SQLiteOnlineStoreKind.register()
-        RedisOnlineStoreKind.register()
-        LocalOfflineEngineKind.register()
-        KafkaSourceKind.register()
-        JSONMessageFormat.register()
-        AvroMessageFormat.register()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import TestKinds
 import LocalOfflineEngine
@@ -306,13 +306,10 @@ final class FuzzRedis: @unchecked Sendable {
 
 /// Runs cases: the training set against the oracle, and lookups on each store against the training set.
 enum DifferentialFuzzer {
-    static let registered: Void = registeredKinds
-
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// Every difference found in `fuzzCase` on `stores`: empty when training = oracle and serving = training.
     static func check(_ fuzzCase: FuzzCase, stores: [FuzzStore]) async throws -> [String] {
-        _ = registered
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-\(fuzzCase.seed)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -332,7 +329,7 @@ enum DifferentialFuzzer {
             try "project: fuzz\(fuzzCase.seed)x\(UUID().uuidString.prefix(6))\n\(config)\n".write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
             try fuzzCase.definitions.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
             try FileManager.default.copyItem(at: dir.appendingPathComponent("events.parquet"), to: repo.appendingPathComponent("data/events/part-0.parquet"))
-            let featureStore = try FeatureStore(repository: repo)
+            let featureStore = try FeatureStore(repository: repo, kinds: testKinds)
             let views = ["plain"] + (fuzzCase.aggregations.isEmpty ? [] : ["agg"])
             let selection = FeatureSelection.references((views + ["od"]).map { FeatureReference(view: $0) })
 

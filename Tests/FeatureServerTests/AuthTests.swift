@@ -1,6 +1,6 @@
 @testable import FeatureServing
 import FeatureServingAPI
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportCore

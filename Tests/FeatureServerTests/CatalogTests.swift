@@ -1,5 +1,6 @@
+import TestKinds
 import FeatureServing
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Testing
 #if canImport(FoundationNetworking)
@@ -11,7 +12,7 @@ struct CatalogTests {
     @Test("every catalog page answers with HTML naming what it shows, and unknown names are 404 with a suggestion")
     func pages() async throws {
         let f = try await ServerFixture()
-        try FeatureStore(repository: f.dir).openRegistry().apply(FeatureStore(repository: f.dir).registry)
+        try FeatureStore(repository: f.dir, kinds: testKinds).openRegistry().apply(FeatureStore(repository: f.dir, kinds: testKinds).registry)
         let cases: [(String, [String])] = [
             ("/", ["<h1>serving</h1>", "href=\"/views/stats\"", "href=\"/views/route_stats\"", "recent", "feature views"]),
             ("/views", ["id=\"views\" class=\"sortable\"", "href=\"/views/stats\"", "mobility@example.com", "1h"]),

@@ -1,8 +1,9 @@
+import TestKinds
 import Columnar
 import Parquet
 import FeatureServing
 import FeatureServingAPI
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -199,7 +200,7 @@ struct GRPCServerTests {
         let f = try await ServerFixture()
         let changed = ServerFixture.definitions.replacingOccurrences(of: "{name: minutes, type: float64}", with: "{name: minutes, type: float64}, {name: surge, type: float32}")
         try changed.write(to: f.dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        try await FeatureStore(repository: f.dir).apply()
+        try await FeatureStore(repository: f.dir, kinds: testKinds).apply()
         var seen: [String] = []
         for _ in 0..<50 {
             seen = try await f.withClient { client in try await client.getFeatureView(.with { $0.name = "route_stats" }).features.map(\.name) }
@@ -213,11 +214,11 @@ struct GRPCServerTests {
     @Test("a reload whose definitions do not compile keeps serving the previous ones, and the next good apply loads")
     func failedReloadKeepsDefinitions() async throws {
         let f = try await ServerFixture()
-        let repository = try ServedRepository(url: f.dir)
+        let repository = try ServedRepository(url: f.dir, kinds: testKinds)
         let defs = f.dir.appendingPathComponent("defs.yaml")
         let surge = ServerFixture.definitions.replacingOccurrences(of: "{name: minutes, type: float64}", with: "{name: minutes, type: float64}, {name: surge, type: float32}")
         try surge.write(to: defs, atomically: true, encoding: .utf8)
-        try await FeatureStore(repository: f.dir).apply()
+        try await FeatureStore(repository: f.dir, kinds: testKinds).apply()
         // Between the apply and the reload, the files are broken (a typo in a reference).
         try surge.replacingOccurrences(of: "source: route_src", with: "source: route_srcc").write(to: defs, atomically: true, encoding: .utf8)
         #expect(repository.reloadIfApplied() == false)
@@ -226,7 +227,7 @@ struct GRPCServerTests {
         // Fixed and applied again: the reload takes it.
         try surge.write(to: defs, atomically: true, encoding: .utf8)
         try await Task.sleep(for: .milliseconds(5)) // a distinct apply time
-        try await FeatureStore(repository: f.dir).apply()
+        try await FeatureStore(repository: f.dir, kinds: testKinds).apply()
         #expect(repository.reloadIfApplied() == true)
         #expect(repository.store.registry.featureView(named: "route_stats")?.features.map(\.name) == ["minutes", "surge"])
         try await f.stop()
@@ -257,7 +258,7 @@ struct AggregatedServingTests {
             ("ts", Column(timestamps: [now - 2 * day, now - day, now - day, now - 9 * day])),
             ("fare", Column(float64: [10.5, 2.25, 7, 100])),
         ]), to: f.dir.appendingPathComponent("data/trips.parquet").path)
-        let store = try FeatureStore(repository: f.dir)
+        let store = try FeatureStore(repository: f.dir, kinds: testKinds)
         _ = try await store.materialize(start: now - 30 * day, end: now, views: ["trip_stats"])
 
         let grpc = try await f.withClient { client in

@@ -1,6 +1,6 @@
 import FeatureServing
 import FeatureServingAPI
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import ServiceLifecycle
 import SwiftProtobuf

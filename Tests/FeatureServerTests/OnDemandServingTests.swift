@@ -1,7 +1,8 @@
+import TestKinds
 import Columnar
 import FeatureServing
 import FeatureServingAPI
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Parquet
 import SwiftProtobuf
@@ -105,7 +106,7 @@ struct OnDemandServingTests {
             ("driver_id", Column(int64: ids)), ("ts", Column(timestamps: ts)), ("a", Column(int64: a)), ("x", Column(float64: x)),
             ("y", Column(float32: y)), ("s", Column(strings: s)), ("flag", Column(bool: flag)),
         ]), to: f.dir.appendingPathComponent("data/xs.parquet").path)
-        let store = try FeatureStore(repository: f.dir)
+        let store = try FeatureStore(repository: f.dir, kinds: testKinds)
         _ = try await store.materialize(start: now - 86_400_000_000, end: now, views: ["xs"])
 
         // Request data, one row per driver.

@@ -1,6 +1,6 @@
 import FeatureServing
 import FeatureServingAPI
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -74,7 +74,6 @@ final class ServerFixture: Sendable {
 
     /// - Parameter extraDefinitions: more YAML objects appended to ``definitions`` (list items under their own keys).
     init(maxBatch: Int = 10_000, auth: Bool = false, extraDefinitions: String = "") async throws {
-        _ = registeredKinds
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("secrets"), withIntermediateDirectories: true)
         try ("project: serving\n" + (auth ? Self.authSection : "")).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
@@ -85,7 +84,7 @@ final class ServerFixture: Sendable {
         try (Self.statsWriterToken + "\n").write(to: dir.appendingPathComponent("secrets/stats_writer.token"), atomically: true, encoding: .utf8)
         try Self.routeReaderToken.write(to: dir.appendingPathComponent("secrets/route_reader.token"), atomically: true, encoding: .utf8)
         try Self.writerAllToken.write(to: dir.appendingPathComponent("secrets/writer_all.token"), atomically: true, encoding: .utf8)
-        let repository = try ServedRepository(url: dir)
+        let repository = try ServedRepository(url: dir, kinds: testKinds)
         let access = try AccessPolicy(config: repository.store.config.auth, repository: dir,
                                       environment: ["FIXTURE_READER_TOKEN": Self.readerToken])
         metrics = PrometheusCollectorRegistry()

@@ -1,5 +1,5 @@
 import FeatureServing
-import FeatureStore
+import FeatureStoreCore
 import FeatureStoreTesting
 import Foundation
 #if canImport(FoundationNetworking)
@@ -17,8 +17,6 @@ import TestKinds
 struct StoreHealthTests {
     @Test("health endpoints follow the store's health, with its reason; the store is started once and stopped at shutdown")
     func healthFollowsTheStore() async throws {
-        _ = registeredKinds
-        InMemoryOnlineStoreKind.register()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-health-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -26,7 +24,7 @@ struct StoreHealthTests {
         try "project: serving\nonline_store: {kind: memory, name: \(name)}\n".write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         let store = try #require(try InMemoryOnlineStoreKind().open(StoreSettings(kind: "memory", values: ["name": name]), repository: dir) as? InMemoryOnlineStore)
 
-        let repository = try ServedRepository(url: dir)
+        let repository = try ServedRepository(url: dir, kinds: testKinds)
         let core = ServingCore(repository: repository, limits: ServingLimits(), access: try AccessPolicy(config: nil, repository: dir),
                                metrics: ServingMetrics(factory: ServingMetrics.prometheusFactory(registry: PrometheusCollectorRegistry())))
         let http = HTTPFeatureServer(core: core, port: 0, metricsRegistry: nil)

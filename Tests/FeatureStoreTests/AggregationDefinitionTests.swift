@@ -1,7 +1,7 @@
 import FeatureComputation
 import Foundation
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 import TestKinds
 
 /// `aggregations:` in feature views: the features they make, and every mistake reported at its place.
@@ -21,9 +21,8 @@ struct AggregationDefinitionTests {
         """
 
     static func compile(_ aggregations: String) throws -> FeatureView {
-        _ = registeredKinds
         let registry = try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: "project: demo\n"),
-                                                      definitions: [.init(name: "defs.yaml", text: head + aggregations)])
+                                                      definitions: [.init(name: "defs.yaml", text: head + aggregations)], kinds: testKinds)
         return registry.featureView(named: "driver_trips")!
     }
 
@@ -104,7 +103,7 @@ struct AggregationDefinitionTests {
                   - {column: zone, function: last_distinct_n, type: string, n: 3, windows: [1d], hop: 2h}
 
             """)
-        let store = try FeatureStore(repository: dir.url)
+        let store = try FeatureStore(repository: dir.url, kinds: testKinds)
         try await store.apply()
         let stored = try #require(try store.openRegistry().registry())
         #expect(stored.featureView(named: "driver_trips")?.features == store.registry.featureView(named: "driver_trips")?.features)
@@ -113,7 +112,7 @@ struct AggregationDefinitionTests {
                   - {column: zone, function: last_distinct_n, type: string, n: 3, windows: [1d], hop: 1h}
 
             """)
-        let plan = try FeatureStore(repository: dir.url).plan()
+        let plan = try FeatureStore(repository: dir.url, kinds: testKinds).plan()
         #expect(plan.changes.map(\.name) == ["driver_trips"], "\(plan.changes)")
     }
 }

@@ -1,6 +1,7 @@
+import TestKinds
 import Columnar
 import FeatureComputation
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Parquet
 import Testing
@@ -62,7 +63,7 @@ struct AggregationOnlineTests {
             ("seats", Column(int32: seats)), ("zone", Column(strings: zones)),
         ]), to: dir.url.appendingPathComponent("data/trips/part-0.parquet").path)
 
-        let store = try FeatureStore(repository: dir.url)
+        let store = try FeatureStore(repository: dir.url, kinds: testKinds)
         let reports = try await store.materialize(start: now - 3 * 86_400_000_000, end: now)
         #expect(reports.first?.entities == drivers)
         let asked = (0..<(drivers + 2)).map { Self.driver($0) }  // two drivers without events
@@ -92,7 +93,7 @@ struct AggregationOnlineTests {
             ("driver_id", Column(int64: [Self.driver(3)])), ("ts", Column(timestamps: [now - 60_000_000])), ("fare", Column(float64: [1])),
             ("seats", Column(int32: [1])), ("zone", Column(strings: ["late"])),
         ]), to: dir.url.appendingPathComponent("data/trips/part-1.parquet").path)
-        let stale = try await FeatureStore(repository: dir.url).verify(sample: 100, at: now)
+        let stale = try await FeatureStore(repository: dir.url, kinds: testKinds).verify(sample: 100, at: now)
         let counted = stale[0].mismatches.first { $0.feature == "count_10m" }
         #expect(counted?.entity == ["driver_id": "\(Self.driver(3))"], "\(stale[0].mismatches)")
         #expect(stale[0].mismatches.contains { $0.feature == "zone_last_n_1h" && $0.offline.contains("late") })
@@ -103,7 +104,7 @@ struct AggregationOnlineTests {
         let dir = TemporaryDirectory()
         try dir.write("feature_store.yaml", "project: windows\n")
         try dir.write("defs.yaml", Self.definitions)
-        let store = try FeatureStore(repository: dir.url)
+        let store = try FeatureStore(repository: dir.url, kinds: testKinds)
         let view = try #require(store.registry.featureView(named: "trips"))
         let keys = store.registry.joinKeys(of: view)
         let now: Int64 = 1_750_000_000_000_000

@@ -1,14 +1,13 @@
 import Foundation
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 import TestKinds
 
 /// Compiles in-memory files and returns the rendered diagnostics (empty when the repository compiles).
 func diagnostics(_ files: [String: String], config: String = "project: demo\n") -> [String] {
-    _ = registeredKinds
     let defs = files.sorted { $0.key < $1.key }.map { DefinitionCompiler.File(name: $0.key, text: $0.value) }
     do {
-        _ = try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: config), definitions: defs)
+        _ = try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: config), definitions: defs, kinds: testKinds)
         return []
     } catch {
         return error.diagnostics.map(\.description)
@@ -51,7 +50,7 @@ struct CompilerTests {
     func validRepositoryCompiles() throws {
         let registry = try DefinitionCompiler.compile(
             config: .init(name: "feature_store.yaml", text: "project: demo\n"),
-            definitions: [.init(name: "defs.yaml", text: base)])
+            definitions: [.init(name: "defs.yaml", text: base)], kinds: testKinds)
         #expect(registry.config.project == "demo")
         #expect(registry.config.onlineStore == OnlineStoreConfig(kind: "sqlite"), "the default online store: sqlite with its default settings")
         let view = try #require(registry.featureView(named: "stats"))
@@ -64,7 +63,7 @@ struct CompilerTests {
     @Test("the example repository in features/ compiles")
     func exampleRepositoryCompiles() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let registry = try DefinitionCompiler.compile(repository: root.appendingPathComponent("features"))
+        let registry = try DefinitionCompiler.compile(repository: root.appendingPathComponent("features"), kinds: testKinds)
         #expect(registry.config.project == "ride_hailing")
         #expect(registry.featureViews.count == 5)
         #expect(registry.featureServices.map(\.name) == ["driver_ranking_v1", "trip_eta_v1"])
@@ -251,7 +250,7 @@ struct CompilerTests {
         #expect(typo.count == 1 && typo[0].hasPrefix("feature_store.yaml:2:22: error: unknown online store kind 'sqlit'; did you mean 'sqlite'?; kinds in this program: "), "\(typo)")
         let registry = try DefinitionCompiler.compile(
             config: .init(name: "feature_store.yaml", text: "project: demo\nonline_store: {kind: sqlite, path: /tmp/x.db, readers: 8}\n"),
-            definitions: [.init(name: "defs.yaml", text: base)])
+            definitions: [.init(name: "defs.yaml", text: base)], kinds: testKinds)
         #expect(registry.config.onlineStore == OnlineStoreConfig(kind: "sqlite", values: ["path": "/tmp/x.db", "readers": "8"]))
     }
 
@@ -275,7 +274,7 @@ struct CompilerTests {
 
             """
         let registry = try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: config),
-                                                      definitions: [.init(name: "defs.yaml", text: base)])
+                                                      definitions: [.init(name: "defs.yaml", text: base)], kinds: testKinds)
         let auth = try #require(registry.config.auth)
         #expect(auth.catalog == .public)
         #expect(auth.tokens.map(\.name) == ["model", "writer"])

@@ -1,5 +1,6 @@
+import TestKinds
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Parquet
 import Testing
@@ -53,7 +54,7 @@ struct ComputedJoinTests {
             ("fare", Column(float64: [10, 24, 30, 7])),
             ("km", Column(float64: [5, 12, 20, 0])),
         ]), to: dir.url.appendingPathComponent("data/trips.parquet").path)
-        return (try FeatureStore(repository: dir.url), dir)
+        return (try FeatureStore(repository: dir.url, kinds: testKinds), dir)
     }
 
     @Test("derived columns are features and aggregation inputs; on-demand features read request columns and both")

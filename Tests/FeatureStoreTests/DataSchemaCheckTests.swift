@@ -1,8 +1,9 @@
+import TestKinds
 import Columnar
 import Foundation
 import Parquet
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 
 @Suite("Definitions checked against their data", .timeLimit(.minutes(5)))
 struct DataSchemaCheckTests {
@@ -20,7 +21,7 @@ struct DataSchemaCheckTests {
 
     func compileErrors(_ dir: TemporaryDirectory) -> [String] {
         do {
-            _ = try DefinitionCompiler.compile(repository: dir.url)
+            _ = try DefinitionCompiler.compile(repository: dir.url, kinds: testKinds)
             return []
         } catch {
             return error.diagnostics.map(\.description)
@@ -35,15 +36,15 @@ struct DataSchemaCheckTests {
             ("conv_rate", Column(float32: [0.5, 0.25])),
         ]))
         #expect(compileErrors(dir).isEmpty)
-        let registry = try DefinitionCompiler.compile(repository: dir.url)
-        #expect(DefinitionCompiler.sourcesWithoutData(registry, repository: dir.url).isEmpty)
+        let registry = try DefinitionCompiler.compile(repository: dir.url, kinds: testKinds)
+        #expect(DefinitionCompiler.sourcesWithoutData(registry, repository: dir.url, kinds: testKinds).isEmpty)
     }
 
     @Test("a source without data yet is not checked, and is listed as such")
     func missingData() throws {
         let dir = try repository(data: nil)
-        let registry = try DefinitionCompiler.compile(repository: dir.url)
-        #expect(DefinitionCompiler.sourcesWithoutData(registry, repository: dir.url) == ["stats_source"])
+        let registry = try DefinitionCompiler.compile(repository: dir.url, kinds: testKinds)
+        #expect(DefinitionCompiler.sourcesWithoutData(registry, repository: dir.url, kinds: testKinds) == ["stats_source"])
     }
 
     @Test("a missing timestamp column, a missing join key and a feature of the wrong type are reported where they are defined")

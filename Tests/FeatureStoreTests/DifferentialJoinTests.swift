@@ -1,8 +1,9 @@
+import TestKinds
 import Columnar
 import Foundation
 import Parquet
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 
 @Suite("Point-in-time join against DuckDB", .timeLimit(.minutes(5)))
 struct DifferentialJoinTests {
@@ -46,7 +47,7 @@ struct DifferentialJoinTests {
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try runScript("Differential/asof_expected.py", [data.path, String(seed), shape])
         // The other shape's file is absent: only the views read here need data.
-        let store = try FeatureStore(repository: dir.url)
+        let store = try FeatureStore(repository: dir.url, kinds: testKinds)
         let out = try await store.joinFeatures(entities: .parquet(data.appendingPathComponent("entities.parquet").path),
                                          features: .references([FeatureReference(view: views.windowed), FeatureReference(view: views.unbounded)]),
                                          options: JoinOptions(fullFeatureNames: true))

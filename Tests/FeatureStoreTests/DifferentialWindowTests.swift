@@ -1,5 +1,6 @@
+import TestKinds
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Parquet
 import Testing
@@ -60,7 +61,7 @@ struct DifferentialWindowTests {
         let data = dir.url.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         try runScript("Differential/window_expected.py", [data.path, String(seed)])
-        let store = try FeatureStore(repository: dir.url)
+        let store = try FeatureStore(repository: dir.url, kinds: testKinds)
         let out = try await store.joinFeatures(entities: .parquet(data.appendingPathComponent("entities.parquet").path),
                                                features: .references([FeatureReference(view: "trips")]))
         let expected = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: data.appendingPathComponent("expected.json"))) as? [String: [Any]])

@@ -1,4 +1,5 @@
-import FeatureStore
+import TestKinds
+import FeatureStoreCore
 import Foundation
 import Testing
 
@@ -55,7 +56,7 @@ struct ExpressionDefinitionTests {
     func compiles() throws {
         let registry = try DefinitionCompiler.compile(
             config: .init(name: "feature_store.yaml", text: "project: demo\n"),
-            definitions: [.init(name: "defs.yaml", text: onDemand("      - {name: far, type: bool, expr: \"distance_km > 20\"}\n      - {name: score, type: float32, expr: \"stats.conv_rate * 2\"}\n"))])
+            definitions: [.init(name: "defs.yaml", text: onDemand("      - {name: far, type: bool, expr: \"distance_km > 20\"}\n      - {name: score, type: float32, expr: \"stats.conv_rate * 2\"}\n"))], kinds: testKinds)
         let view = try #require(registry.onDemandView(named: "trip"))
         #expect(view.features.map(\.name) == ["far", "score"])
         #expect(registry.inputViews(of: view) == ["stats"])

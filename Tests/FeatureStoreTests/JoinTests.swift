@@ -1,9 +1,10 @@
+import TestKinds
 import Codecs
 import Columnar
 import Foundation
 import Parquet
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 
 /// A repository for join tests: drivers (int64 key), routes (two string keys), users (string key);
 /// `stats` (ttl 1h, created timestamps), `daily` (ttl 0, a field mapping), `route_stats` (ttl 2h), `profile` (ttl 1d).
@@ -47,6 +48,9 @@ struct JoinFixture {
 
         """
 
+    /// The kinds the fixture's store has (the tests' own, plus any a test adds).
+    var kinds = testKinds
+
     /// Writes the definitions and the given source tables (file name -> table).
     init(_ data: [String: Table]) throws {
         try dir.write("feature_store.yaml", "project: join_test\n")
@@ -57,7 +61,7 @@ struct JoinFixture {
         }
     }
 
-    var store: FeatureStore { get throws { try FeatureStore(repository: dir.url) } }
+    var store: FeatureStore { get throws { try FeatureStore(repository: dir.url, kinds: kinds) } }
 
     func join(_ entities: Table, _ features: String, fullNames: Bool = false) async throws -> Table {
         try await store.joinFeatures(entities: .table(entities), features: FeatureSelection(parsing: features)!,

@@ -1,8 +1,9 @@
+import TestKinds
 import Columnar
 import Foundation
 import Parquet
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 
 /// Microseconds of a time `seconds` after a fixed origin.
 private let origin: Int64 = 1_750_000_000_000_000
@@ -214,7 +215,7 @@ struct OnlineStoreErrorTests {
         let dir = TemporaryDirectory()
         try dir.write("feature_store.yaml", "project: p\nonline_store: {kind: sqlite, path: /proc/no-such-dir/online.db}\n")
         try dir.write("defs.yaml", "entities: []\n")
-        let store = try FeatureStore(repository: dir.url)
+        let store = try FeatureStore(repository: dir.url, kinds: testKinds)
         do {
             _ = try await store.onlineStore()
             Issue.record("an unreachable store opened")

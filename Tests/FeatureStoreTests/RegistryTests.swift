@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 import TestKinds
 
 /// A temporary folder removed when the value goes away.
@@ -8,7 +8,6 @@ final class TemporaryDirectory {
     let url: URL
 
     init() {
-        _ = registeredKinds
         url = FileManager.default.temporaryDirectory.appendingPathComponent("fs-test-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
@@ -28,7 +27,7 @@ final class TemporaryDirectory {
 struct RegistryTests {
     func compile(_ text: String, project: String = "demo") throws -> Registry {
         try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: "project: \(project)\n"),
-                                       definitions: [.init(name: "defs.yaml", text: text)])
+                                       definitions: [.init(name: "defs.yaml", text: text)], kinds: testKinds)
     }
 
     @Test("apply, change, plan shows the field diff, apply again: history has two versions")
@@ -101,7 +100,7 @@ struct RegistryTests {
         try store.apply(compile(base))
         let moved = try DefinitionCompiler.compile(
             config: .init(name: "feature_store.yaml", text: "project: demo\n"),
-            definitions: [.init(name: "other.yaml", text: "\n\n" + base)])
+            definitions: [.init(name: "other.yaml", text: "\n\n" + base)], kinds: testKinds)
         #expect(try store.plan(for: moved).isEmpty)
     }
 

@@ -1,9 +1,10 @@
+import TestKinds
 import Columnar
 import FeatureComputation
 import Foundation
 import Parquet
 import Testing
-@testable import FeatureStore
+@testable import FeatureStoreCore
 
 /// The cases of issue 24 where training and serving disagreed on hostile data, each kept as a test that failed before
 /// its fix: the training set (`joinFeatures`) and the online lookup after `materialize` must give the same values and
@@ -28,7 +29,7 @@ struct SkewRegressionTests {
                 """)
             try FileManager.default.createDirectory(at: dir.url.appendingPathComponent("data/events"), withIntermediateDirectories: true)
             try ParquetFileWriter.write(data, to: dir.url.appendingPathComponent("data/events/part-0.parquet").path)
-            store = try FeatureStore(repository: dir.url)
+            store = try FeatureStore(repository: dir.url, kinds: testKinds)
         }
 
         /// The training set's values of `features` (`view:feature`) for `keys` at `times` (microseconds).

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import TestKinds
 import Testing
@@ -35,7 +35,7 @@ struct SourceKindTests {
     func kafkaSectionStreamSettings() throws {
         let registry = try DefinitionCompiler.compile(
             config: .init(name: "feature_store.yaml", text: "project: demo\nkafka: {bootstrap_servers: b:9092, allowed_lateness: 10m, offline_roll_interval: 0, properties: {security.protocol: SSL}}\n"),
-            definitions: [.init(name: "defs.yaml", text: base)])
+            definitions: [.init(name: "defs.yaml", text: base)], kinds: testKinds)
         #expect(registry.config.streams.allowedLateness == TimeSpan(seconds: 600))
         #expect(registry.config.streams.offlineRollInterval == TimeSpan(seconds: 0))
         #expect(registry.config.sections["kafka"]?.values["properties.security.protocol"] == "SSL")
@@ -64,7 +64,7 @@ struct SourceKindTests {
             "defs.yaml:10:5: error: 'batch_source' is for stream sources; source 'stats_source' is a parquet source (a table)",
         ])
         let registry = try? DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: "project: demo\n"),
-                                                       definitions: [.init(name: "defs.yaml", text: base)])
+                                                       definitions: [.init(name: "defs.yaml", text: base)], kinds: testKinds)
         #expect(registry?.source(named: "stats_source")?.settings == ["path": "data/stats.parquet"])
     }
 }

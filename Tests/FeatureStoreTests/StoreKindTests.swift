@@ -1,7 +1,9 @@
-import FeatureStore
+import TestKinds
+import FeatureStoreCore
 import Columnar
 import FeatureStoreTesting
 import Foundation
+import LocalOfflineEngine
 import Testing
 
 /// Store kinds plug in from outside the core: a kind registered by a program (here, the test) serves a repository
@@ -15,7 +17,6 @@ struct StoreKindTests {
 
     @Test("a repository naming a registered kind materializes into it and serves from it; the SQLite file is never made")
     func registeredKindServesRepository() async throws {
-        InMemoryOnlineStoreKind.register()
         let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25), (2, 1000, 1000, 0.5)])])
         let name = "kind-test-\(UUID().uuidString)"
         try f.dir.write("feature_store.yaml", "project: join_test\nonline_store: {kind: memory, name: \(name)}\n")
@@ -32,13 +33,38 @@ struct StoreKindTests {
         #expect(try await f.store.onlineStore().statistics(of: store.registry.featureView(named: "stats")!, keys: [JoinKey(name: "driver_id", type: .int64)]).rows == 2)
     }
 
-    @Test("a repository naming a kind this program lacks fails to compile, naming the kinds it has")
+    @Test("under .report, a repository naming a kind this program lacks fails to compile, naming the kinds it has")
     func unknownKind() throws {
         let f = try JoinFixture([:])
         try f.dir.write("feature_store.yaml", "project: join_test\nonline_store: {kind: cassandra, nodes: 'a:1'}\n")
-        let error = try #require(throws: CompileError.self) { _ = try FeatureStore(repository: f.dir.url) }
+        let error = try #require(throws: CompileError.self) { _ = try FeatureStore(repository: f.dir.url, kinds: testKinds, unknownKinds: .report) }
         #expect(error.description.contains("feature_store.yaml:2:22: error: unknown online store kind 'cassandra'"), "\(error)")
         #expect(error.description.contains("kinds in this program:") && error.description.contains("sqlite"), "\(error)")
+    }
+    @Test("a program without the online store's kind, the stream transport or its section still builds training sets; the store fails when used, at its place")
+    func deferredKindsFailWhereUsed() async throws {
+        var f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25)])])
+        f.kinds = .local
+        try f.dir.write("feature_store.yaml", "project: join_test\nonline_store: {kind: cassandra, nodes: 'a:1'}\nkafka: {bootstrap_servers: 'b:9092'}\n")
+        try f.dir.write("stream.yaml", """
+            sources:
+              - name: stats_stream
+                kind: kafka
+                topic: stats
+                batch_source: stats_src
+                timestamp_field: event_ts
+            """)
+        let store = try f.store
+        let out = try await f.join(try entityTable(ids: [1], times: [2000]), "stats:conv")
+        #expect(doubles(out, "conv") == [0.25])
+        #expect(store.registry.source(named: "stats_stream")?.isStream == true)
+        let error = await #expect(throws: OnlineStoreError.self) { _ = try await store.onlineStore() }
+        #expect(error?.description.contains("feature_store.yaml:2:22: unknown online store kind 'cassandra'") == true, "\(String(describing: error))")
+        #expect(error?.description.contains("kinds in this program: none") == true, "\(String(describing: error))")
+        // A misspelt core key is still an error, kinds or not.
+        try f.dir.write("feature_store.yaml", "project: join_test\nonline_stor: {kind: sqlite}\n")
+        let typo = try #require(throws: CompileError.self) { _ = try f.store }
+        #expect(typo.description.contains("unknown key 'online_stor'") && typo.description.contains("did you mean 'online_store'"), "\(typo)")
     }
 }
 
@@ -46,14 +72,14 @@ struct StoreKindTests {
 /// come from the engine the settings name, not from Parquet read by the core.
 struct SchemaOverridingEngineKind: OfflineEngineKind {
     let name = "schema-override"
-    var sourceKinds: [any SourceKind] { OfflineEngineKinds.kind(named: "local")!.sourceKinds }
+    var sourceKinds: [any SourceKind] { LocalOfflineEngineKind().sourceKinds }
 
     func validate(_ settings: inout StoreSettings) {
         settings.rejectUnknown(allowing: ["conv_type"])
     }
 
     func open(_ settings: StoreSettings, repository: URL) throws(OfflineEngineError) -> any OfflineEngine {
-        let inner = try OfflineEngineKinds.kind(named: "local")!.open(StoreSettings(kind: "local"), repository: repository)
+        let inner = try LocalOfflineEngineKind().open(StoreSettings(kind: "local"), repository: repository)
         let type: DataType = settings.values["conv_type"] == "string" ? .string : .float64
         return SchemaOverridingEngine(inner: inner, convType: type)
     }
@@ -83,8 +109,8 @@ struct SchemaOverridingEngine: OfflineEngine {
 struct OfflineEngineKindTests {
     @Test("the compiler checks definitions against the schema the named engine reports, and joins run through it")
     func dataChecksGoThroughTheEngine() async throws {
-        OfflineEngineKinds.register(SchemaOverridingEngineKind())
-        let f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25)])])
+        var f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25)])])
+        f.kinds = testKinds + Kinds(offlineEngines: [SchemaOverridingEngineKind()])
         try f.dir.write("feature_store.yaml", "project: join_test\noffline_store: {kind: schema-override, conv_type: float64}\n")
         #expect(try f.store.config.offlineEngine.kind == "schema-override")
         let out = try await f.join(try entityTable(ids: [1], times: [2000]), "stats:conv")
@@ -92,19 +118,19 @@ struct OfflineEngineKindTests {
         // The same data, reported by the engine as strings: the feature (float64) no longer fits.
         try f.dir.write("feature_store.yaml", "project: join_test\noffline_store: {kind: schema-override, conv_type: string}\n")
         do {
-            _ = try FeatureStore(repository: f.dir.url)
+            _ = try FeatureStore(repository: f.dir.url, kinds: f.kinds)
             Issue.record("compiled although the engine reports 'conv' as a string")
         } catch {
             #expect(error.description.contains("feature 'conv' of feature view 'stats' is declared float64, but column 'conv' of source"), "\(error)")
         }
     }
 
-    @Test("an unknown engine kind and an unknown setting of the local engine are errors at their place in feature_store.yaml")
+    @Test("an unknown engine kind (under .report) and an unknown setting of the local engine are errors at their place in feature_store.yaml")
     func settingsErrorsAreLocated() throws {
         let f = try JoinFixture([:])
         try f.dir.write("feature_store.yaml", "project: join_test\noffline_store:\n  kind: spark\n  path: data\n")
         do {
-            _ = try FeatureStore(repository: f.dir.url)
+            _ = try FeatureStore(repository: f.dir.url, kinds: testKinds, unknownKinds: .report)
             Issue.record("compiled with an unknown engine kind")
         } catch {
             #expect(error.description.contains("feature_store.yaml:3:9: error: unknown offline engine kind 'spark'; kinds in this program:"), "\(error)")
@@ -112,7 +138,7 @@ struct OfflineEngineKindTests {
         }
         try f.dir.write("feature_store.yaml", "project: join_test\noffline_store: {kind: local, path: data, threds: 2}\n")
         do {
-            _ = try FeatureStore(repository: f.dir.url)
+            _ = try FeatureStore(repository: f.dir.url, kinds: testKinds)
             Issue.record("compiled with an unknown setting")
         } catch {
             #expect(error.description.contains("feature_store.yaml:2:42: error: unknown setting 'threds' for offline engine kind 'local'"), "\(error)")

@@ -1,5 +1,5 @@
 import FeatureComputation
-import FeatureStore
+import FeatureStoreCore
 import Testing
 
 private let minute: Int64 = 60_000_000

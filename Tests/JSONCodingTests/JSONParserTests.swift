@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import JSONCoding
 import Foundation
 import Testing

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import FeatureStoreTesting
 import Foundation
 import LocalOfflineEngine

@@ -1,5 +1,5 @@
 import FeatureComputation
-import FeatureStore
+import FeatureStoreCore
 import FeatureStoreTesting
 import Foundation
 import Redis

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 @testable import StreamIngestion
 import Testing

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Kafka
 import StreamIngestion
@@ -11,13 +11,12 @@ import TestKinds
 struct InMemoryIngestionTests {
     /// The stream fixture's repository without its mock cluster: kafka settings that are never dialled.
     static func repository() throws -> (URL, FeatureStore) {
-        _ = registeredKinds
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("in-memory-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "project: streaming\nkafka: {bootstrap_servers: 'unused:1', offline_roll_interval: 0}\n"
             .write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         try StreamFixture.definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        return (dir, try FeatureStore(repository: dir))
+        return (dir, try FeatureStore(repository: dir, kinds: testKinds))
     }
 
     @Test("events reach lookups, a bad message is counted and skipped, and offsets are committed after the write")
@@ -47,7 +46,7 @@ struct InMemoryIngestionTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         try (StreamFixture.definitions + "  - {name: trip_counts, entities: [driver], source: activity_stream, aggregations: [{function: count, windows: [1h]}]}\n")
             .write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        let store = try FeatureStore(repository: dir)
+        let store = try FeatureStore(repository: dir, kinds: testKinds)
         let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 1)
         consumer.append(topic: StreamFixture.topic, partition: 0, value: Array(event(1, trips: 4, ts: "2025-01-01T00:01:00Z").utf8))
         let ingestor = try StreamIngestor(store: store, consumer: consumer)
@@ -87,7 +86,7 @@ struct InMemoryIngestionTests {
         // Applied: a second view reads the stream; the server's snapshot moves on, sharing the open store.
         try (StreamFixture.definitions + "  - {name: speeds, entities: [driver], source: activity_stream, ttl: 0, features: [{name: speed, type: float64}]}\n")
             .write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        let after = try FeatureStore(repository: dir, reloading: before)
+        let after = try FeatureStore(repository: dir, kinds: testKinds, reloading: before)
         #expect(after.sharesOnlineStore(with: before), "the open store survives the reload")
         served.withLock { $0 = (1, after) }
         consumer.append(topic: StreamFixture.topic, value: Array(event(1, trips: 2, ts: "2025-01-01T00:01:00Z", speed: 3.5).utf8))
@@ -108,7 +107,7 @@ struct InMemoryIngestionTests {
         // The view the ingester was asked for is gone from the new definitions.
         try StreamFixture.definitions.replacingOccurrences(of: "name: activity\n", with: "name: activity_renamed\n")
             .write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        let renamed = try FeatureStore(repository: dir, reloading: before)
+        let renamed = try FeatureStore(repository: dir, kinds: testKinds, reloading: before)
         served.withLock { $0 = (1, renamed) }
         consumer.append(topic: StreamFixture.topic, value: Array(event(4, trips: 7, ts: "2025-01-01T00:00:00Z").utf8))
         #expect(await ingestor.runOnce().written == 1, "still ingesting with the previous definitions")

@@ -1,6 +1,6 @@
 import Columnar
 import FeatureComputation
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Kafka
 import StreamIngestion
@@ -24,13 +24,12 @@ struct StreamAggregationTests {
         """
 
     static func repository(lateness: String = "1h") throws -> (URL, FeatureStore) {
-        _ = registeredKinds
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("stream-agg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "project: streaming\nkafka: {bootstrap_servers: 'unused:1', offline_roll_interval: 0, allowed_lateness: \(lateness)}\n"
             .write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         try (StreamFixture.definitions + view).write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        return (dir, try FeatureStore(repository: dir))
+        return (dir, try FeatureStore(repository: dir, kinds: testKinds))
     }
 
     static var now: Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
@@ -172,7 +171,7 @@ struct StreamAggregationTests {
         // C: with a 10-minute lateness the cut moves to about now - 11m: the backfill takes the stream's tiles over.
         try "project: streaming\nkafka: {bootstrap_servers: 'unused:1', offline_roll_interval: 0, allowed_lateness: 10m}\n"
             .write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
-        let later = try FeatureStore(repository: dir)
+        let later = try FeatureStore(repository: dir, kinds: testKinds)
         _ = try await later.materializeIncremental(end: Self.now, views: ["trip_stats"])
         func tiles() async throws -> [OnlineTile] {
             try await later.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: [JoinKey(name: "driver_id", type: .int64)],

@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Parquet
 import StreamIngestion

@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Kafka
 import Parquet
@@ -43,7 +43,6 @@ final class StreamFixture: @unchecked Sendable {
         """
 
     init(partitions: Int = 3, deadLetterTopic: Bool = true, offlineRollInterval: String = "0", definitions: String = StreamFixture.definitions) throws {
-        _ = registeredKinds
         cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic(Self.topic, partitions: partitions)
         try cluster.createTopic(Self.deadLetters, partitions: 1)
@@ -52,7 +51,7 @@ final class StreamFixture: @unchecked Sendable {
         let kafka = "kafka: {offline_roll_interval: \(offlineRollInterval), properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}, bootstrap_servers: \"\(cluster.bootstrapServers)\"\(deadLetterTopic ? ", dead_letter_topic: \(Self.deadLetters)" : "")}\n"
         try ("project: streaming\n" + kafka).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         try definitions.write(to: dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        store = try FeatureStore(repository: dir)
+        store = try FeatureStore(repository: dir, kinds: testKinds)
         producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
     }
 
@@ -339,7 +338,7 @@ struct StreamIngestionTests {
               - {name: batch_only, entities: [driver], source: activity_batch, ttl: 0, features: [{name: speed, type: float64}]}
 
             """).write(to: f.dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        let store = try FeatureStore(repository: f.dir)
+        let store = try FeatureStore(repository: f.dir, kinds: testKinds)
         #expect(throws: IngestionError("feature view 'batch_only' does not read a stream source (its source is 'activity_batch')")) {
             _ = try StreamIngestor(store: store, views: ["batch_only"])
         }
@@ -349,7 +348,7 @@ struct StreamIngestionTests {
     func noKafkaSettings() throws {
         let f = try StreamFixture()
         try "project: streaming\n".write(to: f.dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
-        let store = try FeatureStore(repository: f.dir)
+        let store = try FeatureStore(repository: f.dir, kinds: testKinds)
         let error = #expect(throws: IngestionError.self) { _ = try StreamIngestor(store: store) }
         #expect(error?.description == "cannot connect to kafka: feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
     }
@@ -359,7 +358,7 @@ struct StreamIngestionTests {
         let f = try StreamFixture()
         try StreamFixture.definitions.replacingOccurrences(of: "source: activity_stream", with: "source: activity_batch")
             .write(to: f.dir.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        let store = try FeatureStore(repository: f.dir)
+        let store = try FeatureStore(repository: f.dir, kinds: testKinds)
         #expect(throws: IngestionError("no online feature view reads a stream source: nothing to ingest")) { _ = try StreamIngestor(store: store) }
     }
 }

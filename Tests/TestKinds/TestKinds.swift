@@ -1,17 +1,7 @@
-import AvroMessageFormat
-import JSONMessageFormat
-import KafkaTransport
-import LocalOfflineEngine
-import RedisOnlineStore
-import SQLiteOnlineStore
+public import FeatureStoreCore
+import BundledKinds
+import FeatureStoreTesting
 
-/// Every kind the tests use (stores, engines, sources, formats, sections), registered once before any repository is
-/// opened: reference it in fixtures and in tests that open repositories themselves. One list for every test target.
-public let registeredKinds: Void = {
-    SQLiteOnlineStoreKind.register()
-    RedisOnlineStoreKind.register()
-    LocalOfflineEngineKind.register()
-    KafkaSourceKind.register()
-    JSONMessageFormat.register()
-    AvroMessageFormat.register()
-}()
+/// Every kind the tests use: the package's (stores, engines, sources, formats, sections) and the in-memory store.
+/// One value for every test target, passed where a test opens a repository.
+public let testKinds: Kinds = .bundled + .inMemory

@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Parquet
 import Synchronization
@@ -10,7 +10,6 @@ import TestKinds
 struct CrashTests {
     @Test("a materialize killed mid-way leaves a store that opens, and a rerun completes with the right values")
     func killAndRerun() async throws {
-        _ = registeredKinds
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: repo.appendingPathComponent("data"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: repo) }
@@ -32,7 +31,7 @@ struct CrashTests {
             ("score", Column(int64: ids.map { $0 * 3 + 1 })),
         ]), to: repo.appendingPathComponent("data/events.parquet").path)
 
-        let store = try FeatureStore(repository: repo)
+        let store = try FeatureStore(repository: repo, kinds: testKinds)
         let view = store.registry.featureView(named: "scores")!
         let keys = store.registry.joinKeys(of: view)
 
@@ -56,7 +55,7 @@ struct CrashTests {
         try #require(committed > 0, "rows were committed before the kill (none seen within the deadline)")
 
         // The store opens; it holds whole batches only (transactions of 10,000 rows), some but not all of them.
-        let reopened = try FeatureStore(repository: repo)
+        let reopened = try FeatureStore(repository: repo, kinds: testKinds)
         let partial = try await reopened.onlineStore().statistics(of: view, keys: keys).rows
         #expect(partial % 10_000 == 0, "whole batches only: \(partial) rows")
         #expect(partial >= committed && partial > 0 && partial < rows, "killed mid-way: \(partial) of \(rows) rows committed")
@@ -64,7 +63,7 @@ struct CrashTests {
         // A rerun completes, and every value is right.
         let rerun = try featurectl(["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path])
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        let done = try FeatureStore(repository: repo)
+        let done = try FeatureStore(repository: repo, kinds: testKinds)
         await #expect(try done.onlineStore().statistics(of: view, keys: keys).rows == rows)
         let sample = stride(from: 0, to: rows, by: 997).map { Int64($0) }
         let got = try await done.getOnlineFeatures(entities: ["user_id": sample.map { .int($0) }], features: .references([FeatureReference(view: "scores")]))

@@ -1,6 +1,6 @@
 import Columnar
 import FeatureComputation
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Parquet
 import Redis
@@ -20,7 +20,6 @@ struct HandOverCrashTests {
     /// data/events holding `entities` drivers' events of two to three days ago, and stream parts of the same tiles
     /// in the online store, as an ingester that saw those events live would have left them (cut: the stream owns all).
     static func repository(entities: Int, now: Int64, onlineStore: String) async throws -> (URL, counts: [Int64]) {
-        _ = registeredKinds
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("handover-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: repo.appendingPathComponent("data/events"), withIntermediateDirectories: true)
         try """
@@ -55,7 +54,7 @@ struct HandOverCrashTests {
         try ParquetFileWriter.write(try Table([("driver_id", Column(int64: ids)), ("ts", Column(timestamps: times))]),
                                     to: repo.appendingPathComponent("data/events/part-0.parquet").path)
         // The stream's parts of the same tiles.
-        let store = try FeatureStore(repository: repo)
+        let store = try FeatureStore(repository: repo, kinds: testKinds)
         let view = try #require(store.registry.featureView(named: "trips"))
         let keys = store.registry.joinKeys(of: view)
         let online = try await store.onlineStore()
@@ -94,7 +93,7 @@ struct HandOverCrashTests {
 
     /// Every driver's 7-day count at `now`, online.
     static func onlineCounts(_ repo: URL, entities: Int, now: Int64) async throws -> [OnlineValue] {
-        let store = try FeatureStore(repository: repo)
+        let store = try FeatureStore(repository: repo, kinds: testKinds)
         return try await store.getOnlineFeatures(entities: ["driver_id": (0..<entities).map { .int(Int64($0)) }],
                                                  features: FeatureSelection(parsing: "trips:count_7d")!,
                                                  now: Date(timeIntervalSince1970: Double(now) / 1_000_000)).columns[0].values

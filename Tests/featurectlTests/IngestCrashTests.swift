@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Kafka
 import Parquet
@@ -13,7 +13,6 @@ struct IngestCrashTests {
     /// session timeout (the killed member's partitions move to the restarted one after 6 s, not 45 s) and offline
     /// files rolling every second (so the kill falls among written files and buffered events).
     static func repository() throws -> (KafkaMockCluster, URL) {
-        _ = registeredKinds
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("events", partitions: 2)
         let repo = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-crash-\(UUID().uuidString)")
@@ -41,7 +40,7 @@ struct IngestCrashTests {
 
     /// `featurectl ingest` on `repo` as a child process (its definitions compile first, in this process).
     static func startIngester(_ repo: URL, batchSize: Int) throws -> Process {
-        _ = try FeatureStore(repository: repo)
+        _ = try FeatureStore(repository: repo, kinds: testKinds)
         let child = Process()
         child.executableURL = productsDirectory.appendingPathComponent("featurectl")
         child.arguments = ["ingest", "--repo", repo.path, "--batch-size", "\(batchSize)"]
@@ -99,7 +98,7 @@ struct IngestCrashTests {
         // Restart; it resumes from the committed offsets (replaying what the killed one had written but not committed).
         let rerun = try featurectl(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
-        let online = try await FeatureStore(repository: repo).getOnlineFeatures(
+        let online = try await FeatureStore(repository: repo, kinds: testKinds).getOnlineFeatures(
             entities: ["user_id": (0..<users).map { .int(Int64($0)) }], features: .references([FeatureReference(view: "scores")]))
         let expected = (0..<users).map { OnlineValue.int(Int64((rounds - 1) * 100_000 + $0)) }
         try #require(online.columns[0].values.count == users)
@@ -126,7 +125,7 @@ struct IngestCrashTests {
         #expect(inconsistent == 0, "every offline row is an event as produced")
         #expect(seen.count == users * rounds, "every event is offline (\(seen.count) of \(users * rounds))")
         #expect(table.rowCount >= users * rounds)
-        let training = try await FeatureStore(repository: repo).joinFeatures(
+        let training = try await FeatureStore(repository: repo, kinds: testKinds).joinFeatures(
             entities: .table(try Table([("user_id", Column(int64: (0..<users).map { Int64($0) })),
                                         ("event_timestamp", Column(timestamps: Array(repeating: newest, count: users)))])),
             features: .references([FeatureReference(view: "scores")]))
@@ -183,7 +182,7 @@ struct IngestCrashTests {
         let final = (rerun.stdout + rerun.stderr).split(separator: "\n").last { $0.contains(" messages; rows written: ") }.map(String.init) ?? ""
         let redelivered = final.range(of: "redelivered: ").flatMap { Int(final[$0.upperBound...].prefix { $0.isNumber }) } ?? -1
         #expect(redelivered > 0, "the restarted ingester skipped events already in the tiles (killed after round \(killedAt)): \(final)")
-        let online = try await FeatureStore(repository: repo).getOnlineFeatures(
+        let online = try await FeatureStore(repository: repo, kinds: testKinds).getOnlineFeatures(
             entities: ["user_id": (0..<users).map { .int(Int64($0)) }],
             features: .references([FeatureReference(view: "score_stats", feature: "count_1h"), FeatureReference(view: "score_stats", feature: "score_sum_1h")]))
         let counts = online.columns[0].values, sums = online.columns[1].values

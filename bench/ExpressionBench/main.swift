@@ -10,14 +10,12 @@
 // and of the on-demand view (which reads the same view), for 1 and 100 entities, and prints the difference per entity.
 import Columnar
 import Expressions
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import LocalOfflineEngine
 import Parquet
 import SQLiteOnlineStore
 
-SQLiteOnlineStoreKind.register()
-LocalOfflineEngineKind.register()
 MemoryPolicy.retainFreedMemory()
 
 /// (our expression, DuckDB's SQL, output type).
@@ -143,7 +141,7 @@ func online() async throws {
         ("zone", Column(strings: ids.map { _ in "zone_\(Int.random(in: 0..<40, using: &rng))" })),
     ])
     try ParquetFileWriter.write(table, to: dir.appendingPathComponent("data/stats.parquet").path)
-    let store = try FeatureStore(repository: dir)
+    let store = try FeatureStore(repository: dir, kinds: .sqlite + .local)
     _ = try await store.materialize(start: Int64.min, end: now, views: ["stats"])
 
     func latency(entities n: Int, onDemand: Bool, iterations: Int) async throws -> Double {

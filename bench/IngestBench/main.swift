@@ -15,7 +15,7 @@ import AvroMessageFormat
 import JSONMessageFormat
 import KafkaTransport
 import CoreMetrics
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Kafka
 import LocalOfflineEngine
@@ -27,12 +27,6 @@ import Synchronization
 import FoundationNetworking
 #endif
 
-SQLiteOnlineStoreKind.register()
-RedisOnlineStoreKind.register()
-LocalOfflineEngineKind.register()
-KafkaSourceKind.register()
-JSONMessageFormat.register()
-AvroMessageFormat.register()
 
 struct Options {
     var events = 300_000
@@ -242,7 +236,7 @@ if options.mode == "throughput" || options.mode == "both" {
     FileHandle.standardError.write(Data("produced \(options.events) events\n".utf8))
     let repo = try makeRepository(kafka: cluster.bootstrapServers)
     defer { try? FileManager.default.removeItem(at: repo) }
-    let store = try FeatureStore(repository: repo)
+    let store = try FeatureStore(repository: repo, kinds: .sqlite + .redis + .local + .kafka + .json + .avro)
     _ = try await store.onlineStore()
     let ingestor = try StreamIngestor(store: store, batchSize: 10_000)
     // The clock starts at the first message (joining the group takes seconds and is not ingestion).
@@ -276,7 +270,7 @@ if options.mode == "freshness" || options.mode == "both" {
     try cluster.createTopic("events", partitions: options.partitions)
     let repo = try makeRepository(kafka: cluster.bootstrapServers)
     defer { try? FileManager.default.removeItem(at: repo) }
-    let store = try FeatureStore(repository: repo)
+    let store = try FeatureStore(repository: repo, kinds: .sqlite + .redis + .local + .kafka + .json + .avro)
     _ = try await store.onlineStore()
     let recorder = FreshnessRecorder(view: options.aggregated ? "user_activity" : "clicks")
     let ingestor = try StreamIngestor(store: store, batchSize: 10_000, pollTimeout: .milliseconds(50), metrics: recorder)

@@ -6,16 +6,13 @@
 // (count, sum and max of a fare over 1h, 1d and 7d: 9 features, hops 5m, 1h and 1h) and 8 days of events (one per
 // driver every 5 minutes on average) to DIR, materializes its tiles, and measures lookups of 1 and 100 drivers.
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import LocalOfflineEngine
 import Parquet
 import RedisOnlineStore
 import SQLiteOnlineStore
 
-SQLiteOnlineStoreKind.register()
-RedisOnlineStoreKind.register()
-LocalOfflineEngineKind.register()
 
 MemoryPolicy.retainFreedMemory()
 var args = Array(CommandLine.arguments.dropFirst())
@@ -37,7 +34,7 @@ guard let repo = args.first else {
 }
 let store: FeatureStore
 do {
-    store = try FeatureStore(repository: URL(fileURLWithPath: repo))
+    store = try FeatureStore(repository: URL(fileURLWithPath: repo), kinds: .sqlite + .redis + .local)
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(1)
@@ -130,7 +127,7 @@ func aggregatedBenchmark(dir: URL, drivers: Int, iterations: Int) async throws {
     }
     let table = try Table([("driver_id", Column(int64: ids)), ("ts", Column(timestamps: times)), ("fare", Column(float64: fares))])
     try ParquetFileWriter.write(table, to: dir.appendingPathComponent("data/events/part-0.parquet").path)
-    let store = try FeatureStore(repository: dir)
+    let store = try FeatureStore(repository: dir, kinds: .sqlite + .redis + .local)
     let began = Date()
     let reports = try await store.materialize(start: Int64.min, end: now, views: ["driver_trips"])
     print(String(format: "{\"case\": \"materialize\", \"events\": %d, \"tiles\": %d, \"seconds\": %.2f}", table.rowCount, reports[0].rowsWritten, Date().timeIntervalSince(began)))

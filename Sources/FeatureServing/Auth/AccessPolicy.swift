@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Foundation
 public import ErrorChain
 

@@ -1,5 +1,5 @@
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 
 /// Live stream state of one view, for the catalog (supplied by the ingestion running in the same server).
@@ -217,7 +217,7 @@ struct CatalogModel {
             ] as Object
         }
         if let source = registry.source(named: view.source), let batch = source.batchSource {
-            var stream: Object = ["location": source.whereabouts, "batch_source": link(.source, batch), "ingested_here": false]
+            var stream: Object = ["location": store.whereabouts(of: source), "batch_source": link(.source, batch), "ingested_here": false]
             if let status = streamStatus?(view.name) {
                 stream["ingested_here"] = true
                 if let newest = status.newestEvent { stream["newest_event"] = Self.iso(micros: newest) }
@@ -277,7 +277,7 @@ struct CatalogModel {
         registry.sources.map { s -> Object in
             var o = common(s, kind: .source)
             o["source_kind"] = s.kind
-            o["location"] = s.whereabouts
+            o["location"] = store.whereabouts(of: s)
             o["settings"] = s.settings.sorted { $0.key < $1.key }.map { ["key": $0.key, "value": $0.value] as Object }
             if let format = s.format { o["format"] = format.kind }
             if let batch = s.batchSource { o["batch_source"] = link(.source, batch) }

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 
 /// Lineage drawn on the server as SVG: sources -> feature views -> feature services, in three columns, limited to

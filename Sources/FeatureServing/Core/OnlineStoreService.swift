@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 public import Logging
 public import ServiceLifecycle
 

@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Foundation
 public import Logging
 import Synchronization
@@ -32,12 +32,15 @@ public final class ServedRepository: Sendable {
     public let url: URL
     private let state: Mutex<(snapshot: Snapshot, appliedAt: Date?)>
     private let logger: Logger
+    private let kinds: Kinds
 
-    /// Compiles the repository at `url`; throws ``CompileError`` when it does not compile.
-    public init(url: URL, logger: Logger = Logger(label: "featurestore.server")) throws(CompileError) {
+    /// Compiles the repository at `url` with the server's `kinds` (every kind it names must be one of them); throws
+    /// ``CompileError`` when it does not compile.
+    public init(url: URL, kinds: Kinds, logger: Logger = Logger(label: "featurestore.server")) throws(CompileError) {
         self.url = url
         self.logger = logger
-        let store = try FeatureStore(repository: url)
+        self.kinds = kinds
+        let store = try FeatureStore(repository: url, kinds: kinds, unknownKinds: .report)
         state = Mutex((Snapshot(store, version: 0), Self.appliedAt(store)))
     }
 
@@ -60,7 +63,7 @@ public final class ServedRepository: Sendable {
         guard applied != nil, applied != state.withLock({ $0.appliedAt }) else { return false }
         do {
             // The open online store carries over when its settings did not change.
-            let fresh = try FeatureStore(repository: url, reloading: current.store)
+            let fresh = try FeatureStore(repository: url, kinds: kinds, unknownKinds: .report, reloading: current.store)
             state.withLock { $0 = (Snapshot(fresh, version: current.version + 1), applied) }
             logger.info("reloaded the repository after apply", metadata: ["views": "\(fresh.registry.featureViews.count)"])
             return true

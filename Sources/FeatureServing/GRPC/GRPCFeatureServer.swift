@@ -1,5 +1,5 @@
 import FeatureServingAPI
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2

@@ -1,6 +1,6 @@
 import ErrorChain
 public import FeatureServingAPI
-public import FeatureStore
+public import FeatureStoreCore
 import GRPCCore
 import SwiftProtobuf
 

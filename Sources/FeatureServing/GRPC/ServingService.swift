@@ -1,5 +1,5 @@
 public import FeatureServingAPI
-import FeatureStore
+import FeatureStoreCore
 public import GRPCCore
 import SwiftProtobuf
 

@@ -1,4 +1,4 @@
-import FeatureStore
+import FeatureStoreCore
 import ErrorChain
 import Foundation
 import Hummingbird

@@ -1,5 +1,5 @@
 import Columnar
-public import FeatureStore
+public import FeatureStoreCore
 import Foundation
 public import JSONCoding
 

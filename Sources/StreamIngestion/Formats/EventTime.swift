@@ -1,5 +1,5 @@
 import Columnar
-public import FeatureStore
+import FeatureStoreCore
 
 extension EventValue {
     /// Numbers below 10^14 are epoch milliseconds (10^14 ms is the year 5138); larger ones epoch microseconds.

@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Foundation
 public import Logging
 public import ErrorChain
@@ -106,8 +106,8 @@ public struct FormatContext: Sendable {
 
 /// A payload format the ingester can decode: a ``PayloadFormatKind`` (checked at compile time) that makes decoders.
 ///
-/// Each format is a target of its own (`JSONMessageFormat`, `AvroMessageFormat`) registered with
-/// ``PayloadFormatKinds``; a source chooses one with `format:`. A new format touches no file of the ingester.
+/// Each format is a target of its own (`JSONMessageFormat`, `AvroMessageFormat`) bringing a ``Kinds`` value
+/// (`Kinds.json`, `Kinds.avro`); a source chooses one with `format:`. A new format touches no file of the ingester.
 public protocol MessageFormatKind: PayloadFormatKind {
     /// A decoder of `fields` for messages of a source whose `format` block is `settings` (already validated).
     func decoder(settings: StoreSettings, fields: FieldSelection, context: FormatContext) throws(StreamError) -> any MessageDecoder

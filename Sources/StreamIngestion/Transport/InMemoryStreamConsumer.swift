@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 import Synchronization
 
 /// Events held in memory as partitions of topics, consumed in order with committed offsets: a ``StreamConsumer``

@@ -1,4 +1,4 @@
-public import FeatureStore
+public import FeatureStoreCore
 public import Logging
 public import ErrorChain
 

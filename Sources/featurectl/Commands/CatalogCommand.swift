@@ -1,6 +1,7 @@
 import ArgumentParser
+import BundledKinds
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 
 struct CatalogCommand: AsyncParsableCommand {
@@ -64,7 +65,7 @@ struct CatalogCommand: AsyncParsableCommand {
             var table = TextTable("KIND", "NAME", "VERSION", "OWNER", "DETAILS", "DESCRIPTION")
             for entry in entries {
                 table.add(entry.kind.rawValue, entry.name, "\(entry.version)", entry.definition.owner,
-                          Summary.details(entry.definition, in: catalog.registry),
+                          Summary.details(entry.definition, kinds: Kinds.bundled),
                           Summary.firstLine(entry.definition.description, limit: 60))
             }
             Console.print(table.render())
@@ -183,12 +184,12 @@ enum Summary {
         return line.count > limit ? String(line.prefix(limit - 1)) + "…" : line
     }
 
-    static func details(_ definition: any Definition, in registry: Registry) -> String {
+    static func details(_ definition: any Definition, kinds: Kinds) -> String {
         switch definition {
         case let e as Entity:
             return "keys: " + e.joinKeys.map { "\($0.name) \($0.type.rawValue)" }.joined(separator: ", ")
         case let s as DataSource:
-            return "\(s.kind) \(s.whereabouts)" + (s.batchSource.map { " (offline: \($0))" } ?? "")
+            return "\(s.kind) \(kinds.whereabouts(of: s))" + (s.batchSource.map { " (offline: \($0))" } ?? "")
         case let v as FeatureView:
             return "\(v.features.count) features, ttl \(v.ttl), source \(v.source)\(v.online ? "" : ", offline only")"
         case let v as OnDemandView:

@@ -1,5 +1,5 @@
 import ArgumentParser
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import Kafka
 import KafkaTransport

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Dispatch
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import StreamIngestion
 import Synchronization

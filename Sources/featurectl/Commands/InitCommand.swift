@@ -1,5 +1,6 @@
 import ArgumentParser
-import FeatureStore
+import BundledKinds
+import FeatureStoreCore
 import Foundation
 
 struct InitCommand: ParsableCommand {
@@ -37,7 +38,7 @@ struct ValidateCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let result = Result { () throws(CompileError) in try DefinitionCompiler.compile(repository: repository.url) }
+        let result = Result { () throws(CompileError) in try DefinitionCompiler.compile(repository: repository.url, kinds: .bundled) }
         switch result {
         case .success(let registry):
             let c = Counts(registry)
@@ -45,7 +46,7 @@ struct ValidateCommand: ParsableCommand {
                 try Console.printJSON(ValidationReport(valid: true, project: registry.config.project, errors: [], counts: c))
             } else {
                 Console.print("'\(registry.config.project)' is valid: \(c.entities) entities, \(c.sources) sources, \(c.featureViews) feature views, \(c.featureServices) feature services.")
-                let unchecked = DefinitionCompiler.sourcesWithoutData(registry, repository: repository.url)
+                let unchecked = DefinitionCompiler.sourcesWithoutData(registry, repository: repository.url, kinds: .bundled)
                 if !unchecked.isEmpty {
                     Console.print("Not checked against data (none yet): \(unchecked.joined(separator: ", ")).")
                 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 import JSONCoding
 

@@ -1,5 +1,6 @@
 import ArgumentParser
-import FeatureStore
+import BundledKinds
+import FeatureStoreCore
 import Foundation
 
 struct PlanCommand: ParsableCommand {
@@ -12,7 +13,7 @@ struct PlanCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let store = try repository.load()
+        let store = try repository.load(unknownKinds: .report)
         let plan: Plan
         do {
             plan = try store.plan()
@@ -37,7 +38,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
 
     @MainActor func run() async throws {
-        let store = try repository.load()
+        let store = try repository.load(unknownKinds: .report)
         let plan: Plan
         let dropped: [String]
         do {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Columnar
-import FeatureStore
+import FeatureStoreCore
 import Foundation
 
 /// `featurectl verify`: training = serving, checked on the repository's own data.

@@ -1,5 +1,6 @@
 import ArgumentParser
-import FeatureStore
+import BundledKinds
+import FeatureStoreCore
 import Foundation
 
 /// Options every repository command shares.
@@ -9,10 +10,12 @@ struct RepositoryOptions: ParsableArguments {
 
     var url: URL { URL(fileURLWithPath: repo) }
 
-    /// Compiles the repository, printing every diagnostic and exiting 1 when it does not compile.
-    func load() throws -> FeatureStore {
+    /// Compiles the repository with every kind featurectl has, printing every diagnostic and exiting 1 when it does
+    /// not compile. `unknownKinds`: `.report` for commands that check definitions (`plan`, `apply`, `validate`);
+    /// others leave a kind nobody linked to fail where it is used (a join needs no online store kind).
+    func load(unknownKinds: UnknownKindPolicy = .deferUntilUsed) throws -> FeatureStore {
         do {
-            return try FeatureStore(repository: url)
+            return try FeatureStore(repository: url, kinds: .bundled, unknownKinds: unknownKinds)
         } catch {
             Console.error(error.description)
             throw ExitCode(1)

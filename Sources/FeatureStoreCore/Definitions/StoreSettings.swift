@@ -41,6 +41,13 @@ public struct StoreSettings: Sendable, Hashable, Codable {
         self.blockLocation = blockLocation
     }
 
+    /// `message` prefixed with where the block names its kind (`feature_store.yaml:7:9: ...`), when known: for
+    /// errors raised after compiling, like an unknown kind used under ``UnknownKindPolicy/deferUntilUsed``.
+    public func located(_ message: String) -> String {
+        guard let at = keyLocations["kind"] ?? blockLocation else { return message }
+        return "\(at): \(message)"
+    }
+
     /// Reports a problem with `key` (at the setting, or at the block when the setting is absent).
     public mutating func problem(_ key: String, _ message: String) {
         let at = locations[key] ?? blockLocation ?? SourceLocation(file: "feature_store.yaml", line: 1, column: 1)

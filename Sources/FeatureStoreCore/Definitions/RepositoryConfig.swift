@@ -34,7 +34,7 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     public var registryPath: String
     /// Who may call the server; `nil`: no authentication (anyone who reaches the port).
     public var auth: AuthConfig?
-    /// The blocks that belong to registered ``ConfigSectionKind``s (`kafka`), by key, as their kinds read them.
+    /// The blocks that belong to ``ConfigSectionKind``s (`kafka`), by key, as their kinds read them.
     public var sections: [String: StoreSettings]
     /// How streams and backfills share work (from a stream transport's block; the defaults otherwise).
     public var streams: StreamSettings
@@ -105,7 +105,7 @@ extension KindConfig {
     }
 }
 
-/// Which online store holds serving data: a kind (registered by the program, see ``OnlineStoreKinds``) and its
+/// Which online store holds serving data: a kind (one of the program's ``Kinds``) and its
 /// settings.
 ///
 /// ```yaml
@@ -120,7 +120,7 @@ public struct OnlineStoreConfig: KindConfig {
     public init(settings: StoreSettings) { self.settings = settings }
 }
 
-/// Which offline engine reads the batch sources: a kind (registered by the program, see ``OfflineEngineKinds``) and
+/// Which offline engine reads the batch sources: a kind (one of the program's ``Kinds``) and
 /// its settings. `path` (the folder of offline data) is the repository's.
 ///
 /// ```yaml

@@ -120,14 +120,14 @@ public struct Entity: Definition {
 /// A source of feature rows: a table of rows at rest (Parquet files, ...) that offline engines read, or a stream of
 /// events (a Kafka topic, ...) that names the table source holding the same events offline (`batch_source`).
 ///
-/// What the rows are and where they live is the business of the source's kind (``SourceKind``, registered by the
+/// What the rows are and where they live is the business of the source's kind (``SourceKind``, in the
 /// target that brings it): the core keeps the kind's own settings as written and knows only its role.
 public struct DataSource: Definition {
     /// ``ObjectKind/source``.
     public static let kind = ObjectKind.source
     /// The source's name: an identifier, unique among sources.
     public var name: String
-    /// The source kind (`parquet`, `kafka`, ...): a registered ``SourceKind``.
+    /// The source kind (`parquet`, `kafka`, ...): a ``SourceKind`` of the program's ``Kinds``.
     public var kind: String
     /// The kind's own settings, as written (`path` for parquet; `topic` for kafka), nested keys joined with dots.
     public var settings: [String: String]

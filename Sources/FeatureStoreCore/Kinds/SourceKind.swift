@@ -10,8 +10,8 @@ public enum SourceRole: String, Sendable, Hashable {
 /// A kind of source that `kind: NAME` in a source definition can name (`parquet`, `kafka`, ...).
 ///
 /// Each kind lives in a target of its own (the Parquet source beside the engines that read it, the Kafka source with
-/// the Kafka transport) and brings itself; programs register the kinds they link (``SourceKinds/register(_:)``; an
-/// offline engine kind registers the source kinds it reads). The compiler reads a source's common keys (`name`,
+/// the Kafka transport) and brings itself; a program lists the kinds it links in its ``Kinds`` (an
+/// offline engine kind brings the source kinds it reads). The compiler reads a source's common keys (`name`,
 /// `timestamp_field`, `field_mapping`, `batch_source`, `format`, ...) and hands the rest to its kind, which checks
 /// them as its own settings, so adding a source kind never edits the core.
 public protocol SourceKind: Sendable {
@@ -38,29 +38,6 @@ extension SourceKind {
     }
 }
 
-/// The source kinds this program links, by name. Executables register theirs at start-up (an offline engine kind
-/// registers the source kinds it reads); tests register the ones they use. Registering a kind again replaces it.
-public enum SourceKinds {
-    private static let table = KindTable<any SourceKind>()
-
-    /// Makes `kind` available to repositories compiled from now on.
-    public static func register(_ kind: any SourceKind) {
-        table.register(kind, named: kind.name)
-    }
-
-    /// The kind called `name`, if registered.
-    public static func kind(named name: String) -> (any SourceKind)? {
-        table.kind(named: name)
-    }
-
-    /// The names of the registered kinds, sorted.
-    public static var names: [String] { table.names }
-
-    static func unknownKindMessage(_ name: String) -> String {
-        table.unknownKindMessage(name, what: "source", register: "SourceKinds.register")
-    }
-}
-
 /// A kind of payload format that `format:` on a stream source can name (`json`, `avro`, ...): written as the name
 /// alone (`format: json`) or as a block with the format's settings (`format: {kind: avro, schema_registry: {...}}`).
 ///
@@ -72,33 +49,4 @@ public protocol PayloadFormatKind: Sendable {
 
     /// Reads and checks the format's settings, like ``SourceKind/validate(_:)``.
     func validate(_ settings: inout StoreSettings)
-}
-
-/// The payload format kinds this program links, by name.
-public enum PayloadFormatKinds {
-    private static let table = KindTable<any PayloadFormatKind>()
-
-    /// Makes `kind` available to repositories compiled from now on.
-    public static func register(_ kind: any PayloadFormatKind) {
-        table.register(kind, named: kind.name)
-    }
-
-    /// The kind called `name`, if registered.
-    public static func kind(named name: String) -> (any PayloadFormatKind)? {
-        table.kind(named: name)
-    }
-
-    /// The names of the registered kinds, sorted.
-    public static var names: [String] { table.names }
-
-    static func unknownKindMessage(_ name: String) -> String {
-        table.unknownKindMessage(name, what: "message format", register: "PayloadFormatKinds.register")
-    }
-}
-
-extension DataSource {
-    /// Where the source's rows are, as its kind describes it (`data/trips`, `topic trips`).
-    public var whereabouts: String {
-        SourceKinds.kind(named: kind)?.describe(settings) ?? settings.keys.sorted().map { "\($0) \(settings[$0]!)" }.joined(separator: ", ")
-    }
 }

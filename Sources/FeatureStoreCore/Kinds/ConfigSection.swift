@@ -1,5 +1,5 @@
 /// A top-level block of `feature_store.yaml` that belongs to a target outside the core (`kafka` to the Kafka
-/// transport): the compiler accepts the key once a program registers its section, and hands the block to it as
+/// transport): the compiler accepts the key once a program's ``Kinds`` has its section, and hands the block to it as
 /// settings (nested mappings as dotted keys) to check, like a store kind's.
 public protocol ConfigSectionKind: Sendable {
     /// The top-level key (`kafka`).
@@ -16,24 +16,6 @@ public protocol ConfigSectionKind: Sendable {
 extension ConfigSectionKind {
     /// Nil: by default a section leaves the stream settings alone; see ``ConfigSectionKind/streamSettings(_:)``.
     public func streamSettings(_ settings: StoreSettings) -> StreamSettings? { nil }
-}
-
-/// The configuration sections this program links, by key.
-public enum ConfigSections {
-    private static let table = KindTable<any ConfigSectionKind>()
-
-    /// Makes `kind` a key `feature_store.yaml` may have.
-    public static func register(_ kind: any ConfigSectionKind) {
-        table.register(kind, named: kind.name)
-    }
-
-    /// The section called `name`, if registered.
-    public static func kind(named name: String) -> (any ConfigSectionKind)? {
-        table.kind(named: name)
-    }
-
-    /// The registered keys, sorted.
-    public static var names: [String] { table.names }
 }
 
 /// How the stream and the backfill share the work of aggregated views, and how often the stream's offline copy is

@@ -66,8 +66,9 @@ extension FeatureStore {
     /// definitions reloaded from these, see ``init(repository:reloading:)``).
     public func onlineStore() async throws(OnlineStoreError) -> any OnlineStore {
         let settings = config.onlineStore.settings, repository = self.repository, project = config.project
+        let kind = kinds.onlineStores[settings.kind], unknown = kinds.unknownOnlineStore(settings.kind)
         return try await onlineHandle.get { () async throws(OnlineStoreError) -> any OnlineStore in
-            let kind = try OnlineStoreKinds.resolve(settings)
+            guard let kind else { throw OnlineStoreError(settings.located(unknown)) }
             var checked = settings
             kind.validate(&checked)
             if let problem = checked.problems.first { throw OnlineStoreError("online_store: \(problem)") }
@@ -81,7 +82,7 @@ extension FeatureStore {
     /// Whether the online store exists yet: read-only tools (the catalog, `apply`'s clean-up) do not create one just
     /// to find it empty. False when this program has no such store kind.
     public var onlineStoreExists: Bool {
-        guard let kind = OnlineStoreKinds.kind(named: config.onlineStore.kind) else { return false }
+        guard let kind = kinds.onlineStores[config.onlineStore.kind] else { return false }
         return kind.exists(config.onlineStore.settings, repository: repository)
     }
 

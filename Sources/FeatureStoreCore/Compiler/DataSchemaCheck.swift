@@ -17,11 +17,11 @@ enum DataSchemaCheck {
     }
 
     /// The offline engine the settings name, or a diagnostic saying why there is none.
-    static func engine(for registry: Registry, repository: URL) -> Result<any OfflineEngine, DiagnosticError> {
+    static func engine(for registry: Registry, repository: URL, kinds: Kinds) -> Result<any OfflineEngine, DiagnosticError> {
         let settings = registry.config.offlineEngine.settings
         let at = settings.keyLocations["kind"] ?? settings.blockLocation ?? SourceLocation(file: DefinitionCompiler.configFileName, line: 1, column: 1)
-        guard let kind = OfflineEngineKinds.kind(named: settings.kind) else {
-            return .failure(DiagnosticError(Diagnostic(at, OfflineEngineKinds.unknownKindMessage(settings.kind))))
+        guard let kind = kinds.offlineEngines[settings.kind] else {
+            return .failure(DiagnosticError(Diagnostic(at, kinds.unknownOfflineEngine(settings.kind))))
         }
         do {
             return .success(try kind.open(settings, repository: repository))
@@ -30,9 +30,15 @@ enum DataSchemaCheck {
         }
     }
 
-    static func diagnostics(for registry: Registry, repository: URL) -> (problems: [Diagnostic], unchecked: [String]) {
+    /// The problems, and the sources not checked for want of data. With an engine kind the program lacks, under
+    /// `.deferUntilUsed`, nothing is checked (every table source is unchecked).
+    static func diagnostics(for registry: Registry, repository: URL, kinds: Kinds,
+                            unknownKinds: UnknownKindPolicy) -> (problems: [Diagnostic], unchecked: [String]) {
         let engine: any OfflineEngine
-        switch Self.engine(for: registry, repository: repository) {
+        if unknownKinds == .deferUntilUsed && kinds.offlineEngines[registry.config.offlineEngine.kind] == nil {
+            return ([], registry.sources.filter { !$0.isStream }.map(\.name))
+        }
+        switch Self.engine(for: registry, repository: repository, kinds: kinds) {
         case .success(let e): engine = e
         case .failure(let problem): return ([problem.diagnostic], [])
         }
@@ -44,7 +50,7 @@ enum DataSchemaCheck {
                                            "the offline engine '\(registry.config.offlineEngine.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))"))
                 continue
             }
-            let path = source.whereabouts
+            let path = kinds.whereabouts(of: source)
             var schema: Schema
             do {
                 guard let found = try engine.schema(of: source) else {

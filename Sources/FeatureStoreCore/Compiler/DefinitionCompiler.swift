@@ -25,7 +25,12 @@ public enum DefinitionCompiler {
 
     /// Compiles the repository in `directory`: its `feature_store.yaml` and every other `*.yaml`/`*.yml` below it
     /// (hidden folders and the offline data folder excluded).
-    public static func compile(repository directory: URL) throws(CompileError) -> Registry {
+    ///
+    /// - Parameters:
+    ///   - kinds: the kinds this program has (stores, engines, sources, formats, sections): each checks its own blocks.
+    ///   - unknownKinds: what a name missing from `kinds` is: a diagnostic (the default), or a block kept unchecked
+    ///     until used (see ``UnknownKindPolicy``).
+    public static func compile(repository directory: URL, kinds: Kinds, unknownKinds: UnknownKindPolicy = .report) throws(CompileError) -> Registry {
         let fm = FileManager.default
         let configURL = directory.appendingPathComponent(configFileName)
         guard let configText = try? String(contentsOf: configURL, encoding: .utf8) else {
@@ -46,13 +51,13 @@ public enum DefinitionCompiler {
             }
         }
         let result = Result { () throws(CompileError) in
-            try compile(config: File(name: configFileName, text: configText), definitions: loaded)
+            try compile(config: File(name: configFileName, text: configText), definitions: loaded, kinds: kinds, unknownKinds: unknownKinds)
         }
         switch result {
         case .success(let registry):
             if !unreadable.isEmpty { throw CompileError(diagnostics: unreadable) }
             // Definitions that compile are checked against the data their sources hold.
-            let check = DataSchemaCheck.diagnostics(for: registry, repository: directory)
+            let check = DataSchemaCheck.diagnostics(for: registry, repository: directory, kinds: kinds, unknownKinds: unknownKinds)
             if !check.problems.isEmpty { throw CompileError(diagnostics: check.problems) }
             return registry
         case .failure(let error):
@@ -61,13 +66,14 @@ public enum DefinitionCompiler {
     }
 
     /// The Parquet sources whose data does not exist yet (so their schema was not checked against the definitions).
-    public static func sourcesWithoutData(_ registry: Registry, repository: URL) -> [String] {
-        DataSchemaCheck.diagnostics(for: registry, repository: repository).unchecked
+    public static func sourcesWithoutData(_ registry: Registry, repository: URL, kinds: Kinds) -> [String] {
+        DataSchemaCheck.diagnostics(for: registry, repository: repository, kinds: kinds, unknownKinds: .report).unchecked
     }
 
-    /// Compiles in-memory files: the settings and the definition files.
-    public static func compile(config: File, definitions: [File]) throws(CompileError) -> Registry {
-        var compiler = Compilation()
+    /// Compiles in-memory files: the settings and the definition files, with the program's `kinds` (see
+    /// ``compile(repository:kinds:unknownKinds:)``).
+    public static func compile(config: File, definitions: [File], kinds: Kinds, unknownKinds: UnknownKindPolicy = .report) throws(CompileError) -> Registry {
+        var compiler = Compilation(kinds: kinds, unknownKinds: unknownKinds)
         let parsedConfig = compiler.readConfig(config)
         for file in definitions {
             compiler.readDefinitions(file)

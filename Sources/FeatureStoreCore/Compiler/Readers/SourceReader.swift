@@ -19,13 +19,20 @@ extension Compilation {
             block.family = "source"
             block.sharedKeys = DataSource.commonKeys.sorted()
             block.keyLocations["kind"] = kindText.location
-            if let kind = SourceKinds.kind(named: kindText.value) {
-                kind.validate(&block)
-                for problem in block.problems { reader.error(problem.location, problem.message) }
-                kindName = kind.name
+            let kind = kinds.sources[kindText.value]
+            if kind == nil && unknownKinds == .report {
+                reader.error(kindText.location, kinds.unknownSource(kindText.value))
+            } else {
+                // A kind this program lacks (`.deferUntilUsed`) is kept unchecked: a stream if it names a batch source.
+                if let kind {
+                    kind.validate(&block)
+                    for problem in block.problems { reader.error(problem.location, problem.message) }
+                }
+                let role = kind?.role ?? (reader.node(object, "batch_source") != nil ? .stream : .table)
+                kindName = kindText.value
                 settings = block.values
-                let what = "\(object.what) is a \(kind.name) source (a \(kind.role.rawValue))"
-                switch kind.role {
+                let what = "\(object.what) is a \(kindText.value) source (a \(role.rawValue))"
+                switch role {
                 case .table:
                     for key in ["batch_source", "format"] where reader.node(object, key) != nil {
                         reader.error(reader.keyLocation(object, key)!, "'\(key)' is for stream sources; \(what)")
@@ -37,8 +44,6 @@ extension Compilation {
                     }
                     format = readFormat(object, &reader)
                 }
-            } else {
-                reader.error(kindText.location, SourceKinds.unknownKindMessage(kindText.value))
             }
         }
         let timestamp = reader.string(object, "timestamp_field", required: true)
@@ -83,8 +88,10 @@ extension Compilation {
             settings = StoreSettings(kind: "json")
         }
         settings.family = "message format"
-        guard let kind = PayloadFormatKinds.kind(named: settings.kind) else {
-            reader.error(settings.keyLocations["kind"] ?? object.location, PayloadFormatKinds.unknownKindMessage(settings.kind))
+        guard let kind = kinds.formats[settings.kind] else {
+            // Under `.deferUntilUsed` the block is kept as written: the ingester, which decodes, has the format or says so.
+            if unknownKinds == .deferUntilUsed { return settings }
+            reader.error(settings.keyLocations["kind"] ?? object.location, kinds.unknownFormat(settings.kind))
             return nil
         }
         kind.validate(&settings)

@@ -13,7 +13,7 @@ extension Compilation {
             if reader.diagnostics.isEmpty { reader.error(SourceLocation(file: file.name, line: 1, column: 1), "the file is empty: it needs at least 'project: NAME'") }
             return nil
         }
-        guard let top = reader.object(root, what: "the repository settings", allowed: Self.configKeys + ConfigSections.names) else { return nil }
+        guard let top = reader.object(root, what: "the repository settings", allowed: configKeysAllowed(in: root)) else { return nil }
         var config = RepositoryConfig(project: "")
         if let project = reader.string(top, "project", required: true) {
             if Identifier.isValid(project.value) {
@@ -27,14 +27,14 @@ extension Compilation {
             if let path = reader.string(o, "path") { config.offlineStorePath = path.value }
             var settings = Self.kindSettings(&reader, o, node, defaultKind: OfflineStoreConfig.defaultKind, skipping: ["path"])
             settings.family = "offline engine"
-            Self.validate(&settings, &reader, node, with: OfflineEngineKinds.kind(named: settings.kind)?.validate,
-                          unknown: OfflineEngineKinds.unknownKindMessage)
+            validate(&settings, &reader, node, with: kinds.offlineEngines[settings.kind]?.validate,
+                     unknown: kinds.unknownOfflineEngine)
             config.offlineStore = OfflineStoreConfig(settings: settings)
         }
         if let node = reader.node(top, "online_store"), let o = reader.openObject(node, what: "'online_store'") {
             var settings = Self.kindSettings(&reader, o, node, defaultKind: OnlineStoreConfig.defaultKind, skipping: [])
-            Self.validate(&settings, &reader, node, with: OnlineStoreKinds.kind(named: settings.kind)?.validate,
-                          unknown: OnlineStoreKinds.unknownKindMessage)
+            validate(&settings, &reader, node, with: kinds.onlineStores[settings.kind]?.validate,
+                     unknown: kinds.unknownOnlineStore)
             config.onlineStore = OnlineStoreConfig(settings: settings)
         }
         if let node = reader.node(top, "registry") {
@@ -44,22 +44,36 @@ extension Compilation {
                 config.registryPath = path.value
             }
         }
-        // Blocks of other targets (`kafka`): their sections check them.
-        for name in ConfigSections.names {
-            guard let kind = ConfigSections.kind(named: name), let node = reader.node(top, name),
-                  let o = reader.openObject(node, what: "'\(name)'") else { continue }
+        // Blocks of other targets (`kafka`): their sections check them. Under `.deferUntilUsed`, blocks of sections
+        // this program lacks are kept unchecked.
+        for name in top.keys.sorted() where !Self.configKeys.contains(name) {
+            guard let node = reader.node(top, name), let o = reader.openObject(node, what: "'\(name)'") else { continue }
             var settings = Self.kindSettings(&reader, o, node, defaultKind: name, skipping: ["kind"])
             settings.kind = name
             settings.family = "section"
-            kind.validate(&settings)
-            for problem in settings.problems { reader.error(problem.location, problem.message) }
+            if let kind = kinds.sections[name] {
+                kind.validate(&settings)
+                for problem in settings.problems { reader.error(problem.location, problem.message) }
+                if let streams = kind.streamSettings(settings) { config.streams = streams }
+            }
             config.sections[name] = settings
-            if let streams = kind.streamSettings(settings) { config.streams = streams }
         }
         if let node = reader.node(top, "auth"), let o = reader.object(node, what: "'auth'", allowed: ["tokens", "catalog"]) {
             config.auth = readAuth(o, &reader)
         }
         return config
+    }
+
+    /// The top-level keys `feature_store.yaml` may have: the core's and the program's sections'; under
+    /// `.deferUntilUsed` also any other key of `root` that does not look like a misspelt core key.
+    func configKeysAllowed(in root: Node) -> [String] {
+        var allowed = Self.configKeys + kinds.sections.keys.sorted()
+        guard unknownKinds == .deferUntilUsed, case .mapping(let mapping) = root else { return allowed }
+        for (key, _) in mapping {
+            guard case .scalar(let s) = key, !allowed.contains(s.string) else { continue }
+            if Suggestion.closest(to: s.string, in: Self.configKeys) == nil { allowed.append(s.string) }
+        }
+        return allowed
     }
 
     mutating func readAuth(_ object: YAMLObject, _ reader: inout YAMLReader) -> AuthConfig? {

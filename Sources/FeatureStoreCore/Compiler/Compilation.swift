@@ -5,7 +5,15 @@ import Yams
 
 /// The state of one compilation: what has been read, with locations, and the diagnostics so far.
 struct Compilation {
+    /// The kinds this program has, and what to do with names it lacks.
+    let kinds: Kinds
+    let unknownKinds: UnknownKindPolicy
     var diagnostics: [Diagnostic] = []
+
+    init(kinds: Kinds, unknownKinds: UnknownKindPolicy) {
+        self.kinds = kinds
+        self.unknownKinds = unknownKinds
+    }
 
     struct Parsed<T> {
         var value: T
@@ -25,7 +33,7 @@ struct Compilation {
     /// Where each expression is written: `source:NAME:derived.COLUMN`, `on_demand_view:NAME:feature.FEATURE`.
     var expressionSites: [String: ExpressionSite] = [:]
 
-    /// The core's keys of `feature_store.yaml`; registered ``ConfigSectionKind``s add theirs.
+    /// The core's keys of `feature_store.yaml`; the program's ``ConfigSectionKind``s add theirs.
     static let configKeys = ["project", "offline_store", "online_store", "registry", "auth"]
     static let tokenKeys = ["name", "scopes", "env", "file"]
     /// Views named by auth scopes, checked once views are known.
@@ -77,12 +85,14 @@ struct Compilation {
         }
     }
 
-    /// Lets the block's kind check its settings (`validate`: nil when this program has no such kind, an error naming
-    /// the kinds it has), reporting each problem at its place.
-    static func validate(_ settings: inout StoreSettings, _ reader: inout YAMLReader, _ node: Node,
-                         with validate: ((inout StoreSettings) -> Void)?, unknown: (String) -> String) {
+    /// Lets the block's kind check its settings (`validate`: nil when this program has no such kind: an error naming
+    /// the kinds it has, or under `.deferUntilUsed` the block kept unchecked), reporting each problem at its place.
+    func validate(_ settings: inout StoreSettings, _ reader: inout YAMLReader, _ node: Node,
+                  with validate: ((inout StoreSettings) -> Void)?, unknown: (String) -> String) {
         guard let validate else {
-            reader.error(settings.keyLocations["kind"] ?? reader.location(of: node), unknown(settings.kind))
+            if unknownKinds == .report {
+                reader.error(settings.keyLocations["kind"] ?? reader.location(of: node), unknown(settings.kind))
+            }
             return
         }
         validate(&settings)

@@ -141,7 +141,7 @@ extension FeatureStore {
         guard let source = registry.batchSource(of: view) else {
             throw OnlineStoreError("feature view '\(view.name)' has no offline (table) source")
         }
-        let path = source.whereabouts
+        let path = whereabouts(of: source)
         let keys = registry.joinKeys(of: view)
         progress?(MaterializationProgress(view: view.name, stage: "reading", rows: 0, totalRows: 0))
         if view.isAggregated {
