@@ -176,8 +176,11 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
+        // The `auth` block of feature_store.yaml (AuthSection, a configuration section): bearer tokens and scopes as the
+        // server reads them. Light (the core only), so featurectl checks the block without linking the server.
+        .target(name: "ServingAuth", dependencies: ["FeatureStoreCore"]),
         // Every kind this package has (`Kinds.bundled`): what featurectl and FeatureServer link.
-        .target(name: "BundledKinds", dependencies: ["FeatureStoreCore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat"]),
+        .target(name: "BundledKinds", dependencies: ["FeatureStoreCore", "ServingAuth", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat"]),
         // The serving process's options, shared by FeatureServer and `featurectl serve`.
         .target(name: "ServeOptions", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The command-line tool.
@@ -207,7 +210,7 @@ let package = Package(
         .target(
             name: "FeatureServing",
             dependencies: [
-                "FeatureStoreCore", "ErrorChain",
+                "FeatureStoreCore", "ErrorChain", "ServingAuth",
                 "JSONCoding",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -281,13 +284,13 @@ let package = Package(
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         // Real redis-server processes and clusters for the tests (started on free loopback ports, killed after).
         .target(name: "RedisTestSupport", dependencies: ["Redis"], path: "Tests/RedisTestSupport"),
-        // Every kind the tests register (one list for all test targets).
+        // Every kind the tests pass (one value for all test targets).
         .target(name: "TestKinds", dependencies: ["FeatureStoreCore", "BundledKinds", "FeatureStoreTesting"], path: "Tests/TestKinds"),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "RedisTestSupport"]),
         .testTarget(name: "RedisOnlineStoreTests", dependencies: ["TestKinds", "RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureComputation", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "Parquet", "Columnar"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStoreCore", "FeatureStoreTesting", "ServingAuth", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: ["TestKinds", 
             "FeatureServing", "FeatureServingAPI", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),

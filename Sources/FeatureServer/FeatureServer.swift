@@ -4,6 +4,7 @@ import Columnar
 import FeatureServing
 import FeatureStoreCore
 import Foundation
+import ServingAuth
 
 import Logging
 import Metrics

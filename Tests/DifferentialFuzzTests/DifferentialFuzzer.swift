@@ -83,7 +83,7 @@ struct FuzzCase: Sendable {
         let used = (0..<(1 + r.below(2))).map { _ in r.pick(anchors) }
         func time() -> Int64 { r.pick(used) + Int64(r.below(240)) * minute + r.pick([0, 0, 0, 1, -1, 5]) }
 
-        let doubles: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, 1.5, -2.25, 1e300, -1e300, 5e-324, .greatestFiniteMagnitude, 0.1, 3]
+        let doubles: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, 1.5, -2.25, 1e300, -1e300, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.1, 3]
         let ints: [Int64] = [Int64.max, Int64.min, 0, -1, 1, 42, 1 << 62]
         let strings = ["", "a", "b", "Jos\u{E9}", "Jose\u{301}", "東京", "Z"]
         // Aggregated doubles: hostile, but no square overflows or underflows (the exact variance's documented range).

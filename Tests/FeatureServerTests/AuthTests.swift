@@ -2,6 +2,7 @@
 import FeatureServingAPI
 import FeatureStoreCore
 import Foundation
+import ServingAuth
 import GRPCCore
 import GRPCNIOTransportCore
 import GRPCNIOTransportHTTP2Posix

@@ -2,6 +2,7 @@ import FeatureServing
 import FeatureServingAPI
 import FeatureStoreCore
 import Foundation
+import ServingAuth
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging

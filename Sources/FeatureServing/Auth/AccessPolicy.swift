@@ -1,4 +1,5 @@
-public import FeatureStoreCore
+import FeatureStoreCore
+public import ServingAuth
 public import Foundation
 public import ErrorChain
 

@@ -1,6 +1,7 @@
 public import FeatureStoreCore
 import ErrorChain
 import Foundation
+import ServingAuth
 import Synchronization
 
 /// Limits on requests.

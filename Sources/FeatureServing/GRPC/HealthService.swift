@@ -1,3 +1,4 @@
+import ServingAuth
 public import FeatureServingAPI
 public import GRPCCore
 import SwiftProtobuf

@@ -34,10 +34,7 @@ struct Compilation {
     var expressionSites: [String: ExpressionSite] = [:]
 
     /// The core's keys of `feature_store.yaml`; the program's ``ConfigSectionKind``s add theirs.
-    static let configKeys = ["project", "offline_store", "online_store", "registry", "auth"]
-    static let tokenKeys = ["name", "scopes", "env", "file"]
-    /// Views named by auth scopes, checked once views are known.
-    var scopeViews: [Located<String>] = []
+    static let configKeys = ["project", "offline_store", "online_store", "registry"]
     static let topLevelKeys = ObjectKind.allCases.map(\.listKey)
     static let entityKeys = ["name", "join_keys", "description", "owner", "tags"]
     static let joinKeyKeys = ["name", "type"]
@@ -66,11 +63,21 @@ struct Compilation {
             guard let value = reader.node(o, key) else { continue }
             switch value {
             case .sequence(let items):
-                // A list of plain values is handed over comma-separated (`nodes: [a:1, b:2]`).
-                let texts = items.compactMap { reader.scalarString($0, describing: "each item of '\(name)' in \(o.what)")?.value }
-                settings.values[name] = texts.joined(separator: ",")
                 settings.locations[name] = reader.location(of: value)
                 settings.keyLocations[name] = reader.keyLocation(o, key)
+                settings.itemLocations[name] = items.map { reader.location(of: $0) }
+                if !items.isEmpty, items.allSatisfy({ if case .mapping = $0 { true } else { false } }) {
+                    // A list of mappings: dotted keys by position (`tokens.0.name`).
+                    for (i, item) in items.enumerated() {
+                        if let inner = reader.openObject(item, what: "item \(i + 1) of '\(name)' of \(o.what)") {
+                            collectSettings(&reader, inner, prefix: "\(name).\(i).", skipping: [], into: &settings)
+                        }
+                    }
+                } else {
+                    // A list of plain values is handed over comma-separated (`nodes: [a:1, b:2]`).
+                    let texts = items.compactMap { reader.scalarString($0, describing: "each item of '\(name)' in \(o.what)")?.value }
+                    settings.values[name] = texts.joined(separator: ",")
+                }
             case .mapping:
                 if let inner = reader.openObject(value, what: "'\(name)' of \(o.what)") {
                     settings.keyLocations[name] = reader.keyLocation(o, key)

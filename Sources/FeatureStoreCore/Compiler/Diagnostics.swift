@@ -58,8 +58,9 @@ public enum Suggestion {
 }
 
 /// Names of objects, features and keys: `[A-Za-z_][A-Za-z0-9_]*`.
-enum Identifier {
-    static func isValid(_ s: String) -> Bool {
+public enum Identifier {
+    /// Whether `s` is a name: an ASCII letter or `_`, then ASCII letters, digits and `_`.
+    public static func isValid(_ s: String) -> Bool {
         guard let first = s.unicodeScalars.first, first.isASCII, first == "_" || first.properties.isAlphabetic else {
             return false
         }

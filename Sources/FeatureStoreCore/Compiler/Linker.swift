@@ -86,8 +86,15 @@ extension Compilation {
             }
         }
 
-        for ref in scopeViews where views[ref.value] == nil && declared[.featureView]?.contains(ref.value) != true {
-            diagnostics.append(Diagnostic(ref.location, "unknown feature view '\(ref.value)' in an auth scope\(Suggestion.hint(for: ref.value, in: views.keys))"))
+        // Sections that name definitions (the serving's `auth` scopes name views) check them now that all are read.
+        if let config {
+            let declaredViews = Set(views.keys).union(declared[.featureView] ?? [])
+            for (name, settings) in config.sections.sorted(by: { $0.key < $1.key }) {
+                guard let kind = kinds.sections[name] else { continue }
+                var checked = settings
+                kind.checkReferences(&checked, featureViews: declaredViews)
+                diagnostics += checked.problems.filter { !settings.problems.contains($0) }
+            }
         }
 
         guard let config, diagnostics.isEmpty else { return nil }

@@ -12,7 +12,7 @@
 ///   path: data/registry.db
 /// kafka:                    # optional: a section of the Kafka transport (see ConfigSectionKind)
 ///   bootstrap_servers: localhost:9092
-/// auth:                     # optional: bearer tokens for FeatureServer
+/// auth:                     # optional: bearer tokens for FeatureServer (a section of the serving, see ServingAuth)
 ///   tokens:
 ///     - name: ranking_model
 ///       scopes: ["read:*"]
@@ -32,8 +32,6 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     public var onlineStore: OnlineStoreConfig
     /// The registry (catalog) file, relative to the repository.
     public var registryPath: String
-    /// Who may call the server; `nil`: no authentication (anyone who reaches the port).
-    public var auth: AuthConfig?
     /// The blocks that belong to ``ConfigSectionKind``s (`kafka`), by key, as their kinds read them.
     public var sections: [String: StoreSettings]
     /// How streams and backfills share work (from a stream transport's block; the defaults otherwise).
@@ -42,19 +40,18 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
     /// The settings of `project`, the others defaulting as in a `feature_store.yaml` without them (offline data in
     /// `data`, the SQLite online store, the registry `data/registry.db`, no authentication).
     public init(project: String, offlineStorePath: String = "data", onlineStore: OnlineStoreConfig = OnlineStoreConfig(),
-                registryPath: String = "data/registry.db", auth: AuthConfig? = nil, sections: [String: StoreSettings] = [:],
+                registryPath: String = "data/registry.db", sections: [String: StoreSettings] = [:],
                 streams: StreamSettings = StreamSettings()) {
         self.project = project
         self.offlineStorePath = offlineStorePath
         self.onlineStore = onlineStore
         self.registryPath = registryPath
-        self.auth = auth
         self.sections = sections
         self.streams = streams
     }
 
     enum CodingKeys: String, CodingKey {
-        case project, offlineStorePath, offlineStore, onlineStore, registryPath, auth, sections, streams
+        case project, offlineStorePath, offlineStore, onlineStore, registryPath, sections, streams
     }
 
     /// Registries written before sections existed hold no `sections` (their `kafka` is dropped: the next `apply`
@@ -66,7 +63,6 @@ public struct RepositoryConfig: Sendable, Hashable, Codable {
         offlineStore = try c.decodeIfPresent(OfflineStoreConfig.self, forKey: .offlineStore)
         onlineStore = try c.decodeIfPresent(OnlineStoreConfig.self, forKey: .onlineStore) ?? OnlineStoreConfig()
         registryPath = try c.decodeIfPresent(String.self, forKey: .registryPath) ?? "data/registry.db"
-        auth = try c.decodeIfPresent(AuthConfig.self, forKey: .auth)
         sections = try c.decodeIfPresent([String: StoreSettings].self, forKey: .sections) ?? [:]
         streams = try c.decodeIfPresent(StreamSettings.self, forKey: .streams) ?? StreamSettings()
     }
@@ -138,87 +134,4 @@ public struct OfflineStoreConfig: KindConfig {
 extension RepositoryConfig {
     /// The offline engine's settings (the default kind when the settings name none).
     public var offlineEngine: OfflineStoreConfig { offlineStore ?? OfflineStoreConfig() }
-}
-
-/// Bearer-token authentication for the server. Each token has a name (for logs), scopes, and a secret read at
-/// start-up from an environment variable or a file: secrets never live in the repository's YAML.
-public struct AuthConfig: Sendable, Hashable, Codable {
-    /// Who may read the catalog (feature view and service metadata).
-    public enum CatalogAccess: String, Sendable, Hashable, Codable, CaseIterable {
-        /// Anyone, without a token.
-        case `public`
-        /// A token with at least one `read:` scope (the default).
-        case read
-    }
-
-    /// The tokens: at least one, their names unique.
-    public var tokens: [TokenConfig]
-    /// Who may read the catalog (`read` when not written).
-    public var catalog: CatalogAccess
-
-    /// Authentication by `tokens`, the catalog open as `catalog` says.
-    public init(tokens: [TokenConfig], catalog: CatalogAccess = .read) {
-        self.tokens = tokens
-        self.catalog = catalog
-    }
-}
-
-/// One bearer token: its name, what it may do, and where its secret comes from.
-public struct TokenConfig: Sendable, Hashable, Codable {
-    /// Where a token's secret value is read from.
-    public enum Secret: Sendable, Hashable, Codable {
-        /// The value of an environment variable.
-        case environment(String)
-        /// The contents of a file (path relative to the repository; surrounding whitespace trimmed).
-        case file(String)
-    }
-
-    /// The token's name, for logs: an identifier, unique among the tokens.
-    public var name: String
-    /// What the token may do: at least one scope.
-    public var scopes: [AccessScope]
-    /// Where its secret is read from at start-up.
-    public var secret: Secret
-
-    /// A token `name` allowed `scopes`, its secret read from `secret`.
-    public init(name: String, scopes: [AccessScope], secret: Secret) {
-        self.name = name
-        self.scopes = scopes
-        self.secret = secret
-    }
-}
-
-/// A permission: `read:<view>` / `read:*` (lookups of a view, or of all) and `write:<view>` / `write:*` (pushes).
-public struct AccessScope: Sendable, Hashable, Codable, CustomStringConvertible {
-    /// What a scope permits: `read` (lookups) or `write` (pushes).
-    public enum Action: String, Sendable, Hashable, Codable, CaseIterable {
-        case read, write
-    }
-
-    /// Read or write.
-    public var action: Action
-    /// The feature view, or `nil` for every view (`*`).
-    public var view: String?
-
-    /// A scope of `action` on `view` (nil: every view).
-    public init(_ action: Action, view: String?) {
-        self.action = action
-        self.view = view
-    }
-
-    /// Parses `read:<view>`, `read:*`, `write:<view>`, `write:*`; `nil` for anything else.
-    public init?(parsing text: String) {
-        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let action = Action(rawValue: String(parts[0])), !parts[1].isEmpty else { return nil }
-        self.action = action
-        view = parts[1] == "*" ? nil : String(parts[1])
-    }
-
-    /// Whether this scope allows `action` on `view`.
-    public func allows(_ action: Action, view: String) -> Bool {
-        self.action == action && (self.view == nil || self.view == view)
-    }
-
-    /// `read:<view>`, `write:*`, ...: the form ``init(parsing:)`` reads.
-    public var description: String { "\(action.rawValue):\(view ?? "*")" }
 }

@@ -13,6 +13,10 @@ public struct StoreSettings: Sendable, Hashable, Codable {
     public var locations: [String: SourceLocation]
     /// Where each setting's key was written.
     public var keyLocations: [String: SourceLocation] = [:]
+    /// For a setting written as a list, where each item was written: a list of plain values is one comma-joined
+    /// value (`nodes: [a:1, b:2]` is `"a:1,b:2"`); a list of mappings is dotted keys by position
+    /// (`tokens: [{name: x}]` is `tokens.0.name`).
+    public var itemLocations: [String: [SourceLocation]] = [:]
     /// Where the block itself was written.
     public var blockLocation: SourceLocation?
     /// Problems found while the kind read its settings.
@@ -46,6 +50,11 @@ public struct StoreSettings: Sendable, Hashable, Codable {
     public func located(_ message: String) -> String {
         guard let at = keyLocations["kind"] ?? blockLocation else { return message }
         return "\(at): \(message)"
+    }
+
+    /// Reports a problem at `location` (an item of a list, say; see ``itemLocations``).
+    public mutating func problem(at location: SourceLocation?, _ message: String) {
+        problems.append(Diagnostic(location ?? blockLocation ?? SourceLocation(file: "feature_store.yaml", line: 1, column: 1), message))
     }
 
     /// Reports a problem with `key` (at the setting, or at the block when the setting is absent).

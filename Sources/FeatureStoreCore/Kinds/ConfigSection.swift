@@ -8,12 +8,20 @@ public protocol ConfigSectionKind: Sendable {
     /// Reads and checks the block; report each problem with ``StoreSettings/problem(_:_:)``.
     func validate(_ settings: inout StoreSettings)
 
+    /// Checks the block's references to definitions, once every file is read: `featureViews` holds every feature view
+    /// declared (valid or not, so a broken view is not reported twice). Report problems with
+    /// ``StoreSettings/problem(_:_:)``. Called only for blocks that ``validate(_:)`` read.
+    func checkReferences(_ settings: inout StoreSettings, featureViews: Set<String>)
+
     /// How streams and backfills share work, when the block says (a stream transport's block carries
     /// `allowed_lateness` and the offline copy's roll settings); nil: not this block's business.
     func streamSettings(_ settings: StoreSettings) -> StreamSettings?
 }
 
 extension ConfigSectionKind {
+    /// Nothing: by default a section names no definitions; see ``ConfigSectionKind/checkReferences(_:featureViews:)``.
+    public func checkReferences(_ settings: inout StoreSettings, featureViews: Set<String>) {}
+
     /// Nil: by default a section leaves the stream settings alone; see ``ConfigSectionKind/streamSettings(_:)``.
     public func streamSettings(_ settings: StoreSettings) -> StreamSettings? { nil }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Yams
 
 /// `feature_store.yaml`: the project, the blocks of the online store, offline engine and configuration sections (each
-/// handed to its kind), the registry and `auth`.
+/// handed to its kind: `kafka` to the Kafka transport, `auth` to the serving), and the registry.
 extension Compilation {
 
     mutating func readConfig(_ file: DefinitionCompiler.File) -> RepositoryConfig? {
@@ -58,9 +58,6 @@ extension Compilation {
             }
             config.sections[name] = settings
         }
-        if let node = reader.node(top, "auth"), let o = reader.object(node, what: "'auth'", allowed: ["tokens", "catalog"]) {
-            config.auth = readAuth(o, &reader)
-        }
         return config
     }
 
@@ -74,60 +71,5 @@ extension Compilation {
             if Suggestion.closest(to: s.string, in: Self.configKeys) == nil { allowed.append(s.string) }
         }
         return allowed
-    }
-
-    mutating func readAuth(_ object: YAMLObject, _ reader: inout YAMLReader) -> AuthConfig? {
-        var auth = AuthConfig(tokens: [])
-        if let catalog = reader.string(object, "catalog") {
-            if let access = AuthConfig.CatalogAccess(rawValue: catalog.value) {
-                auth.catalog = access
-            } else {
-                reader.error(catalog.location, "unknown catalog access '\(catalog.value)'; use public (no token) or read (a token with a read scope)")
-            }
-        }
-        let nodes = reader.sequence(object, "tokens", required: true) ?? []
-        if nodes.isEmpty, let at = reader.keyLocation(object, "tokens") {
-            reader.error(at, "'auth' needs at least one token (remove 'auth' to serve without authentication)")
-        }
-        var names: Set<String> = []
-        for node in nodes {
-            guard let token = reader.object(node, what: "a token of 'auth'", allowed: Self.tokenKeys) else { continue }
-            guard let name = reader.string(token, "name", required: true) else { continue }
-            guard Identifier.isValid(name.value) else {
-                reader.error(name.location, "token name '\(name.value)' is not an identifier")
-                continue
-            }
-            guard names.insert(name.value).inserted else {
-                reader.error(name.location, "duplicate token name '\(name.value)'")
-                continue
-            }
-            var scopes: [AccessScope] = []
-            let scopeTexts = reader.stringList(token, "scopes", required: true) ?? []
-            if scopeTexts.isEmpty, let at = reader.keyLocation(token, "scopes") {
-                reader.error(at, "token '\(name.value)' needs at least one scope (read:<view or *>, write:<view or *>)")
-            }
-            for text in scopeTexts {
-                guard let scope = AccessScope(parsing: text.value) else {
-                    reader.error(text.location, "scope '\(text.value)' of token '\(name.value)' is not read:<view or *> or write:<view or *>")
-                    continue
-                }
-                if let view = scope.view { scopeViews.append(Located(value: view, location: text.location)) }
-                scopes.append(scope)
-            }
-            let env = reader.string(token, "env"), file = reader.string(token, "file")
-            let secret: TokenConfig.Secret
-            switch (env, file) {
-            case (let env?, nil): secret = .environment(env.value)
-            case (nil, let file?): secret = .file(file.value)
-            case (_?, let file?):
-                reader.error(file.location, "token '\(name.value)' has both 'env' and 'file'; give one")
-                continue
-            case (nil, nil):
-                reader.error(name.location, "token '\(name.value)' needs 'env' (an environment variable) or 'file' (a file) holding its secret; secrets are never written in the YAML")
-                continue
-            }
-            auth.tokens.append(TokenConfig(name: name.value, scopes: scopes, secret: secret))
-        }
-        return auth
     }
 }
