@@ -21,6 +21,8 @@ public struct FeatureStore: Sendable {
     let onlineHandle: OnlineStoreHandle
     /// Selections resolved against these definitions (lookups name the same services again and again).
     let selections = SelectionCache()
+    /// Each view's online table (its schema version computed once), by view name.
+    let onlineTables: [String: OnlineTable]
 
     /// Compiles the repository's definitions; throws ``CompileError`` listing every problem.
     ///
@@ -38,12 +40,22 @@ public struct FeatureStore: Sendable {
                 reloading previous: FeatureStore? = nil) throws(CompileError) {
         self.repository = repository.standardizedFileURL
         self.kinds = kinds
-        self.registry = try DefinitionCompiler.compile(repository: self.repository, kinds: kinds, unknownKinds: unknownKinds)
+        let registry = try DefinitionCompiler.compile(repository: self.repository, kinds: kinds, unknownKinds: unknownKinds)
+        self.registry = registry
+        onlineTables = Dictionary(uniqueKeysWithValues: registry.featureViews.map {
+            ($0.name, OnlineTable(view: $0, joinKeys: registry.joinKeys(of: $0)))
+        })
         if let previous, previous.repository == self.repository, previous.config.onlineStore == registry.config.onlineStore {
             onlineHandle = previous.onlineHandle
         } else {
             onlineHandle = OnlineStoreHandle()
         }
+    }
+
+    /// The online table of `view` (one of these definitions' views; another view's table is computed).
+    public func onlineTable(of view: FeatureView) -> OnlineTable {
+        if let table = onlineTables[view.name], table.view == view { return table }
+        return OnlineTable(view: view, joinKeys: registry.joinKeys(of: view))
     }
 
     /// Whether this store and `other` write through the same open online store (see ``init(repository:reloading:)``).
@@ -97,7 +109,7 @@ public struct FeatureStore: Sendable {
         var dropped: [String] = []
         if onlineStoreExists {
             do {
-                dropped = try await onlineStore().dropStale(keeping: registry.featureViews.map { ($0, registry.joinKeys(of: $0)) })
+                dropped = try await onlineStore().dropStale(keeping: registry.featureViews.map(onlineTable(of:)))
             } catch {
                 throw RegistryError.storage(path: "online_store (\(config.onlineStore.kind))", doing: "applied, but the stale online rows could not be dropped", cause: error)
             }

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// It keeps the latest row per view, schema version and entity key with the same event-time ordering as every store,
 /// and passes ``OnlineStoreConformance``. Its contents live as long as the process (one shared space per `name`).
-public final class InMemoryOnlineStore: OnlineStore {
+public final class InMemoryOnlineStore: StreamCheckpointStore {
     private struct TableKey: Hashable { let view: String; let schema: String }
     private let tables = Mutex<[TableKey: [[UInt8]: StoredOnlineRow]]>([:])
     private struct TileKey: Hashable { let key: [UInt8]; let hop: Int64; let start: Int64; let origin: TileOrigin }
@@ -45,12 +45,13 @@ public final class InMemoryOnlineStore: OnlineStore {
         state.withLock { $0.health }
     }
 
-    private static func table(_ view: FeatureView, _ keys: [JoinKey]) -> TableKey {
-        TableKey(view: view.name, schema: view.schemaVersion(keys: keys))
+    private static func table(_ online: OnlineTable) -> TableKey {
+        TableKey(view: online.name, schema: online.schemaVersion)
     }
 
-    /// Replaces only older stored rows, under one lock; see ``OnlineStore/write(_:to:keys:)``.
-    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
+    /// Replaces only older stored rows, under one lock; see ``OnlineStore/write(_:to:)``.
+    public func write(_ rows: [OnlineRow], to online: OnlineTable) async throws(OnlineStoreError) -> Int {
+        let view = online.view, keys = online.joinKeys
         guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is aggregated: it keeps tiles (writeTiles), not rows") }
         var encoded: [([UInt8], StoredOnlineRow)] = []
         for (i, row) in rows.enumerated() {
@@ -60,7 +61,7 @@ public final class InMemoryOnlineStore: OnlineStore {
             encoded.append((try OnlineEncoding.encodeKey(row.key),
                             StoredOnlineRow(eventTimestamp: row.eventTimestamp, createdTimestamp: row.createdTimestamp, values: row.values)))
         }
-        let name = Self.table(view, keys)
+        let name = Self.table(online)
         return tables.withLock { tables in
             var table = tables[name] ?? [:]
             var changed = 0
@@ -82,33 +83,34 @@ public final class InMemoryOnlineStore: OnlineStore {
         for request in requests { keys.append(try request.keys.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }) }
         return tables.withLock { tables in
             zip(requests, keys).map { request, keys in
-                let table = tables[Self.table(request.view, request.joinKeys)]
+                let table = tables[Self.table(request.table)]
                 return keys.map { table?[$0] }
             }
         }
     }
 
-    /// Empties the view's rows and tiles; see ``OnlineStore/deleteAll(of:keys:)``.
-    public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
-        tables.withLock { $0[Self.table(view, keys)] = [:] }
-        tileTables.withLock { $0[Self.table(view, keys)] = [:] }
+    /// Empties the view's rows and tiles; see ``OnlineStore/deleteAll(of:)``.
+    public func deleteAll(of online: OnlineTable) async throws(OnlineStoreError) {
+        tables.withLock { $0[Self.table(online)] = [:] }
+        tileTables.withLock { $0[Self.table(online)] = [:] }
     }
 
-    /// Exact counts; see ``OnlineStore/statistics(of:keys:)``.
-    public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
+    /// Exact counts; see ``OnlineStore/statistics(of:)``.
+    public func statistics(of online: OnlineTable) async throws(OnlineStoreError) -> OnlineViewStatistics {
+        let view = online.view
         if view.isAggregated {
-            let tiles = tileTables.withLock { $0[Self.table(view, keys)] ?? [:] }
+            let tiles = tileTables.withLock { $0[Self.table(online)] ?? [:] }
             return OnlineViewStatistics(rows: Set(tiles.keys.map(\.key)).count, newestEventTimestamp: tiles.keys.map(\.start).max())
         }
         return tables.withLock { tables in
-            let table = tables[Self.table(view, keys)] ?? [:]
+            let table = tables[Self.table(online)] ?? [:]
             return OnlineViewStatistics(rows: table.count, newestEventTimestamp: table.values.map(\.eventTimestamp).max())
         }
     }
 
     /// Drops the rows, tiles and cuts of other views and schema versions; see ``OnlineStore/dropStale(keeping:)``.
-    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
-        let keep = Set(views.map { Self.table($0.0, $0.1) })
+    public func dropStale(keeping kept: [OnlineTable]) async throws(OnlineStoreError) -> [String] {
+        let keep = Set(kept.map(Self.table))
         let staleTiles = tileTables.withLock { tables in
             let stale = tables.keys.filter { !keep.contains($0) }
             for key in stale { tables[key] = nil }
@@ -122,8 +124,9 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
-    /// Replaces the tiles under one lock; see ``OnlineStore/writeTiles(_:to:keys:)``.
-    public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
+    /// Replaces the tiles under one lock; see ``OnlineTileStore/writeTiles(_:to:)``.
+    public func writeTiles(_ tiles: [OnlineTile], to online: OnlineTable) async throws(OnlineStoreError) {
+        let view = online.view, keys = online.joinKeys
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
         var encoded: [(TileKey, OnlineTile)] = []
         for (i, tile) in tiles.enumerated() {
@@ -132,16 +135,16 @@ public final class InMemoryOnlineStore: OnlineStore {
             }
             encoded.append((TileKey(key: try OnlineEncoding.encodeKey(tile.key), hop: tile.hop, start: tile.start, origin: tile.origin), tile))
         }
-        let name = Self.table(view, keys)
+        let name = Self.table(online)
         tileTables.withLock { tables in
             for (key, tile) in encoded { tables[name, default: [:]][key] = tile }
         }
     }
 
-    /// The view's stored tiles, per entity; see ``OnlineStore/readTiles(_:of:joinKeys:from:)``.
-    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
+    /// The view's stored tiles, per entity; see ``OnlineTileStore/readTiles(_:of:from:)``.
+    public func readTiles(_ entities: [[OnlineValue]], of online: OnlineTable, from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let keys = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
-        let table = tileTables.withLock { $0[Self.table(view, joinKeys)] ?? [:] }
+        let table = tileTables.withLock { $0[Self.table(online)] ?? [:] }
         return zip(keys, entities).map { key, values in
             table.filter { entry in entry.key.key == key && from[entry.key.hop].map { entry.key.start >= $0 } ?? false }
                 .sorted { ($0.key.hop, $0.key.start, $0.key.origin.rawValue) < ($1.key.hop, $1.key.start, $1.key.origin.rawValue) }
@@ -149,10 +152,11 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
-    /// Deletes the tiles under one lock; see ``OnlineStore/deleteTiles(of:keys:before:origin:)``.
-    public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+    /// Deletes the tiles under one lock; see ``OnlineTileStore/deleteTiles(of:before:origin:)``.
+    public func deleteTiles(of online: OnlineTable, before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+        let view = online.view
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
-        let name = Self.table(view, keys)
+        let name = Self.table(online)
         return tileTables.withLock { tables in
             let doomed = (tables[name] ?? [:]).keys.filter { key in
                 guard let limit = before[key.hop] else { return false }
@@ -163,28 +167,29 @@ public final class InMemoryOnlineStore: OnlineStore {
         }
     }
 
-    /// The view's cuts; see ``OnlineStore/tileCuts(of:keys:)``.
-    public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
-        cuts.withLock { $0[Self.table(view, keys)] ?? [:] }
+    /// The view's cuts; see ``OnlineTileStore/tileCuts(of:)``.
+    public func tileCuts(of online: OnlineTable) async throws(OnlineStoreError) -> [Int64: Int64] {
+        cuts.withLock { $0[Self.table(online)] ?? [:] }
     }
 
-    /// Sets the cuts under one lock; see ``OnlineStore/setTileCuts(_:of:keys:onlyMissing:)``.
-    public func setTileCuts(_ new: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+    /// Sets the cuts under one lock; see ``OnlineTileStore/setTileCuts(_:of:onlyMissing:)``.
+    public func setTileCuts(_ new: [Int64: Int64], of online: OnlineTable, onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let view = online.view
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it has no tiles to cut") }
-        let name = Self.table(view, keys)
+        let name = Self.table(online)
         return cuts.withLock { cuts in
             for (hop, cut) in new where !onlyMissing || cuts[name]?[hop] == nil { cuts[name, default: [:]][hop] = cut }
             return cuts[name] ?? [:]
         }
     }
 
-    /// The consumer's positions; see ``OnlineStore/streamPositions(consumer:)``.
+    /// The consumer's positions; see ``StreamCheckpointStore/streamPositions(consumer:)``.
     public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
         positions.withLock { $0[consumer] ?? [:] }
     }
 
     /// Checks and merges the batch while holding the positions, cuts and tiles locks; see
-    /// ``OnlineStore/applyStreamTiles(_:)``.
+    /// ``StreamCheckpointStore/applyStreamTiles(_:)``.
     public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
         var encoded: [[(TileKey, OnlineTile)]] = []
         for update in batch.updates {
@@ -201,13 +206,13 @@ public final class InMemoryOnlineStore: OnlineStore {
         // One lock order (positions, cuts, tiles) held across check and writes: the batch is atomic.
         return try positions.withLock { positions throws(OnlineStoreError) -> StreamTileOutcome in
             try cuts.withLock { cuts throws(OnlineStoreError) -> StreamTileOutcome in
-                if let conflict = batch.conflict(positions: positions[batch.consumer] ?? [:], cuts: { cuts[Self.table($0.view, $0.joinKeys)] ?? [:] }) {
+                if let conflict = batch.conflict(positions: positions[batch.consumer] ?? [:], cuts: { cuts[Self.table($0.table)] ?? [:] }) {
                     return .conflict(conflict)
                 }
                 try tileTables.withLock { tables throws(OnlineStoreError) in
                     var merged: [TableKey: [TileKey: OnlineTile]] = [:]
                     for (update, tiles) in zip(batch.updates, encoded) {
-                        let name = Self.table(update.view, update.joinKeys)
+                        let name = Self.table(update.table)
                         var table = merged[name] ?? tables[name] ?? [:]
                         for (key, tile) in tiles {
                             var stored = tile

@@ -41,8 +41,12 @@ public enum OnlineStoreConformance {
         public var description: String { name }
     }
 
-    /// Every check of the suite.
-    public static let checks: [Check] = [
+    /// Every check of the suite: ``rowChecks``, ``tileChecks`` and ``checkpointChecks``, for a store that implements
+    /// every part (``OnlineStore``, ``OnlineTileStore``, ``StreamCheckpointStore``).
+    public static var checks: [Check] { rowChecks + tileChecks + checkpointChecks }
+
+    /// The checks of an ``OnlineStore``'s own part, latest rows: what a store that keeps rows only must pass.
+    public static let rowChecks: [Check] = [
         Check(name: "a newer event replaces the stored row; an older one is ignored and not counted", body: newerEventWins),
         Check(name: "equal event times are broken by created time (none is the lowest); a replay of the same row changes nothing", body: createdTimeBreaksTies),
         Check(name: "exact ties of event and created time go to the greater encoded row in any order, alone or in a batch; far-future times compare exactly", body: exactTiesGoToTheGreaterRow),
@@ -53,15 +57,29 @@ public enum OnlineStoreConformance {
         Check(name: "a view whose schema changed never reads rows of the old schema, and dropStale removes them by view name", body: schemaVersions),
         Check(name: "deleteAll empties one view and leaves the others", body: deleteAll),
         Check(name: "a batch with a bad row is refused whole: nothing of it is written", body: batchesAreWhole),
+    ]
+
+    /// The checks of an ``OnlineTileStore``'s part: tiles of aggregated views.
+    public static let tileChecks: [Check] = [
         Check(name: "tiles of an aggregated view: replaced by key, hop and start; read per hop from a start, ordered by hop and start; composite keys", body: tilesRoundTrip),
         Check(name: "tiles: statistics count entities and give the newest tile; deleteAll and a changed recipe (dropStale) remove them", body: tilesLifecycle),
         Check(name: "a tile's backfill and stream parts are apart: each replaced alone, both read; deleteTiles by hop, start and origin", body: tileOrigins),
+    ]
+
+    /// The checks of a ``StreamCheckpointStore``'s part: stream batches with their positions, exactly once.
+    public static let checkpointChecks: [Check] = [
         Check(name: "a stream batch merges into the stream part of its tiles and records its positions at once; a batch from other positions or cuts changes nothing", body: streamBatches),
         Check(name: "cuts are kept per view and recipe, set where missing or replaced; positions per consumer", body: cutsAndPositions),
         Check(name: "a stream batch as large as an ingester's (10,000 entities) is applied in one call, with the backfill parts of the same tiles", body: largeStreamBatch),
     ]
 
     // MARK: Fixtures
+
+    /// The store as the part a check is about, or a failure saying it does not implement it.
+    static func part<P>(_ store: any OnlineStore, as: P.Type) throws -> P {
+        guard let part = store as? P else { throw ConformanceFailure("\(type(of: store)) does not implement \(P.self); run only the checks of the parts it implements") }
+        return part
+    }
 
     static let driver = [JoinKey(name: "driver_id", type: .int64)]
     static let route = [JoinKey(name: "origin", type: .string), JoinKey(name: "zone", type: .int32)]
@@ -86,29 +104,29 @@ public enum OnlineStoreConformance {
 
     static func newerEventWins(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try expect(try await store.write([row(1, 100, conv: 0.1)], to: stats, keys: driver), 1, "first write")
-        try expect(try await store.write([row(1, 200, conv: 0.2)], to: stats, keys: driver), 1, "newer write")
-        try expect(try await store.write([row(1, 150, conv: 0.15)], to: stats, keys: driver), 0, "older write")
-        let got = try await store.read([[.int(1)]], from: stats, joinKeys: driver)
+        try expect(try await store.write([row(1, 100, conv: 0.1)], to: OnlineTable(view: stats, joinKeys: driver)), 1, "first write")
+        try expect(try await store.write([row(1, 200, conv: 0.2)], to: OnlineTable(view: stats, joinKeys: driver)), 1, "newer write")
+        try expect(try await store.write([row(1, 150, conv: 0.15)], to: OnlineTable(view: stats, joinKeys: driver)), 0, "older write")
+        let got = try await store.read([[.int(1)]], from: OnlineTable(view: stats, joinKeys: driver))
         try expect(got.first??.values, [.double(0.2), .int(1)], "stored values")
         try expect(got.first??.eventTimestamp, 200, "stored event time")
         // Within one batch too: the newest of a key's rows wins whatever their order.
-        try await store.write([row(2, 30, conv: 3), row(2, 10, conv: 1), row(2, 20, conv: 2)], to: stats, keys: driver)
-        try expect(try await store.read([[.int(2)]], from: stats, joinKeys: driver).first??.values.first, .double(3), "newest of a batch")
+        try await store.write([row(2, 30, conv: 3), row(2, 10, conv: 1), row(2, 20, conv: 2)], to: OnlineTable(view: stats, joinKeys: driver))
+        try expect(try await store.read([[.int(2)]], from: OnlineTable(view: stats, joinKeys: driver)).first??.values.first, .double(3), "newest of a batch")
     }
 
     static func createdTimeBreaksTies(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try await store.write([row(1, 100, created: 5, conv: 0.5)], to: stats, keys: driver)
-        try expect(try await store.write([row(1, 100, created: 4, conv: 0.4)], to: stats, keys: driver), 0, "an older created time")
-        try expect(try await store.write([row(1, 100, created: 6, conv: 0.6)], to: stats, keys: driver), 1, "a newer created time")
-        try expect(try await store.write([row(1, 100, created: 6, conv: 0.6)], to: stats, keys: driver), 0, "a replay of the same row")
-        let got = try await store.read([[.int(1)]], from: stats, joinKeys: driver).first ?? nil
+        try await store.write([row(1, 100, created: 5, conv: 0.5)], to: OnlineTable(view: stats, joinKeys: driver))
+        try expect(try await store.write([row(1, 100, created: 4, conv: 0.4)], to: OnlineTable(view: stats, joinKeys: driver)), 0, "an older created time")
+        try expect(try await store.write([row(1, 100, created: 6, conv: 0.6)], to: OnlineTable(view: stats, joinKeys: driver)), 1, "a newer created time")
+        try expect(try await store.write([row(1, 100, created: 6, conv: 0.6)], to: OnlineTable(view: stats, joinKeys: driver)), 0, "a replay of the same row")
+        let got = try await store.read([[.int(1)]], from: OnlineTable(view: stats, joinKeys: driver)).first ?? nil
         try expect(got?.values.first, .double(0.6), "value after ties")
         try expect(got?.createdTimestamp, 6, "stored created time")
         // A row without a created time is below any created time, one before 1970 too.
-        try await store.write([row(3, 100, created: -5, conv: 0.1)], to: stats, keys: driver)
-        try expect(try await store.write([row(3, 100, created: OnlineRow.noCreatedTimestamp, conv: 0.2)], to: stats, keys: driver), 0,
+        try await store.write([row(3, 100, created: -5, conv: 0.1)], to: OnlineTable(view: stats, joinKeys: driver))
+        try expect(try await store.write([row(3, 100, created: OnlineRow.noCreatedTimestamp, conv: 0.2)], to: OnlineTable(view: stats, joinKeys: driver)), 0,
                    "no created time against one before 1970")
     }
 
@@ -121,17 +139,17 @@ public enum OnlineStoreConformance {
         let far = Int64.max - 1
         for (id, order) in [values, values.reversed(), values.sorted { $0.bitPattern < $1.bitPattern }].enumerated() {
             let key = Int64(10 + id)
-            for v in order { try await store.write([row(key, far, created: far, conv: v)], to: stats, keys: driver) }
-            let got = try await store.read([[.int(key)]], from: stats, joinKeys: driver).first ?? nil
+            for v in order { try await store.write([row(key, far, created: far, conv: v)], to: OnlineTable(view: stats, joinKeys: driver)) }
+            let got = try await store.read([[.int(key)]], from: OnlineTable(view: stats, joinKeys: driver)).first ?? nil
             try expect(got?.values.first.map { "\($0)" }, "\(OnlineValue.double(greatest))", "the greater row of exact ties, one write at a time (order \(id))")
-            try await store.write(order.map { row(key + 100, 7, created: -3, conv: $0) }, to: stats, keys: driver)
-            let batch = try await store.read([[.int(key + 100)]], from: stats, joinKeys: driver).first ?? nil
+            try await store.write(order.map { row(key + 100, 7, created: -3, conv: $0) }, to: OnlineTable(view: stats, joinKeys: driver))
+            let batch = try await store.read([[.int(key + 100)]], from: OnlineTable(view: stats, joinKeys: driver)).first ?? nil
             try expect(batch?.values.first.map { "\($0)" }, "\(OnlineValue.double(greatest))", "the greater row of exact ties in one batch (order \(id))")
         }
         // Far-future times one microsecond apart are told apart (Redis's Lua numbers are doubles).
-        try await store.write([row(20, far - 1, conv: 1)], to: stats, keys: driver)
-        try expect(try await store.write([row(20, far, conv: 2)], to: stats, keys: driver), 1, "a far-future event 1 us newer")
-        try expect(try await store.write([row(20, far - 1, conv: 3)], to: stats, keys: driver), 0, "a far-future event 1 us older")
+        try await store.write([row(20, far - 1, conv: 1)], to: OnlineTable(view: stats, joinKeys: driver))
+        try expect(try await store.write([row(20, far, conv: 2)], to: OnlineTable(view: stats, joinKeys: driver)), 1, "a far-future event 1 us newer")
+        try expect(try await store.write([row(20, far - 1, conv: 3)], to: OnlineTable(view: stats, joinKeys: driver)), 0, "a far-future event 1 us older")
     }
 
     static func compositeAndStringKeys(_ make: () throws -> any OnlineStore) async throws {
@@ -139,8 +157,8 @@ public enum OnlineStoreConformance {
         let keys: [[OnlineValue]] = [[.string("a"), .int(1)], [.string("a"), .int(2)], [.string("A"), .int(1)], [.string(""), .int(1)],
                                      [.string("zürich"), .int(1)], [.string("zu\u{308}rich"), .int(1)], [.string("a\u{0}b"), .int(1)]]
         let rows = keys.enumerated().map { i, key in OnlineRow(key: key, eventTimestamp: 1, values: [.double(Double(i))]) }
-        try expect(try await store.write(rows, to: routes, keys: route), keys.count, "distinct keys written")
-        let got = try await store.read(keys + [[.string("b"), .int(1)], [.string("a"), .int(3)]], from: routes, joinKeys: route)
+        try expect(try await store.write(rows, to: OnlineTable(view: routes, joinKeys: route)), keys.count, "distinct keys written")
+        let got = try await store.read(keys + [[.string("b"), .int(1)], [.string("a"), .int(3)]], from: OnlineTable(view: routes, joinKeys: route))
         try expect(got.map { $0?.values.first }, keys.indices.map { OnlineValue.double(Double($0)) } + [nil, nil], "values by key")
     }
 
@@ -156,14 +174,14 @@ public enum OnlineStoreConformance {
             [.bool(false), .int(.min), .int(0), .float(-.infinity), .double(.leastNonzeroMagnitude), .string(""), .bytes([]), .timestamp(.max), .list([])],
             Array(repeating: .null, count: 9),
         ]
-        try await store.write(rows.enumerated().map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: $1) }, to: kinds, keys: driver)
-        let got = try await store.read([[.int(0)], [.int(1)], [.int(2)]], from: kinds, joinKeys: driver)
+        try await store.write(rows.enumerated().map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: $1) }, to: OnlineTable(view: kinds, joinKeys: driver))
+        let got = try await store.read([[.int(0)], [.int(1)], [.int(2)]], from: OnlineTable(view: kinds, joinKeys: driver))
         for (i, want) in rows.enumerated() {
             try expect(got[i]?.values, want, "row \(i)")
         }
         // NaN is not equal to itself: checked by its bits.
-        try await store.write([OnlineRow(key: [.int(9)], eventTimestamp: 1, values: [.null, .null, .null, .float(.nan), .double(.nan), .null, .null, .null, .null])], to: kinds, keys: driver)
-        let nan = try await store.read([[.int(9)]], from: kinds, joinKeys: driver).first ?? nil
+        try await store.write([OnlineRow(key: [.int(9)], eventTimestamp: 1, values: [.null, .null, .null, .float(.nan), .double(.nan), .null, .null, .null, .null])], to: OnlineTable(view: kinds, joinKeys: driver))
+        let nan = try await store.read([[.int(9)]], from: OnlineTable(view: kinds, joinKeys: driver)).first ?? nil
         guard case .float(let f)? = nan?.values[3], f.isNaN, case .double(let d)? = nan?.values[4], d.isNaN else {
             throw ConformanceFailure("NaN did not round-trip: \(String(describing: nan?.values))")
         }
@@ -171,109 +189,109 @@ public enum OnlineStoreConformance {
 
     static func manyViewsInOneRead(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try await store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2)], to: stats, keys: driver)
-        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
+        try await store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2)], to: OnlineTable(view: stats, joinKeys: driver))
+        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: OnlineTable(view: routes, joinKeys: route))
         let got = try await store.read([
-            OnlineReadRequest(view: stats, joinKeys: driver, keys: [[.int(2)], [.int(3)], [.int(1)]]),
-            OnlineReadRequest(view: routes, joinKeys: route, keys: [[.string("a"), .int(1)]]),
+            OnlineReadRequest(table: OnlineTable(view: stats, joinKeys: driver), keys: [[.int(2)], [.int(3)], [.int(1)]]),
+            OnlineReadRequest(table: OnlineTable(view: routes, joinKeys: route), keys: [[.string("a"), .int(1)]]),
         ])
         try expect(got.map { $0.map { $0?.values.first } }, [[.double(0.2), nil, .double(0.1)], [.double(9)]], "values per request")
     }
 
     static func statistics(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        let empty = try await store.statistics(of: stats, keys: driver)
+        let empty = try await store.statistics(of: OnlineTable(view: stats, joinKeys: driver))
         try expect(empty.rows, 0, "rows of an empty view")
         try expect(empty.newestEventTimestamp, nil, "newest event of an empty view")
-        try await store.write([row(1, 50, conv: 0), row(2, 70, conv: 0), row(3, 60, conv: 0), row(2, 10, conv: 0)], to: stats, keys: driver)
-        let three = try await store.statistics(of: stats, keys: driver)
+        try await store.write([row(1, 50, conv: 0), row(2, 70, conv: 0), row(3, 60, conv: 0), row(2, 10, conv: 0)], to: OnlineTable(view: stats, joinKeys: driver))
+        let three = try await store.statistics(of: OnlineTable(view: stats, joinKeys: driver))
         try expect(three.rows, 3, "rows of three entities")
         try expect(three.newestEventTimestamp, 70, "newest event time")
     }
 
     static func schemaVersions(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try await store.write([row(1, 1, conv: 0.5)], to: stats, keys: driver)
+        try await store.write([row(1, 1, conv: 0.5)], to: OnlineTable(view: stats, joinKeys: driver))
         var changed = stats
         changed.features[1] = Feature(name: "trips", type: .scalar(.string))
-        try expect(try await store.read([[.int(1)]], from: changed, joinKeys: driver), [nil], "the new schema does not see old rows")
-        try await store.write([OnlineRow(key: [.int(1)], eventTimestamp: 1, values: [.double(0.7), .string("x")])], to: changed, keys: driver)
-        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
-        try expect(try await store.dropStale(keeping: [(changed, driver), (routes, route)]), ["stats"], "dropped views")
-        try expect(try await store.read([[.int(1)]], from: changed, joinKeys: driver).first??.values, [.double(0.7), .string("x")], "the new schema's row")
-        try expect(try await store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "old rows gone")
-        try expect(try await store.dropStale(keeping: [(changed, driver)]), ["routes"], "a removed view")
+        try expect(try await store.read([[.int(1)]], from: OnlineTable(view: changed, joinKeys: driver)), [nil], "the new schema does not see old rows")
+        try await store.write([OnlineRow(key: [.int(1)], eventTimestamp: 1, values: [.double(0.7), .string("x")])], to: OnlineTable(view: changed, joinKeys: driver))
+        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: OnlineTable(view: routes, joinKeys: route))
+        try expect(try await store.dropStale(keeping: [OnlineTable(view: changed, joinKeys: driver), OnlineTable(view: routes, joinKeys: route)]), ["stats"], "dropped views")
+        try expect(try await store.read([[.int(1)]], from: OnlineTable(view: changed, joinKeys: driver)).first??.values, [.double(0.7), .string("x")], "the new schema's row")
+        try expect(try await store.read([[.int(1)]], from: OnlineTable(view: stats, joinKeys: driver)), [nil], "old rows gone")
+        try expect(try await store.dropStale(keeping: [OnlineTable(view: changed, joinKeys: driver)]), ["routes"], "a removed view")
     }
 
     static func deleteAll(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
-        try await store.write([row(1, 1, conv: 0.1)], to: stats, keys: driver)
-        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: routes, keys: route)
-        try await store.deleteAll(of: stats, keys: driver)
-        try expect(try await store.read([[.int(1)]], from: stats, joinKeys: driver), [nil], "deleted view")
-        try expect(try await store.statistics(of: routes, keys: route).rows, 1, "other view")
+        try await store.write([row(1, 1, conv: 0.1)], to: OnlineTable(view: stats, joinKeys: driver))
+        try await store.write([OnlineRow(key: [.string("a"), .int(1)], eventTimestamp: 1, values: [.double(9)])], to: OnlineTable(view: routes, joinKeys: route))
+        try await store.deleteAll(of: OnlineTable(view: stats, joinKeys: driver))
+        try expect(try await store.read([[.int(1)]], from: OnlineTable(view: stats, joinKeys: driver)), [nil], "deleted view")
+        try expect(try await store.statistics(of: OnlineTable(view: routes, joinKeys: route)).rows, 1, "other view")
     }
 
     static func batchesAreWhole(_ make: () throws -> any OnlineStore) async throws {
         let store = try make()
         let bad = OnlineRow(key: [.int(3)], eventTimestamp: 1, values: [.double(1)])  // one value for two features
         do {
-            try await store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2), bad], to: stats, keys: driver)
+            try await store.write([row(1, 1, conv: 0.1), row(2, 1, conv: 0.2), bad], to: OnlineTable(view: stats, joinKeys: driver))
             throw ConformanceFailure("a row with the wrong number of values was accepted")
         } catch is OnlineStoreError {
             // refused, as it must be
         }
-        try expect(try await store.read([[.int(1)], [.int(2)]], from: stats, joinKeys: driver), [nil, nil], "nothing of the batch")
+        try expect(try await store.read([[.int(1)], [.int(2)]], from: OnlineTable(view: stats, joinKeys: driver)), [nil, nil], "nothing of the batch")
     }
 }
 
 extension OnlineStoreConformance {
     static func tilesRoundTrip(_ make: () throws -> any OnlineStore) async throws {
-        let store = try make()
+        let store = try part(make(), as: (any OnlineTileStore).self)
         let a: [OnlineValue] = [.string("zürich"), .int(1)], b: [OnlineValue] = [.string(""), .int(1)]
         try await store.writeTiles([
             OnlineTile(key: a, hop: 300, start: 600, states: [1]),
             OnlineTile(key: a, hop: 300, start: 300, states: [2]),
             OnlineTile(key: a, hop: 60, start: 900, states: [3]),
             OnlineTile(key: b, hop: 300, start: 300, states: [4]),
-        ], to: tripCounts, keys: route)
-        try await store.writeTiles([OnlineTile(key: a, hop: 300, start: 600, states: [5, 6])], to: tripCounts, keys: route)
-        let got = try await store.readTiles([a, b, [.string("x"), .int(1)]], of: tripCounts, joinKeys: route, from: [60: 300, 300: 300])
+        ], to: OnlineTable(view: tripCounts, joinKeys: route))
+        try await store.writeTiles([OnlineTile(key: a, hop: 300, start: 600, states: [5, 6])], to: OnlineTable(view: tripCounts, joinKeys: route))
+        let got = try await store.readTiles([a, b, [.string("x"), .int(1)]], of: OnlineTable(view: tripCounts, joinKeys: route), from: [60: 300, 300: 300])
         try expect(got.map { $0.map { [$0.hop, $0.start] } }, [[[60, 900], [300, 300], [300, 600]], [[300, 300]], []], "tiles by hop, then start")
         try expect(got[0].map(\.states), [[3], [2], [5, 6]], "a tile replaced by the later write")
         try expect(got[0].allSatisfy { $0.key == a }, true, "tiles carry their key")
-        let later = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [60: 301, 300: 301])
+        let later = try await store.readTiles([a], of: OnlineTable(view: tripCounts, joinKeys: route), from: [60: 301, 300: 301])
         try expect(later[0].map(\.start), [900, 600], "only tiles from the start given")
-        let perHop = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [60: 1000, 300: 0])
+        let perHop = try await store.readTiles([a], of: OnlineTable(view: tripCounts, joinKeys: route), from: [60: 1000, 300: 0])
         try expect(perHop[0].map { [$0.hop, $0.start] }, [[300, 300], [300, 600]], "each hop from its own start; hops not asked for are not read")
         // Events before 1970 have negative tile starts, down to the smallest a hop can have.
         let c: [OnlineValue] = [.string("old"), .int(-1)]
         let oldest = Int64.min - Int64.min % 300 + 300
         try await store.writeTiles([OnlineTile(key: c, hop: 300, start: -600, states: [7]),
                                     OnlineTile(key: c, hop: 300, start: oldest, states: [8]),
-                                    OnlineTile(key: c, hop: 300, start: 0, states: [9], origin: .stream)], to: tripCounts, keys: route)
-        let early = try await store.readTiles([c], of: tripCounts, joinKeys: route, from: [300: Int64.min])[0]
+                                    OnlineTile(key: c, hop: 300, start: 0, states: [9], origin: .stream)], to: OnlineTable(view: tripCounts, joinKeys: route))
+        let early = try await store.readTiles([c], of: OnlineTable(view: tripCounts, joinKeys: route), from: [300: Int64.min])[0]
         try expect(early.map { "\($0.start)/\($0.origin)" }, ["\(oldest)/backfill", "-600/backfill", "0/stream"], "negative starts, ordered")
         try expect(early.map(\.states), [[8], [7], [9]], "their states")
     }
 
     static func tilesLifecycle(_ make: () throws -> any OnlineStore) async throws {
-        let store = try make()
+        let store = try part(make(), as: (any OnlineTileStore).self)
         try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 300, start: 600, states: [1]),
                                     OnlineTile(key: [.string("a"), .int(1)], hop: 300, start: 900, states: [1]),
-                                    OnlineTile(key: [.string("b"), .int(2)], hop: 300, start: 300, states: [1])], to: tripCounts, keys: route)
-        let tileStatistics = try await store.statistics(of: tripCounts, keys: route)
+                                    OnlineTile(key: [.string("b"), .int(2)], hop: 300, start: 300, states: [1])], to: OnlineTable(view: tripCounts, joinKeys: route))
+        let tileStatistics = try await store.statistics(of: OnlineTable(view: tripCounts, joinKeys: route))
         try expect(tileStatistics.rows, 2, "entities with tiles")
         try expect(tileStatistics.newestEventTimestamp, 900, "newest tile")
         var changed = tripCounts
         changed.features[0].aggregation?.hop = TimeSpan(seconds: 600)
         try expect(changed.schemaVersion(keys: route) != tripCounts.schemaVersion(keys: route), true, "another hop is another schema")
-        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: changed, joinKeys: route, from: [h: 0, 600_000_000: 0]), [[]], "no tiles of the old recipe")
-        try expect(try await store.dropStale(keeping: [(changed, route)]), ["trip_counts"], "the old recipe's tiles are stale")
-        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0]), [[]], "dropped")
-        try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 600, start: 600, states: [1])], to: changed, keys: route)
-        try await store.deleteAll(of: changed, keys: route)
-        try expect(try await store.statistics(of: changed, keys: route).rows, 0, "deleteAll removes tiles")
+        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: OnlineTable(view: changed, joinKeys: route), from: [h: 0, 600_000_000: 0]), [[]], "no tiles of the old recipe")
+        try expect(try await store.dropStale(keeping: [OnlineTable(view: changed, joinKeys: route)]), ["trip_counts"], "the old recipe's tiles are stale")
+        try expect(try await store.readTiles([[.string("a"), .int(1)]], of: OnlineTable(view: tripCounts, joinKeys: route), from: [h: 0, 600_000_000: 0]), [[]], "dropped")
+        try await store.writeTiles([OnlineTile(key: [.string("a"), .int(1)], hop: 600, start: 600, states: [1])], to: OnlineTable(view: changed, joinKeys: route))
+        try await store.deleteAll(of: OnlineTable(view: changed, joinKeys: route))
+        try expect(try await store.statistics(of: OnlineTable(view: changed, joinKeys: route)).rows, 0, "deleteAll removes tiles")
     }
 }
 
@@ -299,34 +317,34 @@ extension OnlineStoreConformance {
     }
 
     static func tileOrigins(_ make: () throws -> any OnlineStore) async throws {
-        let store = try make()
+        let store = try part(make(), as: (any OnlineTileStore).self)
         try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(1)),
                                     OnlineTile(key: a, hop: h, start: 600, states: counted(2), origin: .stream),
-                                    OnlineTile(key: a, hop: h, start: 900, states: counted(3), origin: .stream)], to: tripCounts, keys: route)
-        try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(4))], to: tripCounts, keys: route)
-        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
+                                    OnlineTile(key: a, hop: h, start: 900, states: counted(3), origin: .stream)], to: OnlineTable(view: tripCounts, joinKeys: route))
+        try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(4))], to: OnlineTable(view: tripCounts, joinKeys: route))
+        var got = try await store.readTiles([a], of: OnlineTable(view: tripCounts, joinKeys: route), from: [h: 0, 600_000_000: 0])[0]
         try expect(got.map { "\($0.start)/\($0.origin)" }, ["600/backfill", "600/stream", "900/stream"], "both parts, by start")
         try expect(try count(got), [4, 2, 3], "the backfill part replaced alone")
-        try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [h: 900], origin: .stream), 1, "one stream part before 900")
-        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
+        try expect(try await store.deleteTiles(of: OnlineTable(view: tripCounts, joinKeys: route), before: [h: 900], origin: .stream), 1, "one stream part before 900")
+        got = try await store.readTiles([a], of: OnlineTable(view: tripCounts, joinKeys: route), from: [h: 0, 600_000_000: 0])[0]
         try expect(got.map { "\($0.start)/\($0.origin)" }, ["600/backfill", "900/stream"], "the backfill part stays")
-        try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [60: 10_000], origin: nil), 0, "another hop: nothing")
-        try expect(try await store.deleteTiles(of: tripCounts, keys: route, before: [h: 901], origin: nil), 2, "both origins")
-        try expect(try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0]), [[]], "all gone")
+        try expect(try await store.deleteTiles(of: OnlineTable(view: tripCounts, joinKeys: route), before: [60: 10_000], origin: nil), 0, "another hop: nothing")
+        try expect(try await store.deleteTiles(of: OnlineTable(view: tripCounts, joinKeys: route), before: [h: 901], origin: nil), 2, "both origins")
+        try expect(try await store.readTiles([a], of: OnlineTable(view: tripCounts, joinKeys: route), from: [h: 0, 600_000_000: 0]), [[]], "all gone")
     }
 
     static func streamBatches(_ make: () throws -> any OnlineStore) async throws {
-        let store = try make()
+        let store = try part(make(), as: (any StreamCheckpointStore).self)
         let p0 = StreamPartition("trips", 0), p1 = StreamPartition("trips", 1)
-        try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(10))], to: tripCounts, keys: route)
-        let cuts = try await store.setTileCuts([h: 600], of: tripCounts, keys: route, onlyMissing: true)
+        try await store.writeTiles([OnlineTile(key: a, hop: h, start: 600, states: counted(10))], to: OnlineTable(view: tripCounts, joinKeys: route))
+        let cuts = try await store.setTileCuts([h: 600], of: OnlineTable(view: tripCounts, joinKeys: route), onlyMissing: true)
         func batch(expected: [StreamPartition: Int64], next: [StreamPartition: Int64], events: Int, cuts: [Int64: Int64]) -> StreamTileBatch {
             StreamTileBatch(consumer: "g", expected: expected, next: next, updates: [
-                .init(view: tripCounts, joinKeys: route, tiles: [OnlineTile(key: a, hop: h, start: 600, states: counted(events), origin: .stream)], cuts: cuts)])
+                .init(table: OnlineTable(view: tripCounts, joinKeys: route), tiles: [OnlineTile(key: a, hop: h, start: 600, states: counted(events), origin: .stream)], cuts: cuts)])
         }
         try expect(try await store.applyStreamTiles(batch(expected: [:], next: [p0: 5, p1: 2], events: 2, cuts: cuts)), .applied, "first batch")
         try expect(try await store.applyStreamTiles(batch(expected: [p0: 5, p1: 2], next: [p0: 9, p1: 2], events: 3, cuts: cuts)), .applied, "second batch")
-        var got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
+        var got = try await store.readTiles([a], of: OnlineTable(view: tripCounts, joinKeys: route), from: [h: 0, 600_000_000: 0])[0]
         try expect(try count(got), [10, 5], "merged into the stream part; the backfill part untouched")
         try expect(try await store.streamPositions(consumer: "g"), [p0: 9, p1: 2], "positions recorded")
         // A replay of the second batch (computed from the positions before it) is refused.
@@ -335,43 +353,43 @@ extension OnlineStoreConformance {
         // So is a batch split by other cuts.
         let moved = try await store.applyStreamTiles(batch(expected: [p0: 9, p1: 2], next: [p0: 10], events: 1, cuts: [h: 300]))
         guard case .conflict = moved else { throw ConformanceFailure("a batch split by other cuts was applied: \(moved)") }
-        got = try await store.readTiles([a], of: tripCounts, joinKeys: route, from: [h: 0, 600_000_000: 0])[0]
+        got = try await store.readTiles([a], of: OnlineTable(view: tripCounts, joinKeys: route), from: [h: 0, 600_000_000: 0])[0]
         try expect(try count(got), [10, 5], "refused batches change no tile")
         try expect(try await store.streamPositions(consumer: "g"), [p0: 9, p1: 2], "nor any position")
         try expect(try await store.streamPositions(consumer: "other"), [:], "positions are per consumer")
     }
 
     static func largeStreamBatch(_ make: () throws -> any OnlineStore) async throws {
-        let store = try make()
+        let store = try part(make(), as: (any StreamCheckpointStore).self)
         let entities: [[OnlineValue]] = (0..<10_000).map { [.string("zone-\($0 % 97)"), .int(Int64($0))] }
-        try await store.writeTiles(entities.map { OnlineTile(key: $0, hop: h, start: 600, states: counted(1)) }, to: tripCounts, keys: route)
-        let cuts = try await store.setTileCuts([h: 600], of: tripCounts, keys: route, onlyMissing: true)
+        try await store.writeTiles(entities.map { OnlineTile(key: $0, hop: h, start: 600, states: counted(1)) }, to: OnlineTable(view: tripCounts, joinKeys: route))
+        let cuts = try await store.setTileCuts([h: 600], of: OnlineTable(view: tripCounts, joinKeys: route), onlyMissing: true)
         let p0 = StreamPartition("trips", 0)
         for (round, events) in [2, 3].enumerated() {
             let tiles = entities.map { OnlineTile(key: $0, hop: h, start: 600, states: counted(events), origin: .stream) }
             let batch = StreamTileBatch(consumer: "g", expected: round == 0 ? [:] : [p0: 10_000], next: [p0: 10_000 * Int64(round + 1)],
-                                        updates: [.init(view: tripCounts, joinKeys: route, tiles: tiles, cuts: cuts)])
+                                        updates: [.init(table: OnlineTable(view: tripCounts, joinKeys: route), tiles: tiles, cuts: cuts)])
             try expect(try await store.applyStreamTiles(batch), .applied, "batch \(round + 1)")
         }
         let sample = [entities[0], entities[4_321], entities[9_999]]
-        for tiles in try await store.readTiles(sample, of: tripCounts, joinKeys: route, from: [h: 0]) {
+        for tiles in try await store.readTiles(sample, of: OnlineTable(view: tripCounts, joinKeys: route), from: [h: 0]) {
             try expect(try count(tiles), [1, 5], "each entity's backfill part and its merged stream part")
         }
         try expect(try await store.streamPositions(consumer: "g"), [p0: 20_000], "positions recorded")
     }
 
     static func cutsAndPositions(_ make: () throws -> any OnlineStore) async throws {
-        let store = try make()
-        try expect(try await store.tileCuts(of: tripCounts, keys: route), [:], "no cuts at first")
-        try expect(try await store.setTileCuts([h: 900], of: tripCounts, keys: route, onlyMissing: true), [h: 900], "set")
-        try expect(try await store.setTileCuts([h: 600, 60: 60], of: tripCounts, keys: route, onlyMissing: true), [h: 900, 60: 60], "only where missing")
-        try expect(try await store.setTileCuts([h: 1200], of: tripCounts, keys: route, onlyMissing: false), [h: 1200, 60: 60], "replaced")
-        try expect(try await store.tileCuts(of: tripCounts, keys: route), [h: 1200, 60: 60], "read back")
+        let store = try part(make(), as: (any StreamCheckpointStore).self)
+        try expect(try await store.tileCuts(of: OnlineTable(view: tripCounts, joinKeys: route)), [:], "no cuts at first")
+        try expect(try await store.setTileCuts([h: 900], of: OnlineTable(view: tripCounts, joinKeys: route), onlyMissing: true), [h: 900], "set")
+        try expect(try await store.setTileCuts([h: 600, 60: 60], of: OnlineTable(view: tripCounts, joinKeys: route), onlyMissing: true), [h: 900, 60: 60], "only where missing")
+        try expect(try await store.setTileCuts([h: 1200], of: OnlineTable(view: tripCounts, joinKeys: route), onlyMissing: false), [h: 1200, 60: 60], "replaced")
+        try expect(try await store.tileCuts(of: OnlineTable(view: tripCounts, joinKeys: route)), [h: 1200, 60: 60], "read back")
         var changed = tripCounts
         changed.features[0].aggregation?.window = TimeSpan(seconds: 7200)
-        try expect(try await store.tileCuts(of: changed, keys: route), [:], "another recipe has its own cuts")
-        try await store.dropStale(keeping: [(changed, route)])
-        try expect(try await store.tileCuts(of: tripCounts, keys: route), [:], "dropStale removes the cuts of what it drops")
+        try expect(try await store.tileCuts(of: OnlineTable(view: changed, joinKeys: route)), [:], "another recipe has its own cuts")
+        try await store.dropStale(keeping: [OnlineTable(view: changed, joinKeys: route)])
+        try expect(try await store.tileCuts(of: OnlineTable(view: tripCounts, joinKeys: route)), [:], "dropStale removes the cuts of what it drops")
     }
 }
 

@@ -33,7 +33,7 @@ import Synchronization
 /// Differences that come from Redis: a batch of rows spread over several nodes is not one transaction (each row's
 /// upsert is atomic and a rerun converges); Redis acknowledges a write before replicating it, so a failover can lose
 /// the last writes: rerun `materialize` after one.
-public final class RedisOnlineStore: OnlineStore {
+public final class RedisOnlineStore: StreamCheckpointStore {
     /// The client of the Redis servers; closed by ``stop()``.
     public let client: RedisClient
     let prefix: String
@@ -84,7 +84,7 @@ public final class RedisOnlineStore: OnlineStore {
 
     // MARK: Keys
 
-    func table(_ view: FeatureView, _ keys: [JoinKey]) -> String { "\(view.name):\(view.schemaVersion(keys: keys))" }
+    func table(_ online: OnlineTable) -> String { "\(online.name):\(online.schemaVersion)" }
     var tablesKey: String { "\(prefix):\(project):tables" }
     var tileTag: String { "{\(prefix):\(project):tiles}" }
 
@@ -189,9 +189,10 @@ public final class RedisOnlineStore: OnlineStore {
         """
 
     /// Checks every row, then upserts each atomically with the Lua script (5,000 per call; the batch is not one
-    /// transaction across nodes); see ``OnlineStore/write(_:to:keys:)``.
+    /// transaction across nodes); see ``OnlineStore/write(_:to:)``.
     @discardableResult
-    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
+    public func write(_ rows: [OnlineRow], to online: OnlineTable) async throws(OnlineStoreError) -> Int {
+        let view = online.view, keys = online.joinKeys
         guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' aggregates events: write its tiles, not rows") }
         // Every row checked before anything is sent: a bad row refuses the batch whole.
         var encoded: [(entity: String, row: OnlineRow, value: [UInt8])] = []
@@ -206,7 +207,7 @@ public final class RedisOnlineStore: OnlineStore {
             encoded.append((Self.hex(try OnlineEncoding.encodeKey(row.key)), row, OnlineEncoding.encodeRow(row.values)))
         }
         guard !encoded.isEmpty else { return 0 }
-        let table = table(view, keys)
+        let table = table(online)
         let ttl = view.ttl.seconds * 1_000_000
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1000)
         let sha = upsertSHA.withLock { $0 }
@@ -269,7 +270,7 @@ public final class RedisOnlineStore: OnlineStore {
         var commands: [RedisCommand] = []
         var tables: [String] = []
         for request in requests {
-            let table = table(request.view, request.joinKeys)
+            let table = table(request.table)
             tables.append(table)
             for key in request.keys {
                 let k = Array(rowKey(table, Self.hex(try OnlineEncoding.encodeKey(key))).utf8)
@@ -360,9 +361,10 @@ public final class RedisOnlineStore: OnlineStore {
     }
 
     /// Deletes the view's keys on every primary (`SCAN` + `UNLINK`) and its statistics; see
-    /// ``OnlineStore/deleteAll(of:keys:)``.
-    public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
-        let table = table(view, keys)
+    /// ``OnlineStore/deleteAll(of:)``.
+    public func deleteAll(of online: OnlineTable) async throws(OnlineStoreError) {
+        let view = online.view
+        let table = table(online)
         let base = "\(prefix):\(project):\(table)"
         try await deleteKeys(matching: Self.glob(base + ":{") + "*")
         try await deleteKeys(matching: Self.glob("\(tileTag):\(table):") + "*")
@@ -371,9 +373,10 @@ public final class RedisOnlineStore: OnlineStore {
     }
 
     /// Entities written, a HyperLogLog estimate (``OnlineViewStatistics/approximate``; expired rows still count); see
-    /// ``OnlineStore/statistics(of:keys:)``.
-    public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
-        let base = "\(prefix):\(project):\(table(view, keys))"
+    /// ``OnlineStore/statistics(of:)``.
+    public func statistics(of online: OnlineTable) async throws(OnlineStoreError) -> OnlineViewStatistics {
+        let view = online.view
+        let base = "\(prefix):\(project):\(table(online))"
         let replies = try await run([RedisCommand(key: base + ":entities", ["PFCOUNT", base + ":entities"]),
                                      RedisCommand(key: base + ":stats", ["HGET", base + ":stats", "newest"])], "reading statistics of '\(view.name)'")
         guard case .integer(let count) = replies[0] else { throw OnlineStoreError(.corrupt, "redis: PFCOUNT of '\(base):entities' answered \(replies[0])") }
@@ -383,8 +386,8 @@ public final class RedisOnlineStore: OnlineStore {
     /// Deletes the keys, statistics and cuts of the views in the `tables` registry that are not kept; see
     /// ``OnlineStore/dropStale(keeping:)``.
     @discardableResult
-    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
-        let kept = Set(views.map { table($0.0, $0.1) })
+    public func dropStale(keeping tables: [OnlineTable]) async throws(OnlineStoreError) -> [String] {
+        let kept = Set(tables.map(table))
         let reply = try await run([RedisCommand(key: tablesKey, ["HGETALL", tablesKey])], "reading the stored views")[0]
         guard case .array(let items) = reply, items.count % 2 == 0 else { throw OnlineStoreError(.corrupt, "redis: '\(tablesKey)' answered \(reply)") }
         var dropped: Set<String> = []

@@ -75,10 +75,11 @@ extension RedisOnlineStore {
     /// Backfill parts go to their entities' nodes, pipelined (each tile replaced whole; a batch spread over nodes is
     /// not one transaction, and a rerun of `materialize` rewrites it); stream parts, in one transaction on the tiles
     /// slot. Bad input is refused before anything is written.
-    public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
+    public func writeTiles(_ tiles: [OnlineTile], to online: OnlineTable) async throws(OnlineStoreError) {
+        let view = online.view, keys = online.joinKeys
         try validateTiles(tiles, view: view, keys: keys)
         guard !tiles.isEmpty else { return }
-        let table = table(view, keys)
+        let table = table(online)
         var backfill: [RedisCommand] = []
         var stream: [[[UInt8]]] = []
         var entities: Set<String> = []
@@ -154,8 +155,9 @@ extension RedisOnlineStore {
 
     /// Per entity and hop, the backfill part (on the entity's node) and the stream part (on the tiles slot's node):
     /// all of them one pipeline per node, sent to every node before any reply is read.
-    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
-        let table = table(view, joinKeys)
+    public func readTiles(_ entities: [[OnlineValue]], of online: OnlineTable, from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
+        let view = online.view
+        let table = table(online)
         let hops = from.keys.sorted()
         let origins: [TileOrigin] = [.backfill, .stream]
         var commands: [RedisCommand] = []
@@ -226,8 +228,9 @@ extension RedisOnlineStore {
     /// index: its tiles then outlive their windows (memory, never a wrong value: lookups read from a start) until
     /// the entity's next tile indexes it again, or the view is deleted.
     @discardableResult
-    public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
-        let table = table(view, keys)
+    public func deleteTiles(of online: OnlineTable, before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+        let view = online.view
+        let table = table(online)
         var deleted = 0
         for (hop, bound) in before.sorted(by: { $0.key < $1.key }) {
             for part in origin.map({ [$0] }) ?? [.backfill, .stream] {
@@ -270,9 +273,10 @@ extension RedisOnlineStore {
         return deleted
     }
 
-    /// Reads the view's cuts hash; see ``OnlineStore/tileCuts(of:keys:)``.
-    public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
-        let key = cutsKey(table(view, keys))
+    /// Reads the view's cuts hash; see ``OnlineTileStore/tileCuts(of:)``.
+    public func tileCuts(of online: OnlineTable) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let view = online.view
+        let key = cutsKey(table(online))
         let reply = try await run([RedisCommand(key: key, ["HGETALL", key])], "reading the cuts of '\(view.name)'")[0]
         return try Self.cuts(reply, key)
     }
@@ -289,10 +293,11 @@ extension RedisOnlineStore {
     }
 
     /// Sets the cuts with `HSET` (`HSETNX` with `onlyMissing`) and records the view in the `tables` registry; see
-    /// ``OnlineStore/setTileCuts(_:of:keys:onlyMissing:)``.
+    /// ``OnlineTileStore/setTileCuts(_:of:onlyMissing:)``.
     @discardableResult
-    public func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
-        let table = table(view, keys)
+    public func setTileCuts(_ cuts: [Int64: Int64], of online: OnlineTable, onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let view = online.view
+        let table = table(online)
         let key = cutsKey(table)
         var commands = cuts.sorted { $0.key < $1.key }.map { RedisCommand(key: key, [onlyMissing ? "HSETNX" : "HSET", key, String($0.key), String($0.value)]) }
         commands.append(RedisCommand(key: tablesKey, ["HSET", tablesKey, table, view.name]))
@@ -301,7 +306,7 @@ extension RedisOnlineStore {
         return try Self.cuts(replies.last!, key)
     }
 
-    /// Reads the consumer's positions hash; see ``OnlineStore/streamPositions(consumer:)``.
+    /// Reads the consumer's positions hash; see ``StreamCheckpointStore/streamPositions(consumer:)``.
     public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
         let key = positionsKey(consumer)
         let reply = try await run([RedisCommand(key: key, ["HGETALL", key])], "reading stream positions")[0]
@@ -322,7 +327,7 @@ extension RedisOnlineStore {
     }
 
     /// Checks and merges the batch in one `WATCH`/`MULTI`/`EXEC` transaction on the tiles slot's node; see
-    /// ``OnlineStore/applyStreamTiles(_:)``.
+    /// ``StreamCheckpointStore/applyStreamTiles(_:)``.
     public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
         for update in batch.updates { try validateTiles(update.tiles, view: update.view, keys: update.joinKeys) }
         // What the transaction touches, named once.
@@ -338,7 +343,7 @@ extension RedisOnlineStore {
         var planned: [Planned] = []
         var indexCommands: [RedisCommand] = []
         for update in batch.updates {
-            let table = table(update.view, update.joinKeys)
+            let table = table(update.table)
             var tiles: [(key: String, field: String, hop: Int64, states: [UInt8])] = []
             var entities: Set<String> = []
             var indexed: [IndexedTile] = []

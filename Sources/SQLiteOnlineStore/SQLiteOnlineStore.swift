@@ -32,7 +32,7 @@ final class PooledConnection: @unchecked Sendable {
 ///
 /// One writer connection (writes are serialised), a pool of reader connections (reads run in parallel with
 /// each other and with the writer, as WAL allows). Prepared statements are reused.
-public final class SQLiteOnlineStore: OnlineStore {
+public final class SQLiteOnlineStore: StreamCheckpointStore {
     /// The path of the database file.
     public let path: String
     private let writer: Mutex<PooledConnection>
@@ -130,8 +130,8 @@ public final class SQLiteOnlineStore: OnlineStore {
     private static func quoted(_ name: String) -> String { "\"\(name)\"" }
 
     /// Creates the view's table if needed (the writer only).
-    private func ensureTable(_ view: FeatureView, _ keys: [JoinKey], on c: PooledConnection) throws {
-        let table = view.onlineTableName(keys: keys)
+    private func ensureTable(_ online: OnlineTable, on c: PooledConnection) throws {
+        let view = online.view, table = online.sqlTableName
         let exists = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
         if !exists.isEmpty { return }
         // An aggregated view keeps tiles (partial aggregates per entity, hop, tile start and origin: backfill or
@@ -148,13 +148,14 @@ public final class SQLiteOnlineStore: OnlineStore {
             ) WITHOUT ROWID;
             """)
         try c.statement("INSERT OR IGNORE INTO online_tables (table_name, view, schema_version, created_at) VALUES (?, ?, ?, ?)")
-            .run([.text(table), .text(view.name), .text(view.schemaVersion(keys: keys)), .real(Date().timeIntervalSince1970)])
+            .run([.text(table), .text(view.name), .text(online.schemaVersion), .real(Date().timeIntervalSince1970)])
     }
 
     /// Upserts the rows in one SQLite transaction, replacing only older stored rows; see
-    /// ``OnlineStore/write(_:to:keys:)``.
+    /// ``OnlineStore/write(_:to:)``.
     @discardableResult
-    public func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int {
+    public func write(_ rows: [OnlineRow], to online: OnlineTable) async throws(OnlineStoreError) -> Int {
+        let view = online.view, keys = online.joinKeys
         guard !rows.isEmpty else { return 0 }
         guard !view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is aggregated: it keeps tiles (writeTiles), not rows") }
         for (i, row) in rows.enumerated() {
@@ -165,9 +166,9 @@ public final class SQLiteOnlineStore: OnlineStore {
                 throw OnlineStoreError("row \(i) for view '\(view.name)' has \(row.values.count) values, the view has \(view.features.count) features")
             }
         }
-        let table = Self.quoted(view.onlineTableName(keys: keys))
+        let table = Self.quoted(online.sqlTableName)
         return try withWriter { c in
-            try ensureTable(view, keys, on: c)
+            try ensureTable(online, on: c)
             let upsert = try c.statement("""
                 INSERT INTO \(table) (entity_key, event_ts, created_ts, value) VALUES (?, ?, ?, ?)
                 ON CONFLICT (entity_key) DO UPDATE SET
@@ -201,7 +202,7 @@ public final class SQLiteOnlineStore: OnlineStore {
         return try withReadTransaction { c in
             var out: [[StoredOnlineRow?]] = []
             for (request, keys) in zip(requests, encoded) {
-                let tableName = request.view.onlineTableName(keys: request.joinKeys)
+                let tableName = request.table.sqlTableName
                 let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
                 if known.isEmpty {
                     out.append(Array(repeating: nil, count: keys.count))
@@ -226,18 +227,18 @@ public final class SQLiteOnlineStore: OnlineStore {
         }
     }
 
-    /// Deletes every row (or tile) of the view's table; see ``OnlineStore/deleteAll(of:keys:)``.
-    public func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
-        let table = view.onlineTableName(keys: keys)
+    /// Deletes every row (or tile) of the view's table; see ``OnlineStore/deleteAll(of:)``.
+    public func deleteAll(of online: OnlineTable) async throws(OnlineStoreError) {
+        let table = online.sqlTableName
         try withWriter { c in
-            try ensureTable(view, keys, on: c)
+            try ensureTable(online, on: c)
             try c.connection.execute("DELETE FROM \(Self.quoted(table))")
         }
     }
 
-    /// Exact counts, from the view's table; see ``OnlineStore/statistics(of:keys:)``.
-    public func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics {
-        let table = view.onlineTableName(keys: keys)
+    /// Exact counts, from the view's table; see ``OnlineStore/statistics(of:)``.
+    public func statistics(of online: OnlineTable) async throws(OnlineStoreError) -> OnlineViewStatistics {
+        let view = online.view, table = online.sqlTableName
         return try withReader { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
             if known.isEmpty { return OnlineViewStatistics(rows: 0, newestEventTimestamp: nil) }
@@ -251,8 +252,8 @@ public final class SQLiteOnlineStore: OnlineStore {
     /// Drops the tables and tile cuts of other views and schema versions in one transaction; see
     /// ``OnlineStore/dropStale(keeping:)``.
     @discardableResult
-    public func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String] {
-        let keep = Set(views.map { $0.0.onlineTableName(keys: $0.1) })
+    public func dropStale(keeping tables: [OnlineTable]) async throws(OnlineStoreError) -> [String] {
+        let keep = Set(tables.map(\.sqlTableName))
         let dropped: [(table: String, view: String)] = try withWriter { c in
             let all = try c.statement("SELECT table_name, view FROM online_tables").rows().compactMap { row -> (String, String)? in
                 guard let table = row.first?.stringValue else { return nil }
@@ -278,16 +279,17 @@ public final class SQLiteOnlineStore: OnlineStore {
 }
 
 extension SQLiteOnlineStore {
-    /// Replaces the tiles in one SQLite transaction; see ``OnlineStore/writeTiles(_:to:keys:)``.
-    public func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) {
+    /// Replaces the tiles in one SQLite transaction; see ``OnlineTileStore/writeTiles(_:to:)``.
+    public func writeTiles(_ tiles: [OnlineTile], to online: OnlineTable) async throws(OnlineStoreError) {
+        let view = online.view, keys = online.joinKeys
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
         guard !tiles.isEmpty else { return }
         for (i, tile) in tiles.enumerated() where tile.key.count != keys.count {
             throw OnlineStoreError("tile \(i) for view '\(view.name)' has \(tile.key.count) key values, the view has \(keys.count) join keys")
         }
-        let table = Self.quoted(view.onlineTableName(keys: keys))
+        let table = Self.quoted(online.sqlTableName)
         try withWriter { c in
-            try ensureTable(view, keys, on: c)
+            try ensureTable(online, on: c)
             let upsert = try c.statement("INSERT OR REPLACE INTO \(table) (entity_key, hop, tile, origin, state) VALUES (?, ?, ?, ?, ?)")
             try c.connection.transaction {
                 for tile in tiles {
@@ -298,10 +300,11 @@ extension SQLiteOnlineStore {
         }
     }
 
-    /// Reads the tiles in one read transaction (one snapshot); see ``OnlineStore/readTiles(_:of:joinKeys:from:)``.
-    public func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
+    /// Reads the tiles in one read transaction (one snapshot); see ``OnlineTileStore/readTiles(_:of:from:)``.
+    public func readTiles(_ entities: [[OnlineValue]], of online: OnlineTable, from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
+        let view = online.view
         let encoded = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
-        let tableName = view.onlineTableName(keys: joinKeys)
+        let tableName = online.sqlTableName
         let hops = from.sorted { $0.key < $1.key }
         return try withReadTransaction { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
@@ -328,12 +331,13 @@ extension SQLiteOnlineStore {
 }
 
 extension SQLiteOnlineStore {
-    /// Deletes the tiles in one SQLite transaction; see ``OnlineStore/deleteTiles(of:keys:before:origin:)``.
-    public func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+    /// Deletes the tiles in one SQLite transaction; see ``OnlineTileStore/deleteTiles(of:before:origin:)``.
+    public func deleteTiles(of online: OnlineTable, before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int {
+        let view = online.view
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it keeps rows, not tiles") }
-        let table = view.onlineTableName(keys: keys)
+        let table = online.sqlTableName
         return try withWriter { c in
-            try ensureTable(view, keys, on: c)
+            try ensureTable(online, on: c)
             let delete = try c.statement("DELETE FROM \(Self.quoted(table)) WHERE hop = ? AND tile < ? AND (? < 0 OR origin = ?)")
             let which = Int64(origin?.rawValue ?? -1)
             return try c.connection.transaction {
@@ -347,9 +351,9 @@ extension SQLiteOnlineStore {
         }
     }
 
-    /// Reads the view's cuts from the `tile_cuts` table; see ``OnlineStore/tileCuts(of:keys:)``.
-    public func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64] {
-        let table = view.onlineTableName(keys: keys)
+    /// Reads the view's cuts from the `tile_cuts` table; see ``OnlineTileStore/tileCuts(of:)``.
+    public func tileCuts(of online: OnlineTable) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let table = online.sqlTableName
         return try withReader { c in try Self.cuts(table, on: c) }
     }
 
@@ -361,12 +365,13 @@ extension SQLiteOnlineStore {
         return out
     }
 
-    /// Sets the cuts in one SQLite transaction; see ``OnlineStore/setTileCuts(_:of:keys:onlyMissing:)``.
-    public func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+    /// Sets the cuts in one SQLite transaction; see ``OnlineTileStore/setTileCuts(_:of:onlyMissing:)``.
+    public func setTileCuts(_ cuts: [Int64: Int64], of online: OnlineTable, onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64] {
+        let view = online.view
         guard view.isAggregated else { throw OnlineStoreError("feature view '\(view.name)' is not aggregated: it has no tiles to cut") }
-        let table = view.onlineTableName(keys: keys)
+        let table = online.sqlTableName
         return try withWriter { c in
-            try ensureTable(view, keys, on: c)
+            try ensureTable(online, on: c)
             let set = try c.statement(onlyMissing ? "INSERT OR IGNORE INTO tile_cuts (table_name, hop, cut) VALUES (?, ?, ?)"
                                       : "INSERT OR REPLACE INTO tile_cuts (table_name, hop, cut) VALUES (?, ?, ?)")
             return try c.connection.transaction {
@@ -377,7 +382,7 @@ extension SQLiteOnlineStore {
     }
 
     /// Reads the consumer's positions from the `stream_positions` table; see
-    /// ``OnlineStore/streamPositions(consumer:)``.
+    /// ``StreamCheckpointStore/streamPositions(consumer:)``.
     public func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64] {
         try withReader { c in try Self.positions(consumer, on: c) }
     }
@@ -393,7 +398,7 @@ extension SQLiteOnlineStore {
     }
 
     /// Checks the positions and cuts and merges the tiles in one SQLite write transaction; see
-    /// ``OnlineStore/applyStreamTiles(_:)``.
+    /// ``StreamCheckpointStore/applyStreamTiles(_:)``.
     public func applyStreamTiles(_ batch: StreamTileBatch) async throws(OnlineStoreError) -> StreamTileOutcome {
         for update in batch.updates {
             guard update.view.isAggregated else { throw OnlineStoreError("feature view '\(update.view.name)' is not aggregated: it has no tiles") }
@@ -402,20 +407,20 @@ extension SQLiteOnlineStore {
             }
         }
         return try withWriter { c in
-            for update in batch.updates { try ensureTable(update.view, update.joinKeys, on: c) }
+            for update in batch.updates { try ensureTable(update.table, on: c) }
             return try c.connection.transaction { () throws -> StreamTileOutcome in
                 // The check and the writes in one write transaction: nobody moves positions or cuts in between.
                 let positions = try Self.positions(batch.consumer, on: c)
                 var cutsOf: [String: [Int64: Int64]] = [:]
                 for update in batch.updates {
-                    let table = update.view.onlineTableName(keys: update.joinKeys)
+                    let table = update.table.sqlTableName
                     cutsOf[table] = try Self.cuts(table, on: c)
                 }
-                if let conflict = batch.conflict(positions: positions, cuts: { cutsOf[$0.view.onlineTableName(keys: $0.joinKeys)] ?? [:] }) {
+                if let conflict = batch.conflict(positions: positions, cuts: { cutsOf[$0.table.sqlTableName] ?? [:] }) {
                     return .conflict(conflict)
                 }
                 for update in batch.updates {
-                    let table = Self.quoted(update.view.onlineTableName(keys: update.joinKeys))
+                    let table = Self.quoted(update.table.sqlTableName)
                     // A new tile is inserted; a stored one gets the batch's states merged into it (merge_tile_states).
                     let upsert = try c.statement("""
                         INSERT INTO \(table) (entity_key, hop, tile, origin, state) VALUES (?, ?, ?, 1, ?)
@@ -435,9 +440,9 @@ extension SQLiteOnlineStore {
     }
 }
 
-extension FeatureView {
+extension OnlineTable {
     /// The SQL table of the view's online rows: its (validated) name and schema version.
-    func onlineTableName(keys: [JoinKey]) -> String {
-        "fv_\(name)_\(schemaVersion(keys: keys))"
+    var sqlTableName: String {
+        "fv_\(view.name)_\(schemaVersion)"
     }
 }

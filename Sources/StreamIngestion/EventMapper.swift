@@ -11,6 +11,8 @@ public struct EventMapper: Sendable {
     public let view: FeatureView
     /// The view's join keys, in order: a row's key values follow them.
     public let joinKeys: [JoinKey]
+    /// The view's online table (its schema version computed once).
+    public let table: OnlineTable
     /// What a row's values are, in order: names as the view names them, and types.
     public let columns: [(name: String, type: ValueType)]
     let keyFields: [String]
@@ -58,6 +60,7 @@ public struct EventMapper: Sendable {
                 columnTypes: [String: ScalarType] = [:]) {
         self.view = view
         self.joinKeys = joinKeys
+        table = OnlineTable(view: view, joinKeys: joinKeys)
         var fieldOf: [String: String] = [:]  // feature or key name -> message field
         for (from, to) in source.fieldMapping { fieldOf[to] = from }
         keyFields = joinKeys.map { fieldOf[$0.name] ?? $0.name }

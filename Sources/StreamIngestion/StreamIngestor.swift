@@ -240,7 +240,7 @@ public final class StreamIngestor: @unchecked Sendable {
                 let online = try await store.onlineStore()
                 for (name, viewRows) in rows where written[name] == nil {
                     let mapper = mappersByView[name]!
-                    written[name] = try await online.write(viewRows, to: mapper.view, keys: mapper.joinKeys)
+                    written[name] = try await online.write(viewRows, to: mapper.table)
                 }
                 if tiles == nil && !tileNext.isEmpty {
                     let now = Int64(Date().timeIntervalSince1970 * 1_000_000)

@@ -5,7 +5,7 @@ import Foundation
 /// The stream's side of aggregated views: a batch's events folded into one partial aggregate per entity, hop and
 /// tile, merged into the stream part of the tiles together with the partitions' positions, exactly once.
 ///
-/// The online store holds the truth (``OnlineStore/applyStreamTiles(_:)``): which offsets of each partition are in the
+/// The online store holds the truth (``StreamCheckpointStore/applyStreamTiles(_:)``): which offsets of each partition are in the
 /// tiles, and the cuts that split events between backfill and stream (``TileCuts``). This writer keeps a copy of
 /// both, skips events already in the tiles (a redelivery after a crash or a rebalance), and when the store says the
 /// copy is stale (another ingester took the partition, a backfill moved a cut) reloads it and folds the batch again.
@@ -54,13 +54,15 @@ final class StreamTileWriter {
     /// - Parameter now: the ingester's clock (microseconds): events before `now - allowed lateness` are late.
     func apply(_ events: [Event], next: [StreamPartition: Int64], views: [EventMapper], store: any OnlineStore,
                now: Int64) async throws(OnlineStoreError) -> Outcome {
+        guard let first = views.first else { return Outcome(redelivered: events.count) }
+        let store = try store.checkpoints(for: first.table)
         for attempt in 1...5 {
             if positions == nil { positions = try await store.streamPositions(consumer: consumer) }
             for mapper in views where cuts[mapper.view.name] == nil {
                 // A view the stream meets before any backfill: the stream owns every event (on time) until a backfill
                 // moves the cut.
                 let start = Dictionary(uniqueKeysWithValues: TileCuts.hops(of: mapper.view).map { ($0, Int64.min) })
-                cuts[mapper.view.name] = try await store.setTileCuts(start, of: mapper.view, keys: mapper.joinKeys, onlyMissing: true)
+                cuts[mapper.view.name] = try await store.setTileCuts(start, of: mapper.table, onlyMissing: true)
             }
             let stored = positions ?? [:]
             var moved: [StreamPartition: Int64] = [:], expected: [StreamPartition: Int64] = [:]
@@ -93,7 +95,7 @@ final class StreamTileWriter {
                 if beforeCut[i] > 0 { outcome.beforeCut[mapper.view.name] = beforeCut[i] }
             }
             let updates = zip(views, folds).map { mapper, fold in
-                StreamTileBatch.ViewUpdate(view: mapper.view, joinKeys: mapper.joinKeys, tiles: fold.onlineTiles, cuts: cuts[mapper.view.name] ?? [:])
+                StreamTileBatch.ViewUpdate(table: mapper.table, tiles: fold.onlineTiles, cuts: cuts[mapper.view.name] ?? [:])
             }
             let batch = StreamTileBatch(consumer: consumer, expected: expected, next: moved, updates: updates)
             switch try await store.applyStreamTiles(batch) {
@@ -114,8 +116,9 @@ final class StreamTileWriter {
     func expire(_ views: [EventMapper], store: any OnlineStore, now: Int64) async throws(OnlineStoreError) -> Int {
         var deleted = 0
         for mapper in views {
+            let store = try store.tiles(for: mapper.table)
             let before = TileCuts.retention(of: mapper.view, at: now, allowedLateness: allowedLateness)
-            deleted += try await store.deleteTiles(of: mapper.view, keys: mapper.joinKeys, before: before, origin: nil)
+            deleted += try await store.deleteTiles(of: mapper.table, before: before, origin: nil)
         }
         return deleted
     }

@@ -377,7 +377,7 @@ enum DifferentialFuzzer {
                     var i = 0
                     while i < due.count {
                         let size = 1 + r.below(8)
-                        try await featureStore.onlineStore().write(Array(due[i..<min(due.count, i + size)]), to: plainView, keys: plainKeys)
+                        try await featureStore.onlineStore().write(Array(due[i..<min(due.count, i + size)]), to: OnlineTable(view: plainView, joinKeys: plainKeys))
                         i += size
                     }
                     previousPlain = at + 1
@@ -540,6 +540,6 @@ func requireJSON(_ url: URL) throws -> [String: Any] {
 extension OnlineStore {
     /// Empties a case's views (its keys on a shared Redis).
     func deleteAllViews(_ store: FeatureStore) async throws {
-        for view in store.registry.featureViews { try await deleteAll(of: view, keys: store.registry.joinKeys(of: view)) }
+        for view in store.registry.featureViews { try await deleteAll(of: OnlineTable(view: view, joinKeys: store.registry.joinKeys(of: view))) }
     }
 }

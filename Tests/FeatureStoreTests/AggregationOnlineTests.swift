@@ -109,7 +109,7 @@ struct AggregationOnlineTests {
         let keys = store.registry.joinKeys(of: view)
         let now: Int64 = 1_750_000_000_000_000
         let at = Date(timeIntervalSince1970: Double(now) / 1_000_000)
-        try await store.onlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000, states: [1, 2, 3])], to: view, keys: keys)
+        try await store.fullOnlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000, states: [1, 2, 3])], to: OnlineTable(view: view, joinKeys: keys))
         do {
             _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips")]), now: at)
             Issue.record("a damaged tile was served")
@@ -118,16 +118,16 @@ struct AggregationOnlineTests {
         }
         // A tile with more states than its hop's features (valid ones): refused too.
         let states = TileStates.features(of: view, hop: 60_000_000).map { AggregateState($0.aggregation!.function, n: $0.aggregation!.n ?? 1) }
-        try await store.onlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000,
-                                                             states: TileStates.encode(states + states))], to: view, keys: keys)
+        try await store.fullOnlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 60_000_000, start: now - 60_000_000,
+                                                             states: TileStates.encode(states + states))], to: OnlineTable(view: view, joinKeys: keys))
         do {
             _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips")]), now: at)
             Issue.record("a tile with extra states was served")
         } catch {
             #expect(error.code == .corrupt, "\(error)")
         }
-        try await store.onlineStore().deleteAll(of: view, keys: keys)
-        try await store.onlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 7_000_000, start: now - 7_000_000, states: [])], to: view, keys: keys)
+        try await store.onlineStore().deleteAll(of: OnlineTable(view: view, joinKeys: keys))
+        try await store.fullOnlineStore().writeTiles([OnlineTile(key: [.int(1)], hop: 7_000_000, start: now - 7_000_000, states: [])], to: OnlineTable(view: view, joinKeys: keys))
         let got = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: .references([FeatureReference(view: "trips", feature: "count_10m")]), now: at)
         #expect(got.columns[0].values == [.int(0)], "lookups read the hops their features have")
     }

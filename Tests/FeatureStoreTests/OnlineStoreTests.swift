@@ -30,13 +30,13 @@ struct OnlineStoreTests {
         let (fixture, store, view, keys) = try fixture()
         defer { withExtendedLifetime(fixture) {} }
         let online = try await store.onlineStore()
-        try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(100), values: [.double(0.9), .float(1)])], to: view, keys: keys)
-        let ignored = try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(50), createdTimestamp: at(500), values: [.double(0.1), .float(1)])], to: view, keys: keys)
+        try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(100), values: [.double(0.9), .float(1)])], to: OnlineTable(view: view, joinKeys: keys))
+        let ignored = try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(50), createdTimestamp: at(500), values: [.double(0.1), .float(1)])], to: OnlineTable(view: view, joinKeys: keys))
         #expect(ignored == 0)
         #expect(try await conv(store, [1], now: at(200)).values == [.double(0.9)])
-        try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.7), .float(1)])], to: view, keys: keys)
+        try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.7), .float(1)])], to: OnlineTable(view: view, joinKeys: keys))
         #expect(try await conv(store, [1], now: at(200)).values == [.double(0.7)])
-        let same = try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.5), .float(1)])], to: view, keys: keys)
+        let same = try await online.write([OnlineRow(key: [.int(1)], eventTimestamp: at(100), createdTimestamp: at(150), values: [.double(0.5), .float(1)])], to: OnlineTable(view: view, joinKeys: keys))
         #expect(same == 0, "an exact tie with a lesser encoded row is not a change")
         #expect(try await conv(store, [1], now: at(200)).values == [.double(0.7)])
     }
@@ -50,7 +50,7 @@ struct OnlineStoreTests {
         let online = try await conv(store, [1, 2], now: s(2000)).values
         let offline = try await store.joinFeatures(entities: .table(try entityTable(ids: [1, 2], times: [2000, 2000])), features: FeatureSelection(parsing: "stats:conv")!)
         // The winner by the rule, from the rows as the store encodes them (every feature of the view).
-        let rows = try await store.onlineStore().read([[.int(1)], [.int(2)]], from: view, joinKeys: store.registry.joinKeys(of: view))
+        let rows = try await store.onlineStore().read([[.int(1)], [.int(2)]], from: OnlineTable(view: view, joinKeys: store.registry.joinKeys(of: view)))
         let other = rows[0]!.values.dropFirst()
         let winner = [0.1, 0.2].max { OnlineEncoding.rowPrecedes(OnlineEncoding.encodeRow([.double($0)] + other), OnlineEncoding.encodeRow([.double($1)] + other)) }!
         #expect(online == [.double(winner), .double(winner)], "the same winner whichever row comes first")
@@ -64,7 +64,7 @@ struct OnlineStoreTests {
         try await store.onlineStore().write([
             OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)]),
             OnlineRow(key: [.int(2)], eventTimestamp: at(0), values: [.null, .float(1)]),
-        ], to: view, keys: keys)
+        ], to: OnlineTable(view: view, joinKeys: keys))
         let edge = try await conv(store, [1, 2, 3], now: at(3600))
         #expect(edge.statuses == [.present, .nullValue, .notFound])
         #expect(edge.values == [.double(0.5), .null, .null])
@@ -82,9 +82,9 @@ struct OnlineStoreTests {
         let route = store.registry.featureView(named: "route_stats")!
         let profile = store.registry.featureView(named: "profile")!
         try await online.write([OnlineRow(key: [.string("A"), .string("B")], eventTimestamp: at(0), values: [.double(12)])],
-                         to: route, keys: store.registry.joinKeys(of: route))
+                         to: OnlineTable(view: route, joinKeys: store.registry.joinKeys(of: route)))
         try await online.write([OnlineRow(key: [.string("ann")], eventTimestamp: at(0), values: [.string("plus")])],
-                         to: profile, keys: store.registry.joinKeys(of: profile))
+                         to: OnlineTable(view: profile, joinKeys: store.registry.joinKeys(of: profile)))
         let result = try await store.getOnlineFeatures(
             entities: ["origin": [.string("A"), .string("B")], "dest": [.string("B"), .string("A")], "user_id": [.string("ann"), .string("bob")]],
             features: FeatureSelection(parsing: "route_stats,profile:tier")!, fullFeatureNames: true, now: date(at(60)))
@@ -107,12 +107,12 @@ struct OnlineStoreTests {
     @Test("a schema change never serves values decoded with the old schema: the new schema has its own table")
     func schemaChange() async throws {
         let (f, store, view, keys) = try fixture()
-        try await store.onlineStore().write([OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)])], to: view, keys: keys)
+        try await store.onlineStore().write([OnlineRow(key: [.int(1)], eventTimestamp: at(0), values: [.double(0.5), .float(1)])], to: OnlineTable(view: view, joinKeys: keys))
         try f.dir.write("defs.yaml", JoinFixture.definitions.replacingOccurrences(of: "{name: acc, type: float32}", with: "{name: acc, type: string}"))
         let changed = try f.store
         let result = try await changed.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: FeatureSelection(parsing: "stats")!, now: date(at(10)))
         #expect(result.columns.map(\.statuses) == [[.notFound], [.notFound]])
-        let views = changed.registry.featureViews.map { ($0, changed.registry.joinKeys(of: $0)) }
+        let views = changed.registry.featureViews.map(changed.onlineTable(of:))
         let dropped = try await changed.onlineStore().dropStale(keeping: views)
         #expect(dropped == [view.name], "the view is named, not its internal table")
     }

@@ -222,8 +222,8 @@ struct SkewRegressionTests {
         let offline = try await repo.offline("stats:x", keys: [.int(1), .int(1), .int(2)], at: [-2, -3, -3_001])
         #expect(try repo.trained(offline, "x", view: "stats") == [.double(1), .null, .double(2)])
         _ = try await repo.store.materialize(start: -10_000, end: 0)
-        let rows = try await repo.store.onlineStore().read([[.int(1)], [.int(2)]], from: try #require(repo.store.registry.featureView(named: "stats")),
-                                                           joinKeys: [JoinKey(name: "driver_id", type: .int64)])
+        let rows = try await repo.store.onlineStore().read([[.int(1)], [.int(2)]], from: OnlineTable(view: try #require(repo.store.registry.featureView(named: "stats")),
+                                                                                       joinKeys: [JoinKey(name: "driver_id", type: .int64)]))
         #expect(rows.map { $0?.eventTimestamp } == [-2, -3_001])
     }
 

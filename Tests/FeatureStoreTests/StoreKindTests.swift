@@ -30,7 +30,7 @@ struct StoreKindTests {
         #expect(online.columns[0].statuses == [.present, .present, .notFound])
         #expect(!FileManager.default.fileExists(atPath: f.dir.url.appendingPathComponent("data/online.db").path))
         // A second repository handle on the same named store sees the same rows.
-        #expect(try await f.store.onlineStore().statistics(of: store.registry.featureView(named: "stats")!, keys: [JoinKey(name: "driver_id", type: .int64)]).rows == 2)
+        #expect(try await f.store.onlineStore().statistics(of: OnlineTable(view: store.registry.featureView(named: "stats")!, joinKeys: [JoinKey(name: "driver_id", type: .int64)])).rows == 2)
     }
 
     @Test("under .report, a repository naming a kind this program lacks fails to compile, naming the kinds it has")
@@ -65,6 +65,60 @@ struct StoreKindTests {
         try f.dir.write("feature_store.yaml", "project: join_test\nonline_stor: {kind: sqlite}\n")
         let typo = try #require(throws: CompileError.self) { _ = try f.store }
         #expect(typo.description.contains("unknown key 'online_stor'") && typo.description.contains("did you mean 'online_store'"), "\(typo)")
+    }
+}
+
+/// A store that keeps latest rows only (no tiles, no stream checkpoints): the in-memory store behind the
+/// ``OnlineStore`` part alone.
+final class RowsOnlyStore: OnlineStore {
+    let inner = InMemoryOnlineStore()
+    func write(_ rows: [OnlineRow], to table: OnlineTable) async throws(OnlineStoreError) -> Int { try await inner.write(rows, to: table) }
+    func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]] { try await inner.read(requests) }
+    func deleteAll(of table: OnlineTable) async throws(OnlineStoreError) { try await inner.deleteAll(of: table) }
+    func statistics(of table: OnlineTable) async throws(OnlineStoreError) -> OnlineViewStatistics { try await inner.statistics(of: table) }
+    func dropStale(keeping tables: [OnlineTable]) async throws(OnlineStoreError) -> [String] { try await inner.dropStale(keeping: tables) }
+}
+
+struct RowsOnlyStoreKind: OnlineStoreKind {
+    let name = "rows-only"
+    static let store = RowsOnlyStore()
+    func validate(_ settings: inout StoreSettings) { settings.rejectUnknown(allowing: []) }
+    func open(_ settings: StoreSettings, repository: URL) throws(OnlineStoreError) -> any OnlineStore { Self.store }
+}
+
+@Suite("Parts of an online store", .timeLimit(.minutes(2)))
+struct OnlineStorePartTests {
+    @Test("a store with the rows part only passes the row checks", arguments: OnlineStoreConformance.rowChecks)
+    func rowsOnlyConforms(_ check: OnlineStoreConformance.Check) async throws {
+        try await check.run { RowsOnlyStore() }
+    }
+
+    @Test("a store with rows only serves plain views; an aggregated view says the store keeps no tiles")
+    func rowsOnlyStoreServesPlainViews() async throws {
+        var f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25)])])
+        f.kinds = testKinds + Kinds(onlineStores: [RowsOnlyStoreKind()])
+        try f.dir.write("feature_store.yaml", "project: join_test\nonline_store: {kind: rows-only}\n")
+        try f.dir.write("counts.yaml", """
+            feature_views:
+              - name: stats_counts
+                entities: [driver]
+                source: stats_src
+                aggregations:
+                  - {function: count, windows: [1h]}
+            """)
+        let store = try f.store
+        let reports = try await store.materialize(start: 0, end: s(2000), views: ["stats"])
+        #expect(reports.first?.rowsWritten == 1)
+        let online = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: FeatureSelection(parsing: "stats:conv")!,
+                                                       now: Date(timeIntervalSince1970: 1500))
+        #expect(online.columns[0].values == [.double(0.25)])
+        let error = await #expect(throws: OnlineStoreError.self) { _ = try await store.materialize(start: 0, end: s(2000), views: ["stats_counts"]) }
+        #expect(error?.description.contains("feature view 'stats_counts' is aggregated, and this online store (RowsOnlyStore) keeps latest rows only") == true,
+                "\(String(describing: error))")
+        let lookup = await #expect(throws: OnlineStoreError.self) {
+            _ = try await store.getOnlineFeatures(entities: ["driver_id": [.int(1)]], features: FeatureSelection(parsing: "stats_counts")!)
+        }
+        #expect(lookup?.description.contains("keeps latest rows only") == true, "\(String(describing: lookup))")
     }
 }
 

@@ -64,24 +64,24 @@ struct RedisTileExpiryTests {
         let (servers, port, store) = try await startedStandaloneStore(project: "expiry")
         let h: Int64 = 300_000_000
         // 5,000 plain rows that expiry must not visit, and 1,000 drivers with tiles: the first 100 with an old tile too.
-        _ = try await store.write((0..<5_000).map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: [.int(1)]) }, to: Self.plain, keys: Self.driver)
+        _ = try await store.write((0..<5_000).map { OnlineRow(key: [.int(Int64($0))], eventTimestamp: 1, values: [.int(1)]) }, to: OnlineTable(view: Self.plain, joinKeys: Self.driver))
         var tiles = (0..<1_000).map { OnlineTile(key: [.int(Int64($0))], hop: h, start: 10 * h, states: [1]) }
         tiles += (0..<100).map { OnlineTile(key: [.int(Int64($0))], hop: h, start: 2 * h, states: [2]) }
         tiles += (0..<100).map { OnlineTile(key: [.int(Int64($0))], hop: h, start: 3 * h, states: [3], origin: .stream) }
-        try await store.writeTiles(tiles, to: Self.counts, keys: Self.driver)
+        try await store.writeTiles(tiles, to: OnlineTable(view: Self.counts, joinKeys: Self.driver))
         let scans = try Self.calls("scan", port: port), evals = try Self.calls("eval", port: port)
-        #expect(try await store.deleteTiles(of: Self.counts, keys: Self.driver, before: [h: 5 * h], origin: nil) == 200)
+        #expect(try await store.deleteTiles(of: OnlineTable(view: Self.counts, joinKeys: Self.driver), before: [h: 5 * h], origin: nil) == 200)
         #expect(try Self.calls("scan", port: port) == scans, "expiry sent SCAN")
         #expect(try Self.calls("eval", port: port) - evals == 200, "one visit per key holding an old tile (100 backfill, 100 stream)")
-        let left = try await store.readTiles([[.int(0)], [.int(999)]], of: Self.counts, joinKeys: Self.driver, from: [h: 0])
+        let left = try await store.readTiles([[.int(0)], [.int(999)]], of: OnlineTable(view: Self.counts, joinKeys: Self.driver), from: [h: 0])
         #expect(left.map { $0.map(\.start) } == [[10 * h], [10 * h]])
         // Visited keys are re-scored (backfill) or leave the index (stream, now empty): a second pass visits nothing.
-        #expect(try await store.deleteTiles(of: Self.counts, keys: Self.driver, before: [h: 5 * h], origin: nil) == 0)
+        #expect(try await store.deleteTiles(of: OnlineTable(view: Self.counts, joinKeys: Self.driver), before: [h: 5 * h], origin: nil) == 0)
         #expect(try Self.calls("eval", port: port) - evals == 200)
         // Everything goes once the bound passes the newest tiles.
-        #expect(try await store.deleteTiles(of: Self.counts, keys: Self.driver, before: [h: 11 * h], origin: .backfill) == 1_000)
-        #expect(try await store.readTiles([[.int(0)]], of: Self.counts, joinKeys: Self.driver, from: [h: 0]) == [[]])
-        let rows = try await store.read((0..<5_000).map { [.int(Int64($0))] }, from: Self.plain, joinKeys: Self.driver)
+        #expect(try await store.deleteTiles(of: OnlineTable(view: Self.counts, joinKeys: Self.driver), before: [h: 11 * h], origin: .backfill) == 1_000)
+        #expect(try await store.readTiles([[.int(0)]], of: OnlineTable(view: Self.counts, joinKeys: Self.driver), from: [h: 0]) == [[]])
+        let rows = try await store.read((0..<5_000).map { [.int(Int64($0))] }, from: OnlineTable(view: Self.plain, joinKeys: Self.driver))
         #expect(rows.allSatisfy { $0 != nil }, "plain rows untouched")
         _ = servers
     }
@@ -108,7 +108,7 @@ struct RedisFaultTests {
         servers.stop(port)
         guard case .notServing(let why) = await store.health() else { Issue.record("still serving"); return }
         #expect(why.contains("127.0.0.1:\(port)"), "\(why)")
-        await #expect(throws: OnlineStoreError.self) { _ = try await store.read([[.int(1)]], from: Self.stats, joinKeys: Self.driver) }
+        await #expect(throws: OnlineStoreError.self) { _ = try await store.read([[.int(1)]], from: OnlineTable(view: Self.stats, joinKeys: Self.driver)) }
         try servers.restart(port)
         var back = false
         for _ in 0..<100 where !back {
@@ -122,7 +122,7 @@ struct RedisFaultTests {
     @Test("a stored value that does not decode is an error naming the key, never a crash")
     func corruptValue() async throws {
         let (servers, port, store) = try await startedStandaloneStore(project: "corrupt")
-        try await store.write(Self.rows(3, at: 5), to: Self.stats, keys: Self.driver)
+        try await store.write(Self.rows(3, at: 5), to: OnlineTable(view: Self.stats, joinKeys: Self.driver))
         let c = try RedisConnection(local(port), connectTimeout: .seconds(1), readTimeout: .seconds(1))
         guard case .array(let keys) = try c.run("KEYS", "fs:corrupt:stats:*:{*"), let key = keys.compactMap(\.text).sorted().first else {
             Issue.record("no row keys"); return
@@ -130,7 +130,7 @@ struct RedisFaultTests {
         _ = try c.run("HSET", key, "v", "\u{7}garbage")
         _ = try c.run("HSET", key.replacingOccurrences(of: "{", with: "{x"), "t", "not-a-time")
         await #expect {
-            _ = try await store.read((0..<3).map { [.int(Int64($0))] }, from: Self.stats, joinKeys: Self.driver)
+            _ = try await store.read((0..<3).map { [.int(Int64($0))] }, from: OnlineTable(view: Self.stats, joinKeys: Self.driver))
         } throws: { error in
             guard let e = error as? OnlineStoreError else { return false }
             return e.code == .corrupt && e.message.contains(key) && e.message.contains("does not decode")
@@ -147,7 +147,7 @@ struct RedisFaultTests {
                                                                             readTimeout: .milliseconds(500), maxAttempts: 3)), prefix: "fs", project: "failover")
         try await store.start()
         let entities = 2_000
-        try await store.write(Self.rows(entities, at: 1), to: Self.stats, keys: Self.driver)
+        try await store.write(Self.rows(entities, at: 1), to: OnlineTable(view: Self.stats, joinKeys: Self.driver))
         let victim = try #require(store.client.slotMap?.node(for: HashSlot.slot(of: "fs:failover:x")))
 
         // Steady load: lookups of 20 entities and writes of 20 rows, as fast as they go, recording failures.
@@ -160,8 +160,8 @@ struct RedisFaultTests {
             while !stop.load(ordering: .relaxed) {
                 let ids = (0..<20).map { _ in Int64.random(in: 0..<Int64(entities)) }
                 do {
-                    _ = try await store.read(ids.map { [.int($0)] }, from: Self.stats, joinKeys: Self.driver)
-                    try await store.write(ids.map { OnlineRow(key: [.int($0)], eventTimestamp: time, values: [.double(1), .int($0)]) }, to: Self.stats, keys: Self.driver)
+                    _ = try await store.read(ids.map { [.int($0)] }, from: OnlineTable(view: Self.stats, joinKeys: Self.driver))
+                    try await store.write(ids.map { OnlineRow(key: [.int($0)], eventTimestamp: time, values: [.double(1), .int($0)]) }, to: OnlineTable(view: Self.stats, joinKeys: Self.driver))
                     time += 1
                     successes.add(1, ordering: .relaxed)
                 } catch {
@@ -191,8 +191,8 @@ struct RedisFaultTests {
         #expect(errors.allSatisfy { $0 >= killedAt }, "no error before the kill")
         #expect(window < .seconds(6), "errors stop once a replica is promoted (window \(window))")
         // Everything reads again; a rerun of the batch load restores what asynchronous replication may have lost.
-        try await store.write(Self.rows(entities, at: 1_000_000), to: Self.stats, keys: Self.driver)
-        let all = try await store.read((0..<entities).map { [.int(Int64($0))] }, from: Self.stats, joinKeys: Self.driver)
+        try await store.write(Self.rows(entities, at: 1_000_000), to: OnlineTable(view: Self.stats, joinKeys: Self.driver))
+        let all = try await store.read((0..<entities).map { [.int(Int64($0))] }, from: OnlineTable(view: Self.stats, joinKeys: Self.driver))
         #expect(all.allSatisfy { $0?.eventTimestamp == 1_000_000 })
         await store.stop()
     }

@@ -102,7 +102,7 @@ struct StreamAggregationTests {
         // It is in the offline copy: a backfill moving the cut past it (to a boundary before now - 10m - roll - 1m)
         // counts it, and the stream's part of those tiles is handed to the backfill.
         _ = try await store.materialize(start: now - 2 * 24 * 60 * Self.minute, end: Self.now, views: ["trip_stats"])
-        let cuts = try await store.onlineStore().tileCuts(of: store.registry.featureView(named: "trip_stats")!, keys: [JoinKey(name: "driver_id", type: .int64)])
+        let cuts = try await store.fullOnlineStore().tileCuts(of: OnlineTable(view: store.registry.featureView(named: "trip_stats")!, joinKeys: [JoinKey(name: "driver_id", type: .int64)]))
         #expect(cuts.values.allSatisfy { $0 <= now - 11 * Self.minute }, "the cuts moved no later than now - lateness - roll - 1m: \(cuts)")
         let online = try await Self.online(store, drivers: [1])
         // The late event is 2 hours old: out of count_1h and the 1h sum, in the daily max.
@@ -174,7 +174,7 @@ struct StreamAggregationTests {
         let later = try FeatureStore(repository: dir, kinds: testKinds)
         _ = try await later.materializeIncremental(end: Self.now, views: ["trip_stats"])
         func tiles() async throws -> [OnlineTile] {
-            try await later.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: [JoinKey(name: "driver_id", type: .int64)],
+            try await later.fullOnlineStore().readTiles([[.int(1)]], of: OnlineTable(view: view, joinKeys: [JoinKey(name: "driver_id", type: .int64)]),
                                                     from: [5 * Self.minute: 0, 60 * Self.minute: 0])[0]
         }
         // The stream's parts stay one run (a lookup may be reading them), hidden by the whole backfill parts.
@@ -200,7 +200,7 @@ struct StreamAggregationTests {
         for days in [3, 2] { consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: now - Int64(days) * day)) }
         await Self.drain(try StreamIngestor(store: store, views: ["activity"], consumer: consumer))
         _ = try await store.materialize(start: now - 5 * day, end: now, views: ["trip_stats"])
-        #expect(try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: hops)[0].isEmpty, "not written")
+        #expect(try await store.fullOnlineStore().readTiles([[.int(1)]], of: OnlineTable(view: view, joinKeys: keys), from: hops)[0].isEmpty, "not written")
         // Old tiles left by an earlier run: the ingester deletes them.
         var old: [OnlineTile] = []
         for days in [3, 2] {
@@ -209,12 +209,12 @@ struct StreamAggregationTests {
                 old.append(OnlineTile(key: [.int(1)], hop: hop, start: (now - Int64(days) * day) / hop * hop, states: TileStates.encode(empty)))
             }
         }
-        try await store.onlineStore().writeTiles(old, to: view, keys: keys)
+        try await store.fullOnlineStore().writeTiles(old, to: OnlineTable(view: view, joinKeys: keys))
         consumer.append(topic: StreamFixture.topic, value: Self.message(1, trips: 1, speed: 1, at: Self.now))
         let ingestor = try StreamIngestor(store: store, consumer: consumer)
         await Self.drain(ingestor)
         #expect(ingestor.statistics.snapshot.expiredTiles == 4)
-        let left = try await store.onlineStore().readTiles([[.int(1)]], of: view, joinKeys: keys, from: hops)[0]
+        let left = try await store.fullOnlineStore().readTiles([[.int(1)]], of: OnlineTable(view: view, joinKeys: keys), from: hops)[0]
         #expect(left.map(\.origin) == [.stream, .stream], "only the new event's tiles (one per hop)")
     }
 }

@@ -56,7 +56,7 @@ struct CrashTests {
 
         // The store opens; it holds whole batches only (transactions of 10,000 rows), some but not all of them.
         let reopened = try FeatureStore(repository: repo, kinds: testKinds)
-        let partial = try await reopened.onlineStore().statistics(of: view, keys: keys).rows
+        let partial = try await reopened.onlineStore().statistics(of: OnlineTable(view: view, joinKeys: keys)).rows
         #expect(partial % 10_000 == 0, "whole batches only: \(partial) rows")
         #expect(partial >= committed && partial > 0 && partial < rows, "killed mid-way: \(partial) of \(rows) rows committed")
 
@@ -64,7 +64,7 @@ struct CrashTests {
         let rerun = try featurectl(["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let done = try FeatureStore(repository: repo, kinds: testKinds)
-        await #expect(try done.onlineStore().statistics(of: view, keys: keys).rows == rows)
+        await #expect(try done.onlineStore().statistics(of: OnlineTable(view: view, joinKeys: keys)).rows == rows)
         let sample = stride(from: 0, to: rows, by: 997).map { Int64($0) }
         let got = try await done.getOnlineFeatures(entities: ["user_id": sample.map { .int($0) }], features: .references([FeatureReference(view: "scores")]))
         #expect(got.columns[0].values == sample.map { .int($0 * 3 + 1) })

@@ -57,8 +57,8 @@ struct HandOverCrashTests {
         let store = try FeatureStore(repository: repo, kinds: testKinds)
         let view = try #require(store.registry.featureView(named: "trips"))
         let keys = store.registry.joinKeys(of: view)
-        let online = try await store.onlineStore()
-        _ = try await online.setTileCuts([hour: Int64.min], of: view, keys: keys, onlyMissing: false)
+        let online = try await store.fullOnlineStore()
+        _ = try await online.setTileCuts([hour: Int64.min], of: OnlineTable(view: view, joinKeys: keys), onlyMissing: false)
         var tiles: [OnlineTile] = []
         for d in 0..<entities {
             for h in 0..<12 {
@@ -68,11 +68,11 @@ struct HandOverCrashTests {
                                         states: TileStates.encode([state]), origin: .stream))
             }
             if tiles.count >= 10_000 {
-                try await online.writeTiles(tiles, to: view, keys: keys)
+                try await online.writeTiles(tiles, to: OnlineTable(view: view, joinKeys: keys))
                 tiles.removeAll()
             }
         }
-        try await online.writeTiles(tiles, to: view, keys: keys)
+        try await online.writeTiles(tiles, to: OnlineTable(view: view, joinKeys: keys))
         return (repo, Array(repeating: 12, count: entities))
     }
 

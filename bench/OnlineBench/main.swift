@@ -50,7 +50,7 @@ do {
     let online = try await store.onlineStore()
     var newest: Int64? = nil
     for view in views {
-        if let t = try await online.statistics(of: view, keys: store.registry.joinKeys(of: view)).newestEventTimestamp { newest = max(newest ?? t, t) }
+        if let t = try await online.statistics(of: OnlineTable(view: view, joinKeys: store.registry.joinKeys(of: view))).newestEventTimestamp { newest = max(newest ?? t, t) }
     }
     if let newest { lookupTime = newest + 1 }
 } catch {

@@ -159,6 +159,7 @@ extension FeatureStore {
         let times = latest.eventTimes, created = latest.createdTimes, createdValid = latest.createdValid
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
         let store = try await onlineStore()
+        let table = onlineTable(of: view)
         let keyData = latest.keys, featureData = latest.features
         var written = 0
         var stats = view.features.map { _ in RunningStatistics() }
@@ -182,7 +183,7 @@ extension FeatureStore {
             let createdMicros = created.map { createdValid?[r] == false ? OnlineRow.noCreatedTimestamp : $0[r] } ?? OnlineRow.noCreatedTimestamp
             batch.append(OnlineRow(key: key, eventTimestamp: times[r], createdTimestamp: createdMicros, values: values))
             if batch.count == Self.materializationBatch || n == best.count - 1 {
-                written += try await store.write(batch, to: view, keys: keys)
+                written += try await store.write(batch, to: table)
                 batch.removeAll(keepingCapacity: true)
                 progress?(MaterializationProgress(view: view.name, stage: "writing", rows: n + 1, totalRows: best.count))
             }
@@ -205,7 +206,8 @@ extension FeatureStore {
     /// are deleted one run later, only to free space.
     fileprivate func materializeTiles(_ view: FeatureView, source: DataSource, path: String, keys: [JoinKey], start: Int64, end: Int64,
                                       began: Date, progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
-        let store = try await onlineStore()
+        let table = onlineTable(of: view)
+        let store = try await onlineStore().tiles(for: table)
         let hops = TileCuts.hops(of: view)
         var ends = Dictionary(uniqueKeysWithValues: hops.map { ($0, end) })
         var handOver: [Int64: Int64] = [:]
@@ -214,8 +216,8 @@ extension FeatureStore {
             // Stream parts are deleted one run late: those before the cut as it was when this run began, whose tiles
             // an earlier run made whole. Deleting the ones this run hands over would race with a lookup that read a
             // tile's backfill part before its rewrite and its stream part after the delete (two nodes on Redis).
-            let previous = try await store.tileCuts(of: view, keys: keys)
-            ends = try await backfillCuts(view, keys: keys, hops: hops, end: end, store: store)
+            let previous = try await store.tileCuts(of: table)
+            ends = try await backfillCuts(table, hops: hops, end: end, store: store)
             for (hop, cut) in previous where cut > Int64.min && ends[hop] != nil {
                 handOver[hop] = AggregationWindow(length: hop, hop: hop)!.floorToHop(cut)
             }
@@ -251,15 +253,15 @@ extension FeatureStore {
         var done = 0
         while done < tiles.count {
             let batch = Array(tiles[done..<min(tiles.count, done + Self.materializationBatch)])
-            try await store.writeTiles(batch, to: view, keys: keys)
+            try await store.writeTiles(batch, to: table)
             done += batch.count
             progress?(MaterializationProgress(view: view.name, stage: "writing", rows: done, totalRows: tiles.count))
         }
         if !handOver.isEmpty {
             // An earlier backfill made these tiles whole: lookups read their backfill parts alone; this frees the space.
-            try await store.deleteTiles(of: view, keys: keys, before: handOver, origin: .stream)
+            try await store.deleteTiles(of: table, before: handOver, origin: .stream)
         }
-        try await store.deleteTiles(of: view, keys: keys, before: kept, origin: nil)
+        try await store.deleteTiles(of: table, before: kept, origin: nil)
         return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: tiles.count,
                                      entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
     }
@@ -267,12 +269,12 @@ extension FeatureStore {
     /// The cuts of a stream-fed aggregated view after this backfill (``TileCuts``): `end` (or now, when earlier) for
     /// hops that have none yet; otherwise moved forward to the hop boundary at or before `min(end, now - allowed lateness - offline roll
     /// interval - 1 minute)` when that is later.
-    private func backfillCuts(_ view: FeatureView, keys: [JoinKey], hops: [Int64], end: Int64, store: any OnlineStore) async throws(OnlineStoreError) -> [Int64: Int64] {
+    private func backfillCuts(_ table: OnlineTable, hops: [Int64], end: Int64, store: any OnlineTileStore) async throws(OnlineStoreError) -> [Int64: Int64] {
         let streams = config.streams
         let now = Self.clockMicros()
         // A first cut never lies in the future: the stream owns what has not happened yet.
         let first = min(end, now)
-        var cuts = try await store.setTileCuts(Dictionary(uniqueKeysWithValues: hops.map { ($0, first) }), of: view, keys: keys, onlyMissing: true)
+        var cuts = try await store.setTileCuts(Dictionary(uniqueKeysWithValues: hops.map { ($0, first) }), of: table, onlyMissing: true)
         var moved: [Int64: Int64] = [:]
         for hop in hops {
             let current = cuts[hop] ?? first
@@ -280,7 +282,7 @@ extension FeatureStore {
                                          rollInterval: streams.offlineRollInterval.seconds * 1_000_000)
             if next > current { moved[hop] = next }
         }
-        if !moved.isEmpty { cuts = try await store.setTileCuts(moved, of: view, keys: keys, onlyMissing: false) }
+        if !moved.isEmpty { cuts = try await store.setTileCuts(moved, of: table, onlyMissing: false) }
         return Dictionary(uniqueKeysWithValues: hops.map { ($0, cuts[$0] ?? first) })
     }
 }

@@ -146,7 +146,8 @@ extension FeatureStore {
         for request in requests {
             let view = request.view
             guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)", invalidRequest: true) }
-            let keys = registry.joinKeys(of: view)
+            let table = onlineTable(of: view)
+            let keys = table.joinKeys
             var rows = [[OnlineValue]](repeating: [], count: n)
             for key in keys {
                 guard let values = entities[key.name] else {
@@ -159,7 +160,7 @@ extension FeatureStore {
                     rows[i].append(v)
                 }
             }
-            reads.append(OnlineReadRequest(view: view, joinKeys: keys, keys: rows))
+            reads.append(OnlineReadRequest(table: table, keys: rows))
         }
         // Views of latest rows in one read; aggregated views from their tiles.
         let plain = reads.filter { !$0.view.isAggregated }
@@ -226,7 +227,7 @@ extension FeatureStore {
             let window = a.computation
             from[window.hop] = min(from[window.hop] ?? Int64.max, window.start(at: now))
         }
-        let tiles = try await store.readTiles(read.keys, of: view, joinKeys: read.joinKeys, from: from)
+        let tiles = try await store.tiles(for: read.table).readTiles(read.keys, of: read.table, from: from)
         let layout = TileStates.Layout(view: view, requested: request.features)
         var perEntity: [[OnlineValue]] = []
         for entityTiles in tiles {

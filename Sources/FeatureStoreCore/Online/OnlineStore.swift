@@ -25,21 +25,53 @@ public struct OnlineRow: Sendable {
     public static let noCreatedTimestamp = Int64.min
 }
 
+/// A view's table in the online store: the view, its join keys, and the schema version its rows are stored under,
+/// resolved once (a repository keeps one per view, see ``FeatureStore/onlineTable(of:)``) instead of on every call.
+public struct OnlineTable: Sendable, Hashable {
+    /// The view.
+    public let view: FeatureView
+    /// Its join keys, in order.
+    public let joinKeys: [JoinKey]
+    /// The shape of stored rows (``FeatureView/schemaVersion(keys:)``): stores keep each version apart.
+    public let schemaVersion: String
+
+    /// The table of `view` with `joinKeys` (computes the schema version).
+    public init(view: FeatureView, joinKeys: [JoinKey]) {
+        self.view = view
+        self.joinKeys = joinKeys
+        self.schemaVersion = view.schemaVersion(keys: joinKeys)
+    }
+
+    /// The view's name.
+    public var name: String { view.name }
+
+    /// Equal when the view's name and schema version are (the schema version covers keys, features and types).
+    public static func == (a: OnlineTable, b: OnlineTable) -> Bool { a.view.name == b.view.name && a.schemaVersion == b.schemaVersion }
+
+    /// Hashes what ``==`` compares.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(view.name)
+        hasher.combine(schemaVersion)
+    }
+}
+
 /// Entities to read from one view: key values in the view's join key order.
 public struct OnlineReadRequest: Sendable {
-    /// The view read.
-    public var view: FeatureView
-    /// Its join keys, in order.
-    public var joinKeys: [JoinKey]
+    /// The view's table.
+    public var table: OnlineTable
     /// The entities: one array of key values per entity, in join key order.
     public var keys: [[OnlineValue]]
 
-    /// A read of `keys` from `view`.
-    public init(view: FeatureView, joinKeys: [JoinKey], keys: [[OnlineValue]]) {
-        self.view = view
-        self.joinKeys = joinKeys
+    /// A read of `keys` from `table`.
+    public init(table: OnlineTable, keys: [[OnlineValue]]) {
+        self.table = table
         self.keys = keys
     }
+
+    /// The view read.
+    public var view: FeatureView { table.view }
+    /// Its join keys, in order.
+    public var joinKeys: [JoinKey] { table.joinKeys }
 }
 
 /// What a stored entity holds for a view.
@@ -127,12 +159,15 @@ public enum OnlineStoreHealth: Sendable, Hashable {
     case notServing(String)
 }
 
-/// The key-value store that serves features: the latest row per entity and view.
+/// The key-value store that serves features: the latest row per entity and view. The parts beyond it are protocols
+/// of their own that a store may also implement: ``OnlineTileStore`` (the tiles of aggregated views) and
+/// ``StreamCheckpointStore`` (exactly-once stream updates of tiles). A store with rows only serves every view that
+/// is not aggregated; using an aggregated view with it is an error that says so.
 ///
 /// Writes are event-time ordered: a row replaces what is stored only when its `(event_ts, created_ts, encoded row)` is
 /// greater (``OnlineEncoding/replaces(event:created:row:stored:)``), so batch materialization, pushes and streams can race
 /// on the same keys in any order and the same row wins. Every store passes
-/// `OnlineStoreConformance` (target `FeatureStoreTesting`).
+/// `OnlineStoreConformance` (target `FeatureStoreTesting`) for the parts it implements.
 ///
 /// Calls are `async`: a networked store waits on the network without holding a thread; an embedded one does its
 /// short work inline. A store that blocks (a C client) must do so off Swift's cooperative pool.
@@ -143,45 +178,52 @@ public protocol OnlineStore: Sendable {
     func stop() async
     /// Whether the store can serve now (default: serving).
     func health() async -> OnlineStoreHealth
-    /// Writes rows of `view`; returns how many replaced or added a stored row (older rows are ignored). A batch is
-    /// written whole or not at all.
+    /// Writes rows of a view's table; returns how many replaced or added a stored row (older rows are ignored). A
+    /// batch is written whole or not at all.
     @discardableResult
-    func write(_ rows: [OnlineRow], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> Int
+    func write(_ rows: [OnlineRow], to table: OnlineTable) async throws(OnlineStoreError) -> Int
     /// Reads many entities of many views in one call: for each request, the stored row per key (nil where none).
     func read(_ requests: [OnlineReadRequest]) async throws(OnlineStoreError) -> [[StoredOnlineRow?]]
-    /// Deletes every entity of a view.
-    func deleteAll(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError)
-    /// Entity count and newest event time of a view.
-    func statistics(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> OnlineViewStatistics
-    /// Drops stored data of views that no longer exist or whose schema changed; returns the names of those views, sorted.
+    /// Deletes every entity of a view (its tiles too, in a store that keeps them).
+    func deleteAll(of table: OnlineTable) async throws(OnlineStoreError)
+    /// Entity count and newest event time of a view. For an aggregated view, in a store that keeps tiles: entities
+    /// with tiles and the newest tile's start.
+    func statistics(of table: OnlineTable) async throws(OnlineStoreError) -> OnlineViewStatistics
+    /// Drops stored data (rows, and tiles and cuts where kept) of views that no longer exist or whose schema changed;
+    /// returns the names of those views, sorted.
     @discardableResult
-    func dropStale(keeping views: [(FeatureView, [JoinKey])]) async throws(OnlineStoreError) -> [String]
+    func dropStale(keeping tables: [OnlineTable]) async throws(OnlineStoreError) -> [String]
+}
 
-    /// Writes tiles of an aggregated view, each replacing the stored tile of the same key, hop and start; a batch is
-    /// written whole or not at all. (Aggregated views keep tiles instead of a latest row; ``write(_:to:keys:)`` and
-    /// ``read(_:)`` are for the other views.) For an aggregated view, ``statistics(of:keys:)`` counts entities with
-    /// tiles and gives the newest tile's start.
-    func writeTiles(_ tiles: [OnlineTile], to view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError)
+/// The part of a store that keeps the tiles of aggregated views (partial aggregates per entity, hop and start) and the
+/// cuts between the backfill's and the stream's parts (see ``TileCuts``).
+public protocol OnlineTileStore: OnlineStore {
+    /// Writes tiles of an aggregated view, each replacing the stored tile of the same key, hop, start and origin; a
+    /// batch is written whole or not at all. (Aggregated views keep tiles instead of a latest row;
+    /// ``OnlineStore/write(_:to:)`` and ``OnlineStore/read(_:)`` are for the other views.)
+    func writeTiles(_ tiles: [OnlineTile], to table: OnlineTable) async throws(OnlineStoreError)
 
     /// For each entity, its tiles (both origins) of the hops in `from` whose start is at or after that hop's entry
     /// (hop -> first start), ordered by hop, then start.
-    func readTiles(_ entities: [[OnlineValue]], of view: FeatureView, joinKeys: [JoinKey], from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]]
+    func readTiles(_ entities: [[OnlineValue]], of table: OnlineTable, from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]]
 
-    /// Deletes the tiles of `view` whose start is before `before[hop]` (hops not listed: none), of one origin or of
+    /// Deletes the tiles of a view whose start is before `before[hop]` (hops not listed: none), of one origin or of
     /// both (nil); returns how many. Used to expire old tiles and to hand tiles from the stream to the backfill.
     @discardableResult
-    func deleteTiles(of view: FeatureView, keys: [JoinKey], before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int
-
-    // MARK: The stream's part of tiles, exactly once
+    func deleteTiles(of table: OnlineTable, before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int
 
     /// The cuts of an aggregated view (hop -> event time; empty when none is set). See ``TileCuts``.
-    func tileCuts(of view: FeatureView, keys: [JoinKey]) async throws(OnlineStoreError) -> [Int64: Int64]
+    func tileCuts(of table: OnlineTable) async throws(OnlineStoreError) -> [Int64: Int64]
 
     /// Sets the cuts of an aggregated view for the hops in `cuts` (with `onlyMissing`, only for hops that have none)
     /// and returns every cut stored after.
     @discardableResult
-    func setTileCuts(_ cuts: [Int64: Int64], of view: FeatureView, keys: [JoinKey], onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64]
+    func setTileCuts(_ cuts: [Int64: Int64], of table: OnlineTable, onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64]
+}
 
+/// The part of a store that takes the stream's part of tiles exactly once: a batch's tiles and the stream positions
+/// after it, in one transaction.
+public protocol StreamCheckpointStore: OnlineTileStore {
     /// The stream positions a consumer recorded with ``applyStreamTiles(_:)``: per partition, the next offset whose
     /// event is not yet in any tile.
     func streamPositions(consumer: String) async throws(OnlineStoreError) -> [StreamPartition: Int64]
@@ -201,8 +243,24 @@ extension OnlineStore {
     public func health() async -> OnlineStoreHealth { .serving }
 
     /// Reads many entities of one view.
-    public func read(_ keys: [[OnlineValue]], from view: FeatureView, joinKeys: [JoinKey]) async throws(OnlineStoreError) -> [StoredOnlineRow?] {
-        try await read([OnlineReadRequest(view: view, joinKeys: joinKeys, keys: keys)])[0]
+    public func read(_ keys: [[OnlineValue]], from table: OnlineTable) async throws(OnlineStoreError) -> [StoredOnlineRow?] {
+        try await read([OnlineReadRequest(table: table, keys: keys)])[0]
+    }
+
+    /// This store's tiles, or an error saying that `table`'s aggregated view cannot be kept in it.
+    public func tiles(for table: OnlineTable) throws(OnlineStoreError) -> any OnlineTileStore {
+        guard let tiles = self as? any OnlineTileStore else {
+            throw OnlineStoreError("feature view '\(table.name)' is aggregated, and this online store (\(type(of: self))) keeps latest rows only, not the tiles aggregated views need")
+        }
+        return tiles
+    }
+
+    /// This store's stream checkpoints, or an error saying that stream updates of `table`'s aggregated view need them.
+    public func checkpoints(for table: OnlineTable) throws(OnlineStoreError) -> any StreamCheckpointStore {
+        guard let store = self as? any StreamCheckpointStore else {
+            throw OnlineStoreError("feature view '\(table.name)' is aggregated and fed by a stream, and this online store (\(type(of: self))) does not record stream positions with its tiles (StreamCheckpointStore), which exactly-once updates need")
+        }
+        return store
     }
 }
 

@@ -26,7 +26,7 @@ public struct StreamPartition: Sendable, Hashable, Comparable, CustomStringConve
 /// owns the events before the cut: it writes the backfill part of each tile from the offline events with
 /// `event_ts < c_h`, replacing what was there. The stream owns the events from the cut on: the ingester merges
 /// events with `event_ts >= c_h` into the stream part of their tiles, recording the partitions' offsets in the same
-/// transaction (``OnlineStore/applyStreamTiles(_:)``), so a redelivered event is never merged twice. The two parts
+/// transaction (``StreamCheckpointStore/applyStreamTiles(_:)``), so a redelivered event is never merged twice. The two parts
 /// hold disjoint events; lookups merge both.
 ///
 /// - The first cut is set by whichever comes first: `materialize` (the window's end, at most now), or an ingester feeding the view
@@ -70,22 +70,24 @@ public enum TileCuts {
 public struct StreamTileBatch: Sendable {
     /// The tiles of one view.
     public struct ViewUpdate: Sendable {
-        /// The aggregated view.
-        public var view: FeatureView
-        /// The view's join keys, in order.
-        public var joinKeys: [JoinKey]
+        /// The aggregated view's table.
+        public var table: OnlineTable
         /// Partial aggregates of the batch's events, one per entity, hop and tile start (origin ``TileOrigin/stream``).
         public var tiles: [OnlineTile]
         /// The cuts the events were split by; the batch is refused when the store's differ.
         public var cuts: [Int64: Int64]
 
-        /// The `tiles` of `view`, its events split by `cuts` (hop -> cut, both in microseconds).
-        public init(view: FeatureView, joinKeys: [JoinKey], tiles: [OnlineTile], cuts: [Int64: Int64]) {
-            self.view = view
-            self.joinKeys = joinKeys
+        /// The `tiles` of `table`'s view, its events split by `cuts` (hop -> cut, both in microseconds).
+        public init(table: OnlineTable, tiles: [OnlineTile], cuts: [Int64: Int64]) {
+            self.table = table
             self.tiles = tiles
             self.cuts = cuts
         }
+
+        /// The aggregated view.
+        public var view: FeatureView { table.view }
+        /// The view's join keys, in order.
+        public var joinKeys: [JoinKey] { table.joinKeys }
     }
 
     /// Who consumes (the consumer group): positions are kept per consumer.
@@ -118,7 +120,7 @@ public struct StreamTileBatch: Sendable {
     }
 }
 
-/// What ``OnlineStore/applyStreamTiles(_:)`` did.
+/// What ``StreamCheckpointStore/applyStreamTiles(_:)`` did.
 public enum StreamTileOutcome: Sendable, Hashable {
     /// Tiles merged and positions recorded.
     case applied

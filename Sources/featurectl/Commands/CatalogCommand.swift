@@ -105,7 +105,7 @@ struct CatalogCommand: AsyncParsableCommand {
                         ShownObject.Materialization(at: $0.at, report: $0.report)
                     }
                     if view.online, store.onlineStoreExists {
-                        object.online = try? await store.onlineStore().statistics(of: view, keys: catalog.registry.joinKeys(of: view))
+                        object.online = try? await store.onlineStore().statistics(of: OnlineTable(view: view, joinKeys: catalog.registry.joinKeys(of: view)))
                     }
                 }
                 shown.append(object)
