@@ -105,6 +105,11 @@ public struct FeatureStore: Sendable {
     /// dropped: they could not be served correctly. Their names are in `droppedOnlineViews` of the result.
     @discardableResult
     public func apply() async throws(RegistryError) -> (plan: Plan, droppedOnlineViews: [String]) {
+        // Without the online store's kind, the rows of changed views could not be dropped: refuse before applying.
+        guard kinds.onlineStores[config.onlineStore.kind] != nil else {
+            throw RegistryError.storage(path: "online_store (\(config.onlineStore.kind))", doing: "cannot apply: stale online rows could not be dropped",
+                                        cause: OnlineStoreError(config.onlineStore.settings.located(kinds.unknownOnlineStore(config.onlineStore.kind))))
+        }
         let plan = try openRegistry().apply(registry)
         var dropped: [String] = []
         if onlineStoreExists {

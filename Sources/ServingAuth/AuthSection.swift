@@ -115,7 +115,11 @@ public struct AuthSection: ConfigSectionKind {
             settings.problem(at: settings.keyLocations[key] ?? settings.locations[key],
                              "unknown key '\(key)' in 'auth'\(Suggestion.hint(for: key, in: ["catalog", "tokens"])); allowed keys: tokens, catalog")
         }
-        if let catalog = settings.values["catalog"], AuthConfig.CatalogAccess(rawValue: catalog) == nil {
+        for key in ["catalog"] + (0..<(settings.itemLocations["tokens"]?.count ?? 0)).flatMap({ i in ["name", "env", "file"].map { "tokens.\(i).\($0)" } })
+            where settings.itemLocations[key] != nil {
+            settings.problem(key, "'\(key.split(separator: ".").last!)' in 'auth' must be a single value, not a list")
+        }
+        if let catalog = settings.values["catalog"], settings.itemLocations["catalog"] == nil, AuthConfig.CatalogAccess(rawValue: catalog) == nil {
             settings.problem("catalog", "unknown catalog access '\(catalog)'; use public (no token) or read (a token with a read scope)")
         }
         guard let items = settings.itemLocations["tokens"] else {
@@ -129,6 +133,13 @@ public struct AuthSection: ConfigSectionKind {
         if settings.values["tokens"] != nil {
             settings.problem(at: settings.locations["tokens"], "each token of 'auth' must be a mapping with name, scopes, and env or file")
             return
+        }
+        // Keys written with dots (`tokens.7.name`) beyond the list's items name no token: only list items make tokens.
+        for key in settings.values.keys.sorted() where key.hasPrefix("tokens.") {
+            let index = key.split(separator: ".").dropFirst().first.flatMap { Int($0) }
+            if index.map({ $0 < 0 || $0 >= items.count }) ?? true {
+                settings.problem(at: settings.keyLocations[key] ?? settings.locations[key], "unknown key '\(key)' in 'auth'; tokens are the items of the 'tokens' list")
+            }
         }
         var names: Set<String> = []
         for (i, at) in items.enumerated() {
@@ -154,10 +165,17 @@ public struct AuthSection: ConfigSectionKind {
             }
             if let scopes = settings.values[prefix + "scopes"] {
                 let texts = Self.items(scopes)
+                guard let places = settings.itemLocations[prefix + "scopes"] else {
+                    settings.problem(prefix + "scopes", "'scopes' of token '\(name)' must be a list (scopes: [\"read:*\"])")
+                    continue
+                }
+                guard places.count == texts.count else {
+                    settings.problem(prefix + "scopes", "a scope of token '\(name)' contains ','; write each scope as an item of its own")
+                    continue
+                }
                 if texts.isEmpty {
                     settings.problem(at: settings.keyLocations[prefix + "scopes"], "token '\(name)' needs at least one scope (read:<view or *>, write:<view or *>)")
                 }
-                let places = settings.itemLocations[prefix + "scopes"] ?? []
                 for (j, text) in texts.enumerated() where AccessScope(parsing: text) == nil {
                     settings.problem(at: j < places.count ? places[j] : settings.locations[prefix + "scopes"],
                                      "scope '\(text)' of token '\(name)' is not read:<view or *> or write:<view or *>")

@@ -16,7 +16,7 @@ import ErrorChain
 /// a crash falls between a file's rename and the commit (or after a rebalance moved a partition away while its
 /// events were buffered); they are identical rows (same keys, event time, created time and values), so the
 /// point-in-time join's tie-break picks one of two equal rows and the join's result is unchanged.
-final class OfflineEventLog {
+struct OfflineEventLog {
     /// One batch source receiving events.
     struct Target {
         var source: DataSource
@@ -57,7 +57,7 @@ final class OfflineEventLog {
     /// The last day named (events of a batch mostly share their day).
     private var lastDay: (number: Int64, name: String) = (.min, "")
 
-    private func dayName(_ micros: Int64) -> String {
+    private mutating func dayName(_ micros: Int64) -> String {
         let number = micros >= 0 ? micros / 86_400_000_000 : (micros + 1) / 86_400_000_000 - 1
         if number != lastDay.number { lastDay = (number, Self.day(micros)) }
         return lastDay.name
@@ -173,7 +173,7 @@ final class OfflineEventLog {
     }
 
     /// Buffers one message's events (`rows`: its mapped row per view, in the route's order).
-    func append(topic: String, rows: [OnlineRow], inputs: [[OnlineValue]] = []) {
+    mutating func append(topic: String, rows: [OnlineRow], inputs: [[OnlineValue]] = []) {
         guard let projections = projections[topic] else { return }
         if oldest == nil { oldest = .now }
         for projection in projections {
@@ -214,7 +214,7 @@ final class OfflineEventLog {
 
     /// Writes every buffered day of every target as one file each. A failure keeps what was not written buffered
     /// (files already written stay written and leave the buffer), so a retry writes each event once.
-    func roll() async throws(IngestionError) -> [WrittenFile] {
+    mutating func roll() async throws(IngestionError) -> [WrittenFile] {
         var written: [WrittenFile] = []
         for target in buffers.keys.sorted() {
             for day in (buffers[target] ?? [:]).keys.sorted() {

@@ -24,7 +24,7 @@ import Synchronization
 /// a replay after a crash or a rebalance is harmless (the upsert is idempotent; offline duplicates are identical
 /// rows). A message that cannot be ingested is counted by reason, logged with topic/partition/offset, sent to the dead-letter topic when one is configured (with
 /// `x-featurestore-error` and `x-featurestore-reason` headers), and skipped: it never blocks its partition.
-public final class StreamIngestor: @unchecked Sendable {
+public final class StreamIngestor: Sendable {
     /// The definitions being ingested with, and the plan made from them (read by other threads: the catalog).
     private struct Current {
         var store: FeatureStore
@@ -56,17 +56,23 @@ public final class StreamIngestor: @unchecked Sendable {
     private let batchSize: Int
     private let pollTimeout: Duration
     private let metrics: IngestionMetrics?
-    private var offline: OfflineEventLog
-    /// The stream's part of aggregated views' tiles.
-    private let tileWriter: StreamTileWriter
-    /// The partitions assigned at the last batch (a change means positions may have moved under us).
-    private var lastAssignment: Set<StreamPartition> = []
-    private var lastExpiry = ContinuousClock.now - .seconds(3600)
-    /// Next offsets consumed and written online but not yet committed (waiting for the offline roll).
-    private var pending: [StreamPartition: Int64] = [:]
-    // Used only by the thread that runs the ingestor.
-    private var lastLoggedConsumerError = ContinuousClock.now - .seconds(60)
-    private var lastLagUpdate = ContinuousClock.now - .seconds(60)
+
+    /// What the batch loop owns: one batch at a time takes it out of ``loop`` and puts it back when done, so its state
+    /// is never shared (a second caller while a batch runs is refused, not raced).
+    struct LoopState {
+        /// The offline copy's buffered events.
+        var offline: OfflineEventLog
+        /// The stream's part of aggregated views' tiles.
+        var tileWriter: StreamTileWriter
+        /// The partitions assigned at the last batch (a change means positions may have moved under us).
+        var lastAssignment: Set<StreamPartition> = []
+        var lastExpiry = ContinuousClock.now - .seconds(3600)
+        /// Next offsets consumed and written online but not yet committed (waiting for the offline roll).
+        var pending: [StreamPartition: Int64] = [:]
+        var lastLoggedConsumerError = ContinuousClock.now - .seconds(60)
+    }
+    /// The loop's state between batches; nil while a batch (or ``close()``) holds it.
+    private let loop: Mutex<LoopState?>
 
     /// An ingester reading the streams as `feature_store.yaml` says, through the transport of the sources' kind (Kafka:
     /// a consumer in the project's group, subscribed to the topics of the chosen views, and a dead-letter producer
@@ -125,8 +131,8 @@ public final class StreamIngestor: @unchecked Sendable {
         self.pollTimeout = pollTimeout
         self.metrics = metrics.map(IngestionMetrics.init)
         self.logger = logger
-        offline = try Self.offlineLog(store: store, plan: plan)
-        tileWriter = StreamTileWriter(consumer: connection.consumerName, allowedLateness: store.config.streams.allowedLateness)
+        loop = Mutex(LoopState(offline: try Self.offlineLog(store: store, plan: plan),
+                               tileWriter: StreamTileWriter(consumer: connection.consumerName, allowedLateness: store.config.streams.allowedLateness)))
     }
 
     private static func offlineLog(store: FeatureStore, plan: IngestionPlan) throws(IngestionError) -> OfflineEventLog {
@@ -138,15 +144,15 @@ public final class StreamIngestor: @unchecked Sendable {
     /// Takes up definitions applied since the last batch: writes the events buffered with the old ones (and commits
     /// them), then plans, maps and writes offline with the new ones, subscribing to new topics. Definitions that cannot
     /// be ingested (a view removed, a batch source gone) are logged and the previous ones kept.
-    private func adoptNewDefinitions(shouldContinue: () -> Bool) async {
+    private func adoptNewDefinitions(_ state: inout LoopState, shouldContinue: () -> Bool) async {
         guard let definitions else { return }
         let (version, fresh) = definitions()
         let (known, oldTopics) = current.withLock { ($0.version, $0.plan.topics) }
         guard version != known else { return }
         do throws(IngestionError) {
             let plan = try IngestionPlan(store: fresh, views: viewNames, logger: logger)
-            await settle(force: true, shouldContinue: shouldContinue)
-            guard offline.isEmpty else { return }  // the offline write failed: try again before the next batch
+            await settle(&state, force: true, shouldContinue: shouldContinue)
+            guard state.offline.isEmpty else { return }  // the offline write failed: try again before the next batch
             let log = try Self.offlineLog(store: fresh, plan: plan)
             if plan.topics != oldTopics {
                 let consumer = self.consumer, topics = plan.topics
@@ -154,7 +160,7 @@ public final class StreamIngestor: @unchecked Sendable {
                     throw IngestionError("cannot subscribe to the new topics", cause: error)
                 }
             }
-            offline = log
+            state.offline = log
             current.withLock { $0 = Current(store: fresh, plan: plan, version: version) }
             logger.info("ingesting with newly applied definitions", metadata: ["version": "\(version)", "topics": "\(plan.topics.joined(separator: ","))"])
         } catch {
@@ -183,19 +189,33 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// Polls one batch, writes it and commits its offsets. Returns what it did (zero messages when the topics are idle).
     /// Only returns before committing when `shouldContinue` turns false while a write is being retried.
+    ///
+    /// One batch at a time: a call while another batch runs (or after ``close()``) does nothing and says so in the log.
     @discardableResult
     public func runOnce(shouldContinue: () -> Bool = { true }) async -> BatchReport {
-        await adoptNewDefinitions(shouldContinue: shouldContinue)
+        guard var state = loop.withLock({ $0.take() }) else {
+            logger.error("runOnce called while another batch runs or after close: one batch at a time")
+            return BatchReport()
+        }
+        let report = await batch(&state, shouldContinue: shouldContinue)
+        loop.withLock { [state] in $0 = state }
+        return report
+    }
+
+    /// One batch, with the loop's state: poll, decode and route, write online, append to the offline copy,
+    /// dead-letter, and settle (roll and commit) when due.
+    private func batch(_ state: inout LoopState, shouldContinue: () -> Bool) async -> BatchReport {
+        await adoptNewDefinitions(&state, shouldContinue: shouldContinue)
         let (plan, store) = current.withLock { ($0.plan, $0.store) }
         let consumer = self.consumer, batchSize = self.batchSize, pollTimeout = self.pollTimeout
         let (messages, errors) = await offPool { consumer.poll(max: batchSize, timeout: pollTimeout) }
-        if let first = errors.first, ContinuousClock.now - lastLoggedConsumerError > .seconds(10) {
-            lastLoggedConsumerError = .now
+        if let first = errors.first, ContinuousClock.now - state.lastLoggedConsumerError > .seconds(10) {
+            state.lastLoggedConsumerError = .now
             logger.warning("stream consumer error (retrying)", metadata: ["error": "\(first)", "count": "\(errors.count)"])
         }
         var report = BatchReport(messages: messages.count)
         guard !messages.isEmpty else {
-            await settle(force: false, shouldContinue: shouldContinue)
+            await settle(&state, force: false, shouldContinue: shouldContinue)
             return report
         }
         // Decoders fetch what the batch names and they have not seen (writer schemas); a failure is retried, not
@@ -231,9 +251,9 @@ public final class StreamIngestor: @unchecked Sendable {
         var written: [String: Int] = [:]
         var tiles: StreamTileWriter.Outcome?
         let assigned = Set(consumer.assignment())
-        if assigned != lastAssignment {
-            lastAssignment = assigned
-            tileWriter.reload()
+        if assigned != state.lastAssignment {
+            state.lastAssignment = assigned
+            state.tileWriter.reload()
         }
         while true {
             do throws(OnlineStoreError) {
@@ -244,7 +264,7 @@ public final class StreamIngestor: @unchecked Sendable {
                 }
                 if tiles == nil && !tileNext.isEmpty {
                     let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-                    tiles = try await tileWriter.apply(tileEvents, next: tileNext, views: plan.aggregatedViews,
+                    tiles = try await state.tileWriter.apply(tileEvents, next: tileNext, views: plan.aggregatedViews,
                                                       store: online, now: now)
                 }
                 break
@@ -258,7 +278,7 @@ public final class StreamIngestor: @unchecked Sendable {
             }
         }
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
-        for event in events { offline.append(topic: event.topic, rows: event.rows, inputs: event.inputs) }
+        for event in events { state.offline.append(topic: event.topic, rows: event.rows, inputs: event.inputs) }
         if let tiles {
             var tileRows = plan.aggregatedViews.map { _ in [OnlineRow]() }
             for event in tileEvents { tileRows[event.view].append(event.row) }
@@ -293,7 +313,7 @@ public final class StreamIngestor: @unchecked Sendable {
         if deadLetters != nil && !bad.isEmpty {
             do { try deadLetters?.flush(timeout: .seconds(10)) } catch { logger.error("dead letters not confirmed", metadata: ["error": "\(error)"]) }
         }
-        for (tp, offset) in next { pending[tp] = max(pending[tp] ?? 0, offset) }
+        for (tp, offset) in next { state.pending[tp] = max(state.pending[tp] ?? 0, offset) }
         if let metrics {
             metrics.record(messages: messages, bad: bad.map(\.1.reason), rows: rows, written: written, writtenAt: writtenAt)
         }
@@ -325,22 +345,22 @@ public final class StreamIngestor: @unchecked Sendable {
                 s.redelivered += tiles.redelivered
             }
         }
-        await expireTiles(plan: plan, store: store)
-        await settle(force: false, shouldContinue: shouldContinue)
+        await expireTiles(&state, plan: plan, store: store)
+        await settle(&state, force: false, shouldContinue: shouldContinue)
         return report
     }
 
     /// Writes the offline files when they are due (or when `force`), then commits every offset whose events are
     /// now held on both sides. A failed offline write is retried with the offsets uncommitted (consumption waits:
     /// back-pressure rather than loss) until it succeeds or `shouldContinue` turns false.
-    private func settle(force: Bool, shouldContinue: () -> Bool) async {
-        guard !pending.isEmpty || !offline.isEmpty else { return }
-        if !offline.isEmpty {
-            guard force || offline.shouldRoll() else { return }
+    private func settle(_ state: inout LoopState, force: Bool, shouldContinue: () -> Bool) async {
+        guard !state.pending.isEmpty || !state.offline.isEmpty else { return }
+        if !state.offline.isEmpty {
+            guard force || state.offline.shouldRoll() else { return }
             var attempt = 0
             while true {
                 do throws(IngestionError) {
-                    let files = try await offline.roll()
+                    let files = try await state.offline.roll()
                     metrics?.offline(files)
                     statistics.update { s in
                         s.offlineFiles += files.count
@@ -357,12 +377,12 @@ public final class StreamIngestor: @unchecked Sendable {
                 }
             }
         }
-        guard !pending.isEmpty else { return }
+        guard !state.pending.isEmpty else { return }
         do {
-            let consumer = self.consumer, next = pending
+            let consumer = self.consumer, next = state.pending
             try await offPool { () throws(StreamError) in try consumer.commit(next) }
-            let done = pending
-            pending = [:]
+            state.pending = [:]
+            let done = next
             statistics.update { s in for (tp, offset) in done { s.committed[tp] = offset } }
         } catch {
             // The events are held on both sides; the next commit (or a replay, which is harmless) covers these offsets.
@@ -372,11 +392,11 @@ public final class StreamIngestor: @unchecked Sendable {
 
     /// Deletes, every 5 minutes, the tiles of aggregated views that no lookup can need any more (a scan of the
     /// tiles: kept rare, so writes need no second index).
-    private func expireTiles(plan: IngestionPlan, store: FeatureStore) async {
-        guard !plan.aggregatedViews.isEmpty, ContinuousClock.now - lastExpiry >= .seconds(300) else { return }
-        lastExpiry = .now
+    private func expireTiles(_ state: inout LoopState, plan: IngestionPlan, store: FeatureStore) async {
+        guard !plan.aggregatedViews.isEmpty, ContinuousClock.now - state.lastExpiry >= .seconds(300) else { return }
+        state.lastExpiry = .now
         do throws(OnlineStoreError) {
-            let deleted = try await tileWriter.expire(plan.aggregatedViews, store: try await store.onlineStore(),
+            let deleted = try await state.tileWriter.expire(plan.aggregatedViews, store: try await store.onlineStore(),
                                                       now: Int64(Date().timeIntervalSince1970 * 1_000_000))
             statistics.update { $0.expiredTiles += deleted }
         } catch {
@@ -389,6 +409,7 @@ public final class StreamIngestor: @unchecked Sendable {
         let plan = current.withLock { $0.plan }
         logger.info("ingesting", metadata: ["topics": "\(plan.topics.joined(separator: ","))", "views": "\(plan.routes.values.flatMap { $0.mappers.map(\.view.name) }.sorted().joined(separator: ","))"])
 
+        var lastLagUpdate = ContinuousClock.now - .seconds(60)
         while shouldContinue() {
             await runOnce(shouldContinue: shouldContinue)
             if ContinuousClock.now - lastLagUpdate >= .seconds(5) {
@@ -403,7 +424,11 @@ public final class StreamIngestor: @unchecked Sendable {
     /// Writes the buffered offline events, commits, and leaves the consumer group (partitions move to the other
     /// instances); the ingestor cannot be used after.
     public func close() async {
-        await settle(force: true, shouldContinue: { false })
+        if var state = loop.withLock({ $0.take() }) {
+            await settle(&state, force: true, shouldContinue: { false })
+        } else {
+            logger.error("close called while a batch runs or after close: the buffered offline events were not written")
+        }
         let consumer = self.consumer
         await offPool { consumer.close() }
     }

@@ -9,7 +9,7 @@ import Foundation
 /// tiles, and the cuts that split events between backfill and stream (``TileCuts``). This writer keeps a copy of
 /// both, skips events already in the tiles (a redelivery after a crash or a rebalance), and when the store says the
 /// copy is stale (another ingester took the partition, a backfill moved a cut) reloads it and folds the batch again.
-final class StreamTileWriter {
+struct StreamTileWriter {
     /// One event for an aggregated view: its row (key, time, the columns the aggregations read) and where it came from.
     struct Event {
         /// The view: its position in the `views` given to ``apply(_:next:views:store:now:)``.
@@ -43,7 +43,7 @@ final class StreamTileWriter {
     }
 
     /// Forgets the copies of positions and cuts (the partitions assigned changed: another ingester may have moved them).
-    func reload() {
+    mutating func reload() {
         positions = nil
         cuts = [:]
     }
@@ -52,7 +52,7 @@ final class StreamTileWriter {
     /// feeds an aggregated view, bad messages included) as one store transaction.
     ///
     /// - Parameter now: the ingester's clock (microseconds): events before `now - allowed lateness` are late.
-    func apply(_ events: [Event], next: [StreamPartition: Int64], views: [EventMapper], store: any OnlineStore,
+    mutating func apply(_ events: [Event], next: [StreamPartition: Int64], views: [EventMapper], store: any OnlineStore,
                now: Int64) async throws(OnlineStoreError) -> Outcome {
         guard let first = views.first else { return Outcome(redelivered: events.count) }
         let store = try store.checkpoints(for: first.table)

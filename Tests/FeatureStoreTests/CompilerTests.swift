@@ -306,6 +306,23 @@ struct CompilerTests {
         ])
     }
 
+    @Test("auth cannot be widened by odd YAML: a comma inside a scope, scopes as one string, dotted keys, lists for single values")
+    func authOddYAMLIsRejected() {
+        func errors(_ auth: String) -> [String] {
+            diagnostics(["defs.yaml": base], config: "project: demo\nauth:\n" + auth)
+        }
+        let comma = errors("  tokens:\n    - {name: a, scopes: [\"read:stats,write:*\"], env: A}\n")
+        #expect(comma.count == 1 && comma[0].contains("a scope of token 'a' contains ','"), "\(comma)")
+        let scalar = errors("  tokens:\n    - {name: a, scopes: \"write:*\", env: A}\n")
+        #expect(scalar.count == 1 && scalar[0].contains("'scopes' of token 'a' must be a list"), "\(scalar)")
+        let dotted = errors("  tokens:\n    - {name: a, scopes: [\"read:stats\"], env: A}\n  \"tokens.0.scopes\": \"write:*\"\n")
+        #expect(dotted.count == 1 && dotted[0].contains("'tokens.0.scopes' is written twice"), "\(dotted)")
+        let beyond = errors("  tokens:\n    - {name: a, scopes: [\"read:stats\"], env: A}\n  \"tokens.1.name\": b\n")
+        #expect(beyond.contains { $0.contains("unknown key 'tokens.1.name' in 'auth'") }, "\(beyond)")
+        let list = errors("  catalog: [public]\n  tokens:\n    - {name: a, scopes: [\"read:*\"], env: A}\n")
+        #expect(list.count == 1 && list[0].contains("'catalog' in 'auth' must be a single value"), "\(list)")
+    }
+
     @Test("every error in every file is reported at once, in file order")
     func allErrorsAtOnce() {
         let a = base.replacingOccurrences(of: "entities: [driver]", with: "entities: [drivr]")

@@ -27,6 +27,14 @@ func featurectl(_ arguments: [String], in directory: URL? = nil) throws -> RunRe
     try runProcess(productsDirectory.appendingPathComponent("featurectl"), arguments, in: directory)
 }
 
+/// ``featurectl(_:in:)`` from an async test: the wait runs on a thread of its own, not on Swift's cooperative pool
+/// (two cores make two pool threads: a test blocking one for a long command starves every other test).
+func featurectlOffPool(_ arguments: [String], in directory: URL? = nil) async throws -> RunResult {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try featurectl(arguments, in: directory) }) }.start()
+    }
+}
+
 /// Runs `executable` with `arguments` in `directory` and collects its exit status and output. A process still running
 /// after `timeout` seconds is killed and reported as an error (a hung command fails its test; it never hangs the suite).
 func runProcess(_ executable: URL, _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 300) throws -> RunResult {

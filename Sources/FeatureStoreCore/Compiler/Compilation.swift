@@ -61,6 +61,11 @@ struct Compilation {
         for key in o.keys where !skipping.contains(key) {
             let name = prefix + key
             guard let value = reader.node(o, key) else { continue }
+            // A key written with dots (`"a.b": x`) must not stand in for a nested one (`a: {b: x}`) written too.
+            if settings.values[name] != nil || settings.keyLocations[name] != nil {
+                reader.error(reader.keyLocation(o, key) ?? reader.location(of: value), "'\(name)' is written twice in \(o.what) (once with dots in the key); write it once")
+                continue
+            }
             switch value {
             case .sequence(let items):
                 settings.locations[name] = reader.location(of: value)

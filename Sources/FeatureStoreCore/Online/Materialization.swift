@@ -213,6 +213,11 @@ extension FeatureStore {
         var handOver: [Int64: Int64] = [:]
         var start = start
         if let fed = registry.source(named: view.source), fed.isStream {
+            // The cuts depend on the stream's settings (allowed lateness, roll), which the transport's section reads: a
+            // program without the transport's kind would move them with the defaults.
+            guard kinds.sources[fed.kind] != nil else {
+                throw OnlineStoreError("feature view '\(view.name)' is fed by the \(fed.kind) stream '\(fed.name)', and this program lacks the \(fed.kind) kind: its stream settings (allowed lateness, offline roll) are unknown here; materialize it with a program that has the kind (featurectl)")
+            }
             // Stream parts are deleted one run late: those before the cut as it was when this run began, whose tiles
             // an earlier run made whole. Deleting the ones this run hands over would race with a lookup that read a
             // tile's backfill part before its rewrite and its stream part after the delete (two nodes on Redis).

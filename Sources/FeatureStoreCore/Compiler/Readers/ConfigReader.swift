@@ -62,13 +62,13 @@ extension Compilation {
     }
 
     /// The top-level keys `feature_store.yaml` may have: the core's and the program's sections'; under
-    /// `.deferUntilUsed` also any other key of `root` that does not look like a misspelt core key.
+    /// `.deferUntilUsed` also any other key of `root` that does not look like a misspelt core or section key.
     func configKeysAllowed(in root: Node) -> [String] {
         var allowed = Self.configKeys + kinds.sections.keys.sorted()
         guard unknownKinds == .deferUntilUsed, case .mapping(let mapping) = root else { return allowed }
         for (key, _) in mapping {
             guard case .scalar(let s) = key, !allowed.contains(s.string) else { continue }
-            if Suggestion.closest(to: s.string, in: Self.configKeys) == nil { allowed.append(s.string) }
+            if Suggestion.closest(to: s.string, in: Self.configKeys + kinds.sections.keys) == nil { allowed.append(s.string) }
         }
         return allowed
     }
