@@ -128,7 +128,7 @@ final class NoRedirects: NSObject, URLSessionTaskDelegate, @unchecked Sendable {
     }
 }
 
-@Suite("Catalog of aggregated views", .timeLimit(.minutes(2)))
+@Suite("Catalog of aggregated views", .timeLimit(.minutes(5)))
 struct AggregatedCatalogTests {
     @Test("an aggregated feature shows how it is computed: function, column, window and hop, on the page, in lineage and in the JSON API")
     func aggregationsAreShown() async throws {

@@ -234,7 +234,7 @@ struct GRPCServerTests {
     }
 }
 
-@Suite("Aggregated features over gRPC and HTTP", .timeLimit(.minutes(2)))
+@Suite("Aggregated features over gRPC and HTTP", .timeLimit(.minutes(5)))
 struct AggregatedServingTests {
     @Test("lookups of aggregated features over gRPC and HTTP/JSON give the library's values, statuses PRESENT, counts of 0 for unknown drivers")
     func aggregatedLookups() async throws {
@@ -260,7 +260,6 @@ struct AggregatedServingTests {
         ]), to: f.dir.appendingPathComponent("data/trips.parquet").path)
         let store = try FeatureStore(repository: f.dir, kinds: testKinds)
         _ = try await store.materialize(start: now - 30 * day, end: now, views: ["trip_stats"])
-
         let grpc = try await f.withClient { client in
             try await client.getOnlineFeatures(.with {
                 $0.entities = ["driver_id": ints([1, 2, 3])]

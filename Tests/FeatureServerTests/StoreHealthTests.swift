@@ -13,7 +13,7 @@ import TestKinds
 
 /// The server owns its online store as a service: started with the server, its health behind the health endpoints,
 /// stopped after the servers in front of it.
-@Suite("Online store as a service of the server", .timeLimit(.minutes(2)))
+@Suite("Online store as a service of the server", .timeLimit(.minutes(5)))
 struct StoreHealthTests {
     @Test("health endpoints follow the store's health, with its reason; the store is started once and stopped at shutdown")
     func healthFollowsTheStore() async throws {

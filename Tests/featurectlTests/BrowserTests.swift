@@ -9,7 +9,11 @@ import Testing
 struct BrowserTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
-    static func browse(_ url: String, screenshot: URL? = nil) throws -> String {
+    static func browse(_ url: String, screenshot: URL? = nil) async throws -> String {
+        try await offPool { try browseBlocking(url, screenshot: screenshot) }
+    }
+
+    static func browseBlocking(_ url: String, screenshot: URL? = nil) throws -> String {
         guard let chromium else { throw ServerProcessError(log: "no chromium: run `bash scripts/setup` (apt install chromium)") }
         var arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
                          "--user-data-dir=\(FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)").path)",
@@ -24,7 +28,7 @@ struct BrowserTests {
     }
 
     @Test("a browser shows the example's views, finds a feature by a word of its description, draws a view's schema and lineage, and keeps an XSS probe as text")
-    func catalogInBrowser() throws {
+    func catalogInBrowser() async throws {
         let repo = try copyOfExample()
         defer { try? FileManager.default.removeItem(at: repo) }
         try """
@@ -39,7 +43,7 @@ struct BrowserTests {
 
             """.write(to: repo.appendingPathComponent("probe.yaml"), atomically: true, encoding: .utf8)
         for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
-            let result = try featurectl(step)
+            let result = try await featurectl(step)
             try #require(result.status == 0, "\(step): \(result.stderr)")
         }
         // Any free port (a fixed one could be taken by a parallel test or another program); the default port is
@@ -49,22 +53,22 @@ struct BrowserTests {
         #expect(server.log.contains("catalog listening at http://127.0.0.1:\(server.catalogPort)/"), "the server prints the catalog's address")
         let base = "http://127.0.0.1:\(server.catalogPort)"
 
-        let home = try Self.browse(base + "/")
+        let home = try await Self.browse(base + "/")
         for view in ["driver_stats", "driver_activity", "customer_profile", "route_stats"] {
             #expect(home.contains("href=\"/views/\(view)\""), "home lists \(view)")
         }
         #expect(home.contains("<title>Home · ride_hailing · feature catalog</title>"))
 
         // "Which feature tells me a driver's acceptance rate?"
-        let search = try Self.browse(base + "/search?q=acceptance")
+        let search = try await Self.browse(base + "/search?q=acceptance")
         #expect(search.contains("href=\"/views/driver_stats#feature-acc_rate\""))
         #expect(search.contains("mobility-ml@ridehail.example"))
 
-        let view = try Self.browse(base + "/views/driver_stats")
+        let view = try await Self.browse(base + "/views/driver_stats")
         #expect(view.contains("<code>acc_rate</code>") && view.contains("Acceptance rate, the share of trip offers the driver accepted."))
         #expect(view.contains("<svg") && view.contains("driver_stats_source") && view.contains("driver_ranking_v1"), "lineage source -> view -> services")
 
-        let probe = try Self.browse(base + "/views/xss_probe")
+        let probe = try await Self.browse(base + "/views/xss_probe")
         #expect(probe.contains("<title>xss_probe · ride_hailing · feature catalog</title>"), "no injected script ran")
         #expect(probe.contains("Probe &lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=x"))
         #expect(!probe.contains("<img src=\"x\""))
@@ -76,7 +80,7 @@ struct BrowserTests {
         for (name, path) in [("catalog-home.png", "/"), ("catalog-view.png", "/views/driver_stats")] {
             let file = artifacts.appendingPathComponent(name)
             try? FileManager.default.removeItem(at: file)
-            _ = try Self.browse(base + path, screenshot: file)
+            _ = try await Self.browse(base + path, screenshot: file)
             let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
             #expect(size > 10_000, "\(name) is a real screenshot (\(size) bytes)")
         }

@@ -61,7 +61,7 @@ struct CrashTests {
         #expect(partial >= committed && partial > 0 && partial < rows, "killed mid-way: \(partial) of \(rows) rows committed")
 
         // A rerun completes, and every value is right.
-        let rerun = try await featurectlOffPool(["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path])
+        let rerun = try await featurectl(["materialize", "1970-01-01T00:00:00Z", "2000-01-01T00:00:00Z", "--repo", repo.path])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let done = try FeatureStore(repository: repo, kinds: testKinds)
         await #expect(try done.onlineStore().statistics(of: OnlineTable(view: view, joinKeys: keys)).rows == rows)

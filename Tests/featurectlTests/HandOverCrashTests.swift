@@ -159,11 +159,7 @@ struct HandOverCrashTests {
         #expect(wrong.isEmpty, "\(wrong.count) drivers counted wrong after the kill, e.g. \(wrong.prefix(3).map { "driver \($0.offset): \($0.element.0)" })")
 
         // The rerun completes the hand-over: the same counts.
-        // On a thread of its own: waiting for the child must not hold a cooperative thread the suite shares.
-        let path = repo.path
-        let rerun = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RunResult, any Error>) in
-            Thread { continuation.resume(with: Result { try featurectl(["materialize", "1970-01-01T00:00:00Z", "now", "--repo", path]) }) }.start()
-        }
+        let rerun = try await featurectl(["materialize", "1970-01-01T00:00:00Z", "now", "--repo", repo.path])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         try completed(repo)
         #expect(try await Self.onlineCounts(repo, entities: entities, now: now) == counts.map { .int($0) })

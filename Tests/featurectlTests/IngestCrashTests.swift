@@ -96,7 +96,7 @@ struct IngestCrashTests {
         try #require(killedAt < rounds, "events were produced after the kill")
 
         // Restart; it resumes from the committed offsets (replaying what the killed one had written but not committed).
-        let rerun = try await featurectlOffPool(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
+        let rerun = try await featurectl(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         let online = try await FeatureStore(repository: repo, kinds: testKinds).getOnlineFeatures(
             entities: ["user_id": (0..<users).map { .int(Int64($0)) }], features: .references([FeatureReference(view: "scores")]))
@@ -176,7 +176,7 @@ struct IngestCrashTests {
         try #require(killedMidway && first.terminationReason == .uncaughtSignal, "the ingester was still running when killed")
         try #require(killedAt < rounds, "events were produced after the kill")
 
-        let rerun = try await featurectlOffPool(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
+        let rerun = try await featurectl(["ingest", "--repo", repo.path, "--idle-timeout", "3"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         // The crash is proven to matter: the restarted ingester met events already in the tiles and skipped them.
         let final = (rerun.stdout + rerun.stderr).split(separator: "\n").last { $0.contains(" messages; rows written: ") }.map(String.init) ?? ""

@@ -17,25 +17,25 @@ struct RedisRepositoryTests {
     }
 
     @Test("apply, materialize, get and verify work on a 3-primary Redis Cluster: training = serving")
-    func exampleOnCluster() throws {
+    func exampleOnCluster() async throws {
         let servers = try RedisServers()
         let ports = try servers.startCluster()
         let repo = try copyOfExample()
         defer { try? FileManager.default.removeItem(at: repo) }
         try Self.pointAtRedis(repo, nodes: [ports[0], ports[2]], cluster: true)
-        try #require(try featurectl(["sample-data", "--repo", repo.path]).status == 0)
-        let apply = try featurectl(["apply", "--repo", repo.path])
+        try #require(try await featurectl(["sample-data", "--repo", repo.path]).status == 0)
+        let apply = try await featurectl(["apply", "--repo", repo.path])
         try #require(apply.status == 0, "\(apply.stderr)")
-        let materialize = try featurectl(["materialize-incremental", "now", "--repo", repo.path])
+        let materialize = try await featurectl(["materialize-incremental", "now", "--repo", repo.path])
         try #require(materialize.status == 0, "\(materialize.stderr)")
-        let get = try featurectl(["get", "--service", "driver_ranking_v1", "--entity", "driver_id=1001,1002", "--entity", "customer_id=5001,5002",
+        let get = try await featurectl(["get", "--service", "driver_ranking_v1", "--entity", "driver_id=1001,1002", "--entity", "customer_id=5001,5002",
                                   "--json", "--repo", repo.path])
         try #require(get.status == 0, "\(get.stderr)")
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(get.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == 2)
         let features = try #require(rows.first?["features"] as? [String: [String: Any]])
         #expect(features["conv_rate"]?["status"] as? String == "PRESENT" && features["count_1h"]?["status"] as? String == "PRESENT", "\(features)")
-        let verify = try featurectl(["verify", "--sample", "50", "--json", "--repo", repo.path])
+        let verify = try await featurectl(["verify", "--sample", "50", "--json", "--repo", repo.path])
         #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
         let reports = try #require(try JSONSerialization.jsonObject(with: Data(verify.stdout.utf8)) as? [[String: Any]])
         #expect(reports.count == 6 && reports.allSatisfy { ($0["entities"] as? Int ?? 0) > 0 && ($0["mismatches"] as? [Any])?.isEmpty == true }, "\(verify.stdout)")
@@ -48,13 +48,13 @@ struct RedisRepositoryTests {
     }
 
     @Test("settings are checked at their place; a password comes from the environment or a file; a wrong one is an error naming the node")
-    func settingsAndPassword() throws {
+    func settingsAndPassword() async throws {
         let servers = try RedisServers()
         let port = try servers.start(password: "s3cret-for-the-tests")
         let repo = try copyOfExample()
         defer { try? FileManager.default.removeItem(at: repo) }
         try Self.pointAtRedis(repo, nodes: [port, port + 1], cluster: false)
-        let two = try featurectl(["validate", "--repo", repo.path])
+        let two = try await featurectl(["validate", "--repo", repo.path])
         #expect(two.status == 1 && two.stderr.contains("feature_store.yaml:") && two.stderr.contains("a standalone Redis has one node, but 'nodes' names 2: set 'cluster: true' for a Redis Cluster"), "\(two.stderr)")
 
         let fresh = try copyOfExample()
@@ -62,13 +62,13 @@ struct RedisRepositoryTests {
         try Self.pointAtRedis(fresh, nodes: [port], cluster: false, extra: "  password_file: secrets/redis.password\n")
         try FileManager.default.createDirectory(at: fresh.appendingPathComponent("secrets"), withIntermediateDirectories: true)
         try "wrong-password".write(to: fresh.appendingPathComponent("secrets/redis.password"), atomically: true, encoding: .utf8)
-        try #require(try featurectl(["sample-data", "--repo", fresh.path]).status == 0)
-        let refused = try featurectl(["apply", "--repo", fresh.path])
+        try #require(try await featurectl(["sample-data", "--repo", fresh.path]).status == 0)
+        let refused = try await featurectl(["apply", "--repo", fresh.path])
         #expect(refused.status != 0 && refused.stderr.contains("redis 127.0.0.1:\(port): authentication failed"), "\(refused.stderr)")
         try "s3cret-for-the-tests\n".write(to: fresh.appendingPathComponent("secrets/redis.password"), atomically: true, encoding: .utf8)
-        let applied = try featurectl(["apply", "--repo", fresh.path])
+        let applied = try await featurectl(["apply", "--repo", fresh.path])
         #expect(applied.status == 0, "\(applied.stderr)")
-        let accepted = try featurectl(["materialize-incremental", "now", "--repo", fresh.path])
+        let accepted = try await featurectl(["materialize-incremental", "now", "--repo", fresh.path])
         #expect(accepted.status == 0, "\(accepted.stderr)")
     }
 }

@@ -42,7 +42,7 @@ struct RedisScaleOutTests {
                   - {column: score, type: float64, function: sum, windows: [1d]}
 
             """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
-        try #require(try await featurectlOffPool(["apply", "--repo", repo.path]).status == 0)
+        try #require(try await featurectl(["apply", "--repo", repo.path]).status == 0)
         var servers: [ServerProcess] = []
         defer { for s in servers { _ = s.terminate() } }
         for _ in 0..<2 { servers.append(try ServerProcess(repository: repo)) }
