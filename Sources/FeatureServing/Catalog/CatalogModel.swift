@@ -49,7 +49,7 @@ struct CatalogModel {
         var statistics: [String: OnlineViewStatistics] = [:]
         if store.onlineStoreExists, let online = try? await store.onlineStore() {
             for view in store.registry.featureViews where view.online {
-                if let s = try? await online.statistics(of: OnlineTable(view: view, joinKeys: store.registry.joinKeys(of: view))) { statistics[view.name] = s }
+                if let s = try? await online.statistics(of: store.onlineTable(of: view)) { statistics[view.name] = s }
             }
         }
         return CatalogModel(store: store, streamStatus: streamStatus, now: now, onlineStatistics: statistics)

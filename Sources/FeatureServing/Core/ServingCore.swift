@@ -256,7 +256,7 @@ public final class ServingCore: Sendable {
                       values: featureColumns.map { $0[i] })
         }
         let written: Int
-        do { written = try await store.onlineStore().write(rows, to: OnlineTable(view: view, joinKeys: keys)) } catch { throw Self.servingError(error) }
+        do { written = try await store.onlineStore().write(rows, to: store.onlineTable(of: view)) } catch { throw Self.servingError(error) }
         metrics.entityRows(.pushFeatures, n)
         return (n, written)
     }

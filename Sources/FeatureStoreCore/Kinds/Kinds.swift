@@ -77,8 +77,8 @@ public enum UnknownKindPolicy: Sendable, Hashable {
     case report
     /// The block is kept as written, unchecked, and the error comes when something uses it (opening the online store
     /// of an unknown kind fails, at the kind's place): a program that only builds training sets does not need the
-    /// online store's kind, nor the stream transport's. A top-level key that looks like a misspelt core key is still
-    /// reported.
+    /// online store's kind, nor the stream transport's. A top-level key that looks like a misspelt core or section key
+    /// is still reported.
     case deferUntilUsed
 }
 
