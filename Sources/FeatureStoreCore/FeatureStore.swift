@@ -58,6 +58,12 @@ public struct FeatureStore: Sendable {
         return OnlineTable(view: view, joinKeys: registry.joinKeys(of: view))
     }
 
+    /// The online table of a view of ``registry`` (lookups and materialization, which resolve views from it): found
+    /// by name, without comparing the view.
+    func registeredTable(of view: FeatureView) -> OnlineTable {
+        onlineTables[view.name] ?? OnlineTable(view: view, joinKeys: registry.joinKeys(of: view))
+    }
+
     /// Whether this store and `other` write through the same open online store (see ``init(repository:reloading:)``).
     public func sharesOnlineStore(with other: FeatureStore) -> Bool {
         onlineHandle === other.onlineHandle

@@ -159,7 +159,7 @@ extension FeatureStore {
         let times = latest.eventTimes, created = latest.createdTimes, createdValid = latest.createdValid
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
         let store = try await onlineStore()
-        let table = onlineTable(of: view)
+        let table = registeredTable(of: view)
         let keyData = latest.keys, featureData = latest.features
         var written = 0
         var stats = view.features.map { _ in RunningStatistics() }
@@ -206,7 +206,7 @@ extension FeatureStore {
     /// are deleted one run later, only to free space.
     fileprivate func materializeTiles(_ view: FeatureView, source: DataSource, path: String, keys: [JoinKey], start: Int64, end: Int64,
                                       began: Date, progress: (@Sendable (MaterializationProgress) -> Void)?) async throws(OnlineStoreError) -> MaterializationReport {
-        let table = onlineTable(of: view)
+        let table = registeredTable(of: view)
         let store = try await onlineStore().tiles(for: table)
         let hops = TileCuts.hops(of: view)
         var ends = Dictionary(uniqueKeysWithValues: hops.map { ($0, end) })

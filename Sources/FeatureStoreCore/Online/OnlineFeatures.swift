@@ -66,9 +66,12 @@ extension FeatureStore {
     /// definitions reloaded from these, see ``init(repository:reloading:)``).
     public func onlineStore() async throws(OnlineStoreError) -> any OnlineStore {
         let settings = config.onlineStore.settings, repository = self.repository, project = config.project
-        let kind = kinds.onlineStores[settings.kind], unknown = kinds.unknownOnlineStore(settings.kind)
+        let kinds = self.kinds
         return try await onlineHandle.get { () async throws(OnlineStoreError) -> any OnlineStore in
-            guard let kind else { throw OnlineStoreError(settings.located(unknown)) }
+            // Only when the store is opened (every lookup asks for it).
+            guard let kind = kinds.onlineStores[settings.kind] else {
+                throw OnlineStoreError(settings.located(kinds.unknownOnlineStore(settings.kind)))
+            }
             var checked = settings
             kind.validate(&checked)
             if let problem = checked.problems.first { throw OnlineStoreError("online_store: \(problem)") }
@@ -146,7 +149,7 @@ extension FeatureStore {
         for request in requests {
             let view = request.view
             guard view.online else { throw OnlineStoreError("feature view '\(view.name)' is not online (online: false)", invalidRequest: true) }
-            let table = onlineTable(of: view)
+            let table = registeredTable(of: view)
             let keys = table.joinKeys
             var rows = [[OnlineValue]](repeating: [], count: n)
             for key in keys {
