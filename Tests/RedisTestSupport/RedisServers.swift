@@ -114,9 +114,20 @@ public final class RedisServers: @unchecked Sendable {
         cli.standardOutput = FileHandle.nullDevice
         cli.standardError = FileHandle.nullDevice
         try cli.run()
-        cli.waitUntilExit()
-        guard cli.terminationStatus == 0 else { throw RedisError(.server, node: "-", "redis-cli --cluster create failed") }
-        let deadline = Date().addingTimeInterval(20)
+        // `redis-cli --cluster create` assigns the slots, introduces the nodes and waits for them to agree; under load
+        // that wait has been seen never to end. Bounded: after 60 s the nodes are introduced again (CLUSTER MEET is
+        // idempotent) and the state checks below decide.
+        let cliDeadline = Date().addingTimeInterval(60)
+        while cli.isRunning && Date() < cliDeadline { Thread.sleep(forTimeInterval: 0.05) }
+        if cli.isRunning {
+            kill(cli.processIdentifier, SIGKILL)
+            cli.waitUntilExit()
+            let first = try RedisConnection(RedisEndpoint(host: "127.0.0.1", port: ports[0]), connectTimeout: .seconds(1), readTimeout: .seconds(1))
+            for port in ports.dropFirst() { _ = try first.command(["CLUSTER", "MEET", "127.0.0.1", "\(port)"].map { Array($0.utf8) }) }
+        } else if cli.terminationStatus != 0 {
+            throw RedisError(.server, node: "-", "redis-cli --cluster create failed")
+        }
+        let deadline = Date().addingTimeInterval(60)
         for port in ports {
             while true {
                 let c = try RedisConnection(RedisEndpoint(host: "127.0.0.1", port: port), connectTimeout: .seconds(1), readTimeout: .seconds(1))
@@ -126,7 +137,7 @@ public final class RedisServers: @unchecked Sendable {
                 let replication = try c.command(["INFO", "replication"].map { Array($0.utf8) }).text ?? ""
                 let synced = !replication.contains("role:slave") || replication.contains("master_link_status:up")
                 if info.contains("cluster_state:ok"), synced, case .integer = try c.command(["CLUSTER", "COUNTKEYSINSLOT", "0"].map { Array($0.utf8) }) { break }
-                guard Date() < deadline else { throw RedisError(.server, node: "127.0.0.1:\(port)", "cluster_state is not ok after 20 s") }
+                guard Date() < deadline else { throw RedisError(.server, node: "127.0.0.1:\(port)", "cluster_state is not ok after 60 s") }
                 Thread.sleep(forTimeInterval: 0.1)
             }
         }
