@@ -22,7 +22,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         abstract: "Serve a feature repository's online features over gRPC and HTTP/JSON.",
         discussion: """
             gRPC: featurestore.v1.FeatureServing and grpc.health.v1.Health. HTTP: POST /v1/online-features, \
-            POST /v1/push, GET /healthz, GET /metrics (Prometheus). The feature catalog (pages for browsers and \
+            POST /v1/push, GET /healthz (alive), GET /readyz (ready, with the reason), GET /metrics (Prometheus). The feature catalog (pages for browsers and \
             /api/v1/catalog) on its own port, 8888 by default: browsers refuse to open 6566. Bearer tokens are required when feature_store.yaml \
             has an 'auth' section. Stops gracefully on SIGTERM or SIGINT: health turns NOT_SERVING and no new calls are taken.
             """)

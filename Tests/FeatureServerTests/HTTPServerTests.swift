@@ -195,14 +195,18 @@ struct HTTPServerTests {
         try await f.stop()
     }
 
-    @Test("/healthz is 200 while serving and 503 once shutdown begins")
-    func healthz() async throws {
+    @Test("/readyz is 200 while serving and 503 with the reason once shutdown begins, as featurestore_ready says; /healthz stays 200 (alive)")
+    func readinessAndLiveness() async throws {
         let f = try await ServerFixture()
-        let serving = try await f.http("GET", "/healthz")
+        let serving = try await f.http("GET", "/readyz")
         #expect(serving.status == 200 && serving.body == #"{"status":"SERVING"}"#)
+        #expect(try await f.http("GET", "/metrics").body.contains("featurestore_ready 1"))
         f.core.health.markNotServing()
-        let draining = try await f.http("GET", "/healthz")
+        let draining = try await f.http("GET", "/readyz")
         #expect(draining.status == 503 && draining.body == #"{"status":"NOT_SERVING","reason":"shutting down"}"#)
+        #expect(try await f.http("GET", "/metrics").body.contains("featurestore_ready 0"))
+        let alive = try await f.http("GET", "/healthz")
+        #expect(alive.status == 200 && alive.body == #"{"status":"ALIVE"}"#)
         try await f.stop()
     }
 

@@ -15,7 +15,7 @@ import TestKinds
 /// stopped after the servers in front of it.
 @Suite("Online store as a service of the server", .timeLimit(.minutes(5)))
 struct StoreHealthTests {
-    @Test("health endpoints follow the store's health, with its reason; the store is started once and stopped at shutdown")
+    @Test("readiness (/readyz) follows the store's health, with its reason; the store is started once and stopped at shutdown")
     func healthFollowsTheStore() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-health-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -40,7 +40,7 @@ struct StoreHealthTests {
             port = http.listeningPort
             if port == nil { try await Task.sleep(for: .milliseconds(10)) }
         }
-        let url = URL(string: "http://127.0.0.1:\(try #require(port))/healthz")!
+        let url = URL(string: "http://127.0.0.1:\(try #require(port))/readyz")!
         func healthz() async throws -> (Int, String) {
             let (data, response) = try await URLSession.shared.data(from: url)
             return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))

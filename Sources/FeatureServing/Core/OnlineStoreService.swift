@@ -3,7 +3,7 @@ public import Logging
 public import ServiceLifecycle
 
 /// The served repository's online store as a service of the server: opened and started when the server starts,
-/// its health checked every `interval` and reported to ``ServingHealth`` (gRPC health and `/healthz` say
+/// its health checked every `interval` and reported to ``ServingHealth`` (gRPC health and `/readyz` say
 /// NOT_SERVING while the store cannot serve), and stopped last, once the servers in front of it have drained (list
 /// it first in the `ServiceGroup`: services stop in reverse order). The store outlives reloads of the definitions.
 public struct OnlineStoreService: Service {

@@ -40,13 +40,19 @@ public final class ServingCounters: Sendable {
     }
 }
 
-/// Whether the server takes calls (both health endpoints read it): SERVING while its online store can serve
-/// (``OnlineStoreService`` reports it) and until a graceful shutdown begins.
+/// Whether the server takes calls (readiness: `/readyz`, gRPC health, the `featurestore_ready` gauge): SERVING while
+/// its online store can serve (``OnlineStoreService`` reports it) and until a graceful shutdown begins. Liveness
+/// (`/healthz`) does not read it: a server that is up but not ready must not be restarted for it.
 public final class ServingHealth: Sendable {
     private let serving = Atomic<Bool>(true)
     private let storeProblem = Mutex<String?>(nil)
-    /// Serving, until a store problem is reported or ``markNotServing()`` is called.
-    public init() {}
+    private let onChange: (@Sendable (Bool) -> Void)?
+    /// Serving, until a store problem is reported or ``markNotServing()`` is called; `onChange` hears every change of
+    /// readiness (and the first state at once).
+    public init(onChange: (@Sendable (Bool) -> Void)? = nil) {
+        self.onChange = onChange
+        onChange?(true)
+    }
     /// Whether the server is serving: no shutdown begun and the online store's last report was serving.
     public var isServing: Bool { serving.load(ordering: .relaxed) && storeProblem.withLock { $0 == nil } }
     /// Why the server is not serving: the store's problem, or the shutdown (nil while serving).
@@ -55,15 +61,22 @@ public final class ServingHealth: Sendable {
         return serving.load(ordering: .relaxed) ? nil : "shutting down"
     }
     /// Marks the server NOT_SERVING (at the start of a graceful shutdown, so load balancers stop sending).
-    public func markNotServing() { serving.store(false, ordering: .relaxed) }
+    public func markNotServing() {
+        let was = isServing
+        serving.store(false, ordering: .relaxed)
+        if was { onChange?(false) }
+    }
     /// Records what the online store last said of its health.
     public func update(store health: OnlineStoreHealth) {
+        let was = isServing
         storeProblem.withLock { problem in
             switch health {
             case .serving: problem = nil
             case .notServing(let why): problem = why
             }
         }
+        let now = isServing
+        if now != was { onChange?(now) }
     }
 }
 
@@ -88,8 +101,8 @@ public final class ServingCore: Sendable {
     public let metrics: ServingMetrics
     /// Calls in flight and handled, across both faces.
     public let counters = ServingCounters()
-    /// Whether the server is serving, for both health endpoints.
-    public let health = ServingHealth()
+    /// Whether the server is ready, for `/readyz`, gRPC health and the `featurestore_ready` gauge.
+    public let health: ServingHealth
 
     /// The core of a server of `repository` (by default: the default limits, no authentication, metrics discarded).
     public init(repository: ServedRepository, limits: ServingLimits = ServingLimits(), access: AccessPolicy = .open,
@@ -98,6 +111,7 @@ public final class ServingCore: Sendable {
         self.limits = limits
         self.access = access
         self.metrics = metrics
+        health = ServingHealth(onChange: { [metrics] ready in metrics.ready(ready) })
     }
 
     /// Runs one call: counts it, times it and records its outcome by code.

@@ -13,8 +13,9 @@ import Synchronization
 ///
 /// - `POST /v1/online-features`: a lookup, with the meaning of gRPC `GetOnlineFeatures`.
 /// - `POST /v1/push`: rows to a view's online table, with the meaning of gRPC `PushFeatures`.
-/// - `GET /healthz`: 200 while serving; 503 with the reason while the online store cannot serve or once a graceful
-///   shutdown has begun.
+/// - `GET /healthz`: liveness, 200 `{"status":"ALIVE"}` while the process answers.
+/// - `GET /readyz`: readiness, 200 `{"status":"SERVING"}` while calls should be sent; 503 with the reason while the
+///   online store cannot serve or once a graceful shutdown has begun (gRPC health and `featurestore_ready` agree).
 /// - `GET /metrics`: Prometheus text exposition of the server's metrics.
 ///
 /// The feature catalog has a server of its own (``CatalogServer``), on a port browsers open.
@@ -85,7 +86,12 @@ struct HTTPRoutes: Sendable {
     let metricsRegistry: PrometheusCollectorRegistry?
 
     func register(on router: Router<BasicRequestContext>) {
+        // Liveness: the process answers (restart it when it does not). Readiness is /readyz.
         router.get("/healthz") { _, _ -> Response in
+            Self.json(.ok, Array(#"{"status":"ALIVE"}"#.utf8))
+        }
+        // Readiness: whether to send it calls (the online store answers, no shutdown begun), with the reason.
+        router.get("/readyz") { _, _ -> Response in
             let serving = core.health.isServing
             var w = JSONWriter()
             w.raw("{\"status\":\"\(serving ? "SERVING" : "NOT_SERVING")\"")

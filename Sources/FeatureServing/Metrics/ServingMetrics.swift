@@ -41,6 +41,7 @@ public final class ServingMetrics: Sendable {
     private let rows: [Method: CoreMetrics.Counter]
     private let storeRead: CoreMetrics.Timer
     private let inFlight: CoreMetrics.Meter
+    private let readiness: CoreMetrics.Gauge
     private let inFlightCount = Atomic<Int>(0)
     /// Counters by outcome, made on first use (most method/code pairs never happen).
     private let outcomes = Mutex<[CodeKey: CoreMetrics.Counter]>([:])
@@ -63,6 +64,12 @@ public final class ServingMetrics: Sendable {
         })
         storeRead = CoreMetrics.Timer(label: "featurestore_online_store_read_duration_seconds", factory: factory)
         inFlight = CoreMetrics.Meter(label: "featurestore_requests_in_flight", factory: factory)
+        readiness = CoreMetrics.Gauge(label: "featurestore_ready", factory: factory)
+    }
+
+    /// Records whether the server is ready (`featurestore_ready`: 1 or 0), as `/readyz` says.
+    public func ready(_ ready: Bool) {
+        readiness.record(ready ? 1 : 0)
     }
 
     /// Metrics that go nowhere (library use without a server).
