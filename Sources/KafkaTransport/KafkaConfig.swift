@@ -59,7 +59,7 @@ public struct KafkaSection: ConfigSectionKind {
     /// `kafka`; see ``ConfigSectionKind/name``.
     public let name = KafkaSection.key
 
-    /// The section, for ``ConfigSections/register(_:)``.
+    /// The section (in ``FeatureStoreCore/Kinds/kafka``).
     public init() {}
 
     /// Requires `bootstrap_servers`, passes `properties.*` through, and checks `offline_roll_interval` (a time span, 0:

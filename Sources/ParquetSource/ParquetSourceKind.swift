@@ -10,7 +10,7 @@ public import FeatureStoreCore
 ///   timestamp_field: event_ts
 /// ```
 ///
-/// The local offline engine reads these sources (and brings this kind when it is registered); a stream source can
+/// The local offline engine reads these sources (``FeatureStoreCore/Kinds/local`` brings this kind); a stream source can
 /// name one as its `batch_source`, where its ingester appends the offline copy.
 public struct ParquetSourceKind: SourceKind {
     /// `parquet`; see ``SourceKind/name``.
@@ -18,7 +18,7 @@ public struct ParquetSourceKind: SourceKind {
     /// A table; see ``SourceKind/role``.
     public let role = SourceRole.table
 
-    /// The kind, for ``SourceKinds/register(_:)``.
+    /// The kind (in ``FeatureStoreCore/Kinds/parquet`` and ``FeatureStoreCore/Kinds/local``).
     public init() {}
 
     /// Requires a non-empty `path` and allows no other setting; see ``SourceKind/validate(_:)``.

@@ -16,7 +16,7 @@ struct FeatureCtl: AsyncParsableCommand {
         subcommands: [InitCommand.self, ValidateCommand.self, PlanCommand.self, ApplyCommand.self, CatalogCommand.self, SampleDataCommand.self, JoinCommand.self, MaterializeCommand.self, MaterializeIncrementalCommand.self, GetCommand.self, VerifyCommand.self, ServeCommand.self, IngestCommand.self, DemoEventsCommand.self, ParquetCommand.self]
     )
 
-    /// Sets the process up for columnar work (see ``MemoryPolicy``), registers the store kinds it links, then runs the
+    /// Sets the process up for columnar work (see ``MemoryPolicy``), then runs the
     /// command line. Async commands run on the main actor (`@MainActor func run()`), and the library's async calls run
     /// where they are called: a command's columnar work stays on the main thread and its malloc arena, as it did
     /// before the store calls became async (measured: on the cooperative pool, materialize took 20-35% longer).

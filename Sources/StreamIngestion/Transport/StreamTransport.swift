@@ -118,8 +118,8 @@ public struct StreamConnection: Sendable {
 
 /// A source kind that is a stream an ingester can read (`kafka`): it connects to its transport.
 ///
-/// A new transport (Kinesis, Pulsar) is a target with a kind conforming to this protocol, registered with
-/// ``SourceKinds``; the ingester finds it by the sources' `kind`.
+/// A new transport (Kinesis, Pulsar) is a target with a kind conforming to this protocol, brought as a `Kinds` value
+/// that programs add to theirs; the ingester finds it by the sources' `kind` in the repository's kinds.
 public protocol StreamSourceKind: SourceKind {
     /// The topic (or stream) a source of this kind reads.
     func topic(of source: DataSource) -> String
