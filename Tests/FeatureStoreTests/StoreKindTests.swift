@@ -4,10 +4,12 @@ import Columnar
 import FeatureStoreTesting
 import Foundation
 import LocalOfflineEngine
+import SQLiteOnlineStore
+import ErrorChain
 import Testing
 
-/// Store kinds plug in from outside the core: a kind registered by a program (here, the test) serves a repository
-/// whose feature_store.yaml names it, with no change to the compiler or the library.
+/// Store kinds plug in from outside the core: a kind a program passes in its `Kinds` (here, the test's) serves a
+/// repository whose feature_store.yaml names it, with no change to the compiler or the library.
 @Suite("Online store kinds", .timeLimit(.minutes(2)))
 struct StoreKindTests {
     @Test("the in-memory store passes the conformance suite", arguments: OnlineStoreConformance.checks)
@@ -65,6 +67,43 @@ struct StoreKindTests {
         try f.dir.write("feature_store.yaml", "project: join_test\nonline_stor: {kind: sqlite}\n")
         let typo = try #require(throws: CompileError.self) { _ = try f.store }
         #expect(typo.description.contains("unknown key 'online_stor'") && typo.description.contains("did you mean 'online_store'"), "\(typo)")
+    }
+}
+
+@Suite("What a program lacking a kind refuses", .timeLimit(.minutes(2)))
+struct DeferredKindRefusalTests {
+    @Test("apply refuses without the online store's kind (stale rows could not be dropped), naming the kind's place")
+    func applyNeedsTheOnlineStoreKind() async throws {
+        var f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25)])])
+        f.kinds = .local
+        try f.dir.write("feature_store.yaml", "project: join_test\nonline_store: {kind: cassandra}\n")
+        let error = await #expect(throws: RegistryError.self) { try await f.store.apply() }
+        #expect(error.map { ErrorChain.render($0) }?.contains("feature_store.yaml:2:22: unknown online store kind 'cassandra'") == true,
+                "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: f.dir.url.appendingPathComponent("data/registry.db").path), "nothing applied")
+    }
+
+    @Test("a stream-fed aggregated view is not materialized without the stream transport's kind (its cuts need the stream's settings)")
+    func streamFedTilesNeedTheTransportKind() async throws {
+        var f = try JoinFixture(["stats": try statsTable([(1, 1000, 1000, 0.25)])])
+        f.kinds = .local + .sqlite
+        try f.dir.write("feature_store.yaml", "project: join_test\nkafka: {bootstrap_servers: 'b:9092', allowed_lateness: 6h}\n")
+        try f.dir.write("stream.yaml", """
+            sources:
+              - {name: stats_stream, kind: kafka, topic: stats, batch_source: stats_src, timestamp_field: event_ts}
+            feature_views:
+              - name: stream_counts
+                entities: [driver]
+                source: stats_stream
+                aggregations:
+                  - {function: count, windows: [1h]}
+            """)
+        let store = try f.store
+        let error = await #expect(throws: OnlineStoreError.self) { _ = try await store.materialize(start: 0, end: s(2000), views: ["stream_counts"]) }
+        #expect(error?.description.contains("feature view 'stream_counts' is fed by the kafka stream 'stats_stream', and this program lacks the kafka kind") == true,
+                "\(String(describing: error))")
+        // The plain view of the same repository materializes.
+        #expect(try await store.materialize(start: 0, end: s(2000), views: ["stats"]).first?.rowsWritten == 1)
     }
 }
 
