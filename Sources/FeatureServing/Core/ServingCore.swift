@@ -150,6 +150,16 @@ public final class ServingCore: Sendable {
         authorization: String?, fields: LookupFields = .protobuf
     ) async throws(ServingError) -> OnlineFeatures {
         let principal = try access.authenticate(authorization)
+        return try await lookup(entities: entities, requestContext: requestContext, selection: selection, fullFeatureNames: fullFeatureNames,
+                                principal: principal, fields: fields)
+    }
+
+    /// A lookup for a caller already authenticated (``AccessPolicy/authenticate(_:)``: `nil` when authentication is
+    /// off): streams authenticate once, then look up many times.
+    public func lookup<Column: WireColumn, Request: WireColumn>(
+        entities: [String: Column], requestContext: [String: Request], selection: FeatureSelection?, fullFeatureNames: Bool,
+        principal: AccessPolicy.Principal?, fields: LookupFields = .protobuf
+    ) async throws(ServingError) -> OnlineFeatures {
         let snapshot = repository.snapshot
         guard let selection else { throw .invalid("\(fields.features): give a feature service or feature references") }
         if access.isEnabled {

@@ -2,6 +2,7 @@ public import FeatureServingAPI
 import FeatureStoreCore
 public import GRPCCore
 import SwiftProtobuf
+import ErrorChain
 
 /// The `featurestore.v1.FeatureServing` gRPC service: protobuf in and out around the shared ``ServingCore``.
 public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
@@ -26,34 +27,73 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         }
     }
 
+    /// The feature selection of a lookup request (`features` must name a service or at least one reference).
+    private static func selection(_ message: Featurestore_V1_GetOnlineFeaturesRequest, field: String) throws(ServingError) -> FeatureSelection {
+        switch message.features {
+        case .featureService(let name):
+            return .service(name)
+        case .featureRefs(let refs):
+            var parsed: [FeatureReference] = []
+            parsed.reserveCapacity(refs.refs.count)
+            for (i, text) in refs.refs.enumerated() {
+                guard let ref = FeatureReference(parsing: text) else {
+                    throw .invalid("\(field)feature_refs.refs[\(i)]: '\(text)' is not 'view' or 'view:feature'")
+                }
+                parsed.append(ref)
+            }
+            guard !parsed.isEmpty else { throw .invalid("\(field)feature_refs: empty (name at least one feature)") }
+            return .references(parsed)
+        case nil:
+            throw .invalid("\(field)features: set feature_service or feature_refs")
+        }
+    }
+
+    /// One lookup for an authenticated caller; `field` prefixes request field names in errors (`lookup.` in streams).
+    private func lookup(_ message: Featurestore_V1_GetOnlineFeaturesRequest, principal: AccessPolicy.Principal?,
+                        field: String) async throws(ServingError) -> Featurestore_V1_GetOnlineFeaturesResponse {
+        let selection = try Self.selection(message, field: field)
+        let fields = field.isEmpty ? LookupFields.protobuf : LookupFields(entities: field + "entities", features: field + "features")
+        let result = try await core.lookup(entities: message.entities, requestContext: message.requestContext, selection: selection,
+                                           fullFeatureNames: message.fullFeatureNames, principal: principal, fields: fields)
+        return Featurestore_V1_GetOnlineFeaturesResponse(result)
+    }
+
     /// A lookup of a feature service or of feature references (`view` or `view:feature`) for the request's entity rows.
     public func getOnlineFeatures(request: ServerRequest<Featurestore_V1_GetOnlineFeaturesRequest>,
                                   context: ServerContext) async throws -> ServerResponse<Featurestore_V1_GetOnlineFeaturesResponse> {
         let authorization = Self.authorization(request.metadata)
         let message = request.message
         let response = try await serve(.getOnlineFeatures) { () async throws(ServingError) in
-            let selection: FeatureSelection?
-            switch message.features {
-            case .featureService(let name):
-                selection = .service(name)
-            case .featureRefs(let refs):
-                var parsed: [FeatureReference] = []
-                for (i, text) in refs.refs.enumerated() {
-                    guard let ref = FeatureReference(parsing: text) else {
-                        throw .invalid("feature_refs.refs[\(i)]: '\(text)' is not 'view' or 'view:feature'")
-                    }
-                    parsed.append(ref)
-                }
-                guard !parsed.isEmpty else { throw .invalid("feature_refs: empty (name at least one feature)") }
-                selection = .references(parsed)
-            case nil:
-                throw .invalid("features: set feature_service or feature_refs")
-            }
-            let result = try await core.lookup(entities: message.entities, requestContext: message.requestContext, selection: selection,
-                                               fullFeatureNames: message.fullFeatureNames, authorization: authorization)
-            return Featurestore_V1_GetOnlineFeaturesResponse(result)
+            try await lookup(message, principal: try core.access.authenticate(authorization), field: "")
         }
         return ServerResponse(message: response)
+    }
+
+    /// Many lookups on one stream, answered in request order with each request's id: the caller is authenticated once
+    /// (a missing or unknown token ends the stream with UNAUTHENTICATED before any answer); a lookup that fails is
+    /// answered with its error and the stream goes on. Each lookup is measured as a `LookupStream` call.
+    public func lookupStream(request: StreamingServerRequest<Featurestore_V1_LookupStreamRequest>,
+                             context: ServerContext) async throws -> StreamingServerResponse<Featurestore_V1_LookupStreamResponse> {
+        let principal: AccessPolicy.Principal?
+        do { principal = try core.access.authenticate(Self.authorization(request.metadata)) } catch { throw error.rpcError }
+        return StreamingServerResponse { writer in
+            for try await message in request.messages {
+                var answer = Featurestore_V1_LookupStreamResponse()
+                answer.id = message.id
+                do throws(ServingError) {
+                    answer.features = try await core.call(.lookupStream, .grpc) { () async throws(ServingError) in
+                        try await lookup(message.lookup, principal: principal, field: "lookup.")
+                    }
+                } catch {
+                    answer.error = .with {
+                        $0.code = Int32(error.rpcError.code.rawValue)
+                        $0.message = ErrorChain.render(error)
+                    }
+                }
+                try await writer.write(answer)
+            }
+            return [:]
+        }
     }
 
     /// Writes the pushed rows to a view's online table; answers the rows received and written (older rows are not).

@@ -14,6 +14,8 @@ public final class ServingMetrics: Sendable {
     /// The calls the server answers, by their gRPC method name.
     public enum Method: String, Sendable, CaseIterable {
         case getOnlineFeatures = "GetOnlineFeatures"
+        /// One lookup of a `LookupStream` (each is measured as a call).
+        case lookupStream = "LookupStream"
         case pushFeatures = "PushFeatures"
         case listFeatureViews = "ListFeatureViews"
         case getFeatureView = "GetFeatureView"

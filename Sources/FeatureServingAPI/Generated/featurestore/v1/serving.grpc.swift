@@ -38,6 +38,19 @@ public enum Featurestore_V1_FeatureServing: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "LookupStream" metadata.
+        public enum LookupStream: Sendable {
+            /// Request type for "LookupStream".
+            public typealias Input = Featurestore_V1_LookupStreamRequest
+            /// Response type for "LookupStream".
+            public typealias Output = Featurestore_V1_LookupStreamResponse
+            /// Descriptor for "LookupStream".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "featurestore.v1.FeatureServing"),
+                method: "LookupStream",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Namespace for "PushFeatures" metadata.
         public enum PushFeatures: Sendable {
             /// Request type for "PushFeatures".
@@ -93,6 +106,7 @@ public enum Featurestore_V1_FeatureServing: Sendable {
         /// Descriptors for all methods in the "featurestore.v1.FeatureServing" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             GetOnlineFeatures.descriptor,
+            LookupStream.descriptor,
             PushFeatures.descriptor,
             ListFeatureViews.descriptor,
             GetFeatureView.descriptor,
@@ -144,6 +158,27 @@ extension Featurestore_V1_FeatureServing {
             request: GRPCCore.StreamingServerRequest<Featurestore_V1_GetOnlineFeaturesRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Featurestore_V1_GetOnlineFeaturesResponse>
+
+        /// Handle the "LookupStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
+        /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
+        /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
+        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Featurestore_V1_LookupStreamRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Featurestore_V1_LookupStreamResponse` messages.
+        func lookupStream(
+            request: GRPCCore.StreamingServerRequest<Featurestore_V1_LookupStreamRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Featurestore_V1_LookupStreamResponse>
 
         /// Handle the "PushFeatures" method.
         ///
@@ -248,6 +283,27 @@ extension Featurestore_V1_FeatureServing {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Featurestore_V1_GetOnlineFeaturesResponse>
 
+        /// Handle the "LookupStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
+        /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
+        /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
+        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Featurestore_V1_LookupStreamRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Featurestore_V1_LookupStreamResponse` messages.
+        func lookupStream(
+            request: GRPCCore.StreamingServerRequest<Featurestore_V1_LookupStreamRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Featurestore_V1_LookupStreamResponse>
+
         /// Handle the "PushFeatures" method.
         ///
         /// > Source IDL Documentation:
@@ -349,6 +405,28 @@ extension Featurestore_V1_FeatureServing {
             context: GRPCCore.ServerContext
         ) async throws -> Featurestore_V1_GetOnlineFeaturesResponse
 
+        /// Handle the "LookupStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
+        /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
+        /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
+        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Featurestore_V1_LookupStreamRequest` messages.
+        ///   - response: A response stream of `Featurestore_V1_LookupStreamResponse` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func lookupStream(
+            request: GRPCCore.RPCAsyncSequence<Featurestore_V1_LookupStreamRequest, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Featurestore_V1_LookupStreamResponse>,
+            context: GRPCCore.ServerContext
+        ) async throws
+
         /// Handle the "PushFeatures" method.
         ///
         /// > Source IDL Documentation:
@@ -433,6 +511,17 @@ extension Featurestore_V1_FeatureServing.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Featurestore_V1_GetOnlineFeaturesResponse>(),
             handler: { request, context in
                 try await self.getOnlineFeatures(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Featurestore_V1_FeatureServing.Method.LookupStream.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Featurestore_V1_LookupStreamRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Featurestore_V1_LookupStreamResponse>(),
+            handler: { request, context in
+                try await self.lookupStream(
                     request: request,
                     context: context
                 )
@@ -560,6 +649,23 @@ extension Featurestore_V1_FeatureServing.SimpleServiceProtocol {
         )
     }
 
+    public func lookupStream(
+        request: GRPCCore.StreamingServerRequest<Featurestore_V1_LookupStreamRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Featurestore_V1_LookupStreamResponse> {
+        return GRPCCore.StreamingServerResponse<Featurestore_V1_LookupStreamResponse>(
+            metadata: [:],
+            producer: { writer in
+                try await self.lookupStream(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+
     public func pushFeatures(
         request: GRPCCore.ServerRequest<Featurestore_V1_PushFeaturesRequest>,
         context: GRPCCore.ServerContext
@@ -647,6 +753,32 @@ extension Featurestore_V1_FeatureServing {
             deserializer: some GRPCCore.MessageDeserializer<Featurestore_V1_GetOnlineFeaturesResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Featurestore_V1_GetOnlineFeaturesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "LookupStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
+        /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
+        /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
+        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Featurestore_V1_LookupStreamRequest` messages.
+        ///   - serializer: A serializer for `Featurestore_V1_LookupStreamRequest` messages.
+        ///   - deserializer: A deserializer for `Featurestore_V1_LookupStreamResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func lookupStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Featurestore_V1_LookupStreamRequest>,
+            serializer: some GRPCCore.MessageSerializer<Featurestore_V1_LookupStreamRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Featurestore_V1_LookupStreamResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Featurestore_V1_LookupStreamResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "PushFeatures" method.
@@ -789,6 +921,41 @@ extension Featurestore_V1_FeatureServing {
             try await self.client.unary(
                 request: request,
                 descriptor: Featurestore_V1_FeatureServing.Method.GetOnlineFeatures.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "LookupStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
+        /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
+        /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
+        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Featurestore_V1_LookupStreamRequest` messages.
+        ///   - serializer: A serializer for `Featurestore_V1_LookupStreamRequest` messages.
+        ///   - deserializer: A deserializer for `Featurestore_V1_LookupStreamResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func lookupStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Featurestore_V1_LookupStreamRequest>,
+            serializer: some GRPCCore.MessageSerializer<Featurestore_V1_LookupStreamRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Featurestore_V1_LookupStreamResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Featurestore_V1_LookupStreamResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Featurestore_V1_FeatureServing.Method.LookupStream.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -966,6 +1133,36 @@ extension Featurestore_V1_FeatureServing.ClientProtocol {
         )
     }
 
+    /// Call the "LookupStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
+    /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
+    /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
+    /// > stream. The stream ends when the caller ends it or the server shuts down.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Featurestore_V1_LookupStreamRequest` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func lookupStream<Result>(
+        request: GRPCCore.StreamingClientRequest<Featurestore_V1_LookupStreamRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Featurestore_V1_LookupStreamResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.lookupStream(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Featurestore_V1_LookupStreamRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Featurestore_V1_LookupStreamResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "PushFeatures" method.
     ///
     /// > Source IDL Documentation:
@@ -1113,6 +1310,41 @@ extension Featurestore_V1_FeatureServing.ClientProtocol {
             metadata: metadata
         )
         return try await self.getOnlineFeatures(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "LookupStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
+    /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
+    /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
+    /// > stream. The stream ends when the caller ends it or the server shuts down.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func lookupStream<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Featurestore_V1_LookupStreamRequest>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Featurestore_V1_LookupStreamResponse>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Featurestore_V1_LookupStreamRequest>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.lookupStream(
             request: request,
             options: options,
             onResponse: handleResponse
