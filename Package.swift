@@ -59,6 +59,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         // What every error of the project is: a code, a message without its cause's text, and the cause; and the one
@@ -178,9 +180,9 @@ let package = Package(
         ),
         // The `auth` block of feature_store.yaml (AuthSection, a configuration section): bearer tokens and scopes as the
         // server reads them. Light (the core only), so featurectl checks the block without linking the server.
-        .target(name: "ServingAuth", dependencies: ["FeatureStoreCore"]),
+        .target(name: "ServingSettings", dependencies: ["FeatureStoreCore"]),
         // Every kind this package has (`Kinds.bundled`): what featurectl and FeatureServer link.
-        .target(name: "BundledKinds", dependencies: ["FeatureStoreCore", "ServingAuth", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat"]),
+        .target(name: "BundledKinds", dependencies: ["FeatureStoreCore", "ServingSettings", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat"]),
         // The serving process's options, shared by FeatureServer and `featurectl serve`.
         .target(name: "ServeOptions", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The command-line tool.
@@ -210,7 +212,7 @@ let package = Package(
         .target(
             name: "FeatureServing",
             dependencies: [
-                "FeatureStoreCore", "ErrorChain", "ServingAuth",
+                "FeatureStoreCore", "ErrorChain", "ServingSettings",
                 "JSONCoding",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -219,6 +221,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -290,7 +295,7 @@ let package = Package(
         .testTarget(name: "RedisOnlineStoreTests", dependencies: ["TestKinds", "RedisOnlineStore", "Redis", "RedisTestSupport", "FeatureComputation", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "Parquet", "Columnar"]),
         .testTarget(name: "ExpressionsTests", dependencies: ["Expressions", "Columnar", "Parquet"], exclude: ["Differential"]),
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
-        .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStoreCore", "FeatureStoreTesting", "ServingAuth", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation", "ErrorChain"], exclude: ["Differential"]),
+        .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStoreCore", "FeatureStoreTesting", "ServingSettings", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation", "ErrorChain"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: ["TestKinds", 
             "FeatureServing", "FeatureServingAPI", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),

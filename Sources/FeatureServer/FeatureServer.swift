@@ -4,7 +4,7 @@ import Columnar
 import FeatureServing
 import FeatureStoreCore
 import Foundation
-import ServingAuth
+import ServingSettings
 
 import Logging
 import Metrics
@@ -40,9 +40,11 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let url = URL(fileURLWithPath: options.repo)
         let repository: ServedRepository
         let access: AccessPolicy
+        let tls: ServerTLS?
         do {
             repository = try ServedRepository(url: url, kinds: .bundled, logger: logger)
             access = try AccessPolicy(config: repository.store.config.auth, repository: url)
+            tls = try Self.tls(options, config: repository.store.config, repository: url, logger: logger)
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(1)
@@ -80,17 +82,35 @@ struct FeatureServerCommand: AsyncParsableCommand {
         var services: [any Service] = [
             // First, so it stops last: the store outlives the servers in front of it.
             OnlineStoreService(repository: repository, health: core.health, logger: logger),
-            GRPCFeatureServer(core: core, host: options.host, port: options.grpcPort, logger: logger),
-            HTTPFeatureServer(core: core, host: options.host, port: options.httpPort, metricsRegistry: registry, logger: logger),
+            try GRPCFeatureServer(core: core, host: options.host, port: options.grpcPort, tls: tls, logger: logger),
+            HTTPFeatureServer(core: core, host: options.host, port: options.httpPort, metricsRegistry: registry, tls: tls, logger: logger),
             RepositoryReloader(repository: repository),
         ]
+        if let tls {
+            services.append(tls.reloadService)
+            logger.info("TLS on every face", metadata: ["certificate": "\(tls.settings.certificate)", "client_certificates": "\(tls.requiresClientCertificates ? "required" : "not asked")"])
+        }
         if options.catalog {
             services.append(CatalogServer(core: core, host: options.host, port: options.catalogPort,
-                                          streamStatus: ingestion.map { Self.streamStatus($0.ingestor) }, logger: logger))
+                                          streamStatus: ingestion.map { Self.streamStatus($0.ingestor) }, tls: tls, logger: logger))
         }
         if let ingestion { services.append(ingestion) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+
+    /// TLS from the flags (which replace the section) or `feature_store.yaml`'s `tls` section; nil: plaintext.
+    static func tls(_ options: ServeOptions, config: RepositoryConfig, repository: URL, logger: Logger) throws -> ServerTLS? {
+        var settings = config.tls
+        if let certificate = options.tlsCertificate, let key = options.tlsKey {
+            let cwd = FileManager.default.currentDirectoryPath
+            func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
+            settings = TLSSettings(certificate: absolute(certificate), key: absolute(key), clientCA: options.tlsClientCa.map(absolute),
+                                   reloadInterval: settings?.reloadInterval ?? .seconds(10))
+            settings?.fromFlags = true
+        }
+        guard let settings else { return nil }
+        return try ServerTLS(settings: settings, repository: repository, logger: logger)
     }
 
     /// The catalog's view of the ingestion running in this server.

@@ -35,11 +35,29 @@ public struct ServeOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Ingest the topics of stream sources (when feature_store.yaml configures their transport, e.g. a kafka section).")
     public var ingest = true
 
+    /// The certificate chain's PEM file for TLS on every face (replaces `tls.certificate` of feature_store.yaml).
+    @Option(help: "TLS on the gRPC, HTTP and catalog ports: the certificate chain's PEM file (replaces tls.certificate in feature_store.yaml).", completion: .file())
+    public var tlsCertificate: String?
+
+    /// The private key's PEM file for TLS (replaces `tls.key`).
+    @Option(help: "TLS: the private key's PEM file (replaces tls.key).", completion: .file())
+    public var tlsKey: String?
+
+    /// A CA bundle client certificates must chain to (mutual TLS; replaces `tls.client_ca`).
+    @Option(help: "Mutual TLS: the CA bundle (PEM) client certificates must chain to (replaces tls.client_ca).", completion: .file())
+    public var tlsClientCa: String?
+
     /// The defaults (the parser sets the options given).
     public init() {}
 
     /// Checks that `--max-batch` is at least 1 and every port is from 0 to 65535.
     public mutating func validate() throws {
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ValidationError("--tls-certificate and --tls-key go together: give both, or neither (then feature_store.yaml's tls section applies)")
+        }
+        if tlsClientCa != nil, tlsCertificate == nil {
+            throw ValidationError("--tls-client-ca needs --tls-certificate and --tls-key (client certificates are checked over TLS only)")
+        }
         guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
         for (name, port) in [("--grpc-port", grpcPort), ("--http-port", httpPort), ("--catalog-port", catalogPort)] where !(0...65535).contains(port) {
             throw ValidationError("\(name) must be a port from 0 to 65535, found \(port)")
@@ -51,5 +69,7 @@ public struct ServeOptions: ParsableArguments {
         ["--repo", repo, "--host", host, "--grpc-port", String(grpcPort), "--http-port", String(httpPort),
          "--catalog-port", String(catalogPort), catalog ? "--catalog" : "--no-catalog", "--max-batch", String(maxBatch),
          ingest ? "--ingest" : "--no-ingest"]
+            + (tlsCertificate.map { ["--tls-certificate", $0] } ?? []) + (tlsKey.map { ["--tls-key", $0] } ?? [])
+            + (tlsClientCa.map { ["--tls-client-ca", $0] } ?? [])
     }
 }

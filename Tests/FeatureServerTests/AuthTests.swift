@@ -2,7 +2,7 @@
 import FeatureServingAPI
 import FeatureStoreCore
 import Foundation
-import ServingAuth
+import ServingSettings
 import GRPCCore
 import GRPCNIOTransportCore
 import GRPCNIOTransportHTTP2Posix

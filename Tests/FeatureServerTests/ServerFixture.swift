@@ -2,7 +2,7 @@ import FeatureServing
 import FeatureServingAPI
 import FeatureStoreCore
 import Foundation
-import ServingAuth
+import ServingSettings
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import Logging
@@ -91,7 +91,7 @@ final class ServerFixture: Sendable {
         metrics = PrometheusCollectorRegistry()
         core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch, maxBodyBytes: 1 << 20), access: access,
                            metrics: ServingMetrics(factory: ServingMetrics.prometheusFactory(registry: metrics)))
-        grpc = GRPCFeatureServer(core: core, port: 0)
+        grpc = try GRPCFeatureServer(core: core, port: 0)
         http = HTTPFeatureServer(core: core, port: 0, metricsRegistry: metrics)
         catalog = CatalogServer(core: core, port: 0)
         var logger = Logger(label: "test")

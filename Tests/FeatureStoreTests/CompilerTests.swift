@@ -1,5 +1,5 @@
 import Foundation
-import ServingAuth
+import ServingSettings
 import Testing
 @testable import FeatureStoreCore
 import TestKinds
@@ -228,7 +228,7 @@ struct CompilerTests {
     @Test("feature_store.yaml is validated: project, online store kind, unknown keys")
     func configRules() {
         #expect(diagnostics(["defs.yaml": base], config: "projct: demo\n") == [
-            "feature_store.yaml:1:1: error: unknown key 'projct' in the repository settings; did you mean 'project'?; allowed keys: project, offline_store, online_store, registry, auth, kafka",
+            "feature_store.yaml:1:1: error: unknown key 'projct' in the repository settings; did you mean 'project'?; allowed keys: project, offline_store, online_store, registry, auth, kafka, tls",
             "feature_store.yaml:1:1: error: the repository settings is missing required key 'project'",
         ])
         // The kinds listed are exactly those the compile was given.
@@ -279,6 +279,32 @@ struct CompilerTests {
         #expect(auth.tokens.map(\.name) == ["model", "writer"])
         #expect(auth.tokens[0].scopes == [AccessScope(.read, view: nil)] && auth.tokens[0].secret == .environment("MODEL_TOKEN"))
         #expect(auth.tokens[1].scopes.map(\.description) == ["write:stats", "read:stats"] && auth.tokens[1].secret == .file("secrets/writer.token"))
+    }
+
+    @Test("tls compiles with its paths and reload interval; mistakes are reported where they are")
+    func tlsConfigRules() throws {
+        let good = "project: demo\ntls:\n  certificate: certs/server.pem\n  key: certs/server.key\n  client_ca: certs/ca.pem\n  reload_interval: 30s\n"
+        let registry = try DefinitionCompiler.compile(config: .init(name: "feature_store.yaml", text: good),
+                                                      definitions: [.init(name: "defs.yaml", text: base)], kinds: testKinds)
+        let tls = try #require(registry.config.tls)
+        #expect(tls.certificate == "certs/server.pem" && tls.key == "certs/server.key" && tls.clientCA == "certs/ca.pem")
+        #expect(tls.reloadInterval == .seconds(30))
+        #expect(tls.located("key", "x") == "feature_store.yaml:4:8: tls.key: x")
+        let bad = """
+            project: demo
+            tls:
+              certificate: certs/server.pem
+              client_ca: ""
+              reload_interval: 500ms
+              reload: 1s
+
+            """
+        #expect(diagnostics(["defs.yaml": base], config: bad) == [
+            "feature_store.yaml:3:3: error: 'tls' is missing required key 'key' (the path of a PEM file)",
+            "feature_store.yaml:4:14: error: 'client_ca' in 'tls' is empty; give the path of a PEM file, or remove it to accept clients without certificates",
+            "feature_store.yaml:5:20: error: 'reload_interval' must be a duration like 10s or 5m, found '500ms'",
+            "feature_store.yaml:6:3: error: unknown key 'reload' in 'tls'; allowed keys: certificate, key, client_ca, reload_interval",
+        ])
     }
 
     @Test("auth mistakes are reported where they are: bad scopes, unknown views, secret sources, catalog access")

@@ -35,6 +35,13 @@ struct ServingBench: AsyncParsableCommand {
     @Option(help: "The feature service of the service scenarios.") var service = "driver_ranking_v1"
     @Option(help: "The view of the 1x1 scenario.") var view = "driver_stats"
     @Flag(help: "Print one JSON object instead of text.") var json = false
+    @Option(help: "unary (GetOnlineFeatures, one call per lookup) or stream (LookupStream: --concurrency streams, each with up to --depth lookups outstanding).")
+    var mode: Mode = .unary
+    @Option(help: "Stream mode: lookups outstanding per stream (sent before their answers come back).") var depth = 4
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case unary, stream
+    }
 
     var entitiesPerCall: Int { scenario == .hundredByService ? 100 : 1 }
 
@@ -69,7 +76,11 @@ struct ServingBench: AsyncParsableCommand {
             defer {
                 for client in clients { client.beginGracefulShutdown() }
             }
-            return try await measure(clients.map { Featurestore_V1_FeatureServing.Client(wrapping: $0) }, requests)
+            let stubs = clients.map { Featurestore_V1_FeatureServing.Client(wrapping: $0) }
+            switch mode {
+            case .unary: return try await measure(stubs, requests)
+            case .stream: return try await measureStreams(stubs, requests)
+            }
         }
         report(result)
     }
@@ -128,6 +139,77 @@ struct ServingBench: AsyncParsableCommand {
         return merged
     }
 
+    /// Stream mode: `concurrency` LookupStreams, each keeping up to `depth` lookups outstanding; a lookup's latency runs
+    /// from its write to its answer (answers come in request order).
+    func measureStreams(_ clients: [Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.Posix>],
+                        _ requests: [Featurestore_V1_GetOnlineFeaturesRequest]) async throws -> Measurement {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let measureFrom = start + .milliseconds(Int(warmup * 1000))
+        let end = measureFrom + .milliseconds(Int(duration * 1000))
+        let depth = max(1, self.depth)
+        let perStream = try await withThrowingTaskGroup(of: Measurement.self) { group in
+            for worker in 0..<concurrency {
+                let client = clients[worker % clients.count]
+                group.addTask {
+                    // Send times of the lookups outstanding, oldest first; the reader hands a credit back per answer.
+                    let sent = Mutex<[ContinuousClock.Instant]>([])
+                    let (credits, creditor) = AsyncStream.makeStream(of: Void.self)
+                    return try await client.lookupStream { writer in
+                        var i = worker * 97
+                        var outstanding = 0
+                        var iterator = credits.makeAsyncIterator()
+                        while clock.now < end {
+                            if outstanding == depth {
+                                guard await iterator.next() != nil else { break }
+                                outstanding -= 1
+                            }
+                            let request = Featurestore_V1_LookupStreamRequest.with {
+                                $0.id = UInt64(i)
+                                $0.lookup = requests[i % requests.count]
+                            }
+                            i += 1
+                            sent.withLock { $0.append(clock.now) }
+                            try await writer.write(request)
+                            outstanding += 1
+                        }
+                    } onResponse: { response in
+                        var m = Measurement(latencies: [], seconds: 0, errors: 0, present: 0, values: 0)
+                        m.latencies.reserveCapacity(400_000)
+                        var head = 0
+                        for try await answer in response.messages {
+                            let t1 = clock.now
+                            let t0 = sent.withLock { times in
+                                let t = times[head]
+                                head += 1
+                                if head > 4096 { times.removeFirst(head); head = 0 }
+                                return t
+                            }
+                            creditor.yield()
+                            guard t0 >= measureFrom, t0 < end else { continue }
+                            if case .error = answer.result { m.errors += 1; continue }
+                            m.latencies.append((t1 - t0).nanoseconds)
+                            for column in answer.features.features {
+                                m.values += column.statuses.count
+                                m.present += column.statuses.lazy.filter { $0 == .present }.count
+                            }
+                        }
+                        creditor.finish()
+                        return m
+                    }
+                }
+            }
+            var all: [Measurement] = []
+            for try await m in group { all.append(m) }
+            return all
+        }
+        var merged = Measurement(latencies: perStream.flatMap(\.latencies), seconds: duration,
+                                 errors: perStream.reduce(0) { $0 + $1.errors },
+                                 present: perStream.reduce(0) { $0 + $1.present }, values: perStream.reduce(0) { $0 + $1.values })
+        merged.latencies.sort()
+        return merged
+    }
+
     func report(_ m: Measurement) {
         func percentile(_ p: Double) -> Double {
             guard !m.latencies.isEmpty else { return .nan }
@@ -136,7 +218,7 @@ struct ServingBench: AsyncParsableCommand {
         }
         let calls = Double(m.latencies.count) / m.seconds
         let fields: [(String, String)] = [
-            ("scenario", scenario.rawValue), ("concurrency", "\(concurrency)"), ("connections", "\(connections)"),
+            ("mode", mode == .stream ? "stream(depth \(depth))" : "unary"), ("scenario", scenario.rawValue), ("concurrency", "\(concurrency)"), ("connections", "\(connections)"),
             ("calls_per_s", String(format: "%.0f", calls)), ("entities_per_s", String(format: "%.0f", calls * Double(entitiesPerCall))),
             ("p50_ms", String(format: "%.3f", percentile(0.50))), ("p99_ms", String(format: "%.3f", percentile(0.99))),
             ("p999_ms", String(format: "%.3f", percentile(0.999))), ("calls", "\(m.latencies.count)"), ("errors", "\(m.errors)"),

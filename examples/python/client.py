@@ -88,11 +88,24 @@ def main() -> None:
     parser.add_argument("--token", default=os.environ.get("FEATURESTORE_TOKEN"), help="bearer token (when auth is on)")
     parser.add_argument("--wait", type=float, default=30, help="seconds to wait for the server to be SERVING")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    parser.add_argument("--ca", help="TLS: the CA bundle (PEM) the server's certificate chains to (without it: plaintext)")
+    parser.add_argument("--cert", help="mutual TLS: this client's certificate (PEM)")
+    parser.add_argument("--key", help="mutual TLS: this client's private key (PEM)")
     args = parser.parse_args()
     drivers = [int(d) for d in args.drivers.split(",") if d]
     metadata = [("authorization", f"Bearer {args.token}")] if args.token else []
 
-    with grpc.insecure_channel(args.target) as channel:
+    if args.ca:
+        def read(path):
+            with open(path, "rb") as f:
+                return f.read()
+        credentials = grpc.ssl_channel_credentials(root_certificates=read(args.ca),
+                                                   private_key=read(args.key) if args.key else None,
+                                                   certificate_chain=read(args.cert) if args.cert else None)
+        channel = grpc.secure_channel(args.target, credentials)
+    else:
+        channel = grpc.insecure_channel(args.target)
+    with channel:
         wait_until_serving(channel, args.wait)
         stub = serving_pb2_grpc.FeatureServingStub(channel)
         try:

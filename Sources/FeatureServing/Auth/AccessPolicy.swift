@@ -1,5 +1,5 @@
 import FeatureStoreCore
-public import ServingAuth
+public import ServingSettings
 public import Foundation
 public import ErrorChain
 

@@ -19,6 +19,7 @@ public final class CatalogServer: Service, Sendable {
     private let port: Int
     private let logger: Logger
     private let streamStatus: StreamStatusProvider?
+    private let tls: ServerTLS?
     private let boundPort = Mutex<Int?>(nil)
 
     /// - Parameters:
@@ -27,8 +28,10 @@ public final class CatalogServer: Service, Sendable {
     ///   - port: the port (0: any free port; see ``listeningPort``).
     ///   - streamStatus: the live state of stream views (from the ingestion in this server), or nil.
     ///   - logger: where start-up and errors are logged.
+    ///   - tls: HTTPS with these certificates (nil: plain HTTP).
     public init(core: ServingCore, host: String = "127.0.0.1", port: Int = CatalogServer.defaultPort,
-                streamStatus: StreamStatusProvider? = nil, logger: Logger = Logger(label: "featurestore.catalog")) {
+                streamStatus: StreamStatusProvider? = nil, tls: ServerTLS? = nil, logger: Logger = Logger(label: "featurestore.catalog")) {
+        self.tls = tls
         self.core = core
         self.host = host
         self.port = port
@@ -44,8 +47,9 @@ public final class CatalogServer: Service, Sendable {
         let router = Router()
         CatalogRoutes(core: core, streamStatus: streamStatus).register(on: router)
         let shown = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
-        try await runHTTPApplication(router: router, host: host, port: port, core: core, logger: logger,
-                                     message: { "catalog listening at http://\(shown):\($0)/" }) { [self] port in
+        let scheme = tls == nil ? "http" : "https"
+        try await runHTTPApplication(router: router, host: host, port: port, tls: tls, core: core, logger: logger,
+                                     message: { "catalog listening at \(scheme)://\(shown):\($0)/" }) { [self] port in
             boundPort.withLock { $0 = port }
         }
     }

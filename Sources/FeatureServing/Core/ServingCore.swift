@@ -1,7 +1,7 @@
 public import FeatureStoreCore
 import ErrorChain
 import Foundation
-import ServingAuth
+import ServingSettings
 import Synchronization
 
 /// Limits on requests.

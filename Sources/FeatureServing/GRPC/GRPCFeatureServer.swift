@@ -7,7 +7,7 @@ public import Logging
 public import ServiceLifecycle
 
 /// The gRPC face of the feature store as a swift-service-lifecycle `Service`: serves `featurestore.v1.FeatureServing`
-/// and `grpc.health.v1.Health` over HTTP/2 (plaintext); on graceful shutdown marks itself NOT_SERVING and stops
+/// and `grpc.health.v1.Health` over HTTP/2 (plaintext, or TLS with ``ServerTLS``); on graceful shutdown marks itself NOT_SERVING and stops
 /// accepting calls (streams in flight are left to the transport's quiescing).
 public final class GRPCFeatureServer: Service, Sendable {
     /// The serving core the service calls.
@@ -15,13 +15,14 @@ public final class GRPCFeatureServer: Service, Sendable {
     private let server: GRPCServer<HTTP2ServerTransport.Posix>
     private let logger: Logger
 
-    /// A plaintext HTTP/2 server of the feature and health services on `host:port` (IPv4; port 0: any free port, see
-    /// ``listeningPort``).
-    public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6570, logger: Logger = Logger(label: "featurestore.grpc")) {
+    /// An HTTP/2 server of the feature and health services on `host:port` (IPv4; port 0: any free port, see
+    /// ``listeningPort``), over TLS when `tls` is given, else plaintext.
+    public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6570, tls: ServerTLS? = nil,
+                logger: Logger = Logger(label: "featurestore.grpc")) throws {
         self.core = core
         self.logger = logger
         server = GRPCServer(
-            transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext),
+            transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: try tls?.grpcSecurity ?? .plaintext),
             services: [ServingService(core: core), HealthService(health: core.health)])
     }
 

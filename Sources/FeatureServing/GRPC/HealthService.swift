@@ -1,4 +1,4 @@
-import ServingAuth
+import ServingSettings
 public import FeatureServingAPI
 public import GRPCCore
 import SwiftProtobuf

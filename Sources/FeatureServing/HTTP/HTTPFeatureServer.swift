@@ -2,6 +2,7 @@ import FeatureStoreCore
 import ErrorChain
 import Foundation
 import Hummingbird
+import HummingbirdTLS
 import JSONCoding
 public import Logging
 import NIOCore
@@ -29,6 +30,7 @@ public final class HTTPFeatureServer: Service, Sendable {
     private let host: String
     private let port: Int
     private let logger: Logger
+    private let tls: ServerTLS?
     private let boundPort = Mutex<Int?>(nil)
 
     /// - Parameters:
@@ -36,12 +38,14 @@ public final class HTTPFeatureServer: Service, Sendable {
     ///   - host: the address to listen on.
     ///   - port: the port (0: any free port; see ``listeningPort``).
     ///   - metricsRegistry: the registry `GET /metrics` exposes (nil: 404).
+    ///   - tls: HTTPS with these certificates (nil: plain HTTP).
     ///   - logger: where start-up and errors are logged.
     public init(core: ServingCore, host: String = "127.0.0.1", port: Int = 6566, metricsRegistry: PrometheusCollectorRegistry?,
-                logger: Logger = Logger(label: "featurestore.http")) {
+                tls: ServerTLS? = nil, logger: Logger = Logger(label: "featurestore.http")) {
         self.core = core
         self.host = host
         self.port = port
+        self.tls = tls
         self.metricsRegistry = metricsRegistry
         self.logger = logger
     }
@@ -54,18 +58,20 @@ public final class HTTPFeatureServer: Service, Sendable {
         let router = Router()
         let routes = HTTPRoutes(core: core, metricsRegistry: metricsRegistry)
         routes.register(on: router)
-        try await runHTTPApplication(router: router, host: host, port: port, core: core, logger: logger, message: { _ in "HTTP listening" }) { [self] port in
+        try await runHTTPApplication(router: router, host: host, port: port, tls: tls, core: core, logger: logger,
+                                     message: { _ in "HTTP listening" }) { [self] port in
             boundPort.withLock { $0 = port }
         }
     }
 }
 
-/// Runs a Hummingbird application on `host:port` until a graceful shutdown, which turns the core's health to
-/// NOT_SERVING first. Once listening it logs `message(port)` with the port and calls `bound(port)`.
-func runHTTPApplication(router: Router<BasicRequestContext>, host: String, port: Int, core: ServingCore, logger: Logger,
+/// Runs a Hummingbird application on `host:port` (over TLS when `tls` is given) until a graceful shutdown, which turns
+/// the core's health to NOT_SERVING first. Once listening it logs `message(port)` with the port and calls `bound(port)`.
+func runHTTPApplication(router: Router<BasicRequestContext>, host: String, port: Int, tls: ServerTLS?, core: ServingCore, logger: Logger,
                         message: @escaping @Sendable (Int) -> Logger.Message, bound: @escaping @Sendable (Int) -> Void) async throws {
     let app = Application(
         router: router,
+        server: try tls.map { try .tls(.http1(), tlsConfiguration: $0.httpConfiguration) } ?? .http1(),
         configuration: .init(address: .hostname(host, port: port), serverName: "FeatureServer"),
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? -1

@@ -12,7 +12,7 @@
 ///   path: data/registry.db
 /// kafka:                    # optional: a section of the Kafka transport (see ConfigSectionKind)
 ///   bootstrap_servers: localhost:9092
-/// auth:                     # optional: bearer tokens for FeatureServer (a section of the serving, see ServingAuth)
+/// auth:                     # optional: bearer tokens for FeatureServer (a section of the serving, see ServingSettings)
 ///   tokens:
 ///     - name: ranking_model
 ///       scopes: ["read:*"]

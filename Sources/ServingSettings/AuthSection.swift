@@ -105,7 +105,7 @@ public struct AuthSection: ConfigSectionKind {
     /// The keys of one token.
     static let tokenKeys = ["name", "scopes", "env", "file"]
 
-    /// The section (programs add ``FeatureStoreCore/Kinds/auth`` to their kinds).
+    /// The section (programs add ``FeatureStoreCore/Kinds/serving`` to their kinds).
     public init() {}
 
     /// Checks the block: `catalog`, and each token's name (an identifier, unique), scopes (at least one, each
@@ -250,9 +250,4 @@ extension RepositoryConfig {
     public var auth: AuthConfig? {
         sections["auth"].flatMap { AuthSection.config(from: $0) }
     }
-}
-
-extension Kinds {
-    /// The `auth` block of `feature_store.yaml` (bearer tokens for FeatureServer).
-    public static let auth = Kinds(sections: [AuthSection()])
 }
