@@ -3,6 +3,7 @@ import ArgumentParser
 import Columnar
 import FeatureServing
 import FeatureStoreCore
+import KafkaTransport
 import Foundation
 import ServingSettings
 
@@ -67,11 +68,15 @@ struct FeatureServerCommand: AsyncParsableCommand {
         if options.ingest, configured {
             do {
                 // The ingester follows the server's reloads: after `apply` it ingests with the new definitions.
-                let ingestor = try StreamIngestor(store: repository.store, metrics: factory, definitions: { [repository] in
+                let instanceID = options.instanceId == "none" ? nil : options.instanceId ?? Self.defaultInstanceID(grpcPort: options.grpcPort)
+                let ingestor = try StreamIngestor(store: repository.store, instanceID: instanceID, metrics: factory, definitions: { [repository] in
                     let snapshot = repository.snapshot
                     return (snapshot.version, snapshot.store)
                 }, logger: logger)
-                ingestion = IngestionService(ingestor: ingestor, logger: logger)
+                let health = core.health, group = KafkaConfig(repository.store.config)?.group(project: repository.store.config.project) ?? "its group"
+                ingestion = IngestionService(ingestor: ingestor, logger: logger) { member in
+                    health.update(stream: member ? nil : "the consumer has not joined \(group) yet")
+                }
             } catch {
                 FileHandle.standardError.write(Data("error: stream ingestion: \(error)\n".utf8))
                 throw ExitCode(1)
@@ -111,6 +116,13 @@ struct FeatureServerCommand: AsyncParsableCommand {
         }
         guard let settings else { return nil }
         return try ServerTLS(settings: settings, repository: repository, logger: logger)
+    }
+
+    /// This instance's default identity in its consumer group: the host's name and the gRPC port, stable across
+    /// restarts of one instance and different for two instances on one host.
+    static func defaultInstanceID(grpcPort: Int) -> String? {
+        guard grpcPort != 0 else { return nil }  // a port picked at random is no identity
+        return "\(ProcessInfo.processInfo.hostName)-\(grpcPort)"
     }
 
     /// The catalog's view of the ingestion running in this server.

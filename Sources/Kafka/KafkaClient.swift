@@ -298,6 +298,14 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
+    /// The member id the group coordinator gave this consumer (nil until it has joined its group).
+    public var memberID: String? {
+        guard let raw = rd_kafka_memberid(handle) else { return nil }
+        defer { rd_kafka_mem_free(handle, raw) }
+        let id = String(cString: raw)
+        return id.isEmpty ? nil : id
+    }
+
     /// The partitions assigned to this member now.
     public func assignment() -> [TopicPartition] {
         var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>? = nil

@@ -11,7 +11,7 @@ struct KafkaConnection {
     let deadLetters: KafkaDeadLetterSink?
     let embeddedCluster: KafkaMockCluster?
 
-    init(kafka: KafkaConfig, project: String, topics: [String], bootstrapServers: String?, logger: Logger) throws(StreamError) {
+    init(kafka: KafkaConfig, project: String, topics: [String], bootstrapServers: String?, instanceID: String?, logger: Logger) throws(StreamError) {
         var properties = kafka.properties
         let servers = bootstrapServers ?? kafka.bootstrapServers
         if servers == KafkaConfig.embedded {
@@ -33,6 +33,17 @@ struct KafkaConnection {
         }
         properties["group.id"] = kafka.group(project: project)
         properties["client.id"] = properties["client.id"] ?? "featurestore-ingest"
+        // A member that dies without leaving (kill -9, a lost host) holds its partitions until its session expires:
+        // 10 s rather than librdkafka's 45 s (heartbeats come from librdkafka's own thread, not from our batches, so
+        // a slow batch does not end a session). Settings may say otherwise.
+        properties["session.timeout.ms"] = properties["session.timeout.ms"] ?? "10000"
+        properties["heartbeat.interval.ms"] = properties["heartbeat.interval.ms"] ?? "2000"
+        // Static membership: a restarted instance rejoins as itself and gets its partitions back without waiting for
+        // the session of its previous process to expire (a `group.instance.id` written in the settings wins).
+        if let instanceID, properties["group.instance.id"] == nil {
+            properties["group.instance.id"] = instanceID
+            logger.info("static group membership", metadata: ["group.instance.id": "\(instanceID)"])
+        }
         // Freshness first: a fetch returns after at most 50 ms when a partition is quiet (librdkafka waits 500 ms).
         properties["fetch.wait.max.ms"] = properties["fetch.wait.max.ms"] ?? "50"
         do {

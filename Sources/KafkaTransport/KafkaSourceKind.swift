@@ -41,14 +41,15 @@ public struct KafkaSourceKind: StreamSourceKind {
     /// The source's `topic` (empty when absent); see ``StreamSourceKind/topic(of:)``.
     public func topic(of source: DataSource) -> String { source.settings["topic"] ?? "" }
 
-    /// Connects through the repository's `kafka` block (`address`, when given, replacing its `bootstrap_servers`);
-    /// throws when there is no such block; see ``StreamSourceKind/connect(store:topics:address:logger:)``.
-    public func connect(store: FeatureStore, topics: [String], address: String?, logger: Logger) throws(StreamError) -> StreamConnection {
+    /// Connects through the repository's `kafka` block (the options' address, when given, replacing its
+    /// `bootstrap_servers`; their instance id becoming `group.instance.id`); throws when there is no such block; see
+    /// ``StreamSourceKind/connect(store:topics:options:logger:)``.
+    public func connect(store: FeatureStore, topics: [String], options: StreamConnectOptions, logger: Logger) throws(StreamError) -> StreamConnection {
         guard let kafka = KafkaConfig(store.config) else {
             throw StreamError("feature_store.yaml has no 'kafka' section (kafka: {bootstrap_servers: host:port})")
         }
         let connection = try KafkaConnection(kafka: kafka, project: store.config.project, topics: topics,
-                                             bootstrapServers: address, logger: logger)
+                                             bootstrapServers: options.address, instanceID: options.instanceID, logger: logger)
         return StreamConnection(consumer: connection.consumer, deadLetters: connection.deadLetters,
                                 deadLetterTopic: kafka.deadLetterTopic, consumerName: kafka.group(project: store.config.project),
                                 resources: connection.embeddedCluster.map { [$0] } ?? [],

@@ -36,6 +36,10 @@ public final class KafkaStreamConsumer: StreamConsumer {
         consumer.assignment().map { StreamPartition($0.topic, $0.partition) }
     }
 
+    /// Whether the coordinator has made this consumer a member of its group (it has a member id); see
+    /// ``StreamConsumer/isGroupMember``.
+    public var isGroupMember: Bool { consumer.memberID != nil }
+
     /// The group's committed offsets, asked of the broker; see ``StreamConsumer/committed(_:timeout:)``.
     public func committed(_ partitions: [StreamPartition], timeout: Duration) throws(StreamError) -> [StreamPartition: Int64] {
         do {

@@ -35,6 +35,10 @@ public struct ServeOptions: ParsableArguments {
     @Flag(inversion: .prefixedNo, help: "Ingest the topics of stream sources (when feature_store.yaml configures their transport, e.g. a kafka section).")
     public var ingest = true
 
+    /// This instance's stable identity in its stream consumer group (static membership).
+    @Option(help: "This instance's stable identity in its Kafka consumer group (group.instance.id), kept across restarts so a restarted instance resumes at once; default: <host name>-<gRPC port>; 'none': a new member at every start.")
+    public var instanceId: String?
+
     /// The certificate chain's PEM file for TLS on every face (replaces `tls.certificate` of feature_store.yaml).
     @Option(help: "TLS on the gRPC, HTTP and catalog ports: the certificate chain's PEM file (replaces tls.certificate in feature_store.yaml).", completion: .file())
     public var tlsCertificate: String?
@@ -58,6 +62,9 @@ public struct ServeOptions: ParsableArguments {
         if tlsClientCa != nil, tlsCertificate == nil {
             throw ValidationError("--tls-client-ca needs --tls-certificate and --tls-key (client certificates are checked over TLS only)")
         }
+        if let id = instanceId, id.isEmpty || id.count > 249 || id.contains(where: { $0.isWhitespace }) {
+            throw ValidationError("--instance-id must be 1 to 249 characters without spaces, found '\(id)'")
+        }
         guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
         for (name, port) in [("--grpc-port", grpcPort), ("--http-port", httpPort), ("--catalog-port", catalogPort)] where !(0...65535).contains(port) {
             throw ValidationError("\(name) must be a port from 0 to 65535, found \(port)")
@@ -66,10 +73,14 @@ public struct ServeOptions: ParsableArguments {
 
     /// The options as a command line (for running FeatureServer with them).
     public var arguments: [String] {
-        ["--repo", repo, "--host", host, "--grpc-port", String(grpcPort), "--http-port", String(httpPort),
-         "--catalog-port", String(catalogPort), catalog ? "--catalog" : "--no-catalog", "--max-batch", String(maxBatch),
-         ingest ? "--ingest" : "--no-ingest"]
-            + (tlsCertificate.map { ["--tls-certificate", $0] } ?? []) + (tlsKey.map { ["--tls-key", $0] } ?? [])
-            + (tlsClientCa.map { ["--tls-client-ca", $0] } ?? [])
+        var out = ["--repo", repo, "--host", host, "--grpc-port", String(grpcPort), "--http-port", String(httpPort),
+                   "--catalog-port", String(catalogPort), catalog ? "--catalog" : "--no-catalog", "--max-batch", String(maxBatch),
+                   ingest ? "--ingest" : "--no-ingest"]
+        let optional: [(String, String?)] = [("--tls-certificate", tlsCertificate), ("--tls-key", tlsKey), ("--tls-client-ca", tlsClientCa),
+                                             ("--instance-id", instanceId)]
+        for (flag, value) in optional {
+            if let value { out += [flag, value] }
+        }
+        return out
     }
 }

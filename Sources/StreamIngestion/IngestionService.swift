@@ -11,11 +11,15 @@ public final class IngestionService: Service, Sendable {
     public let ingestor: StreamIngestor
     private let stopping = Atomic<Bool>(false)
     private let logger: Logger
+    private let membership: (@Sendable (Bool) -> Void)?
 
-    /// A service running `ingestor`, logging to `logger`.
-    public init(ingestor: StreamIngestor, logger: Logger = Logger(label: "featurestore.ingest")) {
+    /// A service running `ingestor`, logging to `logger`; `membership` hears whether the consumer is a member of its
+    /// group (at once, then on every change; checked every 250 ms): a server is not ready until it has joined.
+    public init(ingestor: StreamIngestor, logger: Logger = Logger(label: "featurestore.ingest"),
+                membership: (@Sendable (Bool) -> Void)? = nil) {
         self.ingestor = ingestor
         self.logger = logger
+        self.membership = membership
     }
 
     /// Runs batches until graceful shutdown or cancellation, then finishes the current batch, writes the buffered
@@ -27,6 +31,20 @@ public final class IngestionService: Service, Sendable {
                     // Graceful shutdown: let the batch in progress finish and commit, then stop.
                     try? await gracefulShutdown()
                     stopping.store(true, ordering: .relaxed)
+                }
+                if let membership {
+                    group.addTask { [self] in
+                        var last: Bool? = nil
+                        while !Task.isCancelled, !stopping.load(ordering: .relaxed) {
+                            let now = ingestor.isGroupMember
+                            if now != last {
+                                membership(now)
+                                if now, last != nil { logger.info("joined the consumer group") }
+                                last = now
+                            }
+                            try? await Task.sleep(for: .milliseconds(250))
+                        }
+                    }
                 }
                 await ingestor.run { [self] in !stopping.load(ordering: .relaxed) }
                 await ingestor.close()

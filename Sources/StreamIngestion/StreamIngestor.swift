@@ -81,18 +81,20 @@ public final class StreamIngestor: Sendable {
     /// - Parameters:
     ///   - views: the views to feed (names); nil: every online view with a stream source.
     ///   - bootstrapServers: overrides the transport's broker address (`kafka.bootstrap_servers`; tests, the embedded mock).
+    ///   - instanceID: this instance's stable identity in the consumer group across restarts (``StreamConnectOptions/instanceID``).
     ///   - metrics: where to record ingestion metrics (FeatureServer's Prometheus registry); none when nil.
     ///   - definitions: the current definitions and their version, asked before each batch (a server passes its
     ///     reloads): when the version changes, the ingester writes its buffered events, then plans and maps with the new
     ///     definitions (new features, new views, new topics). Nil: `store`'s definitions for good.
-    public convenience init(store: FeatureStore, views: [String]? = nil, bootstrapServers: String? = nil, batchSize: Int = 5_000,
+    public convenience init(store: FeatureStore, views: [String]? = nil, bootstrapServers: String? = nil, instanceID: String? = nil, batchSize: Int = 5_000,
                             pollTimeout: Duration = .milliseconds(100), metrics: (any MetricsFactory)? = nil,
                             definitions: (@Sendable () -> (version: Int, store: FeatureStore))? = nil,
                             logger: Logger = Logger(label: "featurestore.ingest")) throws(IngestionError) {
         let plan = try IngestionPlan(store: store, views: views, logger: logger)
         let connection: StreamConnection
         do {
-            connection = try plan.transport.connect(store: store, topics: plan.topics, address: bootstrapServers, logger: logger)
+            connection = try plan.transport.connect(store: store, topics: plan.topics,
+                                                    options: StreamConnectOptions(address: bootstrapServers, instanceID: instanceID), logger: logger)
         } catch {
             throw IngestionError("cannot connect to \(plan.transport.name)", cause: error)
         }
@@ -176,6 +178,9 @@ public final class StreamIngestor: Sendable {
 
     /// The partitions this instance consumes now (empty until the group has assigned them).
     public var assignment: [StreamPartition] { consumer.assignment() }
+
+    /// Whether the consumer is a member of its group now (see ``StreamConsumer/isGroupMember``).
+    public var isGroupMember: Bool { consumer.isGroupMember }
 
     /// What one batch did.
     public struct BatchReport: Sendable {

@@ -8,6 +8,7 @@ import FoundationNetworking
 import Logging
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 import Testing
 import TestKinds
 
@@ -15,6 +16,22 @@ import TestKinds
 /// stopped after the servers in front of it.
 @Suite("Online store as a service of the server", .timeLimit(.minutes(5)))
 struct StoreHealthTests {
+    @Test("readiness waits for the stream consumer to join its group, says so, and tells every change once")
+    func readinessWaitsForStreamMembership() {
+        let changes = Mutex<[Bool]>([])
+        let health = ServingHealth { ready in changes.withLock { $0.append(ready) } }
+        health.update(stream: "the consumer has not joined featurestore-demo yet")
+        #expect(!health.isServing && health.reason == "stream: the consumer has not joined featurestore-demo yet")
+        health.update(stream: "the consumer has not joined featurestore-demo yet")
+        health.update(store: .notServing("disk full"))
+        #expect(health.reason == "online store: disk full", "the store's problem is named first")
+        health.update(stream: nil)
+        health.update(store: .serving)
+        #expect(health.isServing && health.reason == nil)
+        health.markNotServing()
+        #expect(changes.withLock { $0 } == [true, false, true, false])
+    }
+
     @Test("readiness (/readyz) follows the store's health, with its reason; the store is started once and stopped at shutdown")
     func healthFollowsTheStore() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-health-\(UUID().uuidString)")

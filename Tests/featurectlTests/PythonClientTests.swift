@@ -46,6 +46,12 @@ final class ServerProcess {
         return nil
     }
 
+    /// Kills the process with SIGKILL (no shutdown of any kind) and waits.
+    func killHard() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Sends SIGTERM and waits; returns the exit status.
     func terminate() -> Int32 {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }

@@ -41,11 +41,13 @@ public final class ServingCounters: Sendable {
 }
 
 /// Whether the server takes calls (readiness: `/readyz`, gRPC health, the `featurestore_ready` gauge): SERVING while
-/// its online store can serve (``OnlineStoreService`` reports it) and until a graceful shutdown begins. Liveness
+/// its online store can serve (``OnlineStoreService`` reports it), its stream consumer (when it ingests) has joined its
+/// group, and until a graceful shutdown begins. Liveness
 /// (`/healthz`) does not read it: a server that is up but not ready must not be restarted for it.
 public final class ServingHealth: Sendable {
     private let serving = Atomic<Bool>(true)
     private let storeProblem = Mutex<String?>(nil)
+    private let streamProblem = Mutex<String?>(nil)
     private let onChange: (@Sendable (Bool) -> Void)?
     /// Serving, until a store problem is reported or ``markNotServing()`` is called; `onChange` hears every change of
     /// readiness (and the first state at once).
@@ -54,10 +56,13 @@ public final class ServingHealth: Sendable {
         onChange?(true)
     }
     /// Whether the server is serving: no shutdown begun and the online store's last report was serving.
-    public var isServing: Bool { serving.load(ordering: .relaxed) && storeProblem.withLock { $0 == nil } }
-    /// Why the server is not serving: the store's problem, or the shutdown (nil while serving).
+    public var isServing: Bool {
+        serving.load(ordering: .relaxed) && storeProblem.withLock { $0 == nil } && streamProblem.withLock { $0 == nil }
+    }
+    /// Why the server is not serving: the store's problem, the stream's, or the shutdown (nil while serving).
     public var reason: String? {
         if let problem = storeProblem.withLock({ $0 }) { return "online store: \(problem)" }
+        if let problem = streamProblem.withLock({ $0 }) { return "stream: \(problem)" }
         return serving.load(ordering: .relaxed) ? nil : "shutting down"
     }
     /// Marks the server NOT_SERVING (at the start of a graceful shutdown, so load balancers stop sending).
@@ -66,6 +71,15 @@ public final class ServingHealth: Sendable {
         serving.store(false, ordering: .relaxed)
         if was { onChange?(false) }
     }
+    /// Records why stream ingestion is not ready (nil: it is; a server that ingests is ready once its consumer has
+    /// joined its group, with partitions or none).
+    public func update(stream problem: String?) {
+        let was = isServing
+        streamProblem.withLock { $0 = problem }
+        let now = isServing
+        if now != was { onChange?(now) }
+    }
+
     /// Records what the online store last said of its health.
     public func update(store health: OnlineStoreHealth) {
         let was = isServing

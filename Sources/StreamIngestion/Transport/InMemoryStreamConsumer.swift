@@ -72,6 +72,9 @@ public final class InMemoryStreamConsumer: StreamConsumer {
         state.withLock { s in s.closed ? [] : s.partitions.keys.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) } }
     }
 
+    /// True until closed (there is no group to join); see ``StreamConsumer/isGroupMember``.
+    public var isGroupMember: Bool { state.withLock { !$0.closed } }
+
     /// The offsets committed for `partitions`; see ``StreamConsumer/committed(_:timeout:)``.
     public func committed(_ partitions: [StreamPartition], timeout: Duration) throws(StreamError) -> [StreamPartition: Int64] {
         state.withLock { s in s.committed.filter { partitions.contains($0.key) } }

@@ -72,6 +72,9 @@ public protocol StreamConsumer: AnyObject, Sendable {
     func commit(_ next: [StreamPartition: Int64]) throws(StreamError)
     /// The partitions this consumer reads now.
     func assignment() -> [StreamPartition]
+    /// Whether the consumer is a member of its group now (joined, with partitions or none: more members than
+    /// partitions leaves some idle, and that is healthy). A transport without groups answers true.
+    var isGroupMember: Bool { get }
     /// The committed next offset of each partition (absent: none committed).
     func committed(_ partitions: [StreamPartition], timeout: Duration) throws(StreamError) -> [StreamPartition: Int64]
     /// The offset after the last message of a partition.
@@ -128,7 +131,24 @@ public protocol StreamSourceKind: SourceKind {
     /// only when they do.
     func isConfigured(_ config: RepositoryConfig) -> Bool
 
-    /// A consumer of `topics` for `store`'s project (and a dead-letter sink when the settings name one).
-    /// `address` overrides the repository's broker address (tests, an embedded broker).
-    func connect(store: FeatureStore, topics: [String], address: String?, logger: Logger) throws(StreamError) -> StreamConnection
+    /// A consumer of `topics` for `store`'s project (and a dead-letter sink when the settings name one), as `options`
+    /// say (another broker address, this instance's stable identity in the group).
+    func connect(store: FeatureStore, topics: [String], options: StreamConnectOptions, logger: Logger) throws(StreamError) -> StreamConnection
+}
+
+/// How an ingester asks its transport to connect, beyond the repository's settings.
+public struct StreamConnectOptions: Sendable, Hashable {
+    /// Replaces the repository's broker address (tests, an embedded broker).
+    public var address: String?
+    /// This instance's stable identity in its consumer group (Kafka's `group.instance.id`: static membership), kept
+    /// across restarts so a restarted instance takes its partitions back at once instead of waiting for its previous
+    /// self's session to expire. Nil: a new member at every start. Two live instances must never share one: the
+    /// broker fences the older.
+    public var instanceID: String?
+
+    /// Options: `address` and `instanceID` (both nil: the repository's settings alone).
+    public init(address: String? = nil, instanceID: String? = nil) {
+        self.address = address
+        self.instanceID = instanceID
+    }
 }

@@ -24,6 +24,9 @@ struct IngestCommand: AsyncParsableCommand {
     @Option(help: "Overrides kafka.bootstrap_servers.")
     var bootstrapServers: String?
 
+    @Option(help: "This ingester's stable identity in its Kafka consumer group (group.instance.id: static membership), kept across restarts so a restarted ingester resumes at once (default: a new member at every start). Two running ingesters must not share one.")
+    var instanceId: String?
+
     @Option(help: "Stop after this many messages (default: run until stopped).")
     var maxMessages: Int?
 
@@ -38,7 +41,7 @@ struct IngestCommand: AsyncParsableCommand {
         let ingestor: StreamIngestor
         do {
             ingestor = try StreamIngestor(store: store, views: views?.split(separator: ",").map(String.init),
-                                          bootstrapServers: bootstrapServers, batchSize: batchSize)
+                                          bootstrapServers: bootstrapServers, instanceID: instanceId, batchSize: batchSize)
         } catch {
             Console.error("error: \(error)")
             throw ExitCode(1)
