@@ -58,31 +58,36 @@ struct FeatureServerCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(factory)
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: options.maxBatch), access: access,
                                metrics: ServingMetrics(factory: factory))
-        var ingestion: IngestionService? = nil
-        // Stream sources, and those whose transport the settings configure (a `kafka` block for Kafka sources).
+        var ingestion: IngestionSupervisor? = nil
         let streams = repository.store.registry.sources.filter(\.isStream)
-        let configured = streams.contains { source in
-            guard let transport = repository.store.kinds.sources[source.kind] as? any StreamSourceKind else { return false }
-            return transport.isConfigured(repository.store.config)
-        }
-        if options.ingest, configured {
+        if options.ingest {
+            // Ingestion follows the server's reloads: after `apply` a first stream view starts it, the last removed
+            // stops it, a changed transport block restarts it, and views in between are taken up by the ingester.
+            let instanceID = options.instanceId == "none" ? nil : options.instanceId ?? Self.defaultInstanceID(grpcPort: options.grpcPort)
+            let definitions: @Sendable () -> (version: Int, store: FeatureStore) = { [repository] in
+                let snapshot = repository.snapshot
+                return (snapshot.version, snapshot.store)
+            }
+            let make: IngestionSupervisor.Factory = { store throws(IngestionError) in
+                try StreamIngestor(store: store, instanceID: instanceID, metrics: factory, definitions: definitions, logger: logger)
+            }
+            let first: StreamIngestor?
             do {
-                // The ingester follows the server's reloads: after `apply` it ingests with the new definitions.
-                let instanceID = options.instanceId == "none" ? nil : options.instanceId ?? Self.defaultInstanceID(grpcPort: options.grpcPort)
-                let ingestor = try StreamIngestor(store: repository.store, instanceID: instanceID, metrics: factory, definitions: { [repository] in
-                    let snapshot = repository.snapshot
-                    return (snapshot.version, snapshot.store)
-                }, logger: logger)
-                let health = core.health, group = KafkaConfig(repository.store.config)?.group(project: repository.store.config.project) ?? "its group"
-                ingestion = IngestionService(ingestor: ingestor, logger: logger) { member in
-                    health.update(stream: member ? nil : "the consumer has not joined \(group) yet")
-                }
+                first = try IngestionSupervisor.firstIngestor(store: repository.store, make: make)
             } catch {
                 FileHandle.standardError.write(Data("error: stream ingestion: \(error)\n".utf8))
                 throw ExitCode(1)
             }
+            if first == nil, !streams.isEmpty {
+                logger.info("no online view reads a stream whose transport feature_store.yaml configures (e.g. a kafka section): ingestion starts when one is applied")
+            }
+            let health = core.health
+            ingestion = IngestionSupervisor(definitions: definitions, logger: logger, membership: { member in
+                let group = KafkaConfig(repository.store.config)?.group(project: repository.store.config.project) ?? "its group"
+                health.update(stream: member == false ? "the consumer has not joined \(group) yet" : nil)
+            }, initial: first, make: make)
         } else if !streams.isEmpty {
-            logger.info("stream sources are not ingested here", metadata: ["reason": "\(options.ingest ? "no stream transport configured in feature_store.yaml" : "--no-ingest")"])
+            logger.info("stream sources are not ingested here", metadata: ["reason": "--no-ingest"])
         }
         var services: [any Service] = [
             // First, so it stops last: the store outlives the servers in front of it.
@@ -97,7 +102,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         }
         if options.catalog {
             services.append(CatalogServer(core: core, host: options.host, port: options.catalogPort,
-                                          streamStatus: ingestion.map { Self.streamStatus($0.ingestor) }, tls: tls, logger: logger))
+                                          streamStatus: ingestion.map(Self.streamStatus), tls: tls, logger: logger))
         }
         if let ingestion { services.append(ingestion) }
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -126,9 +131,9 @@ struct FeatureServerCommand: AsyncParsableCommand {
     }
 
     /// The catalog's view of the ingestion running in this server.
-    static func streamStatus(_ ingestor: StreamIngestor) -> StreamStatusProvider {
-        { [ingestor] view in
-            guard let topic = ingestor.topicOfView[view] else { return nil }
+    static func streamStatus(_ supervisor: IngestionSupervisor) -> StreamStatusProvider {
+        { [supervisor] view in
+            guard let ingestor = supervisor.ingestor, let topic = ingestor.topicOfView[view] else { return nil }
             let s = ingestor.statistics.snapshot
             let samples = (s.freshness[view] ?? []).sorted()
             func percentile(_ p: Double) -> Double? {

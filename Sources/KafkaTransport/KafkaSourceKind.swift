@@ -56,6 +56,11 @@ public struct KafkaSourceKind: StreamSourceKind {
                                 embeddedAddress: connection.embeddedCluster?.bootstrapServers)
     }
 
+    /// The `kafka` block's settings; see ``StreamSourceKind/connectionSettings(_:)``.
+    public func connectionSettings(_ config: RepositoryConfig) -> [String: String] {
+        config.sections[KafkaSection.key]?.values ?? [:]
+    }
+
     /// Whether `feature_store.yaml` has a `kafka` block; see ``StreamSourceKind/isConfigured(_:)``.
     public func isConfigured(_ config: RepositoryConfig) -> Bool { KafkaConfig(config) != nil }
 

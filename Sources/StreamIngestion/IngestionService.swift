@@ -22,6 +22,12 @@ public final class IngestionService: Service, Sendable {
         self.membership = membership
     }
 
+    /// Asks the service to stop as a graceful shutdown does: the batch in progress finishes and commits, the buffered
+    /// offline events are written and the consumer leaves its group; ``run()`` then returns.
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+    }
+
     /// Runs batches until graceful shutdown or cancellation, then finishes the current batch, writes the buffered
     /// offline events, commits and leaves the consumer group; see `Service.run()`.
     public func run() async throws {

@@ -121,4 +121,88 @@ struct ServerIngestionTests {
         #expect(seconds < 20, "resumed after \(seconds) s\n\(second.log)")
         print("restart recovery: ingestion resumed \(String(format: "%.1f", seconds)) s after the restart")
     }
+
+    @Test("after apply, a running FeatureServer starts ingesting a new stream view, takes up a second one on another topic, and stops when none is left: no restart")
+    func streamViewsFollowApply() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("events", partitions: 2)
+        try cluster.createTopic("clicks", partitions: 1)
+        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("server-hot-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: repo) }
+        try "project: live\nkafka: {bootstrap_servers: \"\(cluster.bootstrapServers)\", properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}}\n"
+            .write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        let base = """
+            entities:
+              - {name: user, join_keys: [{name: user_id, type: int64}]}
+            sources:
+              - {name: batch, kind: parquet, path: data/events, timestamp_field: ts}
+              - {name: stream, kind: kafka, topic: events, batch_source: batch, timestamp_field: ts}
+              - {name: click_stream, kind: kafka, topic: clicks, batch_source: batch, timestamp_field: ts}
+            feature_views:
+              - {name: history, entities: [user], source: batch, ttl: 0, features: [{name: score, type: float64}]}
+
+            """
+        let defs = repo.appendingPathComponent("defs.yaml")
+        func apply(_ views: String) async throws {
+            try (base + views).write(to: defs, atomically: true, encoding: .utf8)
+            let result = try await featurectl(["apply", "--repo", repo.path])
+            try #require(result.status == 0, "\(result.stderr)")
+        }
+        try await apply("")
+        let server = try ServerProcess(repository: repo)
+        defer { _ = server.terminate() }
+        #expect(!server.log.contains("ingesting"), "no stream view yet: \(server.log)")
+
+        try await apply("  - {name: scores, entities: [user], source: stream, ttl: 0, features: [{name: score, type: float64}]}\n")
+        let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
+        for u in 0..<10 {
+            try producer.produce(topic: "events", value: Array(#"{"user_id": \#(u), "score": 3.5, "ts": "2025-06-01T12:00:00Z"}"#.utf8))
+        }
+        try producer.flush()
+        let first = try await Self.waitForScores(server, users: "[0, 9]", expected: #""values":[3.5,3.5]"#, seconds: 90)
+        #expect(first.contains(#""values":[3.5,3.5]"#), "\(first)\n\(server.log)")
+
+        try await apply("""
+              - {name: scores, entities: [user], source: stream, ttl: 0, features: [{name: score, type: float64}]}
+              - {name: clicks, entities: [user], source: click_stream, ttl: 0, features: [{name: score, type: float64}]}
+
+            """)
+        for u in 0..<10 {
+            try producer.produce(topic: "clicks", value: Array(#"{"user_id": \#(u), "score": 7.25, "ts": "2025-06-01T12:00:00Z"}"#.utf8))
+        }
+        try producer.flush()
+        var clicks = ""
+        let deadline = Date().addingTimeInterval(90)
+        while Date() < deadline, !clicks.contains(#""values":[7.25,7.25]"#) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(server.httpPort)/v1/online-features")!)
+            request.httpMethod = "POST"
+            request.httpBody = Data(#"{"features": ["clicks"], "entities": {"user_id": [0, 9]}}"#.utf8)
+            if let (data, _) = try? await URLSession.shared.data(for: request) { clicks = String(decoding: data, as: UTF8.self) }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(clicks.contains(#""values":[7.25,7.25]"#), "\(clicks)\n\(server.log)")
+
+        // A changed kafka block restarts ingestion with the new settings; events keep flowing.
+        try "project: live\nkafka: {bootstrap_servers: \"\(cluster.bootstrapServers)\", properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '600'}}\n"
+            .write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+        try await apply("  - {name: scores, entities: [user], source: stream, ttl: 0, features: [{name: score, type: float64}]}\n")
+        let restartDeadline = Date().addingTimeInterval(30)
+        while Date() < restartDeadline, !server.log.contains("restarting ingestion") { try await Task.sleep(for: .milliseconds(100)) }
+        for u in 0..<10 {
+            try producer.produce(topic: "events", value: Array(#"{"user_id": \#(u), "score": 4.5, "ts": "2025-06-01T13:00:00Z"}"#.utf8))
+        }
+        try producer.flush()
+        let restarted = try await Self.waitForScores(server, users: "[0, 9]", expected: #""values":[4.5,4.5]"#, seconds: 90)
+        #expect(restarted.contains(#""values":[4.5,4.5]"#), "\(restarted)\n\(server.log)")
+        #expect(server.log.contains("stream transport settings changed: restarting ingestion"), "\(server.log)")
+
+        try await apply("")
+        let stopDeadline = Date().addingTimeInterval(30)
+        func stops() -> Int { server.log.components(separatedBy: "ingestion stopped").count - 1 }
+        while Date() < stopDeadline, stops() < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(server.log.contains("no stream view left to ingest") && stops() == 2, "once for the restart, once for good: \(server.log)")
+        let (ready, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/readyz")!)
+        #expect(String(decoding: ready, as: UTF8.self).contains("SERVING"), "ready with no ingestion to wait for")
+    }
 }

@@ -131,6 +131,9 @@ public protocol StreamSourceKind: SourceKind {
     /// only when they do.
     func isConfigured(_ config: RepositoryConfig) -> Bool
 
+    /// The settings a connection is made from (a running ingester reconnects when they change after an apply).
+    func connectionSettings(_ config: RepositoryConfig) -> [String: String]
+
     /// A consumer of `topics` for `store`'s project (and a dead-letter sink when the settings name one), as `options`
     /// say (another broker address, this instance's stable identity in the group).
     func connect(store: FeatureStore, topics: [String], options: StreamConnectOptions, logger: Logger) throws(StreamError) -> StreamConnection
