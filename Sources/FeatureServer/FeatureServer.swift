@@ -12,6 +12,7 @@ import Metrics
 import Prometheus
 import ServeOptions
 import ServiceLifecycle
+import Synchronization
 import StreamIngestion
 import UnixSignals
 
@@ -63,7 +64,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
         if options.ingest {
             // Ingestion follows the server's reloads: after `apply` a first stream view starts it, the last removed
             // stops it, a changed transport block restarts it, and views in between are taken up by the ingester.
-            let instanceID = options.instanceId == "none" ? nil : options.instanceId ?? Self.defaultInstanceID(grpcPort: options.grpcPort)
+            let instanceID = options.instanceId
             let definitions: @Sendable () -> (version: Int, store: FeatureStore) = { [repository] in
                 let snapshot = repository.snapshot
                 return (snapshot.version, snapshot.store)
@@ -81,10 +82,13 @@ struct FeatureServerCommand: AsyncParsableCommand {
             if first == nil, !streams.isEmpty {
                 logger.info("no online view reads a stream whose transport feature_store.yaml configures (e.g. a kafka section): ingestion starts when one is applied")
             }
-            let health = core.health
+            // Readiness waits for the first join of the consumer group at start-up (a new instance takes traffic
+            // once its stream is live), for at most 30 s: Kafka being down, a session lost or a restart after an
+            // apply never takes a serving instance out of rotation.
+            let health = core.health, readiness = StreamReadiness(health: health, logger: logger)
+            readiness.start(waitingAtMost: .seconds(30))
             ingestion = IngestionSupervisor(definitions: definitions, logger: logger, membership: { member in
-                let group = KafkaConfig(repository.store.config)?.group(project: repository.store.config.project) ?? "its group"
-                health.update(stream: member == false ? "the consumer has not joined \(group) yet" : nil)
+                readiness.heard(member)
             }, initial: first, make: make)
         } else if !streams.isEmpty {
             logger.info("stream sources are not ingested here", metadata: ["reason": "--no-ingest"])
@@ -115,19 +119,15 @@ struct FeatureServerCommand: AsyncParsableCommand {
         if let certificate = options.tlsCertificate, let key = options.tlsKey {
             let cwd = FileManager.default.currentDirectoryPath
             func absolute(_ path: String) -> String { path.hasPrefix("/") ? path : cwd + "/" + path }
-            settings = TLSSettings(certificate: absolute(certificate), key: absolute(key), clientCA: options.tlsClientCa.map(absolute),
+            // The flags replace the certificate and key; a client CA comes from its flag or, without one, from the
+            // section (a flag never turns mutual TLS off).
+            let clientCA = options.tlsClientCa.map(absolute) ?? settings?.resolved(against: repository).clientCA
+            settings = TLSSettings(certificate: absolute(certificate), key: absolute(key), clientCA: clientCA,
                                    reloadInterval: settings?.reloadInterval ?? .seconds(10))
             settings?.fromFlags = true
         }
         guard let settings else { return nil }
         return try ServerTLS(settings: settings, repository: repository, logger: logger)
-    }
-
-    /// This instance's default identity in its consumer group: the host's name and the gRPC port, stable across
-    /// restarts of one instance and different for two instances on one host.
-    static func defaultInstanceID(grpcPort: Int) -> String? {
-        guard grpcPort != 0 else { return nil }  // a port picked at random is no identity
-        return "\(ProcessInfo.processInfo.hostName)-\(grpcPort)"
     }
 
     /// The catalog's view of the ingestion running in this server.
@@ -144,5 +144,42 @@ struct FeatureServerCommand: AsyncParsableCommand {
             return StreamViewStatus(topic: topic, newestEvent: s.newestEvent[view], freshnessP50Millis: percentile(0.5),
                                     freshnessP99Millis: percentile(0.99), lag: lag)
         }
+    }
+}
+
+/// Readiness as the stream sees it: NOT_SERVING from start-up until the consumer first joins its group (or until a
+/// wait has passed, or no ingestion runs), then never again for the stream.
+final class StreamReadiness: Sendable {
+    private let health: ServingHealth
+    private let logger: Logger
+    private let settled = Mutex(false)
+
+    init(health: ServingHealth, logger: Logger) {
+        self.health = health
+        self.logger = logger
+    }
+
+    /// Marks the server not ready until the first join, for at most `wait`.
+    func start(waitingAtMost wait: Duration) {
+        health.update(stream: "the consumer has not joined its group yet")
+        Task { [self] in
+            try? await Task.sleep(for: wait)
+            if settle() { logger.warning("the stream consumer has not joined its group; ready anyway: lookups do not wait for the stream", metadata: ["waited": "\(wait)"]) }
+        }
+    }
+
+    /// What the ingestion says: joined (true), not joined (false), or no ingestion (nil).
+    func heard(_ member: Bool?) {
+        if member != false { _ = settle() }
+    }
+
+    /// Clears the stream's problem for good; whether this call did.
+    private func settle() -> Bool {
+        let first = settled.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { health.update(stream: nil) }
+        return first
     }
 }

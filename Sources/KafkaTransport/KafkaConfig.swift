@@ -76,6 +76,10 @@ public struct KafkaSection: ConfigSectionKind {
         if let text = settings.values["allowed_lateness"], (TimeSpan(parsing: text)?.seconds ?? 0) <= 0 {
             settings.problem("allowed_lateness", "'allowed_lateness' must be a positive time span like 10m or 1h, found '\(text)'")
         }
+        if settings.values["properties.group.instance.id"] != nil {
+            // One feature_store.yaml serves every instance: one id for all would let the broker fence all but one.
+            settings.problem("properties.group.instance.id", "'group.instance.id' identifies one instance and feature_store.yaml is shared by all: give each instance its own with FeatureServer --instance-id (or featurectl ingest --instance-id)")
+        }
         if let text = settings.values["offline_roll_size_mb"], !(Int(text).map { $0 > 0 && $0 <= 4096 } ?? false) {
             settings.problem("offline_roll_size_mb", "'offline_roll_size_mb' must be a whole number of megabytes from 1 to 4096, found '\(text)'")
         }

@@ -39,8 +39,8 @@ struct KafkaConnection {
         properties["session.timeout.ms"] = properties["session.timeout.ms"] ?? "10000"
         properties["heartbeat.interval.ms"] = properties["heartbeat.interval.ms"] ?? "2000"
         // Static membership: a restarted instance rejoins as itself and gets its partitions back without waiting for
-        // the session of its previous process to expire (a `group.instance.id` written in the settings wins).
-        if let instanceID, properties["group.instance.id"] == nil {
+        // the session of its previous process to expire (the settings cannot name one: they are shared by all).
+        if let instanceID {
             properties["group.instance.id"] = instanceID
             logger.info("static group membership", metadata: ["group.instance.id": "\(instanceID)"])
         }

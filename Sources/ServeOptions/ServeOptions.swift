@@ -36,7 +36,7 @@ public struct ServeOptions: ParsableArguments {
     public var ingest = true
 
     /// This instance's stable identity in its stream consumer group (static membership).
-    @Option(help: "This instance's stable identity in its Kafka consumer group (group.instance.id), kept across restarts so a restarted instance resumes at once; default: <host name>-<gRPC port>; 'none': a new member at every start.")
+    @Option(help: "This instance's stable identity in its Kafka consumer group (group.instance.id: static membership), kept across restarts so a restarted instance resumes at once; give it only where the identity is stable (a StatefulSet's pod name), never to two running instances. Default: none (a new member at every start).")
     public var instanceId: String?
 
     /// The certificate chain's PEM file for TLS on every face (replaces `tls.certificate` of feature_store.yaml).
@@ -62,8 +62,9 @@ public struct ServeOptions: ParsableArguments {
         if tlsClientCa != nil, tlsCertificate == nil {
             throw ValidationError("--tls-client-ca needs --tls-certificate and --tls-key (client certificates are checked over TLS only)")
         }
-        if let id = instanceId, id.isEmpty || id.count > 249 || id.contains(where: { $0.isWhitespace }) {
-            throw ValidationError("--instance-id must be 1 to 249 characters without spaces, found '\(id)'")
+        if let id = instanceId, id.isEmpty || id.utf8.count > 249
+            || !id.utf8.allSatisfy({ c in (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d }) {
+            throw ValidationError("--instance-id must be 1 to 249 letters, digits, '.', '_' or '-', found '\(id)'")
         }
         guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
         for (name, port) in [("--grpc-port", grpcPort), ("--http-port", httpPort), ("--catalog-port", catalogPort)] where !(0...65535).contains(port) {

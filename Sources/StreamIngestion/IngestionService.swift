@@ -5,7 +5,8 @@ import Synchronization
 
 /// Runs a ``StreamIngestor`` as a swift-service-lifecycle `Service` (inside FeatureServer): batches run one after
 /// another (the Kafka client's blocking calls on a queue of their own), and on graceful shutdown the current batch is
-/// finished and committed, then the consumer leaves the group so its partitions move to the other instances.
+/// finished and committed, then the consumer closes: a dynamic member leaves its group so its partitions move to the
+/// other instances at once (a static one's wait for its session to expire).
 public final class IngestionService: Service, Sendable {
     /// The ingester it runs.
     public let ingestor: StreamIngestor
@@ -42,7 +43,7 @@ public final class IngestionService: Service, Sendable {
                     group.addTask { [self] in
                         var last: Bool? = nil
                         while !Task.isCancelled, !stopping.load(ordering: .relaxed) {
-                            let now = ingestor.isGroupMember
+                            let now = await ingestor.isGroupMember()
                             if now != last {
                                 membership(now)
                                 if now, last != nil { logger.info("joined the consumer group") }

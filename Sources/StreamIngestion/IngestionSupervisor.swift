@@ -95,6 +95,7 @@ public final class IngestionSupervisor: Service, Sendable {
                     active = nil
                     membership?(nil)
                 }
+                if wanted == nil, let unused = initial.withLock({ $0.take() }) { await unused.close() }
                 if active == nil, let wanted, failedVersion != version {
                     switch start(store) {
                     case .success(let service):
@@ -117,6 +118,8 @@ public final class IngestionSupervisor: Service, Sendable {
             active?.service.stop()
             await group.waitForAll()
             running.withLock { $0 = nil }
+            // An ingester made at start-up for definitions applied away before it ran: its consumer is closed too.
+            if let unused = initial.withLock({ $0.take() }) { await unused.close() }
         }
     }
 }

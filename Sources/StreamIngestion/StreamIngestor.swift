@@ -179,8 +179,12 @@ public final class StreamIngestor: Sendable {
     /// The partitions this instance consumes now (empty until the group has assigned them).
     public var assignment: [StreamPartition] { consumer.assignment() }
 
-    /// Whether the consumer is a member of its group now (see ``StreamConsumer/isGroupMember``).
-    public var isGroupMember: Bool { consumer.isGroupMember }
+    /// Whether the consumer is a member of its group now (see ``StreamConsumer/isGroupMember``), asked on the consumer's
+    /// own queue (the transport's answer may block).
+    public func isGroupMember() async -> Bool {
+        let consumer = self.consumer
+        return await offPool { consumer.isGroupMember }
+    }
 
     /// What one batch did.
     public struct BatchReport: Sendable {

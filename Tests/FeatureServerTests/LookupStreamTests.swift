@@ -100,4 +100,37 @@ struct LookupStreamTests {
         }
         try await f.stop()
     }
+
+    @Test("a graceful shutdown ends an open, idle stream with OK, so the server stops")
+    func shutdownEndsIdleStream() async throws {
+        let f = try await ServerFixture()
+        let transport = try HTTP2ClientTransport.Posix(target: .ipv4(address: "127.0.0.1", port: f.port), transportSecurity: .plaintext)
+        let client = GRPCClient(transport: transport)
+        let connections = Task { try await client.runConnections() }
+        let stub = Featurestore_V1_FeatureServing.Client(wrapping: client)
+        let answered = AsyncStream<Void>.makeStream()
+        let stream = Task {
+            try await stub.lookupStream { writer in
+                try await writer.write(streamRequest(1, drivers: [1], refs: ["stats:conv"]))
+                // Idle from here on: the caller never ends its side.
+                try await Task.sleep(for: .seconds(600))
+            } onResponse: { response in
+                var ids: [UInt64] = []
+                for try await answer in response.messages {
+                    ids.append(answer.id)
+                    answered.continuation.yield()
+                }
+                return ids
+            }
+        }
+        var iterator = answered.stream.makeAsyncIterator()
+        _ = await iterator.next()
+        let clock = ContinuousClock()
+        let began = clock.now
+        try await f.stop()
+        #expect(clock.now - began < .seconds(30), "the server stopped with a stream open")
+        stream.cancel()
+        client.beginGracefulShutdown()
+        connections.cancel()
+    }
 }

@@ -29,6 +29,9 @@ struct SourceKindTests {
         ])
         #expect(diagnostics(["defs.yaml": base], config: "project: demo\nkafka: {consumer_group: g}\n")
                 == ["feature_store.yaml:2:8: error: section kind 'kafka' needs 'bootstrap_servers'"])
+        // One id for every instance (the file is shared) would let the broker fence all but one.
+        let shared = diagnostics(["defs.yaml": base], config: "project: demo\nkafka: {bootstrap_servers: b:9092, properties: {group.instance.id: a}}\n")
+        #expect(shared.count == 1 && shared[0].contains("'group.instance.id' identifies one instance") && shared[0].contains("--instance-id"), "\(shared)")
     }
 
     @Test("the kafka block's settings become the stream settings every transport shares")

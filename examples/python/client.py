@@ -92,6 +92,10 @@ def main() -> None:
     parser.add_argument("--cert", help="mutual TLS: this client's certificate (PEM)")
     parser.add_argument("--key", help="mutual TLS: this client's private key (PEM)")
     args = parser.parse_args()
+    if (args.cert is None) != (args.key is None):
+        parser.error("--cert and --key go together (mutual TLS needs both)")
+    if args.cert and not args.ca:
+        parser.error("--cert and --key need --ca (the CA of the server's certificate): they are sent over TLS only")
     drivers = [int(d) for d in args.drivers.split(",") if d]
     metadata = [("authorization", f"Bearer {args.token}")] if args.token else []
 

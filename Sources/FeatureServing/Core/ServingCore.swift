@@ -45,52 +45,54 @@ public final class ServingCounters: Sendable {
 /// group, and until a graceful shutdown begins. Liveness
 /// (`/healthz`) does not read it: a server that is up but not ready must not be restarted for it.
 public final class ServingHealth: Sendable {
-    private let serving = Atomic<Bool>(true)
-    private let storeProblem = Mutex<String?>(nil)
-    private let streamProblem = Mutex<String?>(nil)
+    private struct State {
+        var shuttingDown = false
+        var storeProblem: String?
+        var streamProblem: String?
+        var isServing: Bool { !shuttingDown && storeProblem == nil && streamProblem == nil }
+        var reason: String? {
+            if let storeProblem { return "online store: \(storeProblem)" }
+            if let streamProblem { return "stream: \(streamProblem)" }
+            return shuttingDown ? "shutting down" : nil
+        }
+    }
+    private let state = Mutex(State())
     private let onChange: (@Sendable (Bool) -> Void)?
     /// Serving, until a store problem is reported or ``markNotServing()`` is called; `onChange` hears every change of
-    /// readiness (and the first state at once).
+    /// readiness (and the first state at once), in order: it is called under the lock, so keep it short.
     public init(onChange: (@Sendable (Bool) -> Void)? = nil) {
         self.onChange = onChange
         onChange?(true)
     }
-    /// Whether the server is serving: no shutdown begun and the online store's last report was serving.
-    public var isServing: Bool {
-        serving.load(ordering: .relaxed) && storeProblem.withLock { $0 == nil } && streamProblem.withLock { $0 == nil }
-    }
+    /// Whether the server is serving: no shutdown begun, the online store's last report serving, the stream ready.
+    public var isServing: Bool { state.withLock { $0.isServing } }
     /// Why the server is not serving: the store's problem, the stream's, or the shutdown (nil while serving).
-    public var reason: String? {
-        if let problem = storeProblem.withLock({ $0 }) { return "online store: \(problem)" }
-        if let problem = streamProblem.withLock({ $0 }) { return "stream: \(problem)" }
-        return serving.load(ordering: .relaxed) ? nil : "shutting down"
-    }
+    public var reason: String? { state.withLock { $0.reason } }
     /// Marks the server NOT_SERVING (at the start of a graceful shutdown, so load balancers stop sending).
     public func markNotServing() {
-        let was = isServing
-        serving.store(false, ordering: .relaxed)
-        if was { onChange?(false) }
+        change { $0.shuttingDown = true }
     }
-    /// Records why stream ingestion is not ready (nil: it is; a server that ingests is ready once its consumer has
-    /// joined its group, with partitions or none).
+    /// Records why stream ingestion is not ready (nil: it is).
     public func update(stream problem: String?) {
-        let was = isServing
-        streamProblem.withLock { $0 = problem }
-        let now = isServing
-        if now != was { onChange?(now) }
+        change { $0.streamProblem = problem }
     }
-
     /// Records what the online store last said of its health.
     public func update(store health: OnlineStoreHealth) {
-        let was = isServing
-        storeProblem.withLock { problem in
+        change { state in
             switch health {
-            case .serving: problem = nil
-            case .notServing(let why): problem = why
+            case .serving: state.storeProblem = nil
+            case .notServing(let why): state.storeProblem = why
             }
         }
-        let now = isServing
-        if now != was { onChange?(now) }
+    }
+    /// Applies `update` and tells a change of readiness, both under the lock (two reporters never leave the gauge
+    /// saying something else than `/readyz`).
+    private func change(_ update: (inout State) -> Void) {
+        state.withLock { state in
+            let was = state.isServing
+            update(&state)
+            if state.isServing != was { onChange?(state.isServing) }
+        }
     }
 }
 
@@ -207,15 +209,15 @@ public final class ServingCore: Sendable {
             let declared = snapshot.store.registry.onDemandViews.flatMap(\.request)
             for (name, column) in requestContext {
                 guard let field = declared.first(where: { $0.name == name }) else {
-                    throw .invalid("request_context[\(name)]: no on-demand view has the request field '\(name)'\(Self.hint(name, declared.map(\.name)))")
+                    throw .invalid("\(fields.requestContext)[\(name)]: no on-demand view has the request field '\(name)'\(Self.hint(name, declared.map(\.name)))")
                 }
                 guard column.count == rows || column.count == 1 else {
-                    throw .invalid("request_context[\(name)]: \(column.count) values for \(rows) entity rows (give one per row, or one for all)")
+                    throw .invalid("\(fields.requestContext)[\(name)]: \(column.count) values for \(rows) entity rows (give one per row, or one for all)")
                 }
                 var values: [OnlineValue] = []
                 values.reserveCapacity(column.count)
                 for i in 0..<column.count {
-                    values.append(try column.value(at: i, as: .scalar(field.type), field: "request_context[\(name)][\(i)]"))
+                    values.append(try column.value(at: i, as: .scalar(field.type), field: "\(fields.requestContext)[\(name)][\(i)]"))
                 }
                 context[name] = values
             }
@@ -330,6 +332,8 @@ public struct LookupFields: Sendable {
     public var entities: String
     /// The name of the feature selection's field.
     public var features: String
+    /// The name of the request data's field (on-demand views).
+    public var requestContext = "request_context"
     /// The protobuf names.
     public static let protobuf = LookupFields(entities: "entities", features: "features")
     /// The JSON names.

@@ -3,6 +3,7 @@ import FeatureStoreCore
 public import GRPCCore
 import SwiftProtobuf
 import ErrorChain
+import ServiceLifecycle
 
 /// The `featurestore.v1.FeatureServing` gRPC service: protobuf in and out around the shared ``ServingCore``.
 public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
@@ -52,7 +53,11 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
     private func lookup(_ message: Featurestore_V1_GetOnlineFeaturesRequest, principal: AccessPolicy.Principal?,
                         field: String) async throws(ServingError) -> Featurestore_V1_GetOnlineFeaturesResponse {
         let selection = try Self.selection(message, field: field)
-        let fields = field.isEmpty ? LookupFields.protobuf : LookupFields(entities: field + "entities", features: field + "features")
+        var fields = LookupFields.protobuf
+        if !field.isEmpty {
+            fields = LookupFields(entities: field + "entities", features: field + "features")
+            fields.requestContext = field + "request_context"
+        }
         let result = try await core.lookup(entities: message.entities, requestContext: message.requestContext, selection: selection,
                                            fullFeatureNames: message.fullFeatureNames, principal: principal, fields: fields)
         return Featurestore_V1_GetOnlineFeaturesResponse(result)
@@ -69,28 +74,41 @@ public struct ServingService: Featurestore_V1_FeatureServing.ServiceProtocol {
         return ServerResponse(message: response)
     }
 
+    /// One lookup of a stream, answered with its id: the features, or that lookup's error.
+    private func answer(_ message: Featurestore_V1_LookupStreamRequest, principal: AccessPolicy.Principal?) async -> Featurestore_V1_LookupStreamResponse {
+        var answer = Featurestore_V1_LookupStreamResponse()
+        answer.id = message.id
+        do throws(ServingError) {
+            answer.features = try await core.call(.lookupStream, .grpc) { () async throws(ServingError) in
+                try await lookup(message.lookup, principal: principal, field: "lookup.")
+            }
+        } catch {
+            answer.error = .with {
+                $0.code = Int32(error.rpcError.code.rawValue)
+                $0.message = ErrorChain.render(error)
+            }
+        }
+        return answer
+    }
+
     /// Many lookups on one stream, answered in request order with each request's id: the caller is authenticated once
     /// (a missing or unknown token ends the stream with UNAUTHENTICATED before any answer); a lookup that fails is
-    /// answered with its error and the stream goes on. Each lookup is measured as a `LookupStream` call.
+    /// answered with its error and the stream goes on. Each lookup is measured as a `LookupStream` call. A graceful
+    /// shutdown ends the stream with OK: lookups sent and not answered by then are not answered (retry them elsewhere).
     public func lookupStream(request: StreamingServerRequest<Featurestore_V1_LookupStreamRequest>,
                              context: ServerContext) async throws -> StreamingServerResponse<Featurestore_V1_LookupStreamResponse> {
         let principal: AccessPolicy.Principal?
         do { principal = try core.access.authenticate(Self.authorization(request.metadata)) } catch { throw error.rpcError }
         return StreamingServerResponse { writer in
-            for try await message in request.messages {
-                var answer = Featurestore_V1_LookupStreamResponse()
-                answer.id = message.id
-                do throws(ServingError) {
-                    answer.features = try await core.call(.lookupStream, .grpc) { () async throws(ServingError) in
-                        try await lookup(message.lookup, principal: principal, field: "lookup.")
-                    }
-                } catch {
-                    answer.error = .with {
-                        $0.code = Int32(error.rpcError.code.rawValue)
-                        $0.message = ErrorChain.render(error)
+            // A graceful shutdown ends the stream (OK): an idle stream never holds the server open.
+            do {
+                try await cancelWhenGracefulShutdown {
+                    for try await message in request.messages {
+                        try await writer.write(await answer(message, principal: principal))
                     }
                 }
-                try await writer.write(answer)
+            } catch is CancellationError {
+                // Shutting down: the answers written stand, the caller retries elsewhere.
             }
             return [:]
         }

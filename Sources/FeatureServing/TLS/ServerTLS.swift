@@ -4,6 +4,7 @@ import GRPCNIOTransportHTTP2
 public import Logging
 import NIOCertificateReloading
 import NIOSSL
+import Synchronization
 public import ServiceLifecycle
 public import ServingSettings
 
@@ -70,17 +71,20 @@ public struct ServerTLS: Sendable {
             clientCA = nil
         }
         let certificatePath = settings.certificate, keyPath = settings.key
+        // The reloader reports every read; only a changed pair is news, and only failures after start-up (a failure at
+        // start-up stops the server below).
+        let started = Atomic<Bool>(false)
         reloader = TimedCertificateReloader(configuration: .init(
             refreshInterval: settings.reloadInterval,
             certificateSource: .init(location: .file(path: certificatePath), format: .pem),
             privateKeySource: .init(location: .file(path: keyPath), format: .pem)
         ) {
             $0.onCertificateLoaded = { diff in
-                // The first load has no previous pair; later ones are renewals.
-                guard diff.previousCertificateChain != nil else { return }
+                guard let previous = diff.previousX509CertificateChain, previous != diff.currentX509CertificateChain else { return }
                 logger.notice("TLS certificate reloaded", metadata: ["certificate": "\(certificatePath)"])
             }
             $0.onCertificateLoadFailed = { failure in
+                guard started.load(ordering: .relaxed) else { return }
                 logger.warning("TLS certificate not reloaded; serving the previous one", metadata: [
                     "certificate": "\(certificatePath)", "key": "\(keyPath)", "error": "\(failure.error)"])
             }
@@ -88,8 +92,9 @@ public struct ServerTLS: Sendable {
         do {
             try reloader.reload()
         } catch {
-            throw ServerTLSError(message: settings.located("key", "'\(keyPath)' does not belong to the certificate '\(certificatePath)'"), cause: error)
+            throw ServerTLSError(message: settings.located("key", "cannot serve the certificate '\(certificatePath)' with the key '\(keyPath)' (does the key belong to the certificate?)"), cause: error)
         }
+        started.store(true, ordering: .relaxed)
     }
 
     /// The service that reads the files again every reload interval (run it beside the servers).

@@ -166,7 +166,8 @@ extension Featurestore_V1_FeatureServing {
         /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
         /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
         /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
-        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        /// > stream. The stream ends when the caller ends it or the server shuts down (with OK; lookups not answered by then
+        /// > are not answered: retry them elsewhere). A message that is not a LookupStreamRequest ends the stream.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Featurestore_V1_LookupStreamRequest` messages.
@@ -290,7 +291,8 @@ extension Featurestore_V1_FeatureServing {
         /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
         /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
         /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
-        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        /// > stream. The stream ends when the caller ends it or the server shuts down (with OK; lookups not answered by then
+        /// > are not answered: retry them elsewhere). A message that is not a LookupStreamRequest ends the stream.
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Featurestore_V1_LookupStreamRequest` messages.
@@ -412,7 +414,8 @@ extension Featurestore_V1_FeatureServing {
         /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
         /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
         /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
-        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        /// > stream. The stream ends when the caller ends it or the server shuts down (with OK; lookups not answered by then
+        /// > are not answered: retry them elsewhere). A message that is not a LookupStreamRequest ends the stream.
         ///
         /// - Parameters:
         ///   - request: A stream of `Featurestore_V1_LookupStreamRequest` messages.
@@ -762,7 +765,8 @@ extension Featurestore_V1_FeatureServing {
         /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
         /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
         /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
-        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        /// > stream. The stream ends when the caller ends it or the server shuts down (with OK; lookups not answered by then
+        /// > are not answered: retry them elsewhere). A message that is not a LookupStreamRequest ends the stream.
         ///
         /// - Parameters:
         ///   - request: A streaming request producing `Featurestore_V1_LookupStreamRequest` messages.
@@ -935,7 +939,8 @@ extension Featurestore_V1_FeatureServing {
         /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
         /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
         /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
-        /// > stream. The stream ends when the caller ends it or the server shuts down.
+        /// > stream. The stream ends when the caller ends it or the server shuts down (with OK; lookups not answered by then
+        /// > are not answered: retry them elsewhere). A message that is not a LookupStreamRequest ends the stream.
         ///
         /// - Parameters:
         ///   - request: A streaming request producing `Featurestore_V1_LookupStreamRequest` messages.
@@ -1140,7 +1145,8 @@ extension Featurestore_V1_FeatureServing.ClientProtocol {
     /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
     /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
     /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
-    /// > stream. The stream ends when the caller ends it or the server shuts down.
+    /// > stream. The stream ends when the caller ends it or the server shuts down (with OK; lookups not answered by then
+    /// > are not answered: retry them elsewhere). A message that is not a LookupStreamRequest ends the stream.
     ///
     /// - Parameters:
     ///   - request: A streaming request producing `Featurestore_V1_LookupStreamRequest` messages.
@@ -1323,7 +1329,8 @@ extension Featurestore_V1_FeatureServing.ClientProtocol {
     /// > Many lookups on one long-lived stream, for high-rate callers: send requests as fast as you like, each with an id
     /// > of your choosing; answers come back in request order, each with its request's id and either the features or that
     /// > lookup's error (an error ends neither the stream nor later lookups). Metadata (the bearer token) is read once per
-    /// > stream. The stream ends when the caller ends it or the server shuts down.
+    /// > stream. The stream ends when the caller ends it or the server shuts down (with OK; lookups not answered by then
+    /// > are not answered: retry them elsewhere). A message that is not a LookupStreamRequest ends the stream.
     ///
     /// - Parameters:
     ///   - metadata: Additional metadata to send, defaults to empty.
