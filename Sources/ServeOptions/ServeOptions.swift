@@ -62,13 +62,20 @@ public struct ServeOptions: ParsableArguments {
         if tlsClientCa != nil, tlsCertificate == nil {
             throw ValidationError("--tls-client-ca needs --tls-certificate and --tls-key (client certificates are checked over TLS only)")
         }
-        if let id = instanceId, id.isEmpty || id.utf8.count > 249
-            || !id.utf8.allSatisfy({ c in (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d }) {
-            throw ValidationError("--instance-id must be 1 to 249 letters, digits, '.', '_' or '-', found '\(id)'")
-        }
+        if let id = instanceId { try Self.checkInstanceID(id) }
         guard maxBatch > 0 else { throw ValidationError("--max-batch must be at least 1") }
         for (name, port) in [("--grpc-port", grpcPort), ("--http-port", httpPort), ("--catalog-port", catalogPort)] where !(0...65535).contains(port) {
             throw ValidationError("\(name) must be a port from 0 to 65535, found \(port)")
+        }
+    }
+
+    /// Checks a `--instance-id` (a Kafka `group.instance.id`): 1 to 249 ASCII letters, digits, `.`, `_` or `-`.
+    public static func checkInstanceID(_ id: String) throws {
+        let allowed = id.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x5f || c == 0x2d
+        }
+        guard !id.isEmpty, id.utf8.count <= 249, allowed else {
+            throw ValidationError("--instance-id must be 1 to 249 letters, digits, '.', '_' or '-', found '\(id)'")
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ServeOptions
 import Dispatch
 import FeatureStoreCore
 import Foundation
@@ -35,6 +36,11 @@ struct IngestCommand: AsyncParsableCommand {
 
     @Option(help: "The most messages per batch (one write and one commit per batch).")
     var batchSize: Int = 5_000
+
+    /// Checks `--instance-id` as FeatureServer does.
+    func validate() throws {
+        if let id = instanceId { try ServeOptions.checkInstanceID(id) }
+    }
 
     @MainActor func run() async throws {
         let store = try repository.load()
