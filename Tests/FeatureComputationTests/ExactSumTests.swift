@@ -111,6 +111,30 @@ struct ExactSumTests {
         }
     }
 
+    @Test("a few values kept as they are and sums made of limbs merge, subtract and compare as one exact sum")
+    func fewValuesAndLimbsAgree() {
+        var random = SplitMix(state: 7)
+        for _ in 0..<500 {
+            let a = (0..<random.below(5)).map { _ in random.double() }      // kept as values (4 at most)
+            let b = (0..<random.below(9)).map { _ in random.double() }      // either
+            var sa = ExactSum(), sb = ExactSum(), whole = ExactSum()
+            for x in a { sa.add(x); whole.add(x) }
+            for x in b { sb.add(x); whole.add(x) }
+            var ab = sa
+            ab.merge(sb)
+            var ba = sb
+            ba.merge(sa)
+            #expect(ab.value.bitPattern == whole.value.bitPattern && ab == whole, "\(a) + \(b)")
+            #expect(ba.value.bitPattern == whole.value.bitPattern && ba == whole, "\(b) + \(a)")
+            var rest = whole
+            rest.subtract(sb)
+            #expect(rest == sa && (rest.value.bitPattern == sa.value.bitPattern || (rest.value == 0 && sa.value == 0)), "\(a) + \(b) - \(b)")
+            var removed = sa
+            for x in a.reversed() { removed.remove(x) }
+            #expect(removed == ExactSum() && removed.value == 0, "\(a) removed")
+        }
+    }
+
     @Test("infinities and NaN follow IEEE: inf + x = inf, inf + -inf = NaN, NaN wins; zeros sum to +0")
     func specialValues() {
         func sum(_ xs: [Double]) -> Double { var s = ExactSum(); for x in xs { s.add(x) }; return s.value }

@@ -9,7 +9,23 @@
 public struct ExactSum: Sendable, Equatable {
     /// Limb `i` weighs 2^(32*i - 1074); 68 limbs cover every finite double and the carries of 2^31 of them.
     static let limbCount = 68
-    var limbs: [Int64]
+    /// The few values added so far (up to ``fewLimit``, as bit patterns), or the 68 limbs once more were added: a
+    /// tile's sum usually holds a handful of values, and 544 bytes of limbs each cost a backfill gigabytes.
+    var storage: [Int64]
+    /// How many values are kept as they are before the limbs are made.
+    static let fewLimit = 4
+    /// Whether the limbs are made.
+    var hasLimbs: Bool { storage.count == Self.limbCount }
+    /// The limbs (made from the few values kept, on a copy, while there are no limbs; empty when nothing was summed).
+    var limbs: [Int64] {
+        get {
+            if hasLimbs || storage.isEmpty { return storage }
+            var copy = self
+            copy.allocate()
+            return copy.storage
+        }
+        set { storage = newValue }
+    }
     /// Additions since the limbs were last normalised.
     var pending: Int64 = 0
     var positiveInfinities: Int64 = 0
@@ -18,20 +34,24 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Empty until the first finite non-zero value (states that never sum allocate nothing).
     public init() {
-        limbs = []
+        storage = []
     }
 
+    /// Makes the limbs (from the few values kept, if any).
     private mutating func allocate() {
-        if limbs.isEmpty { limbs = Array(repeating: 0, count: Self.limbCount) }
+        if hasLimbs { return }
+        let few = storage
+        storage = Array(repeating: 0, count: Self.limbCount)
+        for bits in few { addToLimbs(Double(bitPattern: UInt64(bitPattern: bits))) }
     }
 
     /// Equal when they hold the same exact sum (and the same infinities and NaNs), however it was reached.
     public static func == (a: ExactSum, b: ExactSum) -> Bool {
         var x = a, y = b
-        x.normalize()
-        y.normalize()
         x.allocate()
         y.allocate()
+        x.normalize()
+        y.normalize()
         return x.limbs == y.limbs && x.positiveInfinities == y.positiveInfinities
             && x.negativeInfinities == y.negativeInfinities && x.nans == y.nans
     }
@@ -43,6 +63,18 @@ public struct ExactSum: Sendable, Equatable {
             return
         }
         if x == 0 { return }
+        if !hasLimbs {
+            if storage.count < Self.fewLimit {
+                storage.append(Int64(bitPattern: x.bitPattern))
+                return
+            }
+            allocate()
+        }
+        addToLimbs(x)
+    }
+
+    /// Adds a finite non-zero `x` to the limbs, which are made.
+    private mutating func addToLimbs(_ x: Double) {
         // x = m * 2^(p - 1074) with m < 2^53 and p >= 0.
         let bits = x.bitPattern
         let biased = Int((bits >> 52) & 0x7FF)
@@ -58,15 +90,14 @@ public struct ExactSum: Sendable, Equatable {
         let low = m << offset
         let high = offset == 0 ? 0 : m >> (64 - offset)
         let c0 = Int64(low & 0xFFFF_FFFF), c1 = Int64(low >> 32), c2 = Int64(high)
-        allocate()
         if x < 0 {
-            limbs[limb] -= c0
-            limbs[limb + 1] -= c1
-            limbs[limb + 2] -= c2
+            storage[limb] -= c0
+            storage[limb + 1] -= c1
+            storage[limb + 2] -= c2
         } else {
-            limbs[limb] += c0
-            limbs[limb + 1] += c1
-            limbs[limb + 2] += c2
+            storage[limb] += c0
+            storage[limb + 1] += c1
+            storage[limb + 2] += c2
         }
         pending += 1
         if pending >= 1 << 30 { normalize() }
@@ -84,11 +115,13 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Adds the values another sum holds.
     public mutating func merge(_ other: ExactSum) {
-        if !other.limbs.isEmpty {
+        if other.hasLimbs {
             allocate()
-            for i in 0..<Self.limbCount { limbs[i] += other.limbs[i] }
+            for i in 0..<Self.limbCount { storage[i] += other.storage[i] }
+            pending += other.pending
+        } else {
+            for bits in other.storage { add(Double(bitPattern: UInt64(bitPattern: bits))) }
         }
-        pending += other.pending
         positiveInfinities += other.positiveInfinities
         negativeInfinities += other.negativeInfinities
         nans += other.nans
@@ -97,11 +130,13 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Removes the values another sum holds (a sum over a window minus the part that left it).
     public mutating func subtract(_ other: ExactSum) {
-        if !other.limbs.isEmpty {
+        if other.hasLimbs {
             allocate()
-            for i in 0..<Self.limbCount { limbs[i] -= other.limbs[i] }
+            for i in 0..<Self.limbCount { storage[i] -= other.storage[i] }
+            pending += other.pending
+        } else {
+            for bits in other.storage { add(-Double(bitPattern: UInt64(bitPattern: bits))) }
         }
-        pending += other.pending
         positiveInfinities -= other.positiveInfinities
         negativeInfinities -= other.negativeInfinities
         nans -= other.nans
@@ -111,8 +146,8 @@ public struct ExactSum: Sendable, Equatable {
     /// Propagates carries: every limb but the top one in `0 ..< 2^32`, the top one carrying the sign.
     mutating func normalize() {
         pending = 0
-        if limbs.isEmpty { return }
-        limbs.withUnsafeMutableBufferPointer { Self.propagate($0) }
+        if !hasLimbs { return }
+        storage.withUnsafeMutableBufferPointer { Self.propagate($0) }
     }
 
     static func propagate(_ limbs: UnsafeMutableBufferPointer<Int64>) {
@@ -131,7 +166,8 @@ public struct ExactSum: Sendable, Equatable {
         if nans > 0 || (positiveInfinities > 0 && negativeInfinities > 0) { return .nan }
         if positiveInfinities > 0 { return .infinity }
         if negativeInfinities > 0 { return -.infinity }
-        if limbs.isEmpty { return 0 }
+        if storage.isEmpty { return 0 }
+        let limbs = self.limbs
         return withUnsafeTemporaryAllocation(of: Int64.self, capacity: Self.limbCount) { copy in
             _ = copy.initialize(from: limbs)
             Self.propagate(copy)

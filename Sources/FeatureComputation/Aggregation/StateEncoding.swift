@@ -246,12 +246,13 @@ struct ByteWriter {
         varint(UInt64(bitPattern: s.positiveInfinities))
         varint(UInt64(bitPattern: s.negativeInfinities))
         varint(UInt64(bitPattern: s.nans))
-        guard !s.limbs.isEmpty else {
+        guard !s.storage.isEmpty else {
             varint(0)
             return
         }
+        let limbs = s.limbs
         withUnsafeTemporaryAllocation(of: Int64.self, capacity: ExactSum.limbCount) { copy in
-            for i in 0..<ExactSum.limbCount { copy[i] = s.limbs[i] }
+            for i in 0..<ExactSum.limbCount { copy[i] = limbs[i] }
             ExactSum.propagate(copy)
             var nonZero = 0
             for i in 0..<ExactSum.limbCount where copy[i] != 0 { nonZero += 1 }
@@ -316,7 +317,7 @@ struct ByteReader {
     }
     mutating func exactSum() throws(AggregateStateDecodingError) -> ExactSum {
         var s = ExactSum()
-        s.limbs = Array(repeating: 0, count: ExactSum.limbCount)
+        s.storage = Array(repeating: 0, count: ExactSum.limbCount)
         s.positiveInfinities = Int64(bitPattern: try varint())
         s.negativeInfinities = Int64(bitPattern: try varint())
         s.nans = Int64(bitPattern: try varint())
@@ -329,7 +330,7 @@ struct ByteReader {
             guard i == ExactSum.limbCount - 1 || (0..<(1 << 32)).contains(v) else {
                 throw AggregateStateDecodingError(message: "limb \(i) out of range")
             }
-            s.limbs[i] = v
+            s.storage[i] = v
         }
         return s
     }

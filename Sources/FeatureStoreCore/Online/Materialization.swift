@@ -235,39 +235,51 @@ extension FeatureStore {
         let lateness = config.streams.allowedLateness.seconds * 1_000_000
         let clock = Self.clockMicros()
         let kept = TileCuts.retention(of: view, at: min(end, clock), allowedLateness: lateness)
-        var tiles: [OnlineTile] = []
         var events = 0
         var entities = Set<[OnlineValue]>()
+        // Tiles are encoded and written a batch at a time as they are read: the encoded form of every tile is never
+        // held at once (a large backfill's tiles take gigabytes).
+        var batch: [OnlineTile] = []
+        batch.reserveCapacity(Self.materializationBatch)
+        var written = 0, total = 0
         // One read per distinct end (usually one): a tile of a hop holds exactly the events before that hop's end.
         for cut in Set(ends.values).sorted() where start < cut {
-            let built = try await reading(view, source: source, path: path) { engine in
+            var built = try await reading(view, source: source, path: path) { engine in
                 var request = LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut, firstTiles: kept)
                 // Events at or after now are kept whole: a lookup in their tile before them must not count them.
                 request.rawFrom = clock
                 return try await engine.aggregateTiles(request)
             }
             events = max(events, built.events)
-            for tile in built.tiles where ends[tile.hop] == cut && tile.start >= kept[tile.hop] ?? Int64.min {
+            total += built.tiles.count { ends[$0.hop] == cut && $0.start >= kept[$0.hop] ?? Int64.min }
+            progress?(MaterializationProgress(view: view.name, stage: "writing", rows: written, totalRows: total))
+            for i in built.tiles.indices {
+                let tile = built.tiles[i]
+                guard ends[tile.hop] == cut, tile.start >= kept[tile.hop] ?? Int64.min else { continue }
                 let key = zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
                 entities.insert(key)
                 // Its coverage: the events before the cut (whole when the tile ends at or before it).
-                tiles.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encodeBackfill(tile.states, coverage: cut, raw: tile.raw)))
+                batch.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encodeBackfill(tile.states, coverage: cut, raw: tile.raw)))
+                built.tiles[i].states = []  // its memory goes back as soon as it is encoded
+                if batch.count == Self.materializationBatch {
+                    try await store.writeTiles(batch, to: table)
+                    written += batch.count
+                    batch.removeAll(keepingCapacity: true)
+                    progress?(MaterializationProgress(view: view.name, stage: "writing", rows: written, totalRows: total))
+                }
             }
         }
-        progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: tiles.count))
-        var done = 0
-        while done < tiles.count {
-            let batch = Array(tiles[done..<min(tiles.count, done + Self.materializationBatch)])
+        if !batch.isEmpty {
             try await store.writeTiles(batch, to: table)
-            done += batch.count
-            progress?(MaterializationProgress(view: view.name, stage: "writing", rows: done, totalRows: tiles.count))
+            written += batch.count
+            progress?(MaterializationProgress(view: view.name, stage: "writing", rows: written, totalRows: total))
         }
         if !handOver.isEmpty {
             // An earlier backfill made these tiles whole: lookups read their backfill parts alone; this frees the space.
             try await store.deleteTiles(of: table, before: handOver, origin: .stream)
         }
         try await store.deleteTiles(of: table, before: kept, origin: nil)
-        return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: tiles.count,
+        return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: written,
                                      entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
     }
 
