@@ -83,7 +83,6 @@ public final class IngestionSupervisor: Service, Sendable {
             var active: (service: IngestionService, wanted: [String: String], transport: String)? = nil
             var failedVersion: Int? = nil
             var finished = false
-            membership?(nil)
             while !finished {
                 let (version, store) = definitions()
                 let wanted = Self.wanted(store)
@@ -93,7 +92,6 @@ public final class IngestionSupervisor: Service, Sendable {
                     _ = await group.next()
                     running.withLock { $0 = nil }
                     active = nil
-                    membership?(nil)
                 }
                 if wanted == nil, let unused = initial.withLock({ $0.take() }) { await unused.close() }
                 if active == nil, let wanted, failedVersion != version {
@@ -107,6 +105,8 @@ public final class IngestionSupervisor: Service, Sendable {
                         logger.error("the applied definitions cannot be ingested; no ingestion until the next apply", metadata: ["error": "\(error)"])
                     }
                 }
+                // No ingestion runs (none wanted, or it could not start): nothing to wait for.
+                if active == nil { membership?(nil) }
                 do {
                     let interval = self.interval
                     try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }

@@ -29,6 +29,10 @@ struct ServerIngestionTests {
 
             """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
         let server = try ServerProcess(repository: repo)
+        // Not ready until the consumer has joined its group (the mock broker takes about 3 s to form one).
+        let (early, earlyResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/readyz")!)
+        #expect((earlyResponse as? HTTPURLResponse)?.statusCode == 503, "\(String(decoding: early, as: UTF8.self))")
+        #expect(String(decoding: early, as: UTF8.self).contains("stream: the consumer has not joined"), "\(String(decoding: early, as: UTF8.self))")
         let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
         for u in 0..<50 {
             let event = #"{"user_id": \#(u), "score": \#(Double(u) / 2), "ts": "2025-06-01T12:00:00Z"}"#
@@ -48,6 +52,8 @@ struct ServerIngestionTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(body.contains(#""values":[0.0,24.5],"statuses":["PRESENT","PRESENT"]"#), "\(body)\n\(server.log)")
+        let (ready, readyResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/readyz")!)
+        #expect((readyResponse as? HTTPURLResponse)?.statusCode == 200, "ready once joined: \(String(decoding: ready, as: UTF8.self))")
         let (metricsData, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/metrics")!)
         let metrics = String(decoding: metricsData, as: UTF8.self)
         #expect(metrics.contains(#"featurestore_stream_messages_total{topic="events"} 50"#), "\(metrics)")
