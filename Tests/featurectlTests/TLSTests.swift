@@ -100,9 +100,9 @@ if mode == "faces":
     print(json.dumps({"case": "grpc plaintext", "result": grpc_call(secure=False)}))
     print(json.dumps({"case": "grpc no client certificate", "result": grpc_call(client=None)}))
     print(json.dumps({"case": "grpc rogue client certificate", "result": grpc_call(client=("rogue-client.pem", "rogue-client.key"))}))
-    print(json.dumps({"case": "https readyz", "result": https(http_port, "/readyz")}))
+    print(json.dumps({"case": "https healthz", "result": https(http_port, "/healthz")}))
     print(json.dumps({"case": "https catalog", "result": https(catalog_port, "/api/v1/catalog")}))
-    print(json.dumps({"case": "https no client certificate", "result": https(http_port, "/readyz", client=False)}))
+    print(json.dumps({"case": "https no client certificate", "result": https(http_port, "/healthz", client=False)}))
 elif mode == "held":
     # One connection opened before the renewal keeps serving after it.
     creds = grpc.ssl_channel_credentials(read("ca.pem"), read("client.key"), read("client.pem"))
@@ -179,7 +179,7 @@ struct TLSTests {
         #expect(r["grpc plaintext"]?.first as? String == "UNAVAILABLE", "\(r)")
         #expect(r["grpc no client certificate"]?.first as? String == "UNAVAILABLE", "\(r)")
         #expect(r["grpc rogue client certificate"]?.first as? String == "UNAVAILABLE", "\(r)")
-        #expect(r["https readyz"].map { $0.map { "\($0)" } } == ["200", "localhost"], "\(r)")
+        #expect(r["https healthz"].map { $0.map { "\($0)" } } == ["200", "localhost"], "\(r)")
         #expect(r["https catalog"].map { $0.map { "\($0)" } } == ["200", "localhost"], "\(r)")
         #expect(r["https no client certificate"]?.first as? String == "refused", "\(r)")
         #expect(client.status == 0, "\(client.stderr)")
