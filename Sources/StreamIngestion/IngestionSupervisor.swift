@@ -17,6 +17,7 @@ public final class IngestionSupervisor: Service, Sendable {
     private let make: Factory
     private let membership: (@Sendable (Bool?) -> Void)?
     private let interval: Duration
+    private let retryAfter: Duration
     private let logger: Logger
     private let running = Mutex<IngestionService?>(nil)
     private let initial: Mutex<StreamIngestor?>
@@ -24,18 +25,21 @@ public final class IngestionSupervisor: Service, Sendable {
     /// - Parameters:
     ///   - definitions: the served definitions and their version (a server's snapshots).
     ///   - interval: how often they are checked.
+    ///   - retryAfter: how long after a failed start (the brokers' settings refused, the definitions not ingestible)
+    ///     the same definitions are tried again (a new apply is tried at once).
     ///   - membership: hears whether the consumer is a member of its group (nil: no ingestion runs, nothing to wait for).
     ///   - initial: an ingester made at start-up for the current definitions (so a start that cannot ingest fails at
     ///     once, not in the log); the first check runs it instead of making one.
     ///   - make: makes an ingester for a store whose stream views are to be ingested.
     public init(definitions: @escaping @Sendable () -> (version: Int, store: FeatureStore), interval: Duration = .seconds(1),
-                logger: Logger = Logger(label: "featurestore.ingest"), membership: (@Sendable (Bool?) -> Void)? = nil,
+                retryAfter: Duration = .seconds(30), logger: Logger = Logger(label: "featurestore.ingest"), membership: (@Sendable (Bool?) -> Void)? = nil,
                 initial: StreamIngestor? = nil, make: @escaping Factory) {
         self.initial = Mutex(initial)
         self.definitions = definitions
         self.make = make
         self.membership = membership
         self.interval = interval
+        self.retryAfter = retryAfter
         self.logger = logger
     }
 
@@ -43,7 +47,7 @@ public final class IngestionSupervisor: Service, Sendable {
     public var ingestor: StreamIngestor? { running.withLock { $0?.ingestor } }
 
     /// Makes the first ingester now, for the current definitions, when they have stream views to ingest (nil when
-    /// they have none); for ``init(definitions:interval:logger:membership:initial:make:)``'s `initial`.
+    /// they have none); for ``init(definitions:interval:retryAfter:logger:membership:initial:make:)``'s `initial`.
     public static func firstIngestor(store: FeatureStore, make: Factory) throws(IngestionError) -> StreamIngestor? {
         guard wanted(store) != nil else { return nil }
         return try make(store)
@@ -81,7 +85,7 @@ public final class IngestionSupervisor: Service, Sendable {
     public func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             var active: (service: IngestionService, wanted: [String: String], transport: String)? = nil
-            var failedVersion: Int? = nil
+            var failed: (version: Int, at: ContinuousClock.Instant)? = nil
             var finished = false
             while !finished {
                 let (version, store) = definitions()
@@ -94,15 +98,18 @@ public final class IngestionSupervisor: Service, Sendable {
                     active = nil
                 }
                 if wanted == nil, let unused = initial.withLock({ $0.take() }) { await unused.close() }
-                if active == nil, let wanted, failedVersion != version {
+                let retry = failed.map { $0.version != version || ContinuousClock.now - $0.at >= retryAfter } ?? true
+                if active == nil, let wanted, retry {
                     switch start(store) {
                     case .success(let service):
                         active = (service, wanted.settings, wanted.transport)
-                        failedVersion = nil
+                        if failed != nil { logger.notice("stream ingestion started after an earlier failure") }
+                        failed = nil
                         group.addTask { try? await service.run() }
                     case .failure(let error):
-                        failedVersion = version
-                        logger.error("the applied definitions cannot be ingested; no ingestion until the next apply", metadata: ["error": "\(error)"])
+                        failed = (version, .now)
+                        logger.error("stream ingestion cannot start; trying again after the retry interval or the next apply",
+                                     metadata: ["error": "\(error)", "retry_after": "\(retryAfter)"])
                     }
                 }
                 // No ingestion runs (none wanted, or it could not start): nothing to wait for.

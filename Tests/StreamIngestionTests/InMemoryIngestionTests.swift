@@ -114,3 +114,36 @@ struct InMemoryIngestionTests {
         #expect(ingestor.store.registry.featureView(named: "activity") != nil)
     }
 }
+
+@Suite("IngestionSupervisor: ingestion in step with the definitions", .serialized, .timeLimit(.minutes(2)))
+struct IngestionSupervisorTests {
+    @Test("a start that fails is tried again after the retry interval, without waiting for another apply, and then ingests")
+    func failedStartIsRetried() async throws {
+        let (dir, store) = try InMemoryIngestionTests.repository()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let consumer = InMemoryStreamConsumer(topics: [StreamFixture.topic], partitions: 1)
+        consumer.append(topic: StreamFixture.topic, partition: 0, value: Array(event(4, trips: 6, ts: "2025-01-01T00:00:00Z").utf8))
+        let attempts = Mutex(0)
+        let supervisor = IngestionSupervisor(definitions: { (1, store) }, interval: .milliseconds(20), retryAfter: .milliseconds(200)) { store throws(IngestionError) in
+            let attempt = attempts.withLock { n in
+                n += 1
+                return n
+            }
+            // The brokers refuse the first two starts (a property they do not know, a broker down).
+            if attempt <= 2 { throw IngestionError("refused, attempt \(attempt)") }
+            return try StreamIngestor(store: store, consumer: consumer)
+        }
+        let running = Task { try await supervisor.run() }
+        defer { running.cancel() }
+        var found: [OnlineValue] = []
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            found = try await store.getOnlineFeatures(entities: ["driver_id": [.int(4)]],
+                                                      features: .references([FeatureReference(view: "activity", feature: "trips_last_hour")])).columns[0].values
+            if found == [.int(6)] { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(found == [.int(6)], "ingesting after the retries")
+        #expect(attempts.withLock { $0 } == 3, "two refusals, one start: a failure is not retried every check")
+    }
+}
