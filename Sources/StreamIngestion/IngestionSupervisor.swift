@@ -114,8 +114,8 @@ public final class IngestionSupervisor: Service, Sendable {
                 }
                 // No ingestion runs (none wanted, or it could not start): nothing to wait for.
                 if active == nil { membership?(nil) }
-                // A plain sleep, checked after: a shutdown is noticed within one interval (ServiceLifecycle's
-                // cancelWhenGracefulShutdown was seen to hang when cancelled right as a short sleep ended).
+                // A plain sleep, checked after: a shutdown is noticed within one interval, with no extra tasks per
+                // check (cancelWhenGracefulShutdown adds two and an actor).
                 do { try await Task.sleep(for: interval) } catch { finished = true }
                 if Task.isShuttingDownGracefully || Task.isCancelled { finished = true }
             }
