@@ -122,9 +122,12 @@ struct FeatureServerCommand: AsyncParsableCommand {
             // The flags replace the certificate and key; a client CA comes from its flag or, without one, from the
             // section (a flag never turns mutual TLS off).
             let clientCA = options.tlsClientCa.map(absolute) ?? settings?.resolved(against: repository).clientCA
+            var fromFlags: Set<String> = ["certificate", "key"]
+            if options.tlsClientCa != nil { fromFlags.insert("client_ca") }
             settings = TLSSettings(certificate: absolute(certificate), key: absolute(key), clientCA: clientCA,
-                                   reloadInterval: settings?.reloadInterval ?? .seconds(10))
-            settings?.fromFlags = true
+                                   reloadInterval: settings?.reloadInterval ?? .seconds(10),
+                                   locations: settings?.locations.filter { !fromFlags.contains($0.key) } ?? [:])
+            settings?.fromFlags = fromFlags
         }
         guard let settings else { return nil }
         return try ServerTLS(settings: settings, repository: repository, logger: logger)

@@ -24,8 +24,8 @@ public struct TLSSettings: Sendable, Hashable {
     public var reloadInterval: Duration
     /// Where each setting was written (for errors at start-up), by key.
     public var locations: [String: SourceLocation]
-    /// Whether the paths came from command-line flags (`--tls-certificate`, ...): errors name the flag.
-    public var fromFlags = false
+    /// The settings given by command-line flags (`certificate` for `--tls-certificate`, ...): errors name the flag.
+    public var fromFlags: Set<String> = []
 
     /// TLS with `certificate` and `key`, clients checked against `clientCA` when given, files read again every
     /// `reloadInterval`.
@@ -53,7 +53,7 @@ public struct TLSSettings: Sendable, Hashable {
     /// `key: message`, prefixed with where `key` was written when known (`feature_store.yaml:12:16: tls.key: ...`), or
     /// naming the flag (`--tls-key: ...`).
     public func located(_ key: String, _ message: String) -> String {
-        if fromFlags { return "--tls-\(key.replacingOccurrences(of: "_", with: "-")): \(message)" }
+        if fromFlags.contains(key) { return "--tls-\(key.replacingOccurrences(of: "_", with: "-")): \(message)" }
         if let at = locations[key] { return "\(at): tls.\(key): \(message)" }
         return "tls.\(key): \(message)"
     }
