@@ -18,13 +18,10 @@ public struct ExactSum: Sendable, Equatable {
     var hasLimbs: Bool { storage.count == Self.limbCount }
     /// The limbs (made from the few values kept, on a copy, while there are no limbs; empty when nothing was summed).
     var limbs: [Int64] {
-        get {
-            if hasLimbs || storage.isEmpty { return storage }
-            var copy = self
-            copy.allocate()
-            return copy.storage
-        }
-        set { storage = newValue }
+        if hasLimbs || storage.isEmpty { return storage }
+        var copy = self
+        copy.allocate()
+        return copy.storage
     }
     /// Additions since the limbs were last normalised.
     var pending: Int64 = 0
@@ -38,7 +35,7 @@ public struct ExactSum: Sendable, Equatable {
     }
 
     /// Makes the limbs (from the few values kept, if any).
-    private mutating func allocate() {
+    mutating func allocate() {
         if hasLimbs { return }
         let few = storage
         storage = Array(repeating: 0, count: Self.limbCount)
@@ -75,6 +72,13 @@ public struct ExactSum: Sendable, Equatable {
 
     /// Adds a finite non-zero `x` to the limbs, which are made.
     private mutating func addToLimbs(_ x: Double) {
+        storage.withUnsafeMutableBufferPointer { Self.add(x, to: $0) }
+        pending += 1
+        if pending >= 1 << 30 { normalize() }
+    }
+
+    /// Adds a finite non-zero `x` to `limbs` (68 of them).
+    private static func add(_ x: Double, to limbs: UnsafeMutableBufferPointer<Int64>) {
         // x = m * 2^(p - 1074) with m < 2^53 and p >= 0.
         let bits = x.bitPattern
         let biased = Int((bits >> 52) & 0x7FF)
@@ -91,16 +95,28 @@ public struct ExactSum: Sendable, Equatable {
         let high = offset == 0 ? 0 : m >> (64 - offset)
         let c0 = Int64(low & 0xFFFF_FFFF), c1 = Int64(low >> 32), c2 = Int64(high)
         if x < 0 {
-            storage[limb] -= c0
-            storage[limb + 1] -= c1
-            storage[limb + 2] -= c2
+            limbs[limb] -= c0
+            limbs[limb + 1] -= c1
+            limbs[limb + 2] -= c2
         } else {
-            storage[limb] += c0
-            storage[limb + 1] += c1
-            storage[limb + 2] += c2
+            limbs[limb] += c0
+            limbs[limb + 1] += c1
+            limbs[limb + 2] += c2
         }
-        pending += 1
-        if pending >= 1 << 30 { normalize() }
+    }
+
+    /// Runs `body` on a copy of the limbs on the stack (made from the values kept while there are no limbs; not
+    /// normalised): reading or writing a sum allocates nothing.
+    func withLimbCopy<R>(_ body: (UnsafeMutableBufferPointer<Int64>) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: Self.limbCount) { copy in
+            if hasLimbs {
+                _ = copy.initialize(from: storage)
+            } else {
+                copy.initialize(repeating: 0)
+                for bits in storage { Self.add(Double(bitPattern: UInt64(bitPattern: bits)), to: copy) }
+            }
+            return body(copy)
+        }
     }
 
     /// Removes one value added before: a finite one by adding its negation, an infinity or a NaN by taking it off its
@@ -167,9 +183,7 @@ public struct ExactSum: Sendable, Equatable {
         if positiveInfinities > 0 { return .infinity }
         if negativeInfinities > 0 { return -.infinity }
         if storage.isEmpty { return 0 }
-        let limbs = self.limbs
-        return withUnsafeTemporaryAllocation(of: Int64.self, capacity: Self.limbCount) { copy in
-            _ = copy.initialize(from: limbs)
+        return withLimbCopy { copy in
             Self.propagate(copy)
             var negative = false
             if copy[Self.limbCount - 1] < 0 {

@@ -212,13 +212,13 @@ extension ExactSum {
         let count = try r.varint()
         guard count <= UInt64(Self.limbCount) else { throw AggregateStateDecodingError(message: "too many limbs") }
         guard count > 0 else { return }
-        if limbs.isEmpty { limbs = Array(repeating: 0, count: Self.limbCount) }
+        allocate()
         for _ in 0..<count {
             let i = Int(try r.byte())
             guard i < Self.limbCount else { throw AggregateStateDecodingError(message: "limb \(i) out of range") }
             let v = try r.int64()
             guard i == Self.limbCount - 1 || (0..<(1 << 32)).contains(v) else { throw AggregateStateDecodingError(message: "limb \(i) out of range") }
-            limbs[i] += v
+            storage[i] += v
         }
         pending += 1
         if pending >= 1 << 30 { normalize() }
@@ -250,9 +250,7 @@ struct ByteWriter {
             varint(0)
             return
         }
-        let limbs = s.limbs
-        withUnsafeTemporaryAllocation(of: Int64.self, capacity: ExactSum.limbCount) { copy in
-            for i in 0..<ExactSum.limbCount { copy[i] = limbs[i] }
+        s.withLimbCopy { copy in
             ExactSum.propagate(copy)
             var nonZero = 0
             for i in 0..<ExactSum.limbCount where copy[i] != 0 { nonZero += 1 }
