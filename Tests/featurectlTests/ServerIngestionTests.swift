@@ -7,16 +7,13 @@ import FoundationNetworking
 
 @Suite("FeatureServer ingests streams", .serialized, .timeLimit(.minutes(10)))
 struct ServerIngestionTests {
-    @Test("FeatureServer ingests a stream view's topic: events show up in HTTP lookups and in /metrics; SIGTERM stops it cleanly")
-    func serverIngestsStream() async throws {
-        let cluster = try KafkaMockCluster(brokers: 1)
-        try cluster.createTopic("events", partitions: 2)
-        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("server-ingest-\(UUID().uuidString)")
+    /// A repository whose view `scores` (per `user_id`, one float64 `score`) is fed by topic `events` of `cluster`.
+    /// Sessions of 6 s, as in the other mock-cluster tests: under load a slow first join is retried, and the mock keeps
+    /// the abandoned member (and the group waiting) until its session times out.
+    static func scoresRepository(_ cluster: KafkaMockCluster, name: String, heartbeatMillis: Int) throws -> URL {
+        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: repo) }
-        // A short session timeout, as in the other mock-cluster tests: under load a slow first join is retried, and
-        // the mock keeps the abandoned member (and the group waiting) until its session times out.
-        try "project: live\nkafka: {bootstrap_servers: \"\(cluster.bootstrapServers)\", properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '500'}}\n"
+        try "project: live\nkafka: {bootstrap_servers: \"\(cluster.bootstrapServers)\", properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '\(heartbeatMillis)'}}\n"
             .write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
         try """
             entities:
@@ -28,6 +25,15 @@ struct ServerIngestionTests {
               - {name: scores, entities: [user], source: stream, ttl: 0, features: [{name: score, type: float64}]}
 
             """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        return repo
+    }
+
+    @Test("FeatureServer ingests a stream view's topic: events show up in HTTP lookups and in /metrics; SIGTERM stops it cleanly")
+    func serverIngestsStream() async throws {
+        let cluster = try KafkaMockCluster(brokers: 1)
+        try cluster.createTopic("events", partitions: 2)
+        let repo = try Self.scoresRepository(cluster, name: "server-ingest", heartbeatMillis: 500)
+        defer { try? FileManager.default.removeItem(at: repo) }
         let server = try ServerProcess(repository: repo)
         // Not ready until the consumer has joined its group (the mock broker takes about 3 s to form one).
         let (early, earlyResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/readyz")!)
@@ -83,24 +89,11 @@ struct ServerIngestionTests {
     func restartAfterKillResumesWithinSeconds() async throws {
         let cluster = try KafkaMockCluster(brokers: 1)
         try cluster.createTopic("events", partitions: 2)
-        let repo = FileManager.default.temporaryDirectory.appendingPathComponent("server-restart-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: repo) }
         // librdkafka's mock broker (2.0.2) ignores group.instance.id, so here the restarted member waits for its dead
         // self's session: 6 s (Kafka's smallest by default) set here, 10 s by default, librdkafka's own 45 s. A broker
         // with static membership (Kafka 2.3 and later) hands the partitions back at once.
-        try "project: live\nkafka: {bootstrap_servers: \"\(cluster.bootstrapServers)\", properties: {session.timeout.ms: '6000', heartbeat.interval.ms: '1000'}}\n"
-            .write(to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
-        try """
-            entities:
-              - {name: user, join_keys: [{name: user_id, type: int64}]}
-            sources:
-              - {name: batch, kind: parquet, path: data/events, timestamp_field: ts}
-              - {name: stream, kind: kafka, topic: events, batch_source: batch, timestamp_field: ts}
-            feature_views:
-              - {name: scores, entities: [user], source: stream, ttl: 0, features: [{name: score, type: float64}]}
-
-            """.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+        let repo = try Self.scoresRepository(cluster, name: "server-restart", heartbeatMillis: 1000)
+        defer { try? FileManager.default.removeItem(at: repo) }
         let producer = try KafkaProducer(properties: ["bootstrap.servers": cluster.bootstrapServers])
         func produce(_ score: Double, hour: Int) throws {
             for u in 0..<20 {

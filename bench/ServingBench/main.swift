@@ -91,6 +91,20 @@ struct ServingBench: AsyncParsableCommand {
         var errors: Int
         var present: Int
         var values: Int
+
+        /// The callers' measurements as one, latencies sorted.
+        init(merging parts: [Measurement], seconds: Double) {
+            self.init(latencies: parts.flatMap(\.latencies).sorted(), seconds: seconds, errors: parts.reduce(0) { $0 + $1.errors },
+                      present: parts.reduce(0) { $0 + $1.present }, values: parts.reduce(0) { $0 + $1.values })
+        }
+
+        init(latencies: [Int64], seconds: Double, errors: Int, present: Int, values: Int) {
+            self.latencies = latencies
+            self.seconds = seconds
+            self.errors = errors
+            self.present = present
+            self.values = values
+        }
     }
 
     func measure(_ clients: [Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.Posix>],
@@ -132,11 +146,7 @@ struct ServingBench: AsyncParsableCommand {
             for try await m in group { all.append(m) }
             return all
         }
-        var merged = Measurement(latencies: perWorker.flatMap(\.latencies), seconds: duration,
-                                 errors: perWorker.reduce(0) { $0 + $1.errors },
-                                 present: perWorker.reduce(0) { $0 + $1.present }, values: perWorker.reduce(0) { $0 + $1.values })
-        merged.latencies.sort()
-        return merged
+        return Measurement(merging: perWorker, seconds: duration)
     }
 
     /// Stream mode: `concurrency` LookupStreams, each keeping up to `depth` lookups outstanding; a lookup's latency runs
@@ -203,11 +213,7 @@ struct ServingBench: AsyncParsableCommand {
             for try await m in group { all.append(m) }
             return all
         }
-        var merged = Measurement(latencies: perStream.flatMap(\.latencies), seconds: duration,
-                                 errors: perStream.reduce(0) { $0 + $1.errors },
-                                 present: perStream.reduce(0) { $0 + $1.present }, values: perStream.reduce(0) { $0 + $1.values })
-        merged.latencies.sort()
-        return merged
+        return Measurement(merging: perStream, seconds: duration)
     }
 
     func report(_ m: Measurement) {
