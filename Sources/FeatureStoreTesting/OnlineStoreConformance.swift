@@ -64,6 +64,7 @@ public enum OnlineStoreConformance {
         Check(name: "tiles of an aggregated view: replaced by key, hop and start; read per hop from a start, ordered by hop and start; composite keys", body: tilesRoundTrip),
         Check(name: "tiles: statistics count entities and give the newest tile; deleteAll and a changed recipe (dropStale) remove them", body: tilesLifecycle),
         Check(name: "a tile's backfill and stream parts are apart: each replaced alone, both read; deleteTiles by hop, start and origin", body: tileOrigins),
+        Check(name: "roll-ups are kept beside their tiles and read with them; a read plan leaves out no tile a complete roll-up does not stand for; deleteTiles removes them with every origin", body: rollups),
     ]
 
     /// The checks of a ``StreamCheckpointStore``'s part: stream batches with their positions, exactly once.
@@ -403,4 +404,60 @@ public struct ConformanceFailure: ChainedError {
     public var errorCode: String { "conformance" }
     /// The message.
     public var description: String { ErrorChain.render(self) }
+}
+
+extension OnlineStoreConformance {
+    /// A view whose hourly tiles roll up by day (a 2-day window).
+    static let dailyCounts = FeatureView(name: "daily_counts", entities: ["route"], source: "t", ttl: .zero, features: [
+        Feature(name: "count_2d", type: .scalar(.int64), aggregation: FeatureAggregation(function: .count, column: nil, window: TimeSpan(seconds: 2 * 86_400), hop: TimeSpan(seconds: 3_600))),
+    ])
+
+    static func rollups(_ make: () throws -> any OnlineStore) async throws {
+        let store = try part(make(), as: (any OnlineTileStore).self)
+        let table = OnlineTable(view: dailyCounts, joinKeys: route)
+        let hour: Int64 = 3_600_000_000, day = 24 * hour
+        try expect(TileRollups.span(of: dailyCounts, hop: hour), day, "hourly tiles of a 2-day window roll up by day")
+        func counts(_ n: Int64, coverage: Int64) -> [UInt8] {
+            var state = AggregateState(.count)
+            for i in 0..<n { state.add(nil, at: i) }
+            return TileRollups.encode([state], coverage: coverage)
+        }
+        // Day -1 (before 1970) and day 0 whole, with complete roll-ups; day 1 begun, its roll-up incomplete; a stream part.
+        var tiles: [OnlineTile] = []
+        for start in stride(from: -day, to: day + 3 * hour, by: Int(hour)) { tiles.append(OnlineTile(key: a, hop: hour, start: start, states: counted(1))) }
+        tiles.append(OnlineTile(key: a, hop: hour, start: -day, states: counts(24, coverage: day + 3 * hour), origin: .rollup))
+        tiles.append(OnlineTile(key: a, hop: hour, start: 0, states: counts(24, coverage: day + 3 * hour), origin: .rollup))
+        tiles.append(OnlineTile(key: a, hop: hour, start: day, states: counts(3, coverage: day + 3 * hour), origin: .rollup))
+        tiles.append(OnlineTile(key: a, hop: hour, start: day + 3 * hour, states: counted(1), origin: .stream))
+        try await store.writeTiles(tiles, to: table)
+        func spots(_ tiles: [OnlineTile]) -> [String] { tiles.map { "\($0.start / hour)h/\($0.origin)" } }
+        let all = try await store.readTiles([a], of: table, from: [hour: -day])[0]
+        try expect(all.count, 48 + 3 + 3 + 1, "every tile, roll-ups and the stream part too")
+        try expect(spots(all.filter { $0.origin == .rollup }), ["-24h/rollup", "0h/rollup", "24h/rollup"], "roll-ups by start")
+        try expect(spots(all) == spots(all.sorted { ($0.start, $0.origin.rawValue) < ($1.start, $1.origin.rawValue) }), true, "ordered by start, then origin")
+        try expect(spots(try await store.readTiles([a], of: table, from: [hour: 0])[0].filter { $0.origin == .rollup }), ["0h/rollup", "24h/rollup"], "roll-ups from the start given")
+        // A plan: what a store returns is what the full read returns, less at most the tiles complete roll-ups stand for.
+        func checkPlan(_ plan: TileReadPlan, _ what: String) async throws {
+            let got = try await store.readTiles([a], of: table, plans: [hour: plan])[0]
+            let full = try await store.readTiles([a], of: table, from: [hour: plan.from])[0]
+            try expect(Set(spots(got)).isSubset(of: Set(spots(full))), true, "\(what): only stored tiles")
+            let complete = full.filter { $0.origin == .rollup && TileRollups.isComplete($0, span: day) }.map(\.start)
+            for tile in full where !got.contains(tile) {
+                let rollup = TileRollups.spanStart(of: tile.start, span: day)
+                guard tile.origin != .rollup, complete.contains(rollup), plan.mayOmit(tile: tile.start, rollup: rollup) else {
+                    throw ConformanceFailure("\(what): left out \(tile.start / hour)h/\(tile.origin), which no complete roll-up stands for")
+                }
+            }
+            try expect(spots(got) == spots(got.sorted { ($0.start, $0.origin.rawValue) < ($1.start, $1.origin.rawValue) }), true, "\(what): ordered")
+        }
+        try await checkPlan(TileReadPlan(from: -day, span: day, until: day + 3 * hour, windowStarts: [-day]), "a window holding both whole days")
+        try await checkPlan(TileReadPlan(from: -day, span: day, until: day + 3 * hour, windowStarts: [-day, 5 * hour]), "a second window starting inside day 0")
+        try await checkPlan(TileReadPlan(from: -day, span: day, until: day - 1, windowStarts: [-day]), "a lookup before day 0 ends")
+        try await checkPlan(TileReadPlan(from: -day + 2 * hour, span: day, until: day + 3 * hour, windowStarts: [-day + 2 * hour]), "a window starting inside day -1")
+        try await checkPlan(TileReadPlan(from: -day, span: nil, until: day + 3 * hour, windowStarts: [-day]), "no span")
+        try expect(try await store.deleteTiles(of: table, before: [hour: 0], origin: .backfill), 24, "the backfill parts of day -1, not its roll-up")
+        try expect(try await store.deleteTiles(of: table, before: [hour: day], origin: nil), 24 + 2, "day 0's tiles and both roll-ups")
+        try expect(spots(try await store.readTiles([a], of: table, from: [hour: Int64.min])[0]),
+                   ["24h/backfill", "24h/rollup", "25h/backfill", "26h/backfill", "27h/stream"], "what is left")
+    }
 }

@@ -14,7 +14,7 @@ import Synchronization
 /// | `P:p:T:{E}` | hash `t`, `c`, `v` | a plain view's latest row: event and created time (µs) and every feature in one field in the compact row encoding; the entity in the hash tag, so every view of an entity is on one node; `PEXPIREAT event + ttl + grace` (``RowExpiry``) |
 /// | `P:p:T:stats`, `P:p:T:entities` | hash, HyperLogLog | newest event time; entities written (an estimate, exact for small counts) |
 /// | `P:p:tables` | hash | the views and schema versions stored (for `dropStale`) |
-/// | `P:p:T:{E}:H` | hash `start:origin` -> states | the backfill part of an aggregated view's tiles of one entity and hop (written by `materialize`): with the entity's rows |
+/// | `P:p:T:{E}:H` | hash `start:origin` -> states | the backfill part of an aggregated view's tiles of one entity and hop, and their roll-ups (written by `materialize`): with the entity's rows |
 /// | `{P:p:tiles}:T:E:H` | hash `start:origin` -> states | the stream part of those tiles (merged by ingesters) |
 /// | `P:p:T:{ixB}:H`, `{P:p:tiles}:T:index:H:1` | sorted sets | per hop, the entities with backfill tiles (in 64 sets by entity) and with stream tiles, scored by the oldest start their key may hold (expiry without `SCAN`) |
 /// | `{P:p:tiles}:cuts:T`, `{P:p:tiles}:positions:C` | hash | tile cuts per hop; a consumer's stream positions |
@@ -100,23 +100,23 @@ public final class RedisOnlineStore: StreamCheckpointStore {
     }
 
     func rowKey(_ table: String, _ entity: String) -> String { "\(prefix):\(project):\(table):{\(entity)}" }
-    /// The key of one entity's tiles of one hop: the backfill part beside the entity's rows, the stream part in the
-    /// tiles slot.
+    /// The key of one entity's tiles of one hop: the backfill part (and the roll-ups) beside the entity's rows, the
+    /// stream part in the tiles slot.
     func tileKey(_ table: String, _ entity: String, hop: Int64, origin: TileOrigin) -> String {
-        origin == .backfill ? "\(rowKey(table, entity)):\(hop)" : "\(tileTag):\(table):\(entity):\(hop)"
+        origin != .stream ? "\(rowKey(table, entity)):\(hop)" : "\(tileTag):\(table):\(entity):\(hop)"
     }
     /// The index of one view's tile keys of one hop and origin: a sorted set of entities (hex), each scored with the
     /// oldest tile start its key may hold, so expiry visits only the keys holding tiles to delete (no `SCAN`). The
     /// backfill part's index is split in ``tileIndexBuckets`` sets by entity, spread over the cluster like the tiles;
     /// the stream part's lives in the tiles slot, beside its tiles.
     func tileIndexKey(_ table: String, hop: Int64, origin: TileOrigin, bucket: Int) -> String {
-        origin == .backfill ? "\(prefix):\(project):\(table):{ix\(bucket)}:\(hop)" : "\(tileTag):\(table):index:\(hop):\(origin.rawValue)"
+        origin != .stream ? "\(prefix):\(project):\(table):{ix\(bucket)}:\(hop)" : "\(tileTag):\(table):index:\(hop):\(origin.rawValue)"
     }
     /// How many sets the backfill part's index of a view and hop is split in.
     static let tileIndexBuckets = 64
     /// The index set of an entity's backfill tiles (the stream part's index has one set).
     static func tileIndexBucket(_ entity: String, origin: TileOrigin) -> Int {
-        origin == .backfill ? HashSlot.slot(of: entity) % tileIndexBuckets : 0
+        origin != .stream ? HashSlot.slot(of: entity) % tileIndexBuckets : 0
     }
     func cutsKey(_ table: String) -> String { "\(tileTag):cuts:\(table)" }
     func positionsKey(_ consumer: String) -> String { "\(tileTag):positions:\(consumer)" }

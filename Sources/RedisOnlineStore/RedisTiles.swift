@@ -72,7 +72,7 @@ extension RedisOnlineStore {
         }
     }
 
-    /// Backfill parts go to their entities' nodes, pipelined (each tile replaced whole; a batch spread over nodes is
+    /// Backfill parts and roll-ups go to their entities' nodes, pipelined (each tile replaced whole; a batch spread over nodes is
     /// not one transaction, and a rerun of `materialize` rewrites it); stream parts, in one transaction on the tiles
     /// slot. Bad input is refused before anything is written.
     public func writeTiles(_ tiles: [OnlineTile], to online: OnlineTable) async throws(OnlineStoreError) {
@@ -88,10 +88,11 @@ extension RedisOnlineStore {
         for tile in tiles {
             let entity = Self.hex(try OnlineEncoding.encodeKey(tile.key))
             entities.insert(entity)
-            indexed.append(IndexedTile(entity: entity, hop: tile.hop, start: tile.start, origin: tile.origin))
+            // Roll-ups share the backfill part's key, and so its index.
+            indexed.append(IndexedTile(entity: entity, hop: tile.hop, start: tile.start, origin: tile.origin == .stream ? .stream : .backfill))
             let key = Array(tileKey(table, entity, hop: tile.hop, origin: tile.origin).utf8)
             let command = [Array("HSET".utf8), key, Array(Self.field(start: tile.start, origin: tile.origin).utf8), tile.states]
-            if tile.origin == .backfill { backfill.append(RedisCommand(key: key, command)) } else { stream.append(command) }
+            if tile.origin != .stream { backfill.append(RedisCommand(key: key, command)) } else { stream.append(command) }
         }
         // The index first: a key it names without the tile (a failed write) costs expiry one visit, while a tile it
         // does not name would never expire.
@@ -153,8 +154,8 @@ extension RedisOnlineStore {
         ], "recording statistics of '\(view.name)'")
     }
 
-    /// Per entity and hop, the backfill part (on the entity's node) and the stream part (on the tiles slot's node):
-    /// all of them one pipeline per node, sent to every node before any reply is read.
+    /// Per entity and hop, the backfill part and the roll-ups (on the entity's node) and the stream part (on the tiles
+    /// slot's node): all of them one pipeline per node, sent to every node before any reply is read.
     public func readTiles(_ entities: [[OnlineValue]], of online: OnlineTable, from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let view = online.view
         let table = table(online)
@@ -233,8 +234,10 @@ extension RedisOnlineStore {
         let table = table(online)
         var deleted = 0
         for (hop, bound) in before.sorted(by: { $0.key < $1.key }) {
+            // Per key: the backfill part's (its roll-ups too, unless one origin is asked for) and the stream part's.
             for part in origin.map({ [$0] }) ?? [.backfill, .stream] {
-                var indexes = (0..<(part == .backfill ? Self.tileIndexBuckets : 1)).map { tileIndexKey(table, hop: hop, origin: part, bucket: $0) }
+                let which = origin == nil ? "-1" : String(part.rawValue)
+                var indexes = (0..<(part != .stream ? Self.tileIndexBuckets : 1)).map { tileIndexKey(table, hop: hop, origin: part, bucket: $0) }
                 var visited: Set<String> = []
                 while !indexes.isEmpty {
                     let pages = try await run(indexes.map { RedisCommand(key: $0, ["ZRANGEBYSCORE", $0, "-inf", "(\(bound)", "LIMIT", "0", "1000"]) },
@@ -253,7 +256,7 @@ extension RedisOnlineStore {
                     visited.formUnion(found.map(\.entity))
                     let commands = found.map { item -> RedisCommand in
                         let key = tileKey(table, item.entity, hop: hop, origin: part)
-                        return RedisCommand(key: key, ["EVAL", Self.deleteTilesScript, "1", key, String(bound), String(part.rawValue)])
+                        return RedisCommand(key: key, ["EVAL", Self.deleteTilesScript, "1", key, String(bound), which])
                     }
                     let replies = try await run(commands, "deleting tiles of '\(view.name)'")
                     var updates: [RedisCommand] = []

@@ -293,35 +293,65 @@ extension SQLiteOnlineStore {
             let upsert = try c.statement("INSERT OR REPLACE INTO \(table) (entity_key, hop, tile, origin, state) VALUES (?, ?, ?, ?, ?)")
             try c.connection.transaction {
                 for tile in tiles {
-                    try upsert.run([.blob(try OnlineEncoding.encodeKey(tile.key)), .integer(tile.hop), .integer(tile.start),
-                                    .integer(Int64(tile.origin.rawValue)), .blob(tile.states)])
+                    try upsert.run([.blob(try OnlineEncoding.encodeKey(tile.key)), .integer(Self.storedHop(tile.hop, origin: tile.origin)),
+                                    .integer(tile.start), .integer(Int64(tile.origin.rawValue)), .blob(tile.states)])
                 }
             }
         }
     }
 
+    /// The `hop` column of a tile: its hop, negated for a roll-up, so that an entity's roll-ups of a hop form an
+    /// index range of their own (read apart from the tiles they stand for).
+    static func storedHop(_ hop: Int64, origin: TileOrigin) -> Int64 { origin == .rollup ? -hop : hop }
+
     /// Reads the tiles in one read transaction (one snapshot); see ``OnlineTileStore/readTiles(_:of:from:)``.
     public func readTiles(_ entities: [[OnlineValue]], of online: OnlineTable, from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]] {
-        let view = online.view
+        try await readTiles(entities, of: online, plans: from.mapValues { TileReadPlan(from: $0, span: nil, until: Int64.min, windowStarts: []) })
+    }
+
+    /// Reads the tiles in one read transaction (one snapshot), per entity and hop: its roll-ups, then only the index
+    /// ranges of tiles no complete roll-up stands for; see ``OnlineTileStore/readTiles(_:of:plans:)``.
+    public func readTiles(_ entities: [[OnlineValue]], of online: OnlineTable, plans: [Int64: TileReadPlan]) async throws(OnlineStoreError) -> [[OnlineTile]] {
         let encoded = try entities.map { k throws(OnlineStoreError) in try OnlineEncoding.encodeKey(k) }
         let tableName = online.sqlTableName
-        let hops = from.sorted { $0.key < $1.key }
+        let hops = plans.sorted { $0.key < $1.key }
         return try withReadTransaction { c in
             let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(tableName)])
             if known.isEmpty { return entities.map { _ in [] } }
-            // One index range per entity and hop (the primary key starts with entity, hop, tile).
-            let select = try c.statement("SELECT tile, origin, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND hop = ? AND tile >= ? ORDER BY tile, origin")
+            // Index ranges (the primary key starts with entity, hop, tile).
+            let select = try c.statement("SELECT tile, origin, state FROM \(Self.quoted(tableName)) WHERE entity_key = ? AND hop = ? AND tile >= ? AND tile <= ? ORDER BY tile, origin")
+            func read(_ key: [UInt8], _ values: [OnlineValue], hop: Int64, rollups: Bool, _ range: ClosedRange<Int64>, into tiles: inout [OnlineTile]) throws {
+                try select.bind([.blob(key), .integer(Self.storedHop(hop, origin: rollups ? .rollup : .backfill)), .integer(range.lowerBound), .integer(range.upperBound)])
+                defer { select.reset() }
+                while try select.step() {
+                    let origin = select.int64(at: 1)
+                    guard let origin = TileOrigin(rawValue: Int(truncatingIfNeeded: origin)), (origin == .rollup) == rollups else {
+                        throw OnlineStoreError(.corrupt, "a tile of '\(online.view.name)' has origin \(origin)")
+                    }
+                    tiles.append(OnlineTile(key: values, hop: hop, start: select.int64(at: 0), states: select.blob(at: 2), origin: origin))
+                }
+            }
             var out: [[OnlineTile]] = []
             out.reserveCapacity(entities.count)
             for (key, values) in zip(encoded, entities) {
                 var tiles: [OnlineTile] = []
-                for (hop, start) in hops {
-                    try select.bind([.blob(key), .integer(hop), .integer(start)])
-                    defer { select.reset() }
-                    while try select.step() {
-                        tiles.append(OnlineTile(key: values, hop: hop, start: select.int64(at: 0), states: select.blob(at: 2),
-                                                origin: select.int64(at: 1) == 0 ? .backfill : .stream))
+                for (hop, plan) in hops {
+                    let first = tiles.count
+                    var rollups: [OnlineTile] = []
+                    try read(key, values, hop: hop, rollups: true, plan.from...Int64.max, into: &rollups)
+                    // The tiles between the spans that complete roll-ups stand for in this lookup.
+                    var next: Int64? = plan.from
+                    if let span = plan.span {
+                        for rollup in rollups where TileRollups.isComplete(rollup, span: span) {
+                            let omitted = plan.omitted(rollup: rollup.start)
+                            guard let from = next, !omitted.isEmpty, omitted.upperBound > from else { continue }
+                            if from < omitted.lowerBound { try read(key, values, hop: hop, rollups: false, from...(omitted.lowerBound - 1), into: &tiles) }
+                            next = omitted.upperBound
+                        }
                     }
+                    if let from = next { try read(key, values, hop: hop, rollups: false, from...Int64.max, into: &tiles) }
+                    tiles += rollups
+                    tiles[first...].sort { ($0.start, $0.origin.rawValue) < ($1.start, $1.origin.rawValue) }
                 }
                 out.append(tiles)
             }
@@ -340,11 +370,15 @@ extension SQLiteOnlineStore {
             try ensureTable(online, on: c)
             let delete = try c.statement("DELETE FROM \(Self.quoted(table)) WHERE hop = ? AND tile < ? AND (? < 0 OR origin = ?)")
             let which = Int64(origin?.rawValue ?? -1)
+            // Roll-ups live under the negated hop.
+            let stored: [TileOrigin] = origin.map { [$0] } ?? [.backfill, .rollup]
             return try c.connection.transaction {
                 var deleted = 0
                 for (hop, start) in before.sorted(by: { $0.key < $1.key }) {
-                    try delete.run([.integer(hop), .integer(start), .integer(which), .integer(which)])
-                    deleted += c.connection.changes
+                    for hop in Set(stored.map { Self.storedHop(hop, origin: $0) }).sorted() {
+                        try delete.run([.integer(hop), .integer(start), .integer(which), .integer(which)])
+                        deleted += c.connection.changes
+                    }
                 }
                 return deleted
             }

@@ -81,7 +81,8 @@ struct FuzzCase: Sendable {
         let anchors: [Int64] = [-1_000_000_000_000_000 / hour * hour, 0, 1_750_000_000_000_000 / hour * hour,
                                 4_102_444_800_000_000, 16_725_225_600_000_000]
         let used = (0..<(1 + r.below(2))).map { _ in r.pick(anchors) }
-        func time() -> Int64 { r.pick(used) + Int64(r.below(240)) * minute + r.pick([0, 0, 0, 1, -1, 5]) }
+        // A third of the times lie up to three days later, so that day roll-ups fill (``TileRollups``).
+        func time() -> Int64 { r.pick(used) + (r.chance(0.3) ? Int64(r.below(4)) * 24 * hour : 0) + Int64(r.below(240)) * minute + r.pick([0, 0, 0, 1, -1, 5]) }
 
         let doubles: [Double] = [.nan, .infinity, -.infinity, -0.0, 0.0, 1.5, -2.25, 1e300, -1e300, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 0.1, 3]
         let ints: [Int64] = [Int64.max, Int64.min, 0, -1, 1, 42, 1 << 62]
@@ -117,7 +118,9 @@ struct FuzzCase: Sendable {
         }
 
         let windows: [((String, Int64), (String, Int64))] = [(("10m", 600), ("5m", 300)), (("1h", 3600), ("5m", 300)),
-                                                            (("1d", 86_400), ("1h", 3600)), (("2h", 7200), ("1h", 3600))]
+                                                            (("1d", 86_400), ("1h", 3600)), (("2h", 7200), ("1h", 3600)),
+                                                            // Windows whose tiles roll up: by hour, by day.
+                                                            (("2h", 7200), ("5m", 300)), (("3d", 259_200), ("1h", 3600))]
         let recipes: [(String, String?)] = [("count", nil), ("sum", "ax"), ("sum", "an"), ("mean", "ax"), ("mean", "an"), ("min", "ax"),
                                             ("max", "an"), ("min", "as"), ("max", "as"), ("variance", "ax"), ("stddev", "an"), ("variance", "an"),
                                             ("first", "as"), ("last", "ax"), ("last_n", "as"), ("last_distinct_n", "ax"),
@@ -140,7 +143,8 @@ struct FuzzCase: Sendable {
             let base = timed.isEmpty ? r.pick(used) : r.pick(timed)
             let ttl: Int64 = ttlSeconds * 1_000_000
             let toHop: Int64 = 300_000_000 - base.modulo(300_000_000), toHour: Int64 = hour - base.modulo(hour)
-            let offsets: [Int64] = [0, 1, -1, ttl, ttl + 1, 2 * ttl, 2 * ttl + 1, toHop, toHour, 10 * 86_400_000_000, -hour]
+            let offsets: [Int64] = [0, 1, -1, ttl, ttl + 1, 2 * ttl, 2 * ttl + 1, toHop, toHour, 10 * 86_400_000_000, -hour,
+                                    86_400_000_000 + toHour, 2 * 86_400_000_000 + toHop]
             times.append(base + r.pick(offsets))
         }
         let unknown = key()

@@ -132,12 +132,19 @@ public enum TileStates {
         let byHop: [Int64: [Feature]]
         /// Per hop, per state position in its tiles: the requested features (indexes in `requested`) read from it.
         let readers: [Int64: [[Int]]]
+        /// Per hop with roll-ups, their span (``TileRollups``).
+        let spans: [Int64: Int64]
 
         init(view: FeatureView, requested features: [Feature]) {
             self.view = view
             var byHop: [Int64: [Feature]] = [:]
-            for hop in TileCuts.hops(of: view) { byHop[hop] = TileStates.features(of: view, hop: hop) }
+            var spans: [Int64: Int64] = [:]
+            for hop in TileCuts.hops(of: view) {
+                byHop[hop] = TileStates.features(of: view, hop: hop)
+                spans[hop] = TileRollups.span(of: view, hop: hop)
+            }
             self.byHop = byHop
+            self.spans = spans
             requested = features.compactMap { feature in
                 guard let a = feature.aggregation else { return nil }
                 let hop = a.computation.hop, recipe = Recipe(a)
@@ -147,18 +154,37 @@ public enum TileStates {
             for (i, item) in requested.enumerated() { readers[item.hop]![item.position].append(i) }
             self.readers = readers
         }
+
+        /// How a lookup at `now` reads each hop's tiles: from the oldest window start of the requested features of
+        /// that hop, leaving out what complete roll-ups stand for (``TileReadPlan``).
+        func plans(at now: Int64) -> [Int64: TileReadPlan] {
+            var starts: [Int64: [Int64]] = [:]
+            for item in requested { starts[item.hop, default: []].append(item.aggregation.computation.start(at: now)) }
+            return starts.reduce(into: [:]) { plans, entry in
+                plans[entry.key] = TileReadPlan(from: entry.value.min()!, span: spans[entry.key], until: now, windowStarts: entry.value)
+            }
+        }
     }
 
     /// Each requested feature's value for one entity at `now` (microseconds): its tiles with
     /// `start(now) <= tile start < now` merged (the head tile holds the events up to now). Each tile's states are
     /// merged straight from its bytes, and only those of requested features whose window holds the tile.
     ///
-    /// A tile whose backfill part is whole (``encodeBackfill(_:coverage:)``) is read from that part alone.
+    /// A tile whose backfill part is whole (``encodeBackfill(_:coverage:)``) is read from that part alone. A complete
+    /// roll-up whose span ends at or before `now` is read instead of its span's tiles for each feature whose window
+    /// starts at or before the span (``TileRollups``); tiles a store left out by the lookup's plan are exactly those.
     static func values(_ layout: Layout, tiles: [OnlineTile], now: Int64) throws(OnlineStoreError) -> [OnlineValue] {
         var states = layout.requested.map { AggregateState($0.aggregation.function, n: $0.aggregation.n ?? 1) }
         let starts = layout.requested.map { $0.aggregation.computation.start(at: now) }
-        // The tiles (hop, start) whose backfill part is whole: their stream parts are not read.
+        // The tiles (hop, start) whose backfill part is whole: their stream parts are not read. The spans (hop, start)
+        // with a complete roll-up ending by now: their tiles are read from it, where a window holds the whole span.
         var whole: Set<TileSpot> = []
+        var rolled: Set<TileSpot> = []
+        for tile in tiles where tile.origin == .rollup {
+            guard let span = layout.spans[tile.hop], let end = TileRollups.spanEnd(tile.start, span: span), end <= now,
+                  TileRollups.isComplete(tile, span: span) else { continue }
+            rolled.insert(TileSpot(hop: tile.hop, start: tile.start))
+        }
         for tile in tiles where tile.origin == .backfill && tile.start < now {
             guard let readers = layout.readers[tile.hop] else { continue }  // refused below
             let covered: Int64?
@@ -174,6 +200,23 @@ public enum TileStates {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' has hop \(tile.hop) us, which no feature has")
             }
             if tile.origin == .stream, !whole.isEmpty, whole.contains(TileSpot(hop: tile.hop, start: tile.start)) { continue }
+            // A roll-up counts for the features whose window holds its span; a tile of a rolled-up span only for the
+            // others (whose window starts inside the span). Neither: the tile counts where its window holds it.
+            let rollup: Int64?
+            if tile.origin == .rollup {
+                guard rolled.contains(TileSpot(hop: tile.hop, start: tile.start)) else { continue }
+                rollup = tile.start
+            } else if !rolled.isEmpty, let span = layout.spans[tile.hop],
+                      case let spanStart = TileRollups.spanStart(of: tile.start, span: span),
+                      rolled.contains(TileSpot(hop: tile.hop, start: spanStart)) {
+                rollup = spanStart
+            } else {
+                rollup = nil
+            }
+            @inline(__always) func counts(_ i: Int) -> Bool {
+                guard let rollup else { return tile.start >= starts[i] }
+                return tile.origin == .rollup ? rollup >= starts[i] : tile.start >= starts[i] && rollup < starts[i]
+            }
             // Its states read in place, one at a time (no allocation per tile).
             var sequence = AggregateState.Sequence(tile.states)
             var position = 0
@@ -186,22 +229,22 @@ public enum TileStates {
                                 throw AggregateStateDecodingError(message: "raw events with \(event.values.count) values, not \(readers.count)")
                             }
                             for (j, value) in event.values.enumerated() {
-                                for i in readers[j] where tile.start >= starts[i] { states[i].add(value, at: event.time) }
+                                for i in readers[j] where counts(i) { states[i].add(value, at: event.time) }
                             }
                         }
                         continue
                     }
                     // One more state than the tile's hop has features is counted and refused below.
                     if position < readers.count {
-                        for i in readers[position] where tile.start >= starts[i] { try states[i].merge(encoded: slice) }
+                        for i in readers[position] where counts(i) { try states[i].merge(encoded: slice) }
                     }
                     position += 1
                 }
             } catch {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)'", cause: error)
             }
-            // A backfill part may end with its coverage (read and checked once, in the first pass).
-            let expected = tile.origin == .backfill && position == readers.count + 1 ? readers.count + 1 : readers.count
+            // A backfill part may end with its coverage (read and checked once, in the first pass); a roll-up does.
+            let expected = tile.origin == .rollup || tile.origin == .backfill && position == readers.count + 1 ? readers.count + 1 : readers.count
             guard position == expected else {
                 throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)' holds more or fewer than its \(readers.count) states")
             }

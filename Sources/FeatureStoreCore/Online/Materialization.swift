@@ -212,6 +212,7 @@ extension FeatureStore {
         var ends = Dictionary(uniqueKeysWithValues: hops.map { ($0, end) })
         var handOver: [Int64: Int64] = [:]
         var start = start
+        let fed = registry.source(named: view.source)?.isStream ?? false
         if let fed = registry.source(named: view.source), fed.isStream {
             // The cuts depend on the stream's settings (allowed lateness, roll), which the transport's section reads: a
             // program without the transport's kind would move them with the defaults.
@@ -235,6 +236,15 @@ extension FeatureStore {
         let lateness = config.streams.allowedLateness.seconds * 1_000_000
         let clock = Self.clockMicros()
         let kept = TileCuts.retention(of: view, at: min(end, clock), allowedLateness: lateness)
+        // Roll-ups are built from this run's tiles, so the run rebuilds whole spans: from the span at or before START.
+        let spans = Dictionary(uniqueKeysWithValues: hops.compactMap { hop in TileRollups.span(of: view, hop: hop).map { (hop, $0) } })
+        let rebuiltFrom = TileRollups.largestSpan(of: view).map { start == Int64.min ? start : TileRollups.spanStart(of: start, span: $0) } ?? start
+        // A roll-up stands for its tiles when they hold only this run's events before the clock: before the cut, and
+        // for a stream-fed view also before the cut this run began with (the stream parts after it, which the tiles'
+        // whole backfill parts hide but a roll-up could not, are deleted only by the next run).
+        var coverage = ends.mapValues { min($0, clock) }
+        if fed { for hop in hops { coverage[hop] = min(coverage[hop]!, handOver[hop] ?? Int64.min) } }
+        var rollups = RollupBuilder(view: view, spans: spans, from: rebuiltFrom, kept: kept, coverage: coverage)
         var events = 0
         var entities = Set<[OnlineValue]>()
         // Tiles are encoded and written a batch at a time as they are read: the encoded form of every tile is never
@@ -243,9 +253,9 @@ extension FeatureStore {
         batch.reserveCapacity(Self.materializationBatch)
         var written = 0, total = 0
         // One read per distinct end (usually one): a tile of a hop holds exactly the events before that hop's end.
-        for cut in Set(ends.values).sorted() where start < cut {
+        for cut in Set(ends.values).sorted() where rebuiltFrom < cut {
             var built = try await reading(view, source: source, path: path) { engine in
-                var request = LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: cut, firstTiles: kept)
+                var request = LatestRowsRequest(view: view, source: source, joinKeys: keys, start: rebuiltFrom, end: cut, firstTiles: kept)
                 // Events at or after now are kept whole: a lookup in their tile before them must not count them.
                 request.rawFrom = clock
                 return try await engine.aggregateTiles(request)
@@ -260,6 +270,7 @@ extension FeatureStore {
                 entities.insert(key)
                 // Its coverage: the events before the cut (whole when the tile ends at or before it).
                 batch.append(OnlineTile(key: key, hop: tile.hop, start: tile.start, states: TileStates.encodeBackfill(tile.states, coverage: cut, raw: tile.raw)))
+                rollups.add(tile, key: key)
                 built.tiles[i].states = []  // its memory goes back as soon as it is encoded
                 if batch.count == Self.materializationBatch {
                     try await store.writeTiles(batch, to: table)
@@ -277,6 +288,12 @@ extension FeatureStore {
         if !handOver.isEmpty {
             // An earlier backfill made these tiles whole: lookups read their backfill parts alone; this frees the space.
             try await store.deleteTiles(of: table, before: handOver, origin: .stream)
+        }
+        // The roll-ups last, once the tiles they stand for are written (a lookup meanwhile reads each span from its
+        // old roll-up or from its tiles).
+        let rolled = rollups.tiles()
+        for first in stride(from: 0, to: rolled.count, by: Self.materializationBatch) {
+            try await store.writeTiles(Array(rolled[first..<min(rolled.count, first + Self.materializationBatch)]), to: table)
         }
         try await store.deleteTiles(of: table, before: kept, origin: nil)
         return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: written,
@@ -348,5 +365,58 @@ struct RunningStatistics {
 
     var result: FeatureStatistics {
         FeatureStatistics(nullCount: nulls, min: count > 0 ? min : nil, max: count > 0 ? max : nil, mean: count > 0 ? sum / Double(count) : nil)
+    }
+}
+
+/// The roll-ups of a backfill (``TileRollups``), merged from its tiles as they are written: one per entity, hop with
+/// roll-ups and span the run rebuilt whole (at or after `from` and the oldest tile kept), complete when the span ends
+/// by the hop's coverage (`min(cut, now)`), else written empty and incomplete (it replaces an older roll-up of tiles
+/// this run rewrote).
+struct RollupBuilder {
+    let spans: [Int64: Int64]
+    let from: Int64
+    let kept: [Int64: Int64]
+    let coverage: [Int64: Int64]
+    let features: [Int64: [Feature]]
+    private var index: [Spot: Int] = [:]
+    private var built: [(spot: Spot, states: [AggregateState]?)] = []
+
+    struct Spot: Hashable {
+        var key: [OnlineValue]
+        var hop: Int64
+        var start: Int64
+    }
+
+    init(view: FeatureView, spans: [Int64: Int64], from: Int64, kept: [Int64: Int64], coverage: [Int64: Int64]) {
+        self.spans = spans
+        self.from = from
+        self.kept = kept
+        self.coverage = coverage
+        features = Dictionary(uniqueKeysWithValues: spans.keys.map { ($0, TileStates.features(of: view, hop: $0)) })
+    }
+
+    /// Adds a tile the run writes (its states still there).
+    mutating func add(_ tile: BuiltTile, key: [OnlineValue]) {
+        guard let span = spans[tile.hop], let coverage = coverage[tile.hop] else { return }
+        let start = TileRollups.spanStart(of: tile.start, span: span)
+        guard start >= from, start >= kept[tile.hop] ?? Int64.min else { return }
+        let complete = TileRollups.spanEnd(start, span: span).map { $0 <= coverage } ?? false
+        let spot = Spot(key: key, hop: tile.hop, start: start)
+        if let i = index[spot] {
+            guard complete else { return }
+            for f in tile.states.indices { built[i].states![f].merge(tile.states[f]) }
+        } else {
+            index[spot] = built.count
+            built.append((spot, complete ? tile.states : nil))
+        }
+    }
+
+    /// The roll-ups, encoded.
+    func tiles() -> [OnlineTile] {
+        built.map { spot, states in
+            let empty = features[spot.hop]!.map { AggregateState($0.aggregation!.function, n: $0.aggregation!.n ?? 1) }
+            return OnlineTile(key: spot.key, hop: spot.hop, start: spot.start,
+                              states: TileRollups.encode(states ?? empty, coverage: coverage[spot.hop]!), origin: .rollup)
+        }
     }
 }

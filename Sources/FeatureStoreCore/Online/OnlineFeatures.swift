@@ -223,15 +223,10 @@ extension FeatureStore {
     /// single event time (nil).
     private func aggregatedColumns(_ request: ViewRequest, _ read: OnlineReadRequest, store: any OnlineStore, now: Int64) async throws(OnlineStoreError) -> [OnlineFeatureColumn] {
         let view = request.view
-        // Per hop, the oldest tile a requested feature's window reaches: a 1h window's 5-minute tiles are read for the
-        // last hour only, not for the 7 days a 7d feature's hourly tiles cover.
-        var from: [Int64: Int64] = [:]
-        for a in request.features.compactMap(\.aggregation) {
-            let window = a.computation
-            from[window.hop] = min(from[window.hop] ?? Int64.max, window.start(at: now))
-        }
-        let tiles = try await store.tiles(for: read.table).readTiles(read.keys, of: read.table, from: from)
+        // Per hop, the oldest tile a requested feature's window reaches (a 1h window's 5-minute tiles are read for the
+        // last hour only, not for the 7 days a 7d feature's hourly tiles cover), and the roll-ups that stand for tiles.
         let layout = TileStates.Layout(view: view, requested: request.features)
+        let tiles = try await store.tiles(for: read.table).readTiles(read.keys, of: read.table, plans: layout.plans(at: now))
         var perEntity: [[OnlineValue]] = []
         for entityTiles in tiles {
             perEntity.append(try TileStates.values(layout, tiles: entityTiles, now: now))

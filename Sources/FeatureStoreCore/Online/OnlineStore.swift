@@ -119,10 +119,14 @@ public struct OnlineTile: Sendable, Hashable {
     }
 }
 
-/// Which part of a tile: the backfill's (written whole by `materialize`) or the stream's (merged into by the ingester).
+/// Which part of a tile: the backfill's (written whole by `materialize`) or the stream's (merged into by the ingester);
+/// or a roll-up standing for a run of backfill parts (``TileRollups``).
 public enum TileOrigin: Int, Sendable, Hashable, Codable, CaseIterable {
     case backfill = 0
     case stream = 1
+    /// The backfill parts of one entity's tiles of a hop over a whole roll-up span (an hour or a day) merged into one
+    /// (``TileRollups``): its `start` is the span's, its `hop` the tiles'.
+    case rollup = 2
 }
 
 /// Per-view statistics of the online store.
@@ -203,12 +207,17 @@ public protocol OnlineTileStore: OnlineStore {
     /// ``OnlineStore/write(_:to:)`` and ``OnlineStore/read(_:)`` are for the other views.)
     func writeTiles(_ tiles: [OnlineTile], to table: OnlineTable) async throws(OnlineStoreError)
 
-    /// For each entity, its tiles (both origins) of the hops in `from` whose start is at or after that hop's entry
-    /// (hop -> first start), ordered by hop, then start.
+    /// For each entity, its tiles (every origin, roll-ups too) of the hops in `from` whose start is at or after that
+    /// hop's entry (hop -> first start), ordered by hop, then start, then origin.
     func readTiles(_ entities: [[OnlineValue]], of table: OnlineTable, from: [Int64: Int64]) async throws(OnlineStoreError) -> [[OnlineTile]]
 
+    /// What ``readTiles(_:of:from:)`` returns for each plan's `from`, except that a store may leave out the tiles a
+    /// roll-up stands for in the lookup (``TileReadPlan``): a lookup reads the fewer rows. The default reads them all.
+    func readTiles(_ entities: [[OnlineValue]], of table: OnlineTable, plans: [Int64: TileReadPlan]) async throws(OnlineStoreError) -> [[OnlineTile]]
+
     /// Deletes the tiles of a view whose start is before `before[hop]` (hops not listed: none), of one origin or of
-    /// both (nil); returns how many. Used to expire old tiles and to hand tiles from the stream to the backfill.
+    /// every origin (nil: roll-ups too); returns how many. Used to expire old tiles and to hand tiles from the stream
+    /// to the backfill.
     @discardableResult
     func deleteTiles(of table: OnlineTable, before: [Int64: Int64], origin: TileOrigin?) async throws(OnlineStoreError) -> Int
 
@@ -219,6 +228,14 @@ public protocol OnlineTileStore: OnlineStore {
     /// and returns every cut stored after.
     @discardableResult
     func setTileCuts(_ cuts: [Int64: Int64], of table: OnlineTable, onlyMissing: Bool) async throws(OnlineStoreError) -> [Int64: Int64]
+}
+
+extension OnlineTileStore {
+    /// Reads every tile from each plan's `from` (``readTiles(_:of:from:)``): correct for any store, as the lookup
+    /// itself leaves out the tiles a roll-up stands for.
+    public func readTiles(_ entities: [[OnlineValue]], of table: OnlineTable, plans: [Int64: TileReadPlan]) async throws(OnlineStoreError) -> [[OnlineTile]] {
+        try await readTiles(entities, of: table, from: plans.mapValues(\.from))
+    }
 }
 
 /// The part of a store that takes the stream's part of tiles exactly once: a batch's tiles and the stream positions
@@ -272,8 +289,9 @@ extension FeatureView {
         let text = keys.map { "\($0.name):\($0.type.rawValue)" }.joined(separator: ",") + "|"
             + features.map { "\($0.name):\($0.type)" + ($0.aggregation.map { "=\($0.summary)" } ?? "") }.joined(separator: ",")
             // Tiles: a backfill part and a stream part, one state per recipe, backfill parts ending with their coverage,
-            // exact squares for variance (v4: older servers cannot read them, so they live in tables of their own).
-            + (isAggregated ? "|tiles:4" : "")
+            // exact squares for variance (v4), roll-ups (v5): older servers cannot read them, so they live in tables
+            // of their own.
+            + (isAggregated ? "|tiles:5" : "")
         return String(CanonicalSpec.hash(text).prefix(12))
     }
 }
