@@ -178,22 +178,31 @@ public enum TileStates {
         let starts = layout.requested.map { $0.aggregation.computation.start(at: now) }
         // The tiles (hop, start) whose backfill part is whole: their stream parts are not read. The spans (hop, start)
         // with a complete roll-up ending by now: their tiles are read from it, where a window holds the whole span.
+        // Both are found only when the entity has stream parts, or roll-ups (a few: searched in a list).
         var whole: Set<TileSpot> = []
-        var rolled: Set<TileSpot> = []
-        for tile in tiles where tile.origin == .rollup {
-            guard let span = layout.spans[tile.hop], let end = TileRollups.spanEnd(tile.start, span: span), end <= now,
-                  TileRollups.isComplete(tile, span: span) else { continue }
-            rolled.insert(TileSpot(hop: tile.hop, start: tile.start))
-        }
-        for tile in tiles where tile.origin == .backfill && tile.start < now {
-            guard let readers = layout.readers[tile.hop] else { continue }  // refused below
-            let covered: Int64?
-            do {
-                covered = try coverage(of: tile.states, features: readers.count)
-            } catch {
-                throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)'", cause: error)
+        var rolled: [TileSpot] = []
+        var hasStream = false
+        for i in tiles.indices {
+            switch tiles[i].origin {
+            case .stream: hasStream = true
+            case .rollup:
+                guard let span = layout.spans[tiles[i].hop], let end = TileRollups.spanEnd(tiles[i].start, span: span), end <= now,
+                      TileRollups.isComplete(tiles[i], span: span) else { continue }
+                rolled.append(TileSpot(hop: tiles[i].hop, start: tiles[i].start))
+            case .backfill: break
             }
-            if let covered, covered >= tile.start &+ tile.hop { whole.insert(TileSpot(hop: tile.hop, start: tile.start)) }
+        }
+        if hasStream {
+            for tile in tiles where tile.origin == .backfill && tile.start < now {
+                guard let readers = layout.readers[tile.hop] else { continue }  // refused below
+                let covered: Int64?
+                do {
+                    covered = try coverage(of: tile.states, features: readers.count)
+                } catch {
+                    throw OnlineStoreError(.corrupt, "a tile of '\(layout.view.name)'", cause: error)
+                }
+                if let covered, covered >= tile.start &+ tile.hop { whole.insert(TileSpot(hop: tile.hop, start: tile.start)) }
+            }
         }
         for tile in tiles where tile.start < now {
             guard let readers = layout.readers[tile.hop] else {
@@ -237,6 +246,8 @@ public enum TileStates {
                     // One more state than the tile's hop has features is counted and refused below.
                     if position < readers.count {
                         for i in readers[position] where counts(i) { try states[i].merge(encoded: slice) }
+                    } else if position == readers.count, tile.origin != .stream {
+                        _ = try coverage(slice)  // a backfill part's or roll-up's coverage, or damage
                     }
                     position += 1
                 }
