@@ -137,6 +137,23 @@ struct OnlineStoreTests {
         #expect(record.report.features["conv"] == FeatureStatistics(nullCount: 0, min: 0.3, max: 0.3, mean: 0.3))
     }
 
+    @Test("incremental materialization starts over when the online store holds nothing of the view's table: a wiped store, a changed schema (its own table)")
+    func incrementalStartsOverOnAnEmptyTable() async throws {
+        let stats = try statsTable([(1, 5000, 5000, 0.1), (2, 5500, 5500, 0.2)])
+        let (fixture, store, view, keys) = try fixture(["stats": stats])
+        defer { withExtendedLifetime(fixture) {} }
+        _ = try await store.materializeIncremental(end: s(6000), views: ["stats"])
+        try await store.onlineStore().deleteAll(of: OnlineTable(view: view, joinKeys: keys))
+        let again = try await store.materializeIncremental(end: s(6500), views: ["stats"])
+        #expect(again.map { [$0.start, Int64($0.rowsWritten)] } == [[s(6500) - 2 * s(3600), 2]], "from the ttl and its grace again, not from the watermark")
+        #expect(try await conv(store, [1, 2], now: s(6500)).values == [.double(0.1), .double(0.2)])
+        try fixture.dir.write("defs.yaml", JoinFixture.definitions.replacingOccurrences(of: "{name: acc, type: float32}", with: "{name: acc, type: float64}"))
+        let changed = try fixture.store
+        let fresh = try await changed.materializeIncremental(end: s(7000), views: ["stats"])
+        #expect(fresh.map { [$0.start, Int64($0.rowsWritten)] } == [[s(7000) - 2 * s(3600), 2]], "a new schema's table is filled whole")
+        #expect(try await conv(changed, [1, 2], now: s(7000)).values == [.double(0.1), .double(0.2)])
+    }
+
     @Test("after materializing, online values and statuses equal those computed from the rows, and joinFeatures at the same time agrees", arguments: [7, 8, 9])
     func onlineMatchesOffline(seed: UInt64) async throws {
         var rng = SeededGenerator(seed: seed)

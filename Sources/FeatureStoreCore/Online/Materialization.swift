@@ -77,8 +77,8 @@ extension FeatureStore {
         return reports
     }
 
-    /// Materializes each online view from its watermark (first run: `end - ttl`, or everything for ttl 0) to `end`,
-    /// and moves the watermark to `end` once the rows are written.
+    /// Materializes each online view from its watermark (first run, or a store holding nothing of the view's table:
+    /// `end - ttl`, or everything for ttl 0) to `end`, and moves the watermark to `end` once the rows are written.
     ///
     /// - Parameters:
     ///   - end: the window's end, microseconds since the epoch (exclusive).
@@ -90,8 +90,11 @@ extension FeatureStore {
         let (views, registryStore) = try materializationSetup(names)
         var reports: [MaterializationReport] = []
         for view in views {
-            let watermark: Int64?
+            var watermark: Int64?
             do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError(.failed, "", cause: error) }
+            // The watermark is the registry's, the data the online store's: a store that holds nothing of the view's
+            // table (a changed schema, which has a table of its own; another store; a wiped one) starts over.
+            if watermark != nil, try await onlineStore().statistics(of: registeredTable(of: view)).rows == 0 { watermark = nil }
             // First run: every row a lookup at END can still report (within the ttl, or OUTSIDE_MAX_AGE in its grace).
             let ttl = view.ttl.seconds * 1_000_000
             let start = watermark ?? (ttl > 0 ? end - ttl - RowExpiry.grace(ttl: ttl) : Int64.min)
