@@ -127,6 +127,11 @@ struct HyperLogLogTests {
             for tile in tiles.reversed() { merged.merge(try AggregateState(decoding: tile.encoded())) }
             #expect(merged.result == whole.result, "\(parts) tiles")
             #expect(try AggregateState(decoding: merged.encoded()).encoded() == whole.encoded(), "one encoding per set of registers")
+            // Straight from the bytes, as lookups merge: sparse lists merged in one pass, dense registers by maximum.
+            var fromBytes = AggregateState(.approxCountDistinct)
+            for tile in tiles { try fromBytes.merge(encoded: tile.encoded()[...]) }
+            #expect(fromBytes.result == whole.result, "\(parts) tiles merged from their bytes")
+            #expect(try AggregateState(decoding: fromBytes.encoded()).encoded() == whole.encoded(), "\(parts) tiles from bytes: the same registers")
         }
     }
 

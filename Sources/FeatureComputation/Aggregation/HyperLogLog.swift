@@ -122,29 +122,64 @@ public struct HyperLogLog: Sendable, Hashable {
         }
     }
 
-    /// Merges a sketch written by ``write(to:)`` without building it.
+    /// Merges a sketch written by ``write(to:)`` without building it: a sparse one by one pass over both sorted
+    /// lists (not a search and an insert per register), a dense one by a register-wise maximum over its bytes.
     mutating func merge(reading r: inout ByteReader) throws(AggregateStateDecodingError) {
         switch try r.byte() {
         case 0:
             let count = try r.varint()
             guard count <= UInt64(Self.sparseLimit) else { throw AggregateStateDecodingError(message: "a sparse sketch with too many registers") }
+            guard r.bytes.endIndex - r.offset >= Int(count) * 3 else { throw AggregateStateDecodingError(message: "truncated at byte \(r.position)") }
+            var incoming: [UInt32] = []
+            incoming.reserveCapacity(Int(count))
             var previous = -1
             for _ in 0..<count {
-                let index = Int(try r.byte()) << 8 | Int(try r.byte())
-                let rank = try r.byte()
+                let index = Int(r.bytes[r.offset]) << 8 | Int(r.bytes[r.offset + 1])
+                let rank = r.bytes[r.offset + 2]
+                r.offset += 3
                 guard index < Self.registerCount, index > previous, (1...Self.maxRank).contains(rank) else {
                     throw AggregateStateDecodingError(message: "a sketch register out of range or order")
                 }
                 previous = index
-                set(index, rank)
+                incoming.append(UInt32(index) << 8 | UInt32(rank))
             }
+            if isDense {
+                for entry in incoming where dense[Int(entry >> 8)] < UInt8(entry & 0xFF) { dense[Int(entry >> 8)] = UInt8(entry & 0xFF) }
+                return
+            }
+            // Both sorted by register: one merge pass, the greater rank where both set a register.
+            var merged: [UInt32] = []
+            merged.reserveCapacity(sparse.count + incoming.count)
+            var i = 0, j = 0
+            while i < sparse.count, j < incoming.count {
+                let a = sparse[i] >> 8, b = incoming[j] >> 8
+                if a < b { merged.append(sparse[i]); i += 1 } else if b < a { merged.append(incoming[j]); j += 1 } else {
+                    merged.append(max(sparse[i], incoming[j]))  // same register: the greater rank (low byte)
+                    i += 1
+                    j += 1
+                }
+            }
+            merged.append(contentsOf: sparse[i...])
+            merged.append(contentsOf: incoming[j...])
+            sparse = merged
+            if sparse.count > Self.sparseLimit { densify() }
         case 1:
+            guard r.bytes.endIndex - r.offset >= Self.registerCount else { throw AggregateStateDecodingError(message: "truncated at byte \(r.position)") }
             if !isDense { densify() }
-            for i in 0..<Self.registerCount {
-                let rank = try r.byte()
-                guard rank <= Self.maxRank else { throw AggregateStateDecodingError(message: "a sketch register out of range") }
-                if dense[i] < rank { dense[i] = rank }
+            var highest: UInt8 = 0
+            let start = r.offset
+            r.bytes.withUnsafeBufferPointer { source in
+                let from = start - r.bytes.startIndex
+                dense.withUnsafeMutableBufferPointer { registers in
+                    for k in 0..<Self.registerCount {
+                        let rank = source[from + k]
+                        highest = max(highest, rank)
+                        registers[k] = max(registers[k], rank)
+                    }
+                }
             }
+            guard highest <= Self.maxRank else { throw AggregateStateDecodingError(message: "a sketch register out of range") }
+            r.offset += Self.registerCount
         case let tag:
             throw AggregateStateDecodingError(message: "unknown sketch form \(tag)")
         }
