@@ -76,7 +76,8 @@ struct HandOverCrashTests {
         return (repo, Array(repeating: 12, count: entities))
     }
 
-    /// Tiles of each origin in the embedded store's table of `trips` (0, 0 while it is not there yet).
+    /// Backfill and stream parts in the embedded store's table of `trips` (0, 0 while it is not there yet; roll-ups
+    /// not counted).
     static func tileCounts(_ database: String) -> (backfill: Int, stream: Int) {
         guard let connection = try? Connection(path: database, mode: .readOnly),
               let tables = try? connection.prepare("SELECT table_name FROM online_tables WHERE view = 'trips'").rows(),
@@ -86,7 +87,7 @@ struct HandOverCrashTests {
         var out = (backfill: 0, stream: 0)
         for row in rows {
             guard case .integer(let origin)? = row.first, case .integer(let n)? = row.last else { continue }
-            if origin == 0 { out.backfill = Int(n) } else { out.stream = Int(n) }
+            if origin == 0 { out.backfill = Int(n) } else if origin == 1 { out.stream = Int(n) }  // 2: roll-ups
         }
         return out
     }
