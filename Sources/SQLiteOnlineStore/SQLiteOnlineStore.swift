@@ -249,6 +249,16 @@ public final class SQLiteOnlineStore: StreamCheckpointStore {
         }
     }
 
+    /// Whether the view's table exists and has a row, from its first row (no scan); see ``OnlineStore/holdsData(of:)``.
+    public func holdsData(of online: OnlineTable) async throws(OnlineStoreError) -> Bool {
+        let table = online.sqlTableName
+        return try withReader { c in
+            let known = try c.statement("SELECT 1 FROM online_tables WHERE table_name = ?").rows([.text(table)])
+            if known.isEmpty { return false }
+            return try !c.connection.prepare("SELECT 1 FROM \(Self.quoted(table)) LIMIT 1").rows().isEmpty
+        }
+    }
+
     /// Drops the tables and tile cuts of other views and schema versions in one transaction; see
     /// ``OnlineStore/dropStale(keeping:)``.
     @discardableResult

@@ -187,8 +187,14 @@ public enum TileStates {
             case .stream: hasStream = true
             case .rollup:
                 guard let span = layout.spans[tiles[i].hop], let end = TileRollups.spanEnd(tiles[i].start, span: span), end <= now,
-                      TileRollups.isComplete(tiles[i], span: span) else { continue }
-                rolled.append(TileSpot(hop: tiles[i].hop, start: tiles[i].start))
+                      tiles[i].start < now else { continue }
+                let complete: Bool
+                do {
+                    complete = try TileRollups.completeness(tiles[i], span: span)
+                } catch {
+                    throw OnlineStoreError(.corrupt, "a roll-up of '\(layout.view.name)'", cause: error)
+                }
+                if complete { rolled.append(TileSpot(hop: tiles[i].hop, start: tiles[i].start)) }
             case .backfill: break
             }
         }

@@ -94,7 +94,13 @@ extension FeatureStore {
             do { watermark = try registryStore.watermark(of: view.name) } catch { throw OnlineStoreError(.failed, "", cause: error) }
             // The watermark is the registry's, the data the online store's: a store that holds nothing of the view's
             // table (a changed schema, which has a table of its own; another store; a wiped one) starts over.
-            if watermark != nil, try await onlineStore().statistics(of: registeredTable(of: view)).rows == 0 { watermark = nil }
+            if watermark != nil {
+                do {
+                    if try await !onlineStore().holdsData(of: registeredTable(of: view)) { watermark = nil }
+                } catch {
+                    throw OnlineStoreError(error.code, "cannot tell whether the online store holds feature view '\(view.name)'", cause: error)
+                }
+            }
             // First run: every row a lookup at END can still report (within the ttl, or OUTSIDE_MAX_AGE in its grace).
             let ttl = view.ttl.seconds * 1_000_000
             let start = watermark ?? (ttl > 0 ? end - ttl - RowExpiry.grace(ttl: ttl) : Int64.min)
@@ -266,6 +272,15 @@ extension FeatureStore {
             events = max(events, built.events)
             total += built.tiles.count { ends[$0.hop] == cut && $0.start >= kept[$0.hop] ?? Int64.min }
             progress?(MaterializationProgress(view: view.name, stage: "writing", rows: written, totalRows: total))
+            // Before any tile of a span is rewritten, its roll-up (an older run's, maybe complete) is replaced by an
+            // incomplete one: lookups read the span from its tiles until this run's roll-up is written, after a crash
+            // too, never from a roll-up of other events than the tiles'.
+            let invalidated = rollups.invalidate(built.tiles.filter { ends[$0.hop] == cut && $0.start >= kept[$0.hop] ?? Int64.min }) { tile in
+                zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
+            }
+            for first in stride(from: 0, to: invalidated.count, by: Self.materializationBatch) {
+                try await store.writeTiles(Array(invalidated[first..<min(invalidated.count, first + Self.materializationBatch)]), to: table)
+            }
             for i in built.tiles.indices {
                 let tile = built.tiles[i]
                 guard ends[tile.hop] == cut, tile.start >= kept[tile.hop] ?? Int64.min else { continue }
@@ -294,9 +309,9 @@ extension FeatureStore {
         }
         // The roll-ups last, once the tiles they stand for are written (a lookup meanwhile reads each span from its
         // old roll-up or from its tiles).
-        let rolled = rollups.tiles()
-        for first in stride(from: 0, to: rolled.count, by: Self.materializationBatch) {
-            try await store.writeTiles(Array(rolled[first..<min(rolled.count, first + Self.materializationBatch)]), to: table)
+        for first in stride(from: 0, to: rollups.count, by: Self.materializationBatch) {
+            // Encoded a batch at a time, each batch's states freed once written.
+            try await store.writeTiles(rollups.take(first..<min(rollups.count, first + Self.materializationBatch)), to: table)
         }
         try await store.deleteTiles(of: table, before: kept, origin: nil)
         return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: written,
@@ -372,9 +387,10 @@ struct RunningStatistics {
 }
 
 /// The roll-ups of a backfill (``TileRollups``), merged from its tiles as they are written: one per entity, hop with
-/// roll-ups and span the run rebuilt whole (at or after `from` and the oldest tile kept), complete when the span ends
+/// roll-ups and whole span the run rebuilds (at or after `from` and the oldest tile kept), complete when the span ends
 /// by the hop's coverage (`min(cut, now)`), else written empty and incomplete (it replaces an older roll-up of tiles
-/// this run rewrote).
+/// this run rewrote). Before the run rewrites a span's tiles, ``invalidate(_:key:)`` gives the incomplete roll-ups
+/// that replace the older ones.
 struct RollupBuilder {
     let spans: [Int64: Int64]
     let from: Int64
@@ -398,28 +414,58 @@ struct RollupBuilder {
         features = Dictionary(uniqueKeysWithValues: spans.keys.map { ($0, TileStates.features(of: view, hop: $0)) })
     }
 
+    /// How many roll-ups the run writes.
+    var count: Int { built.count }
+
+    /// The whole span a tile's roll-up covers, if it gets one, and whether that roll-up is complete.
+    private func spot(_ tile: BuiltTile, key: [OnlineValue]) -> (spot: Spot, complete: Bool)? {
+        guard let span = spans[tile.hop], let coverage = coverage[tile.hop] else { return nil }
+        let start = TileRollups.spanStart(of: tile.start, span: span)
+        guard TileRollups.isSpanStart(start, span: span), start >= from, start >= kept[tile.hop] ?? Int64.min else { return nil }
+        return (Spot(key: key, hop: tile.hop, start: start), TileRollups.spanEnd(start, span: span).map { $0 <= coverage } ?? false)
+    }
+
+    /// The incomplete roll-ups replacing the stored ones of the spans of `tiles` not seen yet (keys from `key`).
+    mutating func invalidate(_ tiles: [BuiltTile], key: (BuiltTile) -> [OnlineValue]) -> [OnlineTile] {
+        var out: [OnlineTile] = []
+        for tile in tiles where spans[tile.hop] != nil {
+            guard let (spot, _) = spot(tile, key: key(tile)), index[spot] == nil else { continue }
+            index[spot] = built.count
+            built.append((spot, nil))
+            out.append(encoded(spot, states: nil, coverage: Int64.min))
+        }
+        return out
+    }
+
     /// Adds a tile the run writes (its states still there).
     mutating func add(_ tile: BuiltTile, key: [OnlineValue]) {
-        guard let span = spans[tile.hop], let coverage = coverage[tile.hop] else { return }
-        let start = TileRollups.spanStart(of: tile.start, span: span)
-        guard start >= from, start >= kept[tile.hop] ?? Int64.min else { return }
-        let complete = TileRollups.spanEnd(start, span: span).map { $0 <= coverage } ?? false
-        let spot = Spot(key: key, hop: tile.hop, start: start)
-        if let i = index[spot] {
-            guard complete else { return }
-            for f in tile.states.indices { built[i].states![f].merge(tile.states[f]) }
+        guard let (spot, complete) = spot(tile, key: key) else { return }
+        let i: Int
+        if let known = index[spot] {
+            i = known
         } else {
-            index[spot] = built.count
-            built.append((spot, complete ? tile.states : nil))
+            i = built.count
+            index[spot] = i
+            built.append((spot, nil))
+        }
+        guard complete else { return }
+        if built[i].states == nil {
+            built[i].states = tile.states
+        } else {
+            for f in tile.states.indices { built[i].states![f].merge(tile.states[f]) }
         }
     }
 
-    /// The roll-ups, encoded.
-    func tiles() -> [OnlineTile] {
-        built.map { spot, states in
-            let empty = features[spot.hop]!.map { AggregateState($0.aggregation!.function, n: $0.aggregation!.n ?? 1) }
-            return OnlineTile(key: spot.key, hop: spot.hop, start: spot.start,
-                              states: TileRollups.encode(states ?? empty, coverage: coverage[spot.hop]!), origin: .rollup)
+    /// The roll-ups at `range`, encoded; their states are freed.
+    mutating func take(_ range: Range<Int>) -> [OnlineTile] {
+        range.map { i in
+            defer { built[i].states = nil }
+            return encoded(built[i].spot, states: built[i].states, coverage: coverage[built[i].spot.hop]!)
         }
+    }
+
+    private func encoded(_ spot: Spot, states: [AggregateState]?, coverage: Int64) -> OnlineTile {
+        let empty = features[spot.hop]!.map { AggregateState($0.aggregation!.function, n: $0.aggregation!.n ?? 1) }
+        return OnlineTile(key: spot.key, hop: spot.hop, start: spot.start, states: TileRollups.encode(states ?? empty, coverage: coverage), origin: .rollup)
     }
 }

@@ -193,6 +193,9 @@ public protocol OnlineStore: Sendable {
     /// Entity count and newest event time of a view. For an aggregated view, in a store that keeps tiles: entities
     /// with tiles and the newest tile's start.
     func statistics(of table: OnlineTable) async throws(OnlineStoreError) -> OnlineViewStatistics
+    /// Whether the store holds anything of a view's table (rows or tiles). The default asks ``statistics(of:)``; a
+    /// store whose statistics scan may answer from the first row.
+    func holdsData(of table: OnlineTable) async throws(OnlineStoreError) -> Bool
     /// Drops stored data (rows, and tiles and cuts where kept) of views that no longer exist or whose schema changed;
     /// returns the names of those views, sorted.
     @discardableResult
@@ -252,6 +255,11 @@ public protocol StreamCheckpointStore: OnlineTileStore {
 }
 
 extension OnlineStore {
+    /// Whether ``statistics(of:)`` counts any entity.
+    public func holdsData(of table: OnlineTable) async throws(OnlineStoreError) -> Bool {
+        try await statistics(of: table).rows > 0
+    }
+
     /// Nothing to open.
     public func start() async throws(OnlineStoreError) {}
     /// Nothing to close.

@@ -35,10 +35,14 @@ public enum TileRollups {
         TileCuts.hops(of: view).compactMap { span(of: view, hop: $0) }.max()
     }
 
-    /// The start of the span of `span` holding `time`.
+    /// The start of the span of `span` holding `time` (clamped at `Int64.min` for the first times, whose span would
+    /// start before it: such a span is not whole and never has a roll-up, see ``isSpanStart(_:span:)``).
     public static func spanStart(of time: Int64, span: Int64) -> Int64 {
         AggregationWindow(length: span, hop: span)!.floorToHop(time)
     }
+
+    /// Whether `start` begins a whole span (a multiple of `span`): only those have roll-ups.
+    public static func isSpanStart(_ start: Int64, span: Int64) -> Bool { start % span == 0 }
 
     /// The end of the span starting at `start` (nil when past the largest time).
     public static func spanEnd(_ start: Int64, span: Int64) -> Int64? {
@@ -51,21 +55,22 @@ public enum TileRollups {
         TileStates.encodeBackfill(states, coverage: coverage)
     }
 
-    /// Whether a roll-up's coverage reaches the end of its span (a damaged roll-up is not complete; a lookup that
-    /// merges it reports the damage).
+    /// Whether a roll-up's coverage reaches the end of its span (a damaged one is not; the lookup reports it, see
+    /// ``completeness(_:span:)``).
     public static func isComplete(_ tile: OnlineTile, span: Int64) -> Bool {
-        guard tile.origin == .rollup, let end = spanEnd(tile.start, span: span) else { return false }
+        (try? completeness(tile, span: span)) ?? false
+    }
+
+    /// Whether a roll-up's coverage reaches the end of its whole span, or an error when its bytes hold no coverage.
+    static func completeness(_ tile: OnlineTile, span: Int64) throws(AggregateStateDecodingError) -> Bool {
+        guard tile.origin == .rollup, isSpanStart(tile.start, span: span), let end = spanEnd(tile.start, span: span) else { return false }
         var last: ArraySlice<UInt8>?
         var sequence = AggregateState.Sequence(tile.states)
-        do {
-            while let slice = try sequence.next() {
-                if !RawEvents.isRaw(slice) { last = slice }
-            }
-            guard let last else { return false }
-            return try TileStates.coverage(last) >= end
-        } catch {
-            return false
+        while let slice = try sequence.next() {
+            if !RawEvents.isRaw(slice) { last = slice }
         }
+        guard let last else { throw AggregateStateDecodingError(message: "a roll-up without its coverage") }
+        return try TileStates.coverage(last) >= end
     }
 }
 
@@ -97,7 +102,9 @@ public struct TileReadPlan: Sendable, Hashable {
     /// for every feature whose window starts at or before the span, and no other feature counts a tile before its
     /// own window's start.
     public func omitted(rollup: Int64) -> Range<Int64> {
-        guard let span, rollup >= from, let end = TileRollups.spanEnd(rollup, span: span), end <= until else { return rollup..<rollup }
+        guard let span, rollup >= from, TileRollups.isSpanStart(rollup, span: span), let end = TileRollups.spanEnd(rollup, span: span), end <= until else {
+            return rollup..<rollup
+        }
         let firstNeeded = windowStarts.filter { $0 > rollup && $0 < end }.min() ?? end
         return rollup..<firstNeeded
     }
