@@ -36,6 +36,9 @@ let package = Package(
         .library(name: "Parquet", targets: ["Parquet"]),
         // Conformance suites and in-memory parts for the tests of a new store or engine.
         .library(name: "FeatureStoreTesting", targets: ["FeatureStoreTesting"]),
+        // FeatureServer's gRPC API: the generated messages and stubs, and a client over them for Swift services.
+        .library(name: "FeatureServingAPI", targets: ["FeatureServingAPI"]),
+        .library(name: "FeatureStoreClient", targets: ["FeatureStoreClient"]),
         .executable(name: "featurectl", targets: ["featurectl"]),
         .executable(name: "FeatureServer", targets: ["FeatureServer"]),
         .executable(name: "parquet-bench", targets: ["ParquetBench"]),
@@ -264,6 +267,17 @@ let package = Package(
         .executableTarget(name: "ExpressionBench", dependencies: ["Expressions", "FeatureStoreCore", "SQLiteOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/ExpressionBench"),
         .executableTarget(name: "OnlineBench", dependencies: ["FeatureStoreCore", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Columnar", "Parquet"], path: "bench/OnlineBench"),
         // Load generator for FeatureServer over gRPC (bench/serving.sh).
+        // A client of FeatureServer for Swift services: typed lookups, LookupStream, pushes, retries, round-robin
+        // with ejection, TLS and tokens. Only the API, gRPC and its HTTP/2 transport (no store, no server).
+        .target(
+            name: "FeatureStoreClient",
+            dependencies: [
+                "FeatureServingAPI",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
         .executableTarget(name: "ServingBench", dependencies: [
             "FeatureServingAPI",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -297,7 +311,7 @@ let package = Package(
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStoreCore", "FeatureStoreTesting", "ServingSettings", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation", "ErrorChain"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: ["TestKinds", 
-            "FeatureServing", "FeatureServingAPI", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
+            "FeatureServing", "FeatureServingAPI", "FeatureStoreClient", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
