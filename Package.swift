@@ -279,11 +279,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "ServingBench", dependencies: [
-            "FeatureServingAPI",
+            "FeatureStoreClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "GRPCCore", package: "grpc-swift-2"),
-            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ], path: "bench/ServingBench"),
         // Stream ingestion rate and freshness on the mock cluster (bench/ingest.sh).
         .executableTarget(name: "IngestBench", dependencies: [

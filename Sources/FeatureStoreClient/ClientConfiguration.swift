@@ -2,7 +2,9 @@
 public struct ClientConfiguration: Sendable {
     /// One FeatureServer's gRPC address.
     public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+        /// A host name or IP address.
         public var host: String
+        /// The gRPC port (FeatureServer's `--grpc-port`).
         public var port: Int
         /// `host:port`.
         public init(host: String, port: Int) {
@@ -45,11 +47,13 @@ public struct ClientConfiguration: Sendable {
 
     /// The servers, used round-robin; one that answered `UNAVAILABLE` is skipped for ``ejection``.
     public var endpoints: [Endpoint]
+    /// Plaintext or TLS.
     public var security: Security
     /// A bearer token sent with every call (`authorization: Bearer ...`), when the server's `auth:` asks for one.
     public var token: String?
     /// Each attempt's deadline (nil: none).
     public var timeout: Duration?
+    /// Retries of `UNAVAILABLE`.
     public var retry: RetryPolicy
     /// How long an address that answered `UNAVAILABLE` is left out of the rotation (while another is in it).
     public var ejection: Duration

@@ -1,10 +1,6 @@
 import ArgumentParser
-import FeatureServingAPI
+import FeatureStoreClient
 import Foundation
-import GRPCCore
-import GRPCNIOTransportHTTP2
-import SwiftProtobuf
-import Synchronization
 
 /// A load generator for FeatureServer: N concurrent callers issue GetOnlineFeatures for a bounded time over a few
 /// HTTP/2 connections with the generated client, and the run reports throughput and latency percentiles.
@@ -45,41 +41,36 @@ struct ServingBench: AsyncParsableCommand {
 
     var entitiesPerCall: Int { scenario == .hundredByService ? 100 : 1 }
 
-    /// 4,096 requests with random keys, built before the clock starts.
-    func requests() -> [Featurestore_V1_GetOnlineFeaturesRequest] {
+    /// One lookup: what and for whom.
+    struct Lookup: Sendable {
+        var selection: FeatureSelection
+        var entities: EntityKeys
+    }
+
+    /// 4,096 lookups with random keys, built before the clock starts.
+    func requests() -> [Lookup] {
         var rng = SystemRandomNumberGenerator()
         return (0..<4096).map { _ in
-            var request = Featurestore_V1_GetOnlineFeaturesRequest()
             let ids = (0..<entitiesPerCall).map { _ in Int64(1001 + Int.random(in: 0..<drivers, using: &rng)) }
-            request.entities["driver_id"] = .with { $0.int64Values = .with { $0.values = ids } }
             switch scenario {
             case .oneByView:
-                request.featureRefs = .with { $0.refs = [view] }
+                return Lookup(selection: .features([view]), entities: .int64("driver_id", ids))
             case .oneByService, .hundredByService:
                 let customerIDs = (0..<entitiesPerCall).map { _ in Int64(5001 + Int.random(in: 0..<customers, using: &rng)) }
-                request.entities["customer_id"] = .with { $0.int64Values = .with { $0.values = customerIDs } }
-                request.featureService = service
+                return Lookup(selection: .service(service), entities: .int64("driver_id", ids).with("customer_id", .int64(customerIDs)))
             }
-            return request
         }
     }
 
     func run() async throws {
         let requests = requests()
-        let clients = try (0..<max(1, connections)).map { _ in
-            GRPCClient(transport: try .http2NIOPosix(target: .ipv4(address: host, port: port), transportSecurity: .plaintext))
-        }
-        let result = try await withThrowingTaskGroup(of: Void.self, returning: Measurement.self) { group in
-            for client in clients {
-                group.addTask { try await client.runConnections() }
-            }
-            defer {
-                for client in clients { client.beginGracefulShutdown() }
-            }
-            let stubs = clients.map { Featurestore_V1_FeatureServing.Client(wrapping: $0) }
+        // One address per connection: the client's round-robin spreads the callers over them.
+        let configuration = ClientConfiguration(endpoints: Array(repeating: .init(host: host, port: port), count: max(1, connections)),
+                                                timeout: .seconds(30), retry: .none)
+        let result = try await withFeatureStoreClient(configuration) { client in
             switch mode {
-            case .unary: return try await measure(stubs, requests)
-            case .stream: return try await measureStreams(stubs, requests)
+            case .unary: return try await measure(client, requests)
+            case .stream: return try await measureStreams(client, requests)
             }
         }
         report(result)
@@ -105,17 +96,23 @@ struct ServingBench: AsyncParsableCommand {
             self.present = present
             self.values = values
         }
+
+        mutating func count(_ answer: OnlineFeatures) {
+            for column in answer.columns {
+                values += column.statuses.count
+                present += column.statuses.lazy.filter { $0 == .present }.count
+            }
+        }
     }
 
-    func measure(_ clients: [Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.Posix>],
-                 _ requests: [Featurestore_V1_GetOnlineFeaturesRequest]) async throws -> Measurement {
+    /// `callers` tasks, each looking up in a loop with `lookup` until the end; latencies from the warm-up's end on.
+    func measure(callers: Int, _ requests: [Lookup], _ lookup: @escaping @Sendable (Int, Lookup) async throws -> OnlineFeatures) async throws -> Measurement {
         let clock = ContinuousClock()
         let start = clock.now
         let measureFrom = start + .milliseconds(Int(warmup * 1000))
         let end = measureFrom + .milliseconds(Int(duration * 1000))
         let perWorker = try await withThrowingTaskGroup(of: Measurement.self) { group in
-            for worker in 0..<concurrency {
-                let client = clients[worker % clients.count]
+            for worker in 0..<callers {
                 group.addTask {
                     var m = Measurement(latencies: [], seconds: 0, errors: 0, present: 0, values: 0)
                     m.latencies.reserveCapacity(200_000)
@@ -126,14 +123,11 @@ struct ServingBench: AsyncParsableCommand {
                         let request = requests[i % requests.count]
                         i += 1
                         do {
-                            let response = try await client.getOnlineFeatures(request)
+                            let answer = try await lookup(worker, request)
                             let t1 = clock.now
                             if t0 >= measureFrom {
                                 m.latencies.append((t1 - t0).nanoseconds)
-                                for column in response.features {
-                                    m.values += column.statuses.count
-                                    m.present += column.statuses.lazy.filter { $0 == .present }.count
-                                }
+                                m.count(answer)
                             }
                         } catch {
                             if t0 >= measureFrom { m.errors += 1 }
@@ -149,63 +143,24 @@ struct ServingBench: AsyncParsableCommand {
         return Measurement(merging: perWorker, seconds: duration)
     }
 
-    /// Stream mode: `concurrency` LookupStreams, each keeping up to `depth` lookups outstanding; a lookup's latency runs
-    /// from its write to its answer (answers come in request order).
-    func measureStreams(_ clients: [Featurestore_V1_FeatureServing.Client<HTTP2ClientTransport.Posix>],
-                        _ requests: [Featurestore_V1_GetOnlineFeaturesRequest]) async throws -> Measurement {
-        let clock = ContinuousClock()
-        let start = clock.now
-        let measureFrom = start + .milliseconds(Int(warmup * 1000))
-        let end = measureFrom + .milliseconds(Int(duration * 1000))
+    /// Unary mode: `concurrency` callers, one GetOnlineFeatures call per lookup.
+    func measure(_ client: FeatureStoreClient, _ requests: [Lookup]) async throws -> Measurement {
+        try await measure(callers: concurrency, requests) { _, lookup in
+            try await client.onlineFeatures(lookup.selection, entities: lookup.entities)
+        }
+    }
+
+    /// Stream mode: `concurrency` LookupStreams, each shared by `depth` callers (so up to `depth` lookups
+    /// outstanding per stream); a lookup's latency runs from its send to its answer.
+    func measureStreams(_ client: FeatureStoreClient, _ requests: [Lookup]) async throws -> Measurement {
         let depth = max(1, self.depth)
         let perStream = try await withThrowingTaskGroup(of: Measurement.self) { group in
-            for worker in 0..<concurrency {
-                let client = clients[worker % clients.count]
+            for _ in 0..<concurrency {
                 group.addTask {
-                    // Send times of the lookups outstanding, oldest first; the reader hands a credit back per answer.
-                    let sent = Mutex<[ContinuousClock.Instant]>([])
-                    let (credits, creditor) = AsyncStream.makeStream(of: Void.self)
-                    return try await client.lookupStream { writer in
-                        var i = worker * 97
-                        var outstanding = 0
-                        var iterator = credits.makeAsyncIterator()
-                        while clock.now < end {
-                            if outstanding == depth {
-                                guard await iterator.next() != nil else { break }
-                                outstanding -= 1
-                            }
-                            let request = Featurestore_V1_LookupStreamRequest.with {
-                                $0.id = UInt64(i)
-                                $0.lookup = requests[i % requests.count]
-                            }
-                            i += 1
-                            sent.withLock { $0.append(clock.now) }
-                            try await writer.write(request)
-                            outstanding += 1
+                    try await client.withLookupStream { stream in
+                        try await measure(callers: depth, requests) { _, lookup in
+                            try await stream.lookup(lookup.selection, entities: lookup.entities)
                         }
-                    } onResponse: { response in
-                        var m = Measurement(latencies: [], seconds: 0, errors: 0, present: 0, values: 0)
-                        m.latencies.reserveCapacity(400_000)
-                        var head = 0
-                        for try await answer in response.messages {
-                            let t1 = clock.now
-                            let t0 = sent.withLock { times in
-                                let t = times[head]
-                                head += 1
-                                if head > 4096 { times.removeFirst(head); head = 0 }
-                                return t
-                            }
-                            creditor.yield()
-                            guard t0 >= measureFrom, t0 < end else { continue }
-                            if case .error = answer.result { m.errors += 1; continue }
-                            m.latencies.append((t1 - t0).nanoseconds)
-                            for column in answer.features.features {
-                                m.values += column.statuses.count
-                                m.present += column.statuses.lazy.filter { $0 == .present }.count
-                            }
-                        }
-                        creditor.finish()
-                        return m
                     }
                 }
             }
