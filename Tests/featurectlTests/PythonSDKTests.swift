@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+/// The Python SDK (`clients/python`, installed by scripts/setup into .venv-sdk as `pip install ./clients/python[pandas]`)
+/// against a running FeatureServer and the real featurectl on the example repository.
+@Suite("Python SDK", .serialized, .timeLimit(.minutes(10)))
+struct PythonSDKTests {
+    @Test("the Python SDK: training set equal to featurectl join's file, online values and statuses equal to featurectl get, push then lookup, errors raised with their messages, catalog, materialize and verify")
+    func pythonSDK() async throws {
+        let python = packageRoot.appendingPathComponent(".venv-sdk/bin/python")
+        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no .venv-sdk: run `bash scripts/setup`")
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
+            let result = try await featurectl(step)
+            try #require(result.status == 0, "\(step): \(result.stderr)")
+        }
+        let server = try ServerProcess(repository: repo, extraArguments: ["--no-ingest"])
+        defer { _ = server.terminate() }
+        let grpcPort = server.grpcPort
+        let script = packageRoot.appendingPathComponent("clients/python/tests/check_sdk.py").path
+        let result = try await offPool {
+            try runProcess(python, [script, repo.path, "127.0.0.1:\(grpcPort)", productsDirectory.appendingPathComponent("featurectl").path])
+        }
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        for part in ["historical: ok", "online: ok", "push: ok", "errors: ok", "catalog, materialize, verify: ok"] {
+            #expect(result.stdout.contains(part), "\(result.stdout)")
+        }
+    }
+}
