@@ -121,6 +121,13 @@ struct HTTPRoutes: Sendable {
                 try await lookup(body, authorization: authorization)
             }
         }
+        // Feast's path: its SDK's remote online store (`online_store: {type: remote, path: http://host:port}`) posts
+        // lookups here, with Feast's request fields; the answer is the same shape.
+        router.post("/get-online-features") { request, _ -> Response in
+            await handle(request, .getOnlineFeatures) { body, authorization async throws(ServingError) in
+                try await lookup(body, authorization: authorization, feast: true)
+            }
+        }
         router.post("/v1/push") { request, _ -> Response in
             await handle(request, .pushFeatures) { body, authorization async throws(ServingError) in
                 try await push(body, authorization: authorization)
@@ -152,9 +159,15 @@ struct HTTPRoutes: Sendable {
     // MARK: Lookups
 
     static let lookupFields = ["feature_service", "features", "entities", "full_feature_names", "request_context"]
+    /// What Feast's SDK (0.67) also sends to `/get-online-features`.
+    static let feastLookupFields = lookupFields + ["include_feature_view_version_metadata"]
 
-    private func lookup(_ bytes: [UInt8], authorization: String?) async throws(ServingError) -> [UInt8] {
-        let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.lookupFields)
+    private func lookup(_ bytes: [UInt8], authorization: String?, feast: Bool = false) async throws(ServingError) -> [UInt8] {
+        let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: feast ? Self.feastLookupFields : Self.lookupFields)
+        if feast, try body.bool("include_feature_view_version_metadata") == true {
+            // Feast's per-view version metadata has no counterpart here: refused rather than answered without it.
+            throw .invalid("include_feature_view_version_metadata: true is not supported (feature views are not versioned here); send false")
+        }
         let service = try body.string("feature_service")
         let refs = try body.array("features")
         var selection: FeatureSelection? = nil
