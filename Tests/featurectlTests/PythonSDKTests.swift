@@ -5,7 +5,7 @@ import Testing
 /// against a running FeatureServer and the real featurectl on the example repository.
 @Suite("Python SDK", .serialized, .timeLimit(.minutes(10)))
 struct PythonSDKTests {
-    @Test("the Python SDK: training set equal to featurectl join's file, online values and statuses equal to featurectl get, push then lookup, errors raised with their messages, catalog, materialize and verify")
+    @Test("the Python SDK and the README's Python example: training set equal to featurectl join's file, online values and statuses equal to featurectl get, push then lookup, errors raised with their messages, catalog, materialize and verify")
     func pythonSDK() async throws {
         let python = packageRoot.appendingPathComponent(".venv-sdk/bin/python")
         try #require(FileManager.default.isExecutableFile(atPath: python.path), "no .venv-sdk: run `bash scripts/setup`")
@@ -26,5 +26,16 @@ struct PythonSDKTests {
         for part in ["historical: ok", "online: ok", "push: ok", "errors: ok", "catalog, materialize, verify: ok"] {
             #expect(result.stdout.contains(part), "\(result.stdout)")
         }
+        // The README's Python example, run as shown (README.md holds the file's text verbatim).
+        let example = packageRoot.appendingPathComponent("examples/python/sdk_example.py")
+        let readme = try String(contentsOf: packageRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("```python\n" + (try String(contentsOf: example, encoding: .utf8)) + "```"), "README.md's Python example is not examples/python/sdk_example.py")
+        let featurectlPath = productsDirectory.appendingPathComponent("featurectl").path
+        let ran = try await offPool {
+            try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["REPO=\(repo.path)", "SERVER=127.0.0.1:\(grpcPort)", "FEATURECTL=\(featurectlPath)",
+                                                                 python.path, example.path])
+        }
+        #expect(ran.status == 0, "\(ran.stdout)\n\(ran.stderr)")
+        #expect(ran.stdout.contains("PRESENT") && ran.stdout.contains("'driver_id': [1001]"), "\(ran.stdout)")
     }
 }
