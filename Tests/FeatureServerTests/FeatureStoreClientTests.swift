@@ -11,11 +11,16 @@ import Testing
 struct FeatureStoreClientTests {
     static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1_000_000) }
 
+    /// One local server, with deadlines generous enough for a loaded test machine.
+    static func local(_ port: Int, token: String? = nil) -> ClientConfiguration {
+        ClientConfiguration(endpoints: [.init(host: "127.0.0.1", port: port)], token: token, timeout: .seconds(30))
+    }
+
     @Test("push then typed lookups by feature list and by service: values, statuses and event times; a bad feature name is INVALID_ARGUMENT with the server's message")
     func pushAndLookups() async throws {
         let f = try await ServerFixture()
         let t = Self.now() - 5_000_000
-        try await withFeatureStoreClient(ClientConfiguration(host: "127.0.0.1", port: f.port)) { client in
+        try await withFeatureStoreClient(Self.local(f.port)) { client in
             let pushed = try await client.push(view: "stats", entities: .int64("driver_id", [1, 2]), eventTimestamps: [t, t],
                                                features: ["conv": [0.5, nil], "trips": [7, 9], "tags": [["a", "b"], []]])
             #expect(pushed.received == 2 && pushed.written == 2)
@@ -43,11 +48,11 @@ struct FeatureStoreClientTests {
     @Test("bearer tokens: the configured token is sent; without one the server refuses with UNAUTHENTICATED, not retried")
     func tokens() async throws {
         let f = try await ServerFixture(auth: true)
-        try await withFeatureStoreClient(ClientConfiguration(host: "127.0.0.1", port: f.port, token: ServerFixture.readerToken)) { client in
+        try await withFeatureStoreClient(Self.local(f.port, token: ServerFixture.readerToken)) { client in
             let got = try await client.onlineFeatures(.features(["stats:conv"]), entities: .int64("driver_id", [1]))
             #expect(got["conv"]?.statuses == [.notFound])
         }
-        try await withFeatureStoreClient(ClientConfiguration(host: "127.0.0.1", port: f.port)) { client in
+        try await withFeatureStoreClient(Self.local(f.port)) { client in
             do {
                 _ = try await client.onlineFeatures(.features(["stats:conv"]), entities: .int64("driver_id", [1]))
                 Issue.record("a call without a token was answered")
@@ -61,7 +66,7 @@ struct FeatureStoreClientTests {
     func lookupStream() async throws {
         let f = try await ServerFixture()
         let t = Self.now() - 5_000_000
-        try await withFeatureStoreClient(ClientConfiguration(host: "127.0.0.1", port: f.port)) { client in
+        try await withFeatureStoreClient(Self.local(f.port)) { client in
             try await client.push(view: "stats", entities: .int64("driver_id", Array(1...50)), eventTimestamps: Array(repeating: t, count: 50),
                                   features: ["conv": (1...50).map { .double(Double($0)) }, "trips": (1...50).map { .int(Int64($0)) }, "tags": Array(repeating: [], count: 50)])
             try await client.withLookupStream { stream in
@@ -94,7 +99,7 @@ struct FeatureStoreClientTests {
         let f = try await ServerFixture()
         let dead = try Self.freePort()
         let configuration = ClientConfiguration(endpoints: [.init(host: "127.0.0.1", port: dead), .init(host: "127.0.0.1", port: f.port)],
-                                                retry: .init(maxAttempts: 3, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)))
+                                                timeout: .seconds(30), retry: .init(maxAttempts: 3, initialBackoff: .milliseconds(5), maxBackoff: .milliseconds(20)))
         try await withFeatureStoreClient(configuration) { client in
             for _ in 0..<20 {
                 let got = try await client.onlineFeatures(.features(["stats:conv"]), entities: .int64("driver_id", [1]))
@@ -114,7 +119,7 @@ struct FeatureStoreClientTests {
             return (group, Task { try await group.run() })
         }
         var (group, task) = try start()
-        let configuration = ClientConfiguration(endpoints: [.init(host: "127.0.0.1", port: port)], timeout: .seconds(2),
+        let configuration = ClientConfiguration(endpoints: [.init(host: "127.0.0.1", port: port)], timeout: .seconds(30),
                                                 retry: .init(maxAttempts: 40, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(100)))
         let client = try FeatureStoreClient(configuration)
         let connections = Task { try await client.run() }

@@ -42,7 +42,7 @@ struct OutsidePackageTests {
             import FeatureStoreClient
 
             let port = Int(CommandLine.arguments[1])!
-            let answer = try await withFeatureStoreClient(ClientConfiguration(host: "127.0.0.1", port: port)) { client in
+            let answer = try await withFeatureStoreClient(ClientConfiguration(endpoints: [.init(host: "127.0.0.1", port: port)], timeout: .seconds(30))) { client in
                 try await client.onlineFeatures(.features(["stats:conv", "stats:trips"]), entities: .int64("driver_id", [42, 7]))
             }
             for column in answer.columns { print(column.name, column.values, column.statuses.map(\\.rawValue)) }
