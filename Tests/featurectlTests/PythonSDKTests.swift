@@ -38,4 +38,23 @@ struct PythonSDKTests {
         #expect(ran.status == 0, "\(ran.stdout)\n\(ran.stderr)")
         #expect(ran.stdout.contains("PRESENT") && ran.stdout.contains("'driver_id': [1001]"), "\(ran.stdout)")
     }
+
+    @Test("Feast's own SDK (0.67) with a remote online store reads the example's driver_stats from FeatureServer's HTTP port, equal to featurectl get")
+    func feastReadsFromFeatureServer() async throws {
+        let python = packageRoot.appendingPathComponent(".venv-feast/bin/python")
+        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no .venv-feast: run `bash scripts/setup`")
+        let repo = try copyOfExample()
+        defer { try? FileManager.default.removeItem(at: repo) }
+        for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
+            let result = try await featurectl(step)
+            try #require(result.status == 0, "\(step): \(result.stderr)")
+        }
+        let server = try ServerProcess(repository: repo, extraArguments: ["--no-ingest"])
+        defer { _ = server.terminate() }
+        let httpPort = server.httpPort
+        let script = packageRoot.appendingPathComponent("clients/python/tests/feast_remote.py").path
+        let featurectlPath = productsDirectory.appendingPathComponent("featurectl").path
+        let result = try await offPool { try runProcess(python, [script, repo.path, "\(httpPort)", featurectlPath]) }
+        #expect(result.status == 0 && result.stdout.contains("feast remote: ok"), "\(result.stdout)\n\(result.stderr)")
+    }
 }

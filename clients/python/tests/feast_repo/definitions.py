@@ -1,0 +1,23 @@
+"""A Feast repository mirroring the example's driver_stats view, whose online store is FeatureServer (remote)."""
+import os
+from datetime import timedelta
+
+from feast import Entity, FeatureView, Field, FileSource
+from feast.types import Float32, Int64
+
+driver = Entity(name="driver", join_keys=["driver_id"])
+
+driver_stats_source = FileSource(
+    name="driver_stats_source",
+    path=os.path.join(os.environ["EXAMPLE_REPO"], "data/driver_stats.parquet"),
+    timestamp_field="event_timestamp",
+    created_timestamp_column="created",
+)
+
+driver_stats = FeatureView(
+    name="driver_stats",
+    entities=[driver],
+    ttl=timedelta(days=1),
+    schema=[Field(name="conv_rate", dtype=Float32), Field(name="acc_rate", dtype=Float32), Field(name="avg_daily_trips", dtype=Int64)],
+    source=driver_stats_source,
+)
