@@ -39,7 +39,7 @@ struct PythonSDKTests {
         #expect(ran.stdout.contains("PRESENT") && ran.stdout.contains("'driver_id': [1001]"), "\(ran.stdout)")
     }
 
-    @Test("Feast's own SDK (0.67) with a remote online store reads the example's driver_stats from FeatureServer's HTTP port, equal to featurectl get")
+    @Test("Feast's own SDK (0.67) with a remote online store reads the example's driver_stats from FeatureServer's HTTP port, equal to featurectl get, and writes rows into it (write_to_online_store)")
     func feastReadsFromFeatureServer() async throws {
         let python = packageRoot.appendingPathComponent(".venv-feast/bin/python")
         try #require(FileManager.default.isExecutableFile(atPath: python.path), "no .venv-feast: run `bash scripts/setup`")
@@ -55,6 +55,6 @@ struct PythonSDKTests {
         let script = packageRoot.appendingPathComponent("clients/python/tests/feast_remote.py").path
         let featurectlPath = productsDirectory.appendingPathComponent("featurectl").path
         let result = try await offPool { try runProcess(python, [script, repo.path, "\(httpPort)", featurectlPath]) }
-        #expect(result.status == 0 && result.stdout.contains("feast remote: ok"), "\(result.stdout)\n\(result.stderr)")
+        #expect(result.status == 0 && result.stdout.contains("feast remote: ok") && result.stdout.contains("feast write: ok"), "\(result.stdout)\n\(result.stderr)")
     }
 }

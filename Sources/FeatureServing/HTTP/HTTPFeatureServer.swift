@@ -128,6 +128,12 @@ struct HTTPRoutes: Sendable {
                 try await lookup(body, authorization: authorization, feast: true)
             }
         }
+        // Feast's write path: its SDK's remote online store writes here (`feast materialize`, `write_to_online_store`).
+        router.post("/write-to-online-store") { request, _ -> Response in
+            await handle(request, .pushFeatures) { body, authorization async throws(ServingError) in
+                try await feastWrite(body, authorization: authorization)
+            }
+        }
         router.post("/v1/push") { request, _ -> Response in
             await handle(request, .pushFeatures) { body, authorization async throws(ServingError) in
                 try await push(body, authorization: authorization)
@@ -229,6 +235,29 @@ struct HTTPRoutes: Sendable {
         let result = try await core.push(view: view, entities: body.columns("entities") ?? [:], eventTimestamps: events,
                                    createdTimestamps: created, features: body.columns("features") ?? [:],
                                    authorization: authorization, fields: .json)
+        return Array("{\"rows_received\":\(result.received),\"rows_written\":\(result.written)}".utf8)
+    }
+
+    /// What Feast's SDK (0.67) sends to `/write-to-online-store`: a view's rows as columns, join keys and features
+    /// side by side, with `event_timestamp` and `created` (naive ISO-8601, UTC; `created` null when unknown).
+    static let feastWriteFields = ["feature_view_name", "df", "allow_registry_cache"]
+
+    private func feastWrite(_ bytes: [UInt8], authorization: String?) async throws(ServingError) -> [UInt8] {
+        let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.feastWriteFields)
+        guard let view = try body.string("feature_view_name") else { throw .invalid("feature_view_name: missing") }
+        guard var df = try body.columns("df") else { throw .invalid("df: missing (column name -> array of values)") }
+        guard let events = df.removeValue(forKey: "event_timestamp") else { throw .invalid("df.event_timestamp: missing (the rows' event times)") }
+        let createdColumn = df.removeValue(forKey: "created")
+        var created: [Int64] = []
+        if let createdColumn, createdColumn.values.contains(where: { if case .null = $0 { false } else { true } }) {
+            created = try Self.timestamps(createdColumn.values, field: "df.created")
+        }
+        // Join keys and features apart by the view's join keys (an unknown view is reported by the push itself).
+        let registry = core.repository.store.registry
+        let keyNames = registry.featureView(named: view).map { Set(registry.joinKeys(of: $0).map(\.name)) } ?? []
+        let result = try await core.push(view: view, entities: df.filter { keyNames.contains($0.key) },
+                                         eventTimestamps: try Self.timestamps(events.values, field: "df.event_timestamp"), createdTimestamps: created,
+                                         features: df.filter { !keyNames.contains($0.key) }, authorization: authorization, fields: .json)
         return Array("{\"rows_received\":\(result.received),\"rows_written\":\(result.written)}".utf8)
     }
 

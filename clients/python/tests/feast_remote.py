@@ -50,3 +50,15 @@ entity_key_serialization_version: 3
                 assert value == want["value"] or math.isclose(value, want["value"], rel_tol=1e-6), (name, i, value, want)
             compared += 1
     print(f"feast remote: ok, {compared} values equal to featurectl get")
+
+    # Feast's write path: write_to_online_store through the remote store lands in FeatureServer's online store.
+    import pandas as pd
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime.now(timezone.utc) - timedelta(seconds=5)
+    store.write_to_online_store("driver_stats", pd.DataFrame({"driver_id": [777777], "conv_rate": [0.25], "acc_rate": [0.5],
+                                                               "avg_daily_trips": [4], "event_timestamp": [now], "created": [now]}))
+    written = json.loads(subprocess.run([featurectl, "get", "--features", "driver_stats:conv_rate,driver_stats:avg_daily_trips", "--entity", "driver_id=777777",
+                                         "--json", "--repo", example], capture_output=True, text=True, check=True).stdout)
+    assert written[0]["features"]["conv_rate"]["value"] == 0.25 and written[0]["features"]["avg_daily_trips"]["value"] == 4, written
+    print("feast write: ok")
