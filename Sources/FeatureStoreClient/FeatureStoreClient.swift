@@ -50,6 +50,7 @@ public final class FeatureStoreClient: Sendable {
     private struct State {
         var next = 0
         var ejectedUntil: [ContinuousClock.Instant?]
+        var shutDown = false
     }
 
     /// A client for `configuration` (connections start with ``run()``). Throws when an address or a TLS file is
@@ -90,8 +91,12 @@ public final class FeatureStoreClient: Sendable {
 
     /// Ends the connections once the calls in flight are answered.
     public func shutDown() {
+        state.withLock { $0.shutDown = true }
         for client in clients { client.beginGracefulShutdown() }
     }
+
+    /// Whether ``shutDown()`` was called.
+    var isShutDown: Bool { state.withLock { $0.shutDown } }
 
     // MARK: Calls
 
@@ -210,7 +215,11 @@ public func withFeatureStoreClient<Result: Sendable>(_ configuration: ClientConf
     let client = try FeatureStoreClient(configuration)
     return try await withThrowingTaskGroup(of: Result?.self) { group in
         group.addTask {
-            try await client.run()
+            do {
+                try await client.run()
+            } catch where client.isShutDown {
+                // Shut down before its connections started (a body that returned at once): nothing was lost.
+            }
             return nil
         }
         defer { client.shutDown() }

@@ -94,7 +94,9 @@ extension FeatureStoreClient {
                     }, options: options) { response in
                         for try await answer in response.messages { stream.answer(answer) }
                     }
-                    stream.fail(FeatureStoreClientError(code: .cancelled, message: "the lookup stream ended", endpoint: endpoint, attempts: 1))
+                    // The server ended the stream (a graceful shutdown answers OK): lookups not answered are to be
+                    // sent elsewhere, as after any unavailable server.
+                    stream.fail(FeatureStoreClientError(code: .unavailable, message: "the server ended the lookup stream; open another", endpoint: endpoint, attempts: 1))
                 } catch let error as RPCError {
                     stream.fail(FeatureStoreClientError(code: error.code, message: error.message, endpoint: endpoint, attempts: 1, cause: error))
                 } catch {

@@ -18,7 +18,15 @@ struct FeastPathTests {
             {"features": ["stats:conv", "stats:trips"], "entities": {"driver_id": [1, 2]}, "full_feature_names": false}
             """)
         #expect(feast.status == 200, "\(feast.body)")
-        #expect(feast.body == ours.body)
+        // The same answer, but a value without an event time (driver 2: not found) has the epoch, which Feast's SDK parses.
+        let feastResults = try #require(feast.json["results"] as? [[String: Any]]), ourResults = try #require(ours.json["results"] as? [[String: Any]])
+        #expect(feastResults.count == 2 && ourResults.count == 2)
+        for (f, o) in zip(feastResults, ourResults) {
+            #expect(f["statuses"] as? [String] == o["statuses"] as? [String])
+            #expect("\(f["values"] ?? "")" == "\(o["values"] ?? "")")
+            let times = try #require(f["event_timestamps"] as? [String], "every event time is text on Feast's path: \(f)")
+            #expect(times.count == 2 && times[1] == "1970-01-01T00:00:00Z" && (o["event_timestamps"] as? [Any])?[1] is NSNull)
+        }
         let metadata = try #require(feast.json["metadata"] as? [String: Any])
         #expect(metadata["feature_names"] as? [String] == ["conv", "trips"])
         let refused = try await f.http("POST", "/get-online-features", json: """

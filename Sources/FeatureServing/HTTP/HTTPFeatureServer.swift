@@ -198,12 +198,13 @@ struct HTTPRoutes: Sendable {
         guard let entities = try body.columns("entities") else { throw .invalid("entities: missing (join key name -> array of values)") }
         let result = try await core.lookup(entities: entities, requestContext: try body.columns("request_context") ?? [:], selection: selection,
                                            fullFeatureNames: try body.bool("full_feature_names") ?? false, authorization: authorization, fields: .json)
-        return Self.render(result)
+        // Feast's SDK parses every event time it reads as text: a value without one gets the epoch, as from Feast's server.
+        return Self.render(result, missingEventTime: feast ? "1970-01-01T00:00:00Z" : nil)
     }
 
     /// `{"metadata": {"feature_names": [...]}, "entity_count": n, "results": [{"values", "statuses", "event_timestamps"}]}`,
     /// one result per feature, in the order of `feature_names` (Feast's response shape).
-    static func render(_ result: OnlineFeatures) -> [UInt8] {
+    static func render(_ result: OnlineFeatures, missingEventTime: String? = nil) -> [UInt8] {
         var w = JSONWriter(capacity: 128 + result.columns.count * result.entityCount * 40)
         w.raw("{\"metadata\":{\"feature_names\":")
         w.array(result.columns) { w, c in w.string(c.name) }
@@ -215,7 +216,7 @@ struct HTTPRoutes: Sendable {
             w.array(column.statuses) { w, s in w.string(s.protoName) }
             w.raw(",\"event_timestamps\":")
             w.array(column.eventTimestamps) { w, t in
-                if let t { w.timestamp(micros: t) } else { w.raw("null") }
+                if let t { w.timestamp(micros: t) } else if let missingEventTime { w.string(missingEventTime) } else { w.raw("null") }
             }
             w.raw("}")
         }

@@ -76,6 +76,14 @@ try:
     raise AssertionError("featurectl joined an unknown feature")
 except FeatureStoreError as error:
     assert "no_such_feature" in str(error), str(error)
+try:
+    store.push("driver_stats", pd.DataFrame({"driver_id": [424242], "event_timestamp": [now], "avg_daily_trip": [3]}))
+    raise AssertionError("a push with a misspelt feature column was taken")
+except FeatureStoreError as error:
+    assert error.code == "INVALID_ARGUMENT" and "avg_daily_trip" in str(error), str(error)
+import numpy as np  # noqa: E402
+numpy_keys = store.get_online_features(features=["driver_stats:conv_rate"], entity_rows={"driver_id": np.array([424242], dtype=np.int64)})
+assert numpy_keys.statuses["conv_rate"] == ["PRESENT"], numpy_keys.statuses
 print("errors: ok")
 
 # 5. The catalog, materialize and verify.

@@ -35,8 +35,22 @@ class FeatureStoreError(Exception):
         self.message = message
 
 
+def _plain(v: Any) -> Any:
+    """A numpy scalar (numpy.int64, numpy.float32, numpy.bool_, numpy.datetime64) as the Python value it holds."""
+    if type(v).__module__ == "numpy" and hasattr(v, "item"):
+        item = v.item()
+        if isinstance(item, int) and str(getattr(v, "dtype", "")).startswith("datetime64"):
+            # datetime64 with a unit finer than microseconds comes out as an int of that unit.
+            return _EPOCH + _dt.timedelta(microseconds=int(v.astype("datetime64[us]").astype("int64")))
+        return item
+    return v
+
+
 def _micros(t: Any) -> int:
     """A time as microseconds since the epoch: a datetime (naive: UTC), a pandas Timestamp, or an int of microseconds."""
+    t = _plain(t)
+    if isinstance(t, bool):
+        raise FeatureStoreError(f"a time must be a datetime or microseconds since the epoch, not {t!r}", "INVALID_ARGUMENT")
     if isinstance(t, int):
         return t
     if hasattr(t, "to_pydatetime"):
@@ -46,7 +60,7 @@ def _micros(t: Any) -> int:
             t = t.replace(tzinfo=_dt.timezone.utc)
         delta = t - _EPOCH
         return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    raise FeatureStoreError(f"a time must be a datetime or microseconds since the epoch, not {t!r}", "invalid_argument")
+    raise FeatureStoreError(f"a time must be a datetime or microseconds since the epoch, not {t!r}", "INVALID_ARGUMENT")
 
 
 def _time_argument(t: Any) -> str:
@@ -60,7 +74,8 @@ def _time_argument(t: Any) -> str:
 def _value(v: Any) -> serving_pb2.Value:
     """A Python value as the API's Value (None: unset; float: double; datetime: timestamp)."""
     out = serving_pb2.Value()
-    if v is None:
+    v = _plain(v)
+    if v is None or (hasattr(v, "to_pydatetime") and str(v) == "NaT"):
         return out
     if isinstance(v, bool):
         out.bool_value = v
@@ -77,14 +92,18 @@ def _value(v: Any) -> serving_pb2.Value:
     elif isinstance(v, (list, tuple)):
         out.list_value.values.extend(_value(x) for x in v)
     else:
-        raise FeatureStoreError(f"cannot send a value of type {type(v).__name__}: {v!r}", "invalid_argument")
+        raise FeatureStoreError(f"cannot send a value of type {type(v).__name__}: {v!r}", "INVALID_ARGUMENT")
     return out
 
 
 def _typed_value(v: Any, type_name: str) -> serving_pb2.Value:
     """A Python value as the Value of a feature of `type_name` (float32 features take float_value)."""
-    if v is None or (isinstance(v, float) and type_name.startswith("int") and v != v):
-        return serving_pb2.Value()
+    v = _plain(v)
+    if v is None or (isinstance(v, float) and v != v and not type_name.startswith("float")):
+        return serving_pb2.Value()  # a NaN where the feature is not a float: pandas' missing value
+    if type_name in ("int32", "int64") and isinstance(v, float):
+        if not v.is_integer():
+            raise FeatureStoreError(f"{v!r} is not an integer, and the feature is {type_name}", "INVALID_ARGUMENT")
     if type_name.startswith("list<") and isinstance(v, (list, tuple)):
         inner = type_name[5:-1]
         out = serving_pb2.Value()
@@ -119,6 +138,9 @@ def _python(value: serving_pb2.Value) -> Any:
 
 
 def _key_column(name: str, values: Sequence[Any]) -> serving_pb2.KeyColumn:
+    if isinstance(values, (str, bytes)):
+        raise FeatureStoreError(f"join key '{name}': expected a list of values, not one {type(values).__name__}", "INVALID_ARGUMENT")
+    values = [_plain(v) for v in values]
     column = serving_pb2.KeyColumn()
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         column.int64_values.values.extend(values)
@@ -127,24 +149,29 @@ def _key_column(name: str, values: Sequence[Any]) -> serving_pb2.KeyColumn:
     elif all(isinstance(v, (bytes, bytearray)) for v in values):
         column.bytes_values.values.extend(bytes(v) for v in values)
     else:
-        raise FeatureStoreError(f"join key '{name}': its values must be all ints, all strings or all bytes", "invalid_argument")
+        raise FeatureStoreError(f"join key '{name}': its values must be all ints, all strings or all bytes", "INVALID_ARGUMENT")
     return column
 
 
 def _columns_of(rows: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Any]], what: str) -> dict[str, list[Any]]:
     """Rows as columns: a list of dicts (every row with the same keys) or a dict of equally long lists."""
-    if isinstance(rows, Mapping):
+    if isinstance(rows, pa.Table) or (hasattr(rows, "to_dict") and hasattr(rows, "columns")):
+        columns = _table(rows).to_pydict()
+    elif isinstance(rows, Mapping):
+        for k, v in rows.items():
+            if isinstance(v, (str, bytes)):
+                raise FeatureStoreError(f"{what}: column '{k}' must be a list of values, not one {type(v).__name__}", "INVALID_ARGUMENT")
         columns = {k: list(v) for k, v in rows.items()}
     else:
         rows = list(rows)
         names = list(rows[0].keys()) if rows else []
         for i, row in enumerate(rows):
             if set(row.keys()) != set(names):
-                raise FeatureStoreError(f"{what} row {i} has keys {sorted(row.keys())}, row 0 has {sorted(names)}", "invalid_argument")
+                raise FeatureStoreError(f"{what} row {i} has keys {sorted(row.keys())}, row 0 has {sorted(names)}", "INVALID_ARGUMENT")
         columns = {k: [row[k] for row in rows] for k in names}
     lengths = {len(v) for v in columns.values()}
     if len(lengths) > 1:
-        raise FeatureStoreError(f"{what}: columns of different lengths {sorted(lengths)}", "invalid_argument")
+        raise FeatureStoreError(f"{what}: columns of different lengths {sorted(lengths)}", "INVALID_ARGUMENT")
     return columns
 
 
@@ -156,7 +183,7 @@ def _table(data: Any) -> pa.Table:
         return pa.Table.from_pandas(data, preserve_index=False)
     if isinstance(data, Mapping):
         return pa.table({k: list(v) for k, v in data.items()})
-    raise FeatureStoreError(f"expected a pandas DataFrame, a pyarrow Table or a dict of columns, not {type(data).__name__}", "invalid_argument")
+    raise FeatureStoreError(f"expected a pandas DataFrame, a pyarrow Table or a dict of columns, not {type(data).__name__}", "INVALID_ARGUMENT")
 
 
 class RetrievalJob:
@@ -251,7 +278,7 @@ class FeatureStore:
         """A point-in-time-correct training set for `entity_df` (join keys and an event time per row: pandas,
         pyarrow or a dict of columns): the features of `service`, or `features` (`view:feature`, or `view`)."""
         if (features is None) == (service is None):
-            raise FeatureStoreError("give features=[...] or service=..., one of them", "invalid_argument")
+            raise FeatureStoreError("give features=[...] or service=..., one of them", "INVALID_ARGUMENT")
         arguments = ["--service", service] if service is not None else ["--features", ",".join(features or [])]
         if full_feature_names:
             arguments.append("--full-feature-names")
@@ -275,7 +302,14 @@ class FeatureStore:
             arguments += ["--sample", str(sample)]
         if at is not None:
             arguments += ["--at", _time_argument(at)]
-        return json.loads(self._featurectl(arguments))
+        try:
+            return json.loads(self._featurectl(arguments))
+        except FeatureStoreError as error:
+            # featurectl exits 1 when it finds mismatches, with the report on stdout: that is a result, not a failure.
+            try:
+                return json.loads(error.message)
+            except ValueError:
+                raise error from None
 
     @staticmethod
     def _views(views: Sequence[str] | None) -> list[str]:
@@ -285,7 +319,7 @@ class FeatureStore:
 
     def _serving(self) -> serving_pb2_grpc.FeatureServingStub:
         if self.server is None:
-            raise FeatureStoreError("no FeatureServer: pass server='host:port' to FeatureStore", "invalid_argument")
+            raise FeatureStoreError("no FeatureServer: pass server='host:port' to FeatureStore", "INVALID_ARGUMENT")
         if self._stub is None:
             if not self.tls:
                 self._channel = grpc.insecure_channel(self.server)
@@ -319,7 +353,7 @@ class FeatureStore:
         """The features of `service`, or `features`, for `entity_rows` (a list of dicts, or a dict of columns) at
         the server's clock; `request_context`: per request field of on-demand views, one value per row."""
         if (features is None) == (service is None):
-            raise FeatureStoreError("give features=[...] or service=..., one of them", "invalid_argument")
+            raise FeatureStoreError("give features=[...] or service=..., one of them", "INVALID_ARGUMENT")
         entities = _columns_of(entity_rows if entity_rows is not None else [], "entity_rows")
         request = serving_pb2.GetOnlineFeaturesRequest(full_feature_names=full_feature_names)
         for name, values in entities.items():
@@ -340,18 +374,22 @@ class FeatureStore:
         table = _table(df)
         rows = table.to_pydict()
         if timestamp_column not in rows:
-            raise FeatureStoreError(f"push to '{push_source_name}': no '{timestamp_column}' column (the rows' event times)", "invalid_argument")
+            raise FeatureStoreError(f"push to '{push_source_name}': no '{timestamp_column}' column (the rows' event times)", "INVALID_ARGUMENT")
         request = serving_pb2.PushFeaturesRequest(feature_view=push_source_name)
         for key in view.get("join_keys", []):
             if key["name"] not in rows:
-                raise FeatureStoreError(f"push to '{push_source_name}': no '{key['name']}' column (a join key)", "invalid_argument")
+                raise FeatureStoreError(f"push to '{push_source_name}': no '{key['name']}' column (a join key)", "INVALID_ARGUMENT")
             request.entities[key["name"]].CopyFrom(_key_column(key["name"], rows[key["name"]]))
         request.event_timestamps_micros.extend(_micros(t) for t in rows[timestamp_column])
         if created_column:
             request.created_timestamps_micros.extend(_micros(t) for t in rows[created_column])
-        for feature in view.get("features", []):
-            if feature["name"] in rows:
-                request.features[feature["name"]].values.extend(_typed_value(v, feature.get("type", "")) for v in rows[feature["name"]])
+        # Every other column is a feature: one the view lacks is refused by the server (with a suggestion), never dropped.
+        types = {feature["name"]: feature.get("type", "") for feature in view.get("features", [])}
+        keys = {key["name"] for key in view.get("join_keys", [])}
+        for name, values in rows.items():
+            if name in keys or name in (timestamp_column, created_column):
+                continue
+            request.features[name].values.extend(_typed_value(v, types.get(name, "")) for v in values)
         response = self._call("PushFeatures", request)
         return {"rows_received": response.rows_received, "rows_written": response.rows_written}
 
