@@ -120,6 +120,14 @@ def _typed_value(v: Any, type_name: str) -> serving_pb2.Value:
     return _value(v)
 
 
+def _datetime(micros: int) -> _dt.datetime | int:
+    """Microseconds since the epoch as a UTC datetime, or the int itself beyond datetime's years 1 to 9999."""
+    try:
+        return _EPOCH + _dt.timedelta(microseconds=micros)
+    except OverflowError:
+        return micros
+
+
 def _python(value: serving_pb2.Value) -> Any:
     """The API's Value as a Python value (timestamps as UTC datetimes; None when unset)."""
     kind = value.WhichOneof("kind")
@@ -128,10 +136,7 @@ def _python(value: serving_pb2.Value) -> Any:
     if kind == "list_value":
         return [_python(v) for v in value.list_value.values]
     if kind == "timestamp_micros":
-        try:
-            return _EPOCH + _dt.timedelta(microseconds=value.timestamp_micros)
-        except OverflowError:
-            return value.timestamp_micros
+        return _datetime(value.timestamp_micros)
     if kind == "bytes_value":
         return bytes(value.bytes_value)
     return getattr(value, kind)
@@ -219,8 +224,8 @@ class OnlineResponse:
         self.feature_names: list[str] = [c.name for c in response.features]
         self.values: dict[str, list[Any]] = {c.name: [_python(v) for v in c.values] for c in response.features}
         self.statuses: dict[str, list[str]] = {c.name: [_STATUS.get(s, "UNKNOWN") for s in c.statuses] for c in response.features}
-        self.event_timestamps: dict[str, list[_dt.datetime | None]] = {
-            c.name: [None if t == 0 else _EPOCH + _dt.timedelta(microseconds=t) for t in c.event_timestamps_micros] for c in response.features
+        self.event_timestamps: dict[str, list[_dt.datetime | int | None]] = {
+            c.name: [None if t == 0 else _datetime(t) for t in c.event_timestamps_micros] for c in response.features
         }
 
     def to_dict(self, include_statuses: bool = False) -> dict[str, list[Any]]:
