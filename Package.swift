@@ -215,7 +215,7 @@ let package = Package(
         .target(
             name: "FeatureServing",
             dependencies: [
-                "FeatureStoreCore", "ErrorChain", "ServingSettings",
+                "FeatureStoreCore", "ErrorChain", "ServingSettings", "Columnar",
                 "JSONCoding",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -32,6 +32,9 @@ struct FeatureStoreClientTests {
             #expect(got["tags"]?.values.first == .list([.string("a"), .string("b")]))
             #expect(got["conv"]?.eventTimestamps == [t, t, nil])
             #expect(got.row(0)["trips"] == .int(7))
+            // An integer for a float feature is taken as that number, as over HTTP/JSON.
+            try await client.push(view: "stats", entities: .int64("driver_id", [5]), eventTimestamps: [t], features: ["conv": [.int(2)], "trips": [1], "tags": [[]]])
+            #expect(try await client.onlineFeatures(.features(["stats:conv"]), entities: .int64("driver_id", [5]))["conv"]?.values == [.double(2)])
             let service = try await client.onlineFeatures(.service("ranking"), entities: .int64("driver_id", [1]).with("origin", .strings(["a"])).with("dest", .strings(["b"])),
                                                           fullFeatureNames: true)
             #expect(service["stats__conv"]?.values == [.double(0.5)])

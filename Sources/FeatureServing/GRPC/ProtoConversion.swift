@@ -1,3 +1,4 @@
+import Columnar
 import ErrorChain
 public import FeatureServingAPI
 public import FeatureStoreCore
@@ -53,9 +54,19 @@ extension OnlineValue {
         case (.scalar(.float32), .floatValue(let f)): self = .float(f)
         case (.scalar(.float64), .doubleValue(let d)): self = .double(d)
         case (.scalar(.float64), .floatValue(let f)): self = .double(Double(f))
+        // Numbers as the HTTP/JSON API and the stream decoders take them (one meaning for every door): a double for a
+        // float32 feature rounds to the nearest float32, an integer for a float feature becomes that number.
+        case (.scalar(.float32), .doubleValue(let d)): self = .float(Float(d))
+        case (.scalar(.float32), .int64Value(let i)): self = .float(Float(Double(i)))
+        case (.scalar(.float64), .int64Value(let i)): self = .double(Double(i))
         case (.scalar(.string), .stringValue(let s)): self = .string(s)
         case (.scalar(.bytes), .bytesValue(let b)): self = .bytes(Array(b))
         case (.scalar(.timestamp), .timestampMicros(let t)): self = .timestamp(t)
+        case (.scalar(.timestamp), .stringValue(let text)):
+            guard let micros = TimeParsing.iso8601Micros(text) else {
+                throw .invalid("\(field): '\(text)' is not an ISO-8601 time like 2025-01-31T12:00:00Z")
+            }
+            self = .timestamp(micros)
         case (.list(let inner), .listValue(let list)):
             var items: [OnlineValue] = []
             for (i, item) in list.values.enumerated() {
