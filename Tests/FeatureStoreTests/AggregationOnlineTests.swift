@@ -35,6 +35,25 @@ struct AggregationOnlineTests {
     /// Driver ids of any sign and size (integer keys are their own key codes).
     static func driver(_ i: Int) -> Int64 { Int64(i) * 1_000_000_000_007 - 20_000_000_000_000 }
 
+    /// The `trips` view's features of `drivers` online at `t` and in the training set at `t`, and where they differ.
+    static func compare(_ store: FeatureStore, drivers: [Int64], at t: Int64) async throws -> (OnlineFeatures, [String]) {
+        let online = try await store.getOnlineFeatures(entities: ["driver_id": drivers.map { .int($0) }], features: .references([FeatureReference(view: "trips")]),
+                                                       now: Date(timeIntervalSince1970: Double(t) / 1_000_000))
+        let offline = try await store.joinFeatures(entities: .table(try Table([
+            ("driver_id", Column(int64: drivers)), ("event_timestamp", Column(timestamps: drivers.map { _ in t })),
+        ])), features: .references([FeatureReference(view: "trips")]))
+        let view = try #require(store.registry.featureView(named: "trips"))
+        var mismatches: [String] = []
+        for column in online.columns {
+            let feature = try #require(view.feature(named: column.feature))
+            let trained = try #require(offline.column(named: column.name))
+            for (i, value) in column.values.enumerated() where value != trained.onlineValue(at: i, as: feature.type) {
+                mismatches.append("\(column.name) driver \(drivers[i]): online \(value), offline \(trained.onlineValue(at: i, as: feature.type))")
+            }
+        }
+        return (online, mismatches)
+    }
+
     @Test("after materialize up to t, lookups at t equal joinFeatures at t for every entity and feature, bit for bit", arguments: [1, 2])
     func onlineEqualsOffline(seed: UInt64) async throws {
         let dir = TemporaryDirectory()
@@ -67,20 +86,7 @@ struct AggregationOnlineTests {
         let reports = try await store.materialize(start: now - 3 * 86_400_000_000, end: now)
         #expect(reports.first?.entities == drivers)
         let asked = (0..<(drivers + 2)).map { Self.driver($0) }  // two drivers without events
-        let online = try await store.getOnlineFeatures(entities: ["driver_id": asked.map { .int($0) }], features: .references([FeatureReference(view: "trips")]),
-                                                       now: Date(timeIntervalSince1970: Double(now) / 1_000_000))
-        let offline = try await store.joinFeatures(entities: .table(try Table([
-            ("driver_id", Column(int64: asked.map { $0 })), ("event_timestamp", Column(timestamps: asked.map { _ in now })),
-        ])), features: .references([FeatureReference(view: "trips")]))
-        let view = try #require(store.registry.featureView(named: "trips"))
-        var mismatches: [String] = []
-        for column in online.columns {
-            let feature = try #require(view.feature(named: column.feature))
-            let trained = try #require(offline.column(named: column.name))
-            for (i, value) in column.values.enumerated() where value != trained.onlineValue(at: i, as: feature.type) {
-                mismatches.append("\(column.name) driver \(asked[i]): online \(value), offline \(trained.onlineValue(at: i, as: feature.type))")
-            }
-        }
+        let (online, mismatches) = try await Self.compare(store, drivers: asked, at: now)
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches: \(mismatches.prefix(8).joined(separator: "; "))")
         let counts = try #require(online.columns.first { $0.name == "count_1d" })
         #expect(counts.values.suffix(2) == [.int(0), .int(0)] && counts.statuses.suffix(2) == [.present, .present], "no events: a count of 0")
@@ -143,21 +149,7 @@ struct AggregationOnlineTests {
         try ParquetFileWriter.write(try events(4000, from: start, span: 9 * day), to: dir.url.appendingPathComponent("data/trips/part-0.parquet").path)
         let asked = (0..<13).map { Self.driver($0) }
         func check(at t: Int64, _ what: String) async throws {
-            let store = try FeatureStore(repository: dir.url, kinds: testKinds)
-            let online = try await store.getOnlineFeatures(entities: ["driver_id": asked.map { .int($0) }], features: .references([FeatureReference(view: "trips")]),
-                                                           now: Date(timeIntervalSince1970: Double(t) / 1_000_000))
-            let offline = try await store.joinFeatures(entities: .table(try Table([
-                ("driver_id", Column(int64: asked)), ("event_timestamp", Column(timestamps: asked.map { _ in t })),
-            ])), features: .references([FeatureReference(view: "trips")]))
-            let view = try #require(store.registry.featureView(named: "trips"))
-            var mismatches: [String] = []
-            for column in online.columns {
-                let feature = try #require(view.feature(named: column.feature))
-                let trained = try #require(offline.column(named: column.name))
-                for (i, value) in column.values.enumerated() where value != trained.onlineValue(at: i, as: feature.type) {
-                    mismatches.append("\(column.name) driver \(i): online \(value), offline \(trained.onlineValue(at: i, as: feature.type))")
-                }
-            }
+            let (_, mismatches) = try await Self.compare(try FeatureStore(repository: dir.url, kinds: testKinds), drivers: asked, at: t)
             #expect(mismatches.isEmpty, "\(what): \(mismatches.count) mismatches: \(mismatches.prefix(6).joined(separator: "; "))")
         }
         // Materialized up to each lookup time in turn (incrementally, from inside a day), looked up there.

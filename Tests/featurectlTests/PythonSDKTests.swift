@@ -5,18 +5,33 @@ import Testing
 /// against a running FeatureServer and the real featurectl on the example repository.
 @Suite("Python SDK", .serialized, .timeLimit(.minutes(10)))
 struct PythonSDKTests {
-    @Test("the Python SDK and the README's Python example: training set equal to featurectl join's file, online values and statuses equal to featurectl get, push then lookup, errors raised with their messages, catalog, materialize and verify")
-    func pythonSDK() async throws {
-        let python = packageRoot.appendingPathComponent(".venv-sdk/bin/python")
-        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no .venv-sdk: run `bash scripts/setup`")
+    /// The Python of a venv scripts/setup makes.
+    static func python(_ venv: String) throws -> URL {
+        let python = packageRoot.appendingPathComponent("\(venv)/bin/python")
+        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no \(venv): run `bash scripts/setup`")
+        return python
+    }
+
+    /// A copy of the example with its sample data, applied and materialized, served by FeatureServer.
+    static func servedExample() async throws -> (URL, ServerProcess) {
         let repo = try copyOfExample()
-        defer { try? FileManager.default.removeItem(at: repo) }
         for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
             let result = try await featurectl(step)
             try #require(result.status == 0, "\(step): \(result.stderr)")
         }
-        let server = try ServerProcess(repository: repo, extraArguments: ["--no-ingest"])
-        defer { _ = server.terminate() }
+        return (repo, try ServerProcess(repository: repo, extraArguments: ["--no-ingest"]))
+    }
+
+    static func stop(_ server: ServerProcess, _ repo: URL) {
+        _ = server.terminate()
+        try? FileManager.default.removeItem(at: repo)
+    }
+
+    @Test("the Python SDK and the README's Python example: training set equal to featurectl join's file, online values and statuses equal to featurectl get, push then lookup, errors raised with their messages, catalog, materialize and verify")
+    func pythonSDK() async throws {
+        let python = try Self.python(".venv-sdk")
+        let (repo, server) = try await Self.servedExample()
+        defer { Self.stop(server, repo) }
         let grpcPort = server.grpcPort
         let script = packageRoot.appendingPathComponent("clients/python/tests/check_sdk.py").path
         let result = try await offPool {
@@ -41,16 +56,9 @@ struct PythonSDKTests {
 
     @Test("Feast's own SDK (0.67) with a remote online store reads the example's driver_stats from FeatureServer's HTTP port, equal to featurectl get, and writes rows into it (write_to_online_store)")
     func feastReadsFromFeatureServer() async throws {
-        let python = packageRoot.appendingPathComponent(".venv-feast/bin/python")
-        try #require(FileManager.default.isExecutableFile(atPath: python.path), "no .venv-feast: run `bash scripts/setup`")
-        let repo = try copyOfExample()
-        defer { try? FileManager.default.removeItem(at: repo) }
-        for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
-            let result = try await featurectl(step)
-            try #require(result.status == 0, "\(step): \(result.stderr)")
-        }
-        let server = try ServerProcess(repository: repo, extraArguments: ["--no-ingest"])
-        defer { _ = server.terminate() }
+        let python = try Self.python(".venv-feast")
+        let (repo, server) = try await Self.servedExample()
+        defer { Self.stop(server, repo) }
         let httpPort = server.httpPort
         let script = packageRoot.appendingPathComponent("clients/python/tests/feast_remote.py").path
         let featurectlPath = productsDirectory.appendingPathComponent("featurectl").path

@@ -275,7 +275,7 @@ extension FeatureStore {
             // Before any tile of a span is rewritten, its roll-up (an older run's, maybe complete) is replaced by an
             // incomplete one: lookups read the span from its tiles until this run's roll-up is written, after a crash
             // too, never from a roll-up of other events than the tiles'.
-            let invalidated = rollups.invalidate(built.tiles.filter { ends[$0.hop] == cut && $0.start >= kept[$0.hop] ?? Int64.min }) { tile in
+            let invalidated = rollups.invalidate(built.tiles, where: { ends[$0.hop] == cut && $0.start >= kept[$0.hop] ?? Int64.min }) { tile in
                 zip(keys, built.keys).map { key, column in column.onlineValue(at: tile.row, as: .scalar(key.type)) }
             }
             for first in stride(from: 0, to: invalidated.count, by: Self.materializationBatch) {
@@ -425,10 +425,11 @@ struct RollupBuilder {
         return (Spot(key: key, hop: tile.hop, start: start), TileRollups.spanEnd(start, span: span).map { $0 <= coverage } ?? false)
     }
 
-    /// The incomplete roll-ups replacing the stored ones of the spans of `tiles` not seen yet (keys from `key`).
-    mutating func invalidate(_ tiles: [BuiltTile], key: (BuiltTile) -> [OnlineValue]) -> [OnlineTile] {
+    /// The incomplete roll-ups replacing the stored ones of the spans of the `tiles` the run writes (`written`) not
+    /// seen yet (keys from `key`).
+    mutating func invalidate(_ tiles: [BuiltTile], where written: (BuiltTile) -> Bool, key: (BuiltTile) -> [OnlineValue]) -> [OnlineTile] {
         var out: [OnlineTile] = []
-        for tile in tiles where spans[tile.hop] != nil {
+        for tile in tiles where spans[tile.hop] != nil && written(tile) {
             guard let (spot, _) = spot(tile, key: key(tile)), index[spot] == nil else { continue }
             index[spot] = built.count
             built.append((spot, nil))
