@@ -216,7 +216,7 @@ let package = Package(
             name: "FeatureServing",
             dependencies: [
                 "FeatureStoreCore", "ErrorChain", "ServingSettings", "Columnar",
-                "JSONCoding",
+                "JSONCoding", "StreamIngestion", "JSONMessageFormat",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

@@ -1,5 +1,5 @@
 public import FeatureStoreCore
-import JSONCoding
+public import JSONCoding
 public import StreamIngestion
 
 /// `format: json` (the default): one JSON object per message; the ingester's fields are its keys.
@@ -51,7 +51,8 @@ public struct JSONMessageDecoder: MessageDecoder {
         return values.map(Self.eventValue)
     }
 
-    static func eventValue(_ value: JSONValue) -> EventValue {
+    /// A JSON value as a stream event's value: the one reading of JSON rows of a source (streams, Feast's `/push`).
+    public static func eventValue(_ value: JSONValue) -> EventValue {
         switch value {
         case .null: return .null
         case .bool(let b): return .bool(b)

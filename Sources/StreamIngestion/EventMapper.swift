@@ -97,6 +97,17 @@ public struct EventMapper: Sendable {
         derivedProblem = wanted.isEmpty ? nil : problem
     }
 
+    /// The mapper the ingester uses for `view`'s events: from its source, with the derived columns of the source (or
+    /// of its batch source) computed per event over the columns' declared types. Every door that takes a source's
+    /// rows as events (streams of every format, Feast's `/push`) makes its mapper here.
+    public init?(view: FeatureView, registry: Registry) {
+        guard let source = registry.source(named: view.source) else { return nil }
+        let batch = registry.batchSource(of: view)
+        var types = registry.declaredColumnTypes(of: source)
+        if let batch { types.merge(registry.declaredColumnTypes(of: batch)) { a, _ in a } }
+        self.init(view: view, source: source, joinKeys: registry.joinKeys(of: view), derived: batch?.derived ?? source.derived, columnTypes: types)
+    }
+
     /// The online row of an event given as named fields.
     public func row(_ fields: [String: EventValue]) throws(BadMessage) -> OnlineRow {
         let selection = FieldSelection(fieldsRead)

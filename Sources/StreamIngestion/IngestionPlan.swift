@@ -74,11 +74,7 @@ struct IngestionPlan {
             let topic = self.transport.topic(of: source)
             let format = source.format ?? StoreSettings(kind: "json")
             // Derived columns of the stream source and of its batch source are computed per event.
-            let batch = registry.batchSource(of: view)
-            var types = registry.declaredColumnTypes(of: source)
-            if let batch { types.merge(registry.declaredColumnTypes(of: batch)) { a, _ in a } }
-            let mapper = EventMapper(view: view, source: source, joinKeys: registry.joinKeys(of: view),
-                                     derived: batch?.derived ?? source.derived, columnTypes: types)
+            guard let mapper = EventMapper(view: view, registry: registry) else { continue }
             if let other = routes[topic], other.format != format {
                 throw IngestionError("sources reading topic '\(topic)' disagree on its format (\(other.format.kind) and \(format.kind))")
             }

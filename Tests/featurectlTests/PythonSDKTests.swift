@@ -54,7 +54,7 @@ struct PythonSDKTests {
         #expect(ran.stdout.contains("PRESENT") && ran.stdout.contains("'driver_id': [1001]"), "\(ran.stdout)")
     }
 
-    @Test("Feast's own SDK (0.67) with a remote online store reads the example's driver_stats from FeatureServer's HTTP port, equal to featurectl get, and writes rows into it (write_to_online_store)")
+    @Test("Feast's own SDK (0.67) with a remote online store reads the example's driver_stats from FeatureServer's HTTP port, equal to featurectl get, and writes rows into it (write_to_online_store, its SDK's push); Feast's /push takes a push source's rows as that source's rows (derived columns computed), refusing what it cannot do")
     func feastReadsFromFeatureServer() async throws {
         let python = try Self.python(".venv-feast")
         let (repo, server) = try await Self.servedExample()
@@ -63,6 +63,7 @@ struct PythonSDKTests {
         let script = packageRoot.appendingPathComponent("clients/python/tests/feast_remote.py").path
         let featurectlPath = productsDirectory.appendingPathComponent("featurectl").path
         let result = try await offPool { try runProcess(python, [script, repo.path, "\(httpPort)", featurectlPath]) }
-        #expect(result.status == 0 && result.stdout.contains("feast remote: ok") && result.stdout.contains("feast write: ok"), "\(result.stdout)\n\(result.stderr)")
+        #expect(result.status == 0 && result.stdout.contains("feast remote: ok") && result.stdout.contains("feast write: ok")
+                && result.stdout.contains("feast sdk push: ok") && result.stdout.contains("feast /push: ok"), "\(result.stdout)\n\(result.stderr)")
     }
 }

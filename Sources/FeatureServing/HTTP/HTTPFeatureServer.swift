@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import JSONCoding
+import JSONMessageFormat
 public import Logging
 import NIOCore
 public import Prometheus
@@ -134,6 +135,12 @@ struct HTTPRoutes: Sendable {
                 try await feastWrite(body, authorization: authorization)
             }
         }
+        // Feast's push path (its feature server's `/push`): a push source's rows, written to the views reading it.
+        router.post("/push") { request, _ -> Response in
+            await handle(request, .pushFeatures) { body, authorization async throws(ServingError) in
+                try await feastPush(body, authorization: authorization)
+            }
+        }
         router.post("/v1/push") { request, _ -> Response in
             await handle(request, .pushFeatures) { body, authorization async throws(ServingError) in
                 try await push(body, authorization: authorization)
@@ -260,6 +267,51 @@ struct HTTPRoutes: Sendable {
                                          eventTimestamps: try Self.timestamps(events.values, field: "df.event_timestamp"), createdTimestamps: created,
                                          features: df.filter { !keyNames.contains($0.key) }, authorization: authorization, fields: .json)
         return Array("{\"rows_received\":\(result.received),\"rows_written\":\(result.written)}".utf8)
+    }
+
+    /// What Feast's `/push` takes (its `PushFeaturesRequest`): the push source's name, its rows as columns (the
+    /// source's column names), where to write, and two flags without a meaning here.
+    static let feastPushFields = ["push_source_name", "df", "to", "allow_registry_cache", "transform_on_write"]
+
+    private func feastPush(_ bytes: [UInt8], authorization: String?) async throws(ServingError) -> [UInt8] {
+        let body = try JSONObject(JSONValue.parseBody(bytes), path: "", allowed: Self.feastPushFields)
+        guard let source = try body.string("push_source_name") else { throw .invalid("push_source_name: missing") }
+        let to = try body.string("to") ?? "online"
+        guard to == "online" else {
+            // The offline copy of pushed rows is the source's files, which FeatureServer does not write.
+            throw .invalid("to: '\(to)' is not supported: FeatureServer writes pushed rows to the online store only (\"online\"); add them to the source's files for training")
+        }
+        guard let df = try body.columns("df") else { throw .invalid("df: missing (column name -> array of values)") }
+        guard let n = df.values.first?.values.count else { throw .invalid("df: no columns") }
+        for (name, column) in df where column.values.count != n {
+            throw .invalid("df[\(name)]: \(column.values.count) values where other columns have \(n)")
+        }
+        let names = Array(df.keys)
+        let columns = names.map { df[$0]!.values }
+        let rows: [[String: EventValue]] = (0..<n).map { i in
+            var row: [String: EventValue] = [:]
+            row.reserveCapacity(names.count)
+            for (k, name) in names.enumerated() { row[name] = JSONMessageDecoder.eventValue(columns[k][i]) }
+            return row
+        }
+        let result = try await core.pushSourceRows(source: source, rows: rows, authorization: authorization)
+        var w = JSONWriter()
+        w.raw("{\"rows_received\":\(result.received),\"rows_written\":")
+        w.raw("{")
+        for (i, (view, count)) in result.written.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(view)
+            w.raw(":\(count)")
+        }
+        w.raw("},\"skipped\":{")
+        for (i, (view, reason)) in result.skipped.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { w.raw(",") }
+            w.string(view)
+            w.raw(":")
+            w.string(reason)
+        }
+        w.raw("}}")
+        return w.bytes
     }
 
     private static func timestamps(_ values: [JSONValue], field: String) throws(ServingError) -> [Int64] {

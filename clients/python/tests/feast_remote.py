@@ -62,3 +62,46 @@ entity_key_serialization_version: 3
                                          "--json", "--repo", example], capture_output=True, text=True, check=True).stdout)
     assert written[0]["features"]["conv_rate"]["value"] == 0.25 and written[0]["features"]["avg_daily_trips"]["value"] == 4, written
     print("feast write: ok")
+
+    # Feast's SDK push (a push source's rows through the remote store's write path).
+    store.push("driver_stats_push", pd.DataFrame({"driver_id": [777778], "conv_rate": [0.75], "acc_rate": [0.5], "avg_daily_trips": [6],
+                                                  "event_timestamp": [now], "created": [now]}))
+
+    def get(driver: int) -> dict:
+        return json.loads(subprocess.run([featurectl, "get", "--features", "driver_stats", "--entity", f"driver_id={driver}", "--json", "--repo", example],
+                                         capture_output=True, text=True, check=True).stdout)[0]["features"]
+
+    pushed = get(777778)
+    assert pushed["conv_rate"]["value"] == 0.75 and pushed["avg_daily_trips"]["value"] == 6, pushed
+    print("feast sdk push: ok")
+
+    # Feast's feature server /push, as its docs call it over HTTP: the push source's name is our source's name and its
+    # rows are that source's rows, so the source's derived column (reliability) is computed as for a stream event.
+    import urllib.error
+    import urllib.request
+
+    def post(path: str, body: dict) -> tuple[int, dict]:
+        request = urllib.request.Request(f"http://127.0.0.1:{http_port}{path}", data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    stamp = now.strftime("%Y-%m-%d %H:%M:%S")
+    status, answer = post("/push", {"push_source_name": "driver_stats_source", "to": "online",
+                                    "df": {"driver_id": [777779], "event_timestamp": [stamp], "created": [stamp],
+                                           "conv_rate": [0.25], "acc_rate": [0.5], "avg_daily_trips": [7]}})
+    assert status == 200 and answer["rows_received"] == 1 and answer["rows_written"] == {"driver_stats": 1}, (status, answer)
+    pushed = get(777779)
+    assert pushed["conv_rate"]["value"] == 0.25 and pushed["avg_daily_trips"]["value"] == 7, pushed
+    assert pushed["reliability"]["value"] == 12.5, pushed  # round(0.5 * 0.25 * 100, 1), the source's derived column
+    status, answer = post("/push", {"push_source_name": "driver_stats_source", "to": "offline", "df": {"driver_id": [1]}})
+    assert status == 400 and answer["error"]["message"].startswith("to: 'offline' is not supported"), (status, answer)
+    status, answer = post("/push", {"push_source_name": "driver_stats_sourc", "df": {"driver_id": [1]}})
+    assert status == 400 and "push_source_name: no source 'driver_stats_sourc'" in answer["error"]["message"], (status, answer)
+    status, answer = post("/push", {"push_source_name": "driver_stats_source",
+                                    "df": {"driver_id": [1, 2], "event_timestamp": [stamp, "yesterday"], "conv_rate": [0.1, 0.2]}})
+    assert status == 400 and "df row 1: event_timestamp: 'yesterday' is not an ISO-8601 time" in answer["error"]["message"], (status, answer)
+    print("feast /push: ok")

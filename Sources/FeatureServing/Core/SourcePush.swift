@@ -1,0 +1,71 @@
+public import FeatureStoreCore
+import ServingSettings
+import StreamIngestion
+
+/// What a push of a source's rows did, per view reading the source.
+public struct SourcePushResult: Sendable, Equatable {
+    /// The rows received.
+    public var received: Int
+    /// Rows written per view (rows older than what is stored are received but not written).
+    public var written: [String: Int]
+    /// The views reading the source that took no rows, with why (an aggregated view's tiles come from its stream).
+    public var skipped: [String: String]
+}
+
+extension ServingCore {
+    /// Writes a source's rows, given as named fields per row (the source's column names), to every online view that
+    /// reads the source, as the stream ingester would write the same events: the source's field mapping, its derived
+    /// columns computed per row, the events' typing rule (``EventValue``) and the event-time-ordered upsert. This is
+    /// Feast's push-source push (`/push`): a push source is a source here, and its rows are that source's rows.
+    ///
+    /// `field` names the rows in errors (`df`); a bad row fails the whole push, naming the row and the column, before
+    /// anything is written.
+    public func pushSourceRows(source name: String, rows: [[String: EventValue]], authorization: String?,
+                               field: String = "df", sourceField: String = "push_source_name") async throws(ServingError) -> SourcePushResult {
+        let principal = try access.authenticate(authorization)
+        let store = repository.store
+        let registry = store.registry
+        guard registry.source(named: name) != nil else {
+            throw .invalid("\(sourceField): no source '\(name)'\(Self.hint(name, registry.sources.map(\.name))) (a push source is a source of the repository; its rows go to the views reading it)")
+        }
+        let readers = registry.featureViews.filter { $0.source == name && $0.online }
+        var skipped: [String: String] = [:]
+        var mappers: [EventMapper] = []
+        for view in readers {
+            if let reason = view.pushUnsupportedReason { skipped[view.name] = reason; continue }
+            guard let mapper = EventMapper(view: view, registry: registry) else { continue }
+            mappers.append(mapper)
+        }
+        guard !mappers.isEmpty else {
+            let why = skipped.isEmpty ? "no online feature view reads it" : skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            throw .invalid("\(sourceField): source '\(name)' has no view that takes pushes (\(why))")
+        }
+        try access.authorize(principal, .write, views: mappers.map(\.view.name))
+        guard !rows.isEmpty else { throw .invalid("\(field): empty batch (one row at least)") }
+        guard rows.count <= limits.maxBatch else { throw .invalid("\(field): \(rows.count) rows, over the limit of \(limits.maxBatch)") }
+        // Every view's rows first: a bad row fails the push before anything is written.
+        var batches: [(EventMapper, [OnlineRow])] = []
+        for mapper in mappers {
+            var out: [OnlineRow] = []
+            out.reserveCapacity(rows.count)
+            for (i, row) in rows.enumerated() {
+                do {
+                    out.append(try mapper.row(row))
+                } catch {
+                    throw .invalid("\(field) row \(i): \(error.message) (feature view '\(mapper.view.name)')")
+                }
+            }
+            batches.append((mapper, out))
+        }
+        var written: [String: Int] = [:]
+        for (mapper, out) in batches {
+            do {
+                written[mapper.view.name] = try await store.onlineStore().write(out, to: store.onlineTable(of: mapper.view))
+            } catch {
+                throw Self.servingError(error)
+            }
+        }
+        metrics.entityRows(.pushFeatures, rows.count)
+        return SourcePushResult(received: rows.count, written: written, skipped: skipped)
+    }
+}
