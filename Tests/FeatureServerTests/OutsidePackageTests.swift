@@ -60,6 +60,59 @@ struct OutsidePackageTests {
         #expect(lookup.output.contains("trips [FeatureStoreClient.FeatureValue.int(3), FeatureStoreClient.FeatureValue.null]"), "\(lookup.output)")
     }
 
+    @Test("every Swift snippet in README.md compiles in a package of its own that depends on this one's products by path")
+    func readmeSwiftSnippetsCompile() async throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let snippets = Self.swiftBlocks(in: readme)
+        #expect(snippets.count >= 5, "README.md's Swift snippets: found \(snippets.count)")
+        let package = FileManager.default.temporaryDirectory.appendingPathComponent("readme-\(UUID().uuidString)")
+        let sources = package.appendingPathComponent("Sources/readme")
+        try FileManager.default.createDirectory(at: sources, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: package) }
+        let identity = Self.root.lastPathComponent.lowercased()
+        let products = ["FeatureStore", "FeatureStoreCore", "FeatureStoreClient", "LocalOfflineEngine", "RedisOnlineStore", "KafkaTransport",
+                        "AvroMessageFormat", "JSONMessageFormat", "Parquet", "Columnar"]
+        try """
+            // swift-tools-version:6.0
+            import PackageDescription
+
+            let package = Package(
+                name: "readme",
+                platforms: [.macOS(.v15)],
+                dependencies: [.package(path: "\(Self.root.path)")],
+                targets: [.target(name: "readme", dependencies: [\(products.map { ".product(name: \"\($0)\", package: \"\(identity)\")" }.joined(separator: ", "))])]
+            )
+            """.write(to: package.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
+        // Each snippet in a file of its own (its imports only), its statements the body of a function.
+        for (i, snippet) in snippets.enumerated() {
+            let lines = snippet.split(separator: "\n", omittingEmptySubsequences: false)
+            let imports = lines.filter { $0.hasPrefix("import ") }
+            let body = lines.filter { !$0.hasPrefix("import ") }
+            try (imports.joined(separator: "\n") + "\n\nfunc readmeSnippet\(i + 1)() async throws {\n" + body.joined(separator: "\n") + "\n}\n")
+                .write(to: sources.appendingPathComponent("Snippet\(i + 1).swift"), atomically: true, encoding: .utf8)
+        }
+        let scratch = Self.root.appendingPathComponent(".build/outside-package").path
+        let build = try await Self.run("/usr/bin/env", ["swift", "build", "--package-path", package.path, "--scratch-path", scratch, "--target", "readme"])
+        #expect(build.status == 0, "README.md's Swift snippets do not compile:\n\(build.output.suffix(6000))")
+    }
+
+    /// The contents of the ```swift blocks of a Markdown text.
+    static func swiftBlocks(in markdown: String) -> [String] {
+        var blocks: [String] = []
+        var current: [Substring]? = nil
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+            if current == nil, line == "```swift" {
+                current = []
+            } else if current != nil, line == "```" {
+                blocks.append(current!.joined(separator: "\n"))
+                current = nil
+            } else if current != nil {
+                current!.append(line)
+            }
+        }
+        return blocks
+    }
+
     /// Runs a program to its end (off the test's threads), its output and error together.
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
         try await Task.detached {
