@@ -1,11 +1,14 @@
-"""Python online lookups per second: our SDK against FeatureServer, or Feast's SDK against its own SQLite online store.
+"""Python online lookups per second, through each SDK and store:
 
-    .venv-sdk/bin/python bench/sdk_online.py ours REPO GRPC_ADDRESS [--seconds 10]
-    .venv-feast/bin/python bench/sdk_online.py feast REPO [--seconds 10]     (REPO: the example repository, materialized)
+    .venv-sdk/bin/python bench/sdk_online.py ours REPO GRPC_ADDRESS [--seconds 10]        our SDK -> FeatureServer (gRPC)
+    .venv-feast/bin/python bench/sdk_online.py feast REPO [--seconds 10]                  Feast's SDK -> its SQLite file, in process
+    .venv-feast/bin/python bench/sdk_online.py feast-served REPO [--seconds 10]           Feast's SDK (remote store) -> `feast serve` (HTTP) -> SQLite
+    .venv-feast/bin/python bench/sdk_online.py feast-ours REPO HTTP_ADDRESS [--seconds 10] Feast's SDK (remote store) -> FeatureServer (HTTP)
 
-Both look up the 3 features of driver_stats for one random driver per call, one caller, after a 1 s warm-up. The
-Feast side builds a Feast repository mirroring driver_stats over the same Parquet file, `feast apply` and
-`feast materialize` into SQLite first (once per run). bench/sdk_online.sh runs both in one run and prints the ratio.
+(REPO: the example repository, materialized.) Each looks up the 3 features of driver_stats for one random driver per
+call, one caller, after a 1 s warm-up. The Feast sides build a Feast repository mirroring driver_stats over the same
+Parquet file; `feast` and `feast-served` also `feast apply` and `feast materialize` into SQLite first (once per run).
+bench/sdk_online.sh runs them all in one run and prints the ratios.
 """
 import os
 import random
@@ -44,20 +47,49 @@ if mode == "ours":
     measure(lambda d: store.get_online_features(features=FEATURES, entity_rows={"driver_id": [d]}).to_dict())
 else:
     from datetime import datetime, timedelta, timezone
+    import urllib.request
 
     here = os.path.dirname(os.path.abspath(__file__))
     os.environ["EXAMPLE_REPO"] = os.path.abspath(repo)
     folder = tempfile.mkdtemp(prefix="feast-bench-")
-    feast_repo = os.path.join(folder, "feast_repo")
-    shutil.copytree(os.path.join(here, "..", "clients/python/tests/feast_repo"), feast_repo)
-    with open(os.path.join(feast_repo, "feature_store.yaml"), "w") as f:
-        f.write(f"project: ride_hailing\nregistry: {folder}/registry.db\nprovider: local\n"
-                f"online_store:\n  type: sqlite\n  path: {folder}/online.db\noffline_store:\n  type: file\nentity_key_serialization_version: 3\n")
-    subprocess.run([sys.executable, "-m", "feast.cli.cli", "apply"], cwd=feast_repo, check=True, capture_output=True)
+
+    def feast_repository(name: str, online_store: str) -> str:
+        path = os.path.join(folder, name)
+        shutil.copytree(os.path.join(here, "..", "clients/python/tests/feast_repo"), path)
+        with open(os.path.join(path, "feature_store.yaml"), "w") as f:
+            f.write(f"project: ride_hailing\nregistry: {folder}/{name}-registry.db\nprovider: local\n"
+                    f"online_store:\n{online_store}offline_store:\n  type: file\nentity_key_serialization_version: 3\n")
+        subprocess.run([sys.executable, "-m", "feast.cli.cli", "apply"], cwd=path, check=True, capture_output=True)
+        return path
+
     from feast import FeatureStore
 
-    store = FeatureStore(repo_path=feast_repo)
-    now = datetime.now(timezone.utc)
-    store.materialize(now - timedelta(days=2), now)
-    measure(lambda d: store.get_online_features(features=FEATURES, entity_rows=[{"driver_id": d}]).to_dict())
-    shutil.rmtree(folder, ignore_errors=True)
+    server = None
+    try:
+        if mode in ("feast", "feast-served"):
+            sqlite_repo = feast_repository("feast_sqlite", f"  type: sqlite\n  path: {folder}/online.db\n")
+            now = datetime.now(timezone.utc)
+            FeatureStore(repo_path=sqlite_repo).materialize(now - timedelta(days=2), now)
+        if mode == "feast":
+            store = FeatureStore(repo_path=sqlite_repo)
+        else:
+            if mode == "feast-served":
+                # Feast's own feature server over the SQLite store, on a port of its own.
+                address = "127.0.0.1:6597"
+                server = subprocess.Popen([sys.executable, "-m", "feast.cli.cli", "serve", "-h", "127.0.0.1", "-p", "6597", "--no-access-log"],
+                                          cwd=sqlite_repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                for _ in range(300):
+                    try:
+                        urllib.request.urlopen(f"http://{address}/health", timeout=1)
+                        break
+                    except OSError:
+                        time.sleep(0.1)
+            else:
+                address = sys.argv[3]
+            store = FeatureStore(repo_path=feast_repository("feast_remote", f"  type: remote\n  path: http://{address}\n"))
+        measure(lambda d: store.get_online_features(features=FEATURES, entity_rows=[{"driver_id": d}]).to_dict())
+    finally:
+        if server:
+            server.terminate()
+            server.wait()
+        shutil.rmtree(folder, ignore_errors=True)

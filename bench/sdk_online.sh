@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Python online lookups: our SDK (FeatureServer, release, gRPC) against Feast's SDK (its own SQLite store), one
-# driver of driver_stats per call, one caller, on the example repository with the small sample data, in one run.
+# Python online lookups, one driver of driver_stats per call, one caller, on the example repository with the small
+# sample data, in one run: our SDK -> FeatureServer (release, gRPC); Feast's SDK -> its SQLite file in process; and
+# served against served: Feast's SDK (remote online store) -> `feast serve`, and -> FeatureServer (HTTP).
 # Usage: bash bench/sdk_online.sh [seconds per run, default 10]   (after bash scripts/setup; SCRATCH: release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,14 @@ trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null || true; rm -rf "$(dirn
 for _ in $(seq 100); do grep -q "gRPC listening" "$REPO/server.log" && break; sleep 0.1; done
 ours=$(.venv-sdk/bin/python bench/sdk_online.py ours "$REPO" 127.0.0.1:6594 --seconds "$SECONDS_PER_RUN")
 feast=$(.venv-feast/bin/python bench/sdk_online.py feast "$REPO" --seconds "$SECONDS_PER_RUN" 2>/dev/null | tail -1)
-echo "$ours"
-echo "$feast"
-python3 -c "import re,sys; a=float(re.search(r'lookups_per_s=(\d+)', sys.argv[1]).group(1)); b=float(re.search(r'lookups_per_s=(\d+)', sys.argv[2]).group(1)); print(f'ours / feast: {a / b:.1f}x lookups per second')" "$ours" "$feast"
+served=$(.venv-feast/bin/python bench/sdk_online.py feast-served "$REPO" --seconds "$SECONDS_PER_RUN" 2>/dev/null | tail -1)
+bridged=$(.venv-feast/bin/python bench/sdk_online.py feast-ours "$REPO" 127.0.0.1:6595 --seconds "$SECONDS_PER_RUN" 2>/dev/null | tail -1)
+printf '%s\n' "$ours" "$feast" "$served" "$bridged"
+python3 - "$ours" "$feast" "$served" "$bridged" <<'EOF'
+import re, sys
+rate = lambda line: float(re.search(r"lookups_per_s=(\d+)", line).group(1))
+ours, feast, served, bridged = map(rate, sys.argv[1:5])
+print(f"served vs served: our SDK -> FeatureServer / Feast's SDK -> feast serve: {ours / served:.1f}x lookups per second")
+print(f"Feast's SDK -> FeatureServer / Feast's SDK -> feast serve: {bridged / served:.1f}x")
+print(f"our SDK -> FeatureServer / Feast's SDK in process (not like for like): {ours / feast:.1f}x")
+EOF
