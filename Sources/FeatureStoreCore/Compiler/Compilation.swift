@@ -38,9 +38,9 @@ struct Compilation {
     static let topLevelKeys = ObjectKind.allCases.map(\.listKey)
     static let entityKeys = ["name", "join_keys", "description", "owner", "tags"]
     static let joinKeyKeys = ["name", "type"]
-    static let viewKeys = ["name", "entities", "source", "ttl", "features", "aggregations", "online", "description", "owner", "tags"]
+    static let viewKeys = ["name", "entities", "source", "ttl", "features", "aggregations", "online", "description", "owner", "tags", "expectations"]
     static let aggregationKeys = ["function", "column", "windows", "hop", "n", "name", "type", "description"]
-    static let featureKeys = ["name", "type", "description"]
+    static let featureKeys = ["name", "type", "description", "expect"]
     static let serviceKeys = ["name", "features", "description", "owner", "tags"]
 
     // MARK: Settings

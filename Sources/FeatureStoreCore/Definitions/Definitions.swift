@@ -279,14 +279,20 @@ public struct Feature: Sendable, Hashable, Codable {
     /// How the feature is computed from events, for a feature of a view's `aggregations` (nil: a plain feature, the
     /// value of the source column of the same name in the latest row).
     public var aggregation: FeatureAggregation?
+    /// The rules its values are expected to follow (its `expect:` block; nil: none).
+    public var expectations: FeatureExpectations?
 
     /// A feature `name` of `type`.
-    public init(name: String, type: ValueType, description: String = "", aggregation: FeatureAggregation? = nil) {
+    public init(name: String, type: ValueType, description: String = "", aggregation: FeatureAggregation? = nil,
+                expectations: FeatureExpectations? = nil) {
         self.name = name
         self.type = type
         self.description = description
         self.aggregation = aggregation
+        self.expectations = expectations
     }
+
+    enum CodingKeys: String, CodingKey { case name, type, description, aggregation, expectations = "expect" }
 }
 
 /// How long a plain view's row stays visible to lookups, one rule for every store.
@@ -340,10 +346,20 @@ public struct FeatureView: Definition {
     public var tags: [String: String]
     /// Where the view is defined (nil when made in code or read back from the catalog).
     public var location: SourceLocation?
+    /// Its data-quality settings (its `expectations:` block; nil: none, violations of its features' `expect:` rules
+    /// are warned about).
+    public var expectations: ViewExpectations?
+
+    /// The policy for data breaking its features' expectations (``ViolationPolicy/warn`` unless set).
+    public var violationPolicy: ViolationPolicy { expectations?.policy ?? .warn }
+
+    /// Whether any of its features has expectations.
+    public var hasExpectations: Bool { features.contains { $0.expectations != nil } }
 
     /// A feature view over the rows of `source`, keyed by `entities` (names), serving values up to `ttl` old (0: no limit).
     public init(name: String, entities: [String], source: String, ttl: TimeSpan, features: [Feature], online: Bool = true,
-                description: String = "", owner: String = "", tags: [String: String] = [:], location: SourceLocation? = nil) {
+                description: String = "", owner: String = "", tags: [String: String] = [:], location: SourceLocation? = nil,
+                expectations: ViewExpectations? = nil) {
         self.name = name
         self.entities = entities
         self.source = source
@@ -354,9 +370,10 @@ public struct FeatureView: Definition {
         self.owner = owner
         self.tags = tags
         self.location = location
+        self.expectations = expectations
     }
 
-    enum CodingKeys: String, CodingKey { case name, entities, source, ttl, features, online, description, owner, tags }
+    enum CodingKeys: String, CodingKey { case name, entities, source, ttl, features, online, description, owner, tags, expectations }
 
     /// The feature named `name`, if the view has one.
     public func feature(named name: String) -> Feature? { features.first { $0.name == name } }

@@ -32,6 +32,10 @@ public struct MaterializationReport: Sendable, Codable {
     public var seconds: Double
     /// Statistics of the rows written, per feature name.
     public var features: [String: FeatureStatistics]
+    /// The expectations' violations among the rows offered (nil: the view has no expectations).
+    public var expectations: ExpectationTally?
+    /// Rows not written because they broke an expectation under the `drop` policy.
+    public var rowsDropped: Int?
 }
 
 /// How far a materialization is.
@@ -166,16 +170,44 @@ extension FeatureStore {
         let best = latest.rows
         let rowsRead = latest.rowsInWindow
         let times = latest.eventTimes, created = latest.createdTimes, createdValid = latest.createdValid
+        let keyData = latest.keys, featureData = latest.features
+        // Expectations first, over every row offered: under `fail` a violation stops the view before anything of it
+        // is written; under `drop` the rows that break a rule are left out.
+        let checker = ExpectationChecker(view: view)
+        var tally: ExpectationTally? = nil
+        var dropped: [Bool] = []
+        if !checker.isEmpty {
+            var t = ExpectationTally()
+            if view.violationPolicy == .drop { dropped = Array(repeating: false, count: best.count) }
+            for (n, row) in best.enumerated() {
+                let r = Int(row)
+                let values = view.features.enumerated().map { k, feature in featureData[k].onlineValue(at: r, as: feature.type) }
+                let violations = checker.violations(values)
+                t.add(values, violations: violations, checker: checker)
+                if !violations.isEmpty, !dropped.isEmpty { dropped[n] = true }
+            }
+            t.finish(checker)
+            if view.violationPolicy == .fail, t.total > 0 {
+                throw OnlineStoreError(.invalidRequest, "feature view '\(view.name)' breaks its expectations (policy fail), so nothing of it was written: \(t.summary)")
+            }
+            tally = t
+        }
         progress?(MaterializationProgress(view: view.name, stage: "writing", rows: 0, totalRows: best.count))
         let store = try await onlineStore()
         let table = registeredTable(of: view)
-        let keyData = latest.keys, featureData = latest.features
         var written = 0
         var stats = view.features.map { _ in RunningStatistics() }
         var batch: [OnlineRow] = []
         batch.reserveCapacity(Self.materializationBatch)
         for (n, row) in best.enumerated() {
             let r = Int(row)
+            if !dropped.isEmpty, dropped[n] {
+                if n == best.count - 1, !batch.isEmpty {
+                    written += try await store.write(batch, to: table)
+                    batch.removeAll(keepingCapacity: true)
+                }
+                continue
+            }
             let key = zip(keys, keyData).map { key, column in column.onlineValue(at: r, as: .scalar(key.type)) }
             var values: [OnlineValue] = []
             for (k, feature) in view.features.enumerated() {
@@ -200,7 +232,8 @@ extension FeatureStore {
         var featureStats: [String: FeatureStatistics] = [:]
         for (k, feature) in view.features.enumerated() { featureStats[feature.name] = stats[k].result }
         return MaterializationReport(view: view.name, start: start, end: end, rowsRead: rowsRead, rowsWritten: written,
-                                     entities: best.count, seconds: Date().timeIntervalSince(began), features: featureStats)
+                                     entities: best.count, seconds: Date().timeIntervalSince(began), features: featureStats,
+                                     expectations: tally, rowsDropped: dropped.isEmpty ? nil : dropped.lazy.filter { $0 }.count)
     }
 }
 

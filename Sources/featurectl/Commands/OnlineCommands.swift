@@ -23,6 +23,11 @@ enum MaterializeOutput {
             table.add(r.view, "\(from) .. \(to)", "\(r.rowsRead)", "\(r.entities)", "\(r.rowsWritten)", String(format: "%.2f", r.seconds))
         }
         Console.print(table.render())
+        for r in reports {
+            guard let tally = r.expectations, tally.total > 0 else { continue }
+            let dropped = r.rowsDropped.map { ", \($0) rows dropped (policy drop)" } ?? ""
+            Console.print("warning: \(r.view) breaks its expectations\(dropped): \(tally.summary)")
+        }
         let rows = reports.reduce(0) { $0 + $1.rowsRead }
         Console.print(String(format: "Materialized %d views: %d rows read in %.2fs (%.0f rows/s).",
                              reports.count, rows, seconds, Double(rows) / max(seconds, 1e-9)))

@@ -56,14 +56,16 @@ extension Compilation {
                 reader.error(typeText.location, "unknown type '\(typeText.value)' for feature '\(fname.value)'\(Suggestion.hint(for: typeText.value, in: ValueType.allSpellings)); use one of: \(ScalarType.allCases.map(\.rawValue).joined(separator: ", ")), or list<TYPE>")
                 continue
             }
-            features.append(Feature(name: fname.value, type: type, description: reader.string(f, "description")?.value ?? ""))
+            features.append(Feature(name: fname.value, type: type, description: reader.string(f, "description")?.value ?? "",
+                                    expectations: readExpect(f, name: fname.value, type: type, &reader)))
         }
         let online = reader.bool(object, "online")?.value ?? true
+        let expectations = readViewExpectations(object, &reader)
         let (description, owner, tags) = common(object, &reader)
         guard let name, let source, !entityRefs.isEmpty, !features.isEmpty else { return nil }
         return Parsed(value: FeatureView(name: name.value, entities: entityRefs.map(\.value), source: source.value, ttl: ttl,
                                          features: features, online: online, description: description, owner: owner,
-                                         tags: tags, location: name.location),
+                                         tags: tags, location: name.location, expectations: expectations),
                       location: name.location, at: at)
     }
 
