@@ -28,6 +28,8 @@ public struct EventMapper: Sendable {
     public let inputs: [(name: String, type: ValueType)]
     /// Why the derived columns cannot be computed (nil: they can); every event is then a bad message saying so.
     let derivedProblem: String?
+    /// The view's expectations, checked on every row it makes (plain views).
+    public let checker: ExpectationChecker
 
     /// Every message field this mapper reads, in a fixed order.
     public var fieldsRead: [String] {
@@ -61,6 +63,7 @@ public struct EventMapper: Sendable {
         self.view = view
         self.joinKeys = joinKeys
         table = OnlineTable(view: view, joinKeys: joinKeys)
+        checker = ExpectationChecker(view: view)
         var fieldOf: [String: String] = [:]  // feature or key name -> message field
         for (from, to) in source.fieldMapping { fieldOf[to] = from }
         keyFields = joinKeys.map { fieldOf[$0.name] ?? $0.name }
@@ -150,6 +153,22 @@ public struct EventMapper: Sendable {
             }
         }
         return OnlineRow(key: key, eventTimestamp: eventTime, createdTimestamp: created, values: out)
+    }
+
+    /// The expectations `row` breaks (none for an aggregated view: its rows are events, not feature values).
+    public func violations(_ row: OnlineRow) -> [Violation] {
+        checker.isEmpty || view.isAggregated ? [] : checker.violations(row.values)
+    }
+
+    /// `row` checked against the view's expectations: the violations to count (all of them), or under the `drop` and
+    /// `fail` policies a ``BadMessage`` naming the first rule broken (the event is then not written).
+    public func checked(_ row: OnlineRow) throws(BadMessage) -> [Violation] {
+        let found = violations(row)
+        guard let first = found.first, view.violationPolicy != .warn else { return found }
+        var bad = BadMessage(.expectation, "\(first.message) (feature view '\(view.name)', policy \(view.violationPolicy.rawValue))")
+        bad.rule = "\(view.name).\(first.feature).\(first.rule.rawValue)"
+        bad.violations = found
+        throw bad
     }
 
     /// The values of the data fields derived columns read (``inputs``), as the offline copy keeps them.

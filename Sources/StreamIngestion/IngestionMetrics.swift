@@ -7,7 +7,7 @@ import FeatureStoreCore
 /// minus event time, a histogram), `featurestore_stream_consumer_lag{topic,partition}` (every 5 s), and the offline
 /// copy's `featurestore_stream_offline_rows_total{source}` and `featurestore_stream_offline_files_total{source}`; for
 /// aggregated views `featurestore_stream_late_events_total{view}` and `featurestore_stream_before_cut_events_total{view}`
-/// (events left to the next backfill).
+/// (events left to the next backfill); `featurestore_expectation_violations_total{view,feature,rule,path}`.
 final class IngestionMetrics: @unchecked Sendable {
     // Used only from the ingesting thread.
     private let factory: any MetricsFactory
@@ -20,6 +20,7 @@ final class IngestionMetrics: @unchecked Sendable {
     private var offlineFiles: [String: CoreMetrics.Counter] = [:]
     private var late: [String: CoreMetrics.Counter] = [:]
     private var beforeCut: [String: CoreMetrics.Counter] = [:]
+    private var violationCounters: [String: CoreMetrics.Counter] = [:]
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -46,6 +47,19 @@ final class IngestionMetrics: @unchecked Sendable {
             let timer = freshness[view] ?? CoreMetrics.Timer(label: "featurestore_stream_freshness_seconds", dimensions: [("view", view)], factory: factory)
             freshness[view] = timer
             for row in viewRows { timer.recordMicroseconds(max(0, writtenAt - row.eventTimestamp)) }
+        }
+    }
+
+    /// `featurestore_expectation_violations_total{view,feature,rule,path="stream"}`: every rule broken by an event,
+    /// written (policy warn) or dead-lettered.
+    func violations(_ found: [(view: String, violation: Violation)]) {
+        for (view, v) in found {
+            let key = "\(view)\u{0}\(v.feature)\u{0}\(v.rule.rawValue)"
+            let counter = violationCounters[key] ?? CoreMetrics.Counter(label: "featurestore_expectation_violations_total", dimensions: [
+                ("view", view), ("feature", v.feature), ("rule", v.rule.rawValue), ("path", "stream"),
+            ], factory: factory)
+            violationCounters[key] = counter
+            counter.increment()
         }
     }
 

@@ -126,6 +126,8 @@ struct DecodedBatch {
     var tileEvents: [StreamTileWriter.Event] = []
     /// The position after the batch of each partition feeding aggregated views.
     var tileNext: [StreamPartition: Int64] = [:]
+    /// Every expectation broken, by view: of rows written (policy warn) and of dead-lettered events alike.
+    var violations: [(view: String, violation: Violation)] = []
 }
 
 extension IngestionPlan {
@@ -144,7 +146,19 @@ extension IngestionPlan {
                 // All of the message's views, or none: a message bad for one view is not half ingested.
                 var mapped: [(EventMapper, OnlineRow)] = []
                 mapped.reserveCapacity(route.mappers.count)
-                for (mapper, slots) in zip(route.mappers, route.slots) { mapped.append((mapper, try mapper.row(values, slots: slots))) }
+                var warned: [(view: String, violation: Violation)] = []
+                for (mapper, slots) in zip(route.mappers, route.slots) {
+                    let row = try mapper.row(values, slots: slots)
+                    do {
+                        for v in try mapper.checked(row) { warned.append((mapper.view.name, v)) }
+                    } catch {
+                        batch.violations += warned
+                        for v in error.violations { batch.violations.append((mapper.view.name, v)) }
+                        throw error
+                    }
+                    mapped.append((mapper, row))
+                }
+                batch.violations += warned
                 for (i, (mapper, row)) in mapped.enumerated() {
                     if let view = route.aggregatedIndex[i] {
                         batch.tileEvents.append(.init(view: view, row: row, partition: partition, offset: message.offset))

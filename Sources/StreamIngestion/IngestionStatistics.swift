@@ -45,6 +45,8 @@ public final class IngestionStatistics: Sendable {
         public var batches = 0
         /// Failed online writes, each retried with the batch's offsets uncommitted.
         public var writeRetries = 0
+        /// Expectations broken, per `view.feature.rule`: by rows written (policy warn) and dead-lettered events alike.
+        public var violations: [String: Int] = [:]
     }
 
     private let state = Mutex(Snapshot())

@@ -309,11 +309,13 @@ public final class StreamIngestor: Sendable {
             ])
             if let deadLetters, let deadLetterTopic {
                 do {
-                    try deadLetters.sendDeadLetter(topic: deadLetterTopic, key: message.key, value: message.value, headers: [
+                    var headers: [(String, [UInt8])] = [
                         ("x-featurestore-reason", Array(problem.reason.rawValue.utf8)),
                         ("x-featurestore-error", Array(ErrorChain.render(problem).utf8)),
                         ("x-featurestore-source", Array("\(message.topic)/\(message.partition)/\(message.offset)".utf8)),
-                    ])
+                    ]
+                    if let rule = problem.rule { headers.append(("x-featurestore-rule", Array(rule.utf8))) }
+                    try deadLetters.sendDeadLetter(topic: deadLetterTopic, key: message.key, value: message.value, headers: headers)
                 } catch {
                     logger.error("cannot produce to the dead-letter topic", metadata: ["topic": "\(deadLetterTopic)", "error": "\(error)"])
                 }
@@ -325,6 +327,7 @@ public final class StreamIngestor: Sendable {
         for (tp, offset) in next { state.pending[tp] = max(state.pending[tp] ?? 0, offset) }
         if let metrics {
             metrics.record(messages: messages, bad: bad.map(\.1.reason), rows: rows, written: written, writtenAt: writtenAt)
+            metrics.violations(decoded.violations)
         }
         report.written = written.values.reduce(0, +)
         report.bad = bad.count
@@ -333,6 +336,7 @@ public final class StreamIngestor: Sendable {
             s.batches += 1
             s.deadLettered += deadLetters == nil ? 0 : bad.count
             for (_, problem) in bad { s.bad[problem.reason, default: 0] += 1 }
+            for (view, v) in decoded.violations { s.violations["\(view).\(v.feature).\(v.rule.rawValue)", default: 0] += 1 }
             for (name, viewRows) in rows {
                 s.rowsReceived[name, default: 0] += viewRows.count
                 s.rowsWritten[name, default: 0] += written[name] ?? 0

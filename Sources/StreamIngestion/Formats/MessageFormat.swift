@@ -20,6 +20,9 @@ public enum BadMessageReason: String, Sendable, CaseIterable, Hashable {
     case wrongType = "wrong_type"
     /// No feature view reads the message's topic (the definitions changed under a running consumer).
     case unknownView = "unknown_view"
+    /// A value breaks an expectation of its view, whose policy is `drop` or `fail` (the rule is in the dead letter's
+    /// `x-featurestore-rule` header).
+    case expectation
 }
 
 /// A message that cannot be ingested: the reason (for counting) and a message naming the field.
@@ -31,6 +34,12 @@ public struct BadMessage: ChainedError {
 
     /// The decoder's error behind it (an `AvroError` with its byte offset), if any.
     public var cause: (any Error & Sendable)?
+
+    /// For ``BadMessageReason/expectation``: the rule broken, as `view.feature.rule` (the dead letter's
+    /// `x-featurestore-rule` header).
+    public var rule: String?
+    /// For ``BadMessageReason/expectation``: every rule the row broke (each counted).
+    public var violations: [Violation] = []
 
     /// A bad message for `reason`, described by `message`, caused by `cause`.
     public init(_ reason: BadMessageReason, _ message: String, cause: (any Error & Sendable)? = nil) {

@@ -76,7 +76,9 @@ struct IngestCommand: AsyncParsableCommand {
     static func summary(_ s: IngestionStatistics.Snapshot) -> String {
         let written = s.rowsWritten.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         let bad = s.bad.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
+        let broken = s.violations.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         return "\(s.messages) messages; rows written: \(written.isEmpty ? "none" : written); bad: \(bad.isEmpty ? "none" : bad); redelivered: \(s.redelivered)"
+            + (broken.isEmpty ? "" : "; expectations broken: \(broken)")
     }
 }
 

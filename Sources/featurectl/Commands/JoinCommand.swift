@@ -34,6 +34,9 @@ struct JoinCommand: AsyncParsableCommand {
     @Option(help: "The entity rows' event time column.")
     var timestampColumn = "event_timestamp"
 
+    @Flag(help: "Check the training set against the views' expectations: report violations per view, feature and rule; exit 1 when a view whose policy is fail has any (the file is written either way).")
+    var check = false
+
     func validate() throws {
         guard (service == nil) != (features == nil) else { throw ValidationError("give exactly one of --service or --features") }
         if let features, FeatureSelection(parsing: features) == nil {
@@ -70,5 +73,32 @@ struct JoinCommand: AsyncParsableCommand {
         let added = table.schema.fields.count
         Console.print(String(format: "Joined %d entity rows in %.2fs (%.0f rows/s): %d columns written to %@.",
                              table.rowCount, seconds, Double(table.rowCount) / max(seconds, 1e-9), added, out))
+        guard check else { return }
+        let checks: [TrainingSetCheck]
+        do {
+            checks = try store.checkExpectations(of: table, features: selection, fullFeatureNames: fullFeatureNames)
+        } catch {
+            Console.error("error: \(error)")
+            throw ExitCode(1)
+        }
+        if checks.isEmpty {
+            Console.print("Check: no view of the selection has expectations.")
+            return
+        }
+        var report = TextTable("VIEW", "POLICY", "FEATURE", "RULE", "VIOLATIONS", "FIRST")
+        for c in checks {
+            if c.tally.total == 0 { report.add(c.view, c.policy.rawValue, "", "", "0", "") }
+            for feature in c.tally.counts.keys.sorted() {
+                for (rule, n) in c.tally.counts[feature]!.sorted(by: { $0.key < $1.key }) {
+                    report.add(c.view, c.policy.rawValue, feature, rule, "\(n)", c.tally.examples["\(feature).\(rule)"] ?? "")
+                }
+            }
+        }
+        Console.print(report.render())
+        let failing = checks.filter(\.fails).map(\.view)
+        if !failing.isEmpty {
+            Console.error("error: the training set breaks the expectations of \(failing.joined(separator: ", ")) (policy fail); it was written to \(out)")
+            throw ExitCode(1)
+        }
     }
 }
