@@ -36,6 +36,9 @@ public struct EventMapper: Sendable {
         keyFields + [timestampField] + zip(featureFields, computed).filter { $0.1 == nil }.map(\.0) + inputs.map(\.name) + (createdField.map { [$0] } ?? [])
     }
 
+    /// The fields every event must have (``fieldsRead`` but the created time, which may be absent).
+    public var requiredFields: [String] { fieldsRead.filter { $0 != createdField } }
+
     /// Whether some of its columns are derived columns.
     public var hasDerivedColumns: Bool { !derived.isEmpty }
 

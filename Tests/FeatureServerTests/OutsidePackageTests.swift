@@ -80,10 +80,12 @@ struct OutsidePackageTests {
                 name: "readme",
                 platforms: [.macOS(.v15)],
                 dependencies: [.package(path: "\(Self.root.path)")],
-                targets: [.target(name: "readme", dependencies: [\(products.map { ".product(name: \"\($0)\", package: \"\(identity)\")" }.joined(separator: ", "))])]
+                targets: [.target(name: "readme", dependencies: [\(products.map { ".product(name: \"\($0)\", package: \"\(identity)\")" }.joined(separator: ", "))],
+                                  swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")])]
             )
             """.write(to: package.appendingPathComponent("Package.swift"), atomically: true, encoding: .utf8)
-        // Each snippet in a file of its own (its imports only), its statements the body of a function.
+        // Each snippet in a file of its own (its imports only, which MemberImportVisibility holds it to), its statements
+        // the body of a function.
         for (i, snippet) in snippets.enumerated() {
             let lines = snippet.split(separator: "\n", omittingEmptySubsequences: false)
             let imports = lines.filter { $0.hasPrefix("import ") }

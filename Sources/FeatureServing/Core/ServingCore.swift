@@ -290,10 +290,23 @@ public final class ServingCore: Sendable {
             }
             featureColumns.append(values)
         }
-        let rows = (0..<n).map { i in
+        var rows = (0..<n).map { i in
             OnlineRow(key: keyColumns.map { $0[i] }, eventTimestamp: eventTimestamps[i],
                       createdTimestamp: createdTimestamps.isEmpty ? OnlineRow.noCreatedTimestamp : createdTimestamps[i],
                       values: featureColumns.map { $0[i] })
+        }
+        // The view's expectations, as on every path: under fail the push is refused naming the row and rule, under
+        // drop violating rows are left out (received, not written), under warn they are written.
+        let checker = ExpectationChecker(view: view)
+        if !checker.isEmpty, view.violationPolicy != .warn {
+            var kept: [OnlineRow] = []
+            for (i, row) in rows.enumerated() {
+                guard let v = checker.firstViolation(row.values) else { kept.append(row); continue }
+                if view.violationPolicy == .fail {
+                    throw .invalid("\(fields.features)[\(v.feature)][\(i)]: \(v.message) (expectation \(v.rule.rawValue) of feature view '\(view.name)', policy fail)")
+                }
+            }
+            rows = kept
         }
         let written: Int
         do { written = try await store.onlineStore().write(rows, to: store.onlineTable(of: view)) } catch { throw Self.servingError(error) }

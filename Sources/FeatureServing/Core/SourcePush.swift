@@ -10,6 +10,8 @@ public struct SourcePushResult: Sendable, Equatable {
     public var written: [String: Int]
     /// The views reading the source that took no rows, with why (an aggregated view's tiles come from its stream).
     public var skipped: [String: String]
+    /// Rows left out per view because they broke its expectations under the `drop` policy.
+    public var dropped: [String: Int] = [:]
 }
 
 extension ServingCore {
@@ -37,20 +39,40 @@ extension ServingCore {
             mappers.append(mapper)
         }
         guard !mappers.isEmpty else {
-            let why = skipped.isEmpty ? "no online feature view reads it" : skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            var why = skipped.isEmpty ? "no online feature view reads it" : skipped.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; ")
+            // The batch source of a stream: its views read the stream, which is what to push to.
+            let streams = registry.sources.filter { $0.name != name && $0.batchSourceName == name }.map(\.name)
+            if skipped.isEmpty, !streams.isEmpty {
+                why += "; it is the offline copy of \(streams.map { "'\($0)'" }.joined(separator: ", ")), whose views read the stream: push to that name"
+            }
             throw .invalid("\(sourceField): source '\(name)' has no view that takes pushes (\(why))")
         }
         try access.authorize(principal, .write, views: mappers.map(\.view.name))
         guard !rows.isEmpty else { throw .invalid("\(field): empty batch (one row at least)") }
         guard rows.count <= limits.maxBatch else { throw .invalid("\(field): \(rows.count) rows, over the limit of \(limits.maxBatch)") }
-        // Every view's rows first: a bad row fails the push before anything is written.
+        // A column a view reads must be there: a missing (or misspelt) one would write nulls over stored values.
+        let given = Set(rows[0].keys)
+        for mapper in mappers {
+            for needed in mapper.requiredFields where !given.contains(needed) {
+                throw .invalid("\(field)[\(needed)]: missing (feature view '\(mapper.view.name)' reads it)\(Self.hint(needed, given))")
+            }
+        }
+        // Every view's rows first: a bad row fails the push before anything is written. Expectations as on the
+        // stream: under drop a violating row is left out, under fail the push is refused.
         var batches: [(EventMapper, [OnlineRow])] = []
+        var dropped: [String: Int] = [:]
         for mapper in mappers {
             var out: [OnlineRow] = []
             out.reserveCapacity(rows.count)
             for (i, row) in rows.enumerated() {
                 do {
-                    out.append(try mapper.row(row))
+                    let made = try mapper.row(row)
+                    do {
+                        _ = try mapper.checked(made)
+                        out.append(made)
+                    } catch where mapper.view.violationPolicy == .drop {
+                        dropped[mapper.view.name, default: 0] += 1
+                    }
                 } catch {
                     throw .invalid("\(field) row \(i): \(error.message) (feature view '\(mapper.view.name)')")
                 }
@@ -58,14 +80,18 @@ extension ServingCore {
             batches.append((mapper, out))
         }
         var written: [String: Int] = [:]
-        for (mapper, out) in batches {
+        for (mapper, out) in batches where !out.isEmpty {
             do {
                 written[mapper.view.name] = try await store.onlineStore().write(out, to: store.onlineTable(of: mapper.view))
             } catch {
-                throw Self.servingError(error)
+                let done = written.keys.sorted()
+                throw ServingError(Self.servingError(error).code,
+                                   done.isEmpty ? "" : "feature view '\(mapper.view.name)': not written (\(done.joined(separator: ", ")) written before; pushing again is safe)",
+                                   cause: error)
             }
         }
+        for (mapper, _) in batches where written[mapper.view.name] == nil { written[mapper.view.name] = 0 }
         metrics.entityRows(.pushFeatures, rows.count)
-        return SourcePushResult(received: rows.count, written: written, skipped: skipped)
+        return SourcePushResult(received: rows.count, written: written, skipped: skipped, dropped: dropped)
     }
 }

@@ -258,7 +258,11 @@ struct HTTPRoutes: Sendable {
         let createdColumn = df.removeValue(forKey: "created")
         var created: [Int64] = []
         if let createdColumn, createdColumn.values.contains(where: { if case .null = $0 { false } else { true } }) {
-            created = try Self.timestamps(createdColumn.values, field: "df.created")
+            // Feast sends null for a row without a created time: that row has none, the others theirs.
+            for (i, value) in createdColumn.values.enumerated() {
+                if case .null = value { created.append(OnlineRow.noCreatedTimestamp); continue }
+                created += try Self.timestamps([value], field: "df.created[\(i)]")
+            }
         }
         // Join keys and features apart by the view's join keys (an unknown view is reported by the push itself).
         let registry = core.repository.store.registry
@@ -310,7 +314,17 @@ struct HTTPRoutes: Sendable {
             w.raw(":")
             w.string(reason)
         }
-        w.raw("}}")
+        w.raw("}")
+        if !result.dropped.isEmpty {
+            w.raw(",\"dropped\":{")
+            for (i, (view, count)) in result.dropped.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { w.raw(",") }
+                w.string(view)
+                w.raw(":\(count)")
+            }
+            w.raw("}")
+        }
+        w.raw("}")
         return w.bytes
     }
 

@@ -102,6 +102,13 @@ entity_key_serialization_version: 3
     status, answer = post("/push", {"push_source_name": "driver_stats_sourc", "df": {"driver_id": [1]}})
     assert status == 400 and "push_source_name: no source 'driver_stats_sourc'" in answer["error"]["message"], (status, answer)
     status, answer = post("/push", {"push_source_name": "driver_stats_source",
-                                    "df": {"driver_id": [1, 2], "event_timestamp": [stamp, "yesterday"], "conv_rate": [0.1, 0.2]}})
+                                    "df": {"driver_id": [777780, 777781], "event_timestamp": [stamp, "yesterday"], "conv_rate": [0.1, 0.2],
+                                           "acc_rate": [0.5, 0.5], "avg_daily_trips": [1, 2]}})
     assert status == 400 and "df row 1: event_timestamp: 'yesterday' is not an ISO-8601 time" in answer["error"]["message"], (status, answer)
+    assert get(777780)["conv_rate"]["status"] == "NOT_FOUND"  # nothing of the push was written
+    status, answer = post("/push", {"push_source_name": "driver_stats_source",
+                                    "df": {"driver_id": [777782], "event_timestamp": [stamp], "conv_rat": [0.9], "acc_rate": [0.5], "avg_daily_trips": [1]}})
+    assert status == 400 and "df[conv_rate]: missing (feature view 'driver_stats' reads it)" in answer["error"]["message"], (status, answer)
+    status, answer = post("/push", {"push_source_name": "driver_activity_source", "df": {"driver_id": [1]}})
+    assert status == 400 and "push to that name" in answer["error"]["message"], (status, answer)
     print("feast /push: ok")

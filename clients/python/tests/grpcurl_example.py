@@ -34,6 +34,8 @@ while i < len(words):
     i += 1
 if "-plaintext" not in flags or len(positional) != 2:
     sys.exit(f"expected -plaintext, an address and a method: {words}")
+if positional[0] != "localhost:6570":
+    sys.exit(f"the example's address {positional[0]} is not FeatureServer's default gRPC address localhost:6570")
 proto = os.path.join(root, flags["-import-path"][0], flags["-proto"][0])
 if not os.path.isfile(proto):
     sys.exit(f"-proto: no file {proto}")

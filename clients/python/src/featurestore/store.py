@@ -101,6 +101,10 @@ def _typed_value(v: Any, type_name: str) -> serving_pb2.Value:
     v = _plain(v)
     if v is None or (isinstance(v, float) and v != v and not type_name.startswith("float")):
         return serving_pb2.Value()  # a NaN where the feature is not a float: pandas' missing value
+    numeric = type_name in ("int32", "int64", "float32", "float64")
+    if numeric and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        # Never guessed: a bool or a string is not a number (the server refuses them too).
+        raise FeatureStoreError(f"{v!r} is a {type(v).__name__}, and the feature is {type_name}", "INVALID_ARGUMENT")
     if type_name in ("int32", "int64") and isinstance(v, float):
         if not v.is_integer():
             raise FeatureStoreError(f"{v!r} is not an integer, and the feature is {type_name}", "INVALID_ARGUMENT")
@@ -148,6 +152,9 @@ def _key_column(name: str, values: Sequence[Any]) -> serving_pb2.KeyColumn:
     values = [_plain(v) for v in values]
     column = serving_pb2.KeyColumn()
     if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        for i, v in enumerate(values):
+            if not -(1 << 63) <= v < (1 << 63):
+                raise FeatureStoreError(f"join key '{name}'[{i}]: {v} is outside int64", "INVALID_ARGUMENT")
         column.int64_values.values.extend(values)
     elif all(isinstance(v, str) for v in values):
         column.string_values.values.extend(values)
@@ -385,16 +392,30 @@ class FeatureStore:
             if key["name"] not in rows:
                 raise FeatureStoreError(f"push to '{push_source_name}': no '{key['name']}' column (a join key)", "INVALID_ARGUMENT")
             request.entities[key["name"]].CopyFrom(_key_column(key["name"], rows[key["name"]]))
-        request.event_timestamps_micros.extend(_micros(t) for t in rows[timestamp_column])
+        if created_column and created_column not in rows:
+            raise FeatureStoreError(f"push to '{push_source_name}': no '{created_column}' column (created_column)", "INVALID_ARGUMENT")
+
+        def converted(name: str, values: list, convert: Any) -> list:
+            out = []
+            for i, v in enumerate(values):
+                try:
+                    out.append(convert(v))
+                except FeatureStoreError as error:
+                    raise FeatureStoreError(f"push to '{push_source_name}': column '{name}' row {i}: {error.message}", "INVALID_ARGUMENT") from error
+                except (ValueError, TypeError, OverflowError) as error:
+                    raise FeatureStoreError(f"push to '{push_source_name}': column '{name}' row {i}: {error}", "INVALID_ARGUMENT") from error
+            return out
+
+        request.event_timestamps_micros.extend(converted(timestamp_column, rows[timestamp_column], _micros))
         if created_column:
-            request.created_timestamps_micros.extend(_micros(t) for t in rows[created_column])
+            request.created_timestamps_micros.extend(converted(created_column, rows[created_column], _micros))
         # Every other column is a feature: one the view lacks is refused by the server (with a suggestion), never dropped.
         types = {feature["name"]: feature.get("type", "") for feature in view.get("features", [])}
         keys = {key["name"] for key in view.get("join_keys", [])}
         for name, values in rows.items():
             if name in keys or name in (timestamp_column, created_column):
                 continue
-            request.features[name].values.extend(_typed_value(v, types.get(name, "")) for v in values)
+            request.features[name].values.extend(converted(name, values, lambda v, t=types.get(name, ""): _typed_value(v, t)))
         response = self._call("PushFeatures", request)
         return {"rows_received": response.rows_received, "rows_written": response.rows_written}
 
