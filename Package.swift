@@ -34,6 +34,8 @@ let package = Package(
         // What the public API returns and reads: tables (joinFeatures returns one) and Parquet files.
         .library(name: "Columnar", targets: ["Columnar"]),
         .library(name: "Parquet", targets: ["Parquet"]),
+        // Profiles and drift distances over columns (what featurectl profile and drift compute).
+        .library(name: "DataQuality", targets: ["DataQuality"]),
         // Conformance suites and in-memory parts for the tests of a new store or engine.
         .library(name: "FeatureStoreTesting", targets: ["FeatureStoreTesting"]),
         // FeatureServer's gRPC API: the generated messages and stubs, and a client over them for Swift services.
@@ -124,6 +126,7 @@ let package = Package(
             name: "FeatureStoreCore",
             dependencies: [
                 "Columnar",
+                "DataQuality",
                 "FeatureComputation",
                 "Expressions",
                 "SQLite",
@@ -166,6 +169,9 @@ let package = Package(
             "FeatureStoreCore", "ErrorChain", "StreamIngestion", "Kafka", .product(name: "Logging", package: "swift-log"),
         ]),
         // `format: json`: JSON objects, decoded by JSONCoding's one-pass parser.
+        // Data quality's math, knowing nothing of features: profiles (counts, spread, a mergeable quantile sketch,
+        // value counts) and drift distances (PSI, Kolmogorov-Smirnov, Jensen-Shannon).
+        .target(name: "DataQuality", dependencies: ["Columnar"]),
         .target(name: "JSONMessageFormat", dependencies: ["ErrorChain", "FeatureStoreCore", "StreamIngestion", "JSONCoding"]),
         // Avro: schemas (JSON form, named types, logical types) and the binary encoding, read field by field with
         // reader/writer resolution. Knows nothing of features or streams.
@@ -205,6 +211,7 @@ let package = Package(
                 "Parquet",
                 "ParquetSource",
                 "Columnar",
+                "DataQuality",
                 "ServeOptions",
                 "BundledKinds",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

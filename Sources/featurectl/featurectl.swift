@@ -13,7 +13,7 @@ struct FeatureCtl: AsyncParsableCommand {
             sources, feature views and feature services. Every command takes --repo (default: the current folder).
             """,
         version: "0.1.0",
-        subcommands: [InitCommand.self, ValidateCommand.self, PlanCommand.self, ApplyCommand.self, CatalogCommand.self, SampleDataCommand.self, JoinCommand.self, MaterializeCommand.self, MaterializeIncrementalCommand.self, GetCommand.self, VerifyCommand.self, ServeCommand.self, IngestCommand.self, DemoEventsCommand.self, ParquetCommand.self]
+        subcommands: [InitCommand.self, ValidateCommand.self, PlanCommand.self, ApplyCommand.self, CatalogCommand.self, SampleDataCommand.self, JoinCommand.self, MaterializeCommand.self, MaterializeIncrementalCommand.self, GetCommand.self, VerifyCommand.self, ServeCommand.self, IngestCommand.self, DemoEventsCommand.self, ParquetCommand.self, ProfileCommand.self, DriftCommand.self]
     )
 
     /// Sets the process up for columnar work (see ``MemoryPolicy``), then runs the

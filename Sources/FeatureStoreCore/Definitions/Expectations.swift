@@ -22,6 +22,8 @@ public struct FeatureExpectations: Sendable, Hashable, Codable {
     public var minLength: Int?
     /// The most elements of a list.
     public var maxLength: Int?
+    /// Drift thresholds of this feature (nil: the view's, else the defaults).
+    public var drift: DriftThresholds?
 
     /// Expectations as written (nil or false: no such rule).
     public init(notNull: Bool = false, min: ExpectedNumber? = nil, max: ExpectedNumber? = nil, allowed: [ExpectedValue]? = nil,
@@ -37,7 +39,7 @@ public struct FeatureExpectations: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case notNull = "not_null", min, max, allowed, maxNullRate = "max_null_rate", pattern, minLength = "min_length", maxLength = "max_length"
+        case notNull = "not_null", min, max, allowed, maxNullRate = "max_null_rate", pattern, minLength = "min_length", maxLength = "max_length", drift
     }
 
     /// Decodes the canonical form (absent rules omitted).
@@ -51,6 +53,7 @@ public struct FeatureExpectations: Sendable, Hashable, Codable {
         pattern = try c.decodeIfPresent(String.self, forKey: .pattern)
         minLength = try c.decodeIfPresent(Int.self, forKey: .minLength)
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength)
+        drift = try c.decodeIfPresent(DriftThresholds.self, forKey: .drift)
     }
 
     /// Encodes the rules that are set.
@@ -64,6 +67,7 @@ public struct FeatureExpectations: Sendable, Hashable, Codable {
         try c.encodeIfPresent(pattern, forKey: .pattern)
         try c.encodeIfPresent(minLength, forKey: .minLength)
         try c.encodeIfPresent(maxLength, forKey: .maxLength)
+        try c.encodeIfPresent(drift, forKey: .drift)
     }
 
     /// The rules set, in a fixed order (for the catalog).
@@ -178,12 +182,40 @@ public struct ViewExpectations: Sendable, Hashable, Codable {
     public var policy: ViolationPolicy
     /// The freshness goal: the newest online row should be younger than this (nil: none).
     public var maxStaleness: TimeSpan?
+    /// Drift thresholds of the view's features (a feature's own override them).
+    public var drift: DriftThresholds?
 
     /// Settings as written.
-    public init(policy: ViolationPolicy = .warn, maxStaleness: TimeSpan? = nil) {
+    public init(policy: ViolationPolicy = .warn, maxStaleness: TimeSpan? = nil, drift: DriftThresholds? = nil) {
         self.policy = policy
         self.maxStaleness = maxStaleness
+        self.drift = drift
     }
 
-    enum CodingKeys: String, CodingKey { case policy, maxStaleness = "max_staleness" }
+    enum CodingKeys: String, CodingKey { case policy, maxStaleness = "max_staleness", drift }
+}
+
+/// How far a feature's distribution may move before `featurectl drift` reports it (each nil: the default).
+public struct DriftThresholds: Sendable, Hashable, Codable {
+    /// The population stability index (default 0.2, the usual "significant shift").
+    public var psi: Double?
+    /// The Kolmogorov-Smirnov statistic, numbers only (default 0.1).
+    public var ks: Double?
+    /// The Jensen-Shannon distance, base 2, categories only (default 0.1).
+    public var js: Double?
+
+    /// Thresholds as written.
+    public init(psi: Double? = nil, ks: Double? = nil, js: Double? = nil) {
+        self.psi = psi
+        self.ks = ks
+        self.js = js
+    }
+
+    /// The defaults.
+    public static let defaults = DriftThresholds(psi: 0.2, ks: 0.1, js: 0.1)
+
+    /// These thresholds, each missing one taken from `fallback`.
+    public func over(_ fallback: DriftThresholds) -> DriftThresholds {
+        DriftThresholds(psi: psi ?? fallback.psi, ks: ks ?? fallback.ks, js: js ?? fallback.js)
+    }
 }

@@ -1,4 +1,5 @@
 import Columnar
+public import DataQuality
 import FeatureComputation
 import Foundation
 
@@ -36,6 +37,8 @@ public struct MaterializationReport: Sendable, Codable {
     public var expectations: ExpectationTally?
     /// Rows not written because they broke an expectation under the `drop` policy.
     public var rowsDropped: Int?
+    /// Profiles of the rows offered per feature (plain views; kept in the registry's profiles over time).
+    public var profiles: [String: FeatureProfile]?
 }
 
 /// How far a materialization is.
@@ -231,9 +234,13 @@ extension FeatureStore {
         }
         var featureStats: [String: FeatureStatistics] = [:]
         for (k, feature) in view.features.enumerated() { featureStats[feature.name] = stats[k].result }
+        // Profiles of what the run offered (the distribution serving holds for these entities).
+        var profiles: [String: FeatureProfile] = [:]
+        for (k, feature) in view.features.enumerated() { profiles[feature.name] = FeatureProfile.of(featureData[k].take(best)) }
         return MaterializationReport(view: view.name, start: start, end: end, rowsRead: rowsRead, rowsWritten: written,
                                      entities: best.count, seconds: Date().timeIntervalSince(began), features: featureStats,
-                                     expectations: tally, rowsDropped: dropped.isEmpty ? nil : dropped.lazy.filter { $0 }.count)
+                                     expectations: tally, rowsDropped: dropped.isEmpty ? nil : dropped.lazy.filter { $0 }.count,
+                                     profiles: profiles)
     }
 }
 
@@ -377,7 +384,7 @@ extension FeatureStore {
     static func clockMicros() -> Int64 { Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down)) }
 
     /// Runs `body` with the offline engine on a source that has data, turning the engine's errors into the store's.
-    fileprivate func reading<T>(_ view: FeatureView, source: DataSource, path: String,
+    func reading<T>(_ view: FeatureView, source: DataSource, path: String,
                                 _ body: (any OfflineEngine) async throws -> T) async throws(OnlineStoreError) -> T {
         do {
             let engine = try offlineEngine()

@@ -109,6 +109,10 @@ public final class RegistryStore {
         CREATE TABLE IF NOT EXISTS materializations (
             view TEXT NOT NULL, run_at REAL NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,
             rows_read INTEGER NOT NULL, rows_written INTEGER NOT NULL, report TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS profiles (
+            view TEXT NOT NULL, at REAL NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,
+            origin TEXT NOT NULL, profile TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS profiles_by_view ON profiles (view, at);
         """
 
     /// Opens the registry at `path`, creating the file (and its folder) when `create` is set.
@@ -277,6 +281,30 @@ public final class RegistryStore {
             try db.prepare("INSERT INTO materializations (view, run_at, start_us, end_us, rows_read, rows_written, report) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 .run([.text(report.view), .real(Date().timeIntervalSince1970), .integer(report.start), .integer(report.end),
                       .integer(Int64(report.rowsRead)), .integer(Int64(report.rowsWritten)), .text(CanonicalSpec.json(report))])
+        }
+        if let profiles = report.profiles {
+            try recordProfile(ViewProfile(view: report.view, start: report.start, end: report.end, origin: "materialize",
+                                          rows: report.entities, features: profiles))
+        }
+    }
+
+    /// Keeps a view's profile (materialization records one per run; `featurectl profile` one per call).
+    public func recordProfile(_ profile: ViewProfile, at: Date = Date()) throws(RegistryError) {
+        try wrap {
+            try db.prepare("INSERT INTO profiles (view, at, start_us, end_us, origin, profile) VALUES (?, ?, ?, ?, ?, ?)")
+                .run([.text(profile.view), .real(at.timeIntervalSince1970), .integer(profile.start), .integer(profile.end),
+                      .text(profile.origin), .text(CanonicalSpec.json(profile))])
+        }
+    }
+
+    /// A view's profiles, newest first (at most `limit`), with when each was taken.
+    public func profiles(of view: String, limit: Int = 30) throws(RegistryError) -> [(profile: ViewProfile, at: Date)] {
+        try wrap {
+            try db.prepare("SELECT profile, at FROM profiles WHERE view = ? ORDER BY at DESC LIMIT ?").rows([.text(view), .integer(Int64(limit))])
+                .compactMap { row in
+                    guard let json = row[0].stringValue, let at = row[1].doubleValue else { return nil }
+                    return (try CanonicalSpec.decode(ViewProfile.self, from: json), Date(timeIntervalSince1970: at))
+                }
         }
     }
 

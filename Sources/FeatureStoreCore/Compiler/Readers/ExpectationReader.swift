@@ -4,8 +4,29 @@ import Yams
 
 /// Data-quality definitions: a feature's `expect:` block and a view's `expectations:` block.
 extension Compilation {
-    static let expectKeys = ["not_null", "min", "max", "allowed", "max_null_rate", "pattern", "min_length", "max_length"]
-    static let viewExpectationKeys = ["policy", "max_staleness"]
+    static let expectKeys = ["not_null", "min", "max", "allowed", "max_null_rate", "pattern", "min_length", "max_length", "drift"]
+    static let viewExpectationKeys = ["policy", "max_staleness", "drift"]
+    static let driftKeys = ["psi", "ks", "js"]
+
+    /// A `drift:` block of thresholds.
+    func readDrift(_ object: YAMLObject, _ reader: inout YAMLReader) -> DriftThresholds? {
+        guard let node = reader.node(object, "drift") else { return nil }
+        guard let d = reader.object(node, what: "the drift thresholds of \(object.what)", allowed: Self.driftKeys) else { return nil }
+        var out = DriftThresholds()
+        for key in Self.driftKeys {
+            guard let text = reader.string(d, key) else { continue }
+            guard let value = Double(text.value), value.isFinite, value > 0, key == "psi" || value <= 1 else {
+                reader.error(text.location, "'\(key)' is a threshold above 0\(key == "psi" ? "" : " and at most 1"), found '\(text.value)'")
+                continue
+            }
+            switch key {
+            case "psi": out.psi = value
+            case "ks": out.ks = value
+            default: out.js = value
+            }
+        }
+        return out
+    }
 
     /// A feature's `expect:` block, checked against the feature's type (each rule must make sense for it).
     func readExpect(_ feature: YAMLObject, name: String, type: ValueType, _ reader: inout YAMLReader) -> FeatureExpectations? {
@@ -101,6 +122,7 @@ extension Compilation {
         if let lo = out.minLength, let hi = out.maxLength, lo > hi, let loc = reader.keyLocation(e, "max_length") {
             reader.error(loc, "'max_length' (\(hi)) is below 'min_length' (\(lo)) for feature '\(name)': no list could pass")
         }
+        out.drift = readDrift(e, &reader)
         if out == FeatureExpectations(), let loc = reader.keyLocation(feature, "expect") {
             reader.error(loc, "'expect' of feature '\(name)' sets no rule; rules: \(Self.expectKeys.joined(separator: ", "))")
             return nil
@@ -128,6 +150,7 @@ extension Compilation {
                 reader.error(text.location, "bad duration '\(text.value)' for 'max_staleness': write a positive duration like 15m, 2h or 1d")
             }
         }
+        out.drift = readDrift(e, &reader)
         return out
     }
 }
