@@ -329,7 +329,7 @@ let package = Package(
         // serving against training on every store (swift test runs a bounded number of seeds; scripts/fuzz runs longer).
         .testTarget(name: "DifferentialFuzzTests", dependencies: ["TestKinds", "FeatureStoreCore", "ParquetSource", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "RedisTestSupport"],
                     exclude: ["fuzz_oracle.py"]),
-        .testTarget(name: "featurectlTests", dependencies: ["TestKinds", "featurectl", "FeatureStoreCore", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"]),
+        .testTarget(name: "featurectlTests", dependencies: ["TestKinds", "featurectl", "FeatureStoreCore", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "FeatureComputation", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SQLite", "Parquet", "Columnar", "Kafka", "Redis", "RedisTestSupport"], exclude: ["Quality"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -38,8 +38,9 @@ public struct FeatureProfile: Sendable, Hashable, Codable {
     var sumCompensation = 0.0
     /// Quantiles of the finite numbers (nil for strings and booleans).
     public var sketch: QuantileSketch?
-    /// Value -> count for strings, booleans and integers while there are at most ``maxDistinct`` distinct values.
-    public var distinct: [String: Int]?
+    /// Value (its UTF-8 bytes: two Unicode spellings are two values) -> count for strings, booleans and integers
+    /// while there are at most ``maxDistinct`` distinct values.
+    public var distinct: [[UInt8]: Int]?
     /// Whether there were more distinct values than ``maxDistinct`` (top values are then not kept).
     public var highCardinality = false
 
@@ -58,7 +59,8 @@ public struct FeatureProfile: Sendable, Hashable, Codable {
     /// The `k` most frequent values, most frequent first (ties: by value), when counts were kept.
     public func topValues(_ k: Int = 10) -> [ValueCount] {
         guard let distinct else { return [] }
-        return distinct.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(k).map { ValueCount(value: $0.key, count: $0.value) }
+        return distinct.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key.lexicographicallyPrecedes($1.key) }.prefix(k)
+            .map { ValueCount(value: String(decoding: $0.key, as: UTF8.self), count: $0.value) }
     }
 
     /// The `q` quantile of the finite numbers (within the sketch's relative accuracy).
@@ -92,14 +94,16 @@ public struct FeatureProfile: Sendable, Hashable, Codable {
     }
 
     mutating func add(category value: String) {
+        add(category: Array(value.utf8))
+    }
+
+    mutating func add(category value: [UInt8]) {
         if highCardinality { return }
-        var counts = distinct ?? [:]
-        counts[value, default: 0] += 1
-        if counts.count > Self.maxDistinct {
+        if distinct == nil { distinct = [:] }
+        distinct![value, default: 0] += 1  // in place: no copy of the counts per value
+        if distinct!.count > Self.maxDistinct {
             distinct = nil
             highCardinality = true
-        } else {
-            distinct = counts
         }
     }
 
@@ -164,7 +168,7 @@ public struct FeatureProfile: Sendable, Hashable, Codable {
         case .float64(let v):
             for i in 0..<n { if column.isNull(i) { addNull() } else { add(number: v[i]) } }
         case .bytes(let b):
-            for i in 0..<n { if column.isNull(i) { addNull() } else { count += 1; add(category: b.string(at: i)) } }
+            for i in 0..<n { if column.isNull(i) { addNull() } else { count += 1; add(category: Array(b.bytes(at: i))) } }
         case .list(let offsets, let child):
             // Rows count here; the elements' values feed the statistics.
             var elements = FeatureProfile()

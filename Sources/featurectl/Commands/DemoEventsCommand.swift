@@ -1,4 +1,5 @@
 import ArgumentParser
+import Columnar
 import FeatureStoreCore
 import Foundation
 import Kafka
@@ -11,8 +12,10 @@ struct DemoEventsCommand: ParsableCommand {
         discussion: """
             For every kafka source read by an online view, sends events shaped as its views expect: the join keys \
             (integer keys 1001, 1002, ...; string keys k-1, k-2, ...), each feature (for aggregated views, each \
-            aggregated column) with a random value of its type, \
-            and the event time now, all named through the source's field mapping. With `bootstrap_servers: embedded` \
+            aggregated column) with a random value of its type within its expectations (min, max, allowed), \
+            and the event time now, all named through the source's field mapping. The first event of a source whose \
+            features have a bound breaks it on purpose (one above max or below min), so the demo shows a \
+            dead-lettered event and a catalog warning; --no-violation leaves it out. With `bootstrap_servers: embedded` \
             the cluster lives inside the ingesting process: pass the address it logs with --bootstrap-servers.
             """)
 
@@ -29,6 +32,9 @@ struct DemoEventsCommand: ParsableCommand {
 
     @Option(help: "How many entities the events are about.")
     var entities: Int = 20
+
+    @Flag(help: "Do not send the event that breaks an expectation on purpose.")
+    var noViolation = false
 
     func run() throws {
         let store = try repository.load()
@@ -60,10 +66,13 @@ struct DemoEventsCommand: ParsableCommand {
         let start = ContinuousClock.now
         var sent = 0
         let interval = 1.0 / max(rate, 0.001)
+        var violated = Set<String>()
         while ContinuousClock.now - start < .milliseconds(Int(duration * 1000)) {
             for generator in generators {
                 let entity = Int.random(in: 0..<max(1, entities), using: &rng)
-                let (key, value) = generator.event(entity: entity, rng: &rng)
+                let violate = !noViolation && generator.canViolate && violated.insert(generator.topic).inserted
+                let (key, value) = generator.event(entity: entity, rng: &rng, violate: violate)
+                if violate { Console.print("Breaking \(generator.violationText) on purpose in one event to \(generator.topic) (expect it in the dead-letter topic and the catalog).") }
                 do {
                     try producer.produce(topic: generator.topic, key: Array(key.utf8), value: Array(value.utf8))
                 } catch {
@@ -86,8 +95,10 @@ struct DemoEventsCommand: ParsableCommand {
 struct EventGenerator {
     let topic: String
     private let keyFields: [(field: String, type: ScalarType)]
-    private let featureFields: [(field: String, type: ValueType)]
+    private let featureFields: [(field: String, type: ValueType, expect: FeatureExpectations?)]
     private let timestampField: String
+    /// The field whose bound the violating event breaks, and the bound's text.
+    private let violation: (field: Int, value: String, text: String)?
 
     init(topic: String, source: DataSource, views: [FeatureView], keys: [JoinKey]) {
         self.topic = topic
@@ -95,12 +106,39 @@ struct EventGenerator {
         for (from, to) in source.fieldMapping { fieldOf[to] = from }
         var seen = Set<String>()
         keyFields = keys.compactMap { key in seen.insert(key.name).inserted ? (fieldOf[key.name] ?? key.name, key.type) : nil }
-        featureFields = views.flatMap(\.eventColumns).compactMap { c in seen.insert(c.name).inserted ? (fieldOf[c.name] ?? c.name, c.type) : nil }
+        let expectations = Dictionary(views.flatMap { v in v.features.compactMap { f in f.expectations.map { (f.name, ($0, v.name)) } } }) { a, _ in a }
+        featureFields = views.flatMap(\.eventColumns).compactMap { c in
+            seen.insert(c.name).inserted ? (fieldOf[c.name] ?? c.name, c.type, expectations[c.name]?.0) : nil
+        }
         timestampField = source.timestampField
+        var violation: (Int, String, String)? = nil
+        for (i, f) in featureFields.enumerated() {
+            guard case .scalar(let t) = f.type, [.int32, .int64, .float32, .float64].contains(t), let e = f.expect else { continue }
+            let view = expectations[views.flatMap(\.eventColumns).first { (fieldOf[$0.name] ?? $0.name) == f.field }?.name ?? ""]?.1 ?? ""
+            if let max = e.max {
+                violation = (i, Self.beyond(max, by: 1, integer: t == .int32 || t == .int64), "\(view).\(f.field).max (\(max))")
+            } else if let min = e.min {
+                violation = (i, Self.beyond(min, by: -1, integer: t == .int32 || t == .int64), "\(view).\(f.field).min (\(min))")
+            }
+            if violation != nil { break }
+        }
+        self.violation = violation
+    }
+
+    /// Whether a feature of the source has a bound an event can break.
+    var canViolate: Bool { violation != nil }
+    /// `view.field.rule (bound)` of the bound broken on purpose.
+    var violationText: String { violation?.text ?? "" }
+
+    private static func beyond(_ bound: ExpectedNumber, by step: Int64, integer: Bool) -> String {
+        switch bound {
+        case .int(let i): return "\(i &+ step)"
+        case .double(let d): return integer ? "\(Int64(d.rounded(step > 0 ? .down : .up)) &+ step)" : "\(d + Double(step))"
+        }
     }
 
     /// The message key and JSON payload of an event about entity number `entity`.
-    func event(entity: Int, rng: inout some RandomNumberGenerator) -> (key: String, value: String) {
+    func event(entity: Int, rng: inout some RandomNumberGenerator, violate: Bool = false) -> (key: String, value: String) {
         var parts: [String] = []
         var keyText: [String] = []
         for (field, type) in keyFields {
@@ -112,12 +150,41 @@ struct EventGenerator {
             keyText.append(value)
             parts.append("\"\(field)\": \(value)")
         }
-        for (field, type) in featureFields {
-            parts.append("\"\(field)\": \(Self.random(type, rng: &rng))")
+        for (i, (field, type, expect)) in featureFields.enumerated() {
+            if violate, let violation, violation.field == i {
+                parts.append("\"\(field)\": \(violation.value)")
+            } else {
+                parts.append("\"\(field)\": \(Self.random(type, expect: expect, rng: &rng))")
+            }
         }
         let now = Date()
         parts.append("\"\(timestampField)\": \(Int64(now.timeIntervalSince1970 * 1000))")
         return (keyText.joined(separator: "|"), "{" + parts.joined(separator: ", ") + "}")
+    }
+
+    /// A random value of `type` within `expect`'s bounds and allowed values.
+    static func random(_ type: ValueType, expect: FeatureExpectations?, rng: inout some RandomNumberGenerator) -> String {
+        if let allowed = expect?.allowed, let pick = allowed.randomElement(using: &rng) {
+            switch pick {
+            case .string(let s): return Column.jsonString(s)
+            case .int(let i): return "\(i)"
+            case .bool(let b): return "\(b)"
+            }
+        }
+        guard case .scalar(let s) = type, let expect, expect.min != nil || expect.max != nil else { return random(type, rng: &rng) }
+        func value(_ n: ExpectedNumber?) -> Double? {
+            switch n { case .int(let i)?: return Double(i); case .double(let d)?: return d; case nil: return nil }
+        }
+        // Demo-sized values inside the bounds (huge bounds capped, so conversions stay exact and in range).
+        let lo = Swift.max(-1e15, value(expect.min) ?? 0), hi = Swift.min(1e15, Swift.max(lo, value(expect.max) ?? lo + 600))
+        switch s {
+        case .int32, .int64: return "\(Int64(Double.random(in: lo...hi, using: &rng).rounded(.down)).clamped(Int64(lo.rounded(.up)), Int64(hi.rounded(.down))))"
+        case .float32, .float64:
+            // Rounded to a tenth when that stays inside the bounds, else as drawn.
+            let x = Double.random(in: lo...hi, using: &rng), tenth = (x * 10).rounded() / 10
+            return "\(tenth >= lo && tenth <= hi ? tenth : x)"
+        default: return random(type, rng: &rng)
+        }
     }
 
     static func random(_ type: ValueType, rng: inout some RandomNumberGenerator) -> String {
@@ -137,4 +204,8 @@ struct EventGenerator {
         case .timestamp: return "\(Int64(Date().timeIntervalSince1970 * 1000))"
         }
     }
+}
+
+extension Int64 {
+    fileprivate func clamped(_ lo: Int64, _ hi: Int64) -> Int64 { Swift.min(Swift.max(self, lo), Swift.max(lo, hi)) }
 }

@@ -15,6 +15,8 @@ enum Console {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
+        // As the serving API writes them: a NaN or infinity (a profile's spread that overflows) is a string.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
