@@ -223,7 +223,7 @@ let package = Package(
             name: "FeatureServing",
             dependencies: [
                 "FeatureStoreCore", "ErrorChain", "ServingSettings", "Columnar",
-                "JSONCoding", "StreamIngestion", "JSONMessageFormat",
+                "JSONCoding", "StreamIngestion", "JSONMessageFormat", "DataQuality",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

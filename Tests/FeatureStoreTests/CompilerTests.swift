@@ -90,7 +90,7 @@ struct CompilerTests {
     func unknownObjectKey() {
         let text = base.replacingOccurrences(of: "    ttl: 2h\n", with: "    tll: 2h\n")
         #expect(diagnostics(text) == [
-            "defs.yaml:15:5: error: unknown key 'tll' in feature view 'stats'; did you mean 'ttl'?; allowed keys: name, entities, source, ttl, features, aggregations, online, description, owner, tags",
+            "defs.yaml:15:5: error: unknown key 'tll' in feature view 'stats'; did you mean 'ttl'?; allowed keys: name, entities, source, ttl, features, aggregations, online, description, owner, tags, expectations",
         ])
     }
 

@@ -1,4 +1,5 @@
 import Columnar
+import DataQuality
 import FeatureStoreCore
 import Foundation
 
@@ -139,6 +140,10 @@ struct CatalogModel {
             o["age_seconds"] = Int(ageSeconds)
             o["age"] = Self.age(seconds: ageSeconds)
             o["stale"] = view.ttl.seconds > 0 && ageSeconds > Double(view.ttl.seconds)
+            if let slo = view.expectations?.maxStaleness {
+                o["slo_breached"] = ageSeconds > Double(slo.seconds)
+                o["max_staleness"] = slo.description
+            }
         } else {
             o["stale"] = false
         }
@@ -158,7 +163,23 @@ struct CatalogModel {
             stale.append(["name": view.name, "url": Self.path(.featureView, view.name), "ttl": view.ttl.description,
                           "newest_event": f["newest_event"] ?? "-", "age": f["age"] ?? "never"])
         }
+        // Views that break their expectations (in their last materialization) or their freshness goal.
+        var quality: [Object] = []
+        for view in registry.featureViews {
+            var problems: [String] = []
+            if let report = (try? registryStore?.lastMaterialization(of: view.name)).flatMap({ $0 })?.report, let tally = report.expectations, tally.total > 0 {
+                problems.append("\(tally.total) expectation violations in the last materialization (\(tally.counts.keys.sorted().joined(separator: ", ")))")
+            }
+            if let f = freshness(of: view), f["slo_breached"] as? Bool == true {
+                problems.append("newest event \(f["age"] ?? "") old, over max_staleness \(f["max_staleness"] ?? "")")
+            }
+            if !problems.isEmpty {
+                quality.append(["name": view.name, "url": Self.path(.featureView, view.name), "problems": problems.joined(separator: "; ")])
+            }
+        }
         return [
+            "quality_problems": quality,
+            "has_quality_problems": !quality.isEmpty,
             "project": store.config.project,
             "counts": ["entities": registry.entities.count, "sources": registry.sources.count,
                        "feature_views": registry.featureViews.count, "feature_services": registry.featureServices.count,
@@ -189,9 +210,26 @@ struct CatalogModel {
         var o = viewRow(view)
         let materialization = (try? registryStore?.lastMaterialization(of: view.name)).flatMap { $0 }
         let stats = materialization?.report.features ?? [:]
+        // Profiles kept over time: the newest is "current", the oldest kept the baseline it is drawn against.
+        let profiles = (try? registryStore?.profiles(of: view.name)) ?? []
+        let current = profiles.first, baseline = profiles.count > 1 ? profiles.last : nil
+        let violations = materialization?.report.expectations
         func number(_ d: Double?) -> Any { d.map { String(format: "%.4g", $0) } ?? "" }
         o["features"] = view.features.map { f -> Object in
             var row: Object = ["name": f.name, "type": f.type.description, "description": f.description]
+            if let e = f.expectations { row["expect"] = e.rules.map(\.text).joined(separator: ", ") }
+            if let counts = violations?.counts[f.name], !counts.isEmpty {
+                row["violations"] = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                row["violation_example"] = counts.keys.sorted().compactMap { violations?.examples["\(f.name).\($0)"] }.first ?? ""
+            }
+            if let profile = current?.profile.features[f.name] {
+                row["null_count"] = profile.nullCount
+                row["null_rate"] = String(format: "%.1f%%", profile.nullRate * 100)
+                row["min"] = number(profile.min)
+                row["max"] = number(profile.max)
+                row["mean"] = number(profile.mean)
+                if let svg = HistogramSVG.svg(feature: f.name, current: profile, baseline: baseline?.profile.features[f.name]) { row["histogram_svg"] = svg }
+            }
             if let a = f.aggregation {
                 row["computed"] = a.summary
                 var aggregation: Object = ["function": a.functionName, "window": "\(a.window)", "hop": "\(a.hop)"]
@@ -199,7 +237,7 @@ struct CatalogModel {
                 if let n = a.n { aggregation["n"] = n }
                 row["aggregation"] = aggregation
             }
-            if let s = stats[f.name] {
+            if row["null_count"] == nil, let s = stats[f.name] {
                 row["null_count"] = s.nullCount
                 row["min"] = number(s.min)
                 row["max"] = number(s.max)
@@ -207,13 +245,25 @@ struct CatalogModel {
             }
             return row
         }
+        if let current {
+            o["profile"] = ["at": Self.iso(current.at), "origin": current.profile.origin, "rows": current.profile.rows,
+                            "baseline_at": baseline.map { Self.iso($0.at) } ?? ""] as Object
+        }
+        if let e = view.expectations {
+            o["policy"] = e.policy.rawValue
+            if let s = e.maxStaleness { o["max_staleness"] = s.description }
+        }
+        if let v = violations, v.total > 0 {
+            o["violations_total"] = v.total
+            if let dropped = materialization?.report.rowsDropped { o["rows_dropped"] = dropped }
+        }
         o["join_keys"] = registry.joinKeys(of: view).map { ["name": $0.name, "type": $0.type.rawValue] as Object }
         o["services"] = registry.services(using: view.name).map { link(.featureService, $0.name) }
         if let m = materialization {
             o["last_materialization"] = [
                 "at": Self.iso(m.at), "rows_read": m.report.rowsRead, "rows_written": m.report.rowsWritten,
                 "entities": m.report.entities, "seconds": String(format: "%.2f", m.report.seconds),
-                "window": "\(Self.iso(micros: m.report.start)) .. \(Self.iso(micros: m.report.end))",
+                "window": "\(m.report.start == Int64.min ? "(beginning)" : Self.iso(micros: m.report.start)) .. \(Self.iso(micros: m.report.end))",
             ] as Object
         }
         if let source = registry.source(named: view.source), let batch = source.batchSource {

@@ -1,6 +1,7 @@
 /// The catalog's Mustache templates. `{{x}}` escapes HTML (every name, description and tag a user wrote goes
-/// through it); the only unescaped values are `{{{body}}}` (a page rendered by these templates) and
-/// `{{{lineage_svg}}}` (built by ``LineageGraph``, which escapes every name itself).
+/// through it); the only unescaped values are `{{{body}}}` (a page rendered by these templates),
+/// `{{{lineage_svg}}}` (built by ``LineageGraph``) and `{{{histogram_svg}}}` (built by ``HistogramSVG``), which
+/// escape every name themselves.
 enum CatalogTemplates {
     static let layout = #"""
         <!doctype html>
@@ -27,6 +28,7 @@ enum CatalogTemplates {
         table.sortable th { cursor: pointer; user-select: none; } table.sortable th:after { content: " ↕"; color: #94a3b8; }
         .tag { display: inline-block; background: #eef2ff; color: #3730a3; border-radius: 10px; padding: 0 8px; margin: 1px 2px; font-size: 12px; }
         .stale { color: var(--warn); font-weight: 600; } .fresh { color: #15803d; }
+        .marker, .violation { color: #b91c1c; font-weight: 600; } svg.histogram { display: block; }
         dl { display: grid; grid-template-columns: 170px 1fr; gap: 4px 12px; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
         dt { color: var(--muted); } dd { margin: 0; }
         .filter { padding: 6px 10px; border: 1px solid var(--line); border-radius: 6px; width: 320px; margin: 8px 0; }
@@ -56,6 +58,10 @@ enum CatalogTemplates {
         <div class="card"><a href="/services"><div class="n">{{feature_services}}</div><div class="muted">feature services</div></a></div>
         {{/counts}}
         </div>
+        {{#has_quality_problems}}<h2 class="stale">Data quality</h2>
+        <table id="quality"><thead><tr><th>Feature view</th><th>Problem</th></tr></thead><tbody>
+        {{#quality_problems}}<tr><td><span class="marker" title="breaks its expectations">&#9888;</span> <a href="{{url}}">{{name}}</a></td><td>{{problems}}</td></tr>{{/quality_problems}}
+        </tbody></table>{{/has_quality_problems}}
         <h2>Feature views</h2>
         {{> views_table}}
         <h2>Stale online data</h2>
@@ -116,14 +122,15 @@ enum CatalogTemplates {
         <dt>ttl</dt><dd>{{ttl}}</dd>
         <dt>Used by</dt><dd>{{#services}}<a href="{{url}}">{{name}}</a> {{/services}}{{^services}}<span class="muted">no service</span>{{/services}}</dd>
         <dt>Online</dt><dd>{{#freshness}}{{#rows_approximate}}about {{/rows_approximate}}{{rows}} rows{{#rows_approximate}} (an estimate){{/rows_approximate}}{{#newest_event}}, newest event {{newest_event}} (<span class="{{#stale}}stale{{/stale}}{{^stale}}fresh{{/stale}}">{{age}}</span>{{#stale}}, older than the ttl{{/stale}}){{/newest_event}}{{/freshness}}{{^freshness}}<span class="muted">not in the online store</span>{{/freshness}}</dd>
+        {{#policy}}<dt>Expectations</dt><dd>policy {{policy}}{{#max_staleness}}; fresher than {{max_staleness}}{{/max_staleness}}{{#freshness}}{{#slo_breached}} <span class="stale"><span class="marker">&#9888;</span> newest event older than max_staleness</span>{{/slo_breached}}{{/freshness}}</dd>{{/policy}}
         {{#last_materialization}}<dt>Last materialization</dt><dd>{{at}}: {{rows_written}} rows written for {{entities}} entities ({{rows_read}} rows read in {{seconds}} s; window {{window}})</dd>{{/last_materialization}}
         {{#stream}}<dt>Stream</dt><dd><code>{{location}}</code>, offline copy in {{#batch_source}}<a href="{{url}}">{{name}}</a>{{/batch_source}}{{#ingested_here}}; newest event {{newest_event}}; freshness p50 {{freshness_p50_ms}} ms, p99 {{freshness_p99_ms}} ms; consumer lag {{total_lag}} ({{#lag}}p{{partition}}: {{lag}} {{/lag}}){{/ingested_here}}{{^ingested_here}}; not ingested by this server{{/ingested_here}}</dd>{{/stream}}
         </dl>
         <h2>Schema</h2>
-        <table id="schema"><thead><tr><th>Feature</th><th>Type</th><th>Description</th><th>Nulls</th><th>Min</th><th>Max</th><th>Mean</th></tr></thead><tbody>
-        {{#features}}<tr id="feature-{{name}}"><td><code>{{name}}</code></td><td>{{type}}{{#computed}}<div class="muted">{{computed}}</div>{{/computed}}</td><td>{{description}}</td><td>{{null_count}}</td><td>{{min}}</td><td>{{max}}</td><td>{{mean}}</td></tr>
+        <table id="schema"><thead><tr><th>Feature</th><th>Type</th><th>Description</th><th>Expectations</th><th>Nulls</th><th>Min</th><th>Max</th><th>Mean</th><th>Distribution</th></tr></thead><tbody>
+        {{#features}}<tr id="feature-{{name}}"><td><code>{{name}}</code></td><td>{{type}}{{#computed}}<div class="muted">{{computed}}</div>{{/computed}}</td><td>{{description}}</td><td>{{expect}}{{#violations}}<div class="violation" title="{{violation_example}}"><span class="marker">&#9888;</span> {{violations}}</div>{{/violations}}</td><td>{{null_count}}</td><td>{{min}}</td><td>{{max}}</td><td>{{mean}}</td><td>{{{histogram_svg}}}</td></tr>
         {{/features}}</tbody></table>
-        <p class="muted">Nulls, min, max and mean are those of the last materialization.</p>
+        <p class="muted">{{#profile}}Profile of {{at}} ({{origin}}, {{rows}} entities){{#baseline_at}}: bars; the line is the baseline of {{baseline_at}}{{/baseline_at}}. {{/profile}}Nulls, min, max and mean of the newest profile (or the last materialization).{{#violations_total}} Expectations broken in the last materialization: {{violations_total}}{{#rows_dropped}}, {{rows_dropped}} rows dropped{{/rows_dropped}} (policy {{policy}}).{{/violations_total}}</p>
         <h2>Lineage</h2><div class="lineage-box">{{{lineage_svg}}}</div>
         {{> history}}
         """#

@@ -74,7 +74,8 @@ enum LineageGraph {
 
     static func svg(for focus: ObjectKey, registry: Registry) -> String {
         let (columns, edges) = neighbourhood(of: focus, registry: registry)
-        let boxWidth = 190.0, boxHeight = 38.0, columnGap = 70.0, rowGap = 16.0, margin = 10.0
+        // Five columns (entities, sources, views, on-demand views, services) fit the page's 1,132 px without scrolling.
+        let boxWidth = 172.0, boxHeight = 38.0, columnGap = 44.0, rowGap = 16.0, margin = 10.0
         let rows = columns.map(\.count).max() ?? 1
         let width = margin * 2 + Double(columns.count) * boxWidth + Double(max(0, columns.count - 1)) * columnGap
         let height = margin * 2 + Double(rows) * boxHeight + Double(max(0, rows - 1)) * rowGap
@@ -104,7 +105,8 @@ enum LineageGraph {
             case .onDemandView: fill = "#e0f5f5"
             case .featureService: fill = "#efe6f8"
             }
-            let label = node.name.count > 24 ? String(node.name.prefix(23)) + "…" : node.name
+            // Labels are cut to the box (its full text is in the tooltip), so no label runs into the next node.
+            let label = Self.fitted(node.name, characters: 20)
             // An aggregated view says so, and its tooltip lists each aggregation (function, column, window, hop).
             let aggregated = node.kind == .featureView ? registry.featureView(named: node.name).flatMap { view in
                 view.isAggregated ? view.features.compactMap { f in f.aggregation.map { "\(f.name) = \($0.summary)" } } : nil
@@ -113,16 +115,21 @@ enum LineageGraph {
             let onDemand = node.kind == .onDemandView ? registry.onDemandView(named: node.name) : nil
             let request = onDemand.map { $0.request.isEmpty ? "" : " · request: " + $0.request.map(\.name).joined(separator: ", ") } ?? ""
             let kindText = CatalogModel.kindLabel(node.kind) + (aggregated == nil ? "" : " · aggregated") + request
-            let title = "\(CatalogModel.kindLabel(node.kind)) \(node.name)" + (aggregated.map { "\n" + $0.joined(separator: "\n") } ?? "")
+            let title = "\(CatalogModel.kindLabel(node.kind)) \(node.name)" + request + (aggregated.map { "\n" + $0.joined(separator: "\n") } ?? "")
                 + (onDemand.map { "\n" + $0.features.map { "\($0.name) = \($0.expression)" }.joined(separator: "\n") } ?? "")
             out += ##"<a href="\##(escape(CatalogModel.path(node.kind, node.name)))"><g class="node\##(focused ? " focus" : "")">"##
             out += ##"<title>\##(escape(title))</title>"##
             out += ##"<rect x="\##(p.x)" y="\##(p.y)" width="\##(boxWidth)" height="\##(boxHeight)" rx="6" fill="\##(fill)" stroke="\##(focused ? "#1d4ed8" : "#9aa5b8")" stroke-width="\##(focused ? 2.5 : 1)"/>"##
-            out += ##"<text x="\##(p.x + 10)" y="\##(p.y + 15)" font-size="10" fill="#5b6475">\##(escape(kindText))</text>"##
+            out += ##"<text x="\##(p.x + 10)" y="\##(p.y + 15)" font-size="10" fill="#5b6475">\##(escape(Self.fitted(kindText, characters: 28)))</text>"##
             out += ##"<text x="\##(p.x + 10)" y="\##(p.y + 30)" font-size="13" font-weight="600" fill="#111827">\##(escape(label))</text>"##
             out += "</g></a>"
         }
         return out + "</svg>"
+    }
+
+    /// `text` cut to `characters` (the last one an ellipsis) when longer.
+    static func fitted(_ text: String, characters: Int) -> String {
+        text.count > characters ? String(text.prefix(characters - 1)) + "…" : text
     }
 
     /// Escapes text for HTML and XML (element content and quoted attributes).
