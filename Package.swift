@@ -315,7 +315,7 @@ let package = Package(
         .testTarget(name: "ParquetTests", dependencies: ["Parquet", "Codecs", "Columnar"], exclude: ["Interop"]),
         .testTarget(name: "FeatureStoreTests", dependencies: ["TestKinds", "FeatureStoreCore", "FeatureStoreTesting", "ServingSettings", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Codecs", "Columnar", "FeatureComputation", "ErrorChain"], exclude: ["Differential"]),
         .testTarget(name: "FeatureServerTests", dependencies: ["TestKinds", 
-            "FeatureServing", "FeatureServingAPI", "FeatureStoreClient", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar",
+            "FeatureServing", "FeatureServingAPI", "FeatureStoreClient", "FeatureStoreCore", "FeatureStoreTesting", "SQLiteOnlineStore", "LocalOfflineEngine", "ParquetSource", "KafkaTransport", "JSONMessageFormat", "Parquet", "Columnar", "DataQuality",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),

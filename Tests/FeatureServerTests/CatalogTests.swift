@@ -1,5 +1,7 @@
 import TestKinds
-import FeatureServing
+@testable import FeatureServing
+import Columnar
+import DataQuality
 import FeatureStoreCore
 import Foundation
 import Testing
@@ -158,5 +160,16 @@ struct AggregatedCatalogTests {
         let lookup = try await f.http("POST", "/v1/online-features", json: #"{"features": ["trip_counts"], "entities": {"driver_id": [1]}}"#)
         #expect(lookup.status == 400 && lookup.body.contains("'trip_counts' is not online (online: false)"), "\(lookup.body)")
         try await f.stop()
+    }
+
+    @Test("a histogram escapes the values it labels and the feature it names")
+    func histogramEscapes() throws {
+        let profile = FeatureProfile.of(Column(strings: ["<script>alert(1)</script>", "a&b", "a&b", "\"quoted\""]))
+        let svg = try #require(HistogramSVG.svg(feature: "f<x>", current: profile, baseline: profile))
+        #expect(!svg.contains("<script") && svg.contains("&lt;script&gt;alert(1)"), "labels are cut to their room and escaped: \(svg)")
+        #expect(svg.contains("a&amp;b") && svg.contains("&quot;quoted&quot;") && svg.contains("distribution of f&lt;x&gt;"), "\(svg)")
+        let numbers = FeatureProfile.of(Column(float64: [1, 2, 2, 3, .nan, .infinity, nil]))
+        let chart = try #require(HistogramSVG.svg(feature: "n", current: numbers, baseline: nil))
+        #expect(chart.contains("class=\"histogram numeric\"") && !chart.contains("nan") && !chart.contains("inf"), "\(chart)")
     }
 }

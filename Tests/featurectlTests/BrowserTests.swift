@@ -27,7 +27,7 @@ struct BrowserTests {
         return result.stdout
     }
 
-    @Test("a browser shows the example's views, finds a feature by a word of its description, draws a view's schema and lineage, and keeps an XSS probe as text")
+    @Test("a browser shows the example's views, finds a feature by a word of its description, draws a view's schema, lineage and histograms, marks a broken expectation in red on the view and the home page, and keeps an XSS probe as text")
     func catalogInBrowser() async throws {
         let repo = try copyOfExample()
         defer { try? FileManager.default.removeItem(at: repo) }
@@ -39,7 +39,8 @@ struct BrowserTests {
                 entities: [driver]
                 source: driver_stats_source
                 ttl: 1d
-                features: [{name: conv_rate, type: float32, description: "<b>bold?</b>"}]
+                expectations: {policy: warn}
+                features: [{name: conv_rate, type: float32, description: "<b>bold?</b>", expect: {max: 0.5}}]
 
             """.write(to: repo.appendingPathComponent("probe.yaml"), atomically: true, encoding: .utf8)
         for step in [["sample-data", "--repo", repo.path], ["apply", "--repo", repo.path], ["materialize-incremental", "now", "--repo", repo.path]] {
@@ -68,7 +69,14 @@ struct BrowserTests {
         #expect(view.contains("<code>acc_rate</code>") && view.contains("Acceptance rate, the share of trip offers the driver accepted."))
         #expect(view.contains("<svg") && view.contains("driver_stats_source") && view.contains("driver_ranking_v1"), "lineage source -> view -> services")
 
+        #expect(view.contains("class=\"histogram numeric\"") && view.contains("aria-label=\"distribution of conv_rate\""), "a histogram per feature")
+        #expect(view.contains("not null, &gt;= 0, &lt;= 1"), "the expectations are shown")
+        #expect(!view.contains("(beginning)") || view.contains("window (beginning) .. "), "an open start reads (beginning)")
+        #expect(!view.contains("-290308-"), "no year -290308 for an open start")
+        // The probe breaks its expectation (conv_rate is 0.4 to 0.9 in the sample data): red on its page and on the home page.
+        #expect(home.contains("id=\"quality\"") && home.contains("href=\"/views/xss_probe\""), "the home page lists the view that breaks its expectations")
         let probe = try await Self.browse(base + "/views/xss_probe")
+        #expect(probe.contains("class=\"violation\"") && probe.contains("max "), "the feature's violations are marked")
         #expect(probe.contains("<title>xss_probe · ride_hailing · feature catalog</title>"), "no injected script ran")
         #expect(probe.contains("Probe &lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;img src=x"))
         #expect(!probe.contains("<img src=\"x\""))

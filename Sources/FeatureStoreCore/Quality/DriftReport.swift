@@ -53,9 +53,11 @@ extension FeatureStore {
 
     /// Compares each column of `current` with the column of the same name in `baseline` (or only `columns`): numbers
     /// (integers and floats, not times) by PSI and KS, strings and booleans by Jensen-Shannon, with the thresholds of
-    /// the feature each column is. Columns of only one side, times and lists are left out.
+    /// the feature each column is. Columns of only one side, the entities' join keys, times and lists are left out.
     public func drift(baseline: Table, current: Table, columns: [String]? = nil) -> [FeatureDrift] {
-        let names = columns ?? current.schema.fields.map(\.name).filter { baseline.column(named: $0) != nil }
+        // Join keys say who the rows are about, not what they are: left out unless asked for.
+        let keys = Set(registry.entities.flatMap { $0.joinKeys.map(\.name) })
+        let names = columns ?? current.schema.fields.map(\.name).filter { baseline.column(named: $0) != nil && !keys.contains($0) }
         var out: [FeatureDrift] = []
         for name in names {
             guard let b = baseline.column(named: name), let c = current.column(named: name) else { continue }
