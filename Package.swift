@@ -223,7 +223,7 @@ let package = Package(
             name: "FeatureServing",
             dependencies: [
                 "FeatureStoreCore", "ErrorChain", "ServingSettings", "Columnar",
-                "JSONCoding", "StreamIngestion", "JSONMessageFormat", "DataQuality",
+                "JSONCoding", "StreamIngestion", "JSONMessageFormat", "DataQuality", "Parquet",
                 "FeatureServingAPI",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),

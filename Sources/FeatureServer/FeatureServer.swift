@@ -57,8 +57,12 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let factory = ServingMetrics.prometheusFactory(registry: registry)
         MetricsSystem.bootstrap(factory)
+        // Feature logging of services with `logging:` (file names carry the instance, so servers sharing a folder never collide).
+        let featureLog = FeatureLogger(instance: options.instanceId.map { $0.filter { $0.isLetter || $0.isNumber || $0 == "-" } }
+                                           ?? "\(ProcessInfo.processInfo.processIdentifier)",
+                                       logger: logger, metrics: factory)
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: options.maxBatch), access: access,
-                               metrics: ServingMetrics(factory: factory))
+                               metrics: ServingMetrics(factory: factory), featureLog: featureLog)
         var ingestion: IngestionSupervisor? = nil
         let streams = repository.store.registry.sources.filter(\.isStream)
         if options.ingest {
@@ -96,6 +100,8 @@ struct FeatureServerCommand: AsyncParsableCommand {
         var services: [any Service] = [
             // First, so it stops last: the store outlives the servers in front of it.
             OnlineStoreService(repository: repository, health: core.health, logger: logger),
+            // Then the feature log: it writes what is queued once the servers in front of it have stopped.
+            featureLog,
             try GRPCFeatureServer(core: core, host: options.host, port: options.grpcPort, tls: tls, logger: logger),
             HTTPFeatureServer(core: core, host: options.host, port: options.httpPort, metricsRegistry: registry, tls: tls, logger: logger),
             RepositoryReloader(repository: repository),
@@ -144,8 +150,10 @@ struct FeatureServerCommand: AsyncParsableCommand {
             }
             var lag: [Int32: Int64] = [:]
             for (tp, value) in s.lag where tp.topic == topic { lag[tp.partition] = value }
+            var violations: [String: Int] = [:]
+            for (key, n) in s.violations where key.hasPrefix(view + ".") { violations[String(key.dropFirst(view.count + 1))] = n }
             return StreamViewStatus(topic: topic, newestEvent: s.newestEvent[view], freshnessP50Millis: percentile(0.5),
-                                    freshnessP99Millis: percentile(0.99), lag: lag)
+                                    freshnessP99Millis: percentile(0.99), lag: lag, violations: violations)
         }
     }
 }

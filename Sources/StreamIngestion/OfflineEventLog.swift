@@ -1,8 +1,8 @@
-import Columnar
+public import Columnar
 import FeatureComputation
-import FeatureStoreCore
+public import FeatureStoreCore
 import Foundation
-import ErrorChain
+public import ErrorChain
 
 /// The offline side of a stream: ingested events appended, through the offline engine, to the batch source of their
 /// stream source, so `joinFeatures` and `materialize` see exactly what was served.
@@ -269,16 +269,23 @@ extension OnlineValue {
     }
 }
 
-/// Builds columns of a given type from online values (the inverse of reading a source row into the online store).
-enum OfflineColumns {
-    struct Unsupported: ChainedError {
-        var type: DataType
-        var errorCode: String { "unsupported_column" }
-        var message: String { "cannot write stream values to a column of type \(type)" }
-        var description: String { message }
+/// Builds columns of a given type from online values (the inverse of reading a source row into the online store):
+/// the stream's offline copy and FeatureServer's feature logs write their Parquet files through it.
+public enum OfflineColumns {
+    /// A column type online values cannot be written to.
+    public struct Unsupported: ChainedError {
+        /// The type.
+        public var type: DataType
+        /// `unsupported_column`.
+        public var errorCode: String { "unsupported_column" }
+        /// What cannot be written.
+        public var message: String { "cannot write stream values to a column of type \(type)" }
+        /// The message.
+        public var description: String { message }
     }
 
-    static func column(_ values: [OnlineValue], as type: DataType) throws(Unsupported) -> Column {
+    /// A column of `type` holding `values` (null where a value does not fit the type).
+    public static func column(_ values: [OnlineValue], as type: DataType) throws(Unsupported) -> Column {
         var valid = Bitmap(count: values.count, value: true)
         var hasNull = false
         func null(_ i: Int) {

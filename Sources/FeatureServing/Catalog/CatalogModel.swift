@@ -15,14 +15,20 @@ public struct StreamViewStatus: Sendable {
     public var freshnessP99Millis: Double?
     /// Consumer lag per partition of the topic.
     public var lag: [Int32: Int64]
+    /// Expectations the view's events broke since the ingester started, per `feature.rule` (written under warn,
+    /// dead-lettered under drop and fail).
+    public var violations: [String: Int]
 
-    /// A view's status: newest event time in microseconds, freshness percentiles in milliseconds, lag per partition.
-    public init(topic: String, newestEvent: Int64?, freshnessP50Millis: Double?, freshnessP99Millis: Double?, lag: [Int32: Int64]) {
+    /// A view's status: newest event time in microseconds, freshness percentiles in milliseconds, lag per partition,
+    /// expectations broken per `feature.rule`.
+    public init(topic: String, newestEvent: Int64?, freshnessP50Millis: Double?, freshnessP99Millis: Double?, lag: [Int32: Int64],
+                violations: [String: Int] = [:]) {
         self.topic = topic
         self.newestEvent = newestEvent
         self.freshnessP50Millis = freshnessP50Millis
         self.freshnessP99Millis = freshnessP99Millis
         self.lag = lag
+        self.violations = violations
     }
 }
 
@@ -170,6 +176,10 @@ struct CatalogModel {
             if let report = (try? registryStore?.lastMaterialization(of: view.name)).flatMap({ $0 })?.report, let tally = report.expectations, tally.total > 0 {
                 problems.append("\(tally.total) expectation violations in the last materialization (\(tally.counts.keys.sorted().joined(separator: ", ")))")
             }
+            if let stream = streamStatus?(view.name), !stream.violations.isEmpty {
+                let total = stream.violations.values.reduce(0, +)
+                problems.append("\(total) stream events broke expectations (\(stream.violations.keys.sorted().joined(separator: ", ")))")
+            }
             if let f = freshness(of: view), f["slo_breached"] as? Bool == true {
                 problems.append("newest event \(f["age"] ?? "") old, over max_staleness \(f["max_staleness"] ?? "")")
             }
@@ -218,10 +228,15 @@ struct CatalogModel {
         o["features"] = view.features.map { f -> Object in
             var row: Object = ["name": f.name, "type": f.type.description, "description": f.description]
             if let e = f.expectations { row["expect"] = e.rules.map(\.text).joined(separator: ", ") }
+            var broken: [String] = []
             if let counts = violations?.counts[f.name], !counts.isEmpty {
-                row["violations"] = counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+                broken += counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value) (materialization)" }
                 row["violation_example"] = counts.keys.sorted().compactMap { violations?.examples["\(f.name).\($0)"] }.first ?? ""
             }
+            for (key, n) in streamStatus?(view.name)?.violations.sorted(by: { $0.key < $1.key }) ?? [] where key.hasPrefix(f.name + ".") {
+                broken.append("\(key.dropFirst(f.name.count + 1)) \(n) (stream)")
+            }
+            if !broken.isEmpty { row["violations"] = broken.joined(separator: ", ") }
             if let profile = current?.profile.features[f.name] {
                 row["null_count"] = profile.nullCount
                 row["null_rate"] = String(format: "%.1f%%", profile.nullRate * 100)

@@ -119,14 +119,18 @@ public final class ServingCore: Sendable {
     public let counters = ServingCounters()
     /// Whether the server is ready, for `/readyz`, gRPC health and the `featurestore_ready` gauge.
     public let health: ServingHealth
+    /// Where lookups of services with `logging:` are logged (nil: not logged).
+    public let featureLog: FeatureLogger?
 
-    /// The core of a server of `repository` (by default: the default limits, no authentication, metrics discarded).
+    /// The core of a server of `repository` (by default: the default limits, no authentication, metrics discarded,
+    /// no feature logging).
     public init(repository: ServedRepository, limits: ServingLimits = ServingLimits(), access: AccessPolicy = .open,
-                metrics: ServingMetrics = .discarding()) {
+                metrics: ServingMetrics = .discarding(), featureLog: FeatureLogger? = nil) {
         self.repository = repository
         self.limits = limits
         self.access = access
         self.metrics = metrics
+        self.featureLog = featureLog
         health = ServingHealth(onChange: { [metrics] ready in metrics.ready(ready) })
     }
 
@@ -232,6 +236,10 @@ public final class ServingCore: Sendable {
         }
         metrics.storeRead(nanoseconds: (ContinuousClock.now - start).nanoseconds)
         metrics.entityRows(.getOnlineFeatures, rows)
+        if let featureLog, case .service(let name) = selection, let service = snapshot.store.registry.featureService(named: name),
+           service.logging != nil {
+            featureLog.offer(service: service, store: snapshot.store, entities: converted, keyTypes: snapshot.joinKeyTypes, result: result)
+        }
         return result
     }
 

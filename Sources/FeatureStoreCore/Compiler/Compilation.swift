@@ -41,7 +41,8 @@ struct Compilation {
     static let viewKeys = ["name", "entities", "source", "ttl", "features", "aggregations", "online", "description", "owner", "tags", "expectations"]
     static let aggregationKeys = ["function", "column", "windows", "hop", "n", "name", "type", "description"]
     static let featureKeys = ["name", "type", "description", "expect"]
-    static let serviceKeys = ["name", "features", "description", "owner", "tags"]
+    static let serviceKeys = ["name", "features", "description", "owner", "tags", "logging"]
+    static let loggingKeys = ["sample_rate", "path"]
 
     // MARK: Settings
 

@@ -441,17 +441,38 @@ public struct FeatureService: Definition {
     public var tags: [String: String]
     /// Where the service is defined (nil when made in code or read back from the catalog).
     public var location: SourceLocation?
+    /// Whether FeatureServer logs the feature vectors it serves for this service (its `logging:` block).
+    public var logging: FeatureLogging?
 
     /// A named set of features, as a model consumes them.
     public init(name: String, features: [FeatureReference], description: String = "", owner: String = "",
-                tags: [String: String] = [:], location: SourceLocation? = nil) {
+                tags: [String: String] = [:], location: SourceLocation? = nil, logging: FeatureLogging? = nil) {
         self.name = name
         self.features = features
         self.description = description
         self.owner = owner
         self.tags = tags
         self.location = location
+        self.logging = logging
     }
 
-    enum CodingKeys: String, CodingKey { case name, features, description, owner, tags }
+    enum CodingKeys: String, CodingKey { case name, features, description, owner, tags, logging }
+}
+
+/// Feature logging of a service: a share of its lookups, written by FeatureServer as Parquet (request id and time,
+/// entity keys, and per feature its value, status and event time), day-partitioned, for skew checks and for training
+/// on exactly what was served.
+public struct FeatureLogging: Sendable, Hashable, Codable {
+    /// The share of lookups logged, in (0, 1].
+    public var sampleRate: Double
+    /// Where the files go (relative to the repository; nil: `feature_logs/SERVICE` under the offline store's path).
+    public var path: String?
+
+    /// Logging of `sampleRate` of the lookups to `path`.
+    public init(sampleRate: Double, path: String? = nil) {
+        self.sampleRate = sampleRate
+        self.path = path
+    }
+
+    enum CodingKeys: String, CodingKey { case sampleRate = "sample_rate", path }
 }

@@ -26,9 +26,19 @@ extension Compilation {
             refs.append(ref)
         }
         let (description, owner, tags) = common(object, &reader)
+        var logging: FeatureLogging? = nil
+        if let node = reader.node(object, "logging"), let l = reader.object(node, what: "the logging of \(object.what)", allowed: Self.loggingKeys) {
+            if let text = reader.string(l, "sample_rate", required: true) {
+                if let rate = Double(text.value), rate > 0, rate <= 1 {
+                    logging = FeatureLogging(sampleRate: rate, path: reader.string(l, "path")?.value)
+                } else {
+                    reader.error(text.location, "'sample_rate' is the share of lookups logged, above 0 and at most 1, found '\(text.value)'")
+                }
+            }
+        }
         guard let name, !refs.isEmpty else { return nil }
         return Parsed(value: FeatureService(name: name.value, features: refs, description: description, owner: owner,
-                                            tags: tags, location: name.location),
+                                            tags: tags, location: name.location, logging: logging),
                       location: name.location, at: at)
     }
 }

@@ -1,0 +1,237 @@
+import Columnar
+public import CoreMetrics
+public import FeatureStoreCore
+import Foundation
+public import Logging
+import Parquet
+public import ServiceLifecycle
+import StreamIngestion
+import Synchronization
+
+/// Logs the feature vectors FeatureServer serves for services with `logging:` (a share of their lookups), off the
+/// request path: a lookup only appends its answer to a bounded queue (never waits; when the queue is full the
+/// lookup is dropped from the log and counted), and a background task writes the queue every few seconds as Parquet
+/// files, one per service and UTC day, under `date=YYYY-MM-DD/` folders, each written under a temporary name and
+/// renamed (readers never see half a file). A graceful shutdown writes what is queued.
+///
+/// Columns: `request_id`, `request_time` (microseconds, UTC), the entity rows' join keys, and per feature its value,
+/// `FEATURE__status` and `FEATURE__event_timestamp`. Metrics: `featurestore_feature_log_rows_total{service}`,
+/// `featurestore_feature_log_dropped_total{service}`, `featurestore_feature_log_files_total{service}`.
+public final class FeatureLogger: Service, Sendable {
+    /// One logged lookup.
+    struct Entry: Sendable {
+        var service: String
+        var root: URL
+        var requestID: String
+        var requestTime: Int64
+        var keys: [(name: String, type: ScalarType, values: [OnlineValue])]
+        var result: OnlineFeatures
+    }
+
+    struct Queue {
+        var entries: [Entry] = []
+        var rows = 0
+        var offered: [String: Int] = [:]
+        var dropped: [String: Int] = [:]
+        var written: [String: Int] = [:]
+        var files: [String: Int] = [:]
+        var sequence: UInt64 = 0
+    }
+
+    private let queue = Mutex(Queue())
+    private let maxQueuedRows: Int
+    private let interval: Duration
+    private let logger: Logger
+    private let factory: (any MetricsFactory)?
+    private let counter = Atomic<UInt64>(0)
+    private let instance: String
+
+    /// A logger holding at most `maxQueuedRows` entity rows between writes, writing every `interval`.
+    public init(maxQueuedRows: Int = 200_000, interval: Duration = .seconds(5), instance: String = "0",
+                logger: Logger = Logger(label: "featurestore.feature-log"), metrics: (any MetricsFactory)? = nil) {
+        self.maxQueuedRows = maxQueuedRows
+        self.interval = interval
+        self.logger = logger
+        self.factory = metrics
+        self.instance = instance
+    }
+
+    /// What was logged so far, per service: lookups offered (sampled in), rows written, rows dropped, files.
+    public struct Counts: Sendable, Equatable {
+        /// Entity rows of sampled lookups offered to the log.
+        public var offered: [String: Int]
+        /// Entity rows written to files.
+        public var written: [String: Int]
+        /// Entity rows dropped because the queue was full (or a write failed).
+        public var dropped: [String: Int]
+        /// Files written.
+        public var files: [String: Int]
+    }
+
+    /// The counts now.
+    public var counts: Counts { queue.withLock { Counts(offered: $0.offered, written: $0.written, dropped: $0.dropped, files: $0.files) } }
+
+    /// Whether this lookup is sampled in at `rate`: a fixed sequence (splitmix64 of a counter), cheap and even.
+    func sampled(_ rate: Double) -> Bool {
+        if rate >= 1 { return true }
+        var z = counter.add(1, ordering: .relaxed).newValue &* 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53) < rate
+    }
+
+    /// Offers a served lookup of `service` to the log (sampled at the service's rate); never blocks on I/O.
+    public func offer(service: FeatureService, store: FeatureStore, entities: [String: [OnlineValue]], keyTypes: [String: ScalarType],
+                      result: OnlineFeatures) {
+        guard let logging = service.logging, sampled(logging.sampleRate) else { return }
+        let keys = entities.keys.sorted().map { (name: $0, type: keyTypes[$0] ?? .string, values: entities[$0]!) }
+        let root = store.resolve(logging.path ?? Self.defaultPath(store, service: service.name))
+        let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        var id = SystemRandomNumberGenerator()
+        let requestID = String(id.next(), radix: 16) + String(id.next(), radix: 16)
+        let rows = result.entityCount
+        let accepted = queue.withLock { q -> Bool in
+            q.offered[service.name, default: 0] += rows
+            guard q.rows + rows <= maxQueuedRows else {
+                q.dropped[service.name, default: 0] += rows
+                return false
+            }
+            q.rows += rows
+            q.entries.append(Entry(service: service.name, root: root, requestID: requestID, requestTime: now, keys: keys, result: result))
+            return true
+        }
+        if !accepted { count("featurestore_feature_log_dropped_total", service.name, rows) }
+    }
+
+    /// `feature_logs/SERVICE` under the offline store's `path` (or the repository's `data/`).
+    static func defaultPath(_ store: FeatureStore, service: String) -> String {
+        let base = store.config.offlineEngine.settings.values["path"] ?? "data"
+        return (base as NSString).appendingPathComponent("feature_logs/\(service)")
+    }
+
+    private func count(_ label: String, _ service: String, _ n: Int) {
+        guard let factory, n > 0 else { return }
+        CoreMetrics.Counter(label: label, dimensions: [("service", service)], factory: factory).increment(by: n)
+    }
+
+    /// Writes every queued lookup now (one file per service and day); returns the files written.
+    @discardableResult
+    public func flush() -> [String] {
+        let (entries, sequence) = queue.withLock { q -> ([Entry], UInt64) in
+            let taken = q.entries
+            q.entries = []
+            q.rows = 0
+            q.sequence += 1
+            return (taken, q.sequence)
+        }
+        guard !entries.isEmpty else { return [] }
+        var groups: [String: [Entry]] = [:]
+        for e in entries {
+            let day = Column.isoDate(days: Self.floorDiv(e.requestTime, 86_400_000_000))
+            groups["\(e.service)\u{0}\(day)", default: []].append(e)
+        }
+        var paths: [String] = []
+        for key in groups.keys.sorted() {
+            let group = groups[key]!
+            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
+            let service = String(parts[0]), day = String(parts[1])
+            let rows = group.reduce(0) { $0 + $1.result.entityCount }
+            let folder = group[0].root.appendingPathComponent("date=\(day)")
+            let path = folder.appendingPathComponent("part-\(instance)-\(group[0].requestTime)-\(sequence).parquet").path
+            do {
+                let table = try Self.table(group)
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try ParquetFileWriter.write(table, to: path)
+                queue.withLock {
+                    $0.written[service, default: 0] += rows
+                    $0.files[service, default: 0] += 1
+                }
+                count("featurestore_feature_log_rows_total", service, rows)
+                count("featurestore_feature_log_files_total", service, 1)
+                paths.append(path)
+            } catch {
+                // Logging never fails a lookup; a file that cannot be written is counted as dropped and said.
+                queue.withLock { $0.dropped[service, default: 0] += rows }
+                count("featurestore_feature_log_dropped_total", service, rows)
+                logger.error("feature log not written", metadata: ["service": "\(service)", "path": "\(path)", "rows": "\(rows)", "error": "\(error)"])
+            }
+        }
+        return paths
+    }
+
+    /// The logged rows of lookups of one service as a table (every lookup of a group has the same features).
+    static func table(_ entries: [Entry]) throws -> Table {
+        var ids: [String?] = [], times: [Int64?] = []
+        var keyValues: [String: [OnlineValue]] = [:]
+        var keyTypes: [String: ScalarType] = [:]
+        var features: [String: (type: ValueType?, values: [OnlineValue], statuses: [String?], times: [Int64?])] = [:]
+        var featureOrder: [String] = []
+        var keyOrder: [String] = []
+        var rows = 0
+        for e in entries {
+            let n = e.result.entityCount
+            ids += Array(repeating: e.requestID, count: n)
+            times += Array(repeating: e.requestTime, count: n)
+            for key in e.keys {
+                if keyValues[key.name] == nil { keyOrder.append(key.name); keyValues[key.name] = Array(repeating: .null, count: rows) }
+                keyTypes[key.name] = key.type
+                keyValues[key.name]! += key.values
+            }
+            for column in e.result.columns {
+                if features[column.name] == nil {
+                    featureOrder.append(column.name)
+                    features[column.name] = (nil, Array(repeating: .null, count: rows), Array(repeating: nil, count: rows), Array(repeating: nil, count: rows))
+                }
+                features[column.name]!.type = features[column.name]!.type ?? column.type
+                features[column.name]!.values += column.values
+                features[column.name]!.statuses += column.statuses.map { Optional($0.logName) }
+                features[column.name]!.times += column.eventTimestamps
+            }
+            rows += n
+            for name in keyOrder where keyValues[name]!.count < rows { keyValues[name]! += Array(repeating: .null, count: rows - keyValues[name]!.count) }
+            for name in featureOrder where features[name]!.values.count < rows {
+                let missing = rows - features[name]!.values.count
+                features[name]!.values += Array(repeating: .null, count: missing)
+                features[name]!.statuses += Array(repeating: nil, count: missing)
+                features[name]!.times += Array(repeating: nil, count: missing)
+            }
+        }
+        var columns: [(String, Column)] = [("request_id", Column(strings: ids)), ("request_time", Column(timestamps: times))]
+        for name in keyOrder {
+            columns.append((name, try OfflineColumns.column(keyValues[name]!, as: ValueType.scalar(keyTypes[name]!).columnType)))
+        }
+        for name in featureOrder {
+            let f = features[name]!
+            columns.append((name, try OfflineColumns.column(f.values, as: (f.type ?? .scalar(.string)).columnType)))
+            columns.append(("\(name)__status", Column(strings: f.statuses)))
+            columns.append(("\(name)__event_timestamp", Column(timestamps: f.times)))
+        }
+        return try Table(columns)
+    }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a - 1) / b) - 1 }
+
+    /// Writes the queue every interval until a graceful shutdown, then once more.
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: interval)
+                await Self.offPool { [self] in flush() }
+            }
+        } onGracefulShutdown: {}
+        await Self.offPool { [self] in flush() }
+    }
+
+    /// Runs file writing off the cooperative pool (it blocks on the disk).
+    static func offPool(_ body: @escaping @Sendable () -> Void) async {
+        await withCheckedContinuation { continuation in
+            Thread { body(); continuation.resume() }.start()
+        }
+    }
+}
+
+extension FeatureStatus {
+    /// The status as logged (the API's name).
+    var logName: String { protoName }
+}

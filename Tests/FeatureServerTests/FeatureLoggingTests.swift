@@ -1,0 +1,77 @@
+import Columnar
+@testable import FeatureServing
+import FeatureStoreCore
+import Foundation
+import Parquet
+import Testing
+
+/// FeatureServer's feature logging: what a service with `logging:` serves is written as Parquet, off the request path.
+@Suite("Feature logging", .serialized, .timeLimit(.minutes(3)))
+struct FeatureLoggingTests {
+    static let service = """
+        feature_services:
+          - name: logged
+            features: [stats:conv, stats:trips]
+            logging: {sample_rate: 1, path: logs/logged}
+
+        """
+
+    @Test("lookups of a logged service are written day-partitioned with request id and time, entity keys, and each feature's value, status and event time, equal to what was served")
+    func loggedLookupsEqualWhatWasServed() async throws {
+        let log = FeatureLogger(interval: .seconds(3600))
+        let f = try await ServerFixture(extraDefinitions: Self.service, featureLog: log)
+        let t = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-5))
+        let pushed = try await f.http("POST", "/v1/push", json: #"{"feature_view": "stats", "entities": {"driver_id": [1, 2]}, "event_timestamps": ["\#(t)", "\#(t)"], "features": {"conv": [0.25, null], "trips": [3, 4]}}"#)
+        try #require(pushed.status == 200, "\(pushed.body)")
+        var served: [[String: Any]] = []
+        for _ in 0..<10 {
+            let r = try await f.http("POST", "/v1/online-features", json: #"{"feature_service": "logged", "entities": {"driver_id": [1, 2, 99]}}"#)
+            try #require(r.status == 200, "\(r.body)")
+            served.append(r.json)
+        }
+        // A lookup by feature list is not a service's, so it is not logged.
+        _ = try await f.http("POST", "/v1/online-features", json: #"{"features": ["stats:conv"], "entities": {"driver_id": [1]}}"#)
+        let files = log.flush()
+        #expect(files.count == 1 && files[0].contains("/logs/logged/date="), "\(files)")
+        #expect(log.counts.written == ["logged": 30] && log.counts.dropped.isEmpty && log.counts.offered == ["logged": 30])
+        let table = try ParquetDataset(path: f.dir.appendingPathComponent("logs/logged").path).read()
+        #expect(table.schema.fields.map(\.name) == ["request_id", "request_time", "driver_id", "conv", "conv__status", "conv__event_timestamp",
+                                                    "trips", "trips__status", "trips__event_timestamp", "date"], "the day is the Hive partition folder")
+        #expect(table.rowCount == 30)
+        func text(_ c: Column, _ i: Int) -> String? { if case .string(let s) = c.onlineValue(at: i, as: .scalar(.string)) { s } else { nil } }
+        let ids = (0..<30).map { text(table.column(named: "request_id")!, $0) }
+        #expect(Set(ids).count == 10, "one request id per lookup")
+        let conv = table.column(named: "conv")!, status = table.column(named: "conv__status")!, trips = table.column(named: "trips")!
+        for row in 0..<30 {
+            let results = try #require(served[row / 3]["results"] as? [[String: Any]])
+            let values = results[0]["values"] as! [Any], statuses = results[0]["statuses"] as! [String]
+            #expect(text(status, row) == statuses[row % 3])
+            if let v = values[row % 3] as? Double { #expect(conv.onlineValue(at: row, as: .scalar(.float64)) == .double(v)) } else { #expect(conv.isNull(row)) }
+            #expect(trips.isNull(row) == (row % 3 == 2))
+        }
+        try await f.stop()
+    }
+
+    @Test("a full queue drops lookups from the log and counts them: every offered row is written or counted as dropped")
+    func fullQueueDropsAndCounts() async throws {
+        let log = FeatureLogger(maxQueuedRows: 7, interval: .seconds(3600))
+        let f = try await ServerFixture(extraDefinitions: Self.service, featureLog: log)
+        for _ in 0..<10 {
+            let r = try await f.http("POST", "/v1/online-features", json: #"{"feature_service": "logged", "entities": {"driver_id": [1, 2]}}"#)
+            try #require(r.status == 200)
+        }
+        log.flush()
+        let c = log.counts
+        #expect(c.offered == ["logged": 20] && c.written == ["logged": 6] && c.dropped == ["logged": 14], "\(c)")
+        #expect(c.written["logged", default: 0] + c.dropped["logged", default: 0] == c.offered["logged"])
+        try await f.stop()
+    }
+
+    @Test("sampling logs about the configured share of lookups")
+    func samplingShare() {
+        let log = FeatureLogger()
+        let kept = (0..<100_000).filter { _ in log.sampled(0.1) }.count
+        #expect(abs(kept - 10_000) < 500, "\(kept)")
+        #expect((0..<1000).allSatisfy { _ in log.sampled(1) })
+    }
+}
