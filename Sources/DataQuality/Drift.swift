@@ -5,16 +5,20 @@ public enum Drift {
     /// The population stability index of `current` against `baseline` (finite numbers), over `bins` bins whose inner
     /// edges are the baseline's quantiles `k / bins` (linear interpolation, numpy's default), duplicates removed. A
     /// value `x` falls in bin `i` when `edges[i-1] <= x < edges[i]` (numpy's `searchsorted(..., side="right")`).
-    /// Missing values (nulls, NaN; `baselineMissing`, `currentMissing`) form one more bin when either side has any,
+    /// Infinities fall in the outer bins. Missing values (nulls, NaN; `baselineMissing`, `currentMissing`) form one
+    /// more bin when either side has any,
     /// so a null spike scores. Empty bins count as `epsilon` of their side, so values appearing from nothing score
-    /// high, not infinite. nil when the baseline has no numbers or a side has no rows.
+    /// high, not infinite. nil when a side has no rows.
     public static func psi(baseline: [Double], current: [Double], baselineMissing: Int = 0, currentMissing: Int = 0,
                            bins: Int = 10, epsilon: Double = 1e-4) -> (psi: Double, edges: [Double])? {
-        let b = baseline.filter(\.isFinite).sorted(), c = current.filter(\.isFinite).sorted()
-        guard !b.isEmpty, c.count + currentMissing > 0, bins >= 2 else { return nil }
+        // Infinities are values (in the outer bins); NaN is missing (the caller counts it).
+        let b = baseline.filter { !$0.isNaN }.sorted(), c = current.filter { !$0.isNaN }.sorted()
+        guard b.count + baselineMissing > 0, c.count + currentMissing > 0, bins >= 2 else { return nil }
+        // Edges from the baseline's finite values (none: one bin for every number, beside the missing one).
+        let finite = b.filter(\.isFinite)
         var edges: [Double] = []
-        for k in 1..<bins {
-            let q = quantile(sorted: b, Double(k) / Double(bins))
+        for k in 1..<bins where !finite.isEmpty {
+            let q = quantile(sorted: finite, Double(k) / Double(bins))
             if edges.last != q { edges.append(q) }
         }
         var pb = counts(b, edges: edges).map(Double.init), pc = counts(c, edges: edges).map(Double.init)
@@ -63,9 +67,9 @@ public enum Drift {
     }
 
     /// The two-sample Kolmogorov-Smirnov statistic: the greatest distance between the two empirical distribution
-    /// functions (scipy's `ks_2samp(...).statistic`); nil when either side has no finite numbers.
+    /// functions (scipy's `ks_2samp(...).statistic`, infinities included, NaN left out); nil when a side has no numbers.
     public static func ks(baseline: [Double], current: [Double]) -> Double? {
-        let a = baseline.filter(\.isFinite).sorted(), b = current.filter(\.isFinite).sorted()
+        let a = baseline.filter { !$0.isNaN }.sorted(), b = current.filter { !$0.isNaN }.sorted()
         guard !a.isEmpty, !b.isEmpty else { return nil }
         var i = 0, j = 0, d = 0.0
         let n = Double(a.count), m = Double(b.count)

@@ -171,5 +171,9 @@ struct AggregatedCatalogTests {
         let numbers = FeatureProfile.of(Column(float64: [1, 2, 2, 3, .nan, .infinity, nil]))
         let chart = try #require(HistogramSVG.svg(feature: "n", current: numbers, baseline: nil))
         #expect(chart.contains("class=\"histogram numeric\"") && !chart.contains("nan") && !chart.contains("inf"), "\(chart)")
+        // A range wider than a double holds (-1.8e308 .. 1.8e308) draws instead of trapping.
+        let wide = HistogramSVG.svg(feature: "w", current: FeatureProfile.of(Column(float64: [1.7976931348623157e308])),
+                                    baseline: FeatureProfile.of(Column(float64: [-1.7976931348623157e308])))
+        #expect(wide?.contains("class=\"histogram numeric\"") == true)
     }
 }

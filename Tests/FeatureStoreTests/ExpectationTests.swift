@@ -1,4 +1,5 @@
 import Columnar
+import DataQuality
 import Foundation
 import Parquet
 import Testing
@@ -211,5 +212,31 @@ struct ExpectationTests {
         // Driver 9 has no row: its conv is null (not_null) and its tier too (2 nulls in 6 rows, under 0.5).
         #expect(checks[0].tally.counts == ["conv": ["max": 1, "not_null": 2], "tier": ["allowed": 1]])
         #expect(throws: JoinError.self) { _ = try store.checkExpectations(of: training, features: selection, fullFeatureNames: false) }
+    }
+
+    // MARK: Found in review
+
+    @Test("a float32 value meets a decimal bound as float32 holds it (0.1f meets max 0.1, 0.7f meets min 0.7)")
+    func float32Bounds() {
+        let checker = ExpectationChecker(features: [
+            Feature(name: "f", type: .scalar(.float32), expectations: FeatureExpectations(min: .double(0.7), max: .double(0.1))),
+        ])
+        #expect(checker.violations([.float(0.1)]).map(\.rule) == [.min], "0.1f is below 0.7 but not above 0.1")
+        let other = ExpectationChecker(features: [Feature(name: "g", type: .scalar(.float32), expectations: FeatureExpectations(min: .double(0.7)))])
+        #expect(other.violations([.float(0.7)]).isEmpty)
+        #expect(other.violations([.float(0.69999)]).map(\.rule) == [.min])
+    }
+
+    @Test("NaN and infinities in a run's rows keep its report and profile in the registry (the catalog reads them back)")
+    func nonFiniteStatisticsAreKept() async throws {
+        let f = try ExpectationFixture(policy: "warn", rows: [(1, 100, .nan, "basic"), (2, 100, .infinity, "plus"), (3, 100, 1.7976931348623157e308, "plus"),
+                                                               (4, 100, -1.7976931348623157e308, "basic")])
+        let store = try f.store
+        _ = try await store.materialize(start: 0, end: s(1000))
+        let registry = try store.openRegistry()
+        let last = try #require(try registry.lastMaterialization(of: "stats"))
+        #expect(last.report.expectations?.counts["conv"] == ["max": 2, "min": 2], "inf and 1.8e308 over max 1; NaN (outside every bound, reported as min) and -1.8e308 under min 0")
+        let profile = try #require(try registry.profiles(of: "stats").first)
+        #expect(profile.profile.features["conv"]?.nanCount == 1 && profile.profile.features["conv"]?.infiniteCount == 1)
     }
 }

@@ -22,8 +22,10 @@ enum HistogramSVG {
         func shares(_ sketch: QuantileSketch) -> [Double] {
             var counts = [Double](repeating: 0, count: bins)
             for (value, count) in sketch.buckets {
-                let i = hi > lo ? Int(((value - lo) / (hi - lo) * Double(bins)).rounded(.down)) : 0
-                counts[min(max(i, 0), bins - 1)] += Double(count)
+                // A range too wide for a double (-1e308 .. 1e308) is scaled in halves, so no NaN reaches Int().
+                let position = hi > lo ? ((value / 2 - lo / 2) / (hi / 2 - lo / 2) * Double(bins)).rounded(.down) : 0
+                let i = position.isFinite ? Int(max(0, min(Double(bins - 1), position))) : 0
+                counts[i] += Double(count)
             }
             let total = max(1, Double(sketch.count))
             return counts.map { $0 / total }

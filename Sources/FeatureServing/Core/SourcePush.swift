@@ -58,26 +58,33 @@ extension ServingCore {
             }
         }
         // Every view's rows first: a bad row fails the push before anything is written. Expectations as on the
-        // stream: under drop a violating row is left out, under fail the push is refused.
-        var batches: [(EventMapper, [OnlineRow])] = []
-        var dropped: [String: Int] = [:]
+        // stream, where one source row is one event: a row that breaks a rule of a view under drop is left out of
+        // every view (the stream dead-letters the whole event); under fail the push is refused.
+        var made: [[OnlineRow]] = []
+        var left = Set<Int>()
         for mapper in mappers {
             var out: [OnlineRow] = []
             out.reserveCapacity(rows.count)
             for (i, row) in rows.enumerated() {
                 do {
-                    let made = try mapper.row(row)
+                    let one = try mapper.row(row)
                     do {
-                        _ = try mapper.checked(made)
-                        out.append(made)
+                        _ = try mapper.checked(one)
                     } catch where mapper.view.violationPolicy == .drop {
-                        dropped[mapper.view.name, default: 0] += 1
+                        left.insert(i)
                     }
+                    out.append(one)
                 } catch {
                     throw .invalid("\(field) row \(i): \(error.message) (feature view '\(mapper.view.name)')")
                 }
             }
-            batches.append((mapper, out))
+            made.append(out)
+        }
+        var batches: [(EventMapper, [OnlineRow])] = []
+        var dropped: [String: Int] = [:]
+        for (mapper, out) in zip(mappers, made) {
+            batches.append((mapper, left.isEmpty ? out : out.enumerated().filter { !left.contains($0.offset) }.map(\.element)))
+            if !left.isEmpty { dropped[mapper.view.name] = left.count }
         }
         var written: [String: Int] = [:]
         for (mapper, out) in batches where !out.isEmpty {

@@ -21,10 +21,13 @@ public final class FeatureLogger: Service, Sendable {
     /// One logged lookup.
     struct Entry: Sendable {
         var service: String
-        var root: URL
-        var requestID: String
+        /// The service's `logging.path` (resolved against `store` when written, off the request path).
+        var path: String?
+        var store: FeatureStore
+        var requestID: UInt64
         var requestTime: Int64
-        var keys: [(name: String, type: ScalarType, values: [OnlineValue])]
+        var entities: [String: [OnlineValue]]
+        var keyTypes: [String: ScalarType]
         var result: OnlineFeatures
     }
 
@@ -44,6 +47,8 @@ public final class FeatureLogger: Service, Sendable {
     private let logger: Logger
     private let factory: (any MetricsFactory)?
     private let counter = Atomic<UInt64>(0)
+    private let ids = Atomic<UInt64>(0)
+    private let seed = UInt64.random(in: .min ... .max)
     private let instance: String
 
     /// A logger holding at most `maxQueuedRows` entity rows between writes, writing every `interval`.
@@ -74,22 +79,27 @@ public final class FeatureLogger: Service, Sendable {
     /// Whether this lookup is sampled in at `rate`: a fixed sequence (splitmix64 of a counter), cheap and even.
     func sampled(_ rate: Double) -> Bool {
         if rate >= 1 { return true }
-        var z = counter.add(1, ordering: .relaxed).newValue &* 0x9E37_79B9_7F4A_7C15
+        return Double(Self.mix(counter.add(1, ordering: .relaxed).newValue) >> 11) / Double(1 << 53) < rate
+    }
+
+    /// splitmix64's finaliser: an even, cheap bijection of a counter.
+    static func mix(_ x: UInt64) -> UInt64 {
+        var z = x &* 0x9E37_79B9_7F4A_7C15
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 53) < rate
+        return z ^ (z >> 31)
     }
 
     /// Offers a served lookup of `service` to the log (sampled at the service's rate); never blocks on I/O.
     public func offer(service: FeatureService, store: FeatureStore, entities: [String: [OnlineValue]], keyTypes: [String: ScalarType],
                       result: OnlineFeatures) {
+        // The request path does the least: a clock read, a counter, one append under the lock. Everything else
+        // (ordering keys, paths, ids as text, columns, Parquet) happens when the queue is written.
         guard let logging = service.logging, sampled(logging.sampleRate) else { return }
-        let keys = entities.keys.sorted().map { (name: $0, type: keyTypes[$0] ?? .string, values: entities[$0]!) }
-        let root = store.resolve(logging.path ?? Self.defaultPath(store, service: service.name))
-        let now = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
-        var id = SystemRandomNumberGenerator()
-        let requestID = String(id.next(), radix: 16) + String(id.next(), radix: 16)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let micros = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+        let requestID = Self.mix(ids.add(1, ordering: .relaxed).newValue ^ seed)
         let rows = result.entityCount
         let accepted = queue.withLock { q -> Bool in
             q.offered[service.name, default: 0] += rows
@@ -98,7 +108,8 @@ public final class FeatureLogger: Service, Sendable {
                 return false
             }
             q.rows += rows
-            q.entries.append(Entry(service: service.name, root: root, requestID: requestID, requestTime: now, keys: keys, result: result))
+            q.entries.append(Entry(service: service.name, path: logging.path, store: store, requestID: requestID, requestTime: micros,
+                                   entities: entities, keyTypes: keyTypes, result: result))
             return true
         }
         if !accepted { count("featurestore_feature_log_dropped_total", service.name, rows) }
@@ -137,7 +148,8 @@ public final class FeatureLogger: Service, Sendable {
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
             let service = String(parts[0]), day = String(parts[1])
             let rows = group.reduce(0) { $0 + $1.result.entityCount }
-            let folder = group[0].root.appendingPathComponent("date=\(day)")
+            let root = group[0].store.resolve(group[0].path ?? Self.defaultPath(group[0].store, service: service))
+            let folder = root.appendingPathComponent("date=\(day)")
             let path = folder.appendingPathComponent("part-\(instance)-\(group[0].requestTime)-\(sequence).parquet").path
             do {
                 let table = try Self.table(group)
@@ -171,9 +183,10 @@ public final class FeatureLogger: Service, Sendable {
         var rows = 0
         for e in entries {
             let n = e.result.entityCount
-            ids += Array(repeating: e.requestID, count: n)
+            let id = String(e.requestID, radix: 16)
+            ids += Array(repeating: String(repeating: "0", count: 16 - id.count) + id, count: n)
             times += Array(repeating: e.requestTime, count: n)
-            for key in e.keys {
+            for key in e.entities.keys.sorted().map({ (name: $0, type: e.keyTypes[$0] ?? .string, values: e.entities[$0]!) }) {
                 if keyValues[key.name] == nil { keyOrder.append(key.name); keyValues[key.name] = Array(repeating: .null, count: rows) }
                 keyTypes[key.name] = key.type
                 keyValues[key.name]! += key.values
@@ -223,10 +236,20 @@ public final class FeatureLogger: Service, Sendable {
         await Self.offPool { [self] in flush() }
     }
 
-    /// Runs file writing off the cooperative pool (it blocks on the disk).
+    /// Runs file writing off the cooperative pool (it blocks on the disk), on a thread of the lowest scheduling
+    /// class (Linux's SCHED_IDLE: it runs when the serving threads leave a core idle), so writing the log takes no
+    /// CPU from lookups; a server that never idles fills the queue, and what does not fit is dropped and counted.
     static func offPool(_ body: @escaping @Sendable () -> Void) async {
         await withCheckedContinuation { continuation in
-            Thread { body(); continuation.resume() }.start()
+            Thread {
+                #if os(Linux)
+                var parameters = sched_param()
+                parameters.sched_priority = 0
+                _ = pthread_setschedparam(pthread_self(), 5 /* SCHED_IDLE */, &parameters)
+                #endif
+                body()
+                continuation.resume()
+            }.start()
         }
     }
 }

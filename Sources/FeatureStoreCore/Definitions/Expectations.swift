@@ -4,7 +4,8 @@
 /// Value rules hold for each value: `not_null`, `min`/`max` (numbers; a list's elements), `allowed` (strings,
 /// integers, booleans; a list's elements; strings compared byte for byte, so two Unicode spellings are two values, as
 /// everywhere else), `pattern` (strings; the whole value must match; a list's elements), `min_length`/`max_length`
-/// (lists). `max_null_rate` holds over a batch: a materialization run, a stream batch, a training set.
+/// (lists). `max_null_rate` holds over a batch: a materialization run or a training set (not stream events, which
+/// arrive one by one).
 public struct FeatureExpectations: Sendable, Hashable, Codable {
     /// The value must not be null.
     public var notNull: Bool

@@ -234,9 +234,10 @@ extension FeatureStore {
         }
         var featureStats: [String: FeatureStatistics] = [:]
         for (k, feature) in view.features.enumerated() { featureStats[feature.name] = stats[k].result }
-        // Profiles of what the run offered (the distribution serving holds for these entities).
+        // Profiles of what the run wrote (under drop, without the rows it left out): what serving holds for these entities.
+        let kept = dropped.isEmpty ? best : best.enumerated().filter { !dropped[$0.offset] }.map(\.element)
         var profiles: [String: FeatureProfile] = [:]
-        for (k, feature) in view.features.enumerated() { profiles[feature.name] = FeatureProfile.of(featureData[k].take(best)) }
+        for (k, feature) in view.features.enumerated() { profiles[feature.name] = FeatureProfile.of(featureData[k].take(kept)) }
         return MaterializationReport(view: view.name, start: start, end: end, rowsRead: rowsRead, rowsWritten: written,
                                      entities: best.count, seconds: Date().timeIntervalSince(began), features: featureStats,
                                      expectations: tally, rowsDropped: dropped.isEmpty ? nil : dropped.lazy.filter { $0 }.count,

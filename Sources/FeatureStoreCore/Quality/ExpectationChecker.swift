@@ -112,10 +112,14 @@ public struct ExpectationChecker: Sendable {
     private func elementViolation(_ value: OnlineValue, _ r: Rules, field: String) -> Violation? {
         let e = r.expect
         if e.min != nil || e.max != nil, let number = Self.number(value) {
-            if let min = e.min, Self.compare(number, min) ?? .orderedAscending == .orderedAscending {
+            // A float32 value meets a bound as float32 holds it: 0.1 as a float32 is 0.10000000149, and meets max 0.1.
+            let single: Bool
+            if case .float = value { single = true } else { single = false }
+            let lower = single ? e.min.map(Self.asFloat32) : e.min, upper = single ? e.max.map(Self.asFloat32) : e.max
+            if let min = e.min, let bound = lower, Self.compare(number, bound) ?? .orderedAscending == .orderedAscending {
                 return Violation(feature: r.name, rule: .min, message: "\(field): \(value) is below min \(min)")
             }
-            if let max = e.max, Self.compare(number, max) ?? .orderedDescending == .orderedDescending {
+            if let max = e.max, let bound = upper, Self.compare(number, bound) ?? .orderedDescending == .orderedDescending {
                 return Violation(feature: r.name, rule: .max, message: "\(field): \(value) is above max \(max)")
             }
         }
@@ -138,6 +142,14 @@ public struct ExpectationChecker: Sendable {
     private static func quoted(_ value: OnlineValue) -> String {
         if case .string(let s) = value { return "'\(s)'" }
         return "\(value)"
+    }
+
+    /// A bound rounded to the nearest float32 (for float32 values).
+    static func asFloat32(_ bound: ExpectedNumber) -> ExpectedNumber {
+        switch bound {
+        case .int(let i): return .double(Double(Float(i)))
+        case .double(let d): return .double(Double(Float(d)))
+        }
     }
 
     /// A number of a value (nil: not a number).

@@ -8,6 +8,9 @@ enum CanonicalSpec {
     static func json<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Profiles and run statistics can hold NaN and infinities (a spread that overflows): kept as strings, never
+        // lost (definitions hold none, so their canonical form is unchanged).
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         // Encoding plain value types into JSON cannot fail.
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -29,7 +32,9 @@ enum CanonicalSpec {
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from json: String) throws -> T {
-        try JSONDecoder().decode(type, from: Data(json.utf8))
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try decoder.decode(type, from: Data(json.utf8))
     }
 
     /// Flattens a spec into `path -> rendered value` leaves, for field-level diffs.

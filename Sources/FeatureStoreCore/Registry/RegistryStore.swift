@@ -302,8 +302,10 @@ public final class RegistryStore {
         try wrap {
             try db.prepare("SELECT profile, at FROM profiles WHERE view = ? ORDER BY at DESC LIMIT ?").rows([.text(view), .integer(Int64(limit))])
                 .compactMap { row in
-                    guard let json = row[0].stringValue, let at = row[1].doubleValue else { return nil }
-                    return (try CanonicalSpec.decode(ViewProfile.self, from: json), Date(timeIntervalSince1970: at))
+                    // A row that does not decode (written by another version) is skipped, not the whole history.
+                    guard let json = row[0].stringValue, let at = row[1].doubleValue,
+                          let profile = try? CanonicalSpec.decode(ViewProfile.self, from: json) else { return nil }
+                    return (profile, Date(timeIntervalSince1970: at))
                 }
         }
     }

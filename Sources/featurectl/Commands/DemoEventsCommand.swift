@@ -133,7 +133,10 @@ struct EventGenerator {
     private static func beyond(_ bound: ExpectedNumber, by step: Int64, integer: Bool) -> String {
         switch bound {
         case .int(let i): return "\(i &+ step)"
-        case .double(let d): return integer ? "\(Int64(d.rounded(step > 0 ? .down : .up)) &+ step)" : "\(d + Double(step))"
+        case .double(let d):
+            guard integer else { return "\(d + Double(step) * Swift.max(1, abs(d) * 1e-9))" }
+            let whole = Swift.max(-9.2e18, Swift.min(9.2e18, d.rounded(step > 0 ? .down : .up)))
+            return "\(Int64(whole) &+ step)"
         }
     }
 
@@ -175,13 +178,18 @@ struct EventGenerator {
         func value(_ n: ExpectedNumber?) -> Double? {
             switch n { case .int(let i)?: return Double(i); case .double(let d)?: return d; case nil: return nil }
         }
-        // Demo-sized values inside the bounds (huge bounds capped, so conversions stay exact and in range).
-        let lo = Swift.max(-1e15, value(expect.min) ?? 0), hi = Swift.min(1e15, Swift.max(lo, value(expect.max) ?? lo + 600))
+        // Values inside the bounds: a range of 600 from the one bound given, the whole range between two.
+        let lo = value(expect.min) ?? ((value(expect.max) ?? 600) - 600)
+        let hi = Swift.max(lo, value(expect.max) ?? lo + 600)
         switch s {
-        case .int32, .int64: return "\(Int64(Double.random(in: lo...hi, using: &rng).rounded(.down)).clamped(Int64(lo.rounded(.up)), Int64(hi.rounded(.down))))"
+        case .int32, .int64:
+            let x = lo == hi ? lo : Double.random(in: lo...hi, using: &rng)
+            let limit = 9.2e18  // inside Int64, so the conversions cannot trap
+            let low = (Swift.max(-limit, Swift.min(limit, lo))).rounded(.up), high = (Swift.max(-limit, Swift.min(limit, hi))).rounded(.down)
+            return "\(Int64(Swift.max(-limit, Swift.min(limit, x)).rounded(.down)).clamped(Int64(low), Int64(Swift.max(low, high))))"
         case .float32, .float64:
             // Rounded to a tenth when that stays inside the bounds, else as drawn.
-            let x = Double.random(in: lo...hi, using: &rng), tenth = (x * 10).rounded() / 10
+            let x = lo == hi || !(hi - lo).isFinite ? lo : Double.random(in: lo...hi, using: &rng), tenth = (x * 10).rounded() / 10
             return "\(tenth >= lo && tenth <= hi ? tenth : x)"
         default: return random(type, rng: &rng)
         }

@@ -48,7 +48,10 @@ extension Compilation {
                 continue
             }
             let bound: ExpectedNumber
-            if let i = Int64(text.value) {
+            if text.value.contains(where: { "xXpP_".contains($0) }) {
+                reader.error(text.location, "'\(key)' must be a decimal number, found '\(text.value)'")
+                continue
+            } else if let i = Int64(text.value) {
                 bound = .int(i)
             } else if let d = Double(text.value), d.isFinite {
                 bound = .double(d)
@@ -74,8 +77,8 @@ extension Compilation {
                         reader.error(item.location, "'\(item.value)' is not an \(scalar.rawValue) value for feature '\(name)'")
                     }
                 case .bool:
-                    if item.value == "true" || item.value == "false" {
-                        values.append(.bool(item.value == "true"))
+                    if ["true", "True", "TRUE", "false", "False", "FALSE"].contains(item.value) {
+                        values.append(.bool(item.value.lowercased() == "true"))
                     } else {
                         reader.error(item.location, "'\(item.value)' is not true or false for feature '\(name)'")
                     }
