@@ -105,6 +105,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
             try GRPCFeatureServer(core: core, host: options.host, port: options.grpcPort, tls: tls, logger: logger),
             HTTPFeatureServer(core: core, host: options.host, port: options.httpPort, metricsRegistry: registry, tls: tls, logger: logger),
             RepositoryReloader(repository: repository),
+            DriftGauges(repository: repository, factory: factory),
         ]
         if let tls {
             services.append(tls.reloadService)

@@ -113,6 +113,8 @@ public final class RegistryStore {
             view TEXT NOT NULL, at REAL NOT NULL, start_us INTEGER NOT NULL, end_us INTEGER NOT NULL,
             origin TEXT NOT NULL, profile TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS profiles_by_view ON profiles (view, at);
+        CREATE TABLE IF NOT EXISTS drift (
+            at REAL NOT NULL, baseline TEXT NOT NULL, current TEXT NOT NULL, result TEXT NOT NULL);
         """
 
     /// Opens the registry at `path`, creating the file (and its folder) when `create` is set.
@@ -307,6 +309,31 @@ public final class RegistryStore {
                           let profile = try? CanonicalSpec.decode(ViewProfile.self, from: json) else { return nil }
                     return (profile, Date(timeIntervalSince1970: at))
                 }
+        }
+    }
+
+    /// Keeps one `featurectl drift` comparison (what was compared, and every feature's scores).
+    public func recordDrift(_ results: [FeatureDrift], baseline: String, current: String, at: Date = Date()) throws(RegistryError) {
+        try wrap {
+            try db.prepare("INSERT INTO drift (at, baseline, current, result) VALUES (?, ?, ?, ?)")
+                .run([.real(at.timeIntervalSince1970), .text(baseline), .text(current), .text(CanonicalSpec.json(results))])
+        }
+    }
+
+    /// The newest score of every feature compared by `featurectl drift` (a feature's latest comparison wins), with
+    /// when it was measured.
+    public func latestDrift() throws(RegistryError) -> [(drift: FeatureDrift, at: Date)] {
+        try wrap {
+            var seen = Set<String>()
+            var out: [(FeatureDrift, Date)] = []
+            for row in try db.prepare("SELECT result, at FROM drift ORDER BY at DESC LIMIT 200").rows([]) {
+                guard let json = row[0].stringValue, let at = row[1].doubleValue,
+                      let results = try? CanonicalSpec.decode([FeatureDrift].self, from: json) else { continue }
+                for d in results where seen.insert("\(d.view ?? "")\u{0}\(d.feature ?? d.column)").inserted {
+                    out.append((d, Date(timeIntervalSince1970: at)))
+                }
+            }
+            return out
         }
     }
 

@@ -146,6 +146,10 @@ struct DriftCommand: AsyncParsableCommand {
             throw ValidationError("--columns: '\(name)' is not a column of both data sets")
         }
         let results = store.drift(baseline: base, current: now, columns: wanted)
+        // Kept in the registry: FeatureServer exports the newest scores as gauges, the catalog shows them.
+        do { try store.openRegistry().recordDrift(results, baseline: baseline, current: current) } catch {
+            Console.error("warning: the scores were not recorded in the registry: \(error)")
+        }
         if output.json {
             try Console.printJSON(results)
         } else if results.isEmpty {
