@@ -2,6 +2,7 @@ import Columnar
 @testable import FeatureServing
 import FeatureStoreCore
 import Foundation
+import Prometheus
 import Parquet
 import Testing
 
@@ -73,5 +74,24 @@ struct FeatureLoggingTests {
         let kept = (0..<100_000).filter { _ in log.sampled(0.1) }.count
         #expect(abs(kept - 10_000) < 500, "\(kept)")
         #expect((0..<1000).allSatisfy { _ in log.sampled(1) })
+    }
+
+    @Test("the newest drift scores in the registry are exported as gauges per view, feature and measure, with whether they breach")
+    func driftGauges() async throws {
+        let f = try await ServerFixture()
+        let registry = try f.core.repository.store.openRegistry()
+        func drift(_ psi: Double, breaches: [String]) -> FeatureDrift {
+            FeatureDrift(column: "conv", view: "stats", feature: "conv", kind: "numeric", psi: psi, ks: 0.05, js: nil, edges: [0.5],
+                         baselineRows: 10, currentRows: 10, baselineNullRate: 0, currentNullRate: 0, thresholds: .defaults, breaches: breaches)
+        }
+        try registry.recordDrift([drift(0.1, breaches: [])], baseline: "a.parquet", current: "b.parquet", at: Date(timeIntervalSince1970: 1000))
+        try registry.recordDrift([drift(0.75, breaches: ["psi"])], baseline: "a.parquet", current: "c.parquet", at: Date(timeIntervalSince1970: 2000))
+        let gauges = DriftGauges(repository: f.core.repository, factory: ServingMetrics.prometheusFactory(registry: f.metrics))
+        #expect(gauges.update() == 1, "one feature, its newest comparison")
+        let text = String(decoding: f.metrics.emitToBuffer(), as: UTF8.self)
+        #expect(text.contains(#"featurestore_feature_drift{view="stats",feature="conv",metric="psi"} 0.75"#), "\(text)")
+        #expect(text.contains(#"featurestore_feature_drift{view="stats",feature="conv",metric="ks"} 0.05"#), "\(text)")
+        #expect(text.contains(#"featurestore_feature_drift_breached{view="stats",feature="conv"} 1"#), "\(text)")
+        try await f.stop()
     }
 }

@@ -1,3 +1,4 @@
+import FeatureStoreCore
 import Foundation
 import Testing
 
@@ -56,5 +57,7 @@ struct QualityCommandTests {
         let drift = try await featurectl(["drift", "--baseline", "driver_stats@..now", "--current", "driver_stats@..now", "--json", "--repo", repo.path])
         #expect(drift.status == 0, "the same data does not drift: \(drift.stdout)\n\(drift.stderr)")
         #expect(drift.stdout.contains("\"psi\" : 0"), "\(drift.stdout)")
+        let kept = try RegistryStore(path: repo.appendingPathComponent("data/registry.db").path, create: false).latestDrift()
+        #expect(kept.map(\.drift.column).sorted() == ["acc_rate", "avg_daily_trips", "conv_rate", "reliability"], "the scores are kept for FeatureServer's gauges")
     }
 }

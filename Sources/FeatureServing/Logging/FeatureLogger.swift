@@ -7,6 +7,9 @@ import Parquet
 public import ServiceLifecycle
 import StreamIngestion
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Logs the feature vectors FeatureServer serves for services with `logging:` (a share of their lookups), off the
 /// request path: a lookup only appends its answer to a bounded queue (never waits; when the queue is full the
