@@ -7,9 +7,6 @@ import Parquet
 public import ServiceLifecycle
 import StreamIngestion
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Logs the feature vectors FeatureServer serves for services with `logging:` (a share of their lookups), off the
 /// request path: a lookup only appends its answer to a bounded queue (never waits; when the queue is full the
@@ -99,9 +96,7 @@ public final class FeatureLogger: Service, Sendable {
         // The request path does the least: a clock read, a counter, one append under the lock. Everything else
         // (ordering keys, paths, ids as text, columns, Parquet) happens when the queue is written.
         guard let logging = service.logging, sampled(logging.sampleRate) else { return }
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let micros = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+        let micros = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
         let requestID = Self.mix(ids.add(1, ordering: .relaxed).newValue ^ seed)
         let rows = result.entityCount
         let accepted = queue.withLock { q -> Bool in
