@@ -32,6 +32,26 @@ public struct FeatureDrift: Sendable, Codable {
     public var thresholds: DriftThresholds
     /// The measures over their thresholds (`psi`, `ks`, `js`).
     public var breaches: [String]
+
+    /// A feature's comparison, as ``FeatureStore/drift(baseline:current:columns:)`` makes it.
+    public init(column: String, view: String?, feature: String?, kind: String, psi: Double?, ks: Double?, js: Double?, edges: [Double]?,
+                baselineRows: Int, currentRows: Int, baselineNullRate: Double, currentNullRate: Double, thresholds: DriftThresholds,
+                breaches: [String]) {
+        self.column = column
+        self.view = view
+        self.feature = feature
+        self.kind = kind
+        self.psi = psi
+        self.ks = ks
+        self.js = js
+        self.edges = edges
+        self.baselineRows = baselineRows
+        self.currentRows = currentRows
+        self.baselineNullRate = baselineNullRate
+        self.currentNullRate = currentNullRate
+        self.thresholds = thresholds
+        self.breaches = breaches
+    }
 }
 
 extension FeatureStore {
