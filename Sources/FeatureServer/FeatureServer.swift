@@ -61,8 +61,9 @@ struct FeatureServerCommand: AsyncParsableCommand {
         let featureLog = FeatureLogger(instance: options.instanceId.map { $0.filter { $0.isLetter || $0.isNumber || $0 == "-" } }
                                            ?? "\(ProcessInfo.processInfo.processIdentifier)",
                                        logger: logger, metrics: factory)
+        let skewWatch = SkewWatch(logger: logger, metrics: factory)
         let core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: options.maxBatch), access: access,
-                               metrics: ServingMetrics(factory: factory), featureLog: featureLog)
+                               metrics: ServingMetrics(factory: factory), featureLog: featureLog, skewWatch: skewWatch)
         var ingestion: IngestionSupervisor? = nil
         let streams = repository.store.registry.sources.filter(\.isStream)
         if options.ingest {
@@ -106,6 +107,7 @@ struct FeatureServerCommand: AsyncParsableCommand {
             HTTPFeatureServer(core: core, host: options.host, port: options.httpPort, metricsRegistry: registry, tls: tls, logger: logger),
             RepositoryReloader(repository: repository),
             DriftGauges(repository: repository, factory: factory),
+            skewWatch,
         ]
         if let tls {
             services.append(tls.reloadService)

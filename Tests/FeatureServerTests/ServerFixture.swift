@@ -74,7 +74,8 @@ final class ServerFixture: Sendable {
         """
 
     /// - Parameter extraDefinitions: more YAML objects appended to ``definitions`` (list items under their own keys).
-    init(maxBatch: Int = 10_000, auth: Bool = false, extraDefinitions: String = "", featureLog: FeatureLogger? = nil) async throws {
+    init(maxBatch: Int = 10_000, auth: Bool = false, extraDefinitions: String = "", featureLog: FeatureLogger? = nil,
+         skewWatch: SkewWatch? = nil) async throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("server-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("secrets"), withIntermediateDirectories: true)
         try ("project: serving\n" + (auth ? Self.authSection : "")).write(to: dir.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
@@ -90,7 +91,8 @@ final class ServerFixture: Sendable {
                                       environment: ["FIXTURE_READER_TOKEN": Self.readerToken])
         metrics = PrometheusCollectorRegistry()
         core = ServingCore(repository: repository, limits: ServingLimits(maxBatch: maxBatch, maxBodyBytes: 1 << 20), access: access,
-                           metrics: ServingMetrics(factory: ServingMetrics.prometheusFactory(registry: metrics)), featureLog: featureLog)
+                           metrics: ServingMetrics(factory: ServingMetrics.prometheusFactory(registry: metrics)), featureLog: featureLog,
+                           skewWatch: skewWatch)
         grpc = try GRPCFeatureServer(core: core, port: 0)
         http = HTTPFeatureServer(core: core, port: 0, metricsRegistry: metrics)
         catalog = CatalogServer(core: core, port: 0)

@@ -162,7 +162,7 @@ struct FeatureCtlTests {
             let result = try await featurectl(command + ["--repo", repo.path])
             #expect(result.status == 1)
             #expect(result.stderr == """
-                services.yaml:24:9: error: unknown feature view 'route_stat' in feature service 'trip_eta_v1'; did you mean 'route_stats'?
+                services.yaml:27:9: error: unknown feature view 'route_stat' in feature service 'trip_eta_v1'; did you mean 'route_stats'?
                 1 error found
 
                 """)
@@ -171,7 +171,7 @@ struct FeatureCtlTests {
         let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let first = (report?["errors"] as? [[String: Any]])?.first
         #expect(first?["file"] as? String == "services.yaml")
-        #expect(first?["line"] as? Int == 24)
+        #expect(first?["line"] as? Int == 27)
     }
 
     @Test("init scaffolds a repository that validates, applies and lists")

@@ -50,16 +50,23 @@ struct CatalogModel {
     let now: Date
     /// Online statistics of the online views, read once when the model is made (the store's calls are async).
     let onlineStatistics: [String: OnlineViewStatistics]
+    /// The skew watch's counts per `view:feature` and its recent mismatches (nil: no watch in this server).
+    var skew: (checked: [String: Int], mismatched: [String: Int], recent: [SkewWatch.Mismatch])? = nil
 
     /// A model of the repository as it is now, with the online store's statistics of every online view.
-    static func current(store: FeatureStore, streamStatus: StreamStatusProvider?, now: Date = Date()) async -> CatalogModel {
+    static func current(store: FeatureStore, streamStatus: StreamStatusProvider?, skewWatch: SkewWatch? = nil, now: Date = Date()) async -> CatalogModel {
         var statistics: [String: OnlineViewStatistics] = [:]
         if store.onlineStoreExists, let online = try? await store.onlineStore() {
             for view in store.registry.featureViews where view.online {
                 if let s = try? await online.statistics(of: store.onlineTable(of: view)) { statistics[view.name] = s }
             }
         }
-        return CatalogModel(store: store, streamStatus: streamStatus, now: now, onlineStatistics: statistics)
+        var model = CatalogModel(store: store, streamStatus: streamStatus, now: now, onlineStatistics: statistics)
+        if let skewWatch {
+            let counts = skewWatch.counts
+            model.skew = (counts.checked, counts.mismatched, skewWatch.recentMismatches)
+        }
+        return model
     }
 
     init(store: FeatureStore, streamStatus: StreamStatusProvider?, now: Date = Date(), onlineStatistics: [String: OnlineViewStatistics]) {
@@ -180,6 +187,10 @@ struct CatalogModel {
                 let total = stream.violations.values.reduce(0, +)
                 problems.append("\(total) stream events broke expectations (\(stream.violations.keys.sorted().joined(separator: ", ")))")
             }
+            if let skew {
+                let differing = view.features.reduce(0) { $0 + (skew.mismatched["\(view.name):\($1.name)"] ?? 0) }
+                if differing > 0 { problems.append("\(differing) served values differ from the offline engine (skew watch)") }
+            }
             if let f = freshness(of: view), f["slo_breached"] as? Bool == true {
                 problems.append("newest event \(f["age"] ?? "") old, over max_staleness \(f["max_staleness"] ?? "")")
             }
@@ -237,6 +248,16 @@ struct CatalogModel {
                 broken.append("\(key.dropFirst(f.name.count + 1)) \(n) (stream)")
             }
             if !broken.isEmpty { row["violations"] = broken.joined(separator: ", ") }
+            if let skew, let checked = skew.checked["\(view.name):\(f.name)"], checked > 0 {
+                let differing = skew.mismatched["\(view.name):\(f.name)"] ?? 0
+                row["skew"] = "\(differing) of \(checked) served values differ from the offline engine"
+                if differing > 0 {
+                    row["skew_breached"] = true
+                    if let last = skew.recent.last(where: { $0.view == view.name && $0.feature == f.name }) {
+                        row["skew_example"] = "\(last.entity.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")): served \(last.served), offline \(last.offline)"
+                    }
+                }
+            }
             if let profile = current?.profile.features[f.name] {
                 row["null_count"] = profile.nullCount
                 row["null_rate"] = String(format: "%.1f%%", profile.nullRate * 100)

@@ -149,7 +149,7 @@ struct CatalogRoutes: Sendable {
             return page(status: status, title: "Sign in", template: "problem",
                         content: ["heading": status == .forbidden ? "Not allowed" : "Sign in", "message": error.message, "login": true], query: query)
         }
-        let model = await CatalogModel.current(store: core.repository.store, streamStatus: streamStatus)
+        let model = await CatalogModel.current(store: core.repository.store, streamStatus: streamStatus, skewWatch: core.skewWatch)
         let document = build(model)
         guard let content = document.content else {
             if json { return HTTPRoutes.error(ServingError(.notFound, document.notFound)) }

@@ -121,16 +121,19 @@ public final class ServingCore: Sendable {
     public let health: ServingHealth
     /// Where lookups of services with `logging:` are logged (nil: not logged).
     public let featureLog: FeatureLogger?
+    /// Where lookups of services with `skew_watch:` are checked against the offline engine (nil: not checked).
+    public let skewWatch: SkewWatch?
 
     /// The core of a server of `repository` (by default: the default limits, no authentication, metrics discarded,
-    /// no feature logging).
+    /// no feature logging, no skew watch).
     public init(repository: ServedRepository, limits: ServingLimits = ServingLimits(), access: AccessPolicy = .open,
-                metrics: ServingMetrics = .discarding(), featureLog: FeatureLogger? = nil) {
+                metrics: ServingMetrics = .discarding(), featureLog: FeatureLogger? = nil, skewWatch: SkewWatch? = nil) {
         self.repository = repository
         self.limits = limits
         self.access = access
         self.metrics = metrics
         self.featureLog = featureLog
+        self.skewWatch = skewWatch
         health = ServingHealth(onChange: { [metrics] ready in metrics.ready(ready) })
     }
 
@@ -236,9 +239,13 @@ public final class ServingCore: Sendable {
         }
         metrics.storeRead(nanoseconds: (ContinuousClock.now - start).nanoseconds)
         metrics.entityRows(.getOnlineFeatures, rows)
-        if let featureLog, case .service(let name) = selection, let service = snapshot.store.registry.featureService(named: name),
-           service.logging != nil {
-            featureLog.offer(service: service, store: snapshot.store, entities: converted, keyTypes: snapshot.joinKeyTypes, result: result)
+        if case .service(let name) = selection, let service = snapshot.store.registry.featureService(named: name) {
+            if let featureLog, service.logging != nil {
+                featureLog.offer(service: service, store: snapshot.store, entities: converted, keyTypes: snapshot.joinKeyTypes, result: result)
+            }
+            if let skewWatch, service.skewWatch != nil {
+                skewWatch.offer(service: service, store: snapshot.store, entities: converted, keyTypes: snapshot.joinKeyTypes, context: context, result: result)
+            }
         }
         return result
     }

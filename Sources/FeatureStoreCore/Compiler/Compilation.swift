@@ -41,8 +41,9 @@ struct Compilation {
     static let viewKeys = ["name", "entities", "source", "ttl", "features", "aggregations", "online", "description", "owner", "tags", "expectations"]
     static let aggregationKeys = ["function", "column", "windows", "hop", "n", "name", "type", "description"]
     static let featureKeys = ["name", "type", "description", "expect"]
-    static let serviceKeys = ["name", "features", "description", "owner", "tags", "logging"]
+    static let serviceKeys = ["name", "features", "description", "owner", "tags", "logging", "skew_watch"]
     static let loggingKeys = ["sample_rate", "path"]
+    static let skewWatchKeys = ["sample_rate", "delay"]
 
     // MARK: Settings
 

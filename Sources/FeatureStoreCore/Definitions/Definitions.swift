@@ -443,10 +443,13 @@ public struct FeatureService: Definition {
     public var location: SourceLocation?
     /// Whether FeatureServer logs the feature vectors it serves for this service (its `logging:` block).
     public var logging: FeatureLogging?
+    /// Whether FeatureServer checks a share of this service's lookups against the offline engine (its `skew_watch:`).
+    public var skewWatch: SkewWatchSettings?
 
     /// A named set of features, as a model consumes them.
     public init(name: String, features: [FeatureReference], description: String = "", owner: String = "",
-                tags: [String: String] = [:], location: SourceLocation? = nil, logging: FeatureLogging? = nil) {
+                tags: [String: String] = [:], location: SourceLocation? = nil, logging: FeatureLogging? = nil,
+                skewWatch: SkewWatchSettings? = nil) {
         self.name = name
         self.features = features
         self.description = description
@@ -454,9 +457,27 @@ public struct FeatureService: Definition {
         self.tags = tags
         self.location = location
         self.logging = logging
+        self.skewWatch = skewWatch
     }
 
-    enum CodingKeys: String, CodingKey { case name, features, description, owner, tags, logging }
+    enum CodingKeys: String, CodingKey { case name, features, description, owner, tags, logging, skewWatch = "skew_watch" }
+}
+
+/// The skew watch of a service: the share of its lookups FeatureServer computes again with the offline engine at the
+/// same time, `delay` after serving them (time for the offline data of that moment to land).
+public struct SkewWatchSettings: Sendable, Hashable, Codable {
+    /// The share of lookups checked, in (0, 1].
+    public var sampleRate: Double
+    /// How long after a lookup it is checked.
+    public var delay: TimeSpan
+
+    /// Checks of `sampleRate` of the lookups, `delay` after each.
+    public init(sampleRate: Double, delay: TimeSpan) {
+        self.sampleRate = sampleRate
+        self.delay = delay
+    }
+
+    enum CodingKeys: String, CodingKey { case sampleRate = "sample_rate", delay }
 }
 
 /// Feature logging of a service: a share of its lookups, written by FeatureServer as Parquet (request id and time,

@@ -1,4 +1,4 @@
-import Columnar
+public import Columnar
 import Foundation
 
 /// A feature whose served value differs from the training set's value at the same time.
@@ -214,6 +214,23 @@ extension FeatureStore {
                 let computed = trained.onlineValue(at: i, as: featureType)
                 guard !sameValue(served, computed) else { continue }
                 out.append(VerificationMismatch(feature: column.feature, entity: entity(i), online: "\(served)", offline: "\(computed)"))
+            }
+        }
+        return out
+    }
+
+    /// Every value of a lookup's answer that differs from a training set's for the same entity rows and times (the
+    /// training set from ``joinFeatures(entities:features:options:)`` of the same selection and feature names), with
+    /// the view of each; floats compared bit for bit, withheld values as null: `verify`'s comparison.
+    public static func servedMismatches(online: OnlineFeatures, offline: Table,
+                                        entity: (Int) -> [String: String]) -> [(view: String, mismatch: VerificationMismatch)] {
+        var out: [(String, VerificationMismatch)] = []
+        for column in online.columns {
+            guard let trained = offline.column(named: column.name) else { continue }
+            for (i, served) in column.values.enumerated() {
+                let computed = trained.onlineValue(at: i, as: column.type)
+                guard !sameValue(served, computed) else { continue }
+                out.append((column.view, VerificationMismatch(feature: column.feature, entity: entity(i), online: "\(served)", offline: "\(computed)")))
             }
         }
         return out

@@ -36,9 +36,25 @@ extension Compilation {
                 }
             }
         }
+        var skewWatch: SkewWatchSettings? = nil
+        if let node = reader.node(object, "skew_watch"), let w = reader.object(node, what: "the skew watch of \(object.what)", allowed: Self.skewWatchKeys) {
+            var delay = TimeSpan(seconds: 600)
+            if let text = reader.string(w, "delay") {
+                if let span = TimeSpan(parsing: text.value) { delay = span } else {
+                    reader.error(text.location, "bad duration '\(text.value)' for 'delay': write one like 0s, 30s, 10m or 1h (time for the offline data to land)")
+                }
+            }
+            if let text = reader.string(w, "sample_rate", required: true) {
+                if let rate = Double(text.value), rate > 0, rate <= 1 {
+                    skewWatch = SkewWatchSettings(sampleRate: rate, delay: delay)
+                } else {
+                    reader.error(text.location, "'sample_rate' is the share of lookups checked, above 0 and at most 1, found '\(text.value)'")
+                }
+            }
+        }
         guard let name, !refs.isEmpty else { return nil }
         return Parsed(value: FeatureService(name: name.value, features: refs, description: description, owner: owner,
-                                            tags: tags, location: name.location, logging: logging),
+                                            tags: tags, location: name.location, logging: logging, skewWatch: skewWatch),
                       location: name.location, at: at)
     }
 }
