@@ -30,18 +30,21 @@ struct FeatureLoggingTests {
             try #require(r.status == 200, "\(r.body)")
             served.append(r.json)
         }
+        // Full feature names and an extra join key do not change the log's schema (one readable folder per service).
+        let full = try await f.http("POST", "/v1/online-features", json: #"{"feature_service": "logged", "entities": {"driver_id": [1], "origin": ["A"]}, "full_feature_names": true}"#)
+        try #require(full.status == 200, "\(full.body)")
         // A lookup by feature list is not a service's, so it is not logged.
         _ = try await f.http("POST", "/v1/online-features", json: #"{"features": ["stats:conv"], "entities": {"driver_id": [1]}}"#)
         let files = log.flush()
         #expect(files.count == 1 && files[0].contains("/logs/logged/date="), "\(files)")
-        #expect(log.counts.written == ["logged": 30] && log.counts.dropped.isEmpty && log.counts.offered == ["logged": 30])
+        #expect(log.counts.written == ["logged": 31] && log.counts.dropped.isEmpty && log.counts.offered == ["logged": 31])
         let table = try ParquetDataset(path: f.dir.appendingPathComponent("logs/logged").path).read()
         #expect(table.schema.fields.map(\.name) == ["request_id", "request_time", "driver_id", "conv", "conv__status", "conv__event_timestamp",
                                                     "trips", "trips__status", "trips__event_timestamp", "date"], "the day is the Hive partition folder")
-        #expect(table.rowCount == 30)
+        #expect(table.rowCount == 31)
         func text(_ c: Column, _ i: Int) -> String? { if case .string(let s) = c.onlineValue(at: i, as: .scalar(.string)) { s } else { nil } }
-        let ids = (0..<30).map { text(table.column(named: "request_id")!, $0) }
-        #expect(Set(ids).count == 10, "one request id per lookup")
+        let ids = (0..<31).map { text(table.column(named: "request_id")!, $0) }
+        #expect(Set(ids).count == 11, "one request id per lookup")
         let conv = table.column(named: "conv")!, status = table.column(named: "conv__status")!, trips = table.column(named: "trips")!
         for row in 0..<30 {
             let results = try #require(served[row / 3]["results"] as? [[String: Any]])

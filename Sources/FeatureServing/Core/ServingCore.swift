@@ -230,10 +230,12 @@ public final class ServingCore: Sendable {
             }
         }
         let start = ContinuousClock.now
+        // The lookup's time, given to the store and to the skew watch, so a check recomputes the same instant.
+        let at = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
         let result: OnlineFeatures
         do {
             result = try await snapshot.store.getOnlineFeatures(entities: converted, features: selection, fullFeatureNames: fullFeatureNames,
-                                                                requestContext: context)
+                                                                requestContext: context, at: at)
         } catch {
             throw Self.servingError(error)
         }
@@ -244,7 +246,8 @@ public final class ServingCore: Sendable {
                 featureLog.offer(service: service, store: snapshot.store, entities: converted, keyTypes: snapshot.joinKeyTypes, result: result)
             }
             if let skewWatch, service.skewWatch != nil {
-                skewWatch.offer(service: service, store: snapshot.store, entities: converted, keyTypes: snapshot.joinKeyTypes, context: context, result: result)
+                skewWatch.offer(service: service, store: snapshot.store, entities: converted, keyTypes: snapshot.joinKeyTypes, context: context,
+                                result: result, at: at, fullFeatureNames: fullFeatureNames)
             }
         }
         return result

@@ -148,7 +148,9 @@ public final class FeatureLogger: Service, Sendable {
             let rows = group.reduce(0) { $0 + $1.result.entityCount }
             let root = group[0].store.resolve(group[0].path ?? Self.defaultPath(group[0].store, service: service))
             let folder = root.appendingPathComponent("date=\(day)")
-            let path = folder.appendingPathComponent("part-\(instance)-\(group[0].requestTime)-\(sequence).parquet").path
+            // Never the name of another file: the instance, the time, the flush and a random token.
+            let token = String(UInt64.random(in: 0 ... .max), radix: 16)
+            let path = folder.appendingPathComponent("part-\(instance)-\(group[0].requestTime)-\(sequence)-\(token).parquet").path
             do {
                 let table = try Self.table(group)
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -184,20 +186,26 @@ public final class FeatureLogger: Service, Sendable {
             let id = String(e.requestID, radix: 16)
             ids += Array(repeating: String(repeating: "0", count: 16 - id.count) + id, count: n)
             times += Array(repeating: e.requestTime, count: n)
-            for key in e.entities.keys.sorted().map({ (name: $0, type: e.keyTypes[$0] ?? .string, values: e.entities[$0]!) }) {
+            // The service's join keys in their declared order (a key a client adds is not logged), and each feature
+            // by the name the service serves it under without full names: one schema per service, whatever the call.
+            let declared = Self.joinKeys(of: e)
+            for key in declared.map({ (name: $0, type: e.keyTypes[$0] ?? .string, values: e.entities[$0] ?? Array(repeating: .null, count: n)) }) {
                 if keyValues[key.name] == nil { keyOrder.append(key.name); keyValues[key.name] = Array(repeating: .null, count: rows) }
                 keyTypes[key.name] = key.type
                 keyValues[key.name]! += key.values
             }
+            let shortNames = Set(e.result.columns.map(\.feature))
+            let unique = shortNames.count == e.result.columns.count
             for column in e.result.columns {
-                if features[column.name] == nil {
-                    featureOrder.append(column.name)
-                    features[column.name] = (nil, Array(repeating: .null, count: rows), Array(repeating: nil, count: rows), Array(repeating: nil, count: rows))
+                let name = unique ? column.feature : "\(column.view)__\(column.feature)"
+                if features[name] == nil {
+                    featureOrder.append(name)
+                    features[name] = (nil, Array(repeating: .null, count: rows), Array(repeating: nil, count: rows), Array(repeating: nil, count: rows))
                 }
-                features[column.name]!.type = features[column.name]!.type ?? column.type
-                features[column.name]!.values += column.values
-                features[column.name]!.statuses += column.statuses.map { Optional($0.logName) }
-                features[column.name]!.times += column.eventTimestamps
+                features[name]!.type = features[name]!.type ?? column.type
+                features[name]!.values += column.values
+                features[name]!.statuses += column.statuses.map { Optional($0.logName) }
+                features[name]!.times += column.eventTimestamps
             }
             rows += n
             for name in keyOrder where keyValues[name]!.count < rows { keyValues[name]! += Array(repeating: .null, count: rows - keyValues[name]!.count) }
@@ -219,6 +227,22 @@ public final class FeatureLogger: Service, Sendable {
             columns.append(("\(name)__event_timestamp", Column(timestamps: f.times)))
         }
         return try Table(columns)
+    }
+
+    /// The join keys of the views of an entry's service, in declared order, each once (the entry's own keys when
+    /// the service is gone from the definitions).
+    static func joinKeys(of e: Entry) -> [String] {
+        let registry = e.store.registry
+        guard let service = registry.featureService(named: e.service) else { return e.entities.keys.sorted() }
+        var out: [String] = []
+        var onDemand = false
+        for ref in service.features {
+            guard let view = registry.featureView(named: ref.view) else { onDemand = true; continue }
+            for k in registry.joinKeys(of: view).map(\.name) where !out.contains(k) && e.entities[k] != nil { out.append(k) }
+        }
+        // On-demand views read the keys of the views they read: those the call gave, after the declared ones.
+        if onDemand { out += e.entities.keys.sorted().filter { !out.contains($0) } }
+        return out.isEmpty ? e.entities.keys.sorted() : out
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a - 1) / b) - 1 }

@@ -23,6 +23,7 @@ public final class SkewWatch: Service, Sendable {
         var keyTypes: [String: ScalarType]
         var context: [String: [OnlineValue]]
         var result: OnlineFeatures
+        var fullFeatureNames: Bool
     }
 
     /// A served value that differs from the training set's at the same time.
@@ -49,6 +50,7 @@ public final class SkewWatch: Service, Sendable {
         var mismatched: [String: Int] = [:]
         var recent: [Mismatch] = []
         var failures = 0
+        var pendingRows = 0
     }
 
     private let state = Mutex(State())
@@ -58,8 +60,8 @@ public final class SkewWatch: Service, Sendable {
     private let logger: Logger
     private let factory: (any MetricsFactory)?
 
-    /// A watch holding at most `maxPending` sampled lookups, checking due ones every `interval`.
-    public init(maxPending: Int = 1_000, interval: Duration = .seconds(5), logger: Logger = Logger(label: "featurestore.skew"),
+    /// A watch holding at most `maxPending` entity rows of sampled lookups, checking due ones every `interval`.
+    public init(maxPending: Int = 10_000, interval: Duration = .seconds(5), logger: Logger = Logger(label: "featurestore.skew"),
                 metrics: (any MetricsFactory)? = nil) {
         self.maxPending = maxPending
         self.interval = interval
@@ -70,23 +72,29 @@ public final class SkewWatch: Service, Sendable {
     /// Values checked and values that differed so far, per `view:feature`.
     public var counts: (checked: [String: Int], mismatched: [String: Int]) { state.withLock { ($0.checked, $0.mismatched) } }
 
+    /// Sampled lookups that could not be checked (the offline engine failed; logged and counted in
+    /// `featurestore_skew_check_failures_total`).
+    public var failures: Int { state.withLock { $0.failures } }
+
     /// The last mismatches found (newest last, at most 100).
     public var recentMismatches: [Mismatch] { state.withLock { $0.recent } }
 
     /// Offers a served lookup (sampled at the service's rate); never blocks.
+    /// Offers a served lookup made at `at` (microseconds; sampled at the service's rate); never blocks.
     public func offer(service: FeatureService, store: FeatureStore, entities: [String: [OnlineValue]], keyTypes: [String: ScalarType],
-                      context: [String: [OnlineValue]], result: OnlineFeatures) {
+                      context: [String: [OnlineValue]], result: OnlineFeatures, at: Int64, fullFeatureNames: Bool) {
         guard let watch = service.skewWatch else { return }
         if watch.sampleRate < 1 {
             let z = FeatureLogger.mix(counter.add(1, ordering: .relaxed).newValue)
             guard Double(z >> 11) / Double(1 << 53) < watch.sampleRate else { return }
         }
-        let at = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
         let due = ContinuousClock.now + .seconds(watch.delay.seconds)
+        let rows = result.entityCount
         state.withLock { s in
-            guard s.pending.count < maxPending else { return }
+            guard s.pendingRows + rows <= maxPending else { return }  // memory is bounded by rows, not lookups
+            s.pendingRows += rows
             s.pending.append(Pending(service: service.name, store: store, at: at, due: due, entities: entities, keyTypes: keyTypes,
-                                     context: context, result: result))
+                                     context: context, result: result, fullFeatureNames: fullFeatureNames))
         }
     }
 
@@ -97,14 +105,18 @@ public final class SkewWatch: Service, Sendable {
         let due = state.withLock { s -> [Pending] in
             let ready = s.pending.filter { all || $0.due <= now }
             s.pending.removeAll { all || $0.due <= now }
+            s.pendingRows -= ready.reduce(0) { $0 + $1.result.entityCount }
             return ready
         }
         var found: [Mismatch] = []
         for p in due {
+            // A shutdown does not wait for the checks (the feature log behind this service still has to write).
+            if Task.isShuttingDownGracefully { break }
             do {
                 found += try await compare(p)
             } catch {
                 state.withLock { $0.failures += 1 }
+                if let factory { CoreMetrics.Counter(label: "featurestore_skew_check_failures_total", factory: factory).increment() }
                 logger.warning("skew check not made", metadata: ["service": "\(p.service)", "error": "\(error)"])
             }
         }
@@ -124,13 +136,15 @@ public final class SkewWatch: Service, Sendable {
             let spread = values.count == 1 && n > 1 ? Array(repeating: values[0], count: n) : values
             columns.append((name, try OfflineColumns.column(spread, as: ValueType.scalar(fields[name] ?? .string).columnType)))
         }
-        let training = try await p.store.joinFeatures(entities: .table(try Table(columns)), features: .service(p.service))
+        let training = try await p.store.joinFeatures(entities: .table(try Table(columns)), features: .service(p.service),
+                                                      options: JoinOptions(fullFeatureNames: p.fullFeatureNames))
         let mismatches = FeatureStore.servedMismatches(online: p.result, offline: training) { i in
             Dictionary(uniqueKeysWithValues: p.entities.map { ($0.key, "\($0.value[i])") })
         }
         var out: [Mismatch] = []
         state.withLock { s in
-            for column in p.result.columns { s.checked["\(column.view):\(column.feature)", default: 0] += n }
+            // Only columns the training set has were compared (it names them as the lookup did).
+            for column in p.result.columns where training.column(named: column.name) != nil { s.checked["\(column.view):\(column.feature)", default: 0] += n }
             for m in mismatches {
                 s.mismatched["\(m.view):\(m.mismatch.feature)", default: 0] += 1
                 let found = Mismatch(service: p.service, view: m.view, feature: m.mismatch.feature, entity: m.mismatch.entity,
@@ -141,7 +155,7 @@ public final class SkewWatch: Service, Sendable {
             if s.recent.count > 100 { s.recent.removeFirst(s.recent.count - 100) }
         }
         if let factory {
-            for column in p.result.columns {
+            for column in p.result.columns where training.column(named: column.name) != nil {
                 CoreMetrics.Counter(label: "featurestore_skew_checked_total", dimensions: [("view", column.view), ("feature", column.feature)], factory: factory)
                     .increment(by: n)
             }

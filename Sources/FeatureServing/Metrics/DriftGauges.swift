@@ -4,8 +4,8 @@ public import ServiceLifecycle
 
 /// Exports the newest drift scores `featurectl drift` recorded in the registry as Prometheus gauges, read again
 /// every `interval`: `featurestore_feature_drift{view,feature,metric}` (metric `psi`, `ks` or `js`) and
-/// `featurestore_feature_drift_breached{view,feature}` (1 when a score is over its threshold). A column that is no
-/// feature of the repository is exported with `view=""` and its column name.
+/// `featurestore_feature_drift_breached{view,feature}` (1 when a score is over its threshold). Columns that are no
+/// feature of the repository are not exported.
 public struct DriftGauges: Service {
     /// The repository whose registry is read.
     public let repository: ServedRepository
@@ -26,8 +26,9 @@ public struct DriftGauges: Service {
     public func update() -> Int {
         let store = repository.store
         guard let registry = try? store.openRegistry(create: false), let latest = try? registry.latestDrift() else { return 0 }
+        // Columns that are features of the repository only (a log's request_id or date is no feature).
         for (d, _) in latest {
-            let view = d.view ?? "", feature = d.feature ?? d.column
+            guard let view = d.view, let feature = d.feature else { continue }
             for (metric, value) in [("psi", d.psi), ("ks", d.ks), ("js", d.js)] {
                 guard let value, value.isFinite else { continue }
                 CoreMetrics.Gauge(label: "featurestore_feature_drift", dimensions: [("view", view), ("feature", feature), ("metric", metric)],
