@@ -299,30 +299,25 @@ struct HTTPRoutes: Sendable {
             return row
         }
         let result = try await core.pushSourceRows(source: source, rows: rows, authorization: authorization)
-        var w = JSONWriter()
-        w.raw("{\"rows_received\":\(result.received),\"rows_written\":")
-        w.raw("{")
-        for (i, (view, count)) in result.written.sorted(by: { $0.key < $1.key }).enumerated() {
-            if i > 0 { w.raw(",") }
-            w.string(view)
-            w.raw(":\(count)")
-        }
-        w.raw("},\"skipped\":{")
-        for (i, (view, reason)) in result.skipped.sorted(by: { $0.key < $1.key }).enumerated() {
-            if i > 0 { w.raw(",") }
-            w.string(view)
-            w.raw(":")
-            w.string(reason)
-        }
-        w.raw("}")
-        if !result.dropped.isEmpty {
-            w.raw(",\"dropped\":{")
-            for (i, (view, count)) in result.dropped.sorted(by: { $0.key < $1.key }).enumerated() {
+        // An object of view -> count or reason, keys sorted.
+        func object(_ entries: [String: String], into w: inout JSONWriter, quoted: Bool) {
+            w.raw("{")
+            for (i, (view, value)) in entries.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { w.raw(",") }
                 w.string(view)
-                w.raw(":\(count)")
+                w.raw(":")
+                if quoted { w.string(value) } else { w.raw(value) }
             }
             w.raw("}")
+        }
+        var w = JSONWriter()
+        w.raw("{\"rows_received\":\(result.received),\"rows_written\":")
+        object(result.written.mapValues(String.init), into: &w, quoted: false)
+        w.raw(",\"skipped\":")
+        object(result.skipped, into: &w, quoted: true)
+        if !result.dropped.isEmpty {
+            w.raw(",\"dropped\":")
+            object(result.dropped.mapValues(String.init), into: &w, quoted: false)
         }
         w.raw("}")
         return w.bytes

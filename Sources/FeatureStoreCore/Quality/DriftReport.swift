@@ -146,17 +146,7 @@ extension FeatureStore {
     /// A plain view's features over `[start, end)` as a table: each entity's latest row (what serving holds at `end`),
     /// one column per feature; for `featurectl drift VIEW@START..END`.
     public func viewTable(_ name: String, start: Int64, end: Int64) async throws(OnlineStoreError) -> Table {
-        guard let view = registry.featureView(named: name) else {
-            throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))", invalidRequest: true)
-        }
-        guard !view.isAggregated else {
-            throw OnlineStoreError("feature view '\(name)' aggregates events: compare training sets of it (featurectl join) instead", invalidRequest: true)
-        }
-        guard start < end else { throw OnlineStoreError("the window of '\(name)' is empty: start is not before end", invalidRequest: true) }
-        guard let source = registry.batchSource(of: view) else { throw OnlineStoreError("feature view '\(name)' has no offline (table) source") }
-        let latest = try await reading(view, source: source, path: whereabouts(of: source)) { engine in
-            try await engine.latestRows(LatestRowsRequest(view: view, source: source, joinKeys: registry.joinKeys(of: view), start: start, end: end))
-        }
+        let (view, latest) = try await latestRows(ofPlainView: name, start: start, end: end, instead: "compare training sets of it (featurectl join) instead")
         do {
             return try Table(zip(view.features, latest.features).map { ($0.name, $1.take(latest.rows)) })
         } catch {

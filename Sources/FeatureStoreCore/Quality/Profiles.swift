@@ -33,17 +33,8 @@ extension FeatureStore {
     /// Profiles a plain view's features over `[start, end)`: each entity's latest row, by the rule of the join and
     /// materialization (the distribution serving holds at `end`). Recorded in the registry when `record` is set.
     public func profile(view name: String, start: Int64, end: Int64, record: Bool = true) async throws(OnlineStoreError) -> ViewProfile {
-        guard let view = registry.featureView(named: name) else {
-            throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))", invalidRequest: true)
-        }
-        guard !view.isAggregated else {
-            throw OnlineStoreError("feature view '\(name)' aggregates events: profile a training set of it (featurectl join, then featurectl profile FILE)", invalidRequest: true)
-        }
-        guard start < end else { throw OnlineStoreError("the window of '\(name)' is empty: start is not before end", invalidRequest: true) }
-        guard let source = registry.batchSource(of: view) else { throw OnlineStoreError("feature view '\(name)' has no offline (table) source") }
-        let latest = try await reading(view, source: source, path: whereabouts(of: source)) { engine in
-            try await engine.latestRows(LatestRowsRequest(view: view, source: source, joinKeys: registry.joinKeys(of: view), start: start, end: end))
-        }
+        let (view, latest) = try await latestRows(ofPlainView: name, start: start, end: end,
+                                                  instead: "profile a training set of it (featurectl join, then featurectl profile FILE)")
         var features: [String: FeatureProfile] = [:]
         for (k, feature) in view.features.enumerated() where k < latest.features.count {
             features[feature.name] = FeatureProfile.of(latest.features[k].take(latest.rows))
@@ -51,6 +42,21 @@ extension FeatureStore {
         let profile = ViewProfile(view: name, start: start, end: end, origin: "profile", rows: latest.rows.count, features: features)
         if record { try recordProfile(profile) }
         return profile
+    }
+
+    /// A plain view and each entity's latest row in `[start, end)` (what serving holds at `end`); an aggregated view is
+    /// refused with `instead` as the way to go.
+    func latestRows(ofPlainView name: String, start: Int64, end: Int64, instead: String) async throws(OnlineStoreError) -> (FeatureView, LatestSourceRows) {
+        guard let view = registry.featureView(named: name) else {
+            throw OnlineStoreError("no feature view '\(name)'\(Suggestion.hint(for: name, in: registry.featureViews.map(\.name)))", invalidRequest: true)
+        }
+        guard !view.isAggregated else { throw OnlineStoreError("feature view '\(name)' aggregates events: \(instead)", invalidRequest: true) }
+        guard start < end else { throw OnlineStoreError("the window of '\(name)' is empty: start is not before end", invalidRequest: true) }
+        guard let source = registry.batchSource(of: view) else { throw OnlineStoreError("feature view '\(name)' has no offline (table) source") }
+        let latest = try await reading(view, source: source, path: whereabouts(of: source)) { engine in
+            try await engine.latestRows(LatestRowsRequest(view: view, source: source, joinKeys: registry.joinKeys(of: view), start: start, end: end))
+        }
+        return (view, latest)
     }
 
     /// Keeps `profile` in the registry (the catalog shows the latest, and profiles over time).
