@@ -66,7 +66,23 @@ public struct FeatureProfile: Sendable, Hashable, Codable {
     /// The `q` quantile of the finite numbers (within the sketch's relative accuracy).
     public func quantile(_ q: Double) -> Double? { sketch?.quantile(q) }
 
-    mutating func addNull() {
+    /// Adds one row that holds `value`, a number; with `categorical` its text is counted as a value too (integers).
+    public mutating func add(number value: Double, categorical: Bool) {
+        add(number: value)
+        if categorical { add(category: value == value.rounded() && abs(value) < 1e18 ? String(Int64(value)) : String(value)) }
+    }
+
+    /// Adds one row that holds a category (a string or boolean as text).
+    public mutating func add(row category: String) {
+        count += 1
+        add(category: category)
+    }
+
+    /// Adds one row with a value that is neither a number nor a category (a list, bytes): counted only.
+    public mutating func addOther() { count += 1 }
+
+    /// Adds one null row.
+    public mutating func addNull() {
         count += 1
         nullCount += 1
     }

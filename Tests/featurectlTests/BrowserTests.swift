@@ -73,6 +73,9 @@ struct BrowserTests {
         #expect(view.contains("not null, &gt;= 0, &lt;= 1"), "the expectations are shown")
         #expect(!view.contains("(beginning)") || view.contains("window (beginning) .. "), "an open start reads (beginning)")
         #expect(!view.contains("-290308-"), "no year -290308 for an open start")
+        // Aggregated views are profiled too (their values as lookups see them at the run's end).
+        let trips = try await Self.browse(base + "/views/driver_trips")
+        #expect(trips.contains("aria-label=\"distribution of count_1h\""), "an aggregated view's histogram")
         // The probe breaks its expectation (conv_rate is 0.4 to 0.9 in the sample data): red on its page and on the home page.
         #expect(home.contains("id=\"quality\"") && home.contains("href=\"/views/xss_probe\""), "the home page lists the view that breaks its expectations")
         let probe = try await Self.browse(base + "/views/xss_probe")

@@ -355,8 +355,36 @@ extension FeatureStore {
             try await store.writeTiles(rollups.take(first..<min(rollups.count, first + Self.materializationBatch)), to: table)
         }
         try await store.deleteTiles(of: table, before: kept, origin: nil)
-        return MaterializationReport(view: view.name, start: start, end: ends.values.max() ?? end, rowsRead: events, rowsWritten: written,
-                                     entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:])
+        let reportEnd = ends.values.max() ?? end
+        let profiles = try await profileAggregated(view, entities: Array(entities), keys: keys, at: min(reportEnd, clock))
+        return MaterializationReport(view: view.name, start: start, end: reportEnd, rowsRead: events, rowsWritten: written,
+                                     entities: entities.count, seconds: Date().timeIntervalSince(began), features: [:], profiles: profiles)
+    }
+
+    /// Profiles of an aggregated view's features as lookups see them at `at` for `entities` (the values serving
+    /// gives, merged from the tiles just written), read 1,000 entities at a time.
+    private func profileAggregated(_ view: FeatureView, entities: [[OnlineValue]], keys: [JoinKey], at: Int64) async throws(OnlineStoreError) -> [String: FeatureProfile] {
+        var profiles = Dictionary(uniqueKeysWithValues: view.features.map { ($0.name, FeatureProfile()) })
+        for first in stride(from: 0, to: entities.count, by: 1_000) {
+            let part = entities[first..<min(entities.count, first + 1_000)]
+            var columns: [String: [OnlineValue]] = [:]
+            for (k, key) in keys.enumerated() { columns[key.name] = part.map { $0[k] } }
+            let answer = try await getOnlineFeatures(entities: columns, features: .references([FeatureReference(view: view.name)]), at: at)
+            for column in answer.columns {
+                for value in column.values {
+                    switch value {
+                    case .null: profiles[column.feature]?.addNull()
+                    case .int(let i): profiles[column.feature]?.add(number: Double(i), categorical: true)
+                    case .float(let f): profiles[column.feature]?.add(number: Double(f), categorical: false)
+                    case .double(let d): profiles[column.feature]?.add(number: d, categorical: false)
+                    case .string(let s): profiles[column.feature]?.add(row: s)
+                    case .bool(let b): profiles[column.feature]?.add(row: b ? "true" : "false")
+                    default: profiles[column.feature]?.addOther()
+                    }
+                }
+            }
+        }
+        return profiles
     }
 
     /// The cuts of a stream-fed aggregated view after this backfill (``TileCuts``): `end` (or now, when earlier) for
