@@ -79,7 +79,7 @@ struct FeatureLoggingTests {
         #expect((0..<1000).allSatisfy { _ in log.sampled(1) })
     }
 
-    @Test("the newest drift scores in the registry are exported as gauges per view, feature and measure, with whether they breach")
+    @Test("the newest drift scores in the registry are exported as gauges per view, feature and measure, with whether they breach, and shown in the catalog")
     func driftGauges() async throws {
         let f = try await ServerFixture()
         let registry = try f.core.repository.store.openRegistry()
@@ -95,6 +95,11 @@ struct FeatureLoggingTests {
         #expect(text.contains(#"featurestore_feature_drift{view="stats",feature="conv",metric="psi"} 0.75"#), "\(text)")
         #expect(text.contains(#"featurestore_feature_drift{view="stats",feature="conv",metric="ks"} 0.05"#), "\(text)")
         #expect(text.contains(#"featurestore_feature_drift_breached{view="stats",feature="conv"} 1"#), "\(text)")
+        // The catalog shows the newest scores per feature, and the view among those with problems.
+        let page = try await f.catalogPage("/views/stats")
+        #expect(page.body.contains("drift: PSI 0.750 · KS 0.050"), "\(page.body)")
+        let home = try await f.catalogPage("/")
+        #expect(home.body.contains("drift over threshold: conv"), "\(home.body)")
         try await f.stop()
     }
 }

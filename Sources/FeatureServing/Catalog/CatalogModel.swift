@@ -187,6 +187,10 @@ struct CatalogModel {
                 let total = stream.violations.values.reduce(0, +)
                 problems.append("\(total) stream events broke expectations (\(stream.violations.keys.sorted().joined(separator: ", ")))")
             }
+            let drifted = ((try? registryStore?.latestDrift()) ?? []).filter { $0.drift.view == view.name && !$0.drift.breaches.isEmpty }
+            if !drifted.isEmpty {
+                problems.append("drift over threshold: \(drifted.compactMap(\.drift.feature).sorted().joined(separator: ", "))")
+            }
             if let skew {
                 let differing = view.features.reduce(0) { $0 + (skew.mismatched["\(view.name):\($1.name)"] ?? 0) }
                 if differing > 0 { problems.append("\(differing) served values differ from the offline engine (skew watch)") }
@@ -235,6 +239,8 @@ struct CatalogModel {
         let profiles = (try? registryStore?.profiles(of: view.name)) ?? []
         let current = profiles.first, baseline = profiles.count > 1 ? profiles.last : nil
         let violations = materialization?.report.expectations
+        // The newest drift scores of this view's features (featurectl drift keeps them in the registry).
+        let drift = Dictionary(((try? registryStore?.latestDrift()) ?? []).filter { $0.drift.view == view.name }.map { ($0.drift.feature ?? "", $0) }) { a, _ in a }
         func number(_ d: Double?) -> Any { d.map { String(format: "%.4g", $0) } ?? "" }
         o["features"] = view.features.map { f -> Object in
             var row: Object = ["name": f.name, "type": f.type.description, "description": f.description]
@@ -248,6 +254,11 @@ struct CatalogModel {
                 broken.append("\(key.dropFirst(f.name.count + 1)) \(n) (stream)")
             }
             if !broken.isEmpty { row["violations"] = broken.joined(separator: ", ") }
+            if let (d, at) = drift[f.name] {
+                let scores = [("PSI", d.psi), ("KS", d.ks), ("JS", d.js)].compactMap { name, v in v.map { "\(name) \(String(format: "%.3f", $0))" } }
+                row["drift"] = scores.joined(separator: " · ") + " (\(Self.iso(at)))"
+                if !d.breaches.isEmpty { row["drift_breached"] = true }
+            }
             if let skew, let checked = skew.checked["\(view.name):\(f.name)"], checked > 0 {
                 let differing = skew.mismatched["\(view.name):\(f.name)"] ?? 0
                 row["skew"] = "\(differing) of \(checked) served values differ from the offline engine"
