@@ -157,6 +157,7 @@ let package = Package(
             name: "StreamIngestion",
             dependencies: [
                 "FeatureStoreCore",
+                "DataQuality",
                 "Columnar",
                 "ErrorChain",
                 .product(name: "Logging", package: "swift-log"),
@@ -324,7 +325,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .testTarget(name: "StreamIngestionTests", dependencies: ["TestKinds", "StreamIngestion", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat", "Avro", "Kafka", "FeatureStoreCore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
+        .testTarget(name: "StreamIngestionTests", dependencies: ["TestKinds", "StreamIngestion", "DataQuality", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat", "Avro", "Kafka", "FeatureStoreCore", "SQLiteOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "FeatureComputation"], exclude: ["Interop"]),
         // The differential fuzzer: random definitions and hostile data, training against a brute-force reference and
         // serving against training on every store (swift test runs a bounded number of seeds; scripts/fuzz runs longer).
         .testTarget(name: "DifferentialFuzzTests", dependencies: ["TestKinds", "FeatureStoreCore", "ParquetSource", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "Parquet", "Columnar", "RedisTestSupport"],

@@ -69,6 +69,8 @@ public final class StreamIngestor: Sendable {
         var lastExpiry = ContinuousClock.now - .seconds(3600)
         /// Next offsets consumed and written online but not yet committed (waiting for the offline roll).
         var pending: [StreamPartition: Int64] = [:]
+        /// Profiles of the rows written, per view and hour, recorded in the registry at each offline roll.
+        var profiles = IngestProfiles()
         var lastLoggedConsumerError = ContinuousClock.now - .seconds(60)
     }
     /// The loop's state between batches; nil while a batch (or ``close()``) holds it.
@@ -288,6 +290,7 @@ public final class StreamIngestor: Sendable {
         }
         let writtenAt = Int64(Date().timeIntervalSince1970 * 1_000_000)
         for event in events { state.offline.append(topic: event.topic, rows: event.rows, inputs: event.inputs) }
+        for (name, viewRows) in rows { if let mapper = mappersByView[name] { state.profiles.add(viewRows, view: mapper.view) } }
         if let tiles {
             var tileRows = plan.aggregatedViews.map { _ in [OnlineRow]() }
             for event in tileEvents { tileRows[event.view].append(event.row) }
@@ -363,6 +366,19 @@ public final class StreamIngestor: Sendable {
         return report
     }
 
+    /// Keeps the profiles of the rows written since the last roll in the registry (a failure is logged: profiles
+    /// never hold ingestion back).
+    private func recordProfiles(_ state: inout LoopState) {
+        guard !state.profiles.isEmpty else { return }
+        let profiles = state.profiles.take()
+        do {
+            let registry = try store.openRegistry()
+            for profile in profiles { try registry.recordProfile(profile) }
+        } catch {
+            logger.warning("stream profiles not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Writes the offline files when they are due (or when `force`), then commits every offset whose events are
     /// now held on both sides. A failed offline write is retried with the offsets uncommitted (consumption waits:
     /// back-pressure rather than loss) until it succeeds or `shouldContinue` turns false.
@@ -375,6 +391,7 @@ public final class StreamIngestor: Sendable {
                 do throws(IngestionError) {
                     let files = try await state.offline.roll()
                     metrics?.offline(files)
+                    recordProfiles(&state)
                     statistics.update { s in
                         s.offlineFiles += files.count
                         for file in files { s.offlineRows[file.source, default: 0] += file.rows }

@@ -1,3 +1,4 @@
+import DataQuality
 import FeatureStoreCore
 import Foundation
 import Kafka
@@ -43,7 +44,7 @@ struct StreamExpectationTests {
         #expect(dead[0].header("x-featurestore-error") == "trips_last_hour: 61 is above max 60 (feature view 'activity', policy drop)")
     }
 
-    @Test("under warn, violating events are written and counted; under fail they are dead-lettered like drop (a stream does not stop for one event)")
+    @Test("under warn, violating events are written, counted and profiled (per hour, kept in the registry); under fail they are dead-lettered like drop (a stream does not stop for one event)")
     func warnWritesAndFailDeadLetters() async throws {
         for policy in ["warn", "fail"] {
             let dir = FileManager.default.temporaryDirectory.appendingPathComponent("expect-\(UUID().uuidString)")
@@ -64,6 +65,12 @@ struct StreamExpectationTests {
             #expect(ingestor.statistics.snapshot.violations == ["activity.trips_last_hour.max": 1], "\(policy)")
             if policy == "warn" {
                 #expect(report.bad == 0 && online.columns[0].values == [.int(5), .int(99)])
+                // What was written is profiled per hour of event time and kept in the registry at the offline roll.
+                await ingestor.close()
+                let profiles = try store.openRegistry().profiles(of: "activity")
+                let profile = try #require(profiles.first?.profile, "an ingest profile")
+                #expect(profile.origin == "ingest" && profile.rows == 2 && profile.start == 1_735_689_600_000_000)
+                #expect(profile.features["trips_last_hour"]?.max == 99 && profile.features["trips_last_hour"]?.min == 5)
             } else {
                 #expect(report.bad == 1 && online.columns[0].values == [.int(5), .null])
             }

@@ -371,17 +371,7 @@ extension FeatureStore {
             for (k, key) in keys.enumerated() { columns[key.name] = part.map { $0[k] } }
             let answer = try await getOnlineFeatures(entities: columns, features: .references([FeatureReference(view: view.name)]), at: at)
             for column in answer.columns {
-                for value in column.values {
-                    switch value {
-                    case .null: profiles[column.feature]?.addNull()
-                    case .int(let i): profiles[column.feature]?.add(number: Double(i), categorical: true)
-                    case .float(let f): profiles[column.feature]?.add(number: Double(f), categorical: false)
-                    case .double(let d): profiles[column.feature]?.add(number: d, categorical: false)
-                    case .string(let s): profiles[column.feature]?.add(row: s)
-                    case .bool(let b): profiles[column.feature]?.add(row: b ? "true" : "false")
-                    default: profiles[column.feature]?.addOther()
-                    }
-                }
+                for value in column.values { profiles[column.feature]?.add(value) }
             }
         }
         return profiles

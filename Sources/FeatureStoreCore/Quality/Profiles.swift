@@ -68,3 +68,21 @@ extension FeatureStore {
         }
     }
 }
+
+extension FeatureProfile {
+    /// Adds one row holding an online value: numbers to the numeric statistics (integers counted as values too),
+    /// strings and booleans as values, lists and bytes counted only. The one way served values (aggregated views'
+    /// lookups, the stream's rows) are profiled.
+    public mutating func add(_ value: OnlineValue) {
+        switch value {
+        case .null: addNull()
+        case .int(let i): add(number: Double(i), categorical: true)
+        case .float(let f): add(number: Double(f), categorical: false)
+        case .double(let d): add(number: d, categorical: false)
+        case .string(let s): add(row: s)
+        case .bool(let b): add(row: b ? "true" : "false")
+        case .timestamp(let t): add(number: Double(t), categorical: false)
+        case .bytes, .list: addOther()
+        }
+    }
+}
