@@ -178,6 +178,7 @@ struct CatalogModel {
         }
         // Views that break their expectations (in their last materialization) or their freshness goal.
         var quality: [Object] = []
+        let latestDrift = (try? registryStore?.latestDrift()) ?? []  // read once, not once per view
         for view in registry.featureViews {
             var problems: [String] = []
             if let report = (try? registryStore?.lastMaterialization(of: view.name)).flatMap({ $0 })?.report, let tally = report.expectations, tally.total > 0 {
@@ -187,7 +188,7 @@ struct CatalogModel {
                 let total = stream.violations.values.reduce(0, +)
                 problems.append("\(total) stream events broke expectations (\(stream.violations.keys.sorted().joined(separator: ", ")))")
             }
-            let drifted = ((try? registryStore?.latestDrift()) ?? []).filter { $0.drift.view == view.name && !$0.drift.breaches.isEmpty }
+            let drifted = latestDrift.filter { $0.drift.view == view.name && !$0.drift.breaches.isEmpty }
             if !drifted.isEmpty {
                 problems.append("drift over threshold: \(drifted.compactMap(\.drift.feature).sorted().joined(separator: ", "))")
             }
@@ -236,8 +237,8 @@ struct CatalogModel {
         let materialization = (try? registryStore?.lastMaterialization(of: view.name)).flatMap { $0 }
         let stats = materialization?.report.features ?? [:]
         // Profiles kept over time: the newest is "current", the oldest kept the baseline it is drawn against.
-        let profiles = (try? registryStore?.profiles(of: view.name)) ?? []
-        let current = profiles.first, baseline = profiles.count > 1 ? profiles.last : nil
+        let ends = (try? registryStore?.profileEnds(of: view.name))
+        let current = ends?.newest, baseline = ends?.oldest
         let violations = materialization?.report.expectations
         // The newest drift scores of this view's features (featurectl drift keeps them in the registry).
         let drift = Dictionary(((try? registryStore?.latestDrift()) ?? []).filter { $0.drift.view == view.name }.map { ($0.drift.feature ?? "", $0) }) { a, _ in a }

@@ -299,6 +299,24 @@ public final class RegistryStore {
         }
     }
 
+    /// A view's newest profile and the oldest of its last `window` (the catalog's current and baseline), each with when
+    /// it was taken; two rows read, not the whole window.
+    public func profileEnds(of view: String, window: Int = 30) throws(RegistryError) -> (newest: (profile: ViewProfile, at: Date)?, oldest: (profile: ViewProfile, at: Date)?) {
+        try wrap {
+            func one(offset: Int) throws -> (ViewProfile, Date)? {
+                guard let row = try db.prepare("SELECT profile, at FROM profiles WHERE view = ? ORDER BY at DESC LIMIT 1 OFFSET ?")
+                    .rows([.text(view), .integer(Int64(offset))]).first,
+                      let json = row[0].stringValue, let at = row[1].doubleValue,
+                      let profile = try? CanonicalSpec.decode(ViewProfile.self, from: json) else { return nil }
+                return (profile, Date(timeIntervalSince1970: at))
+            }
+            guard let newest = try one(offset: 0) else { return (nil, nil) }
+            let count = try db.prepare("SELECT count(*) FROM (SELECT 1 FROM profiles WHERE view = ? ORDER BY at DESC LIMIT ?)")
+                .rows([.text(view), .integer(Int64(window))]).first?[0].intValue ?? 1
+            return (newest, count > 1 ? try one(offset: Int(count) - 1) : nil)
+        }
+    }
+
     /// A view's profiles, newest first (at most `limit`), with when each was taken.
     public func profiles(of view: String, limit: Int = 30) throws(RegistryError) -> [(profile: ViewProfile, at: Date)] {
         try wrap {
