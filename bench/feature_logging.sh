@@ -3,7 +3,7 @@
 # driver_ranking_v1 logged at 100% against the same server without logging, alternating, the load generator
 # saturating it from the same machine. Prints each run's p50/p99, the median p99 ratio (logged / not logged) per
 # scenario, and the logger's counts (rows written and dropped: every logged lookup is written or counted as dropped).
-# Usage: bash bench/feature_logging.sh [seconds per run, default 10] [rounds, default 3]
+# Usage: bash bench/feature_logging.sh [seconds per run, default 10] [rounds, default 3]   (after bash bench/serving.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN="${1:-10}"
@@ -22,6 +22,7 @@ ln -s "$(cd "$DATA/repo/data" && pwd)" "$LOGGED/data"
 sed -i '/^feature_services:/,$ s/^\(  - name: driver_ranking_v1\)$/\1\n    logging: {sample_rate: 1.0, path: '"${LOGS//\//\\/}"'}/' "$LOGGED/services.yaml"
 grep -q "logging: {sample_rate: 1.0" "$LOGGED/services.yaml"
 sed -i '/^feature_services:/,$ {/^    logging:/d}' "$DATA/repo/services.yaml"   # the plain repository logs nothing
+sed -i '/^    skew_watch:/d' "$DATA/repo/services.yaml" "$LOGGED/services.yaml"   # logging alone is measured
 trap 'rm -rf "$LOGS" "$LOGGED"' EXIT
 
 serve() {  # repo, then runs the scenarios; prints one line per run
