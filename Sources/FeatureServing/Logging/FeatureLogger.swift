@@ -127,20 +127,53 @@ public final class FeatureLogger: Service, Sendable {
     /// Writes every queued lookup now (one file per service and day); returns the files written.
     @discardableResult
     public func flush() -> [String] {
-        let (entries, sequence) = queue.withLock { q -> ([Entry], UInt64) in
+        let (entries, sequence) = take()
+        let outcome = write(entries, sequence: sequence)
+        record(outcome)
+        return outcome.paths
+    }
+
+    /// What one write of the queue did, per service.
+    struct Outcome: Sendable {
+        var paths: [String] = []
+        var written: [String: Int] = [:]
+        var files: [String: Int] = [:]
+        var dropped: [String: Int] = [:]
+    }
+
+    /// Takes the queue (under the lock, on the caller's thread: never on the idle-priority writer, which could be
+    /// descheduled holding the lock a lookup needs).
+    private func take() -> ([Entry], UInt64) {
+        queue.withLock { q -> ([Entry], UInt64) in
             let taken = q.entries
             q.entries = []
             q.rows = 0
             q.sequence += 1
             return (taken, q.sequence)
         }
-        guard !entries.isEmpty else { return [] }
+    }
+
+    /// Counts what a write did (under the lock, on the caller's thread) and in the metrics.
+    private func record(_ outcome: Outcome) {
+        queue.withLock { q in
+            for (service, n) in outcome.written { q.written[service, default: 0] += n }
+            for (service, n) in outcome.files { q.files[service, default: 0] += n }
+            for (service, n) in outcome.dropped { q.dropped[service, default: 0] += n }
+        }
+        for (service, n) in outcome.written { count("featurestore_feature_log_rows_total", service, n) }
+        for (service, n) in outcome.files { count("featurestore_feature_log_files_total", service, n) }
+        for (service, n) in outcome.dropped { count("featurestore_feature_log_dropped_total", service, n) }
+    }
+
+    /// Writes taken entries as one file per service and day; takes no lock.
+    private func write(_ entries: [Entry], sequence: UInt64) -> Outcome {
+        var outcome = Outcome()
+        guard !entries.isEmpty else { return outcome }
         var groups: [String: [Entry]] = [:]
         for e in entries {
             let day = Column.isoDate(days: Self.floorDiv(e.requestTime, 86_400_000_000))
             groups["\(e.service)\u{0}\(day)", default: []].append(e)
         }
-        var paths: [String] = []
         for key in groups.keys.sorted() {
             let group = groups[key]!
             let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
@@ -155,21 +188,16 @@ public final class FeatureLogger: Service, Sendable {
                 let table = try Self.table(group)
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 try ParquetFileWriter.write(table, to: path)
-                queue.withLock {
-                    $0.written[service, default: 0] += rows
-                    $0.files[service, default: 0] += 1
-                }
-                count("featurestore_feature_log_rows_total", service, rows)
-                count("featurestore_feature_log_files_total", service, 1)
-                paths.append(path)
+                outcome.written[service, default: 0] += rows
+                outcome.files[service, default: 0] += 1
+                outcome.paths.append(path)
             } catch {
                 // Logging never fails a lookup; a file that cannot be written is counted as dropped and said.
-                queue.withLock { $0.dropped[service, default: 0] += rows }
-                count("featurestore_feature_log_dropped_total", service, rows)
+                outcome.dropped[service, default: 0] += rows
                 logger.error("feature log not written", metadata: ["service": "\(service)", "path": "\(path)", "rows": "\(rows)", "error": "\(error)"])
             }
         }
-        return paths
+        return outcome
     }
 
     /// The logged rows of lookups of one service as a table (every lookup of a group has the same features).
@@ -252,16 +280,25 @@ public final class FeatureLogger: Service, Sendable {
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 try? await Task.sleep(for: interval)
-                await Self.offPool { [self] in flush() }
+                await writeQueue()
             }
         } onGracefulShutdown: {}
-        await Self.offPool { [self] in flush() }
+        await writeQueue()
+    }
+
+    /// Takes the queue here, writes it on the idle-priority thread, counts the outcome here.
+    private func writeQueue() async {
+        let (entries, sequence) = take()
+        guard !entries.isEmpty else { return }
+        let outcome = await Self.offPool { [self] in write(entries, sequence: sequence) }
+        record(outcome)
     }
 
     /// Runs file writing off the cooperative pool (it blocks on the disk), on a thread of the lowest scheduling
     /// class (Linux's SCHED_IDLE: it runs when the serving threads leave a core idle), so writing the log takes no
     /// CPU from lookups; a server that never idles fills the queue, and what does not fit is dropped and counted.
-    static func offPool(_ body: @escaping @Sendable () -> Void) async {
+    /// The thread takes no lock a lookup needs (it could be descheduled holding it).
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             Thread {
                 #if os(Linux)
@@ -269,8 +306,7 @@ public final class FeatureLogger: Service, Sendable {
                 parameters.sched_priority = 0
                 _ = pthread_setschedparam(pthread_self(), 5 /* SCHED_IDLE */, &parameters)
                 #endif
-                body()
-                continuation.resume()
+                continuation.resume(returning: body())
             }.start()
         }
     }
