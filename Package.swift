@@ -3,7 +3,7 @@ import PackageDescription
 
 // The architecture, in build order:
 //   definitions (YAML) -> compiler -> registry/catalog
-//                                  -> offline engines (LocalOfflineEngine: Parquet)  } sharing FeatureComputation
+//                                  -> offline engines (LocalOfflineEngine: Parquet; SparkOfflineEngine) } sharing FeatureComputation
 //                                  -> online stores (SQLiteOnlineStore) -> FeatureServer }
 // Sources, stream transports and payload formats are rooms like stores and engines: each a target bringing a kind
 // (ParquetSource; KafkaTransport; JSONMessageFormat, AvroMessageFormat) as a `Kinds` value programs add to theirs.
@@ -24,6 +24,9 @@ let package = Package(
         // The embedded offline engine with the Parquet source kind it reads (`Kinds.local`, in `Kinds.embedded`).
         .library(name: "LocalOfflineEngine", targets: ["LocalOfflineEngine"]),
         .library(name: "ParquetSource", targets: ["ParquetSource"]),
+        // The Spark offline engine (`Kinds.spark`) and what its partitions run.
+        .library(name: "SparkOfflineEngine", targets: ["SparkOfflineEngine"]),
+        .executable(name: "featurestore-fold", targets: ["featurestore-fold"]),
         // Streams: the ingester, the Kafka transport (`Kinds.kafka`) and the payload formats (`Kinds.json`, `Kinds.avro`).
         .library(name: "StreamIngestion", targets: ["StreamIngestion"]),
         .library(name: "KafkaTransport", targets: ["KafkaTransport"]),
@@ -137,6 +140,10 @@ let package = Package(
         // The local offline engine (the default kind, `local`): Parquet read and written in this process, the
         // point-in-time join and materialization's reading computed with FeatureComputation.
         .target(name: "LocalOfflineEngine", dependencies: ["ErrorChain", "FeatureStoreCore", "FeatureComputation", "Parquet", "ParquetSource", "Columnar"]),
+        // `offline_store: {kind: spark}`: SQL generated from the definitions partitions the rows by key on Spark
+        // (driven through pyspark), and each partition runs the local engine's code (`featurestore-fold`).
+        .target(name: "SparkOfflineEngine", dependencies: ["ErrorChain", "FeatureStoreCore", "FeatureComputation", "LocalOfflineEngine", "Parquet", "ParquetSource", "Columnar"]),
+        .executableTarget(name: "featurestore-fold", dependencies: ["SparkOfflineEngine"]),
         // The Parquet source kind (`kind: parquet`, a table of files at `path`): what the local engine reads.
         .target(name: "ParquetSource", dependencies: ["ErrorChain", "FeatureStoreCore"]),
         // The embedded online store (the default kind, `sqlite`): SQLite in WAL mode, a table per view and schema.
@@ -192,7 +199,7 @@ let package = Package(
         // server reads them. Light (the core only), so featurectl checks the block without linking the server.
         .target(name: "ServingSettings", dependencies: ["FeatureStoreCore"]),
         // Every kind this package has (`Kinds.bundled`): what featurectl and FeatureServer link.
-        .target(name: "BundledKinds", dependencies: ["FeatureStoreCore", "ServingSettings", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat"]),
+        .target(name: "BundledKinds", dependencies: ["FeatureStoreCore", "ServingSettings", "SQLiteOnlineStore", "RedisOnlineStore", "LocalOfflineEngine", "SparkOfflineEngine", "KafkaTransport", "JSONMessageFormat", "AvroMessageFormat"]),
         // The serving process's options, shared by FeatureServer and `featurectl serve`.
         .target(name: "ServeOptions", dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]),
         // The command-line tool.

@@ -23,6 +23,8 @@ public struct FeatureStore: Sendable {
     let selections = SelectionCache()
     /// Each view's online table (its schema version computed once), by view name.
     let onlineTables: [String: OnlineTable]
+    /// The offline engine chosen for this use instead of the settings' (``using(offlineEngine:)``).
+    var engineOverride: StoreSettings?
 
     /// Compiles the repository's definitions; throws ``CompileError`` listing every problem.
     ///
@@ -80,11 +82,38 @@ public struct FeatureStore: Sendable {
     /// The offline engine named in the settings (`offline_store: {kind: ...}`; default `local`), which reads the
     /// batch sources for joins, materialization and the stream's offline copy.
     public func offlineEngine() throws(OfflineEngineError) -> any OfflineEngine {
-        let settings = config.offlineEngine.settings
+        let settings = offlineEngineSettings
         guard let kind = kinds.offlineEngines[settings.kind] else {
             throw OfflineEngineError(.unreadable, settings.located(kinds.unknownOfflineEngine(settings.kind)))
         }
         return try kind.open(settings, repository: repository)
+    }
+
+    /// The settings of the offline engine in use: the repository's `offline_store`, or those chosen by
+    /// ``using(offlineEngine:)``.
+    public var offlineEngineSettings: StoreSettings { engineOverride ?? config.offlineEngine.settings }
+
+    /// This store with an offline engine of kind `name` instead of the settings' (`featurectl join --engine spark`):
+    /// the repository's `offline_store` settings when they name that kind, the kind's defaults otherwise.
+    ///
+    /// - Throws: ``OfflineEngineError`` when this program has no such kind.
+    public func using(offlineEngine name: String) throws(OfflineEngineError) -> FeatureStore {
+        guard let kind = kinds.offlineEngines[name] else {
+            throw OfflineEngineError(.unreadable, kinds.unknownOfflineEngine(name))
+        }
+        var copy = self
+        if config.offlineEngine.settings.kind == name {
+            copy.engineOverride = nil
+        } else {
+            var settings = StoreSettings(kind: name)
+            settings.family = "offline engine"
+            kind.validate(&settings)
+            if let problem = settings.problems.first {
+                throw OfflineEngineError(.invalidData, "offline engine '\(name)' cannot run on its defaults: \(problem.message)")
+            }
+            copy.engineOverride = settings
+        }
+        return copy
     }
 
     /// Where `source`'s rows are, as its kind describes it (see ``Kinds/whereabouts(of:)``).

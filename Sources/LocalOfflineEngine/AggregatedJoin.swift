@@ -171,3 +171,32 @@ struct AggregationInputs {
         return out
     }
 }
+
+extension LocalOfflineEngine {
+    /// What the engine's computations read.
+    public enum Reading: Sendable {
+        /// ``pointInTimeJoin(_:)`` of these features.
+        case join([Feature])
+        /// ``latestRows(_:)``.
+        case latestRows
+        /// ``aggregateTiles(_:)``.
+        case tiles
+    }
+
+    /// The data columns of `source` that a computation over `view` reads, named as the source names them, derived
+    /// columns replaced by the data columns they are computed from: what an engine that ships a source's rows to
+    /// where this engine computes (the Spark engine's partitions) must ship.
+    public static func dataColumns(_ reading: Reading, view: FeatureView, source: DataSource, joinKeys: [JoinKey]) -> [String] {
+        let columns: [String]
+        switch reading {
+        case .join(let features) where view.isAggregated:
+            columns = AggregationInputs(source: source, keys: joinKeys, features: features).columns
+        case .tiles:
+            let tileFeatures = TileCuts.hops(of: view).flatMap { TileStates.features(of: view, hop: $0) }
+            columns = AggregationInputs(source: source, keys: joinKeys, features: tileFeatures).columns
+        case .join, .latestRows:
+            columns = SourceColumns(source: source, keys: joinKeys, features: view.features).all
+        }
+        return source.derived.isEmpty ? columns : DerivedColumns(source).dataColumns(for: columns)
+    }
+}

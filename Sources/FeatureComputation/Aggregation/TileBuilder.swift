@@ -12,6 +12,15 @@ public struct BuiltTile: Sendable {
     public var states: [AggregateState]
     /// Events at or after `rawFrom`, kept whole (``RawEvents``): a lookup adds those before its time.
     public var raw = RawEvents()
+
+    /// The tile `[start, start + hop)` of the entity at event row `row`, holding `states` and `raw` events.
+    public init(row: Int, hop: Int64, start: Int64, states: [AggregateState], raw: RawEvents = RawEvents()) {
+        self.row = row
+        self.hop = hop
+        self.start = start
+        self.states = states
+        self.raw = raw
+    }
 }
 
 /// Tiles for the online store from events (materialization's backfill): for each entity and each hop the features

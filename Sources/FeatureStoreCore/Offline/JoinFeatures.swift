@@ -50,7 +50,18 @@ public struct JoinOptions: Sendable {
 /// How far a join is: which view, which stage, rows done out of rows to do.
 public struct JoinProgress: Sendable {
     /// Reading the source, indexing its rows, joining the entity rows, or done with every view.
-    public enum Stage: String, Sendable { case reading, indexing, joining, done }
+    public enum Stage: String, Sendable {
+        /// Reading the view's source rows (rows read).
+        case reading
+        /// Indexing the rows read (rows indexed).
+        case indexing
+        /// Finding each entity row's values (entity rows done).
+        case joining
+        /// Running on the engine's cluster: `rows` are its stages done, `totalRows` the stages its jobs have so far.
+        case cluster
+        /// All views joined.
+        case done
+    }
     /// The view being joined (empty once done).
     public var view: String
     /// Its position among the views joined (0-based).
@@ -216,8 +227,60 @@ extension FeatureStore {
     /// The offline engine named in the settings (``OfflineEngine``) reads the sources and finds the winners; this
     /// function checks the request, names the columns and assembles the result, whatever the engine.
     public func joinFeatures(entities: EntityRows, features: FeatureSelection, options: JoinOptions = JoinOptions()) async throws(JoinError) -> Table {
-        let resolved = try resolve(features, fullNames: options.fullFeatureNames)
+        let (resolved, engine, prepared) = try await prepareJoin(entities: entities, features: features, options: options)
         let requests = resolved.views
+        var table = prepared.table
+        let entityTimes = prepared.times, timesValid = prepared.valid
+
+        let entityTable = table
+        var hidden: [String: Column] = [:]
+        for (index, request) in requests.enumerated() {
+            let columns = try await joinView(request, index: index, of: requests.count, entities: table, times: entityTimes,
+                                             timesValid: timesValid, engine: engine, options: options)
+            for (f, (name, column)) in zip(request.outputNames, columns).enumerated() {
+                hidden[request.inputKeys[f]] = column
+                guard request.visible[f] else { continue }
+                table.schema.fields.append(Field(name, column.type, nullable: true))
+                table.columns.append(column)
+            }
+        }
+        // On-demand features, over the entity rows' request columns and the joined features.
+        for request in resolved.onDemand {
+            for (feature, name) in zip(request.features, request.outputNames) {
+                // Request fields by name among the entity columns (checked above), features by `view.feature`.
+                let inputs: [Column] = zip(feature.bindings, feature.inputKeys).map { binding, key in
+                    if case .request = binding { return entityTable.column(named: key)! }
+                    return hidden[key]!
+                }
+                let column = feature.expression.evaluate(columns: inputs, rowCount: table.rowCount, as: feature.output)
+                table.schema.fields.append(Field(name, column.type, nullable: true))
+                table.columns.append(column)
+            }
+        }
+        options.progress?(JoinProgress(view: "", viewIndex: requests.count, viewCount: requests.count, stage: .done,
+                                       rows: table.rowCount, totalRows: table.rowCount))
+        return table
+    }
+
+    /// What the offline engine would run for each view of the join ``joinFeatures(entities:features:options:)`` would
+    /// do (``OfflineEngine/explain(_:)``: Spark SQL for the Spark engine), in order, without running it; nil plans
+    /// for an engine that computes in this process. The entity rows are read and checked as the join reads them.
+    public func explainJoin(entities: EntityRows, features: FeatureSelection, options: JoinOptions = JoinOptions()) async throws(JoinError) -> [(view: String, plan: String?)] {
+        let (resolved, engine, prepared) = try await prepareJoin(entities: entities, features: features, options: options)
+        var plans: [(view: String, plan: String?)] = []
+        for request in resolved.views {
+            let lookup = try lookupRequest(request, entities: prepared.table, times: prepared.times, timesValid: prepared.valid,
+                                           engine: engine, progress: nil)
+            plans.append((request.view.name, engine.explain(lookup)))
+        }
+        return plans
+    }
+
+    /// The join's first steps, shared by the join and its explanation: the selection resolved, the engine opened, the
+    /// entity rows read, and their columns and times checked.
+    private func prepareJoin(entities: EntityRows, features: FeatureSelection, options: JoinOptions) async throws(JoinError)
+        -> (ResolvedSelection, any OfflineEngine, (table: Table, times: [Int64], valid: Bitmap?)) {
+        let resolved = try resolve(features, fullNames: options.fullFeatureNames)
         let engine: any OfflineEngine
         do { engine = try offlineEngine() } catch { throw JoinError("", cause: error) }
         var table: Table
@@ -257,35 +320,7 @@ extension FeatureStore {
             throw JoinError("entity column '\(options.timestampColumn)' is \(timeColumn.type), not a timestamp")
         }
         let timesValid = timeColumn.validity
-
-        let entityTable = table
-        var hidden: [String: Column] = [:]
-        for (index, request) in requests.enumerated() {
-            let columns = try await joinView(request, index: index, of: requests.count, entities: table, times: entityTimes,
-                                             timesValid: timesValid, engine: engine, options: options)
-            for (f, (name, column)) in zip(request.outputNames, columns).enumerated() {
-                hidden[request.inputKeys[f]] = column
-                guard request.visible[f] else { continue }
-                table.schema.fields.append(Field(name, column.type, nullable: true))
-                table.columns.append(column)
-            }
-        }
-        // On-demand features, over the entity rows' request columns and the joined features.
-        for request in resolved.onDemand {
-            for (feature, name) in zip(request.features, request.outputNames) {
-                // Request fields by name among the entity columns (checked above), features by `view.feature`.
-                let inputs: [Column] = zip(feature.bindings, feature.inputKeys).map { binding, key in
-                    if case .request = binding { return entityTable.column(named: key)! }
-                    return hidden[key]!
-                }
-                let column = feature.expression.evaluate(columns: inputs, rowCount: table.rowCount, as: feature.output)
-                table.schema.fields.append(Field(name, column.type, nullable: true))
-                table.columns.append(column)
-            }
-        }
-        options.progress?(JoinProgress(view: "", viewIndex: requests.count, viewCount: requests.count, stage: .done,
-                                       rows: table.rowCount, totalRows: table.rowCount))
-        return table
+        return (resolved, engine, (table, entityTimes, timesValid))
     }
 
     /// The views and features a selection names, in order, with their output names; on-demand features with the
@@ -351,14 +386,15 @@ extension FeatureStore {
         return resolved
     }
 
-    private func joinView(_ request: ViewRequest, index: Int, of count: Int, entities: Table, times: [Int64], timesValid: Bitmap?,
-                          engine: any OfflineEngine, options: JoinOptions) async throws(JoinError) -> [Column] {
+    /// One view's point-in-time request: its batch source and the entity rows' key columns, checked.
+    private func lookupRequest(_ request: ViewRequest, entities: Table, times: [Int64], timesValid: Bitmap?, engine: any OfflineEngine,
+                               progress: (@Sendable (JoinProgress.Stage, Int, Int) -> Void)?) throws(JoinError) -> PointInTimeRequest {
         let view = request.view
         guard let source = registry.batchSource(of: view) else {
             throw JoinError("feature view '\(view.name)' has no offline (table) source")
         }
         guard engine.sourceKinds.contains(source.kind) else {
-            throw JoinError("feature view '\(view.name)': the offline engine '\(config.offlineEngine.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))")
+            throw JoinError("feature view '\(view.name)': the offline engine '\(offlineEngineSettings.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))")
         }
         // Entity key columns, checked against the entities' declared key types.
         let keys = registry.joinKeys(of: view)
@@ -372,13 +408,19 @@ extension FeatureStore {
             }
             entityKeys.append(column)
         }
+        return PointInTimeRequest(view: view, source: source, joinKeys: keys, features: request.features, entityKeys: entityKeys,
+                                  entityTimes: times, entityTimesValid: timesValid, progress: progress)
+    }
+
+    private func joinView(_ request: ViewRequest, index: Int, of count: Int, entities: Table, times: [Int64], timesValid: Bitmap?,
+                          engine: any OfflineEngine, options: JoinOptions) async throws(JoinError) -> [Column] {
+        let view = request.view
         let progress = options.progress.map { report in
             { @Sendable (stage: JoinProgress.Stage, rows: Int, total: Int) in
                 report(JoinProgress(view: view.name, viewIndex: index, viewCount: count, stage: stage, rows: rows, totalRows: total))
             }
         }
-        let lookup = PointInTimeRequest(view: view, source: source, joinKeys: keys, features: request.features, entityKeys: entityKeys,
-                                        entityTimes: times, entityTimesValid: timesValid, progress: progress)
+        let lookup = try lookupRequest(request, entities: entities, times: times, timesValid: timesValid, engine: engine, progress: progress)
         let columns: [Column]
         do {
             columns = try await engine.pointInTimeJoin(lookup)

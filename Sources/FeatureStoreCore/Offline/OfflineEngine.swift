@@ -48,6 +48,15 @@ public protocol OfflineEngine: Sendable {
     /// Adds `table` to `source`'s data as one new part under `partition` (a Hive partition such as
     /// `date=2026-11-30`), visible to readers only once complete and durable once this returns.
     func append(_ table: Table, to source: DataSource, partition: String) async throws -> AppendedPart
+
+    /// What the engine would run for `request`, in its own terms (Spark SQL for the Spark engine), or nil when it
+    /// computes in this process and has nothing to show (the local engine). `featurectl join --explain` prints it.
+    func explain(_ request: PointInTimeRequest) -> String?
+}
+
+extension OfflineEngine {
+    /// Nil: an engine computing in this process has no plan to show.
+    public func explain(_ request: PointInTimeRequest) -> String? { nil }
 }
 
 /// A failure of an offline engine: what kind, a message naming the view, source, column or file, and its cause.

@@ -408,7 +408,7 @@ extension FeatureStore {
         do {
             let engine = try offlineEngine()
             guard engine.sourceKinds.contains(source.kind) else {
-                throw OnlineStoreError("feature view '\(view.name)': the offline engine '\(config.offlineEngine.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))")
+                throw OnlineStoreError("feature view '\(view.name)': the offline engine '\(offlineEngineSettings.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))")
             }
             guard try engine.schema(of: source) != nil else {
                 throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")

@@ -26,7 +26,12 @@ struct JoinCommand: AsyncParsableCommand {
     var features: String?
 
     @Option(help: "Where to write the result (Parquet).", completion: .file())
-    var out: String
+    var out: String?
+
+    @OptionGroup var engine: EngineOptions
+
+    @Flag(help: "Print what the offline engine would run for each view (the generated Spark SQL with --engine spark) and stop.")
+    var explain = false
 
     @Flag(help: "Name output columns view__feature.")
     var fullFeatureNames = false
@@ -39,20 +44,39 @@ struct JoinCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (service == nil) != (features == nil) else { throw ValidationError("give exactly one of --service or --features") }
+        guard out != nil || explain else { throw ValidationError("give --out (where to write the training set), or --explain") }
         if let features, FeatureSelection(parsing: features) == nil {
             throw ValidationError("--features '\(features)' must be a comma-separated list of view or view:feature")
         }
     }
 
     @MainActor func run() async throws {
-        let store = try repository.load()
+        let store = try engine.apply(to: try repository.load())
         let selection = service.map(FeatureSelection.service) ?? FeatureSelection(parsing: features!)!
+        if explain {
+            do {
+                let plans = try await store.explainJoin(entities: .parquet(entities), features: selection,
+                                                        options: JoinOptions(fullFeatureNames: fullFeatureNames, timestampColumn: timestampColumn))
+                for (view, plan) in plans {
+                    Console.print(plan ?? "-- feature view '\(view)': computed in this process by the \(store.offlineEngineSettings.kind) engine (nothing to show)\n")
+                }
+            } catch {
+                Console.error("error: \(error)")
+                throw ExitCode(1)
+            }
+            return
+        }
+        let out = self.out!
         let display = ProgressDisplay()
         let started = Date()
         var options = JoinOptions(fullFeatureNames: fullFeatureNames, timestampColumn: timestampColumn)
         options.progress = { p in
             guard p.stage != .done else { return }
-            display.update("[\(p.viewIndex + 1)/\(p.viewCount)] \(p.view): \(p.stage.rawValue)", rows: p.rows, total: p.totalRows)
+            if p.stage == .cluster {
+                display.update("[\(p.viewIndex + 1)/\(p.viewCount)] \(p.view): on \(store.offlineEngineSettings.kind)", rows: p.rows, total: p.totalRows, unit: "stages")
+            } else {
+                display.update("[\(p.viewIndex + 1)/\(p.viewCount)] \(p.view): \(p.stage.rawValue)", rows: p.rows, total: p.totalRows)
+            }
         }
         let table: Table
         do {

@@ -56,6 +56,7 @@ struct MaterializeCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var engine: EngineOptions
 
     @Argument(help: ArgumentHelp("The start of the window: \(TimeArgument.accepted).", valueName: "start"), transform: parseTime)
     var start: Int64
@@ -73,7 +74,7 @@ struct MaterializeCommand: AsyncParsableCommand {
     }
 
     @MainActor func run() async throws {
-        let store = try repository.load()
+        let store = try engine.apply(to: try repository.load())
         try await MaterializeOutput.run(json: output.json) { progress async throws(OnlineStoreError) in
             try await store.materialize(start: start, end: end,
                                   views: views?.split(separator: ",").map(String.init), progress: progress)
@@ -88,6 +89,7 @@ struct MaterializeIncrementalCommand: AsyncParsableCommand {
 
     @OptionGroup var repository: RepositoryOptions
     @OptionGroup var output: OutputOptions
+    @OptionGroup var engine: EngineOptions
 
     @Argument(help: ArgumentHelp("The end of the window (exclusive): \(TimeArgument.accepted).", valueName: "end"), transform: parseTime)
     var end: Int64
@@ -96,7 +98,7 @@ struct MaterializeIncrementalCommand: AsyncParsableCommand {
     var views: String?
 
     @MainActor func run() async throws {
-        let store = try repository.load()
+        let store = try engine.apply(to: try repository.load())
         try await MaterializeOutput.run(json: output.json) { progress async throws(OnlineStoreError) in
             try await store.materializeIncremental(end: end, views: views?.split(separator: ",").map(String.init), progress: progress)
         }

@@ -38,3 +38,29 @@ func parseTime(_ text: String) throws -> Int64 {
         throw ValidationError(error.description)
     }
 }
+
+/// `--engine spark|embedded`: the offline engine for this command instead of the repository's `offline_store`.
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The offline engine for this command: spark or embedded (the local engine); default: the repository's offline_store.", valueName: "engine"))
+    var engine: String?
+
+    /// The engine's kind name (`embedded` is `local`).
+    var kind: String? { engine.map { $0 == "embedded" ? "local" : $0 } }
+
+    func validate() throws {
+        if let engine, !["spark", "embedded", "local"].contains(engine) {
+            throw ValidationError("--engine '\(engine)' must be spark or embedded")
+        }
+    }
+
+    /// `store` with the engine chosen, or unchanged without `--engine`.
+    func apply(to store: FeatureStore) throws -> FeatureStore {
+        guard let kind else { return store }
+        do {
+            return try store.using(offlineEngine: kind)
+        } catch {
+            Console.error("error: --engine \(engine!): \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

@@ -11,7 +11,7 @@ final class ProgressDisplay: Sendable {
         self.enabled = enabled
     }
 
-    func update(_ label: String, rows: Int, total: Int) {
+    func update(_ label: String, rows: Int, total: Int, unit: String = "rows") {
         guard enabled else { return }
         let now = Date().timeIntervalSince1970
         let line: String? = state.withLock { s in
@@ -23,7 +23,7 @@ final class ProgressDisplay: Sendable {
             if total > 0 {
                 let rate = Double(rows) / max(now - s.started, 1e-3)
                 let eta = rate > 0 ? Double(total - rows) / rate : 0
-                text += String(format: " %d/%d rows, %.0f rows/s, ETA %.0fs", rows, total, rate, eta)
+                text += unit == "rows" ? String(format: " %d/%d rows, %.0f rows/s, ETA %.0fs", rows, total, rate, eta) : " \(rows)/\(total) \(unit)"
             }
             return text
         }
