@@ -311,6 +311,7 @@ let package = Package(
         // The library exactly as a user's package sees it: the `FeatureStore` umbrella and nothing else.
         .testTarget(name: "LibraryUsageTests", dependencies: ["FeatureStore"]),
         .testTarget(name: "JSONCodingTests", dependencies: ["JSONCoding", "FeatureStoreCore"]),
+        .testTarget(name: "SparkOfflineEngineTests", dependencies: ["TestKinds", "SparkOfflineEngine", "FeatureStoreTesting", "FeatureStoreCore", "Parquet", "Columnar"]),
         .testTarget(name: "LocalOfflineEngineTests", dependencies: ["TestKinds", "LocalOfflineEngine", "FeatureStoreTesting", "FeatureStoreCore", "ParquetSource"]),
         .testTarget(name: "FeatureComputationTests", dependencies: ["FeatureComputation", "Columnar"]),
         // Real redis-server processes and clusters for the tests (started on free loopback ports, killed after).

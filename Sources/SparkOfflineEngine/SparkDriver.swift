@@ -12,6 +12,8 @@ struct SparkLaunch: Sendable, Hashable {
     var python: String
     /// A Spark installation to use instead of pyspark's own (`SPARK_HOME`).
     var sparkHome: String?
+    /// The Java to run Spark on (`JAVA_HOME`), when not the environment's.
+    var javaHome: String?
 }
 
 /// A reply of the driver program (``SparkDriverScript``).
@@ -127,6 +129,7 @@ final class SparkDriver: @unchecked Sendable {
         environment["PYSPARK_PYTHON"] = python
         environment["PYSPARK_DRIVER_PYTHON"] = python
         environment["PYTHONUNBUFFERED"] = "1"
+        if let javaHome = launch.javaHome { environment["JAVA_HOME"] = javaHome }
         if let home = launch.sparkHome {
             environment["SPARK_HOME"] = home
             let lib = URL(fileURLWithPath: home).appendingPathComponent("python")

@@ -10,6 +10,7 @@ import ParquetSource
 /// | `conf` | Spark settings, `{spark.executor.memory: 8g, ...}` | ours: UTC session, nanosecond timestamps read exactly |
 /// | `python` | the Python with pyspark and pyarrow that drives Spark (its pyspark brings Spark) | `$PYSPARK_PYTHON`, else `python3` |
 /// | `spark_home` | a Spark installation to use instead of pyspark's own | none |
+/// | `java_home` | the Java 17+ Spark runs on (`JAVA_HOME`) | `$JAVA_HOME`, else `java` on `PATH` |
 /// | `fold_binary` | `featurestore-fold` as Spark's workers find it | beside the running program, else on `PATH` |
 /// | `partitions` | partitions rows are hashed into by join key | twice the local cores; 200 on a cluster |
 public struct SparkOfflineEngineKind: OfflineEngineKind {
@@ -22,7 +23,7 @@ public struct SparkOfflineEngineKind: OfflineEngineKind {
     /// The Parquet source kind (paths may be any Spark reads: `file:`, `s3a:`, `hdfs:`, `gs:`).
     public var sourceKinds: [any SourceKind] { [ParquetSourceKind()] }
 
-    static let settingNames = ["master", "python", "spark_home", "fold_binary", "partitions"]
+    static let settingNames = ["master", "python", "spark_home", "java_home", "fold_binary", "partitions"]
 
     /// Checks the settings; see ``OfflineEngineKind/validate(_:)``.
     public func validate(_ settings: inout StoreSettings) {
@@ -44,7 +45,8 @@ public struct SparkOfflineEngineKind: OfflineEngineKind {
         for (key, value) in settings.values where key.hasPrefix("conf.") { conf[String(key.dropFirst(5))] = value }
         let environment = ProcessInfo.processInfo.environment
         let python = settings.string("python", default: environment["PYSPARK_PYTHON"] ?? "python3") ?? "python3"
-        let launch = SparkLaunch(master: master, conf: conf, python: python, sparkHome: settings.string("spark_home"))
+        let launch = SparkLaunch(master: master, conf: conf, python: python, sparkHome: settings.string("spark_home"),
+                                 javaHome: settings.string("java_home"))
         let partitions = settings.integer("partitions", default: SparkOfflineEngine.defaultPartitions(master: master), in: 1...1_000_000)
         return SparkOfflineEngine(repository: repository, launch: launch, partitions: partitions, foldBinary: settings.string("fold_binary"))
     }

@@ -1,0 +1,206 @@
+import Columnar
+import FeatureStoreCore
+import FeatureStoreTesting
+import Foundation
+import Parquet
+import SparkOfflineEngine
+import TestKinds
+import Synchronization
+import Testing
+
+/// Where the Spark tests find Spark: the project's venv (scripts/setup --spark puts pyspark there) and a Java 17.
+enum SparkTestSetup {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var python: String { ProcessInfo.processInfo.environment["SPARK_TEST_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path }
+
+    /// Whether a Java is installed (the only reason the Spark tests may be skipped).
+    static let javaInstalled: Bool = {
+        if let home = ProcessInfo.processInfo.environment["JAVA_HOME"], FileManager.default.isExecutableFile(atPath: home + "/bin/java") { return true }
+        return (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/java") }
+    }()
+
+    /// The engine's block in feature_store.yaml: local[2], three partitions, the venv's Python.
+    static func yaml(_ extra: String = "") -> String {
+        "offline_store: {kind: spark, master: \"local[2]\", partitions: 3, python: \"\(python)\"\(extra)}\n"
+    }
+
+    static func settings(_ extra: [String: String] = [:]) -> StoreSettings {
+        StoreSettings(kind: "spark", values: ["master": "local[2]", "partitions": "3", "python": python].merging(extra) { $1 })
+    }
+
+    static func engine(_ folder: URL, _ extra: [String: String] = [:]) throws -> any OfflineEngine {
+        try SparkOfflineEngineKind().open(settings(extra), repository: folder)
+    }
+
+    static func temporaryFolder(_ name: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("spark-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// The bytes of `table` written as Parquet: two tables are equal, bit for bit and type for type, when these are.
+    static func bytes(_ table: Table) throws -> Data {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("spark-cmp-\(UUID().uuidString).parquet")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try ParquetFileWriter.write(table, to: file.path)
+        return try Data(contentsOf: file)
+    }
+}
+
+private let skipReason: Comment = "Java is not installed here, so Spark cannot run (scripts/setup --spark installs openjdk-17-jre-headless)"
+
+/// The Spark engine against the conformance suite every offline engine passes (one JVM for all checks).
+@Suite("SparkOfflineEngine conforms to the offline engine suite", .serialized, .enabled(if: SparkTestSetup.javaInstalled, skipReason), .timeLimit(.minutes(10)))
+struct SparkOfflineEngineConformanceTests {
+    @Test(arguments: OfflineEngineConformance.checks)
+    func conforms(_ check: OfflineEngineConformance.Check) async throws {
+        let folder = try SparkTestSetup.temporaryFolder("conformance")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try await check.run { try SparkTestSetup.engine(folder) }
+    }
+}
+
+/// The example repository on Spark and on the embedded engine.
+@Suite("SparkOfflineEngine on the example repository", .serialized, .enabled(if: SparkTestSetup.javaInstalled, skipReason), .timeLimit(.minutes(10)))
+struct SparkExampleTests {
+    /// A copy of features/ with the Spark engine (`spark`) or the local one.
+    static func example(spark: Bool) throws -> URL {
+        let folder = try SparkTestSetup.temporaryFolder("example")
+        let repo = folder.appendingPathComponent("features")
+        try FileManager.default.copyItem(at: SparkTestSetup.root.appendingPathComponent("features"), to: repo)
+        for name in ["online.db", "registry.db"] { try? FileManager.default.removeItem(at: repo.appendingPathComponent("data/\(name)")) }
+        let yaml = repo.appendingPathComponent("feature_store.yaml")
+        var text = try String(contentsOf: yaml, encoding: .utf8)
+        if spark {
+            text = text.replacingOccurrences(of: "offline_store:\n  kind: local\n  path: data\n", with: SparkTestSetup.yaml())
+        }
+        try text.write(to: yaml, atomically: true, encoding: .utf8)
+        return repo
+    }
+
+    @Test("a training set on Spark equals the embedded engine's, bit for bit: plain, aggregated, derived and on-demand features")
+    func trainingSetEqualsEmbedded() async throws {
+        let local = try FeatureStore(repository: try Self.example(spark: false), kinds: testKinds)
+        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        #expect(spark.offlineEngineSettings.kind == "spark")
+        var joined = 0
+        for service in local.registry.featureServices.map(\.name) {
+            let entities = EntityRows.parquet(local.repository.appendingPathComponent("data/entities.parquet").path)
+            // Services over other entities (routes) need other entity rows: the embedded engine refuses them too.
+            guard let expected = try? await local.joinFeatures(entities: entities, features: .service(service), options: JoinOptions(fullFeatureNames: true)) else { continue }
+            joined += 1
+            let stages = StageCounter()
+            var options = JoinOptions(fullFeatureNames: true)
+            options.progress = { p in if p.stage == .cluster { stages.saw(p.rows, p.totalRows) } }
+            let got = try await spark.joinFeatures(entities: entities, features: .service(service), options: options)
+            #expect(got.schema == expected.schema, "service \(service)")
+            #expect(try SparkTestSetup.bytes(got) == SparkTestSetup.bytes(expected), "service \(service)")
+            #expect(stages.reports > 0, "progress from Spark's status for service \(service)")
+        }
+        #expect(joined >= 1)
+    }
+
+    @Test("materialize on Spark leaves the online store as the embedded engine does: latest rows and tiles")
+    func materializeEqualsEmbedded() async throws {
+        let local = try FeatureStore(repository: try Self.example(spark: false), kinds: testKinds)
+        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        try await local.apply()
+        try await spark.apply()
+        let start = Int64(1_700_000_000) * 1_000_000, end = Int64(Date().timeIntervalSince1970 + 86_400 * 400) * 1_000_000
+        let a = try await local.materialize(start: start, end: end)
+        let b = try await spark.materialize(start: start, end: end)
+        #expect(a.map(\.rowsWritten) == b.map(\.rowsWritten))
+        #expect(a.map(\.rowsRead) == b.map(\.rowsRead))
+        let entities = try ParquetDataset(path: local.repository.appendingPathComponent("data/entities.parquet").path).read()
+        for service in local.registry.featureServices.map(\.name) {
+            var keys: [String: [OnlineValue]] = [:]
+            for name in ["driver_id", "customer_id"] {
+                if let column = entities.column(named: name) { keys[name] = (0..<min(200, column.count)).map { column.onlineValue(at: $0, as: .scalar(.int64)) } }
+            }
+            guard let x = try? await local.getOnlineFeatures(entities: keys, features: .service(service)) else { continue }
+            let y = try await spark.getOnlineFeatures(entities: keys, features: .service(service))
+            #expect(x.columns.map(\.values) == y.columns.map(\.values), "service \(service)")
+            #expect(x.columns.map(\.statuses) == y.columns.map(\.statuses), "service \(service)")
+        }
+    }
+
+    @Test("explain prints the generated SQL of each view without running it")
+    func explainPrintsSQL() async throws {
+        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        let entities = EntityRows.parquet(spark.repository.appendingPathComponent("data/entities.parquet").path)
+        let plans = try await spark.explainJoin(entities: entities, features: .service("driver_ranking_v1"))
+        #expect(!plans.isEmpty)
+        for (view, plan) in plans {
+            let text = try #require(plan, "view \(view)")
+            #expect(text.contains("SELECT") && text.contains("xxhash64") && text.contains("FROM parquet.`file:"), "view \(view)")
+            #expect(!text.contains("CROSS JOIN") && !text.contains("row_number"), "no join-then-rank for view \(view)")
+        }
+    }
+}
+
+final class StageCounter: Sendable {
+    private let count = Mutex(0)
+    func saw(_ done: Int, _ total: Int) { if total > 0 && done <= total { count.withLock { $0 += 1 } } }
+    var reports: Int { count.withLock { $0 } }
+}
+
+/// What a user sees when Spark cannot run or a job fails: what to install, or the job's own error.
+@Suite("SparkOfflineEngine errors", .serialized, .enabled(if: SparkTestSetup.javaInstalled, skipReason), .timeLimit(.minutes(10)))
+struct SparkErrorTests {
+    static let view = FeatureView(name: "stats", entities: ["driver"], source: "events", ttl: TimeSpan(seconds: 0),
+                                  features: [Feature(name: "conv", type: .scalar(.float64))])
+    static let source = DataSource(name: "events", kind: "parquet", settings: ["path": "events.parquet"], timestampField: "ts")
+
+    static func join(_ engine: any OfflineEngine) async throws -> [Column] {
+        try await engine.pointInTimeJoin(PointInTimeRequest(
+            view: view, source: source, joinKeys: [JoinKey(name: "driver_id", type: .int64)], features: view.features,
+            entityKeys: [Column(int64: [1, 2])], entityTimes: [2_000_000, 3_000_000], entityTimesValid: nil))
+    }
+
+    static func message(_ body: () async throws -> Void) async -> String {
+        do {
+            try await body()
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("no Java: the error says to install openjdk-17-jre-headless or set JAVA_HOME")
+    func missingJavaSaysWhatToInstall() async throws {
+        let folder = try SparkTestSetup.temporaryFolder("nojava")
+        let text = await Self.message { _ = try await Self.join(try SparkTestSetup.engine(folder, ["java_home": "/nonexistent/jdk"])) }
+        #expect(text.contains("openjdk-17-jre-headless") && text.contains("JAVA_HOME"), "\(text)")
+    }
+
+    @Test("a Python without pyspark: the error names it and the pip command")
+    func missingPySparkSaysWhatToInstall() async throws {
+        let folder = try SparkTestSetup.temporaryFolder("nopyspark")
+        // A Python that sees no site-packages.
+        let wrapper = folder.appendingPathComponent("python-bare")
+        try "#!/bin/sh\nexec /usr/bin/python3 -S \"$@\"\n".write(to: wrapper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+        let text = await Self.message { _ = try await Self.join(try SparkTestSetup.engine(folder, ["python": wrapper.path])) }
+        #expect(text.contains("pip install pyspark"), "\(text)")
+    }
+
+    @Test("a damaged source file: the job's own error, without the JVM's stack")
+    func failedJobShowsItsError() async throws {
+        let folder = try SparkTestSetup.temporaryFolder("damaged")
+        try Data("PAR1 this is not a parquet file PAR1".utf8).write(to: folder.appendingPathComponent("events.parquet"))
+        let text = await Self.message { _ = try await Self.join(try SparkTestSetup.engine(folder)) }
+        #expect(!text.isEmpty)
+        #expect(!text.contains("\tat ") && !text.contains("at org.apache"), "\(text)")
+        #expect(text.count < 2_500, "\(text)")
+    }
+
+    @Test("a partition's fold that fails: its error (the column and feature), not a stack")
+    func failedFoldShowsItsError() async throws {
+        let folder = try SparkTestSetup.temporaryFolder("fold")
+        try ParquetFileWriter.write(try Table([
+            ("driver_id", Column(int64: [1, 2])), ("ts", Column(timestamps: [1_000_000, 1_000_000])), ("conv", Column(strings: ["a", "b"])),
+        ]), to: folder.appendingPathComponent("events.parquet").path)
+        let text = await Self.message { _ = try await Self.join(try SparkTestSetup.engine(folder)) }
+        #expect(text.contains("featurestore-fold failed on a partition") && text.contains("conv"), "\(text)")
+    }
+}
