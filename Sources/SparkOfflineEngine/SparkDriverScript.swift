@@ -54,7 +54,7 @@ def describe(error):
             text = str(last.toString())
         except Exception:
             pass
-    m = re.search(r"featurestore-fold failed: (.*?)(?:\n\s*at |\n\n|\Z)", text, re.S)
+    m = re.search(r"RuntimeError: featurestore-fold failed: (.*?)(?:\n\s*SQLSTATE|\n\s*at |\n\n|\Z)", text, re.S)
     if m:
         return "featurestore-fold failed on a partition: " + m.group(1).strip()
     lines = [l for l in text.splitlines() if l.strip() and not l.lstrip().startswith("at ") and not l.startswith("\t")]

@@ -40,4 +40,16 @@ struct DifferentialFuzzTests {
         }
         print("fuzz: \(ran) cases clean (seeds \(first)..<\(seed)), \(events) events, \(lookups) lookups, stores \(stores.map(\.rawValue).joined(separator: ",")), \(Int(Date().timeIntervalSince(started))) s")
     }
+
+    @Test("Spark as a third engine: on random cases its training set and its materialized online values equal the embedded engine's",
+          .enabled(if: SparkDifferential.javaInstalled, "Java is not installed here, so Spark cannot run (scripts/setup with SETUP_SPARK=1 installs openjdk-17-jre-headless)"))
+    func sparkAgreesWithEmbedded() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let first = UInt64(environment["FUZZ_SEED"] ?? "") ?? 1
+        let cases = Int(environment["FUZZ_SPARK_CASES"] ?? "") ?? 3
+        for seed in first..<(first + UInt64(cases)) {
+            let problems = try await SparkDifferential.check(FuzzCase.generate(seed: seed))
+            #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(5).joined(separator: "; "))")
+        }
+    }
 }

@@ -547,3 +547,71 @@ extension OnlineStore {
         for view in store.registry.featureViews { try await deleteAll(of: OnlineTable(view: view, joinKeys: store.registry.joinKeys(of: view))) }
     }
 }
+
+/// Spark as a third engine: the same case on the embedded engine and on Spark (local[2]) must give the same training
+/// set, bit for bit and type for type, and the same online values after materializing with each.
+enum SparkDifferential {
+    static var python: String { ProcessInfo.processInfo.environment["SPARK_TEST_PYTHON"] ?? DifferentialFuzzer.root.appendingPathComponent(".venv/bin/python").path }
+
+    static let javaInstalled: Bool = {
+        if let home = ProcessInfo.processInfo.environment["JAVA_HOME"], FileManager.default.isExecutableFile(atPath: home + "/bin/java") { return true }
+        return (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/java") }
+    }()
+
+    static func bytes(_ table: Table) throws -> Data {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-cmp-\(UUID().uuidString).parquet")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try ParquetFileWriter.write(table, to: file.path)
+        return try Data(contentsOf: file)
+    }
+
+    static func check(_ fuzzCase: FuzzCase) async throws -> [String] {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fuzz-spark-\(fuzzCase.seed)-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var stores: [FeatureStore] = []
+        for engine in ["local", "spark"] {
+            let repo = dir.appendingPathComponent(engine)
+            try FileManager.default.createDirectory(at: repo.appendingPathComponent("data/events"), withIntermediateDirectories: true)
+            let offline = engine == "spark"
+                ? "offline_store: {kind: spark, master: \"local[2]\", partitions: 3, python: \"\(python)\"}\n" : ""
+            try "project: fuzzspark\(fuzzCase.seed)\n\(offline)online_store: {kind: sqlite, path: data/online.db}\n".write(
+                to: repo.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+            try fuzzCase.definitions.write(to: repo.appendingPathComponent("defs.yaml"), atomically: true, encoding: .utf8)
+            try ParquetFileWriter.write(try fuzzCase.eventsTable, to: repo.appendingPathComponent("data/events/part-0.parquet").path)
+            let store = try FeatureStore(repository: repo, kinds: testKinds)
+            try await store.apply()
+            stores.append(store)
+        }
+        let (local, spark) = (stores[0], stores[1])
+        var problems: [String] = []
+        let views = ["plain"] + (fuzzCase.aggregations.isEmpty ? [] : ["agg"])
+        let selection = FeatureSelection.references((views + ["od"]).map { FeatureReference(view: $0) })
+        let entities = try fuzzCase.entitiesTable
+        let expected = try await local.joinFeatures(entities: .table(entities), features: selection)
+        let got = try await spark.joinFeatures(entities: .table(entities), features: selection)
+        if got.schema != expected.schema {
+            problems.append("spark training set schema \(got.schema.fields.map { "\($0.name):\($0.type)" }) != \(expected.schema.fields.map { "\($0.name):\($0.type)" })")
+        } else if try bytes(got) != bytes(expected) {
+            for (i, field) in expected.schema.fields.enumerated() {
+                let a = expected.columns[i], b = got.columns[i]
+                for row in 0..<a.count where a.json(at: row) != b.json(at: row) || a.isNull(row) != b.isNull(row) {
+                    problems.append("spark training set \(field.name) row \(row): embedded \(a.json(at: row)), spark \(b.json(at: row))")
+                    break
+                }
+            }
+            if problems.isEmpty { problems.append("spark training set differs from the embedded engine's in its bytes") }
+        }
+        // Materialize everything with each engine, then look up every lookup's keys at the latest lookup time.
+        let end = (fuzzCase.lookups.map(\.at).max() ?? 0) &+ 1
+        for store in stores { _ = try await store.materialize(start: Int64.min, end: end, views: views) }
+        var keys: [String: [OnlineValue]] = [:]
+        for (k, name) in fuzzCase.keyNames.enumerated() { keys[name] = fuzzCase.lookups.map { $0.keys[k] } }
+        let a = try await local.getOnlineFeatures(entities: keys, features: selection, at: end - 1)
+        let b = try await spark.getOnlineFeatures(entities: keys, features: selection, at: end - 1)
+        for (x, y) in zip(a.columns, b.columns) where x.values != y.values || x.statuses != y.statuses {
+            let i = x.values.indices.first { x.values[$0] != y.values[$0] || x.statuses[$0] != y.statuses[$0] }!
+            problems.append("online after a spark materialize \(x.view):\(x.feature) lookup \(i): embedded \(x.values[i]) \(x.statuses[i].rawValue), spark \(y.values[i]) \(y.statuses[i].rawValue)")
+        }
+        return problems
+    }
+}

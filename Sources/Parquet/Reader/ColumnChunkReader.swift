@@ -115,7 +115,8 @@ struct ColumnChunkReader {
         var start = Int(metadata.dataPageOffset)
         if let d = metadata.dictionaryPageOffset, d > 0, d < start { start = Int(d) }
         let length = Int(metadata.totalCompressedSize)
-        guard start >= 4, length >= 0, start <= file.count, length <= file.count - start else {
+        // A chunk of no values has no page to read (pyarrow writes an empty table's chunk with data page offset 0).
+        guard start >= 4 || metadata.numValues == 0, length >= 0, start <= file.count, length <= file.count - start else {
             throw ParquetError("column chunk at offset \(start) with \(length) bytes lies outside the file (\(file.count) bytes)", at: ParquetLocation(file: "", offset: start))
         }
         let end = start + length

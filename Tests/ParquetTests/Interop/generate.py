@@ -140,6 +140,12 @@ def main(out_dir):
         dump(t96, os.path.join(out_dir, name + ".json"))
         made += 1
 
+    # An empty table: pyarrow writes one row group of no rows whose chunks say data page offset 0.
+    empty = columns(True).slice(0, 0)
+    pq.write_table(empty, os.path.join(out_dir, "pa-empty.parquet"))
+    dump(empty, os.path.join(out_dir, "pa-empty.json"))
+    made += 1
+
     # DuckDB's and polars' own writers (flat columns they round-trip exactly).
     flat = columns(True).select(["b", "i32", "i64", "f32", "f64", "s", "d", "ts_us", "li"])
     import duckdb
