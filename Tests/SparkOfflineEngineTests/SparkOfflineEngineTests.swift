@@ -124,6 +124,46 @@ struct SparkExampleTests {
         }
     }
 
+    @Test("featurectl join --engine spark on the example writes the same training set file as the embedded engine, and --explain prints SQL")
+    func featurectlJoinOnSpark() async throws {
+        let repo = try Self.example(spark: false)
+        let bin = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("featurectl")
+        let entities = repo.appendingPathComponent("data/entities.parquet").path
+        let embedded = repo.appendingPathComponent("embedded.parquet").path, spark = repo.appendingPathComponent("spark.parquet").path
+        let common = ["join", "--repo", repo.path, "--entities", entities, "--service", "driver_ranking_v1"]
+        let a = try await Self.run(bin, common + ["--engine", "embedded", "--out", embedded])
+        let b = try await Self.run(bin, common + ["--engine", "spark", "--out", spark])
+        #expect(a.status == 0 && b.status == 0, "\(a.output) \(b.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: embedded)) == Data(contentsOf: URL(fileURLWithPath: spark)))
+        let explain = try await Self.run(bin, common + ["--engine", "spark", "--explain"])
+        #expect(explain.status == 0 && explain.output.contains("pmod(xxhash64(") && explain.output.contains("FROM parquet."), "\(explain.output)")
+        let wrong = try await Self.run(bin, common + ["--engine", "sparc", "--out", spark])
+        #expect(wrong.status != 0 && wrong.output.contains("--engine 'sparc' must be spark or embedded"), "\(wrong.output)")
+    }
+
+    /// Runs `bin` with the venv's Python as PYSPARK_PYTHON, on a thread of its own; status and both outputs.
+    static func run(_ bin: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result {
+                    let process = Process()
+                    process.executableURL = bin
+                    process.arguments = arguments
+                    process.environment = ProcessInfo.processInfo.environment.merging(["PYSPARK_PYTHON": SparkTestSetup.python]) { $1 }
+                    let log = FileManager.default.temporaryDirectory.appendingPathComponent("featurectl-spark-\(UUID().uuidString).txt")
+                    _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+                    defer { try? FileManager.default.removeItem(at: log) }
+                    let handle = try FileHandle(forWritingTo: log)
+                    process.standardOutput = handle
+                    process.standardError = handle
+                    try process.run()
+                    process.waitUntilExit()
+                    return (process.terminationStatus, try String(contentsOf: log, encoding: .utf8))
+                })
+            }.start()
+        }
+    }
+
     @Test("explain prints the generated SQL of each view without running it")
     func explainPrintsSQL() async throws {
         let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
