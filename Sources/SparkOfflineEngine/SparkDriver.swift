@@ -139,8 +139,10 @@ final class SparkDriver: @unchecked Sendable {
         } else {
             environment["SPARK_HOME"] = nil
         }
-        let config: [String: Any] = ["master": launch.master, "conf": launch.conf]
+        let config: [String: Any] = ["master": launch.master, "conf": launch.conf, "forced": SparkOfflineEngine.forcedConf]
         let configText = String(decoding: try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]), as: UTF8.self)
+        // A write to a driver that died must fail as an error, not end this process.
+        signal(SIGPIPE, SIG_IGN)
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = [script.path, configText]
         process.environment = environment

@@ -7,6 +7,7 @@ enum SparkDriverScript {
     static let source = #"""
 import json, os, re, sys, threading, time, traceback, glob, subprocess, tempfile, shutil
 
+GLOB = "*.{parquet,parq}"  # the data files the local engine reads
 protocol_out = os.fdopen(os.dup(1), "w", buffering=1)
 os.dup2(2, 1)  # whatever else is printed (the JVM included) goes to the log
 sys.stdout = sys.stderr
@@ -74,19 +75,69 @@ def local_path(path):
     return path
 
 
-def arrow_schema(path):
-    """The source's own Arrow schema (Spark reads nanoseconds as numbers and unsigned integers wider), or None."""
+def data_files(path):
+    """The local engine's data files of a local path (file, folder or glob): *.parquet and *.parq."""
+    p = local_path(path)
+    matches = sorted(glob.glob(p, recursive=True)) if any(c in p for c in "*?[") else [p]
+    files = []
+    for m in matches:
+        if os.path.isdir(m):
+            for folder, dirs, names in os.walk(m):
+                dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+                files += [os.path.join(folder, n) for n in sorted(names) if n.endswith((".parquet", ".parq")) and not n.startswith((".", "_"))]
+        elif os.path.isfile(m):
+            files.append(m)
+    return files
+
+
+def nanosecond_columns(spark, path):
+    """Columns the files hold as TIMESTAMP(NANOS) (Spark reads them as numbers), from a footer read by Spark's own
+    Hadoop file system (any path Spark reads): name -> whether adjusted to UTC."""
+    try:
+        jvm = spark._jvm
+        files = spark.read.option("pathGlobFilter", GLOB).parquet(path).inputFiles()
+        if not files:
+            return {}
+        conf = spark._jsc.hadoopConfiguration()
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(files[0])
+        footer = jvm.org.apache.parquet.hadoop.ParquetFileReader.readFooter(conf, hadoop_path)
+        found = {}
+        for column in footer.getFileMetaData().getSchema().getFields():
+            annotation = column.getLogicalTypeAnnotation()
+            text = str(annotation.toString()) if annotation is not None else ""
+            if text.startswith("TIMESTAMP") and "NANOS" in text:
+                found[str(column.getName())] = "true" in text.lower()
+        return found
+    except Exception:
+        traceback.print_exc()
+        return {}
+
+
+def arrow_schema(spark, path):
+    """The source's own Arrow types of its file columns (Spark reads nanoseconds as numbers, unsigned integers wider
+    and milliseconds as microseconds), or None. Hive partition columns stay strings, as the local engine reads them."""
+    import pyarrow as pa
     import pyarrow.dataset as ds
     try:
-        p = local_path(path)
-        if p is None:
-            return ds.dataset(path, format="parquet", partitioning="hive").schema
-        if any(c in p for c in "*?["):
-            files = sorted(f for f in glob.glob(p, recursive=True) if os.path.isfile(f))
+        if local_path(path) is not None:
+            files = data_files(path)
             return ds.dataset(files, format="parquet").schema if files else None
-        return ds.dataset(p, format="parquet", partitioning="hive").schema
+        nanos = nanosecond_columns(spark, path)
+        return pa.schema([pa.field(n, pa.timestamp("ns", tz="UTC" if utc else None)) for n, utc in nanos.items()])
     except Exception:
+        traceback.print_exc()
         return None
+
+
+def source_frame(spark, job):
+    """The source read as the local engine reads it (only its Parquet data files), under the SQL's view name, and the
+    SQL for how Spark types its event time column (a number for nanoseconds)."""
+    from pyspark.sql.types import LongType, IntegerType
+    frame = spark.read.option("pathGlobFilter", GLOB).parquet(job["source_path"])
+    frame.createOrReplaceTempView(job["source_view"])
+    field = next((f for f in frame.schema.fields if f.name == job["time_column"]), None)
+    numeric = field is not None and isinstance(field.dataType, (LongType, IntegerType))
+    return spark.sql(job["source_sql_number"] if numeric else job["source_sql"])
 
 
 def conform(table, schema):
@@ -122,7 +173,7 @@ def fold_partition(operation, spec, fold, bucket, source, source_schema, entitie
             f.write(spec)
         source_file = os.path.join(folder, "source.parquet")
         pq.write_table(conform(source, source_schema), source_file)
-        arguments = [fold, operation, spec_file, source_file]
+        arguments = [worker_fold(fold), operation, spec_file, source_file]
         if entities is not None:
             entities_file = os.path.join(folder, "entities.parquet")
             pq.write_table(conform(entities, entity_schema), entities_file)
@@ -136,6 +187,20 @@ def fold_partition(operation, spec, fold, bucket, source, source_schema, entitie
         with open(output, "rb") as f:
             part = f.read()
     return pa.table({"bucket": pa.array([bucket], pa.int64()), "part": pa.array([part], pa.binary()), "count": pa.array([count], pa.int64())})
+
+
+def worker_fold(fold):
+    """featurestore-fold on this worker: a path as given, or a file name shipped with spark.files, or on PATH."""
+    if "/" in fold:
+        return fold
+    try:
+        from pyspark import SparkFiles
+        shipped = SparkFiles.get(fold)
+        if os.path.exists(shipped):
+            return shipped
+    except Exception:
+        pass
+    return shutil.which(fold) or fold
 
 
 def bucket_of(key):
@@ -178,13 +243,25 @@ def run(spark, job):
     out = job["out"]
     os.makedirs(out, exist_ok=True)
     operation = job["operation"]
+    if operation == "has_data":
+        try:
+            found = len(spark.read.option("pathGlobFilter", GLOB).parquet(job["path"]).inputFiles()) > 0
+        except Exception as e:
+            if "PATH_NOT_FOUND" in str(e) or "UNABLE_TO_INFER_SCHEMA" in str(e) or "does not exist" in str(e):
+                found = False
+            else:
+                raise
+        return {"parts": 0, "count": 1 if found else 0}
     if operation == "read":
-        table = spark.read.parquet(job["path"]).toArrow()
+        frame = spark.read.option("pathGlobFilter", GLOB).parquet(job["path"])
+        if job.get("empty"):
+            frame = frame.limit(0)
+        table = conform(frame.toArrow(), arrow_schema(spark, job["path"]))
         pq.write_table(table, os.path.join(out, "part-0.parquet"))
         return {"parts": 1, "count": table.num_rows}
     spec, fold = job["spec"], job["fold"]
-    source_schema = arrow_schema(job["source_path"])
-    source = spark.sql(job["source_sql"])
+    source_schema = arrow_schema(spark, job["source_path"])
+    source = source_frame(spark, job)
     schema = "bucket long, part binary, count long"
     if operation == "join":
         entity_table = pq.read_table(job["entities_file"])
@@ -202,11 +279,16 @@ def run(spark, job):
 
         result = source.groupBy("__bucket").applyInArrow(window, schema)
     parts, count = 0, 0
-    for row in result.toLocalIterator():
-        with open(os.path.join(out, "part-%05d.parquet" % row["bucket"]), "wb") as f:
-            f.write(row["part"])
-        parts += 1
-        count += row["count"]
+    try:
+        for row in result.toLocalIterator():
+            with open(os.path.join(out, "part-%05d.parquet" % row["bucket"]), "wb") as f:
+                f.write(row["part"])
+            parts += 1
+            count += row["count"]
+    finally:
+        for view in (job.get("entities_view"), job.get("source_view")):
+            if view:
+                spark.catalog.dropTempView(view)
     return {"parts": parts, "count": count}
 
 
@@ -227,6 +309,8 @@ def main():
     builder = SparkSession.builder.master(config["master"]).appName("featurestore")
     for key, value in config["conf"].items():
         builder = builder.config(key, value)
+    for key, value in config["forced"].items():
+        builder = builder.config(key, value)
     try:
         spark = builder.getOrCreate()
     except Exception as e:
@@ -234,15 +318,19 @@ def main():
         return
     spark.sparkContext.setLogLevel("ERROR")
     send({"ready": True, "version": pyspark.__version__, "parallelism": spark.sparkContext.defaultParallelism})
+    try:
+        os.remove(sys.argv[0])  # the script, read once
+    except OSError:
+        pass
     for line in sys.stdin:
         if not line.strip():
             continue
         job = json.loads(line)
         job_id = job["id"]
-        spark.sparkContext.setJobGroup(str(job_id), "featurestore " + job["operation"])
         progress = Progress(spark.sparkContext, job_id)
-        progress.start()
         try:
+            spark.sparkContext.setJobGroup(str(job_id), "featurestore " + job["operation"])
+            progress.start()
             send({"id": job_id, "done": run(spark, job)})
         except Exception as e:
             traceback.print_exc()

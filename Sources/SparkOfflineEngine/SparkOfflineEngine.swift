@@ -28,15 +28,22 @@ public struct SparkOfflineEngine: OfflineEngine {
     let foldSetting: String?
     let local: LocalOfflineEngine
 
-    /// Our Spark settings, which `conf` may override: times in UTC; nanosecond timestamps read as their numbers (cast
-    /// back before the fold; Spark would refuse them); old dates read as written; no web UI.
+    /// Our Spark settings, which `conf` may override: old dates read as written; Hive partition values as strings (as
+    /// the local engine reads them); results of any size brought back; no web UI.
     static let defaultConf: [String: String] = [
-        "spark.sql.session.timeZone": "UTC",
-        "spark.sql.legacy.parquet.nanosAsLong": "true",
         "spark.sql.parquet.datetimeRebaseModeInRead": "CORRECTED",
+        "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
+        "spark.driver.maxResultSize": "0",
         "spark.sql.parquet.int96RebaseModeInRead": "CORRECTED",
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
+    ]
+
+    /// Settings `conf` cannot change, which the generated SQL relies on: the session in UTC (times are compared as UTC
+    /// instants), nanosecond timestamps read as their numbers (Spark refuses them otherwise; cast back before the fold).
+    static let forcedConf: [String: String] = [
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.legacy.parquet.nanosAsLong": "true",
     ]
 
     /// Twice the cores of `local[N]` (or of this machine for `local[*]`); 200 (Spark's own default) on a cluster.
@@ -112,6 +119,17 @@ public struct SparkOfflineEngine: OfflineEngine {
         return try self.local.schema(of: local)
     }
 
+    /// Whether a source holds data: its Parquet metadata for a local path; asked of Spark for a remote one (the files
+    /// Spark would read); see ``OfflineEngine/hasData(_:)``.
+    public func hasData(_ source: DataSource) async throws -> Bool {
+        if try localSource(source) != nil { return try schema(of: source) != nil }
+        let job = try Job()
+        defer { job.remove() }
+        let location = try location(of: source)
+        let done = try await run(["operation": "has_data", "path": location, "out": job.out.path], progress: nil)
+        return done.count > 0
+    }
+
     /// A local Parquet file, folder or glob read here; a remote one read by Spark and brought back.
     public func readTable(at location: String) async throws -> Table {
         guard Self.isRemote(location) else { return try await local.readTable(at: Self.withoutFileScheme(location)) }
@@ -140,14 +158,11 @@ public struct SparkOfflineEngine: OfflineEngine {
 
     // MARK: Jobs
 
-    /// `featurestore-fold`: the setting, `$FEATURESTORE_FOLD`, beside the running program, or on `PATH`.
+    /// `featurestore-fold`: the setting (as the workers find it), `$FEATURESTORE_FOLD`, beside the running program, or
+    /// on `PATH`.
     func foldBinary() throws(SparkError) -> String {
-        if let foldSetting {
-            guard FileManager.default.isExecutableFile(atPath: foldSetting) else {
-                throw SparkError("offline_store.fold_binary '\(foldSetting)' is not an executable file")
-            }
-            return foldSetting
-        }
+        // As the workers find it: a path there, or a file name shipped with spark.files (not checked here).
+        if let foldSetting { return foldSetting }
         if let env = ProcessInfo.processInfo.environment["FEATURESTORE_FOLD"], FileManager.default.isExecutableFile(atPath: env) { return env }
         let beside = Bundle.main.executableURL?.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("featurestore-fold").path
         if let beside, FileManager.default.isExecutableFile(atPath: beside) { return beside }
@@ -223,16 +238,31 @@ public struct SparkOfflineEngine: OfflineEngine {
     /// Each entity row's features, computed on Spark; see ``OfflineEngine/pointInTimeJoin(_:)``.
     public func pointInTimeJoin(_ request: PointInTimeRequest) async throws -> [Column] {
         let count = request.entityTimes.count
-        if count == 0, let local = try localSource(request.source) {
+        if count == 0 {
+            // No partition holds an entity row: the embedded engine's empty answer over the source's columns (an empty
+            // copy of a remote source's, brought back by Spark, so the columns are typed as they would be).
             var request = request
-            request.source = local
+            let job = try Job()
+            defer { job.remove() }
+            if let local = try localSource(request.source) {
+                request.source = local
+            } else {
+                let location = try location(of: request.source)
+                _ = try await run(["operation": "read", "path": location, "empty": true, "out": job.out.path], progress: nil)
+                request.source.settings["path"] = job.out.appendingPathComponent("part-0.parquet").path
+            }
             return try await self.local.pointInTimeJoin(request)
         }
         let job = try Job()
         defer { job.remove() }
         let plan = try plan(request, jobID: job.number)
         // The entity rows: keys k0.., time __t (null where not valid), position __row.
-        var named: [(String, Column)] = request.entityKeys.enumerated().map { (FoldColumns.key($0.offset), $0.element) }
+        // Integer keys go up as int64 (Spark takes no unsigned types; the fold's keys compare integers by value).
+        var named: [(String, Column)] = try request.entityKeys.enumerated().map { i, column in
+            guard [.int8, .int16, .int32, .uint8, .uint16, .uint32].contains(column.type) else { return (FoldColumns.key(i), column) }
+            guard let wide = column.cast(to: .int64) else { throw SparkError("entity key column \(i) (\(column.type)) cannot be read as int64") }
+            return (FoldColumns.key(i), wide)
+        }
         named.append((FoldColumns.time, Column(timestamps: request.entityTimes.enumerated().map { i, t in
             (request.entityTimesValid?[i] ?? true) ? t : nil
         })))
@@ -244,8 +274,8 @@ public struct SparkOfflineEngine: OfflineEngine {
         let specJSON = try specText(spec), fold = try foldBinary(), location = try location(of: request.source)
         let description: [String: Any] = [
             "operation": "join", "out": job.out.path, "spec": specJSON, "fold": fold,
-            "source_path": location, "source_sql": plan.sourceSQL,
-            "entity_sql": plan.entitySQL ?? "", "entities_view": plan.entitiesView, "entities_file": entitiesFile,
+            "source_path": location, "source_sql": plan.sourceSQL, "source_sql_number": plan.sourceSQLNumber,
+            "source_view": plan.sourceView, "time_column": request.source.timestampField, "entity_sql": plan.entitySQL ?? "", "entities_view": plan.entitiesView, "entities_file": entitiesFile,
         ]
         var progress: (@Sendable (Int, Int) -> Void)? = nil
         if let report = request.progress { progress = { done, total in report(.cluster, done, total) } }
@@ -337,7 +367,8 @@ public struct SparkOfflineEngine: OfflineEngine {
         let specJSON = try specText(spec), fold = try foldBinary(), location = try location(of: request.source)
         let description: [String: Any] = [
             "operation": operation.rawValue, "out": job.out.path, "spec": specJSON, "fold": fold,
-            "source_path": location, "source_sql": plan.sourceSQL,
+            "source_path": location, "source_sql": plan.sourceSQL, "source_sql_number": plan.sourceSQLNumber,
+            "source_view": plan.sourceView, "time_column": request.source.timestampField,
         ]
         let done = try await run(description, progress: nil)
         if done.parts == 0 { return (done, try emptyWindowResult(operation, request)) }

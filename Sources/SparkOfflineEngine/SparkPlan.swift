@@ -12,8 +12,17 @@ import LocalOfflineEngine
 /// (one shuffle per side, no cross product, no join-then-rank over every pair of rows); a partition then holds all the
 /// rows of its keys, and `featurestore-fold` computes them with the embedded engine's code in one sorted pass.
 struct SparkPlan {
-    /// The SQL reading the view's source rows that can matter, with `__bucket`.
+    /// The SQL reading the view's source rows that can matter, with `__bucket`, for an event time Spark reads as a
+    /// timestamp or date.
     var sourceSQL: String
+    /// The same for an event time Spark reads as a number (nanosecond timestamps).
+    var sourceSQLNumber: String
+    /// The temporary view the source is read as (its Parquet data files only: `*.parquet`, `*.parq`).
+    var sourceView: String
+    /// Where Spark reads the source.
+    var location: String
+    /// Whether the local schema says Spark will read the event time as a number.
+    var timeAsNumber: Bool
     /// The SQL tagging the uploaded entity rows (a join), with `__bucket`.
     var entitySQL: String?
     /// The temporary view the entity rows are uploaded as.
@@ -36,18 +45,27 @@ struct SparkPlan {
         }
     }
 
-    /// `start <= t AND t <= end` on the event time column as Spark reads it (nanosecond timestamps are read as their
-    /// numbers; other timestamps and dates as Spark timestamps in UTC); nil bounds are open. A superset of the rows the
-    /// fold keeps: the fold applies the exact rule.
-    static func timeFilter(_ column: String, type: DataType?, from lower: Int64?, to upper: Int64?) -> String {
+    /// `start <= t AND t <= end` on the event time column as Spark reads it; nil bounds are open. A superset of the rows
+    /// the fold keeps (the fold applies the exact rule). `asNumber`: Spark reads the column as a number, which it does
+    /// for nanosecond timestamps (compared in nanoseconds, saturated at the ends of the 64-bit range); otherwise a
+    /// timestamp, timestamp without zone or date, compared as a UTC instant (the session's zone is always UTC) in a form
+    /// Spark pushes down to the Parquet reader.
+    static func timeFilter(_ column: String, asNumber: Bool, from lower: Int64?, to upper: Int64?) -> String {
         var terms = ["\(quote(column)) IS NOT NULL"]
-        if case .timestamp(.nanoseconds, _)? = type {
-            if let lower, lower > Int64.min / 1000 { terms.append("\(quote(column)) >= \(lower * 1000)L") }
-            if let upper, upper < Int64.max / 1000 - 1 { terms.append("\(quote(column)) <= \(upper * 1000 + 999)L") }
+        if asNumber {
+            func nanos(_ us: Int64) -> Int64 {
+                let (product, overflow) = us.multipliedReportingOverflow(by: 1000)
+                return overflow ? (us < 0 ? Int64.min : Int64.max) : product
+            }
+            if let lower, lower > Int64.min { terms.append("\(quote(column)) >= \(nanos(lower))L") }
+            if let upper, upper < Int64.max {
+                let (end, overflow) = nanos(upper).addingReportingOverflow(999)
+                if !overflow && end < Int64.max { terms.append("\(quote(column)) <= \(end)L") }
+            }
         } else {
-            let micros = "unix_micros(CAST(\(quote(column)) AS TIMESTAMP))"
-            if let lower, lower > Int64.min { terms.append("\(micros) >= \(lower)L") }
-            if let upper, upper < Int64.max { terms.append("\(micros) <= \(upper)L") }
+            let instant = "CAST(\(quote(column)) AS TIMESTAMP)"
+            if let lower, lower > Int64.min { terms.append("\(instant) >= timestamp_micros(\(lower)L)") }
+            if let upper, upper < Int64.max { terms.append("\(instant) <= timestamp_micros(\(upper)L)") }
         }
         return terms.joined(separator: "\n  AND ")
     }
@@ -57,7 +75,10 @@ struct SparkPlan {
     init(source: DataSource, location: String, timeType: DataType?, columns: [String], joinKeys: [JoinKey],
          from lower: Int64?, to upper: Int64?, join: Bool, partitions: Int, jobID: Int) {
         self.partitions = partitions
+        self.location = location
         entitiesView = "featurestore_entities_\(jobID)"
+        sourceView = "featurestore_source_\(jobID)"
+        if case .timestamp(.nanoseconds, _)? = timeType { timeAsNumber = true } else { timeAsNumber = false }
         let keyColumns = SourceColumns(source: source, keys: joinKeys, features: []).keys
         let derivedNames = Set(source.derived.map(\.name))
         let bucket: (_ columns: [String]) -> String
@@ -70,12 +91,14 @@ struct SparkPlan {
                 "pmod(xxhash64(\(zip(names, joinKeys).map { Self.keyExpression($0, $1) }.joined(separator: ", "))), \(partitions)) AS `__bucket`"
             }
         }
-        sourceSQL = """
+        let select = """
             SELECT \(columns.map(Self.quote).joined(separator: ", ")),
               \(bucket(keyColumns))
-            FROM parquet.\(Self.quote(location))
-            WHERE \(Self.timeFilter(source.timestampField, type: timeType, from: lower, to: upper))
+            FROM \(sourceView)
+            WHERE
             """
+        sourceSQL = select + " " + Self.timeFilter(source.timestampField, asNumber: false, from: lower, to: upper)
+        sourceSQLNumber = select + " " + Self.timeFilter(source.timestampField, asNumber: true, from: lower, to: upper)
         entitySQL = join ? """
             SELECT *,
               \(bucket(joinKeys.indices.map(FoldColumns.key)))
@@ -90,7 +113,9 @@ struct SparkPlan {
         if let entitySQL, let entityRows {
             text += "-- 1. the \(entityRows) entity rows (keys k0.., time __t, position __row), uploaded as \(entitiesView)\n\(entitySQL);\n"
         }
-        text += "-- \(entitySQL == nil ? 1 : 2). the source rows that can matter (only the columns and times needed)\n\(sourceSQL);\n"
+        text += "-- \(entitySQL == nil ? 1 : 2). the source rows that can matter (only the columns and times needed), from\n"
+        text += "--    \(sourceView) = spark.read.option(\"pathGlobFilter\", \"*.{parquet,parq}\").parquet(\"\(location)\")\n"
+        text += "\(timeAsNumber ? sourceSQLNumber : sourceSQL);\n"
         let step = entitySQL == nil ? 2 : 3
         switch operation {
         case .join:

@@ -49,12 +49,20 @@ public protocol OfflineEngine: Sendable {
     /// `date=2026-11-30`), visible to readers only once complete and durable once this returns.
     func append(_ table: Table, to source: DataSource, partition: String) async throws -> AppendedPart
 
+    /// Whether a batch source holds data yet (materialization and `verify` skip or refuse a source without). By default
+    /// whether ``schema(of:)`` finds one; an engine that cannot read a source's metadata here (a Spark engine over
+    /// `s3a:` paths) asks where it can.
+    func hasData(_ source: DataSource) async throws -> Bool
+
     /// What the engine would run for `request`, in its own terms (Spark SQL for the Spark engine), or nil when it
     /// computes in this process and has nothing to show (the local engine). `featurectl join --explain` prints it.
     func explain(_ request: PointInTimeRequest) -> String?
 }
 
 extension OfflineEngine {
+    /// Whether ``schema(of:)`` finds data.
+    public func hasData(_ source: DataSource) async throws -> Bool { try schema(of: source) != nil }
+
     /// Nil: an engine computing in this process has no plan to show.
     public func explain(_ request: PointInTimeRequest) -> String? { nil }
 }

@@ -410,7 +410,7 @@ extension FeatureStore {
             guard engine.sourceKinds.contains(source.kind) else {
                 throw OnlineStoreError("feature view '\(view.name)': the offline engine '\(offlineEngineSettings.kind)' does not read \(source.kind) sources like '\(source.name)'; it reads: \(engine.sourceKinds.joined(separator: ", "))")
             }
-            guard try engine.schema(of: source) != nil else {
+            guard try await engine.hasData(source) else {
                 throw OnlineStoreError("feature view '\(view.name)': source '\(source.name)' has no data at \(path) yet")
             }
             return try await body(engine)

@@ -191,7 +191,7 @@ extension FeatureStore {
         let latest: LatestSourceRows
         do {
             let engine = try offlineEngine()
-            guard try engine.schema(of: source) != nil else { return nil }
+            guard try await engine.hasData(source) else { return nil }
             latest = try await engine.latestRows(LatestRowsRequest(view: keysOnly, source: source, joinKeys: keys, start: Int64.min, end: at))
         } catch {
             throw OnlineStoreError(.failed, "cannot read the entities of feature view '\(view.name)'", cause: error)
