@@ -31,7 +31,8 @@ struct DriverReply: Decodable, Sendable {
     var error: String?
 }
 
-/// A failure of Spark or of the engine talking to it: the job's own error, or what to install.
+/// A failure of Spark, of the engine talking to it, or of a partition's fold: the job's own error, what to install, or
+/// what was wrong with a partition's input or files.
 public struct SparkError: ChainedError {
     /// What went wrong, for people.
     public var message: String

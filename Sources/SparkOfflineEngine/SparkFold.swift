@@ -78,23 +78,6 @@ enum FoldColumns {
     static func feature(_ i: Int) -> String { "f\(i)" }
 }
 
-/// A fold failed: what was wrong with its input or its files.
-public struct FoldError: ChainedError {
-    /// What went wrong.
-    public var message: String
-    /// The error that caused it.
-    public var cause: (any Error & Sendable)?
-    /// `spark.fold`.
-    public var errorCode: String { "spark.fold" }
-    /// A failure described by `message`, caused by `cause`.
-    public init(_ message: String, cause: (any Error & Sendable)? = nil) {
-        self.message = message
-        self.cause = cause
-    }
-    /// The chain.
-    public var description: String { ErrorChain.render(self) }
-}
-
 /// The computation Spark's partitions run: the local engine's, on the partition's rows, so a Spark result is the
 /// embedded engine's by construction (one implementation of the math). `featurestore-fold` is its command line.
 public enum SparkFold {
@@ -110,16 +93,16 @@ public enum SparkFold {
         let count: Int
         switch spec.operation {
         case .join:
-            guard let entitiesFile else { throw FoldError("a join fold needs the partition's entity rows") }
+            guard let entitiesFile else { throw SparkError("a join fold needs the partition's entity rows") }
             let entities = try read(entitiesFile)
             var keys: [Column] = []
             for i in spec.joinKeys.indices {
-                guard let column = entities.column(named: FoldColumns.key(i)) else { throw FoldError("the entity rows have no column \(FoldColumns.key(i))") }
+                guard let column = entities.column(named: FoldColumns.key(i)) else { throw SparkError("the entity rows have no column \(FoldColumns.key(i))") }
                 keys.append(column)
             }
             guard let rows = entities.column(named: FoldColumns.row), let timeColumn = entities.column(named: FoldColumns.time),
                   let times = EventTime.microseconds(of: timeColumn) else {
-                throw FoldError("the entity rows lack \(FoldColumns.row) or a timestamp \(FoldColumns.time)")
+                throw SparkError("the entity rows lack \(FoldColumns.row) or a timestamp \(FoldColumns.time)")
             }
             let request = PointInTimeRequest(view: spec.view, source: source, joinKeys: spec.joinKeys, features: spec.features,
                                              entityKeys: keys, entityTimes: times, entityTimesValid: timeColumn.validity)
@@ -155,16 +138,16 @@ public enum SparkFold {
         do {
             try ParquetFileWriter.write(table, to: outputFile)
         } catch {
-            throw FoldError("cannot write \(outputFile)", cause: error)
+            throw SparkError("cannot write \(outputFile)", cause: error)
         }
         return count
     }
 
-    static func read(_ path: String) throws(FoldError) -> Table {
+    static func read(_ path: String) throws(SparkError) -> Table {
         do {
             return try ParquetDataset(path: path).read()
         } catch {
-            throw FoldError("cannot read \(path)", cause: error)
+            throw SparkError("cannot read \(path)", cause: error)
         }
     }
 

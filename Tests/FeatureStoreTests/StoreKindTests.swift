@@ -221,12 +221,12 @@ struct OfflineEngineKindTests {
     @Test("an unknown engine kind (under .report) and an unknown setting of the local engine are errors at their place in feature_store.yaml")
     func settingsErrorsAreLocated() throws {
         let f = try JoinFixture([:])
-        try f.dir.write("feature_store.yaml", "project: join_test\noffline_store:\n  kind: spark\n  path: data\n")
+        try f.dir.write("feature_store.yaml", "project: join_test\noffline_store:\n  kind: bigquery\n  path: data\n")
         do {
             _ = try FeatureStore(repository: f.dir.url, kinds: testKinds, unknownKinds: .report)
             Issue.record("compiled with an unknown engine kind")
         } catch {
-            #expect(error.description.contains("feature_store.yaml:3:9: error: unknown offline engine kind 'spark'; kinds in this program:"), "\(error)")
+            #expect(error.description.contains("feature_store.yaml:3:9: error: unknown offline engine kind 'bigquery'; kinds in this program:"), "\(error)")
             #expect(error.description.contains("local"), "\(error)")
         }
         try f.dir.write("feature_store.yaml", "project: join_test\noffline_store: {kind: local, path: data, threds: 2}\n")
