@@ -90,16 +90,32 @@ def data_files(path):
     return files
 
 
+def parquet_reader(spark, path):
+    """Spark's reader for a source path, reading what the local engine reads: in a folder, only its *.parquet and
+    *.parq files (Spark would read any file); a file or glob as named."""
+    reader = spark.read
+    p = local_path(path)
+    if p is not None:
+        folder = os.path.isdir(p)
+    else:
+        try:
+            hadoop_path = spark._jvm.org.apache.hadoop.fs.Path(path)
+            folder = hadoop_path.getFileSystem(spark._jsc.hadoopConfiguration()).getFileStatus(hadoop_path).isDirectory()
+        except Exception:
+            folder = False  # a glob, or a path that does not exist (Spark's read then says so)
+    return reader.option("pathGlobFilter", GLOB) if folder else reader
+
+
 def nanosecond_columns(spark, path):
     """Columns the files hold as TIMESTAMP(NANOS) (Spark reads them as numbers), from a footer read by Spark's own
     Hadoop file system (any path Spark reads): name -> whether adjusted to UTC."""
     try:
         jvm = spark._jvm
-        files = spark.read.option("pathGlobFilter", GLOB).parquet(path).inputFiles()
+        files = parquet_reader(spark, path).parquet(path).inputFiles()
         if not files:
             return {}
         conf = spark._jsc.hadoopConfiguration()
-        hadoop_path = jvm.org.apache.hadoop.fs.Path(files[0])
+        hadoop_path = jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(files[0]))  # inputFiles() are URL-encoded
         footer = jvm.org.apache.parquet.hadoop.ParquetFileReader.readFooter(conf, hadoop_path)
         found = {}
         for column in footer.getFileMetaData().getSchema().getFields():
@@ -133,7 +149,7 @@ def source_frame(spark, job):
     """The source read as the local engine reads it (only its Parquet data files), under the SQL's view name, and the
     SQL for how Spark types its event time column (a number for nanoseconds)."""
     from pyspark.sql.types import LongType, IntegerType
-    frame = spark.read.option("pathGlobFilter", GLOB).parquet(job["source_path"])
+    frame = parquet_reader(spark, job["source_path"]).parquet(job["source_path"])
     frame.createOrReplaceTempView(job["source_view"])
     field = next((f for f in frame.schema.fields if f.name == job["time_column"]), None)
     numeric = field is not None and isinstance(field.dataType, (LongType, IntegerType))
@@ -245,7 +261,7 @@ def run(spark, job):
     operation = job["operation"]
     if operation == "has_data":
         try:
-            found = len(spark.read.option("pathGlobFilter", GLOB).parquet(job["path"]).inputFiles()) > 0
+            found = len(parquet_reader(spark, job["path"]).parquet(job["path"]).inputFiles()) > 0
         except Exception as e:
             if "PATH_NOT_FOUND" in str(e) or "UNABLE_TO_INFER_SCHEMA" in str(e) or "does not exist" in str(e):
                 found = False
@@ -253,12 +269,22 @@ def run(spark, job):
                 raise
         return {"parts": 0, "count": 1 if found else 0}
     if operation == "read":
-        frame = spark.read.option("pathGlobFilter", GLOB).parquet(job["path"])
+        frame = parquet_reader(spark, job["path"]).parquet(job["path"])
         if job.get("empty"):
             frame = frame.limit(0)
         table = conform(frame.toArrow(), arrow_schema(spark, job["path"]))
         pq.write_table(table, os.path.join(out, "part-0.parquet"))
         return {"parts": 1, "count": table.num_rows}
+    try:
+        return fold_job(spark, job, operation, out)
+    finally:
+        for view in (job.get("entities_view"), job.get("source_view")):
+            if view:
+                spark.catalog.dropTempView(view)
+
+
+def fold_job(spark, job, operation, out):
+    import pyarrow.parquet as pq
     spec, fold = job["spec"], job["fold"]
     source_schema = arrow_schema(spark, job["source_path"])
     source = source_frame(spark, job)
@@ -279,16 +305,11 @@ def run(spark, job):
 
         result = source.groupBy("__bucket").applyInArrow(window, schema)
     parts, count = 0, 0
-    try:
-        for row in result.toLocalIterator():
-            with open(os.path.join(out, "part-%05d.parquet" % row["bucket"]), "wb") as f:
-                f.write(row["part"])
-            parts += 1
-            count += row["count"]
-    finally:
-        for view in (job.get("entities_view"), job.get("source_view")):
-            if view:
-                spark.catalog.dropTempView(view)
+    for row in result.toLocalIterator():
+        with open(os.path.join(out, "part-%05d.parquet" % row["bucket"]), "wb") as f:
+            f.write(row["part"])
+        parts += 1
+        count += row["count"]
     return {"parts": parts, "count": count}
 
 

@@ -23,6 +23,10 @@ struct SparkPlan {
     var location: String
     /// Whether the local schema says Spark will read the event time as a number.
     var timeAsNumber: Bool
+    /// The event time column.
+    var timeColumn: String
+    /// The time filter for an event time Spark reads as a number.
+    var numberFilter: String
     /// The SQL tagging the uploaded entity rows (a join), with `__bucket`.
     var entitySQL: String?
     /// The temporary view the entity rows are uploaded as.
@@ -97,8 +101,10 @@ struct SparkPlan {
             FROM \(sourceView)
             WHERE
             """
+        timeColumn = source.timestampField
+        numberFilter = Self.timeFilter(source.timestampField, asNumber: true, from: lower, to: upper)
         sourceSQL = select + " " + Self.timeFilter(source.timestampField, asNumber: false, from: lower, to: upper)
-        sourceSQLNumber = select + " " + Self.timeFilter(source.timestampField, asNumber: true, from: lower, to: upper)
+        sourceSQLNumber = select + " " + numberFilter
         entitySQL = join ? """
             SELECT *,
               \(bucket(joinKeys.indices.map(FoldColumns.key)))
@@ -114,8 +120,11 @@ struct SparkPlan {
             text += "-- 1. the \(entityRows) entity rows (keys k0.., time __t, position __row), uploaded as \(entitiesView)\n\(entitySQL);\n"
         }
         text += "-- \(entitySQL == nil ? 1 : 2). the source rows that can matter (only the columns and times needed), from\n"
-        text += "--    \(sourceView) = spark.read.option(\"pathGlobFilter\", \"*.{parquet,parq}\").parquet(\"\(location)\")\n"
-        text += "\(timeAsNumber ? sourceSQLNumber : sourceSQL);\n"
+        text += "--    \(sourceView) = spark.read.parquet(\"\(location)\") (in a folder, only its *.parquet and *.parq files)\n"
+        text += "\(sourceSQL);\n"
+        text += "--    (the driver runs this when Spark reads \(Self.quote(timeColumn)) as a timestamp or date; when it reads a number,\n"
+        text += "--    as it reads nanosecond timestamps\(timeAsNumber ? " (the files here hold them)" : ""), the WHERE clause is:\n"
+        text += "--    \(numberFilter.replacingOccurrences(of: "\n", with: "\n--    ")))\n"
         let step = entitySQL == nil ? 2 : 3
         switch operation {
         case .join:

@@ -196,6 +196,7 @@ def table(ts):
 pq.write_table(table(pa.array([u * 1000 for u in us[:5]] + [None], pa.timestamp("ns", tz="UTC"))), root + "/data/nanos.parquet")
 pq.write_table(table(pa.array([u * 1000 for u in us[:5]] + [None], pa.timestamp("ns"))), root + "/data/int96.parquet", use_deprecated_int96_timestamps=True)
 pq.write_table(table(pa.array(us, pa.timestamp("us"))), root + "/data/naive.parquet")
+pq.write_table(table(pa.array(us, pa.timestamp("us", tz="UTC"))), root + "/data/single.pq")  # a file named without .parquet
 pq.write_table(table(pa.array([u // 86_400_000_000 for u in us], pa.date32())), root + "/data/dates.parquet")
 for zone in ["01234", "1.50"]:
     os.makedirs(f"{root}/data/hive/zone={zone}", exist_ok=True)
@@ -205,11 +206,12 @@ for zone in ["01234", "1.50"]:
 pq.write_table(pa.table({"k": pa.array([1, 2, 3, 1, None], pa.uint32()),
                          "event_timestamp": pa.array([2_000_000, 4_000_000_000, 86_400_000_000 * 20_001, -86_400_000_000 * 300, 5], pa.timestamp("us", tz="UTC"))}),
                 root + "/data/entities.parquet")
-views = ["nanos", "int96", "naive", "dates"]
+views = ["nanos", "int96", "naive", "dates", "single"]
+named = {"single": "data/single.pq"}
 with open(root + "/defs.yaml", "w") as f:
     f.write("entities:\n  - {name: e, join_keys: [{name: k, type: int64}]}\nsources:\n")
     for v in views:
-        f.write(f"  - {{name: {v}_src, kind: parquet, path: data/{v}.parquet, timestamp_field: ts}}\n")
+        f.write(f"  - {{name: {v}_src, kind: parquet, path: {named.get(v, 'data/' + v + '.parquet')}, timestamp_field: ts}}\n")
     f.write("  - {name: hive_src, kind: parquet, path: data/hive, timestamp_field: ts}\n")
     f.write("feature_views:\n")
     for v in views:
@@ -219,7 +221,7 @@ with open(root + "/defs.yaml", "w") as f:
     f.write("      - {function: sum, column: x, type: float64, windows: [1d, 3650d]}\n      - {function: approx_count_distinct, column: zone, type: string, windows: [3650d]}\n")
 """#
 
-    @Test("nanosecond, INT96, zone-less, date and millisecond times, unsigned keys, Hive partitions and stray files: Spark's training set equals the embedded engine's")
+    @Test("nanosecond, INT96, zone-less, date and millisecond times, unsigned keys, Hive partitions, stray files and a file named without .parquet: Spark's training set equals the embedded engine's")
     func layoutsAgree() async throws {
         let folder = try SparkTestSetup.temporaryFolder("layouts")
         let script = folder.appendingPathComponent("generate.py")
@@ -236,7 +238,7 @@ with open(root + "/defs.yaml", "w") as f:
             stores.append(try FeatureStore(repository: folder, kinds: testKinds))
         }
         let entities = EntityRows.parquet(folder.appendingPathComponent("data/entities.parquet").path)
-        for view in ["nanos", "int96", "naive", "dates", "hive", "hive_agg"] {
+        for view in ["nanos", "int96", "naive", "dates", "single", "hive", "hive_agg"] {
             let selection = FeatureSelection.references([FeatureReference(view: view)])
             let expected = try await stores[0].joinFeatures(entities: entities, features: selection)
             let got = try await stores[1].joinFeatures(entities: entities, features: selection)
