@@ -1,4 +1,4 @@
-public import ErrorChain
+import ErrorChain
 public import FeatureStoreCore
 import Foundation
 import Columnar

@@ -370,7 +370,8 @@ public struct SparkOfflineEngine: OfflineEngine {
             "source_path": location, "source_sql": plan.sourceSQL, "source_sql_number": plan.sourceSQLNumber,
             "source_view": plan.sourceView, "time_column": request.source.timestampField,
         ]
-        let done = try await run(description, progress: nil)
+        request.progress?(0, 0)
+        let done = try await run(description, progress: request.progress)
         if done.parts == 0 { return (done, try emptyWindowResult(operation, request)) }
         return (done, try job.result())
     }

@@ -108,7 +108,9 @@ struct SparkExampleTests {
         try await spark.apply()
         let start = Int64(1_700_000_000) * 1_000_000, end = Int64(Date().timeIntervalSince1970 + 86_400 * 400) * 1_000_000
         let a = try await local.materialize(start: start, end: end)
-        let b = try await spark.materialize(start: start, end: end)
+        let stages = StageCounter()
+        let b = try await spark.materialize(start: start, end: end) { p in if p.stage == "cluster" { stages.saw(p.rows, p.totalRows) } }
+        #expect(stages.reports > 0, "progress from Spark's status while materializing")
         #expect(a.map(\.rowsWritten) == b.map(\.rowsWritten))
         #expect(a.map(\.rowsRead) == b.map(\.rowsRead))
         let entities = try ParquetDataset(path: local.repository.appendingPathComponent("data/entities.parquet").path).read()

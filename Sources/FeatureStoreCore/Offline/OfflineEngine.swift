@@ -8,9 +8,9 @@ public import ErrorChain
 ///
 /// The core decides *what* to compute (which views, features, keys and times; names, order, errors); an engine
 /// decides *how* and where: `LocalOfflineEngine` (kind `local`, the default) reads Parquet in this process with the
-/// shared computation library, and an engine over a cluster would push the same work to its data. Every engine must
-/// give the same answers: `OfflineEngineConformance` (target `FeatureStoreTesting`) checks the rules, and the join
-/// has a differential test against DuckDB.
+/// shared computation library, and `SparkOfflineEngine` (kind `spark`) partitions the rows by key on Spark and runs
+/// the same library on each partition. Every engine must give the same answers: `OfflineEngineConformance` (target
+/// `FeatureStoreTesting`) checks the rules, and the join has a differential test against DuckDB.
 ///
 /// Calls that read data are `async`, so an engine that waits on a cluster holds no thread; the local engine does its
 /// work where it is called. ``schema(of:)`` is synchronous: the compiler calls it, and it reads metadata only.
@@ -189,6 +189,9 @@ public struct LatestRowsRequest: Sendable {
     /// For ``OfflineEngine/aggregateTiles(_:)``: events at or after this time (the writer's clock) are kept whole in
     /// their tiles (``RawEvents``), not folded into the states (`Int64.max`: none).
     public var rawFrom: Int64 = Int64.max
+    /// Called by an engine that runs on a cluster with its stages done and its stages so far (the Spark engine, from
+    /// Spark's status); engines computing in this process do not call it.
+    public var progress: (@Sendable (Int, Int) -> Void)? = nil
 
     /// The latest rows of `view` with `start <= event_ts < end` (microseconds).
     public init(view: FeatureView, source: DataSource, joinKeys: [JoinKey], start: Int64, end: Int64, firstTiles: [Int64: Int64] = [:]) {

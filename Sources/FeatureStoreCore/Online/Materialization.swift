@@ -45,7 +45,7 @@ public struct MaterializationReport: Sendable, Codable {
 public struct MaterializationProgress: Sendable {
     /// The view being materialized.
     public var view: String
-    /// `reading` or `writing`.
+    /// `reading`, `cluster` (a cluster engine's stages: `rows` done of `totalRows`) or `writing`.
     public var stage: String
     /// Rows done in this stage.
     public var rows: Int
@@ -54,6 +54,12 @@ public struct MaterializationProgress: Sendable {
 }
 
 extension FeatureStore {
+    /// A cluster engine's stages done and stages, reported as the stage `cluster` of `view`.
+    static func clusterProgress(_ view: FeatureView, _ progress: (@Sendable (MaterializationProgress) -> Void)?) -> (@Sendable (Int, Int) -> Void)? {
+        guard let progress else { return nil }
+        return { done, total in progress(MaterializationProgress(view: view.name, stage: "cluster", rows: done, totalRows: total)) }
+    }
+
     /// Rows per write transaction: a crash loses at most one batch, which a rerun writes again.
     static let materializationBatch = 10_000
 
@@ -165,7 +171,9 @@ extension FeatureStore {
         }
         // Each entity's latest row in [start, end), by the rule the join uses (the same code in the local engine).
         let latest = try await reading(view, source: source, path: path) { engine in
-            try await engine.latestRows(LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end))
+            var request = LatestRowsRequest(view: view, source: source, joinKeys: keys, start: start, end: end)
+            request.progress = Self.clusterProgress(view, progress)
+            return try await engine.latestRows(request)
         }
         guard latest.keys.count == keys.count, latest.features.count == view.features.count else {
             throw OnlineStoreError("the offline engine returned \(latest.keys.count) key and \(latest.features.count) feature columns for feature view '\(view.name)'")
@@ -308,6 +316,7 @@ extension FeatureStore {
                 var request = LatestRowsRequest(view: view, source: source, joinKeys: keys, start: rebuiltFrom, end: cut, firstTiles: kept)
                 // Events at or after now are kept whole: a lookup in their tile before them must not count them.
                 request.rawFrom = clock
+                request.progress = Self.clusterProgress(view, progress)
                 return try await engine.aggregateTiles(request)
             }
             events = max(events, built.events)

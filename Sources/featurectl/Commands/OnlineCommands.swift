@@ -38,7 +38,10 @@ enum MaterializeOutput {
         let began = Date()
         let display = ProgressDisplay()
         do {
-            let reports = try await body { p in display.update("\(p.view): \(p.stage)", rows: p.rows, total: p.totalRows) }
+            let reports = try await body { p in
+                display.update("\(p.view): \(p.stage == "cluster" ? "on the cluster" : p.stage)", rows: p.rows, total: p.totalRows,
+                               unit: p.stage == "cluster" ? "stages" : "rows")
+            }
             display.finish()
             try print(reports, json: json, seconds: Date().timeIntervalSince(began))
         } catch let error as OnlineStoreError {
