@@ -71,8 +71,7 @@ final class SparkDriver: @unchecked Sendable {
     private let output = Pipe()
     let logFile: URL
     private let state = Mutex(State())
-    /// The Spark version, once started.
-    private(set) var version = ""
+    private let writeLock = Mutex(())
 
     private static let drivers = Mutex<[SparkLaunch: SparkDriver]>([:])
 
@@ -119,11 +118,12 @@ final class SparkDriver: @unchecked Sendable {
     }
 
     private func start() async throws {
-        let script = FileManager.default.temporaryDirectory.appendingPathComponent("featurestore-spark-driver-\(UUID().uuidString.prefix(8)).py")
-        try SparkDriverScript.source.write(to: script, atomically: true, encoding: .utf8)
         guard let python = Self.program(launch.python) else {
             throw SparkError("the spark engine runs Spark through Python, and '\(launch.python)' is not a program on this machine: install Python 3 with pyspark (python3 -m pip install pyspark pyarrow) or set offline_store.python")
         }
+        // The driver deletes its script once started.
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("featurestore-spark-driver-\(UUID().uuidString.prefix(8)).py")
+        try SparkDriverScript.source.write(to: script, atomically: true, encoding: .utf8)
         _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         var environment = ProcessInfo.processInfo.environment
@@ -165,7 +165,6 @@ final class SparkDriver: @unchecked Sendable {
             process.terminate()
             throw SparkError(fatal)
         }
-        version = reply.version ?? ""
     }
 
     /// An executable path for `name`: itself when it has a slash, else the first on PATH.
@@ -198,7 +197,9 @@ final class SparkDriver: @unchecked Sendable {
                 do {
                     var data = try JSONSerialization.data(withJSONObject: job, options: [.sortedKeys])
                     data.append(0x0A)
-                    try input.fileHandleForWriting.write(contentsOf: data)
+                    // One job's line at a time (concurrent jobs' lines must not interleave); not under `state`'s lock,
+                    // which the reader needs to answer the job the driver is busy with while this write waits.
+                    try writeLock.withLock { _ in try input.fileHandleForWriting.write(contentsOf: data) }
                 } catch {
                     let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
                     waiter?.continuation.resume(throwing: SparkError("cannot send the job to Spark's driver", cause: error))

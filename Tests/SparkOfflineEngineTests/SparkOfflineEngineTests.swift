@@ -166,6 +166,27 @@ struct SparkExampleTests {
         }
     }
 
+    @Test("joins run at once share one Spark session, and each gets its own answer")
+    func concurrentJoinsGetTheirOwnAnswers() async throws {
+        let local = try FeatureStore(repository: try Self.example(spark: false), kinds: testKinds)
+        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        let entities = EntityRows.parquet(local.repository.appendingPathComponent("data/entities.parquet").path)
+        let selections: [FeatureSelection] = [.service("driver_ranking_v1"), .references([FeatureReference(view: "driver_stats")]),
+                                              .references([FeatureReference(view: "driver_trips")])]
+        let got = try await withThrowingTaskGroup(of: (Int, Table).self) { group in
+            for (i, selection) in selections.enumerated() {
+                group.addTask { (i, try await spark.joinFeatures(entities: entities, features: selection)) }
+            }
+            var tables: [Int: Table] = [:]
+            for try await (i, table) in group { tables[i] = table }
+            return tables
+        }
+        for (i, selection) in selections.enumerated() {
+            let expected = try await local.joinFeatures(entities: entities, features: selection)
+            #expect(try SparkTestSetup.bytes(got[i]!) == SparkTestSetup.bytes(expected), "selection \(i)")
+        }
+    }
+
     @Test("explain prints the generated SQL of each view without running it")
     func explainPrintsSQL() async throws {
         let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
