@@ -58,7 +58,14 @@ struct ServerIngestionTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(body.contains(#""values":[0.0,24.5],"statuses":["PRESENT","PRESENT"]"#), "\(body)\n\(server.log)")
-        let (ready, readyResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/readyz")!)
+        // Membership is polled (every 250 ms, behind the ingestor's batch on a loaded machine): events can show up in
+        // lookups a moment before readiness hears of the join.
+        var (ready, readyResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/readyz")!)
+        let readyBy = Date().addingTimeInterval(10)
+        while (readyResponse as? HTTPURLResponse)?.statusCode != 200, Date() < readyBy {
+            try await Task.sleep(for: .milliseconds(200))
+            (ready, readyResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/readyz")!)
+        }
         #expect((readyResponse as? HTTPURLResponse)?.statusCode == 200, "ready once joined: \(String(decoding: ready, as: UTF8.self))")
         let (metricsData, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.httpPort)/metrics")!)
         let metrics = String(decoding: metricsData, as: UTF8.self)
