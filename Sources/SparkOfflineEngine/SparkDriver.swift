@@ -130,6 +130,8 @@ final class SparkDriver: @unchecked Sendable {
         environment["PYSPARK_PYTHON"] = python
         environment["PYSPARK_DRIVER_PYTHON"] = python
         environment["PYTHONUNBUFFERED"] = "1"
+        // Local mode talks to itself over loopback: a container whose host name does not resolve must not stop it.
+        if launch.master.hasPrefix("local"), environment["SPARK_LOCAL_IP"] == nil { environment["SPARK_LOCAL_IP"] = "127.0.0.1" }
         if let javaHome = launch.javaHome { environment["JAVA_HOME"] = javaHome }
         if let home = launch.sparkHome {
             environment["SPARK_HOME"] = home
