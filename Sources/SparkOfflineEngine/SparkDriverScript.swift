@@ -8,6 +8,7 @@ enum SparkDriverScript {
 import json, os, re, sys, threading, time, traceback, glob, subprocess, tempfile, shutil
 
 GLOB = "*.{parquet,parq}"  # the data files the local engine reads
+LOCAL_AS_REMOTE = False
 protocol_out = os.fdopen(os.dup(1), "w", buffering=1)
 os.dup2(2, 1)  # whatever else is printed (the JVM included) goes to the log
 sys.stdout = sys.stderr
@@ -66,6 +67,10 @@ def describe(error):
 
 
 def local_path(path):
+    """The path on this machine's file system, or None for a path only Spark reads (s3a:, hdfs:, gs:; every path
+    when the launch says to treat local files as remote, which the tests use to run the remote code)."""
+    if LOCAL_AS_REMOTE:
+        return None
     if path.startswith("file://"):
         return path[len("file://"):]
     if path.startswith("file:"):
@@ -106,9 +111,12 @@ def parquet_reader(spark, path):
     return reader.option("pathGlobFilter", GLOB) if folder else reader
 
 
-def nanosecond_columns(spark, path):
-    """Columns the files hold as TIMESTAMP(NANOS) (Spark reads them as numbers), from a footer read by Spark's own
-    Hadoop file system (any path Spark reads): name -> whether adjusted to UTC."""
+def footer_types(spark, path):
+    """The Arrow types the local engine gives the columns whose Parquet types Spark reads otherwise, from a data file's
+    footer read through Spark's own Hadoop file system (any path Spark reads): timestamps in their unit (nanoseconds,
+    which Spark reads as numbers; milliseconds, which it reads as microseconds), INT96 as nanoseconds without a zone,
+    and unsigned integers (which Spark widens)."""
+    import pyarrow as pa
     try:
         jvm = spark._jvm
         files = parquet_reader(spark, path).parquet(path).inputFiles()
@@ -119,10 +127,21 @@ def nanosecond_columns(spark, path):
         footer = jvm.org.apache.parquet.hadoop.ParquetFileReader.readFooter(conf, hadoop_path)
         found = {}
         for column in footer.getFileMetaData().getSchema().getFields():
+            if not column.isPrimitive():
+                continue
+            name = str(column.getName())
             annotation = column.getLogicalTypeAnnotation()
             text = str(annotation.toString()) if annotation is not None else ""
-            if text.startswith("TIMESTAMP") and "NANOS" in text:
-                found[str(column.getName())] = "true" in text.lower()
+            primitive = str(column.asPrimitiveType().getPrimitiveTypeName().toString())
+            if text.startswith("TIMESTAMP("):
+                unit, utc = text[len("TIMESTAMP("):-1].split(",")
+                found[name] = pa.timestamp({"MILLIS": "ms", "MICROS": "us", "NANOS": "ns"}[unit.strip()],
+                                           tz="UTC" if utc.strip() == "true" else None)
+            elif text.startswith("INTEGER(") and text.endswith(",false)"):
+                bits = int(text[len("INTEGER("):].split(",")[0])
+                found[name] = {8: pa.uint8(), 16: pa.uint16(), 32: pa.uint32(), 64: pa.uint64()}[bits]
+            elif primitive == "INT96":
+                found[name] = pa.timestamp("ns")
         return found
     except Exception:
         traceback.print_exc()
@@ -138,8 +157,7 @@ def arrow_schema(spark, path):
         if local_path(path) is not None:
             files = data_files(path)
             return ds.dataset(files, format="parquet").schema if files else None
-        nanos = nanosecond_columns(spark, path)
-        return pa.schema([pa.field(n, pa.timestamp("ns", tz="UTC" if utc else None)) for n, utc in nanos.items()])
+        return pa.schema([pa.field(n, t) for n, t in footer_types(spark, path).items()])
     except Exception:
         traceback.print_exc()
         return None
@@ -314,7 +332,9 @@ def fold_job(spark, job, operation, out):
 
 
 def main():
+    global LOCAL_AS_REMOTE
     config = json.loads(sys.argv[1])
+    LOCAL_AS_REMOTE = config["conf"].get("spark.featurestore.localAsRemote") == "true"
     try:
         import pyarrow  # noqa: F401
         import pyspark

@@ -93,6 +93,12 @@ public struct SparkOfflineEngine: OfflineEngine {
         return path
     }
 
+    /// Whether a path is read only through Spark: a remote one, or any when the launch's
+    /// `spark.featurestore.localAsRemote` is `true` (the tests run the remote code on local files with it).
+    func readOnlyBySpark(_ path: String) -> Bool {
+        Self.isRemote(path) || launch.conf["spark.featurestore.localAsRemote"] == "true"
+    }
+
     /// The source's path as Spark names it: remote paths as written, local ones absolute with `file:`.
     func location(of source: DataSource) throws(OfflineEngineError) -> String {
         let path = try path(of: source)
@@ -104,7 +110,7 @@ public struct SparkOfflineEngine: OfflineEngine {
     /// The source with its local path without `file:` (for the local engine).
     func localSource(_ source: DataSource) throws(OfflineEngineError) -> DataSource? {
         let path = try path(of: source)
-        if Self.isRemote(path) { return nil }
+        if readOnlyBySpark(path) { return nil }
         var copy = source
         copy.settings["path"] = Self.withoutFileScheme(path)
         return copy
@@ -132,7 +138,8 @@ public struct SparkOfflineEngine: OfflineEngine {
 
     /// A local Parquet file, folder or glob read here; a remote one read by Spark and brought back.
     public func readTable(at location: String) async throws -> Table {
-        guard Self.isRemote(location) else { return try await local.readTable(at: Self.withoutFileScheme(location)) }
+        guard readOnlyBySpark(location) else { return try await local.readTable(at: Self.withoutFileScheme(location)) }
+        let location = Self.isRemote(location) ? location : "file:" + URL(fileURLWithPath: Self.withoutFileScheme(location)).standardizedFileURL.path
         let job = try Job()
         defer { job.remove() }
         _ = try await run(["operation": "read", "path": location, "out": job.out.path], progress: nil)

@@ -244,8 +244,9 @@ with open(root + "/defs.yaml", "w") as f:
     f.write("      - {function: sum, column: x, type: float64, windows: [1d, 3650d]}\n      - {function: approx_count_distinct, column: zone, type: string, windows: [3650d]}\n")
 """#
 
-    @Test("nanosecond, INT96, zone-less, date and millisecond times, unsigned keys, Hive partitions, stray files and a file named without .parquet: Spark's training set equals the embedded engine's")
-    func layoutsAgree() async throws {
+    @Test("nanosecond, INT96, zone-less, date and millisecond times, unsigned keys, Hive partitions, stray files and a file named without .parquet: Spark's training set equals the embedded engine's (read as local files, and as Spark reads remote ones)",
+          arguments: [false, true])
+    func layoutsAgree(asRemote: Bool) async throws {
         let folder = try SparkTestSetup.temporaryFolder("layouts")
         let script = folder.appendingPathComponent("generate.py")
         try Self.generator.write(to: script, atomically: true, encoding: .utf8)
@@ -257,7 +258,8 @@ with open(root + "/defs.yaml", "w") as f:
         try #require(process.terminationStatus == 0)
         var stores: [FeatureStore] = []
         for spark in [false, true] {
-            try "project: layouts\n\(spark ? SparkTestSetup.yaml() : "")".write(to: folder.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
+            let remote = asRemote ? ", conf: {spark.featurestore.localAsRemote: \"true\"}" : ""
+            try "project: layouts\n\(spark ? SparkTestSetup.yaml(remote) : "")".write(to: folder.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
             stores.append(try FeatureStore(repository: folder, kinds: testKinds))
         }
         let entities = EntityRows.parquet(folder.appendingPathComponent("data/entities.parquet").path)
@@ -268,6 +270,21 @@ with open(root + "/defs.yaml", "w") as f:
             #expect(got.schema == expected.schema, "view \(view): \(got.schema) vs \(expected.schema)")
             #expect(try SparkTestSetup.bytes(got) == SparkTestSetup.bytes(expected), "view \(view)")
         }
+        // No entity rows: the same empty, typed columns.
+        let none = try Table([("k", Column(.uint32, int64: [])), ("event_timestamp", Column(timestamps: []))])
+        for view in ["nanos", "int96", "hive"] {
+            let selection = FeatureSelection.references([FeatureReference(view: view)])
+            let expected = try await stores[0].joinFeatures(entities: .table(none), features: selection)
+            let got = try await stores[1].joinFeatures(entities: .table(none), features: selection)
+            #expect(got.schema == expected.schema, "no entity rows, view \(view): \(got.schema) vs \(expected.schema)")
+        }
+        // Whether a source has data is asked of Spark for a remote path.
+        let engine = try stores[1].offlineEngine()
+        let source = try #require(stores[1].registry.sources.first { $0.name == "nanos_src" })
+        #expect(try await engine.hasData(source))
+        var missing = source
+        missing.settings["path"] = "data/nothing-here"
+        #expect(try await engine.hasData(missing) == false)
     }
 }
 
