@@ -258,7 +258,8 @@ with open(root + "/defs.yaml", "w") as f:
         try #require(process.terminationStatus == 0)
         var stores: [FeatureStore] = []
         for spark in [false, true] {
-            let remote = asRemote ? ", conf: {spark.featurestore.localAsRemote: \"true\"}" : ""
+            // A session zone west of UTC in conf: ours stays UTC (dates and zone-less times are compared as UTC).
+            let remote = asRemote ? ", conf: {spark.featurestore.localAsRemote: \"true\", spark.sql.session.timeZone: America/Los_Angeles}" : ""
             try "project: layouts\n\(spark ? SparkTestSetup.yaml(remote) : "")".write(to: folder.appendingPathComponent("feature_store.yaml"), atomically: true, encoding: .utf8)
             stores.append(try FeatureStore(repository: folder, kinds: testKinds))
         }
