@@ -63,12 +63,22 @@ struct SparkOfflineEngineConformanceTests {
 /// The example repository on Spark and on the embedded engine.
 @Suite("SparkOfflineEngine on the example repository", .serialized, .enabled(if: SparkTestSetup.javaInstalled, skipReason), .timeLimit(.minutes(10)))
 struct SparkExampleTests {
-    /// A copy of features/ with the Spark engine (`spark`) or the local one.
-    static func example(spark: Bool) throws -> URL {
+    /// The example's data, written once per run by `featurectl sample-data` with a fixed end (features/data/ is
+    /// generated, not committed: a fresh clone has none, and a developer's may be of any age).
+    static let sampleData = SampleDataOnce()
+
+    /// A copy of features/ (without its generated data/) holding the sample data, with the Spark engine (`spark`) or
+    /// the local one.
+    static func example(spark: Bool) async throws -> URL {
+        let data = try await sampleData.folder()
         let folder = try SparkTestSetup.temporaryFolder("example")
         let repo = folder.appendingPathComponent("features")
-        try FileManager.default.copyItem(at: SparkTestSetup.root.appendingPathComponent("features"), to: repo)
-        for name in ["online.db", "registry.db"] { try? FileManager.default.removeItem(at: repo.appendingPathComponent("data/\(name)")) }
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        let source = SparkTestSetup.root.appendingPathComponent("features")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "data" {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: repo.appendingPathComponent(name))
+        }
+        try FileManager.default.copyItem(at: data, to: repo.appendingPathComponent("data"))
         let yaml = repo.appendingPathComponent("feature_store.yaml")
         var text = try String(contentsOf: yaml, encoding: .utf8)
         if spark {
@@ -78,10 +88,44 @@ struct SparkExampleTests {
         return repo
     }
 
+    /// featurectl next to the test binary.
+    static var featurectl: URL {
+        Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("featurectl")
+    }
+
+    /// Writes the sample data on first use into a scratch copy of features/ and hands out its data/ folder.
+    actor SampleDataOnce {
+        private var made: Task<URL, any Error>?
+
+        func folder() async throws -> URL {
+            if let made { return try await made.value }
+            let task = Task<URL, any Error> {
+                let folder = try SparkTestSetup.temporaryFolder("sample-data")
+                let repo = folder.appendingPathComponent("features")
+                try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+                let source = SparkTestSetup.root.appendingPathComponent("features")
+                for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "data" {
+                    try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: repo.appendingPathComponent(name))
+                }
+                let run = try await SparkExampleTests.run(SparkExampleTests.featurectl,
+                                                          ["sample-data", "--repo", repo.path, "--end", "2026-11-30T12:00:00Z"])
+                guard run.status == 0 else { throw SampleDataFailed(output: run.output) }
+                return repo.appendingPathComponent("data")
+            }
+            made = task
+            return try await task.value
+        }
+    }
+
+    struct SampleDataFailed: Error, CustomStringConvertible {
+        let output: String
+        var description: String { "featurectl sample-data failed: \(output)" }
+    }
+
     @Test("a training set on Spark equals the embedded engine's, bit for bit: plain, aggregated, derived and on-demand features")
     func trainingSetEqualsEmbedded() async throws {
-        let local = try FeatureStore(repository: try Self.example(spark: false), kinds: testKinds)
-        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        let local = try FeatureStore(repository: try await Self.example(spark: false), kinds: testKinds)
+        let spark = try FeatureStore(repository: try await Self.example(spark: true), kinds: testKinds)
         #expect(spark.offlineEngineSettings.kind == "spark")
         var joined = 0
         for service in local.registry.featureServices.map(\.name) {
@@ -102,8 +146,8 @@ struct SparkExampleTests {
 
     @Test("materialize on Spark leaves the online store as the embedded engine does: latest rows and tiles")
     func materializeEqualsEmbedded() async throws {
-        let local = try FeatureStore(repository: try Self.example(spark: false), kinds: testKinds)
-        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        let local = try FeatureStore(repository: try await Self.example(spark: false), kinds: testKinds)
+        let spark = try FeatureStore(repository: try await Self.example(spark: true), kinds: testKinds)
         try await local.apply()
         try await spark.apply()
         let start = Int64(1_700_000_000) * 1_000_000, end = Int64(Date().timeIntervalSince1970 + 86_400 * 400) * 1_000_000
@@ -128,8 +172,8 @@ struct SparkExampleTests {
 
     @Test("featurectl join --engine spark on the example writes the same training set file as the embedded engine, and --explain prints SQL")
     func featurectlJoinOnSpark() async throws {
-        let repo = try Self.example(spark: false)
-        let bin = Bundle.main.executableURL!.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("featurectl")
+        let repo = try await Self.example(spark: false)
+        let bin = Self.featurectl
         let entities = repo.appendingPathComponent("data/entities.parquet").path
         let embedded = repo.appendingPathComponent("embedded.parquet").path, spark = repo.appendingPathComponent("spark.parquet").path
         let common = ["join", "--repo", repo.path, "--entities", entities, "--service", "driver_ranking_v1"]
@@ -168,8 +212,8 @@ struct SparkExampleTests {
 
     @Test("joins run at once share one Spark session, and each gets its own answer")
     func concurrentJoinsGetTheirOwnAnswers() async throws {
-        let local = try FeatureStore(repository: try Self.example(spark: false), kinds: testKinds)
-        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        let local = try FeatureStore(repository: try await Self.example(spark: false), kinds: testKinds)
+        let spark = try FeatureStore(repository: try await Self.example(spark: true), kinds: testKinds)
         let entities = EntityRows.parquet(local.repository.appendingPathComponent("data/entities.parquet").path)
         let selections: [FeatureSelection] = [.service("driver_ranking_v1"), .references([FeatureReference(view: "driver_stats")]),
                                               .references([FeatureReference(view: "driver_trips")])]
@@ -189,7 +233,7 @@ struct SparkExampleTests {
 
     @Test("explain prints the generated SQL of each view without running it")
     func explainPrintsSQL() async throws {
-        let spark = try FeatureStore(repository: try Self.example(spark: true), kinds: testKinds)
+        let spark = try FeatureStore(repository: try await Self.example(spark: true), kinds: testKinds)
         let entities = EntityRows.parquet(spark.repository.appendingPathComponent("data/entities.parquet").path)
         let plans = try await spark.explainJoin(entities: entities, features: .service("driver_ranking_v1"))
         #expect(!plans.isEmpty)
