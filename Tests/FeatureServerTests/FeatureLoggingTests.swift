@@ -71,6 +71,37 @@ struct FeatureLoggingTests {
         try await f.stop()
     }
 
+    @Test("the queue is encoded into columns every encode interval and written as one file per interval, so answers are not held until the file is written")
+    func encodedOftenWrittenPerInterval() async throws {
+        let log = FeatureLogger(interval: .seconds(3600), encodeInterval: .milliseconds(50))
+        let f = try await ServerFixture(extraDefinitions: Self.service, featureLog: log)
+        let writer = Task { try await log.run() }
+        func lookups(_ n: Int) async throws {
+            for _ in 0..<n {
+                let r = try await f.http("POST", "/v1/online-features", json: #"{"feature_service": "logged", "entities": {"driver_id": [1, 2]}}"#)
+                try #require(r.status == 200, "\(r.body)")
+            }
+        }
+        func waitEncoded(_ rows: Int) async throws {
+            for _ in 0..<200 where log.encodedRows != rows || log.queuedRows != 0 { try await Task.sleep(for: .milliseconds(25)) }
+            #expect(log.encodedRows == rows && log.queuedRows == 0, "encoded \(log.encodedRows), queued \(log.queuedRows)")
+        }
+        let folder = f.dir.appendingPathComponent("logs/logged")
+        try await lookups(5)
+        try await waitEncoded(10)
+        try await lookups(4)
+        try await waitEncoded(18)
+        #expect(!FileManager.default.fileExists(atPath: folder.path), "no file before the interval")
+        #expect(log.counts.written.isEmpty)
+        writer.cancel()
+        try await writer.value
+        #expect(log.encodedRows == 0)
+        #expect(log.counts.written == ["logged": 18] && log.counts.files == ["logged": 1] && log.counts.offered == ["logged": 18], "\(log.counts)")
+        let table = try ParquetDataset(path: folder.path).read()
+        #expect(table.rowCount == 18)
+        try await f.stop()
+    }
+
     @Test("sampling logs about the configured share of lookups")
     func samplingShare() {
         let log = FeatureLogger()

@@ -10,7 +10,8 @@ import Synchronization
 
 /// Logs the feature vectors FeatureServer serves for services with `logging:` (a share of their lookups), off the
 /// request path: a lookup only appends its answer to a bounded queue (never waits; when the queue is full the
-/// lookup is dropped from the log and counted), and a background task writes the queue every few seconds as Parquet
+/// lookup is dropped from the log and counted). A background task takes the queue often (every `encodeInterval`) and
+/// encodes it into columns, so answers are not held for long, and writes what it encoded every `interval` as Parquet
 /// files, one per service and UTC day, under `date=YYYY-MM-DD/` folders, each written under a temporary name and
 /// renamed (readers never see half a file). A graceful shutdown writes what is queued.
 ///
@@ -41,9 +42,21 @@ public final class FeatureLogger: Service, Sendable {
         var sequence: UInt64 = 0
     }
 
+    /// Lookups of one service and UTC day encoded into columns and not yet written.
+    struct PendingFile: Sendable {
+        var root: URL
+        var parts: [Table]
+        var rows: Int
+        var firstRequestTime: Int64
+    }
+
     private let queue = Mutex(Queue())
+    /// The writer's encoded lookups by service and day (only the writer and `flush` take this lock, never a lookup).
+    private let pending = Mutex([String: PendingFile]())
+    private let pendingRows = Atomic<Int>(0)
     private let maxQueuedRows: Int
     private let interval: Duration
+    private let encodeInterval: Duration
     private let logger: Logger
     private let factory: (any MetricsFactory)?
     private let counter = Atomic<UInt64>(0)
@@ -51,17 +64,20 @@ public final class FeatureLogger: Service, Sendable {
     private let seed = UInt64.random(in: .min ... .max)
     private let instance: String
 
-    /// A logger holding at most `maxQueuedRows` entity rows between writes, writing every `interval`.
-    public init(maxQueuedRows: Int = 200_000, interval: Duration = .seconds(5), instance: String = "0",
-                logger: Logger = Logger(label: "featurestore.feature-log"), metrics: (any MetricsFactory)? = nil) {
+    /// A logger holding at most `maxQueuedRows` entity rows in its queue, encoding the queue into columns every
+    /// `encodeInterval` (at most `interval`) and writing files every `interval`.
+    public init(maxQueuedRows: Int = 200_000, interval: Duration = .seconds(5), encodeInterval: Duration = .milliseconds(500),
+                instance: String = "0", logger: Logger = Logger(label: "featurestore.feature-log"), metrics: (any MetricsFactory)? = nil) {
         self.maxQueuedRows = maxQueuedRows
         self.interval = interval
+        self.encodeInterval = min(encodeInterval, interval)
         self.logger = logger
         self.factory = metrics
         self.instance = instance
     }
 
-    /// What was logged so far, per service: lookups offered (sampled in), rows written, rows dropped, files.
+    /// What was logged so far, per service: lookups offered (sampled in), rows written, rows dropped, files. Once
+    /// flushed, every offered row is written or dropped.
     public struct Counts: Sendable, Equatable {
         /// Entity rows of sampled lookups offered to the log.
         public var offered: [String: Int]
@@ -75,6 +91,12 @@ public final class FeatureLogger: Service, Sendable {
 
     /// The counts now.
     public var counts: Counts { queue.withLock { Counts(offered: $0.offered, written: $0.written, dropped: $0.dropped, files: $0.files) } }
+
+    /// Entity rows waiting in the queue (not yet encoded).
+    var queuedRows: Int { queue.withLock { $0.rows } }
+
+    /// Entity rows encoded into columns and not yet written.
+    var encodedRows: Int { pendingRows.load(ordering: .relaxed) }
 
     /// Whether this lookup is sampled in at `rate`: a fixed sequence (splitmix64 of a counter), cheap and even.
     func sampled(_ rate: Double) -> Bool {
@@ -124,11 +146,11 @@ public final class FeatureLogger: Service, Sendable {
         CoreMetrics.Counter(label: label, dimensions: [("service", service)], factory: factory).increment(by: n)
     }
 
-    /// Writes every queued lookup now (one file per service and day); returns the files written.
+    /// Writes every queued and encoded lookup now (one file per service and day); returns the files written.
     @discardableResult
     public func flush() -> [String] {
         let (entries, sequence) = take()
-        let outcome = write(entries, sequence: sequence)
+        let outcome = encode(entries, sequence: sequence, writeFiles: true)
         record(outcome)
         return outcome.paths
     }
@@ -165,39 +187,77 @@ public final class FeatureLogger: Service, Sendable {
         for (service, n) in outcome.dropped { count("featurestore_feature_log_dropped_total", service, n) }
     }
 
-    /// Writes taken entries as one file per service and day; takes no lock.
-    private func write(_ entries: [Entry], sequence: UInt64) -> Outcome {
-        var outcome = Outcome()
-        guard !entries.isEmpty else { return outcome }
-        var groups: [String: [Entry]] = [:]
-        for e in entries {
-            let day = Column.isoDate(days: Self.floorDiv(e.requestTime, 86_400_000_000))
-            groups["\(e.service)\u{0}\(day)", default: []].append(e)
-        }
-        for key in groups.keys.sorted() {
-            let group = groups[key]!
-            let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
-            let service = String(parts[0]), day = String(parts[1])
-            let rows = group.reduce(0) { $0 + $1.result.entityCount }
-            let root = group[0].store.resolve(group[0].path ?? Self.defaultPath(group[0].store, service: service))
-            let folder = root.appendingPathComponent("date=\(day)")
-            // Never the name of another file: the instance, the time, the flush and a random token.
-            let token = String(UInt64.random(in: 0 ... .max), radix: 16)
-            let path = folder.appendingPathComponent("part-\(instance)-\(group[0].requestTime)-\(sequence)-\(token).parquet").path
-            do {
-                let table = try Self.table(group)
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                try ParquetFileWriter.write(table, to: path)
-                outcome.written[service, default: 0] += rows
-                outcome.files[service, default: 0] += 1
-                outcome.paths.append(path)
-            } catch {
-                // Logging never fails a lookup; a file that cannot be written is counted as dropped and said.
-                outcome.dropped[service, default: 0] += rows
-                logger.error("feature log not written", metadata: ["service": "\(service)", "path": "\(path)", "rows": "\(rows)", "error": "\(error)"])
+    /// Encodes taken entries into columns, one part per service and day, and with `writeFiles` writes every encoded
+    /// part as a file per service and day; takes only the writer's lock (never one a lookup needs).
+    private func encode(_ entries: [Entry], sequence: UInt64, writeFiles: Bool) -> Outcome {
+        pending.withLock { files -> Outcome in
+            var outcome = Outcome()
+            var groups: [String: [Entry]] = [:]
+            for e in entries {
+                let day = Column.isoDate(days: Self.floorDiv(e.requestTime, 86_400_000_000))
+                groups["\(e.service)\u{0}\(day)", default: []].append(e)
             }
+            for key in groups.keys.sorted() {
+                let group = groups[key]!
+                let rows = group.reduce(0) { $0 + $1.result.entityCount }
+                let table: Table
+                do {
+                    table = try Self.table(group)
+                } catch {
+                    // Logging never fails a lookup; rows that cannot be encoded are counted as dropped and said.
+                    let service = group[0].service
+                    outcome.dropped[service, default: 0] += rows
+                    logger.error("feature log rows not encoded", metadata: ["service": "\(service)", "rows": "\(rows)", "error": "\(error)"])
+                    continue
+                }
+                // A part whose columns differ from the pending ones (definitions changed) starts a file of its own.
+                if let file = files[key], file.parts[0].schema != table.schema {
+                    write(files.removeValue(forKey: key)!, key: key, sequence: sequence, into: &outcome)
+                }
+                if files[key] == nil {
+                    let root = group[0].store.resolve(group[0].path ?? Self.defaultPath(group[0].store, service: group[0].service))
+                    files[key] = PendingFile(root: root, parts: [], rows: 0, firstRequestTime: group[0].requestTime)
+                }
+                files[key]!.parts.append(table)
+                files[key]!.rows += rows
+                pendingRows.add(rows, ordering: .relaxed)
+            }
+            if writeFiles {
+                for key in files.keys.sorted() { write(files.removeValue(forKey: key)!, key: key, sequence: sequence, into: &outcome) }
+            }
+            return outcome
         }
-        return outcome
+    }
+
+    /// Writes one service's encoded lookups of one day as a file.
+    private func write(_ file: PendingFile, key: String, sequence: UInt64, into outcome: inout Outcome) {
+        pendingRows.subtract(file.rows, ordering: .relaxed)
+        let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false)
+        let service = String(parts[0]), day = String(parts[1])
+        let folder = file.root.appendingPathComponent("date=\(day)")
+        // Never the name of another file: the instance, the time, the flush and a random token.
+        let token = String(UInt64.random(in: 0 ... .max), radix: 16)
+        let path = folder.appendingPathComponent("part-\(instance)-\(file.firstRequestTime)-\(sequence)-\(token).parquet").path
+        do {
+            let table = try Self.concatenate(file.parts)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try ParquetFileWriter.write(table, to: path)
+            outcome.written[service, default: 0] += file.rows
+            outcome.files[service, default: 0] += 1
+            outcome.paths.append(path)
+        } catch {
+            // Logging never fails a lookup; a file that cannot be written is counted as dropped and said.
+            outcome.dropped[service, default: 0] += file.rows
+            logger.error("feature log not written", metadata: ["service": "\(service)", "path": "\(path)", "rows": "\(file.rows)", "error": "\(error)"])
+        }
+    }
+
+    /// Parts of one schema as one table.
+    static func concatenate(_ parts: [Table]) throws -> Table {
+        guard parts.count > 1 else { return parts[0] }
+        return try Table(schema: parts[0].schema, columns: parts[0].columns.indices.map { i in
+            try Column.concatenate(parts.map { $0.columns[i] })
+        })
     }
 
     /// The logged rows of lookups of one service as a table (every lookup of a group has the same features).
@@ -275,22 +335,26 @@ public final class FeatureLogger: Service, Sendable {
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { a >= 0 ? a / b : -((-a - 1) / b) - 1 }
 
-    /// Writes the queue every interval until a graceful shutdown, then once more.
+    /// Encodes the queue every `encodeInterval` and writes files every `interval` until a graceful shutdown, then
+    /// writes everything once more.
     public func run() async throws {
         await withGracefulShutdownHandler {
+            var lastFiles = ContinuousClock.now
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: interval)
-                await writeQueue()
+                try? await Task.sleep(for: encodeInterval)
+                let due = ContinuousClock.now - lastFiles >= interval
+                if due { lastFiles = .now }
+                await writeQueue(writeFiles: due)
             }
         } onGracefulShutdown: {}
-        await writeQueue()
+        await writeQueue(writeFiles: true)
     }
 
-    /// Takes the queue here, writes it on the idle-priority thread, counts the outcome here.
-    private func writeQueue() async {
+    /// Takes the queue here, encodes it (and writes files) on the idle-priority thread, counts the outcome here.
+    private func writeQueue(writeFiles: Bool) async {
         let (entries, sequence) = take()
-        guard !entries.isEmpty else { return }
-        let outcome = await Self.offPool { [self] in write(entries, sequence: sequence) }
+        guard !entries.isEmpty || (writeFiles && pendingRows.load(ordering: .relaxed) > 0) else { return }
+        let outcome = await Self.offPool { [self] in encode(entries, sequence: sequence, writeFiles: writeFiles) }
         record(outcome)
     }
 
