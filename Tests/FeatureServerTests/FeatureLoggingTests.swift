@@ -71,35 +71,89 @@ struct FeatureLoggingTests {
         try await f.stop()
     }
 
+    /// Polls `done` every 25 ms for up to a minute (the writer runs at the lowest scheduling class: on a busy machine
+    /// it may wait for an idle core).
+    static func eventually(_ done: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !done() && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(25)) }
+    }
+
     @Test("the queue is encoded into columns every encode interval and written as one file per interval, so answers are not held until the file is written")
     func encodedOftenWrittenPerInterval() async throws {
         let log = FeatureLogger(interval: .seconds(3600), encodeInterval: .milliseconds(50))
         let f = try await ServerFixture(extraDefinitions: Self.service, featureLog: log)
+        let t = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-5))
+        let pushed = try await f.http("POST", "/v1/push", json: #"{"feature_view": "stats", "entities": {"driver_id": [1, 2]}, "event_timestamps": ["\#(t)", "\#(t)"], "features": {"conv": [0.25, null], "trips": [3, 4]}}"#)
+        try #require(pushed.status == 200, "\(pushed.body)")
         let writer = Task { try await log.run() }
+        var served: [[String: Any]] = []
         func lookups(_ n: Int) async throws {
             for _ in 0..<n {
-                let r = try await f.http("POST", "/v1/online-features", json: #"{"feature_service": "logged", "entities": {"driver_id": [1, 2]}}"#)
+                let r = try await f.http("POST", "/v1/online-features", json: #"{"feature_service": "logged", "entities": {"driver_id": [1, 2, 99]}}"#)
                 try #require(r.status == 200, "\(r.body)")
+                served.append(r.json)
             }
         }
         func waitEncoded(_ rows: Int) async throws {
-            for _ in 0..<200 where log.encodedRows != rows || log.queuedRows != 0 { try await Task.sleep(for: .milliseconds(25)) }
+            try await Self.eventually { log.encodedRows == rows && log.queuedRows == 0 }
             #expect(log.encodedRows == rows && log.queuedRows == 0, "encoded \(log.encodedRows), queued \(log.queuedRows)")
         }
         let folder = f.dir.appendingPathComponent("logs/logged")
         try await lookups(5)
-        try await waitEncoded(10)
+        try await waitEncoded(15)
         try await lookups(4)
-        try await waitEncoded(18)
+        try await waitEncoded(27)
         #expect(!FileManager.default.fileExists(atPath: folder.path), "no file before the interval")
         #expect(log.counts.written.isEmpty)
         writer.cancel()
         try await writer.value
         #expect(log.encodedRows == 0)
-        #expect(log.counts.written == ["logged": 18] && log.counts.files == ["logged": 1] && log.counts.offered == ["logged": 18], "\(log.counts)")
+        #expect(log.counts.written == ["logged": 27] && log.counts.files == ["logged": 1] && log.counts.offered == ["logged": 27], "\(log.counts)")
+        // The parts joined in order, values and nulls as served.
         let table = try ParquetDataset(path: folder.path).read()
-        #expect(table.rowCount == 18)
+        try #require(table.rowCount == 27)
+        func text(_ c: Column, _ i: Int) -> String? { if case .string(let s) = c.onlineValue(at: i, as: .scalar(.string)) { s } else { nil } }
+        let conv = table.column(named: "conv")!, status = table.column(named: "conv__status")!, trips = table.column(named: "trips")!
+        let driver = table.column(named: "driver_id")!
+        for row in 0..<27 {
+            let results = try #require(served[row / 3]["results"] as? [[String: Any]])
+            let values = results[0]["values"] as! [Any], statuses = results[0]["statuses"] as! [String]
+            #expect(driver.onlineValue(at: row, as: .scalar(.int64)) == .int([1, 2, 99][row % 3]))
+            #expect(text(status, row) == statuses[row % 3])
+            if let v = values[row % 3] as? Double { #expect(conv.onlineValue(at: row, as: .scalar(.float64)) == .double(v)) } else { #expect(conv.isNull(row)) }
+            #expect(trips.isNull(row) == (row % 3 == 2))
+        }
         try await f.stop()
+    }
+
+    @Test("files are written every interval while the server runs, with every logged row")
+    func filesWrittenEveryInterval() async throws {
+        let log = FeatureLogger(interval: .milliseconds(300), encodeInterval: .milliseconds(50))
+        let f = try await ServerFixture(extraDefinitions: Self.service, featureLog: log)
+        let writer = Task { try await log.run() }
+        for _ in 0..<6 {
+            let r = try await f.http("POST", "/v1/online-features", json: #"{"feature_service": "logged", "entities": {"driver_id": [1, 2]}}"#)
+            try #require(r.status == 200, "\(r.body)")
+        }
+        try await Self.eventually { log.counts.written["logged"] == 12 }
+        #expect(log.counts.written == ["logged": 12] && log.counts.dropped.isEmpty, "\(log.counts)")
+        #expect(try ParquetDataset(path: f.dir.appendingPathComponent("logs/logged").path).read().rowCount == 12)
+        writer.cancel()
+        try await writer.value
+        try await f.stop()
+    }
+
+    @Test("parts with other columns join in one file, each missing column null")
+    func partsWithOtherColumnsJoin() throws {
+        let a = try Table([("request_id", Column(strings: ["a"])), ("driver_id", Column(int64: [1])), ("conv", Column(float64: [0.5]))])
+        let b = try Table([("request_id", Column(strings: ["b", "c"])), ("driver_id", Column(int64: [2, 3])), ("origin", Column(strings: ["X", nil])),
+                           ("conv", Column(float64: [nil, 0.25]))])
+        let joined = try FeatureLogger.concatenate([a, b])
+        #expect(joined.schema.fields.map(\.name) == ["request_id", "driver_id", "conv", "origin"])
+        #expect(joined.rowCount == 3)
+        let origin = joined.column(named: "origin")!, conv = joined.column(named: "conv")!
+        #expect(origin.isNull(0) && origin.onlineValue(at: 1, as: .scalar(.string)) == .string("X") && origin.isNull(2))
+        #expect(conv.onlineValue(at: 0, as: .scalar(.float64)) == .double(0.5) && conv.isNull(1) && conv.onlineValue(at: 2, as: .scalar(.float64)) == .double(0.25))
     }
 
     @Test("sampling logs about the configured share of lookups")

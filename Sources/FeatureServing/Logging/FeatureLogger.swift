@@ -46,6 +46,8 @@ public final class FeatureLogger: Service, Sendable {
     struct PendingFile: Sendable {
         var root: URL
         var parts: [Table]
+        /// The type of every column of the parts, by name (a part with another type for a name starts a new file).
+        var types: [String: DataType]
         var rows: Int
         var firstRequestTime: Int64
     }
@@ -123,7 +125,8 @@ public final class FeatureLogger: Service, Sendable {
         let rows = result.entityCount
         let accepted = queue.withLock { q -> Bool in
             q.offered[service.name, default: 0] += rows
-            guard q.rows + rows <= maxQueuedRows else {
+            // Rows encoded and not yet written count too: the log never holds more than maxQueuedRows.
+            guard q.rows + pendingRows.load(ordering: .relaxed) + rows <= maxQueuedRows else {
                 q.dropped[service.name, default: 0] += rows
                 return false
             }
@@ -146,7 +149,8 @@ public final class FeatureLogger: Service, Sendable {
         CoreMetrics.Counter(label: label, dimensions: [("service", service)], factory: factory).increment(by: n)
     }
 
-    /// Writes every queued and encoded lookup now (one file per service and day); returns the files written.
+    /// Writes every queued and encoded lookup now (one file per service and day); returns the files written. For
+    /// callers that do not also `run()` the logger (the run loop may hold rows it has taken and not yet encoded).
     @discardableResult
     public func flush() -> [String] {
         let (entries, sequence) = take()
@@ -210,19 +214,22 @@ public final class FeatureLogger: Service, Sendable {
                     logger.error("feature log rows not encoded", metadata: ["service": "\(service)", "rows": "\(rows)", "error": "\(error)"])
                     continue
                 }
-                // A part whose columns differ from the pending ones (definitions changed) starts a file of its own.
-                if let file = files[key], file.parts[0].schema != table.schema {
+                // Parts with other columns (an on-demand service's calls name other keys) share a file, each
+                // missing column null; a part giving a column another type (definitions changed) starts a new file.
+                if let file = files[key], table.schema.fields.contains(where: { f in file.types[f.name].map { $0 != f.type } ?? false }) {
                     write(files.removeValue(forKey: key)!, key: key, sequence: sequence, into: &outcome)
                 }
                 if files[key] == nil {
                     let root = group[0].store.resolve(group[0].path ?? Self.defaultPath(group[0].store, service: group[0].service))
-                    files[key] = PendingFile(root: root, parts: [], rows: 0, firstRequestTime: group[0].requestTime)
+                    files[key] = PendingFile(root: root, parts: [], types: [:], rows: 0, firstRequestTime: group[0].requestTime)
                 }
                 files[key]!.parts.append(table)
+                for f in table.schema.fields { files[key]!.types[f.name] = f.type }
                 files[key]!.rows += rows
                 pendingRows.add(rows, ordering: .relaxed)
             }
-            if writeFiles {
+            // Encoded rows past half the bound are written early, so lookups are not dropped while they wait.
+            if writeFiles || pendingRows.load(ordering: .relaxed) >= maxQueuedRows / 2 {
                 for key in files.keys.sorted() { write(files.removeValue(forKey: key)!, key: key, sequence: sequence, into: &outcome) }
             }
             return outcome
@@ -252,12 +259,22 @@ public final class FeatureLogger: Service, Sendable {
         }
     }
 
-    /// Parts of one schema as one table.
+    /// Parts as one table: every column of any part, in the order they first appear, null in the parts without it
+    /// (the parts give a name one type).
     static func concatenate(_ parts: [Table]) throws -> Table {
         guard parts.count > 1 else { return parts[0] }
-        return try Table(schema: parts[0].schema, columns: parts[0].columns.indices.map { i in
-            try Column.concatenate(parts.map { $0.columns[i] })
-        })
+        var fields: [Field] = []
+        var seen: Set<String> = []
+        for part in parts {
+            for field in part.schema.fields where seen.insert(field.name).inserted { fields.append(Field(field.name, field.type, nullable: true)) }
+        }
+        let columns = try fields.map { field -> Column in
+            try Column.concatenate(parts.map { part -> Column in
+                if let column = part.column(named: field.name) { return column }
+                return try OfflineColumns.column(Array(repeating: .null, count: part.rowCount), as: field.type)
+            })
+        }
+        return try Table(schema: Schema(fields), columns: columns)
     }
 
     /// The logged rows of lookups of one service as a table (every lookup of a group has the same features).
