@@ -42,17 +42,9 @@ struct FeatureLoggingTests {
         #expect(table.schema.fields.map(\.name) == ["request_id", "request_time", "driver_id", "conv", "conv__status", "conv__event_timestamp",
                                                     "trips", "trips__status", "trips__event_timestamp", "date"], "the day is the Hive partition folder")
         #expect(table.rowCount == 31)
-        func text(_ c: Column, _ i: Int) -> String? { if case .string(let s) = c.onlineValue(at: i, as: .scalar(.string)) { s } else { nil } }
-        let ids = (0..<31).map { text(table.column(named: "request_id")!, $0) }
+        let ids = (0..<31).map { Self.text(table.column(named: "request_id")!, $0) }
         #expect(Set(ids).count == 11, "one request id per lookup")
-        let conv = table.column(named: "conv")!, status = table.column(named: "conv__status")!, trips = table.column(named: "trips")!
-        for row in 0..<30 {
-            let results = try #require(served[row / 3]["results"] as? [[String: Any]])
-            let values = results[0]["values"] as! [Any], statuses = results[0]["statuses"] as! [String]
-            #expect(text(status, row) == statuses[row % 3])
-            if let v = values[row % 3] as? Double { #expect(conv.onlineValue(at: row, as: .scalar(.float64)) == .double(v)) } else { #expect(conv.isNull(row)) }
-            #expect(trips.isNull(row) == (row % 3 == 2))
-        }
+        try Self.expectLogged(table, equals: served, rows: 30)
         try await f.stop()
     }
 
@@ -69,6 +61,23 @@ struct FeatureLoggingTests {
         #expect(c.offered == ["logged": 20] && c.written == ["logged": 6] && c.dropped == ["logged": 14], "\(c)")
         #expect(c.written["logged", default: 0] + c.dropped["logged", default: 0] == c.offered["logged"])
         try await f.stop()
+    }
+
+    static func text(_ c: Column, _ i: Int) -> String? { if case .string(let s) = c.onlineValue(at: i, as: .scalar(.string)) { s } else { nil } }
+
+    /// The first `rows` logged rows against the served answers of lookups of drivers 1, 2 and 99 (three rows each):
+    /// the key, conv's value or null and its status, trips null for driver 99.
+    static func expectLogged(_ table: Table, equals served: [[String: Any]], rows: Int) throws {
+        let conv = table.column(named: "conv")!, status = table.column(named: "conv__status")!, trips = table.column(named: "trips")!
+        let driver = table.column(named: "driver_id")!
+        for row in 0..<rows {
+            let results = try #require(served[row / 3]["results"] as? [[String: Any]])
+            let values = results[0]["values"] as! [Any], statuses = results[0]["statuses"] as! [String]
+            #expect(driver.onlineValue(at: row, as: .scalar(.int64)) == .int([1, 2, 99][row % 3]))
+            #expect(text(status, row) == statuses[row % 3])
+            if let v = values[row % 3] as? Double { #expect(conv.onlineValue(at: row, as: .scalar(.float64)) == .double(v)) } else { #expect(conv.isNull(row)) }
+            #expect(trips.isNull(row) == (row % 3 == 2))
+        }
     }
 
     /// Polls `done` every 25 ms for up to a minute (the writer runs at the lowest scheduling class: on a busy machine
@@ -112,17 +121,7 @@ struct FeatureLoggingTests {
         // The parts joined in order, values and nulls as served.
         let table = try ParquetDataset(path: folder.path).read()
         try #require(table.rowCount == 27)
-        func text(_ c: Column, _ i: Int) -> String? { if case .string(let s) = c.onlineValue(at: i, as: .scalar(.string)) { s } else { nil } }
-        let conv = table.column(named: "conv")!, status = table.column(named: "conv__status")!, trips = table.column(named: "trips")!
-        let driver = table.column(named: "driver_id")!
-        for row in 0..<27 {
-            let results = try #require(served[row / 3]["results"] as? [[String: Any]])
-            let values = results[0]["values"] as! [Any], statuses = results[0]["statuses"] as! [String]
-            #expect(driver.onlineValue(at: row, as: .scalar(.int64)) == .int([1, 2, 99][row % 3]))
-            #expect(text(status, row) == statuses[row % 3])
-            if let v = values[row % 3] as? Double { #expect(conv.onlineValue(at: row, as: .scalar(.float64)) == .double(v)) } else { #expect(conv.isNull(row)) }
-            #expect(trips.isNull(row) == (row % 3 == 2))
-        }
+        try Self.expectLogged(table, equals: served, rows: 27)
         try await f.stop()
     }
 

@@ -73,11 +73,7 @@ struct SparkExampleTests {
         let data = try await sampleData.folder()
         let folder = try SparkTestSetup.temporaryFolder("example")
         let repo = folder.appendingPathComponent("features")
-        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
-        let source = SparkTestSetup.root.appendingPathComponent("features")
-        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "data" {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: repo.appendingPathComponent(name))
-        }
+        try copyDefinitions(to: repo)
         try FileManager.default.copyItem(at: data, to: repo.appendingPathComponent("data"))
         let yaml = repo.appendingPathComponent("feature_store.yaml")
         var text = try String(contentsOf: yaml, encoding: .utf8)
@@ -86,6 +82,15 @@ struct SparkExampleTests {
         }
         try text.write(to: yaml, atomically: true, encoding: .utf8)
         return repo
+    }
+
+    /// features/ without its generated data/ copied to `repo`.
+    static func copyDefinitions(to repo: URL) throws {
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        let source = SparkTestSetup.root.appendingPathComponent("features")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "data" {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: repo.appendingPathComponent(name))
+        }
     }
 
     /// featurectl next to the test binary.
@@ -102,11 +107,7 @@ struct SparkExampleTests {
             let task = Task<URL, any Error> {
                 let folder = try SparkTestSetup.temporaryFolder("sample-data")
                 let repo = folder.appendingPathComponent("features")
-                try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
-                let source = SparkTestSetup.root.appendingPathComponent("features")
-                for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "data" {
-                    try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: repo.appendingPathComponent(name))
-                }
+                try SparkExampleTests.copyDefinitions(to: repo)
                 let run = try await SparkExampleTests.run(SparkExampleTests.featurectl,
                                                           ["sample-data", "--repo", repo.path, "--end", "2026-11-30T12:00:00Z"])
                 guard run.status == 0 else { throw SampleDataFailed(output: run.output) }
