@@ -142,6 +142,29 @@ struct FeatureLoggingTests {
         try await f.stop()
     }
 
+    @Test("a part giving a column another type (definitions changed) starts a new file, and the rows before it are written")
+    func typeChangeStartsNewFile() async throws {
+        let log = FeatureLogger(interval: .seconds(3600), encodeInterval: .milliseconds(50))
+        let f = try await ServerFixture(extraDefinitions: Self.service, featureLog: log)
+        let store = f.core.repository.store
+        let service = try #require(store.registry.featureService(named: "logged"))
+        let keys: [String: [OnlineValue]] = ["driver_id": [.int(1)]]
+        let served = try await store.getOnlineFeatures(entities: keys, features: .service("logged"))
+        var changed = served
+        changed.columns[0].type = .scalar(.string)
+        changed.columns[0].values = [.string("x")]
+        let writer = Task { try await log.run() }
+        log.offer(service: service, store: store, entities: keys, keyTypes: ["driver_id": .int64], result: served)
+        try await Self.eventually { log.encodedRows == 1 }
+        log.offer(service: service, store: store, entities: keys, keyTypes: ["driver_id": .int64], result: changed)
+        try await Self.eventually { log.counts.files["logged"] == 1 && log.queuedRows == 0 }
+        #expect(log.counts.written == ["logged": 1] && log.encodedRows == 1, "\(log.counts)")
+        writer.cancel()
+        try await writer.value
+        #expect(log.counts.files == ["logged": 2] && log.counts.written == ["logged": 2] && log.counts.dropped.isEmpty, "\(log.counts)")
+        try await f.stop()
+    }
+
     @Test("parts with other columns join in one file, each missing column null")
     func partsWithOtherColumnsJoin() throws {
         let a = try Table([("request_id", Column(strings: ["a"])), ("driver_id", Column(int64: [1])), ("conv", Column(float64: [0.5]))])
