@@ -154,9 +154,11 @@ struct FeatureLoggingTests {
         changed.columns[0].type = .scalar(.string)
         changed.columns[0].values = [.string("x")]
         let writer = Task { try await log.run() }
-        log.offer(service: service, store: store, entities: keys, keyTypes: ["driver_id": .int64], result: served)
+        // Both at one time: the clock could pass midnight between them and put them in two day folders.
+        let at = Int64(1_780_000_000) * 1_000_000
+        log.offer(service: service, store: store, entities: keys, keyTypes: ["driver_id": .int64], result: served, requestTime: at)
         try await Self.eventually { log.encodedRows == 1 }
-        log.offer(service: service, store: store, entities: keys, keyTypes: ["driver_id": .int64], result: changed)
+        log.offer(service: service, store: store, entities: keys, keyTypes: ["driver_id": .int64], result: changed, requestTime: at)
         try await Self.eventually { log.counts.files["logged"] == 1 && log.queuedRows == 0 }
         #expect(log.counts.written == ["logged": 1] && log.encodedRows == 1, "\(log.counts)")
         writer.cancel()

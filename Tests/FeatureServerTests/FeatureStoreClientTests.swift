@@ -123,7 +123,7 @@ struct FeatureStoreClientTests {
         }
         var (group, task) = try start()
         let configuration = ClientConfiguration(endpoints: [.init(host: "127.0.0.1", port: port)], timeout: .seconds(30),
-                                                retry: .init(maxAttempts: 40, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(100)))
+                                                retry: .init(maxAttempts: 40, initialBackoff: .milliseconds(20), maxBackoff: .milliseconds(500)))
         let client = try FeatureStoreClient(configuration)
         let connections = Task { try await client.run() }
         defer { client.shutDown() }

@@ -144,7 +144,7 @@ struct RedisFaultTests {
         let servers = try RedisServers()
         let ports = try servers.startCluster(primaries: 3, replicas: 1)
         let store = RedisOnlineStore(client: RedisClient(RedisConfiguration(nodes: ports.map(local), cluster: true, connectTimeout: .milliseconds(300),
-                                                                            readTimeout: .milliseconds(500), maxAttempts: 3)), prefix: "fs", project: "failover")
+                                                                            readTimeout: .seconds(1), maxAttempts: 3)), prefix: "fs", project: "failover")
         try await store.start()
         let entities = 2_000
         try await store.write(Self.rows(entities, at: 1), to: OnlineTable(view: Self.stats, joinKeys: Self.driver))
@@ -189,7 +189,8 @@ struct RedisFaultTests {
         let window = (errors.last.map { $0 - killedAt }) ?? .zero
         print("failover: \(errors.count) failed calls, the last \(window) after the kill of \(victim)")
         #expect(errors.allSatisfy { $0 >= killedAt }, "no error before the kill")
-        #expect(window < .seconds(6), "errors stop once a replica is promoted (window \(window))")
+        // About 3 s when the machine is idle (node timeout 1 s plus the election); seven processes on two cores can double it.
+        #expect(window < .seconds(15), "errors stop once a replica is promoted (window \(window))")
         // Everything reads again; a rerun of the batch load restores what asynchronous replication may have lost.
         try await store.write(Self.rows(entities, at: 1_000_000), to: OnlineTable(view: Self.stats, joinKeys: Self.driver))
         let all = try await store.read((0..<entities).map { [.int(Int64($0))] }, from: OnlineTable(view: Self.stats, joinKeys: Self.driver))

@@ -67,6 +67,10 @@ struct SparkExampleTests {
     /// generated, not committed: a fresh clone has none, and a developer's may be of any age).
     static let sampleData = SampleDataOnce()
 
+    /// The sample data's last moment: tests materialize and look up at it, so nothing they compare follows the clock.
+    static let sampleEnd = "2026-11-30T12:00:00Z"
+    static let sampleEndMicros = Int64(ISO8601DateFormatter().date(from: sampleEnd)!.timeIntervalSince1970) * 1_000_000
+
     /// A copy of features/ (without its generated data/) holding the sample data, with the Spark engine (`spark`) or
     /// the local one.
     static func example(spark: Bool) async throws -> URL {
@@ -109,7 +113,7 @@ struct SparkExampleTests {
                 let repo = folder.appendingPathComponent("features")
                 try SparkExampleTests.copyDefinitions(to: repo)
                 let run = try await SparkExampleTests.run(SparkExampleTests.featurectl,
-                                                          ["sample-data", "--repo", repo.path, "--end", "2026-11-30T12:00:00Z"])
+                                                          ["sample-data", "--repo", repo.path, "--end", SparkExampleTests.sampleEnd])
                 guard run.status == 0 else { throw SampleDataFailed(output: run.output) }
                 return repo.appendingPathComponent("data")
             }
@@ -151,11 +155,14 @@ struct SparkExampleTests {
         let spark = try FeatureStore(repository: try await Self.example(spark: true), kinds: testKinds)
         try await local.apply()
         try await spark.apply()
-        let start = Int64(1_700_000_000) * 1_000_000, end = Int64(Date().timeIntervalSince1970 + 86_400 * 400) * 1_000_000
+        // Up to the data's end, not the clock's: tile retention and the cut then follow `end`, the same for both runs
+        // (with the clock they moved by an hour when one passed between the runs, and kept no tiles once the data aged).
+        let start = Int64(1_700_000_000) * 1_000_000, end = Self.sampleEndMicros
         let a = try await local.materialize(start: start, end: end)
         let stages = StageCounter()
         let b = try await spark.materialize(start: start, end: end) { p in if p.stage == "cluster" { stages.saw(p.rows, p.totalRows) } }
         #expect(stages.reports > 0, "progress from Spark's status while materializing")
+        #expect(a.allSatisfy { $0.rowsWritten > 0 }, "every view wrote rows: \(a.map(\.rowsWritten))")
         #expect(a.map(\.rowsWritten) == b.map(\.rowsWritten))
         #expect(a.map(\.rowsRead) == b.map(\.rowsRead))
         let entities = try ParquetDataset(path: local.repository.appendingPathComponent("data/entities.parquet").path).read()
@@ -164,8 +171,9 @@ struct SparkExampleTests {
             for name in ["driver_id", "customer_id"] {
                 if let column = entities.column(named: name) { keys[name] = (0..<min(200, column.count)).map { column.onlineValue(at: $0, as: .scalar(.int64)) } }
             }
-            guard let x = try? await local.getOnlineFeatures(entities: keys, features: .service(service)) else { continue }
-            let y = try await spark.getOnlineFeatures(entities: keys, features: .service(service))
+            guard let x = try? await local.getOnlineFeatures(entities: keys, features: .service(service), at: Self.sampleEndMicros) else { continue }
+            let y = try await spark.getOnlineFeatures(entities: keys, features: .service(service), at: Self.sampleEndMicros)
+            #expect(x.columns.contains { $0.statuses.contains(.present) }, "service \(service) found values")
             #expect(x.columns.map(\.values) == y.columns.map(\.values), "service \(service)")
             #expect(x.columns.map(\.statuses) == y.columns.map(\.statuses), "service \(service)")
         }

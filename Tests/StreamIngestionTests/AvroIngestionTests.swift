@@ -154,12 +154,8 @@ struct AvroIngestionTests {
         #expect(offline == expected)
 
         // Dead letters, in order, with the reason.
-        let reader = try KafkaConsumer(properties: ["bootstrap.servers": f.cluster.bootstrapServers, "group.id": "avro-dlq"])
-        try reader.subscribe([StreamFixture.deadLetters])
-        var dead: [KafkaMessage] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while dead.count < 4 && ContinuousClock.now < deadline { dead += reader.poll(max: 100, timeout: .milliseconds(200)).messages }
-        try #require(dead.count == 4)
+        let dead = try f.deadLetters(count: 4, group: "avro-dlq")
+        try #require(dead.count == 4, "dead letters within 90 s: \(dead.count)")
         #expect(dead.compactMap { $0.header("x-featurestore-reason") } == ["unknown_schema", "malformed", "malformed", "wrong_type"])
         #expect(dead[0].header("x-featurestore-error")?.hasPrefix("schema id 999 is not in the registry") == true, "\(dead[0].header("x-featurestore-error") ?? "")")
         #expect(dead[1].header("x-featurestore-error") == "payload: not in the schema registry's wire format (its first byte is 104, not 0)")

@@ -33,12 +33,8 @@ struct StreamExpectationTests {
         #expect(stats.violations == ["activity.trips_last_hour.max": 1, "activity.trips_last_hour.min": 1, "activity.speed.not_null": 1])
         #expect(try await f.lookup([1, 2, 3, 4, 5]).columns[0].values == [.int(5), .null, .null, .null, .int(60)])
 
-        let reader = try KafkaConsumer(properties: ["bootstrap.servers": f.cluster.bootstrapServers, "group.id": "dlq-reader"])
-        try reader.subscribe([StreamFixture.deadLetters])
-        var dead: [KafkaMessage] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while dead.count < 3 && ContinuousClock.now < deadline { dead += reader.poll(max: 100, timeout: .milliseconds(200)).messages }
-        try #require(dead.count == 3, "dead letters within 30 s: \(dead.count)")
+        let dead = try f.deadLetters(count: 3, group: "dlq-reader")
+        try #require(dead.count == 3, "dead letters within 90 s: \(dead.count)")
         #expect(dead.compactMap { $0.header("x-featurestore-reason") } == ["expectation", "expectation", "expectation"])
         #expect(dead.compactMap { $0.header("x-featurestore-rule") } == ["activity.trips_last_hour.max", "activity.trips_last_hour.min", "activity.speed.not_null"])
         #expect(dead[0].header("x-featurestore-error") == "trips_last_hour: 61 is above max 60 (feature view 'activity', policy drop)")

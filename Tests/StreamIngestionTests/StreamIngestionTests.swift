@@ -77,6 +77,18 @@ final class StreamFixture: @unchecked Sendable {
         }
     }
 
+    /// Reads `count` messages of the dead-letter topic as a new consumer group (a 6 s session like the ingester's, so
+    /// a join retried on a loaded machine waits 6 s for its abandoned member, not 45 s), giving up after `timeout`.
+    func deadLetters(count: Int, group: String, timeout: Duration = .seconds(90)) throws -> [KafkaMessage] {
+        let reader = try KafkaConsumer(properties: ["bootstrap.servers": cluster.bootstrapServers, "group.id": group,
+                                                    "session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])
+        try reader.subscribe([Self.deadLetters])
+        var dead: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + timeout
+        while dead.count < count && ContinuousClock.now < deadline { dead += reader.poll(max: 100, timeout: .milliseconds(200)).messages }
+        return dead
+    }
+
     func lookup(_ ids: [Int64]) async throws -> OnlineFeatures {
         try await store.getOnlineFeatures(entities: ["driver_id": ids.map { .int($0) }], features: .references([FeatureReference(view: "activity")]))
     }
@@ -158,12 +170,8 @@ struct StreamIngestionTests {
         #expect(try await f.lookup([1, 2, 3]).columns[0].values == [.int(1), .null, .int(3)])
         #expect(stats.committed[StreamPartition(StreamFixture.topic, 0)] == 8, "bad messages never block the partition")
 
-        let reader = try KafkaConsumer(properties: ["bootstrap.servers": f.cluster.bootstrapServers, "group.id": "dlq-reader"])
-        try reader.subscribe([StreamFixture.deadLetters])
-        var dead: [KafkaMessage] = []
-        let deadline = ContinuousClock.now + .seconds(30)
-        while dead.count < 6 && ContinuousClock.now < deadline { dead += reader.poll(max: 100, timeout: .milliseconds(200)).messages }
-        try #require(dead.count == 6, "dead letters within 30 s: \(dead.count)")
+        let dead = try f.deadLetters(count: 6, group: "dlq-reader")
+        try #require(dead.count == 6, "dead letters within 90 s: \(dead.count)")
         #expect(dead.map { String(decoding: $0.value, as: UTF8.self) }[1] == "[1, 2]")
         #expect(dead.compactMap { $0.header("x-featurestore-reason") } == ["malformed", "malformed", "missing_key", "missing_timestamp", "bad_timestamp", "wrong_type"])
         #expect(dead[5].header("x-featurestore-error") == "trips: a string for type int32")
@@ -310,7 +318,7 @@ struct StreamIngestionTests {
         let a = try StreamIngestor(store: f.store)
         let b = try StreamIngestor(store: f.store)
         // Both join the group before any event is produced, so neither takes all partitions for itself.
-        let deadline = ContinuousClock.now + .seconds(30)
+        let deadline = ContinuousClock.now + .seconds(90)
         while (a.assignment.isEmpty || b.assignment.isEmpty || a.assignment.count + b.assignment.count != 4) && ContinuousClock.now < deadline {
             await a.runOnce()
             await b.runOnce()

@@ -84,7 +84,7 @@ struct IngestCrashTests {
                                files: (try? ParquetDataset.dataFiles(at: folder.path).count) ?? 0)
                     watched.withLock { $0 = now }
                     return now.online > 0 && now.files > 0
-                }, within: 30)
+                }, within: 120)
                 killedAt = round + 1
             }
         }
@@ -169,7 +169,7 @@ struct IngestCrashTests {
         for round in 0..<rounds {
             try produce(round: round)
             if killedAt == 0 {
-                killedMidway = await ChildWatch.kill(first, when: { ChildWatch.onlineRows(at: database, view: "score_stats") > 0 }, within: 30)
+                killedMidway = await ChildWatch.kill(first, when: { ChildWatch.onlineRows(at: database, view: "score_stats") > 0 }, within: 120)
                 killedAt = round + 1
             }
         }

@@ -115,12 +115,13 @@ public final class FeatureLogger: Service, Sendable {
     }
 
     /// Offers a served lookup of `service` to the log (sampled at the service's rate); never blocks on I/O.
+    /// `requestTime` is the lookup's time in microseconds since 1970 (the clock's now when nil); it picks the day folder.
     public func offer(service: FeatureService, store: FeatureStore, entities: [String: [OnlineValue]], keyTypes: [String: ScalarType],
-                      result: OnlineFeatures) {
+                      result: OnlineFeatures, requestTime: Int64? = nil) {
         // The request path does the least: a clock read, a counter, one append under the lock. Everything else
         // (ordering keys, paths, ids as text, columns, Parquet) happens when the queue is written.
         guard let logging = service.logging, sampled(logging.sampleRate) else { return }
-        let micros = Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
+        let micros = requestTime ?? Int64((Date().timeIntervalSince1970 * 1_000_000).rounded(.down))
         let requestID = Self.mix(ids.add(1, ordering: .relaxed).newValue ^ seed)
         let rows = result.entityCount
         let accepted = queue.withLock { q -> Bool in
