@@ -273,7 +273,8 @@ struct StreamIngestionTests {
 
     @Test("offsets wait for the offline roll: nothing is committed before the events' file is written")
     func offsetsWaitForOfflineRoll() async throws {
-        let f = try StreamFixture(partitions: 1, offlineRollInterval: "2s")
+        // The roll is 10 s: the checks before it hold even when a loaded machine takes seconds between batches.
+        let f = try StreamFixture(partitions: 1, offlineRollInterval: "10s")
         try f.send((0..<10).map { event(Int64($0), trips: $0, ts: "2025-01-01T00:00:00Z") })
         let ingestor = try StreamIngestor(store: f.store)
         try await f.ingest(ingestor, until: 10)
@@ -281,7 +282,7 @@ struct StreamIngestionTests {
         #expect(ingestor.statistics.snapshot.committed.isEmpty)
         #expect(ingestor.statistics.snapshot.offlineFiles == 0)
         #expect(await ingestor.lag().values.reduce(0, +) == 0, "lag counts what is online")
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while ingestor.statistics.snapshot.offlineFiles == 0 && ContinuousClock.now < deadline { await ingestor.runOnce() }
         #expect(ingestor.statistics.snapshot.offlineFiles == 1)
         #expect(ingestor.statistics.snapshot.committed[StreamPartition(StreamFixture.topic, 0)] == 10)
