@@ -63,6 +63,27 @@ struct FeatureLoggingTests {
         try await f.stop()
     }
 
+    @Test("rows the writer has taken and not yet encoded count against the bound: a lookup offered meanwhile is dropped")
+    func takenRowsCountAgainstTheBound() async throws {
+        let log = FeatureLogger(maxQueuedRows: 4, interval: .seconds(3600))
+        let f = try await ServerFixture(extraDefinitions: Self.service, featureLog: log)
+        let store = f.core.repository.store
+        let service = try #require(store.registry.featureService(named: "logged"))
+        let keys: [String: [OnlineValue]] = ["driver_id": [.int(1), .int(2)]]
+        let served = try await store.getOnlineFeatures(entities: keys, features: .service("logged"))
+        func offer() { log.offer(service: service, store: store, entities: keys, keyTypes: ["driver_id": .int64], result: served) }
+        offer()
+        offer()
+        let (taken, sequence) = log.take()
+        offer()
+        #expect(log.counts.dropped == ["logged": 2], "the 4 taken rows fill the bound: \(log.counts)")
+        log.record(log.encode(taken, sequence: sequence, writeFiles: true))
+        offer()
+        log.flush()
+        #expect(log.counts.written == ["logged": 6] && log.counts.dropped == ["logged": 2] && log.encodedRows == 0, "\(log.counts)")
+        try await f.stop()
+    }
+
     static func text(_ c: Column, _ i: Int) -> String? { if case .string(let s) = c.onlineValue(at: i, as: .scalar(.string)) { s } else { nil } }
 
     /// The first `rows` logged rows against the served answers of lookups of drivers 1, 2 and 99 (three rows each):

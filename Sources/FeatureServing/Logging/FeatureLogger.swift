@@ -97,7 +97,7 @@ public final class FeatureLogger: Service, Sendable {
     /// Entity rows waiting in the queue (not yet encoded).
     var queuedRows: Int { queue.withLock { $0.rows } }
 
-    /// Entity rows encoded into columns and not yet written.
+    /// Entity rows taken from the queue (being encoded, or encoded into columns) and not yet written.
     var encodedRows: Int { pendingRows.load(ordering: .relaxed) }
 
     /// Whether this lookup is sampled in at `rate`: a fixed sequence (splitmix64 of a counter), cheap and even.
@@ -169,10 +169,12 @@ public final class FeatureLogger: Service, Sendable {
     }
 
     /// Takes the queue (under the lock, on the caller's thread: never on the idle-priority writer, which could be
-    /// descheduled holding the lock a lookup needs).
-    private func take() -> ([Entry], UInt64) {
+    /// descheduled holding the lock a lookup needs). The taken rows count as pending from here, under the same lock,
+    /// so the bound holds while they are encoded.
+    func take() -> ([Entry], UInt64) {
         queue.withLock { q -> ([Entry], UInt64) in
             let taken = q.entries
+            pendingRows.add(q.rows, ordering: .relaxed)
             q.entries = []
             q.rows = 0
             q.sequence += 1
@@ -181,7 +183,7 @@ public final class FeatureLogger: Service, Sendable {
     }
 
     /// Counts what a write did (under the lock, on the caller's thread) and in the metrics.
-    private func record(_ outcome: Outcome) {
+    func record(_ outcome: Outcome) {
         queue.withLock { q in
             for (service, n) in outcome.written { q.written[service, default: 0] += n }
             for (service, n) in outcome.files { q.files[service, default: 0] += n }
@@ -194,7 +196,7 @@ public final class FeatureLogger: Service, Sendable {
 
     /// Encodes taken entries into columns, one part per service and day, and with `writeFiles` writes every encoded
     /// part as a file per service and day; takes only the writer's lock (never one a lookup needs).
-    private func encode(_ entries: [Entry], sequence: UInt64, writeFiles: Bool) -> Outcome {
+    func encode(_ entries: [Entry], sequence: UInt64, writeFiles: Bool) -> Outcome {
         pending.withLock { files -> Outcome in
             var outcome = Outcome()
             var groups: [String: [Entry]] = [:]
@@ -211,6 +213,7 @@ public final class FeatureLogger: Service, Sendable {
                 } catch {
                     // Logging never fails a lookup; rows that cannot be encoded are counted as dropped and said.
                     let service = group[0].service
+                    pendingRows.subtract(rows, ordering: .relaxed)
                     outcome.dropped[service, default: 0] += rows
                     logger.error("feature log rows not encoded", metadata: ["service": "\(service)", "rows": "\(rows)", "error": "\(error)"])
                     continue
@@ -227,7 +230,6 @@ public final class FeatureLogger: Service, Sendable {
                 files[key]!.parts.append(table)
                 for f in table.schema.fields { files[key]!.types[f.name] = f.type }
                 files[key]!.rows += rows
-                pendingRows.add(rows, ordering: .relaxed)
             }
             // Encoded rows past half the bound are written early, so lookups are not dropped while they wait.
             if writeFiles || pendingRows.load(ordering: .relaxed) >= maxQueuedRows / 2 {
